@@ -1,0 +1,159 @@
+//! Signing in to Microsoft: one module per method, one [`Session`] out.
+//!
+//! Methods: [`client_secret`] (app-only, client credentials) and a token
+//! given as it is. The token is a secret from the moment it arrives: held in
+//! a `SecretString`, never printed or logged.
+
+pub mod claims;
+pub mod client_secret;
+pub mod entra;
+
+use secrecy::SecretString;
+
+use crate::error::{Failure, Kind};
+use crate::http::Http;
+use crate::settings::{Endpoints, SignIn};
+use crate::validate;
+
+/// A signed-in Graph identity.
+pub struct Session {
+    pub token: SecretString,
+    /// The directory's id (GUID).
+    pub tenant_id: String,
+    /// What the token may do (`scp` or `roles`), when that can be read.
+    pub permissions: Option<Vec<String>>,
+    /// App-only (roles) rather than delegated (scopes).
+    pub app_only: bool,
+    /// Who signed in, for messages ("app 1234…", "the given token").
+    pub identity: String,
+    /// The method used (`client-secret`, `token`).
+    pub method: &'static str,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("tenant_id", &self.tenant_id)
+            .field("permissions", &self.permissions)
+            .field("identity", &self.identity)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Signs in with the planned method and learns the tenant id.
+pub async fn sign_in(http: &Http, endpoints: &Endpoints, plan: &SignIn) -> anyhow::Result<Session> {
+    let mut session = match plan {
+        SignIn::ClientSecret {
+            tenant,
+            client_id,
+            secret,
+            source,
+        } => client_secret::sign_in(http, endpoints, tenant, client_id, secret, source).await?,
+        SignIn::Token { token, tenant } => {
+            let claims = claims::read(token);
+            let tenant_id = claims
+                .as_ref()
+                .and_then(|c| c.tid.clone())
+                .or_else(|| tenant.clone())
+                .unwrap_or_default();
+            Session {
+                token: token.clone(),
+                tenant_id,
+                permissions: claims.as_ref().map(claims::Claims::permissions),
+                app_only: claims.as_ref().is_some_and(|c| c.scp.is_none()),
+                identity: "the given Graph token".into(),
+                method: "token",
+            }
+        }
+    };
+    if let Some(claims) = claims::read(&session.token) {
+        if let Some(exp) = claims.exp {
+            if exp < jiff::Timestamp::now().as_second() {
+                return Err(Failure::new(Kind::SignIn, format!("{} has expired", session.identity))
+                    .with_hint("get a fresh token and run again")
+                    .into());
+            }
+        }
+    }
+    if !validate::is_guid(&session.tenant_id) {
+        // A domain, or nothing readable: the tenant's discovery document knows.
+        let tenant = match (session.tenant_id.is_empty(), plan) {
+            (false, _) => session.tenant_id.clone(),
+            (true, SignIn::Token { tenant: Some(t), .. }) => t.clone(),
+            _ => {
+                return Err(Failure::new(
+                    Kind::Usage,
+                    "the tenant cannot be read from the Graph token; give --tenant (or AZURE_TENANT_ID)",
+                )
+                .into());
+            }
+        };
+        session.tenant_id = entra::resolve_tenant_id(http, &endpoints.login, &tenant).await?;
+    }
+    Ok(session)
+}
+
+/// A right the run needs, with the alternatives that grant it.
+#[derive(Debug, Clone, Copy)]
+pub struct Need {
+    pub what: &'static str,
+    /// Delegated scopes that grant it.
+    pub scopes: &'static [&'static str],
+    /// Application roles that grant it.
+    pub roles: &'static [&'static str],
+    /// The directory roles an admin needs for the delegated case.
+    pub admin_roles: &'static str,
+}
+
+pub const MANAGE_APPS: Need = Need {
+    what: "Application.ReadWrite.All",
+    scopes: &["Application.ReadWrite.All"],
+    roles: &["Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"],
+    admin_roles: "Application Administrator or Cloud Application Administrator",
+};
+
+pub const GRANT_CONSENT: Need = Need {
+    what: "DelegatedPermissionGrant.ReadWrite.All",
+    scopes: &["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"],
+    roles: &["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"],
+    admin_roles: "Cloud Application Administrator, Application Administrator or Privileged Role Administrator",
+};
+
+/// Fails with exit 4 before any write when the token visibly lacks a right.
+/// A token whose permissions cannot be read passes; Graph's first 403 then
+/// gets the same message (see [`denied`]).
+pub fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
+    let Some(have) = &session.permissions else {
+        return Ok(());
+    };
+    for need in needs {
+        let accepted = if session.app_only { need.roles } else { need.scopes };
+        if !accepted.iter().any(|a| have.iter().any(|h| h.eq_ignore_ascii_case(a))) {
+            let has = if have.is_empty() { "none".to_owned() } else { have.join(", ") };
+            return Err(denied(session, need, &format!("it has: {has}")));
+        }
+    }
+    Ok(())
+}
+
+/// The "insufficient privileges" failure for a need.
+pub fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
+    let hint = if session.app_only {
+        format!(
+            "grant the application permission {} to the signing-in app ({}) and grant admin consent for it, or sign in as an admin",
+            need.what, session.identity
+        )
+    } else {
+        format!(
+            "sign in as a user with the {} role, with consent to {}",
+            need.admin_roles, need.what
+        )
+    };
+    Failure::new(
+        Kind::Privileges,
+        format!("{} lacks {}, which this run needs ({why})", session.identity, need.what),
+    )
+    .with_hint(hint)
+    .into()
+}

@@ -1,0 +1,318 @@
+//! The command line, as clap sees it: definitions only, no behaviour.
+//!
+//! Everything here is "what was typed"; [`crate::settings`] turns it into the
+//! validated plan the commands run. No flag takes a secret as its value:
+//! argv is visible to every local user. Secrets come from the environment, a
+//! file (`-` for stdin), or a hidden prompt.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::env;
+
+const AFTER_HELP: &str = "\
+Without a command, `aad-setup` runs `setup`.
+
+Try it first against the built-in emulator (no tenant, no platform account):
+  aad-setup demo
+
+Exit codes: 0 done, 1 failed, 2 usage or bad input (nothing changed),
+3 sign-in failed, 4 insufficient privileges, 5 partial (Azure done, platform not),
+130 interrupted.";
+
+/// Connects the workflow platform (PagerDuty Workflow Automation, formerly
+/// Catalytic) to Microsoft Entra ID: registers the app through Microsoft Graph
+/// and creates the platform's Azure Active Directory connection.
+#[derive(Debug, Parser)]
+#[command(name = "aad-setup", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `aad-setup` alone is `aad-setup setup`.
+    #[command(flatten)]
+    pub setup: SetupArgs,
+
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole guide: register the app, add the permission and a
+    /// secret, create the platform connection, verify.
+    Setup(SetupArgs),
+    /// Run the whole setup against the built-in emulator: no Azure tenant or
+    /// platform account needed.
+    #[cfg(feature = "emulator")]
+    Demo(DemoArgs),
+    /// Run the built-in emulator of Entra sign-in, Microsoft Graph and the
+    /// platform API on a local port, for pipelines and development.
+    #[cfg(feature = "emulator")]
+    Emulator(EmulatorArgs),
+}
+
+/// Options every command takes.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Result format on stdout. Progress and messages always go to stderr.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human, env = env::OUTPUT)]
+    pub output: OutputFormat,
+
+    /// Never prompt; a missing value is an error naming the flag and variable
+    /// that supply it. Implied without a terminal and when CI=true.
+    #[arg(long, global = true, env = env::NO_INPUT, value_parser = clap::builder::FalseyValueParser::new())]
+    pub no_input: bool,
+
+    /// More detail on stderr: -v the choices made and each HTTP exchange
+    /// (method, path, status, request-id, timing), -vv also query strings.
+    /// Never a header value or a body.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A summary for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// Signing in to Microsoft, and where Microsoft is.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Microsoft sign-in")]
+pub struct MicrosoftArgs {
+    /// How to sign in to Microsoft. `auto` uses a token file if given, then a
+    /// client secret from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET.
+    #[arg(long, value_enum, env = env::AUTH, default_value_t = AuthChoice::Auto)]
+    pub auth: AuthChoice,
+
+    /// The directory: tenant id (GUID) or a verified domain
+    /// (contoso.onmicrosoft.com). Also read from AZURE_TENANT_ID.
+    #[arg(long, env = env::TENANT)]
+    pub tenant: Option<String>,
+
+    /// The client id (appId) of the identity that signs in with a secret.
+    /// Also read from AZURE_CLIENT_ID. Not the app this tool creates.
+    #[arg(long, value_name = "GUID")]
+    pub client_id: Option<String>,
+
+    /// A file holding the client secret of --client-id (`-` for stdin).
+    /// Without it, AZURE_CLIENT_SECRET is used.
+    #[arg(long, value_name = "PATH", env = env::CLIENT_SECRET_FILE)]
+    pub client_secret_file: Option<PathBuf>,
+
+    /// A file holding a Microsoft Graph access token (`-` for stdin), for
+    /// `--auth token`.
+    #[arg(long, value_name = "PATH", env = env::GRAPH_TOKEN_FILE)]
+    pub graph_token_file: Option<PathBuf>,
+
+    /// The Microsoft cloud: sets the sign-in and Graph hosts.
+    #[arg(long, value_enum, env = env::CLOUD, default_value_t = CloudChoice::Public)]
+    pub cloud: CloudChoice,
+
+    /// Override the sign-in host (https; http only on loopback). Also read
+    /// from AZURE_AUTHORITY_HOST.
+    #[arg(long, value_name = "URL", env = env::LOGIN_URL)]
+    pub login_url: Option<String>,
+
+    /// Override the Microsoft Graph host (https; http only on loopback).
+    #[arg(long, value_name = "URL", env = env::GRAPH_URL)]
+    pub graph_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum AuthChoice {
+    /// Use what the environment provides (see --help on each method).
+    #[default]
+    Auto,
+    /// App-only: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
+    /// (or --client-secret-file).
+    ClientSecret,
+    /// A Graph access token from --graph-token-file.
+    Token,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CloudChoice {
+    /// login.microsoftonline.com, graph.microsoft.com
+    #[default]
+    Public,
+    /// login.microsoftonline.us, graph.microsoft.us (GCC High)
+    Usgov,
+    /// login.chinacloudapi.cn, microsoftgraph.chinacloudapi.cn (21Vianet)
+    China,
+}
+
+/// The workflow platform.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Workflow platform")]
+pub struct PlatformArgs {
+    /// The platform's API base.
+    #[arg(long, value_name = "URL", env = env::PLATFORM_URL, default_value = "https://sdk.catalytic.com/v2.0.0")]
+    pub platform_url: String,
+
+    /// The platform access token: a file path, or a token name under
+    /// ~/.catalytic/tokens/ (`-` for stdin). Without it: CATALYTIC_TOKEN,
+    /// then ~/.catalytic/tokens/default.
+    #[arg(long, value_name = "PATH|NAME", env = env::PLATFORM_TOKEN_FILE)]
+    pub platform_token_file: Option<String>,
+
+    /// The integration to connect: its name or id on the platform.
+    #[arg(long, value_name = "NAME|ID", env = env::INTEGRATION, default_value = "Azure Active Directory")]
+    pub integration: String,
+
+    /// The name of the connection to create (and to find on re-runs).
+    #[arg(long, value_name = "NAME", env = env::CONNECTION_NAME, default_value = "Azure Active Directory (aad-setup)")]
+    pub connection_name: String,
+
+    /// The Resource value for the platform (the v1 token endpoint's
+    /// `resource`). Default: the chosen API's URI, https://graph.microsoft.com
+    /// for Microsoft Graph.
+    #[arg(long, value_name = "URI", env = env::RESOURCE)]
+    pub resource: Option<String>,
+
+    /// Map a value onto a connection field whose name the tool cannot guess:
+    /// VALUE=FIELD, VALUE one of clientId, clientSecret, resource, tenant;
+    /// FIELD the field's referenceName or name. Repeatable.
+    #[arg(long = "field", value_name = "VALUE=FIELD", env = env::FIELD, value_delimiter = ',')]
+    pub fields: Vec<String>,
+}
+
+/// The app registration.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "App registration")]
+pub struct AppArgs {
+    /// The app's display name (portal: App registrations > New registration > Name).
+    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = "workflow-activedirectory-integration")]
+    pub app_name: String,
+
+    /// The Web redirect URI (portal: Redirect URI, type Web).
+    #[arg(long, value_name = "URL", env = env::REDIRECT_URI, default_value = "https://security.pushbot.com/oauth")]
+    pub redirect_uri: String,
+
+    /// The API whose permission the app gets: a name ("Microsoft Graph",
+    /// "Dynamics CRM") or its appId. The guide's "Dynamics" no longer offers
+    /// Directory.ReadWrite.All; Microsoft Graph does.
+    #[arg(long, value_name = "NAME|APPID", env = env::API, default_value = "Microsoft Graph")]
+    pub api: String,
+
+    /// The delegated permission (portal: API permissions > Delegated).
+    #[arg(long, value_name = "NAME", env = env::PERMISSION, default_value = "Directory.ReadWrite.All")]
+    pub permission: String,
+
+    /// Use this existing app (its Application (client) ID or Object ID), even
+    /// if this tool did not create it.
+    #[arg(long, value_name = "GUID", env = env::APP_ID)]
+    pub app_id: Option<String>,
+
+    /// Take over an existing app of the same name that this tool did not
+    /// create (it is tagged and reconciled).
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+/// The client secret.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Client secret")]
+pub struct SecretArgs {
+    /// The secret's description (portal: Certificates & secrets > Description).
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey")]
+    pub secret_description: String,
+
+    /// When the secret expires: a duration (24 months, 18mo, 1y, P2Y, 90d), a
+    /// date (2027-11-29), or `never` (99 years; the portal removed it, tenant
+    /// policies may refuse it).
+    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = "24 months")]
+    pub secret_expiry: String,
+
+    /// Print the new secret in the result (stdout). Off by default.
+    #[arg(long)]
+    pub show_secret: bool,
+
+    /// Also write the new secret to this file, created with mode 0600 (it
+    /// must not exist).
+    #[arg(long, value_name = "PATH", env = env::SECRET_FILE)]
+    pub secret_file: Option<PathBuf>,
+
+    /// Create a new secret and replace the connection even if the existing
+    /// ones work.
+    #[arg(long)]
+    pub rotate: bool,
+
+    /// If the platform step fails after the secret exists, keep the secret
+    /// and write it to a 0600 file (path printed) instead of removing it.
+    #[arg(long)]
+    pub keep_secret_on_failure: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct SetupArgs {
+    #[command(flatten)]
+    pub microsoft: MicrosoftArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+    #[command(flatten)]
+    pub secret: SecretArgs,
+
+    /// Also grant tenant-wide admin consent for the permission (portal: API
+    /// permissions > Grant admin consent). Needs
+    /// DelegatedPermissionGrant.ReadWrite.All.
+    #[arg(long, help_heading = "App registration")]
+    pub admin_consent: bool,
+
+    /// Sign in and read, then print every change the run would make, and
+    /// change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where the local record of what was created lives (no secrets in it).
+    /// Default: the user's state directory.
+    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[cfg(feature = "emulator")]
+#[derive(Debug, Args, Clone)]
+pub struct DemoArgs {
+    /// Turn off the emulator's replication delay and throttling (on by
+    /// default, so the demo shows the retries a real tenant needs).
+    #[arg(long)]
+    pub no_faults: bool,
+
+    /// Print the demo's secret (it is the emulator's, not a real one).
+    #[arg(long)]
+    pub show_secret: bool,
+}
+
+#[cfg(feature = "emulator")]
+#[derive(Debug, Args, Clone)]
+pub struct EmulatorArgs {
+    /// The port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, env = env::PORT, default_value_t = 0)]
+    pub port: u16,
+
+    /// A JSON file with the emulator's configuration (tenant, replication,
+    /// throttling, faults, the platform's integration fields).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Replication delay and throttling as in `demo`.
+    #[arg(long)]
+    pub faults: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory as _;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,71 @@
+//! One module per command: each takes resolved settings and a printer.
+
+#[cfg(feature = "emulator")]
+pub mod demo;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+pub mod setup;
+
+use crate::cli::{Cli, Command};
+use crate::error::{Failure, Kind};
+use crate::output::Printer;
+use crate::settings::{self, Interaction};
+
+/// Runs a parsed command line; returns the process exit code.
+pub fn run(cli: Cli) -> i32 {
+    let interaction = Interaction::from_args(&cli.global);
+    init_logging(interaction.verbose);
+    let printer = Printer::new(&interaction);
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            printer.error(&anyhow::Error::new(e).context("could not start the async runtime"));
+            return 1;
+        }
+    };
+    let result = runtime.block_on(async {
+        tokio::select! {
+            result = dispatch(cli, &printer) => result,
+            _ = tokio::signal::ctrl_c() => Err(Failure::new(
+                Kind::Interrupted,
+                "interrupted; what was created so far is kept and a re-run resumes from it",
+            ).into()),
+        }
+    });
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            printer.error(&err);
+            crate::error::exit_code(&err)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
+    match cli.command {
+        None => setup::run(&settings::plan(&cli.setup)?, printer).await,
+        Some(Command::Setup(args)) => setup::run(&settings::plan(&args)?, printer).await,
+        #[cfg(feature = "emulator")]
+        Some(Command::Demo(args)) => demo::run(&args, &cli.global, printer).await,
+        #[cfg(feature = "emulator")]
+        Some(Command::Emulator(args)) => emulator::run(&args, printer).await,
+    }
+}
+
+/// Logs go to stderr. -v: aad-setup's choices and HTTP exchanges; -vv: also
+/// query strings. Other crates stay at warnings: their debug output is not
+/// vetted for secrets.
+fn init_logging(verbose: u8) {
+    let filter = match verbose {
+        0 => "warn",
+        1 => "warn,aad_setup=debug",
+        _ => "warn,aad_setup=trace",
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && crate::env::var(crate::env::NO_COLOR).is_none())
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

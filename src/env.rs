@@ -1,0 +1,59 @@
+//! Every environment variable the tool reads, named once.
+//!
+//! The README's "Environment variables" table lists the same names; keep the
+//! two together.
+
+// Our own, one per flag (clap's `env`).
+pub const AUTH: &str = "AAD_SETUP_AUTH";
+pub const TENANT: &str = "AAD_SETUP_TENANT";
+pub const CLIENT_SECRET_FILE: &str = "AAD_SETUP_CLIENT_SECRET_FILE";
+pub const GRAPH_TOKEN_FILE: &str = "AAD_SETUP_GRAPH_TOKEN_FILE";
+pub const CLOUD: &str = "AAD_SETUP_CLOUD";
+pub const LOGIN_URL: &str = "AAD_SETUP_LOGIN_URL";
+pub const GRAPH_URL: &str = "AAD_SETUP_GRAPH_URL";
+pub const PLATFORM_URL: &str = "AAD_SETUP_PLATFORM_URL";
+pub const PLATFORM_TOKEN_FILE: &str = "AAD_SETUP_PLATFORM_TOKEN_FILE";
+pub const INTEGRATION: &str = "AAD_SETUP_INTEGRATION";
+pub const CONNECTION_NAME: &str = "AAD_SETUP_CONNECTION_NAME";
+pub const RESOURCE: &str = "AAD_SETUP_RESOURCE";
+pub const FIELD: &str = "AAD_SETUP_FIELD";
+pub const APP_NAME: &str = "AAD_SETUP_APP_NAME";
+pub const APP_ID: &str = "AAD_SETUP_APP_ID";
+pub const REDIRECT_URI: &str = "AAD_SETUP_REDIRECT_URI";
+pub const API: &str = "AAD_SETUP_API";
+pub const PERMISSION: &str = "AAD_SETUP_PERMISSION";
+pub const SECRET_DESCRIPTION: &str = "AAD_SETUP_SECRET_DESCRIPTION";
+pub const SECRET_EXPIRY: &str = "AAD_SETUP_SECRET_EXPIRY";
+pub const SECRET_FILE: &str = "AAD_SETUP_SECRET_FILE";
+pub const OUTPUT: &str = "AAD_SETUP_OUTPUT";
+pub const NO_INPUT: &str = "AAD_SETUP_NO_INPUT";
+pub const STATE_DIR: &str = "AAD_SETUP_STATE_DIR";
+pub const PORT: &str = "AAD_SETUP_EMULATOR_PORT";
+/// Multiplies every retry delay (default 1). `0` removes the sleeps: the test
+/// suite sets it so that retries through replication and throttling are fast.
+pub const BACKOFF_SCALE: &str = "AAD_SETUP_BACKOFF_SCALE";
+/// Where the Microsoft identity used to sign in came from (Azure SDK names).
+pub const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
+pub const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
+pub const AZURE_CLIENT_SECRET: &str = "AZURE_CLIENT_SECRET";
+pub const AZURE_FEDERATED_TOKEN_FILE: &str = "AZURE_FEDERATED_TOKEN_FILE";
+pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
+// The platform's SDK convention.
+pub const CATALYTIC_TOKEN: &str = "CATALYTIC_TOKEN";
+// Ecosystem.
+pub const NO_COLOR: &str = "NO_COLOR";
+pub const CI: &str = "CI";
+pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
+pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+pub const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
+pub const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
+
+/// A variable's value, treating an empty value as unset (as the Azure SDKs do).
+pub fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// A boolean-ish variable: set and not `0`/`false`/empty.
+pub fn flag(name: &str) -> bool {
+    var(name).is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+}

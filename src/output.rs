@@ -1,0 +1,264 @@
+//! The only place that prints.
+//!
+//! stdout carries the result only (a human summary, or one JSON document);
+//! progress, warnings and errors go to stderr, spinners only on a terminal,
+//! colour only on a terminal without NO_COLOR. The secret is printed only
+//! when the report carries it (the user asked), and on GitHub Actions it is
+//! masked before anything could print it.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::{IsTerminal as _, Write as _};
+use std::time::Duration;
+
+use console::style;
+use indicatif::{ProgressBar, ProgressStyle};
+use secrecy::ExposeSecret as _;
+
+use crate::cli::OutputFormat;
+use crate::env;
+use crate::report::{Report, Status};
+use crate::settings::Interaction;
+
+#[derive(Debug, Clone)]
+pub struct Printer {
+    format: OutputFormat,
+    color: bool,
+    stderr_tty: bool,
+    github: bool,
+}
+
+impl Printer {
+    pub fn new(interaction: &Interaction) -> Printer {
+        let stderr_tty = std::io::stderr().is_terminal();
+        let color = stderr_tty && env::var(env::NO_COLOR).is_none();
+        console::set_colors_enabled(color);
+        console::set_colors_enabled_stderr(color);
+        Printer {
+            format: interaction.format,
+            color,
+            stderr_tty,
+            github: env::flag(env::GITHUB_ACTIONS),
+        }
+    }
+
+    pub fn format(&self) -> OutputFormat {
+        self.format
+    }
+
+    /// A finished step: `✓ label: detail`.
+    pub fn step(&self, label: &str, detail: &str) {
+        let mark = if self.color { style("✓").green().to_string() } else { "✓".into() };
+        eprintln!("{mark} {label}: {detail}");
+    }
+
+    /// A neutral progress line.
+    pub fn info(&self, message: &str) {
+        eprintln!("  {message}");
+    }
+
+    pub fn warn(&self, message: &str) {
+        let label = if self.color { style("warning:").yellow().bold().to_string() } else { "warning:".into() };
+        eprintln!("{label} {message}");
+        if self.github {
+            eprintln!("::warning::{}", message.replace('\n', " "));
+        }
+    }
+
+    /// A spinner on a terminal; elsewhere one line saying what is awaited.
+    pub fn spinner(&self, message: &str) -> Spinner {
+        if self.stderr_tty {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_message(message.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(100));
+            Spinner { bar: Some(bar) }
+        } else {
+            eprintln!("  {message}…");
+            Spinner { bar: None }
+        }
+    }
+
+    /// The error chain, then the hint, on stderr.
+    pub fn error(&self, err: &anyhow::Error) {
+        let label = if self.color { style("error:").red().bold().to_string() } else { "error:".into() };
+        let mut chain = err.chain();
+        if let Some(first) = chain.next() {
+            eprintln!("{label} {first}");
+        }
+        for cause in chain {
+            eprintln!("  Caused by: {cause}");
+        }
+        if let Some(hint) = crate::error::hint(err) {
+            let label = if self.color { style("hint:").cyan().bold().to_string() } else { "hint:".into() };
+            eprintln!("  {label} {hint}");
+        }
+        if self.github {
+            eprintln!("::error::{}", err.to_string().replace('\n', " "));
+        }
+    }
+
+    /// Masks a value in GitHub Actions logs. Must run before the value could
+    /// be printed anywhere.
+    pub fn mask(&self, value: &str) {
+        if self.github {
+            println!("::add-mask::{value}");
+        }
+    }
+
+    /// Prints any JSON document as the result (commands other than setup).
+    pub fn json(&self, value: &serde_json::Value) {
+        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    }
+
+    /// A plain line of the human result.
+    pub fn line(&self, text: &str) {
+        println!("{text}");
+    }
+
+    /// The result of a setup run, in the chosen format, plus GitHub outputs.
+    pub fn report(&self, report: &Report) {
+        if let Some(value) = report.secret.as_ref().and_then(|s| s.value.as_ref()) {
+            self.mask(value.expose_secret());
+        }
+        match self.format {
+            OutputFormat::Json => {
+                let mut doc = serde_json::to_value(report).unwrap_or_default();
+                if let (Some(value), Some(secret)) = (
+                    report.secret.as_ref().and_then(|s| s.value.as_ref()),
+                    doc.get_mut("secret").and_then(|s| s.as_object_mut()),
+                ) {
+                    secret.insert("value".into(), value.expose_secret().into());
+                }
+                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            }
+            OutputFormat::Human => self.human(report),
+        }
+        if self.github {
+            self.github_outputs(report);
+        }
+    }
+
+    fn human(&self, r: &Report) {
+        let heading = match r.status {
+            Status::Done => "Azure Active Directory integration is set up.",
+            Status::Partial => "Setup is PARTIAL: the Azure side exists, the platform connection does not.",
+            Status::DryRun => "Dry run: nothing was changed. The run would:",
+        };
+        println!("{heading}");
+        if r.status == Status::DryRun {
+            for change in &r.changes {
+                println!("  - {change}");
+            }
+        }
+        println!();
+        let row = |k: &str, v: &str| println!("  {k:<20} {v}");
+        row("Tenant ID", &r.tenant.id);
+        if let Some(name) = &r.tenant.name {
+            row("Tenant", name);
+        }
+        if let Some(app) = &r.app {
+            row("App", &format!("{} ({})", app.display_name, app.action.as_str()));
+            row("Client ID", &app.client_id);
+            row("Object ID", &app.object_id);
+            row("Redirect URI", &format!("{} (Web)", app.redirect_uri));
+            row(
+                "Service principal",
+                &format!("{} ({})", app.service_principal_id, app.service_principal_action.as_str()),
+            );
+        }
+        if let Some(p) = &r.permission {
+            row("Permission", &format!("{} / {} (delegated)", p.api, p.name));
+        }
+        if let Some(c) = &r.consent {
+            row("Admin consent", c.action.as_str());
+        }
+        if let Some(s) = &r.secret {
+            let expires = s.expires.as_deref().unwrap_or("unknown");
+            row("Secret", &format!("{} ({}), expires {expires}", s.description, s.action.as_str()));
+            if let Some(file) = &s.file {
+                row("Secret file", file);
+            }
+            if let Some(value) = &s.value {
+                row("Client secret", value.expose_secret());
+            }
+        }
+        row("Resource", &r.resource);
+        if let Some(c) = &r.connection {
+            row("Connection", &format!("{} ({})", c.name, c.action.as_str()));
+            row("Connection ID", &c.id);
+            row("Integration", &format!("{} [{}]", c.integration_name, c.integration_id));
+            row("Team", &c.team);
+        }
+        let verified = |v: Option<bool>| match v {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "not checked",
+        };
+        if r.status == Status::Done {
+            row("Secret signs in", verified(r.verification.secret_signs_in));
+            row("Connection visible", verified(r.verification.connection_visible));
+        }
+        if !r.notes.is_empty() {
+            println!();
+            for note in &r.notes {
+                println!("Note: {note}");
+            }
+        }
+        if !r.next_steps.is_empty() {
+            println!();
+            println!("Next:");
+            for (i, step) in r.next_steps.iter().enumerate() {
+                println!("  {}. {step}", i + 1);
+            }
+        }
+    }
+
+    fn github_outputs(&self, r: &Report) {
+        let Some(path) = env::var(env::GITHUB_OUTPUT) else {
+            return;
+        };
+        let mut lines = vec![format!("tenant-id={}", r.tenant.id)];
+        if let Some(app) = &r.app {
+            lines.push(format!("client-id={}", app.client_id));
+            lines.push(format!("object-id={}", app.object_id));
+        }
+        if let Some(c) = &r.connection {
+            lines.push(format!("connection-id={}", c.id));
+        }
+        if let Some(value) = r.secret.as_ref().and_then(|s| s.value.as_ref()) {
+            lines.push(format!("client-secret={}", value.expose_secret()));
+        }
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&path)
+            .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
+        if let Err(e) = written {
+            self.warn(&format!("could not write GitHub outputs to {path}: {e}"));
+        }
+    }
+}
+
+/// A running spinner; finishes (and clears) when dropped.
+pub struct Spinner {
+    bar: Option<ProgressBar>,
+}
+
+impl Spinner {
+    pub fn set_message(&self, message: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(message.to_owned());
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! The workflow platform's integrations API client (platform-api.md §3).
+//!
+//! Bodies of connection requests carry the client secret: they are built at
+//! the call and never logged.
+
+pub mod token;
+pub mod types;
+
+use std::fmt;
+
+use anyhow::Context as _;
+use reqwest::{Method, StatusCode};
+use url::Url;
+
+use crate::error::{Failure, Kind};
+use crate::http::{Http, Reply, Retry};
+use token::PlatformToken;
+use types::*;
+
+/// The SDKs' default page size (platform-api.md §3.2).
+const PAGE_SIZE: &str = "25";
+
+/// An error answer (ASP.NET ProblemDetails, camel- or Pascal-cased).
+#[derive(Debug)]
+pub struct PlatformError {
+    pub status: StatusCode,
+    pub title: Option<String>,
+    pub detail: Option<String>,
+    pub action: String,
+}
+
+impl fmt::Display for PlatformError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the platform refused to {}: {}", self.action, self.status.as_u16())?;
+        match (&self.title, &self.detail) {
+            (_, Some(detail)) if !detail.is_empty() => write!(f, " {detail}"),
+            (Some(title), _) => write!(f, " {title}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for PlatformError {}
+
+impl PlatformError {
+    fn from_reply(action: &str, reply: &Reply) -> PlatformError {
+        let value: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
+        let member = |name: &str| {
+            value.as_object().and_then(|o| {
+                o.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            })
+        };
+        let detail = member("detail").or_else(|| {
+            // Not JSON: the raw text, shortened.
+            (!reply.body.trim().is_empty() && value.is_null())
+                .then(|| reply.body.trim().chars().take(300).collect())
+        });
+        PlatformError {
+            status: reply.status,
+            title: member("title"),
+            detail,
+            action: action.to_owned(),
+        }
+    }
+
+    /// The exit-code kind: 401 sign-in, 403 privileges, else failure.
+    pub fn kind(&self) -> Kind {
+        match self.status.as_u16() {
+            401 => Kind::SignIn,
+            403 => Kind::Privileges,
+            _ => Kind::Failed,
+        }
+    }
+}
+
+pub fn platform_error(err: &anyhow::Error) -> Option<&PlatformError> {
+    err.downcast_ref::<PlatformError>()
+}
+
+pub struct Platform {
+    http: Http,
+    base: Url,
+    token: PlatformToken,
+}
+
+impl Platform {
+    pub fn new(http: Http, base: &Url, token: PlatformToken) -> Platform {
+        Platform {
+            http,
+            base: base.clone(),
+            token,
+        }
+    }
+
+    pub fn team(&self) -> &str {
+        &self.token.domain
+    }
+
+    /// `{base}/api/{segments…}`, each segment percent-encoded on its own.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        {
+            let mut path = url.path_segments_mut().expect("an http(s) URL has a path");
+            path.pop_if_empty().push("api");
+            for s in segments {
+                path.push(s);
+            }
+        }
+        url
+    }
+
+    /// Integration ids look like `name/action/version`: the three-segment
+    /// route is preferred (proxies reject `%2F`); other ids go encoded.
+    fn integration_segments(id: &str) -> Vec<&str> {
+        let parts: Vec<&str> = id.split('/').collect();
+        if parts.len() == 3 && parts.iter().all(|p| !p.is_empty()) {
+            parts
+        } else {
+            vec![id]
+        }
+    }
+
+    async fn call(
+        &self,
+        action: &str,
+        method: Method,
+        url: Url,
+        query: &[(&str, &str)],
+        body: Option<&serde_json::Value>,
+        retry: Retry,
+    ) -> anyhow::Result<Reply> {
+        let reply = self
+            .http
+            .send("the workflow platform", retry, |client| {
+                let mut req = client
+                    .request(method.clone(), url.clone())
+                    .bearer_auth(self.token.bearer())
+                    .header(reqwest::header::ACCEPT, "application/json");
+                if !query.is_empty() {
+                    req = req.query(query);
+                }
+                if let Some(body) = body {
+                    req = req.json(body);
+                }
+                req
+            })
+            .await?;
+        if reply.status.is_success() {
+            return Ok(reply);
+        }
+        let err = PlatformError::from_reply(action, &reply);
+        let kind = err.kind();
+        let hint = match kind {
+            Kind::SignIn => Some(format!(
+                "the platform did not accept the access token from {} (team {}): check that it is complete and not revoked",
+                self.token.source, self.token.domain
+            )),
+            Kind::Privileges => Some(
+                "integrations can be set up only by team Admins: use an access token of an Admin of this team".to_owned(),
+            ),
+            _ => None,
+        };
+        let mut failure = Failure::new(kind, err.to_string());
+        if let Some(hint) = hint {
+            failure = failure.with_hint(hint);
+        }
+        Err(anyhow::Error::new(err).context(failure))
+    }
+
+    pub async fn list_integrations(&self, page_token: Option<&str>) -> anyhow::Result<IntegrationsPage> {
+        let mut query = vec![("page_size", PAGE_SIZE)];
+        if let Some(t) = page_token {
+            query.push(("page_token", t));
+        }
+        self.call(
+            "list integrations",
+            Method::GET,
+            self.url(&["integrations"]),
+            &query,
+            None,
+            Retry::Idempotent,
+        )
+        .await?
+        .json()
+        .context("reading the platform's list of integrations")
+    }
+
+    /// Every integration, page by page.
+    pub async fn all_integrations(&self) -> anyhow::Result<Vec<Integration>> {
+        let mut all = Vec::new();
+        let mut token: Option<String> = None;
+        // A bound, so that a server that keeps answering the same token cannot loop us forever.
+        for _ in 0..1000 {
+            let page = self.list_integrations(token.as_deref()).await?;
+            all.extend(page.integrations);
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => return Ok(all),
+            }
+        }
+        anyhow::bail!("the platform's integration list did not end after 1000 pages")
+    }
+
+    pub async fn get_integration(&self, id: &str) -> anyhow::Result<Integration> {
+        let mut segments = vec!["integrations"];
+        segments.extend(Self::integration_segments(id));
+        self.call(
+            "read the integration",
+            Method::GET,
+            self.url(&segments),
+            &[],
+            None,
+            Retry::Idempotent,
+        )
+        .await?
+        .json()
+        .context("reading the platform's integration")
+    }
+
+    /// Creates a connection. Never retried on anything but 429: a lost
+    /// answer may mean it exists (the caller looks before trying again).
+    pub async fn create_connection(&self, body: &NewConnection<'_>) -> anyhow::Result<Connection> {
+        let mut segments = vec!["integrations"];
+        segments.extend(Self::integration_segments(body.integration_id));
+        segments.push("connections");
+        let json = serde_json::to_value(body)?;
+        self.call(
+            "create the connection",
+            Method::POST,
+            self.url(&segments),
+            &[],
+            Some(&json),
+            Retry::ThrottleOnly,
+        )
+        .await?
+        .json()
+        .context("reading the platform's new connection")
+    }
+
+    /// `None` on 404.
+    pub async fn get_connection(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+        let result = self
+            .call(
+                "read the connection",
+                Method::GET,
+                self.url(&["integrations", "-", "connections", connection_id]),
+                &[],
+                None,
+                Retry::Idempotent,
+            )
+            .await;
+        match result {
+            Ok(reply) => Ok(Some(reply.json()?)),
+            Err(err) if platform_error(&err).is_some_and(|e| e.status == StatusCode::NOT_FOUND) => Ok(None),
+            Err(err) => Err(err),
+        }
+    }
+
+    pub async fn delete_connection(&self, connection_id: &str) -> anyhow::Result<()> {
+        self.call(
+            "delete the connection",
+            Method::DELETE,
+            self.url(&["integrations", "-", "connections", connection_id]),
+            &[],
+            None,
+            Retry::Idempotent,
+        )
+        .await?;
+        Ok(())
+    }
+}

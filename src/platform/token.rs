@@ -1,0 +1,109 @@
+//! The platform's access token: its format and where it lives
+//! (platform-api.md §2.1, §2.2).
+//!
+//! The token is `base64("<id>:<secret>:<domain>:<environment>")`, sent whole
+//! as the Bearer value. It is decoded locally only to check its shape and to
+//! show the team; the secret part never leaves [`PlatformToken`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use base64::Engine as _;
+use secrecy::{ExposeSecret as _, SecretString};
+
+/// A parsed platform token.
+#[derive(Clone)]
+pub struct PlatformToken {
+    serialized: SecretString,
+    /// The token's id (not secret).
+    pub id: String,
+    /// The team host, e.g. `acme.pushbot.com`.
+    pub domain: String,
+    /// Where it came from, for messages ("CATALYTIC_TOKEN", a path).
+    pub source: String,
+}
+
+impl fmt::Debug for PlatformToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PlatformToken")
+            .field("id", &self.id)
+            .field("domain", &self.domain)
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PlatformToken {
+    /// Checks the shape: base64 of exactly four non-empty `:`-separated parts.
+    pub fn parse(raw: &str, source: &str) -> Result<PlatformToken, String> {
+        let trimmed = raw.trim();
+        let bad = || {
+            format!(
+                "the platform token from {source} is not a platform access token (expected the serialized token: base64 of id:secret:domain:environment)"
+            )
+        };
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(trimmed)
+            .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(trimmed))
+            .map_err(|_| bad())?;
+        let decoded = String::from_utf8(decoded).map_err(|_| bad())?;
+        let parts: Vec<&str> = decoded.split(':').collect();
+        if parts.len() != 4 || parts.iter().any(|p| p.trim().is_empty()) {
+            return Err(bad());
+        }
+        Ok(PlatformToken {
+            serialized: SecretString::from(trimmed.to_owned()),
+            id: parts[0].to_owned(),
+            domain: parts[2].to_ascii_lowercase(),
+            source: source.to_owned(),
+        })
+    }
+
+    pub fn bearer(&self) -> &str {
+        self.serialized.expose_secret()
+    }
+}
+
+/// `~/.catalytic/tokens`, where the platform's SDKs keep tokens.
+pub fn store_dir() -> Option<PathBuf> {
+    dirs::home_dir().map(|h| h.join(".catalytic").join("tokens"))
+}
+
+/// A `--platform-token-file` value: an existing path, or a token name in the
+/// store (as the SDKs' "from file" lookup does).
+pub fn locate(value: &str) -> PathBuf {
+    let path = Path::new(value);
+    if path.exists() || value.contains(std::path::MAIN_SEPARATOR) {
+        return path.to_owned();
+    }
+    match store_dir() {
+        Some(dir) if dir.join(value).exists() => dir.join(value),
+        _ => path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    #[test]
+    fn a_well_formed_token_shows_its_team_but_not_its_secret() {
+        let raw = encode("0b4b2bd1-6b1f-4f47-9f0c-1c2a3b4c5d6e:topsecret:Acme.pushbot.com:v1");
+        let token = PlatformToken::parse(&format!("  {raw}\n"), "CATALYTIC_TOKEN").unwrap();
+        assert_eq!(token.domain, "acme.pushbot.com");
+        assert_eq!(token.bearer(), raw);
+        assert!(!format!("{token:?}").contains("topsecret"));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused_with_their_source() {
+        for raw in ["not base64!", &encode("a:b:c"), &encode("a::c:d"), ""] {
+            let err = PlatformToken::parse(raw, "/tmp/t").unwrap_err();
+            assert!(err.contains("/tmp/t"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,580 @@
+//! Flags + environment + defaults → one validated [`Plan`].
+//!
+//! Nothing below this module sees a clap type, or an `Option` that a default
+//! should have filled. Every value is checked here, before anything is
+//! created; a bad value is a usage error (exit 2) naming the value, what is
+//! accepted, and where it came from.
+
+use std::io::{IsTerminal as _, Read as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use secrecy::SecretString;
+use url::Url;
+
+use crate::cli::{AuthChoice, CloudChoice, GlobalArgs, OutputFormat, SetupArgs};
+use crate::env;
+use crate::error::usage;
+use crate::platform::token::{self, PlatformToken};
+use crate::validate::{self, Expiry};
+
+/// Microsoft Graph's appId; its resource URI is the cloud's Graph host.
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// Dynamics CRM's appId (what the guide calls "Dynamics").
+pub const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
+/// The tag that marks apps this tool created (microsoft-graph.md §2.1).
+pub const APP_TAG: &str = "aad-setup";
+
+/// Hosts per cloud (entra-sign-in.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cloud {
+    pub name: &'static str,
+    pub login: &'static str,
+    pub graph: &'static str,
+}
+
+impl Cloud {
+    pub fn of(choice: CloudChoice) -> Cloud {
+        match choice {
+            CloudChoice::Public => Cloud {
+                name: "public",
+                login: "https://login.microsoftonline.com",
+                graph: "https://graph.microsoft.com",
+            },
+            CloudChoice::Usgov => Cloud {
+                name: "usgov",
+                login: "https://login.microsoftonline.us",
+                graph: "https://graph.microsoft.us",
+            },
+            CloudChoice::China => Cloud {
+                name: "china",
+                login: "https://login.chinacloudapi.cn",
+                graph: "https://microsoftgraph.chinacloudapi.cn",
+            },
+        }
+    }
+}
+
+/// Where the services are.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    pub cloud: Cloud,
+    pub login: Url,
+    pub graph: Url,
+    pub platform: Url,
+}
+
+/// How to sign in to Microsoft, resolved.
+#[derive(Debug)]
+pub enum SignIn {
+    /// App-only, client credentials with a secret.
+    ClientSecret {
+        tenant: String,
+        client_id: String,
+        secret: SecretString,
+        /// Where the secret came from, for messages.
+        source: String,
+    },
+    /// A bearer token given as it is.
+    Token {
+        token: SecretString,
+        tenant: Option<String>,
+    },
+}
+
+/// The API whose permission the app gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiRef {
+    AppId(String),
+    Name(String),
+}
+
+impl ApiRef {
+    fn parse(value: &str) -> ApiRef {
+        let value = value.trim();
+        if validate::is_guid(value) {
+            return ApiRef::AppId(value.to_ascii_lowercase());
+        }
+        let key: String = value
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match key.as_str() {
+            "microsoftgraph" | "graph" => ApiRef::AppId(GRAPH_APP_ID.into()),
+            "dynamicscrm" | "dynamics" | "dynamicscrmonline" | "dataverse" => {
+                ApiRef::AppId(DYNAMICS_APP_ID.into())
+            }
+            _ => ApiRef::Name(value.to_owned()),
+        }
+    }
+
+    pub fn is_graph(&self) -> bool {
+        matches!(self, ApiRef::AppId(id) if id == GRAPH_APP_ID)
+    }
+}
+
+/// Which of the four values a connection field receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ConnValue {
+    ClientId,
+    ClientSecret,
+    Resource,
+    Tenant,
+}
+
+impl ConnValue {
+    pub const ALL: [ConnValue; 4] = [
+        ConnValue::ClientId,
+        ConnValue::ClientSecret,
+        ConnValue::Resource,
+        ConnValue::Tenant,
+    ];
+
+    pub fn key(self) -> &'static str {
+        match self {
+            ConnValue::ClientId => "clientId",
+            ConnValue::ClientSecret => "clientSecret",
+            ConnValue::Resource => "resource",
+            ConnValue::Tenant => "tenant",
+        }
+    }
+
+    fn parse(value: &str) -> Option<ConnValue> {
+        ConnValue::ALL
+            .into_iter()
+            .find(|v| v.key().eq_ignore_ascii_case(value.trim()))
+    }
+}
+
+#[derive(Debug)]
+pub struct AppSpec {
+    pub name: String,
+    pub redirect_uri: String,
+    pub api: ApiRef,
+    pub permission: String,
+    pub app_id: Option<String>,
+    pub adopt: bool,
+    pub admin_consent: bool,
+}
+
+#[derive(Debug)]
+pub struct SecretSpec {
+    pub description: String,
+    pub expiry: Expiry,
+    pub show: bool,
+    pub file: Option<PathBuf>,
+    pub rotate: bool,
+    pub keep_on_failure: bool,
+}
+
+#[derive(Debug)]
+pub struct PlatformSpec {
+    pub token: PlatformToken,
+    pub integration: String,
+    pub connection_name: String,
+    /// `None`: the API's own URI (Graph: the cloud's Graph host).
+    pub resource: Option<String>,
+    /// Explicit value → field mappings from `--field`.
+    pub fields: Vec<(ConnValue, String)>,
+}
+
+/// Everything `setup` needs, validated.
+#[derive(Debug)]
+pub struct Plan {
+    pub endpoints: Endpoints,
+    pub sign_in: SignIn,
+    pub app: AppSpec,
+    pub secret: SecretSpec,
+    pub platform: PlatformSpec,
+    pub dry_run: bool,
+    pub state_dir: PathBuf,
+    /// Warnings to show before the run (e.g. "never" expiry).
+    pub warnings: Vec<String>,
+}
+
+/// How the run talks to its user.
+#[derive(Debug, Clone, Copy)]
+pub struct Interaction {
+    pub format: OutputFormat,
+    /// Prompts are allowed: a terminal on stdin and stderr, no --no-input, not CI.
+    pub interactive: bool,
+    pub verbose: u8,
+}
+
+impl Interaction {
+    pub fn from_args(global: &GlobalArgs) -> Interaction {
+        let interactive = !global.no_input
+            && !env::flag(env::CI)
+            && std::io::stdin().is_terminal()
+            && std::io::stderr().is_terminal();
+        Interaction {
+            format: global.output,
+            interactive,
+            verbose: global.verbose,
+        }
+    }
+}
+
+/// Builds the plan for `setup`.
+pub fn plan(args: &SetupArgs) -> anyhow::Result<Plan> {
+    let mut warnings = Vec::new();
+    let endpoints = endpoints(args)?;
+    if endpoints.cloud.name != "public" {
+        warnings.push(format!(
+            "the {} cloud is selected; whether the workflow platform supports it is not known",
+            endpoints.cloud.name
+        ));
+    }
+    let sign_in = sign_in(args)?;
+
+    let app = &args.app;
+    let name = validate::name("--app-name", &app.app_name).map_err(usage)?;
+    let redirect_uri = validate::redirect_uri(&app.redirect_uri).map_err(usage)?;
+    let app_id = app
+        .app_id
+        .as_deref()
+        .map(|v| validate::guid("--app-id", v))
+        .transpose()
+        .map_err(usage)?;
+    let permission = app.permission.trim();
+    if permission.is_empty() || permission.contains(char::is_whitespace) {
+        return Err(usage(format!(
+            "--permission '{}' is not a permission name (such as Directory.ReadWrite.All)",
+            app.permission
+        )));
+    }
+    let api = ApiRef::parse(&app.api);
+    if !api.is_graph() && args.platform.resource.is_none() {
+        return Err(usage(format!(
+            "--api '{}' is not Microsoft Graph, so the Resource cannot be derived: give --resource (the API's App ID URI)",
+            app.api
+        )));
+    }
+
+    let secret = &args.secret;
+    let description = validate::name("--secret-description", &secret.secret_description).map_err(usage)?;
+    let expiry = validate::expiry(&secret.secret_expiry, jiff::Timestamp::now())
+        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
+    if let Expiry::Never(_) = expiry {
+        warnings.push(
+            "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
+        );
+    } else if expiry.timestamp().duration_since(jiff::Timestamp::now()).as_secs() > 2 * 366 * 86_400 {
+        warnings.push(
+            "--secret-expiry is longer than the portal's 24-month limit; tenant policies may refuse it".into(),
+        );
+    }
+    if let Some(path) = &secret.secret_file {
+        check_new_file("--secret-file", path)?;
+    }
+
+    let platform = platform_spec(args)?;
+    let state_dir = match &args.state_dir {
+        Some(dir) => dir.clone(),
+        None => default_state_dir()?,
+    };
+
+    Ok(Plan {
+        endpoints,
+        sign_in,
+        app: AppSpec {
+            name,
+            redirect_uri,
+            api,
+            permission: permission.to_owned(),
+            app_id,
+            adopt: app.adopt,
+            admin_consent: args.admin_consent,
+        },
+        secret: SecretSpec {
+            description,
+            expiry,
+            show: secret.show_secret,
+            file: secret.secret_file.clone(),
+            rotate: secret.rotate,
+            keep_on_failure: secret.keep_secret_on_failure,
+        },
+        platform,
+        dry_run: args.dry_run,
+        state_dir,
+        warnings,
+    })
+}
+
+fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
+    let ms = &args.microsoft;
+    let cloud = Cloud::of(ms.cloud);
+    let (login_raw, login_from) = match (&ms.login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
+        (Some(v), _) => (v.clone(), "--login-url"),
+        (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
+        (None, None) => (cloud.login.to_owned(), "--cloud"),
+    };
+    let login = validate::service_url(login_from, &login_raw).map_err(usage)?;
+    let graph = validate::service_url("--graph-url", ms.graph_url.as_deref().unwrap_or(cloud.graph))
+        .map_err(usage)?;
+    let platform = validate::service_url("--platform-url", &args.platform.platform_url).map_err(usage)?;
+    Ok(Endpoints {
+        cloud,
+        login,
+        graph,
+        platform,
+    })
+}
+
+fn tenant_arg(args: &SetupArgs) -> anyhow::Result<Option<String>> {
+    let (raw, from) = match (&args.microsoft.tenant, env::var(env::AZURE_TENANT_ID)) {
+        (Some(t), _) => (t.clone(), format!("--tenant / {}", env::TENANT)),
+        (None, Some(t)) => (t, env::AZURE_TENANT_ID.to_owned()),
+        (None, None) => return Ok(None),
+    };
+    validate::tenant(&raw)
+        .map(Some)
+        .map_err(|e| usage(format!("{from}: {e}")))
+}
+
+fn sign_in(args: &SetupArgs) -> anyhow::Result<SignIn> {
+    let ms = &args.microsoft;
+    let tenant = tenant_arg(args)?;
+    let method = match ms.auth {
+        AuthChoice::Auto => {
+            if ms.graph_token_file.is_some() {
+                tracing::info!("sign-in: a Graph token file is given, using it (--auth token)");
+                AuthChoice::Token
+            } else if ms.client_secret_file.is_some() || env::var(env::AZURE_CLIENT_SECRET).is_some() {
+                tracing::info!("sign-in: a client secret is configured, using it (--auth client-secret)");
+                AuthChoice::ClientSecret
+            } else {
+                return Err(crate::error::Failure::new(
+                    crate::error::Kind::SignIn,
+                    "no way to sign in to Microsoft was found",
+                )
+                .with_hint(format!(
+                    "set {} with {} and {} (client secret), or give --graph-token-file / {} (a Graph token)",
+                    env::AZURE_CLIENT_SECRET,
+                    env::AZURE_CLIENT_ID,
+                    env::AZURE_TENANT_ID,
+                    env::GRAPH_TOKEN_FILE
+                ))
+                .into());
+            }
+        }
+        other => other,
+    };
+    match method {
+        AuthChoice::Token => {
+            let path = ms.graph_token_file.as_ref().ok_or_else(|| {
+                usage(format!(
+                    "--auth token needs --graph-token-file PATH (or {})",
+                    env::GRAPH_TOKEN_FILE
+                ))
+            })?;
+            let token = read_secret_file(path, "--graph-token-file")?;
+            Ok(SignIn::Token { token, tenant })
+        }
+        AuthChoice::ClientSecret => {
+            let tenant = tenant.ok_or_else(|| {
+                usage(format!(
+                    "--auth client-secret needs the tenant: --tenant, {} or {}",
+                    env::TENANT,
+                    env::AZURE_TENANT_ID
+                ))
+            })?;
+            let client_id = ms
+                .client_id
+                .clone()
+                .or_else(|| env::var(env::AZURE_CLIENT_ID))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "--auth client-secret needs the signing-in app's client id: --client-id or {}",
+                        env::AZURE_CLIENT_ID
+                    ))
+                })?;
+            let client_id = validate::guid("client id", &client_id).map_err(usage)?;
+            let (secret, source) = match &ms.client_secret_file {
+                Some(path) => (
+                    read_secret_file(path, "--client-secret-file")?,
+                    path.display().to_string(),
+                ),
+                None => match env::var(env::AZURE_CLIENT_SECRET) {
+                    Some(s) => (SecretString::from(s.trim().to_owned()), env::AZURE_CLIENT_SECRET.to_owned()),
+                    None => {
+                        return Err(usage(format!(
+                            "--auth client-secret needs the secret: {} or --client-secret-file",
+                            env::AZURE_CLIENT_SECRET
+                        )));
+                    }
+                },
+            };
+            Ok(SignIn::ClientSecret {
+                tenant,
+                client_id,
+                secret,
+                source,
+            })
+        }
+        AuthChoice::Auto => unreachable!("auto was resolved above"),
+    }
+}
+
+fn platform_spec(args: &SetupArgs) -> anyhow::Result<PlatformSpec> {
+    let p = &args.platform;
+    let token = platform_token(p.platform_token_file.as_deref())?;
+    let integration = validate::name("--integration", &p.integration).map_err(usage)?;
+    let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
+    let resource = p
+        .resource
+        .as_deref()
+        .map(|r| {
+            let r = r.trim();
+            if r.is_empty() {
+                Err(usage("--resource is empty"))
+            } else {
+                Ok(r.to_owned())
+            }
+        })
+        .transpose()?;
+    let mut fields = Vec::new();
+    for entry in &p.fields {
+        let (value, field) = entry.split_once('=').ok_or_else(|| {
+            usage(format!("--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)"))
+        })?;
+        let value = ConnValue::parse(value).ok_or_else(|| {
+            usage(format!(
+                "--field '{entry}': '{value}' is not one of clientId, clientSecret, resource, tenant"
+            ))
+        })?;
+        let field = field.trim();
+        if field.is_empty() {
+            return Err(usage(format!("--field '{entry}' names no field")));
+        }
+        fields.push((value, field.to_owned()));
+    }
+    Ok(PlatformSpec {
+        token,
+        integration,
+        connection_name,
+        resource,
+        fields,
+    })
+}
+
+/// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
+/// `~/.catalytic/tokens/default` (platform-api.md §2.2).
+pub fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
+    let (raw, source) = if let Some(value) = flag {
+        if value == "-" {
+            (read_stdin("--platform-token-file")?, "stdin".to_owned())
+        } else {
+            let path = token::locate(value);
+            let raw = std::fs::read_to_string(&path).map_err(|e| {
+                usage(format!(
+                    "--platform-token-file: cannot read {}: {e}",
+                    path.display()
+                ))
+            })?;
+            (raw, path.display().to_string())
+        }
+    } else if let Some(raw) = env::var(env::CATALYTIC_TOKEN) {
+        (raw, env::CATALYTIC_TOKEN.to_owned())
+    } else {
+        let default = token::store_dir().map(|d| d.join("default"));
+        match default.filter(|p| p.exists()) {
+            Some(path) => (
+                std::fs::read_to_string(&path)
+                    .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?,
+                path.display().to_string(),
+            ),
+            None => {
+                return Err(crate::error::Failure::new(
+                    crate::error::Kind::Usage,
+                    "no platform access token was found",
+                )
+                .with_hint(format!(
+                    "set {}, pass --platform-token-file PATH|NAME ({}), or save a token as ~/.catalytic/tokens/default; create one in the platform under your user's Access Tokens, as a team Admin",
+                    env::CATALYTIC_TOKEN,
+                    env::PLATFORM_TOKEN_FILE
+                ))
+                .into());
+            }
+        }
+    };
+    PlatformToken::parse(&raw, &source).map_err(usage)
+}
+
+fn read_stdin(what: &str) -> anyhow::Result<String> {
+    let mut buf = String::new();
+    std::io::stdin()
+        .read_to_string(&mut buf)
+        .with_context(|| format!("{what}: reading stdin"))?;
+    Ok(buf)
+}
+
+/// A secret from a file (`-` for stdin), trimmed; an empty one is refused.
+pub fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString> {
+    let raw = if path == Path::new("-") {
+        read_stdin(what)?
+    } else {
+        std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("{what}: cannot read {}: {e}", path.display())))?
+    };
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(usage(format!("{what}: {} is empty", path.display())));
+    }
+    Ok(SecretString::from(trimmed.to_owned()))
+}
+
+/// A file the run will create: it must not exist, and its folder must.
+pub fn check_new_file(what: &str, path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Err(usage(format!(
+            "{what} {} exists already; secrets are never written over an existing file",
+            path.display()
+        )));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(usage(format!(
+            "{what} {}: the folder {} does not exist",
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
+fn default_state_dir() -> anyhow::Result<PathBuf> {
+    dirs::state_dir()
+        .or_else(dirs::data_local_dir)
+        .map(|d| d.join("aad-setup"))
+        .or_else(|| dirs::home_dir().map(|h| h.join(".aad-setup")))
+        .with_context(|| format!("no state directory could be found; set {}", env::STATE_DIR))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_names_resolve_to_the_well_known_ids() {
+        assert!(ApiRef::parse("Microsoft Graph").is_graph());
+        assert_eq!(ApiRef::parse("Dynamics CRM"), ApiRef::AppId(DYNAMICS_APP_ID.into()));
+        assert_eq!(ApiRef::parse("Dynamics"), ApiRef::AppId(DYNAMICS_APP_ID.into()));
+        assert_eq!(ApiRef::parse("Contoso API"), ApiRef::Name("Contoso API".into()));
+        assert_eq!(
+            ApiRef::parse("00000003-0000-0000-C000-000000000000"),
+            ApiRef::AppId(GRAPH_APP_ID.into())
+        );
+    }
+
+    #[test]
+    fn new_files_must_not_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let existing = dir.path().join("x");
+        std::fs::write(&existing, "").unwrap();
+        assert!(check_new_file("--secret-file", &existing).is_err());
+        assert!(check_new_file("--secret-file", &dir.path().join("y")).is_ok());
+        assert!(check_new_file("--secret-file", &dir.path().join("no/such/y")).is_err());
+    }
+}

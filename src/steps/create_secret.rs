@@ -1,0 +1,154 @@
+//! Step 5: the client secret (portal: Certificates & secrets > New client
+//! secret).
+//!
+//! `addPassword` mints a new secret on every success, so it is never retried
+//! blindly: a 404 (the app not replicated yet) is safe to retry, because
+//! nothing was made; a lost answer is followed by removing whatever the lost
+//! call may have made, then one more call (microsoft-graph.md §2.4). A
+//! working secret the platform connection already holds is reused.
+
+use std::collections::HashSet;
+
+use secrecy::SecretString;
+
+use crate::error::{Failure, Kind};
+use crate::graph::types::{AddedPassword, Application, PasswordCredential};
+use crate::graph::{Graph, graph_error};
+use crate::report::Action;
+
+use super::{Ctx, is_ambiguous};
+
+pub struct SecretState {
+    pub key_id: String,
+    /// The value, only when this run created it.
+    pub value: Option<SecretString>,
+    pub hint: Option<String>,
+    pub end: Option<String>,
+    pub action: Action,
+}
+
+/// The secret the connection holds: the recorded key, else the newest one
+/// with our description that has not expired.
+pub fn current<'a>(app: &'a Application, description: &str, recorded: Option<&str>) -> Option<&'a PasswordCredential> {
+    let ours = app
+        .password_credentials
+        .iter()
+        .filter(|c| c.display_name.as_deref() == Some(description));
+    if let Some(key) = recorded {
+        if let Some(c) = app.password_credentials.iter().find(|c| c.key_id == key) {
+            return Some(c);
+        }
+    }
+    let now = jiff::Timestamp::now();
+    ours.filter(|c| {
+        c.end_date_time
+            .as_deref()
+            .and_then(|e| e.parse::<jiff::Timestamp>().ok())
+            .is_none_or(|end| end > now)
+    })
+    .max_by(|a, b| a.end_date_time.cmp(&b.end_date_time))
+}
+
+pub async fn run(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    app: &Application,
+    connection_exists: bool,
+) -> anyhow::Result<SecretState> {
+    let spec = &ctx.plan.secret;
+    if !spec.rotate && connection_exists {
+        if let Some(c) = current(app, &spec.description, ctx.record.secret_key_id.as_deref()) {
+            ctx.printer.step(
+                "Client secret",
+                &format!("\"{}\" reused (the platform connection holds it)", spec.description),
+            );
+            return Ok(SecretState {
+                key_id: c.key_id.clone(),
+                value: None,
+                hint: c.hint.clone(),
+                end: c.end_date_time.clone(),
+                action: Action::Reused,
+            });
+        }
+    }
+    let end = spec.expiry.timestamp().to_string();
+    if ctx.plan.dry_run {
+        return Ok(SecretState {
+            key_id: String::new(),
+            value: None,
+            hint: None,
+            end: Some(end),
+            action: Action::WouldCreate,
+        });
+    }
+    let before: HashSet<String> = app.password_credentials.iter().map(|c| c.key_id.clone()).collect();
+    let add = || {
+        ctx.through_replication("the new app to replicate in Entra", || {
+            graph.add_password(&app.id, &spec.description, Some(&end))
+        })
+    };
+    let added: AddedPassword = match add().await {
+        Ok(p) => p,
+        Err(err) if is_ambiguous(&err) => {
+            ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
+            remove_unknown(graph, app, &spec.description, &before).await?;
+            add().await.map_err(|e| policy_error(e, &spec.description))?
+        }
+        Err(err) => return Err(policy_error(err, &spec.description)),
+    };
+    if let Some(path) = &spec.file {
+        crate::secret_file::write_new(path, &added.secret_text)?;
+    }
+    ctx.printer.step(
+        "Client secret",
+        &format!(
+            "\"{}\" created, expires {}",
+            spec.description,
+            added.end_date_time.as_deref().unwrap_or(&end)
+        ),
+    );
+    Ok(SecretState {
+        key_id: added.key_id,
+        hint: added.hint,
+        end: added.end_date_time.or(Some(end)),
+        value: Some(added.secret_text),
+        action: Action::Created,
+    })
+}
+
+/// Removes secrets with our description that were not there before the lost call.
+async fn remove_unknown(graph: &Graph, app: &Application, description: &str, before: &HashSet<String>) -> anyhow::Result<()> {
+    let Some(now) = graph.get_application(&app.id).await? else {
+        return Ok(());
+    };
+    for c in now.password_credentials {
+        if c.display_name.as_deref() == Some(description) && !before.contains(&c.key_id) {
+            graph.remove_password(&app.id, &c.key_id).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Tenant app-management policies, explained (microsoft-graph.md §4.2).
+fn policy_error(err: anyhow::Error, description: &str) -> anyhow::Error {
+    let Some(g) = graph_error(&err) else {
+        return err;
+    };
+    if g.has_code("CredentialInvalidLifetimeAsPerAppPolicy") {
+        let message = format!("the tenant's app management policy refuses a secret that lives this long: {}", g.message);
+        return err.context(
+            Failure::new(Kind::Failed, message)
+                .with_hint("run again with a shorter --secret-expiry (for example 6mo or 12mo); the app is kept and will be reused"),
+        );
+    }
+    if g.has_code("CredentialTypeNotAllowedAsPerAppPolicy") {
+        return err.context(
+            Failure::new(
+                Kind::Failed,
+                format!("the tenant's app management policy forbids client secrets (\"{description}\" could not be added)"),
+            )
+            .with_hint("ask your Entra administrator for an exemption for this app; the platform's connection needs a client secret"),
+        );
+    }
+    err
+}

@@ -1,0 +1,71 @@
+//! Step 6 (optional, `--admin-consent`): tenant-wide admin consent for the
+//! delegated permission (portal: API permissions > Grant admin consent).
+//!
+//! One grant per (client, resource, AllPrincipals): an existing one is
+//! extended with PATCH, never duplicated (microsoft-graph.md §2.9).
+
+use crate::graph::Graph;
+use crate::graph::types::ServicePrincipal;
+use crate::report::{Action, ConsentInfo};
+
+use super::Ctx;
+use super::resolve_permission::ResolvedPermission;
+
+pub async fn run(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    sp: Option<&ServicePrincipal>,
+    perm: &ResolvedPermission,
+) -> anyhow::Result<ConsentInfo> {
+    let Some(sp) = sp else {
+        // Dry run with a service principal still to be made.
+        return Ok(ConsentInfo {
+            action: Action::WouldCreate,
+            grant_id: None,
+        });
+    };
+    let grants = ctx
+        .through_replication("the new service principal to replicate", || graph.list_grants(&sp.id))
+        .await?;
+    let existing = grants
+        .iter()
+        .find(|g| g.resource_id == perm.api_sp_id && g.consent_type == "AllPrincipals");
+    let info = match existing {
+        Some(g) if g.scope.split_whitespace().any(|s| s.eq_ignore_ascii_case(&perm.value)) => ConsentInfo {
+            action: Action::Reused,
+            grant_id: Some(g.id.clone()),
+        },
+        Some(g) if ctx.plan.dry_run => ConsentInfo {
+            action: Action::WouldUpdate,
+            grant_id: Some(g.id.clone()),
+        },
+        Some(g) => {
+            let scope = format!("{} {}", g.scope.trim(), perm.value).trim().to_owned();
+            graph.update_grant_scope(&g.id, &scope).await?;
+            ConsentInfo {
+                action: Action::Updated,
+                grant_id: Some(g.id.clone()),
+            }
+        }
+        None if ctx.plan.dry_run => ConsentInfo {
+            action: Action::WouldCreate,
+            grant_id: None,
+        },
+        None => {
+            let grant = ctx
+                .through_replication("the new service principal to replicate", || {
+                    graph.create_grant(&sp.id, &perm.api_sp_id, &perm.value)
+                })
+                .await?;
+            ConsentInfo {
+                action: Action::Created,
+                grant_id: Some(grant.id),
+            }
+        }
+    };
+    ctx.printer.step(
+        "Admin consent",
+        &format!("{} for all users ({})", perm.value, info.action.as_str()),
+    );
+    Ok(info)
+}

@@ -1,0 +1,117 @@
+//! The guide's steps, one module each, in the order `setup` runs them.
+//!
+//! Reads come first, so that a wrong platform token or a missing permission
+//! fails before anything exists in the tenant. Each step returns what it did
+//! (created, reused, updated, skipped) for the summary and the JSON.
+
+pub mod connect_platform;
+pub mod create_secret;
+pub mod grant_consent;
+pub mod platform_preflight;
+pub mod register_app;
+pub mod resolve_permission;
+pub mod sign_in;
+pub mod verify;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use crate::graph::{GraphError, graph_error};
+use crate::http::Http;
+use crate::output::Printer;
+use crate::record::{Record, Store};
+use crate::settings::Plan;
+
+/// How long to wait, in all, for Entra to replicate a new object: Azure
+/// CLI's three minutes (microsoft-graph.md §5).
+pub const REPLICATION_BUDGET: Duration = Duration::from_secs(180);
+/// Attempts at the most, whatever the clock says (the clock stops mattering
+/// when the tests remove the sleeps).
+pub const REPLICATION_ATTEMPTS: u32 = 15;
+
+/// What every step gets.
+pub struct Ctx<'a> {
+    pub http: Http,
+    pub printer: &'a Printer,
+    pub plan: &'a Plan,
+    pub store: Option<Store>,
+    pub record: Record,
+}
+
+impl Ctx<'_> {
+    /// Saves the record; a failure to save is a warning, not a reason to stop.
+    pub fn save_record(&self) {
+        if let Some(store) = &self.store {
+            if let Err(e) = store.save(&self.record) {
+                self.printer.warn(&format!(
+                    "could not save the local record {}: {e:#}",
+                    store.path().display()
+                ));
+            }
+        }
+    }
+
+    /// Runs `attempt` until it succeeds or fails with something other than a
+    /// transient error (`transient` decides), within the replication budget,
+    /// backing off 1, 2, 4, … s (capped at 30 s), with a spinner.
+    pub async fn retry_while<T, F, Fut>(
+        &self,
+        waiting_for: &str,
+        transient: impl Fn(&anyhow::Error) -> bool,
+        mut attempt: F,
+    ) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        let started = Instant::now();
+        let mut spinner = None;
+        let mut n = 0u32;
+        loop {
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(err) if transient(&err) => {
+                    n += 1;
+                    if n >= REPLICATION_ATTEMPTS || started.elapsed() >= REPLICATION_BUDGET {
+                        return Err(err.context(format!(
+                            "gave up waiting for {waiting_for} after {n} attempts in {}s; Entra can take longer to replicate: run the same command again to resume",
+                            started.elapsed().as_secs()
+                        )));
+                    }
+                    tracing::info!("waiting for {waiting_for} (attempt {n}): {err}");
+                    let s = spinner.get_or_insert_with(|| {
+                        self.printer.spinner(&format!("Waiting for {waiting_for}"))
+                    });
+                    s.set_message(&format!("Waiting for {waiting_for} (attempt {})", n + 1));
+                    tokio::time::sleep(self.http.policy.delay(n - 1, None)).await;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// [`Ctx::retry_while`] on Graph's replication signatures.
+    pub async fn through_replication<T, F, Fut>(&self, waiting_for: &str, attempt: F) -> anyhow::Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = anyhow::Result<T>>,
+    {
+        self.retry_while(waiting_for, is_replication, attempt).await
+    }
+}
+
+pub fn is_replication(err: &anyhow::Error) -> bool {
+    graph_error(err).is_some_and(GraphError::is_replication)
+}
+
+/// A lost answer to a create: a transport error or a 5xx. The object may or
+/// may not exist; the caller must look before trying again.
+pub fn is_ambiguous(err: &anyhow::Error) -> bool {
+    if let Some(g) = graph_error(err) {
+        return g.status.is_server_error();
+    }
+    if let Some(p) = crate::platform::platform_error(err) {
+        return p.status.is_server_error();
+    }
+    err.chain().any(|e| e.downcast_ref::<reqwest::Error>().is_some())
+}

@@ -1,0 +1,356 @@
+//! Step 4: find or create the app registration and its service principal,
+//! and reconcile an existing app with the guide (single tenant, the Web
+//! redirect URI, the permission).
+//!
+//! An app is adopted only when this tool made it (tagged `aad-setup`), or
+//! with `--adopt` / `--app-id`: an untagged namesake is never patched
+//! silently. `POST /applications` is never retried blindly.
+
+use serde_json::{Map, Value, json};
+
+use crate::error::{Failure, Kind};
+use crate::graph::Graph;
+use crate::graph::types::{Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web};
+use crate::graph::{GraphError, graph_error};
+use crate::report::Action;
+use crate::settings::APP_TAG;
+
+use super::resolve_permission::ResolvedPermission;
+use super::{Ctx, is_ambiguous};
+
+pub const SINGLE_TENANT: &str = "AzureADMyOrg";
+const SP_SELECT: &str = "id,appId,displayName,tags";
+
+pub struct AppState {
+    pub app: Application,
+    pub sp: Option<ServicePrincipal>,
+    pub action: Action,
+    pub sp_action: Action,
+    /// Changes a dry run would make.
+    pub changes: Vec<String>,
+}
+
+pub async fn run(ctx: &mut Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) -> anyhow::Result<AppState> {
+    let dry_run = ctx.plan.dry_run;
+    let found = locate(ctx, graph).await?;
+    let mut changes = Vec::new();
+    let (app, action, created) = match found {
+        None if dry_run => {
+            changes.push(format!(
+                "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",
+                ctx.plan.app.name, ctx.plan.app.redirect_uri, perm.api_name, perm.value
+            ));
+            (Application::default(), Action::WouldCreate, true)
+        }
+        None => (create(ctx, graph, perm).await?, Action::Created, true),
+        Some((app, needs_tag)) => {
+            let patch = reconcile(&app, &ctx.plan.app.redirect_uri, perm, needs_tag);
+            match patch {
+                None => (app, Action::Reused, false),
+                Some((_, what)) if dry_run => {
+                    changes.push(format!("update the app \"{}\": {}", app.display_name, what.join("; ")));
+                    (app, Action::WouldUpdate, false)
+                }
+                Some((patch, what)) => {
+                    graph.update_application(&app.id, &patch).await?;
+                    tracing::info!("updated the app: {}", what.join("; "));
+                    (app, Action::Updated, false)
+                }
+            }
+        }
+    };
+    if !dry_run {
+        ctx.record.app_object_id = Some(app.id.clone());
+        ctx.record.app_id = Some(app.app_id.clone());
+        ctx.save_record();
+    }
+
+    let (sp, sp_action) = if created && dry_run {
+        changes.push("create its service principal (the portal's enterprise application)".into());
+        (None, Action::WouldCreate)
+    } else {
+        service_principal(ctx, graph, &app, created).await?
+    };
+    ctx.printer.step(
+        "App registration",
+        &format!(
+            "{} ({}), client id {}; service principal {}",
+            ctx.plan.app.name,
+            action.as_str(),
+            if app.app_id.is_empty() { "(new)" } else { &app.app_id },
+            sp_action.as_str()
+        ),
+    );
+    Ok(AppState {
+        app,
+        sp,
+        action,
+        sp_action,
+        changes,
+    })
+}
+
+/// The app to use, and whether it still needs our tag.
+async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Application, bool)>> {
+    let spec = &ctx.plan.app;
+    let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
+    if let Some(id) = &spec.app_id {
+        let app = match graph.find_application_by_app_id(id).await? {
+            Some(app) => Some(app),
+            None => graph.get_application(id).await?,
+        };
+        let app = app.ok_or_else(|| {
+            Failure::new(Kind::Usage, format!("--app-id {id}: no application with that client id or object id in this tenant"))
+        })?;
+        let needs_tag = !tagged(&app);
+        return Ok(Some((app, needs_tag)));
+    }
+    if let Some(object_id) = ctx.record.app_object_id.clone() {
+        // Our own record: the app may be too new to be listed yet, so a 404
+        // is waited out for a recent record; an old one means it was deleted.
+        let recent = ctx
+            .record
+            .updated_at
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .is_some_and(|t| jiff::Timestamp::now().duration_since(t).as_secs() < 600);
+        let app = if recent {
+            ctx.through_replication("the application recorded by the last run", || async {
+                graph
+                    .get_application(&object_id)
+                    .await?
+                    .ok_or_else(|| not_found(&object_id))
+            })
+            .await
+            .ok()
+        } else {
+            graph.get_application(&object_id).await?
+        };
+        if let Some(app) = app.filter(|a| a.display_name == spec.name) {
+            let needs_tag = !tagged(&app);
+            return Ok(Some((app, needs_tag)));
+        }
+    }
+    let namesakes = graph.find_applications_by_name(&spec.name).await?;
+    let (ours, others): (Vec<_>, Vec<_>) = namesakes.into_iter().partition(|a| tagged(a));
+    match (ours.as_slice(), others.as_slice()) {
+        ([one], _) => Ok(Some((one.clone(), false))),
+        ([], []) => Ok(None),
+        ([], [one]) if spec.adopt => Ok(Some((one.clone(), true))),
+        ([], others) => Err(Failure::new(
+            Kind::Usage,
+            format!(
+                "{} app registration(s) named \"{}\" exist that aad-setup did not create ({}); they were not touched",
+                others.len(),
+                spec.name,
+                others.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with_hint(if others.len() == 1 {
+            "to use it, run again with --adopt (or --app-id <client id>); to make a separate app, choose another --app-name"
+        } else {
+            "pick one with --app-id <client id>, or choose another --app-name"
+        })
+        .into()),
+        (several, _) => Err(Failure::new(
+            Kind::Usage,
+            format!(
+                "{} apps named \"{}\" carry the aad-setup tag ({})",
+                several.len(),
+                spec.name,
+                several.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .with_hint("pick one with --app-id <client id>")
+        .into()),
+    }
+}
+
+fn not_found(object_id: &str) -> anyhow::Error {
+    GraphError {
+        status: reqwest::StatusCode::NOT_FOUND,
+        code: "Request_ResourceNotFound".into(),
+        message: format!("application {object_id} not found"),
+        detail_codes: vec![],
+        request_id: None,
+        action: "read the application".into(),
+    }
+    .into()
+}
+
+fn new_application(name: &str, redirect_uri: &str, perm: &ResolvedPermission) -> NewApplication {
+    NewApplication {
+        display_name: name.to_owned(),
+        sign_in_audience: SINGLE_TENANT.into(),
+        tags: vec![APP_TAG.into()],
+        web: Web {
+            redirect_uris: vec![redirect_uri.to_owned()],
+        },
+        required_resource_access: vec![RequiredResourceAccess {
+            resource_app_id: perm.api_app_id.clone(),
+            resource_access: vec![ResourceAccess {
+                id: perm.permission_id.clone(),
+                kind: "Scope".into(),
+            }],
+        }],
+    }
+}
+
+async fn create(ctx: &Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) -> anyhow::Result<Application> {
+    let spec = &ctx.plan.app;
+    let body = new_application(&spec.name, &spec.redirect_uri, perm);
+    match graph.create_application(&body).await {
+        Ok(app) => Ok(app),
+        Err(err) if is_ambiguous(&err) => {
+            // The app may exist although the answer was lost: look, never
+            // create blindly a second time (microsoft-graph.md §2.2).
+            ctx.printer.warn("the answer to creating the app was lost; looking for it before anything else");
+            for _ in 0..3 {
+                let found = graph.find_applications_by_name(&spec.name).await?;
+                if let Some(app) = found.into_iter().find(|a| a.tags.iter().any(|t| t == APP_TAG)) {
+                    return Ok(app);
+                }
+                tokio::time::sleep(ctx.http.policy.delay(1, None)).await;
+            }
+            Err(err.context(
+                "the app may or may not have been created (Entra's answer was lost and it is not listed yet); run the same command again in a minute: it finds the app instead of making a second one",
+            ))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// The PATCH that brings an existing app in line, and what it changes.
+fn reconcile(
+    app: &Application,
+    redirect_uri: &str,
+    perm: &ResolvedPermission,
+    needs_tag: bool,
+) -> Option<(Value, Vec<String>)> {
+    let mut patch = Map::new();
+    let mut what = Vec::new();
+    if app.sign_in_audience.as_deref() != Some(SINGLE_TENANT) {
+        patch.insert("signInAudience".into(), json!(SINGLE_TENANT));
+        what.push(format!(
+            "sign-in audience {} -> {SINGLE_TENANT} (single tenant)",
+            app.sign_in_audience.as_deref().unwrap_or("unset")
+        ));
+    }
+    if !app.redirect_uris().iter().any(|u| u == redirect_uri) {
+        // Collections are sent whole: keep the admin's other URIs.
+        let mut uris = app.redirect_uris().to_vec();
+        uris.push(redirect_uri.to_owned());
+        patch.insert("web".into(), json!({ "redirectUris": uris }));
+        what.push(format!("add the Web redirect URI {redirect_uri}"));
+    }
+    let has_permission = app.required_resource_access.iter().any(|r| {
+        r.resource_app_id.eq_ignore_ascii_case(&perm.api_app_id)
+            && r
+                .resource_access
+                .iter()
+                .any(|a| a.id.eq_ignore_ascii_case(&perm.permission_id) && a.kind == "Scope")
+    });
+    if !has_permission {
+        let mut all = app.required_resource_access.clone();
+        let wanted = ResourceAccess {
+            id: perm.permission_id.clone(),
+            kind: "Scope".into(),
+        };
+        match all.iter_mut().find(|r| r.resource_app_id.eq_ignore_ascii_case(&perm.api_app_id)) {
+            Some(entry) => entry.resource_access.push(wanted),
+            None => all.push(RequiredResourceAccess {
+                resource_app_id: perm.api_app_id.clone(),
+                resource_access: vec![wanted],
+            }),
+        }
+        patch.insert("requiredResourceAccess".into(), serde_json::to_value(all).unwrap_or_default());
+        what.push(format!("add the delegated permission {} / {}", perm.api_name, perm.value));
+    }
+    if needs_tag {
+        let mut tags = app.tags.clone();
+        tags.push(APP_TAG.into());
+        patch.insert("tags".into(), json!(tags));
+        what.push("tag it as managed by aad-setup".into());
+    }
+    (!patch.is_empty()).then(|| (Value::Object(patch), what))
+}
+
+/// Finds or creates the app's service principal. Right after the app was
+/// created, Entra may not know it yet: those answers are waited out.
+async fn service_principal(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app: &Application,
+    created: bool,
+) -> anyhow::Result<(Option<ServicePrincipal>, Action)> {
+    if !created {
+        if let Some(sp) = graph.find_service_principal(&app.app_id, SP_SELECT).await? {
+            return Ok((Some(sp), Action::Reused));
+        }
+        if ctx.plan.dry_run {
+            return Ok((None, Action::WouldCreate));
+        }
+    }
+    let tags = vec![APP_TAG.to_owned()];
+    let result = ctx
+        .through_replication("the new app to replicate in Entra", || graph.create_service_principal(&app.app_id, &tags))
+        .await;
+    match result {
+        Ok(sp) => Ok((Some(sp), Action::Created)),
+        // It exists after all (an earlier, interrupted run): use it.
+        Err(err) if graph_error(&err).is_some_and(|e| e.status == reqwest::StatusCode::CONFLICT) => {
+            let sp = graph.find_service_principal(&app.app_id, SP_SELECT).await?;
+            Ok((sp, Action::Reused))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn perm() -> ResolvedPermission {
+        ResolvedPermission {
+            api_name: "Microsoft Graph".into(),
+            api_app_id: "00000003-0000-0000-c000-000000000000".into(),
+            api_sp_id: "sp".into(),
+            permission_id: "c5366453-9fb0-48a5-a156-24f0c49a4b84".into(),
+            value: "Directory.ReadWrite.All".into(),
+            admin_consent_required: true,
+            resource_uri: None,
+        }
+    }
+
+    #[test]
+    fn a_conforming_app_needs_no_patch() {
+        let body = new_application("n", "https://security.pushbot.com/oauth", &perm());
+        let app = Application {
+            sign_in_audience: Some(body.sign_in_audience.clone()),
+            tags: body.tags.clone(),
+            web: Some(body.web.clone()),
+            required_resource_access: body.required_resource_access.clone(),
+            ..Application::default()
+        };
+        assert!(reconcile(&app, "https://security.pushbot.com/oauth", &perm(), false).is_none());
+    }
+
+    #[test]
+    fn a_drifted_app_is_patched_keeping_what_the_admin_added() {
+        let app = Application {
+            sign_in_audience: Some("AzureADMultipleOrgs".into()),
+            web: Some(Web { redirect_uris: vec!["https://other.example/cb".into()] }),
+            required_resource_access: vec![RequiredResourceAccess {
+                resource_app_id: "00000003-0000-0000-c000-000000000000".into(),
+                resource_access: vec![ResourceAccess { id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d".into(), kind: "Scope".into() }],
+            }],
+            ..Application::default()
+        };
+        let (patch, what) = reconcile(&app, "https://security.pushbot.com/oauth", &perm(), true).unwrap();
+        assert_eq!(patch["signInAudience"], "AzureADMyOrg");
+        assert_eq!(patch["web"]["redirectUris"], json!(["https://other.example/cb", "https://security.pushbot.com/oauth"]));
+        assert_eq!(patch["requiredResourceAccess"][0]["resourceAccess"].as_array().unwrap().len(), 2);
+        assert_eq!(patch["tags"], json!(["aad-setup"]));
+        assert_eq!(what.len(), 4);
+    }
+}

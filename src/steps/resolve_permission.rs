@@ -1,0 +1,157 @@
+//! Step 3: the API's service principal in this tenant, and the delegated
+//! permission's id on it, resolved by name (microsoft-graph.md §2.8).
+//!
+//! The guide says "Dynamics"; Dynamics CRM offers only `user_impersonation`
+//! today, and Directory.ReadWrite.All is Microsoft Graph's. Asking Dynamics
+//! for it is a usage error that says where the permission lives.
+
+use crate::error::{Failure, Kind};
+use crate::graph::Graph;
+use crate::graph::types::ServicePrincipal;
+use crate::settings::{ApiRef, GRAPH_APP_ID};
+
+use super::Ctx;
+
+const SELECT: &str = "id,appId,displayName,oauth2PermissionScopes,appRoles,servicePrincipalNames";
+
+#[derive(Debug, Clone)]
+pub struct ResolvedPermission {
+    pub api_name: String,
+    pub api_app_id: String,
+    /// The API's service principal in this tenant: the grant's resourceId.
+    pub api_sp_id: String,
+    pub permission_id: String,
+    pub value: String,
+    pub admin_consent_required: bool,
+    /// The API's URI, the platform's default Resource.
+    pub resource_uri: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
+    let app = &ctx.plan.app;
+    let sp = match &app.api {
+        ApiRef::AppId(id) => graph.find_service_principal(id, SELECT).await?,
+        ApiRef::Name(name) => {
+            let mut found = graph.find_service_principals_by_name(name, SELECT).await?;
+            if found.len() > 1 {
+                return Err(Failure::new(
+                    Kind::Usage,
+                    format!(
+                        "several service principals are named \"{name}\": {}",
+                        found.iter().map(|s| s.app_id.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .with_hint("name the API by its appId with --api")
+                .into());
+            }
+            found.pop()
+        }
+    };
+    let api_label = match &app.api {
+        ApiRef::AppId(id) => id.clone(),
+        ApiRef::Name(n) => n.clone(),
+    };
+    let Some(sp) = sp else {
+        return Err(Failure::new(
+            Kind::Usage,
+            format!("the API {api_label} has no service principal in this tenant, so its permissions cannot be added"),
+        )
+        .with_hint("check --api; an API such as Dynamics CRM exists only in tenants that use it")
+        .into());
+    };
+    let resolved = resolve(&sp, &app.permission, &ctx.plan.endpoints.cloud.graph)?;
+    ctx.printer.step(
+        "Resolved the permission",
+        &format!("{} / {} (delegated, id {})", resolved.api_name, resolved.value, resolved.permission_id),
+    );
+    Ok(resolved)
+}
+
+/// Finds the delegated permission on the API, or explains what it offers.
+pub fn resolve(sp: &ServicePrincipal, wanted: &str, graph_host: &str) -> anyhow::Result<ResolvedPermission> {
+    let api_name = sp.display_name.clone().unwrap_or_else(|| sp.app_id.clone());
+    let scope = sp
+        .oauth2_permission_scopes
+        .iter()
+        .find(|s| s.is_enabled && s.value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(wanted)));
+    if let Some(scope) = scope {
+        let resource_uri = if sp.app_id == GRAPH_APP_ID {
+            Some(graph_host.trim_end_matches('/').to_owned())
+        } else {
+            None
+        };
+        return Ok(ResolvedPermission {
+            api_name,
+            api_app_id: sp.app_id.clone(),
+            api_sp_id: sp.id.clone(),
+            permission_id: scope.id.clone(),
+            value: scope.value.clone().unwrap_or_default(),
+            admin_consent_required: scope.kind.as_deref() != Some("User"),
+            resource_uri,
+        });
+    }
+    let offered: Vec<&str> = sp
+        .oauth2_permission_scopes
+        .iter()
+        .filter(|s| s.is_enabled)
+        .filter_map(|s| s.value.as_deref())
+        .collect();
+    let is_role = sp
+        .app_roles
+        .iter()
+        .any(|r| r.value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(wanted)));
+    let mut message = format!("{api_name} has no delegated permission \"{wanted}\"");
+    if is_role {
+        message.push_str(" (it exists there only as an application permission; the guide asks for a delegated one)");
+    }
+    let listed = if offered.len() > 12 {
+        format!("{} and {} more", offered[..12].join(", "), offered.len() - 12)
+    } else {
+        offered.join(", ")
+    };
+    message.push_str(&format!(
+        "; its delegated permissions are: {}",
+        if listed.is_empty() { "none" } else { &listed }
+    ));
+    let mut failure = Failure::new(Kind::Usage, message);
+    if sp.app_id != GRAPH_APP_ID && wanted.to_ascii_lowercase().starts_with("directory.") {
+        failure = failure.with_hint(format!(
+            "{wanted} is a Microsoft Graph permission (the guide's \"Dynamics\" step is out of date): use --api \"Microsoft Graph\", the default"
+        ));
+    }
+    Err(failure.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::types::PermissionScope;
+
+    fn dynamics() -> ServicePrincipal {
+        ServicePrincipal {
+            id: "sp".into(),
+            app_id: "00000007-0000-0000-c000-000000000000".into(),
+            display_name: Some("Dynamics CRM".into()),
+            oauth2_permission_scopes: vec![PermissionScope {
+                id: "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4".into(),
+                value: Some("user_impersonation".into()),
+                kind: Some("User".into()),
+                is_enabled: true,
+            }],
+            ..ServicePrincipal::default()
+        }
+    }
+
+    #[test]
+    fn dynamics_has_no_directory_permission_and_says_where_it_lives() {
+        let err = resolve(&dynamics(), "Directory.ReadWrite.All", "https://graph.microsoft.com").unwrap_err();
+        let failure = crate::error::failure(&err).unwrap();
+        assert!(failure.message.contains("user_impersonation"), "{}", failure.message);
+        assert!(failure.hint.as_deref().unwrap().contains("Microsoft Graph"));
+        assert_eq!(failure.kind, Kind::Usage);
+        let ok = resolve(&dynamics(), "user_impersonation", "x").unwrap();
+        assert_eq!(ok.permission_id, "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4");
+        assert!(!ok.admin_consent_required);
+        assert_eq!(ok.resource_uri, None);
+    }
+}

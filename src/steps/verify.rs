@@ -1,0 +1,73 @@
+//! Step 8: the result works. The new secret obtains a token from Entra
+//! (retrying while the new app and secret replicate: AADSTS700016,
+//! AADSTS7000215, AADSTS7000229 are expected for a while,
+//! entra-sign-in.md §6), and the connection is visible on the platform.
+
+use secrecy::SecretString;
+
+use crate::auth::client_secret::graph_default_scope;
+use crate::auth::entra::{self, EntraError};
+use crate::error::{Failure, Kind};
+use crate::platform::Platform;
+
+use super::Ctx;
+
+/// Codes that mean "not replicated yet" right after creating the app or secret.
+const REPLICATING: [u64; 3] = [700016, 7000215, 7000229];
+
+#[derive(Debug)]
+struct NotYet(EntraError);
+
+impl std::fmt::Display for NotYet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for NotYet {}
+
+pub async fn secret_signs_in(ctx: &Ctx<'_>, tenant_id: &str, client_id: &str, secret: &SecretString) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret as _;
+    let scope = graph_default_scope(&ctx.plan.endpoints);
+    let result = ctx
+        .retry_while(
+            "the new secret to work (Entra replicates it)",
+            |e| e.downcast_ref::<NotYet>().is_some(),
+            || async {
+                let answer = entra::request_token(
+                    &ctx.http,
+                    &ctx.plan.endpoints.login,
+                    tenant_id,
+                    &[
+                        ("grant_type", "client_credentials"),
+                        ("client_id", client_id),
+                        ("client_secret", secret.expose_secret()),
+                        ("scope", &scope),
+                    ],
+                )
+                .await?;
+                match answer {
+                    Ok(_) => Ok(()),
+                    Err(e) if REPLICATING.iter().any(|c| e.has_code(*c)) => Err(NotYet(e).into()),
+                    Err(e) => Err(e.into()),
+                }
+            },
+        )
+        .await;
+    result.map_err(|err| {
+        err.context(Failure::new(
+            Kind::Failed,
+            "the new client secret did not obtain a token from Entra",
+        ).with_hint("if Entra is slow to replicate, run `aad-setup` again in a few minutes; it reuses what exists"))
+    })?;
+    ctx.printer.step("Verified", "the new secret signs in to Entra");
+    Ok(())
+}
+
+pub async fn connection_visible(ctx: &Ctx<'_>, platform: &Platform, connection_id: &str) -> anyhow::Result<bool> {
+    let visible = platform.get_connection(connection_id).await?.is_some();
+    if visible {
+        ctx.printer.step("Verified", "the connection is visible on the platform");
+    }
+    Ok(visible)
+}

@@ -1,0 +1,219 @@
+//! Checks for every value the user gives, run before anything is created.
+//!
+//! Each returns a message that names the value and what is accepted; the
+//! caller turns it into a usage error (exit 2).
+
+use jiff::{Span, Timestamp, Unit, civil::Date, tz::TimeZone};
+use url::Url;
+
+/// `8-4-4-4-12` hexadecimal, the form Entra ids take.
+pub fn is_guid(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    parts.len() == 5
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+pub fn guid(what: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if is_guid(value) {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "{what} '{value}' is not a GUID (expected the form 00000000-0000-0000-0000-000000000000)"
+        ))
+    }
+}
+
+/// A tenant: its id (GUID) or a domain such as `contoso.onmicrosoft.com`.
+pub fn tenant(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if is_guid(value) {
+        return Ok(value.to_ascii_lowercase());
+    }
+    if matches!(value.to_ascii_lowercase().as_str(), "common" | "organizations" | "consumers") {
+        return Err(format!(
+            "tenant '{value}' names no single directory: give the tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com"
+        ));
+    }
+    let labels: Vec<&str> = value.split('.').collect();
+    let domain_like = labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+        });
+    if domain_like {
+        Ok(value.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "tenant '{value}' is neither a tenant id (GUID) nor a domain such as contoso.onmicrosoft.com"
+        ))
+    }
+}
+
+/// A URL the tool will call: https, or http on a loopback host only.
+pub fn service_url(what: &str, value: &str) -> Result<Url, String> {
+    let trimmed = value.trim();
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        // AZURE_AUTHORITY_HOST may be a bare host (entra-sign-in.md §2).
+        format!("https://{trimmed}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|e| format!("{what} '{value}' is not a URL: {e}"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(format!(
+                "{what} '{value}' uses http; only https is accepted (http only on 127.0.0.1 or localhost)"
+            ));
+        }
+        other => return Err(format!("{what} '{value}' has scheme '{other}'; use https")),
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{what} '{value}' must not carry a query or fragment"));
+    }
+    Ok(url)
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// A Web redirect URI, by Entra's rules (reply-url.md): absolute, https
+/// (http only for localhost), at most 256 characters.
+pub fn redirect_uri(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.len() > 256 {
+        return Err(format!("redirect URI is {} characters long; Entra accepts at most 256", value.len()));
+    }
+    let url = Url::parse(value).map_err(|e| format!("redirect URI '{value}' is not an absolute URL: {e}"))?;
+    match url.scheme() {
+        "https" => Ok(value.to_owned()),
+        "http" if is_loopback(&url) => Ok(value.to_owned()),
+        _ => Err(format!(
+            "redirect URI '{value}' must use https (http is accepted only for localhost)"
+        )),
+    }
+}
+
+/// A display or connection name: printable, 1–120 characters.
+pub fn name(what: &str, value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(format!("{what} is empty"));
+    }
+    if value.chars().count() > 120 {
+        return Err(format!("{what} '{value}' is longer than 120 characters"));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(format!("{what} contains control characters"));
+    }
+    Ok(value.to_owned())
+}
+
+/// When a new client secret expires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    At(Timestamp),
+    /// The portal's old "Never": 99 years (microsoft-graph.md §6).
+    Never(Timestamp),
+}
+
+impl Expiry {
+    pub fn timestamp(self) -> Timestamp {
+        match self {
+            Expiry::At(t) | Expiry::Never(t) => t,
+        }
+    }
+}
+
+/// `24 months`, `18mo`, `1y`, `P2Y`, `90d`, a date (`2027-11-29`), an RFC 3339
+/// time, or `never`.
+pub fn expiry(value: &str, now: Timestamp) -> Result<Expiry, String> {
+    const ACCEPTED: &str =
+        "a duration (24 months, 18mo, 1y, P2Y, 90d), a date (2027-11-29), or 'never'";
+    let value = value.trim();
+    let utc_now = now.to_zoned(TimeZone::UTC);
+    let at = if value.eq_ignore_ascii_case("never") {
+        let t = utc_now
+            .checked_add(Span::new().years(99))
+            .map_err(|e| e.to_string())?
+            .timestamp();
+        return Ok(Expiry::Never(t.round(Unit::Second).map_err(|e| e.to_string())?));
+    } else if let Ok(span) = value.parse::<Span>() {
+        utc_now
+            .checked_add(span)
+            .map_err(|e| format!("secret expiry '{value}' is out of range: {e}"))?
+            .timestamp()
+    } else if let Ok(date) = value.parse::<Date>() {
+        date.to_zoned(TimeZone::UTC)
+            .map_err(|e| e.to_string())?
+            .timestamp()
+    } else if let Ok(t) = value.parse::<Timestamp>() {
+        t
+    } else {
+        return Err(format!("secret expiry '{value}' is not understood; use {ACCEPTED}"));
+    };
+    if at <= now {
+        return Err(format!("secret expiry '{value}' is not in the future; use {ACCEPTED}"));
+    }
+    let at = at.round(Unit::Second).map_err(|e| e.to_string())?;
+    Ok(Expiry::At(at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        "2026-11-29T10:00:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn guids_and_tenants() {
+        assert!(is_guid("c5366453-9fb0-48a5-a156-24f0c49a4b84"));
+        assert!(!is_guid("c5366453-9fb0-48a5-a156-24f0c49a4b8"));
+        assert!(tenant("Contoso.onmicrosoft.com").is_ok());
+        assert!(tenant("not a tenant").is_err());
+        assert!(tenant("common").unwrap_err().contains("no single directory"));
+        assert!(tenant("1234").is_err());
+    }
+
+    #[test]
+    fn urls_are_https_or_loopback_http() {
+        assert!(service_url("--graph-url", "http://127.0.0.1:8080/graph").is_ok());
+        assert!(service_url("--graph-url", "http://localhost:1").is_ok());
+        assert!(service_url("--graph-url", "http://example.com").unwrap_err().contains("only https"));
+        assert_eq!(
+            service_url("AZURE_AUTHORITY_HOST", "login.microsoftonline.us").unwrap().as_str(),
+            "https://login.microsoftonline.us/"
+        );
+        assert!(redirect_uri("https://security.pushbot.com/oauth").is_ok());
+        assert!(redirect_uri("http://security.pushbot.com/oauth").is_err());
+        assert!(redirect_uri("http://localhost:3000/cb").is_ok());
+    }
+
+    #[test]
+    fn expiry_forms() {
+        let two_years = expiry("24 months", now()).unwrap();
+        assert_eq!(two_years.timestamp().to_string(), "2028-11-29T10:00:00Z");
+        assert_eq!(expiry("P1Y", now()).unwrap().timestamp().to_string(), "2027-11-29T10:00:00Z");
+        assert_eq!(expiry("90d", now()).unwrap().timestamp().to_string(), "2027-02-27T10:00:00Z");
+        assert_eq!(expiry("2027-06-01", now()).unwrap().timestamp().to_string(), "2027-06-01T00:00:00Z");
+        assert!(matches!(expiry("never", now()).unwrap(), Expiry::Never(t) if t.to_string().starts_with("2125-11-29")));
+        assert!(expiry("soon", now()).unwrap_err().contains("not understood"));
+        assert!(expiry("2020-01-01", now()).unwrap_err().contains("not in the future"));
+    }
+}
