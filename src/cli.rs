@@ -84,8 +84,9 @@ pub enum OutputFormat {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Microsoft sign-in")]
 pub struct MicrosoftArgs {
-    /// How to sign in to Microsoft. `auto` uses a token file if given, then a
-    /// client secret from AZURE_CLIENT_ID/AZURE_CLIENT_SECRET.
+    /// How to sign in to Microsoft. `auto` tries, in order: a Graph token
+    /// file, a client secret, a federated token file, GitHub Actions OIDC, an
+    /// Azure CLI login, and (on a terminal only) the device code flow.
     #[arg(long, value_enum, env = env::AUTH, default_value_t = AuthChoice::Auto)]
     pub auth: AuthChoice,
 
@@ -94,8 +95,10 @@ pub struct MicrosoftArgs {
     #[arg(long, env = env::TENANT)]
     pub tenant: Option<String>,
 
-    /// The client id (appId) of the identity that signs in with a secret.
-    /// Also read from AZURE_CLIENT_ID. Not the app this tool creates.
+    /// The client id (appId) of the identity that signs in: with a secret or
+    /// a federated token, the pipeline's app (also read from AZURE_CLIENT_ID);
+    /// with --auth device-code, a public client of your organisation's (also
+    /// read from AAD_SETUP_PUBLIC_CLIENT_ID). Never the app this tool creates.
     #[arg(long, value_name = "GUID")]
     pub client_id: Option<String>,
 
@@ -125,12 +128,19 @@ pub struct MicrosoftArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum AuthChoice {
-    /// Use what the environment provides (see --help on each method).
+    /// Use what the environment provides, in a documented order.
     #[default]
     Auto,
+    /// Reuse an Azure CLI login (`az account get-access-token`).
+    AzCli,
+    /// Show a code to enter at microsoft.com/devicelogin from any browser.
+    DeviceCode,
     /// App-only: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
     /// (or --client-secret-file).
     ClientSecret,
+    /// App-only, secretless: a federated token from AZURE_FEDERATED_TOKEN_FILE
+    /// or GitHub Actions OIDC, with AZURE_CLIENT_ID and AZURE_TENANT_ID.
+    WorkloadIdentity,
     /// A Graph access token from --graph-token-file.
     Token,
 }

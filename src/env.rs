@@ -7,6 +7,8 @@
 pub const AUTH: &str = "AAD_SETUP_AUTH";
 pub const TENANT: &str = "AAD_SETUP_TENANT";
 pub const CLIENT_SECRET_FILE: &str = "AAD_SETUP_CLIENT_SECRET_FILE";
+/// The public client id for `--auth device-code` (default: Microsoft Graph Command Line Tools).
+pub const PUBLIC_CLIENT_ID: &str = "AAD_SETUP_PUBLIC_CLIENT_ID";
 pub const GRAPH_TOKEN_FILE: &str = "AAD_SETUP_GRAPH_TOKEN_FILE";
 pub const CLOUD: &str = "AAD_SETUP_CLOUD";
 pub const LOGIN_URL: &str = "AAD_SETUP_LOGIN_URL";

@@ -56,6 +56,14 @@ impl Printer {
         eprintln!("  {message}");
     }
 
+    /// Something the user must act on now (a device code): set apart and bold.
+    pub fn notice(&self, message: &str) {
+        let text = if self.color { style(message).bold().to_string() } else { message.to_owned() };
+        eprintln!();
+        eprintln!("  >>> {text}");
+        eprintln!();
+    }
+
     pub fn warn(&self, message: &str) {
         let label = if self.color { style("warning:").yellow().bold().to_string() } else { "warning:".into() };
         eprintln!("{label} {message}");

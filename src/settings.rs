@@ -12,6 +12,8 @@ use anyhow::Context as _;
 use secrecy::SecretString;
 use url::Url;
 
+use clap::ValueEnum as _;
+
 use crate::cli::{AuthChoice, CloudChoice, GlobalArgs, OutputFormat, SetupArgs};
 use crate::env;
 use crate::error::usage;
@@ -79,6 +81,21 @@ pub enum SignIn {
     Token {
         token: SecretString,
         tenant: Option<String>,
+    },
+    /// The Azure CLI's login.
+    AzCli { tenant: Option<String> },
+    /// The device authorization flow, as a user.
+    DeviceCode {
+        /// A tenant, or `organizations` (the token says which).
+        tenant: String,
+        client_id: String,
+        scope: String,
+    },
+    /// App-only with a federated assertion.
+    WorkloadIdentity {
+        tenant: String,
+        client_id: String,
+        assertion: crate::auth::workload_identity::Assertion,
     },
 }
 
@@ -217,7 +234,7 @@ impl Interaction {
 }
 
 /// Builds the plan for `setup`.
-pub fn plan(args: &SetupArgs) -> anyhow::Result<Plan> {
+pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
     let mut warnings = Vec::new();
     let endpoints = endpoints(args)?;
     if endpoints.cloud.name != "public" {
@@ -226,7 +243,7 @@ pub fn plan(args: &SetupArgs) -> anyhow::Result<Plan> {
             endpoints.cloud.name
         ));
     }
-    let sign_in = sign_in(args)?;
+    let sign_in = sign_in(args, interaction, &endpoints)?;
 
     let app = &args.app;
     let name = validate::name("--app-name", &app.app_name).map_err(usage)?;
@@ -333,33 +350,30 @@ fn tenant_arg(args: &SetupArgs) -> anyhow::Result<Option<String>> {
         .map_err(|e| usage(format!("{from}: {e}")))
 }
 
-fn sign_in(args: &SetupArgs) -> anyhow::Result<SignIn> {
+fn sign_in(args: &SetupArgs, interaction: &Interaction, endpoints: &Endpoints) -> anyhow::Result<SignIn> {
     let ms = &args.microsoft;
     let tenant = tenant_arg(args)?;
     let method = match ms.auth {
-        AuthChoice::Auto => {
-            if ms.graph_token_file.is_some() {
-                tracing::info!("sign-in: a Graph token file is given, using it (--auth token)");
-                AuthChoice::Token
-            } else if ms.client_secret_file.is_some() || env::var(env::AZURE_CLIENT_SECRET).is_some() {
-                tracing::info!("sign-in: a client secret is configured, using it (--auth client-secret)");
-                AuthChoice::ClientSecret
-            } else {
-                return Err(crate::error::Failure::new(
-                    crate::error::Kind::SignIn,
-                    "no way to sign in to Microsoft was found",
-                )
-                .with_hint(format!(
-                    "set {} with {} and {} (client secret), or give --graph-token-file / {} (a Graph token)",
-                    env::AZURE_CLIENT_SECRET,
-                    env::AZURE_CLIENT_ID,
-                    env::AZURE_TENANT_ID,
-                    env::GRAPH_TOKEN_FILE
-                ))
-                .into());
-            }
-        }
+        AuthChoice::Auto => choose_auto(args, interaction)?,
         other => other,
+    };
+    let pipeline_client_id = |method: &str| -> anyhow::Result<String> {
+        let id = ms.client_id.clone().or_else(|| env::var(env::AZURE_CLIENT_ID)).ok_or_else(|| {
+            usage(format!(
+                "--auth {method} needs the signing-in app's client id: --client-id or {}",
+                env::AZURE_CLIENT_ID
+            ))
+        })?;
+        validate::guid("client id", &id).map_err(usage)
+    };
+    let need_tenant = |method: &str| -> anyhow::Result<String> {
+        tenant.clone().ok_or_else(|| {
+            usage(format!(
+                "--auth {method} needs the tenant: --tenant, {} or {}",
+                env::TENANT,
+                env::AZURE_TENANT_ID
+            ))
+        })
     };
     match method {
         AuthChoice::Token => {
@@ -373,24 +387,8 @@ fn sign_in(args: &SetupArgs) -> anyhow::Result<SignIn> {
             Ok(SignIn::Token { token, tenant })
         }
         AuthChoice::ClientSecret => {
-            let tenant = tenant.ok_or_else(|| {
-                usage(format!(
-                    "--auth client-secret needs the tenant: --tenant, {} or {}",
-                    env::TENANT,
-                    env::AZURE_TENANT_ID
-                ))
-            })?;
-            let client_id = ms
-                .client_id
-                .clone()
-                .or_else(|| env::var(env::AZURE_CLIENT_ID))
-                .ok_or_else(|| {
-                    usage(format!(
-                        "--auth client-secret needs the signing-in app's client id: --client-id or {}",
-                        env::AZURE_CLIENT_ID
-                    ))
-                })?;
-            let client_id = validate::guid("client id", &client_id).map_err(usage)?;
+            let tenant = need_tenant("client-secret")?;
+            let client_id = pipeline_client_id("client-secret")?;
             let (secret, source) = match &ms.client_secret_file {
                 Some(path) => (
                     read_secret_file(path, "--client-secret-file")?,
@@ -413,8 +411,116 @@ fn sign_in(args: &SetupArgs) -> anyhow::Result<SignIn> {
                 source,
             })
         }
+        AuthChoice::WorkloadIdentity => {
+            use crate::auth::workload_identity::Assertion;
+            let tenant = need_tenant("workload-identity")?;
+            let client_id = pipeline_client_id("workload-identity")?;
+            let assertion = if let Some(file) = env::var(env::AZURE_FEDERATED_TOKEN_FILE) {
+                Assertion::File(PathBuf::from(file))
+            } else if let (Some(url), Some(token)) = (
+                env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
+                env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+            ) {
+                let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
+                    .or_else(|e| {
+                        // The runner's URL carries a query string; validate the rest.
+                        Url::parse(&url)
+                            .ok()
+                            .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
+                            .ok_or(e)
+                    })
+                    .map_err(usage)?;
+                Assertion::GitHub {
+                    url,
+                    token: SecretString::from(token),
+                }
+            } else {
+                return Err(usage(format!(
+                    "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
+                    env::AZURE_FEDERATED_TOKEN_FILE,
+                    env::ACTIONS_ID_TOKEN_REQUEST_URL,
+                    env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+                )));
+            };
+            Ok(SignIn::WorkloadIdentity {
+                tenant,
+                client_id,
+                assertion,
+            })
+        }
+        AuthChoice::AzCli => Ok(SignIn::AzCli { tenant }),
+        AuthChoice::DeviceCode => {
+            let client_id = match ms.client_id.clone().or_else(|| env::var(env::PUBLIC_CLIENT_ID)) {
+                Some(id) => validate::guid("public client id", &id).map_err(usage)?,
+                None => {
+                    tracing::info!(
+                        "device code: signing in through Microsoft Graph Command Line Tools ({}); give --client-id or {} to use your organisation's own public client",
+                        crate::auth::device_code::GRAPH_CLI_CLIENT_ID,
+                        env::PUBLIC_CLIENT_ID
+                    );
+                    crate::auth::device_code::GRAPH_CLI_CLIENT_ID.to_owned()
+                }
+            };
+            Ok(SignIn::DeviceCode {
+                tenant: tenant.unwrap_or_else(|| "organizations".into()),
+                client_id,
+                scope: crate::auth::device_code::scopes(endpoints, args.admin_consent),
+            })
+        }
         AuthChoice::Auto => unreachable!("auto was resolved above"),
     }
+}
+
+/// `--auth auto`: the first method the environment is configured for, in
+/// the README's order. `-v` says which was chosen and why others were not.
+fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<AuthChoice> {
+    let ms = &args.microsoft;
+    let pick = |method: AuthChoice, why: &str| {
+        tracing::info!("sign-in (auto): {why}: using --auth {}", method.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned()));
+        Ok(method)
+    };
+    if ms.graph_token_file.is_some() {
+        return pick(AuthChoice::Token, "a Graph token file is given");
+    }
+    tracing::info!("sign-in (auto): no --graph-token-file / {}", env::GRAPH_TOKEN_FILE);
+    if ms.client_secret_file.is_some() || env::var(env::AZURE_CLIENT_SECRET).is_some() {
+        return pick(AuthChoice::ClientSecret, "a client secret is configured");
+    }
+    tracing::info!("sign-in (auto): no {} / --client-secret-file", env::AZURE_CLIENT_SECRET);
+    if env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some() {
+        return pick(AuthChoice::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE is set");
+    }
+    tracing::info!("sign-in (auto): no {}", env::AZURE_FEDERATED_TOKEN_FILE);
+    let github = env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+        && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some();
+    if github && (ms.client_id.is_some() || env::var(env::AZURE_CLIENT_ID).is_some()) {
+        return pick(AuthChoice::WorkloadIdentity, "GitHub Actions OIDC is available");
+    }
+    tracing::info!(
+        "sign-in (auto): no GitHub Actions OIDC ({}{})",
+        if github { "" } else { "ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN unset" },
+        if github { "AZURE_CLIENT_ID unset" } else { "" }
+    );
+    if crate::auth::az_cli::available() {
+        return pick(AuthChoice::AzCli, "the Azure CLI (az) is on PATH");
+    }
+    tracing::info!("sign-in (auto): the Azure CLI (az) is not on PATH");
+    if interaction.interactive {
+        return pick(AuthChoice::DeviceCode, "this is a terminal");
+    }
+    tracing::info!("sign-in (auto): no terminal, so no device code sign-in");
+    Err(crate::error::Failure::new(
+        crate::error::Kind::SignIn,
+        "no way to sign in to Microsoft was found",
+    )
+    .with_hint(format!(
+        "in a pipeline set {tenant} and {client} with {secret} (client secret) or {fed} / GitHub OIDC (`permissions: id-token: write`) for workload identity; or log in with `az login`; or give --graph-token-file",
+        tenant = env::AZURE_TENANT_ID,
+        client = env::AZURE_CLIENT_ID,
+        secret = env::AZURE_CLIENT_SECRET,
+        fed = env::AZURE_FEDERATED_TOKEN_FILE,
+    ))
+    .into())
 }
 
 fn platform_spec(args: &SetupArgs) -> anyhow::Result<PlatformSpec> {

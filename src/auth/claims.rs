@@ -19,6 +19,8 @@ pub struct Claims {
     pub roles: Option<Vec<String>>,
     pub exp: Option<i64>,
     pub appid: Option<String>,
+    /// The signed-in user, in delegated tokens.
+    pub upn: Option<String>,
 }
 
 impl Claims {

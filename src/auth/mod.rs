@@ -1,17 +1,22 @@
 //! Signing in to Microsoft: one module per method, one [`Session`] out.
 //!
-//! Methods: [`client_secret`] (app-only, client credentials) and a token
-//! given as it is. The token is a secret from the moment it arrives: held in
+//! Methods: [`client_secret`] and [`workload_identity`] (app-only, for
+//! pipelines), [`device_code`] and [`az_cli`] (an admin), and a token given
+//! as it is. The token is a secret from the moment it arrives: held in
 //! a `SecretString`, never printed or logged.
 
+pub mod az_cli;
 pub mod claims;
 pub mod client_secret;
+pub mod device_code;
 pub mod entra;
+pub mod workload_identity;
 
 use secrecy::SecretString;
 
 use crate::error::{Failure, Kind};
 use crate::http::Http;
+use crate::output::Printer;
 use crate::settings::{Endpoints, SignIn};
 use crate::validate;
 
@@ -42,7 +47,7 @@ impl std::fmt::Debug for Session {
 }
 
 /// Signs in with the planned method and learns the tenant id.
-pub async fn sign_in(http: &Http, endpoints: &Endpoints, plan: &SignIn) -> anyhow::Result<Session> {
+pub async fn sign_in(http: &Http, endpoints: &Endpoints, printer: &Printer, plan: &SignIn) -> anyhow::Result<Session> {
     let mut session = match plan {
         SignIn::ClientSecret {
             tenant,
@@ -50,6 +55,17 @@ pub async fn sign_in(http: &Http, endpoints: &Endpoints, plan: &SignIn) -> anyho
             secret,
             source,
         } => client_secret::sign_in(http, endpoints, tenant, client_id, secret, source).await?,
+        SignIn::WorkloadIdentity {
+            tenant,
+            client_id,
+            assertion,
+        } => workload_identity::sign_in(http, endpoints, printer, tenant, client_id, assertion).await?,
+        SignIn::DeviceCode {
+            tenant,
+            client_id,
+            scope,
+        } => device_code::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+        SignIn::AzCli { tenant } => az_cli::sign_in(tenant.as_deref()).await?,
         SignIn::Token { token, tenant } => {
             let claims = claims::read(token);
             let tenant_id = claims

@@ -7,12 +7,12 @@
 
 use secrecy::SecretString;
 
-use crate::cli::{DemoArgs, GlobalArgs, MicrosoftArgs, PlatformArgs, SetupArgs, AppArgs, SecretArgs, AuthChoice, CloudChoice};
+use crate::cli::{DemoArgs, MicrosoftArgs, PlatformArgs, SetupArgs, AppArgs, SecretArgs, AuthChoice, CloudChoice};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::output::Printer;
-use crate::settings;
+use crate::settings::{self, Interaction};
 
-pub async fn run(args: &DemoArgs, _global: &GlobalArgs, printer: &Printer) -> anyhow::Result<()> {
+pub async fn run(args: &DemoArgs, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
     let config = if args.no_faults { EmulatorConfig::default() } else { EmulatorConfig::demo() };
     let emulator = Emulator::start(config).await?;
     let creds = emulator.credentials();
@@ -72,7 +72,7 @@ pub async fn run(args: &DemoArgs, _global: &GlobalArgs, printer: &Printer) -> an
         dry_run: false,
         state_dir: Some(dir.join("state")),
     };
-    let plan = settings::plan(&setup)?;
+    let plan = settings::plan(&setup, interaction)?;
     let result = super::setup::run(&plan, printer).await;
     let snapshot = emulator.snapshot();
     let _ = std::fs::remove_dir_all(&dir);

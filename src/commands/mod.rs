@@ -25,7 +25,7 @@ pub fn run(cli: Cli) -> i32 {
     };
     let result = runtime.block_on(async {
         tokio::select! {
-            result = dispatch(cli, &printer) => result,
+            result = dispatch(cli, &interaction, &printer) => result,
             _ = tokio::signal::ctrl_c() => Err(Failure::new(
                 Kind::Interrupted,
                 "interrupted; what was created so far is kept and a re-run resumes from it",
@@ -41,12 +41,12 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-async fn dispatch(cli: Cli, printer: &Printer) -> anyhow::Result<()> {
+async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
-        None => setup::run(&settings::plan(&cli.setup)?, printer).await,
-        Some(Command::Setup(args)) => setup::run(&settings::plan(&args)?, printer).await,
+        None => setup::run(&settings::plan(&cli.setup, interaction)?, printer).await,
+        Some(Command::Setup(args)) => setup::run(&settings::plan(&args, interaction)?, printer).await,
         #[cfg(feature = "emulator")]
-        Some(Command::Demo(args)) => demo::run(&args, &cli.global, printer).await,
+        Some(Command::Demo(args)) => demo::run(&args, interaction, printer).await,
         #[cfg(feature = "emulator")]
         Some(Command::Emulator(args)) => emulator::run(&args, printer).await,
     }

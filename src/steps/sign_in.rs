@@ -8,7 +8,7 @@ use super::Ctx;
 
 pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<(Graph, Session)> {
     let plan = ctx.plan;
-    let session = auth::sign_in(&ctx.http, &plan.endpoints, &plan.sign_in).await?;
+    let session = auth::sign_in(&ctx.http, &plan.endpoints, ctx.printer, &plan.sign_in).await?;
     let mut needs = vec![MANAGE_APPS];
     if plan.app.admin_consent {
         needs.push(GRANT_CONSENT);

@@ -1,0 +1,127 @@
+//! Federated workload identity (entra-sign-in.md §7): a JWT from the
+//! environment is exchanged as a `client_assertion` — the secretless way
+//! pipelines should sign in.
+//!
+//! The assertion comes from `AZURE_FEDERATED_TOKEN_FILE` (re-read for every
+//! request: the platform rotates it) or from GitHub Actions' OIDC endpoint
+//! (`ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
+//! audience `api://AzureADTokenExchange`).
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use secrecy::{ExposeSecret as _, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+use super::client_secret::graph_default_scope;
+use super::{Session, claims, entra};
+use crate::error::{Failure, Kind};
+use crate::http::{Http, Retry};
+use crate::output::Printer;
+use crate::settings::Endpoints;
+
+pub const AUDIENCE: &str = "api://AzureADTokenExchange";
+
+/// Where the federated assertion comes from.
+#[derive(Debug, Clone)]
+pub enum Assertion {
+    File(PathBuf),
+    GitHub { url: Url, token: SecretString },
+}
+
+impl Assertion {
+    pub fn describe(&self) -> String {
+        match self {
+            Assertion::File(p) => format!("the federated token file {}", p.display()),
+            Assertion::GitHub { .. } => "GitHub Actions' OIDC token".to_owned(),
+        }
+    }
+
+    async fn fetch(&self, http: &Http, printer: &Printer) -> anyhow::Result<SecretString> {
+        match self {
+            Assertion::File(path) => {
+                let raw = std::fs::read_to_string(path).map_err(|e| {
+                    Failure::new(Kind::SignIn, format!("cannot read the federated token file {}: {e}", path.display()))
+                })?;
+                let raw = raw.trim();
+                if raw.is_empty() {
+                    return Err(Failure::new(Kind::SignIn, format!("the federated token file {} is empty", path.display())).into());
+                }
+                Ok(SecretString::from(raw.to_owned()))
+            }
+            Assertion::GitHub { url, token } => {
+                let mut url = url.clone();
+                url.query_pairs_mut().append_pair("audience", AUDIENCE);
+                let reply = http
+                    .send("GitHub Actions' OIDC endpoint", Retry::Idempotent, |c| {
+                        c.get(url.clone()).bearer_auth(token.expose_secret())
+                    })
+                    .await?;
+                if !reply.status.is_success() {
+                    return Err(Failure::new(
+                        Kind::SignIn,
+                        format!("GitHub Actions' OIDC endpoint answered {}", reply.status.as_u16()),
+                    )
+                    .with_hint("give the workflow `permissions: id-token: write`")
+                    .into());
+                }
+                #[derive(Deserialize)]
+                struct Oidc {
+                    value: SecretString,
+                }
+                let oidc: Oidc = reply.json().context("reading GitHub's OIDC token")?;
+                printer.mask(oidc.value.expose_secret());
+                Ok(oidc.value)
+            }
+        }
+    }
+}
+
+pub async fn sign_in(
+    http: &Http,
+    endpoints: &Endpoints,
+    printer: &Printer,
+    tenant: &str,
+    client_id: &str,
+    assertion: &Assertion,
+) -> anyhow::Result<Session> {
+    let jwt = assertion.fetch(http, printer).await?;
+    let scope = graph_default_scope(endpoints);
+    let answer = entra::request_token(
+        http,
+        &endpoints.login,
+        tenant,
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", client_id),
+            ("scope", &scope),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            ("client_assertion", jwt.expose_secret()),
+        ],
+    )
+    .await?;
+    let token = answer.map_err(|error| {
+        let mut failure = Failure::new(
+            Kind::SignIn,
+            format!(
+                "signing in to Microsoft as app {client_id} with {} failed: {error}",
+                assertion.describe()
+            ),
+        )
+        .with_hint("check the app's federated credential: its issuer, subject and audience must match the token exactly");
+        if let Some(hint) = error.hint() {
+            failure = failure.with_hint(hint);
+        }
+        anyhow::Error::from(failure)
+    })?;
+    let read = claims::read(&token.access_token);
+    Ok(Session {
+        tenant_id: read.as_ref().and_then(|c| c.tid.clone()).unwrap_or_else(|| tenant.to_owned()),
+        permissions: read.as_ref().map(claims::Claims::permissions),
+        app_only: true,
+        identity: format!("app {client_id}"),
+        method: "workload-identity",
+        token: token.access_token,
+    })
+}

@@ -1,0 +1,11 @@
+//! End-to-end tests: the real `aad-setup` binary against the built-in
+//! emulator, with the emulator's state inspected afterwards.
+//!
+//! One test binary (fast links); each module is one area of behaviour.
+
+mod support;
+
+mod demo;
+mod failures;
+mod secrets;
+mod setup;

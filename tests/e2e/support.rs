@@ -1,0 +1,219 @@
+//! The harness: an emulator on a private runtime, a clean environment for
+//! the binary (no developer `AZURE_*` can leak in), and helpers to read what
+//! happened.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use aad_setup::emulator::{Credentials, Emulator, EmulatorConfig, TokenKind};
+use serde_json::Value;
+
+pub const APP_NAME: &str = "workflow-activedirectory-integration";
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub const DIRECTORY_RW_SCOPE: &str = "c5366453-9fb0-48a5-a156-24f0c49a4b84";
+
+pub struct Harness {
+    pub emu: Emulator,
+    pub creds: Credentials,
+    pub home: tempfile::TempDir,
+    // Dropped last: it serves the emulator.
+    rt: tokio::runtime::Runtime,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32) -> &Run {
+        assert_eq!(
+            self.code, code,
+            "exit code {} (wanted {code})\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Harness {
+    pub fn new() -> Harness {
+        Harness::with(EmulatorConfig::default())
+    }
+
+    pub fn with(config: EmulatorConfig) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emu = rt.block_on(Emulator::start(config)).expect("emulator starts");
+        let creds = emu.credentials();
+        Harness {
+            emu,
+            creds,
+            home: tempfile::tempdir().expect("temp home"),
+            rt,
+        }
+    }
+
+    pub fn state_dir(&self) -> PathBuf {
+        self.home.path().join("state")
+    }
+
+    /// The binary with a clean environment pointed at the emulator and
+    /// signed in as the emulator's admin app and platform Admin.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = self.bare_cmd();
+        cmd.env("AAD_SETUP_LOGIN_URL", self.emu.login_url())
+            .env("AAD_SETUP_GRAPH_URL", self.emu.graph_url())
+            .env("AAD_SETUP_PLATFORM_URL", self.emu.platform_url())
+            .env("AZURE_TENANT_ID", &self.creds.tenant_id)
+            .env("AZURE_CLIENT_ID", &self.creds.admin_client_id)
+            .env("AZURE_CLIENT_SECRET", &self.creds.admin_client_secret)
+            .env("CATALYTIC_TOKEN", &self.creds.platform_admin_token);
+        cmd
+    }
+
+    /// The binary with only the harmless basics set.
+    pub fn bare_cmd(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_aad-setup"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.home.path())
+            .env("AAD_SETUP_STATE_DIR", self.state_dir())
+            .env("AAD_SETUP_BACKOFF_SCALE", "0")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, cmd: &mut Command) -> Run {
+        let out = cmd.output().expect("the binary runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `aad-setup setup --output json ARGS` as the admin.
+    pub fn setup(&self, args: &[&str]) -> Run {
+        self.run(self.cmd().args(["setup", "--output", "json"]).args(args))
+    }
+
+    /// The emulator's state as JSON (the same document as `GET /_emulator/state`).
+    pub fn state(&self) -> Value {
+        serde_json::to_value(self.emu.snapshot()).expect("snapshot serializes")
+    }
+
+    /// Apps with the guide's name.
+    pub fn our_apps(&self) -> Vec<Value> {
+        self.list("applications")
+            .into_iter()
+            .filter(|a| a["displayName"] == APP_NAME)
+            .collect()
+    }
+
+    /// A top-level collection of the state.
+    pub fn list(&self, key: &str) -> Vec<Value> {
+        self.state()[key].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Everything that could be created: apps, service principals, grants
+    /// and connections, as JSON text (for "nothing changed" checks).
+    pub fn created(&self) -> (usize, usize, usize, usize) {
+        let state = self.state();
+        let n = |k: &str| state[k].as_array().map_or(0, Vec::len);
+        (n("applications"), n("servicePrincipals"), n("oauth2PermissionGrants"), n("connections"))
+    }
+
+    /// Calls Graph directly (as a test fixture would, e.g. to plant a namesake).
+    pub fn graph_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
+        let token = self.emu.mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
+        let url = format!("{}/v1.0/{path}", self.emu.graph_url());
+        self.rt.block_on(async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .expect("graph call");
+            assert!(resp.status().is_success(), "fixture call failed: {}", resp.status());
+            resp.json().await.expect("json")
+        })
+    }
+
+    pub fn write_file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.home.path().join(name);
+        std::fs::write(&path, content).expect("write");
+        path
+    }
+
+    /// Every secret a run could leak: what Graph issued, access tokens, the
+    /// emulator's own credentials.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut all = self.emu.issued_secrets();
+        all.push(self.creds.admin_client_secret.clone());
+        all.push(self.creds.reader_client_secret.clone());
+        all.push(self.creds.platform_admin_token.clone());
+        all.push(self.creds.platform_member_token.clone());
+        all.retain(|s| s.len() >= 8);
+        all
+    }
+
+    /// Fails if any secret appears in `text`.
+    #[track_caller]
+    pub fn assert_no_secret(&self, what: &str, text: &str) {
+        for secret in self.secrets() {
+            assert!(!text.contains(&secret), "a secret appears in {what}");
+        }
+    }
+
+    /// Counts requests in the emulator's log by method and path prefix.
+    pub fn requests(&self, method: &str, path_prefix: &str) -> usize {
+        self.request_log()
+            .iter()
+            .filter(|r| r["method"] == method && r["path"].as_str().is_some_and(|p| p.starts_with(path_prefix)))
+            .count()
+    }
+
+    pub fn request_log(&self) -> Vec<Value> {
+        let state = self.state();
+        let requests = &state["requests"];
+        requests
+            .as_array()
+            .or_else(|| requests["log"].as_array())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    pub fn graph_path(&self, rest: &str) -> String {
+        let base = url::Url::parse(&self.emu.graph_url()).expect("url");
+        format!("{}/v1.0/{rest}", base.path().trim_end_matches('/'))
+    }
+}
+
+/// All the files under a folder, read as text (lossy).
+pub fn read_tree(dir: &Path) -> String {
+    let mut all = String::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                all.push_str(&read_tree(&path));
+            } else if let Ok(bytes) = std::fs::read(&path) {
+                all.push_str(&String::from_utf8_lossy(&bytes));
+            }
+        }
+    }
+    all
+}
