@@ -42,7 +42,7 @@ pub struct Cli {
 pub enum Command {
     /// Run the whole guide: register the app, add the permission and a
     /// secret, create the platform connection, verify.
-    Setup(SetupArgs),
+    Setup(Box<SetupArgs>),
     /// Run the whole setup against the built-in emulator: no Azure tenant or
     /// platform account needed.
     #[cfg(feature = "emulator")]

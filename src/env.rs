@@ -57,5 +57,6 @@ pub fn var(name: &str) -> Option<String> {
 
 /// A boolean-ish variable: set and not `0`/`false`/empty.
 pub fn flag(name: &str) -> bool {
-    var(name).is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+    var(name)
+        .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no"))
 }

@@ -157,8 +157,7 @@ impl Http {
                     };
                     log_exchange(service, &method, &path, query.as_deref(), &reply, elapsed);
                     let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || (retry == Retry::Idempotent
-                            && matches!(status.as_u16(), 503 | 504));
+                        || (retry == Retry::Idempotent && matches!(status.as_u16(), 503 | 504));
                     if retryable && attempt + 1 < self.policy.attempts {
                         let wait = self.policy.delay(attempt, retry_after(&reply.headers));
                         tracing::info!(
@@ -247,6 +246,9 @@ mod tests {
             scale: 0.0,
             ..Policy::from_env()
         };
-        assert_eq!(policy.delay(5, Some(Duration::from_secs(30))), Duration::ZERO);
+        assert_eq!(
+            policy.delay(5, Some(Duration::from_secs(30))),
+            Duration::ZERO
+        );
     }
 }

@@ -47,7 +47,11 @@ impl Printer {
 
     /// A finished step: `✓ label: detail`.
     pub fn step(&self, label: &str, detail: &str) {
-        let mark = if self.color { style("✓").green().to_string() } else { "✓".into() };
+        let mark = if self.color {
+            style("✓").green().to_string()
+        } else {
+            "✓".into()
+        };
         eprintln!("{mark} {label}: {detail}");
     }
 
@@ -58,14 +62,22 @@ impl Printer {
 
     /// Something the user must act on now (a device code): set apart and bold.
     pub fn notice(&self, message: &str) {
-        let text = if self.color { style(message).bold().to_string() } else { message.to_owned() };
+        let text = if self.color {
+            style(message).bold().to_string()
+        } else {
+            message.to_owned()
+        };
         eprintln!();
         eprintln!("  >>> {text}");
         eprintln!();
     }
 
     pub fn warn(&self, message: &str) {
-        let label = if self.color { style("warning:").yellow().bold().to_string() } else { "warning:".into() };
+        let label = if self.color {
+            style("warning:").yellow().bold().to_string()
+        } else {
+            "warning:".into()
+        };
         eprintln!("{label} {message}");
         if self.github {
             eprintln!("::warning::{}", message.replace('\n', " "));
@@ -91,7 +103,11 @@ impl Printer {
 
     /// The error chain, then the hint, on stderr.
     pub fn error(&self, err: &anyhow::Error) {
-        let label = if self.color { style("error:").red().bold().to_string() } else { "error:".into() };
+        let label = if self.color {
+            style("error:").red().bold().to_string()
+        } else {
+            "error:".into()
+        };
         let mut chain = err.chain();
         if let Some(first) = chain.next() {
             eprintln!("{label} {first}");
@@ -100,7 +116,11 @@ impl Printer {
             eprintln!("  Caused by: {cause}");
         }
         if let Some(hint) = crate::error::hint(err) {
-            let label = if self.color { style("hint:").cyan().bold().to_string() } else { "hint:".into() };
+            let label = if self.color {
+                style("hint:").cyan().bold().to_string()
+            } else {
+                "hint:".into()
+            };
             eprintln!("  {label} {hint}");
         }
         if self.github {
@@ -118,7 +138,10 @@ impl Printer {
 
     /// Prints any JSON document as the result (commands other than setup).
     pub fn json(&self, value: &serde_json::Value) {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
     }
 
     /// A plain line of the human result.
@@ -152,7 +175,9 @@ impl Printer {
     fn human(&self, r: &Report) {
         let heading = match r.status {
             Status::Done => "Azure Active Directory integration is set up.",
-            Status::Partial => "Setup is PARTIAL: the Azure side exists, the platform connection does not.",
+            Status::Partial => {
+                "Setup is PARTIAL: the Azure side exists, the platform connection does not."
+            }
             Status::DryRun => "Dry run: nothing was changed. The run would:",
         };
         println!("{heading}");
@@ -168,13 +193,20 @@ impl Printer {
             row("Tenant", name);
         }
         if let Some(app) = &r.app {
-            row("App", &format!("{} ({})", app.display_name, app.action.as_str()));
+            row(
+                "App",
+                &format!("{} ({})", app.display_name, app.action.as_str()),
+            );
             row("Client ID", &app.client_id);
             row("Object ID", &app.object_id);
             row("Redirect URI", &format!("{} (Web)", app.redirect_uri));
             row(
                 "Service principal",
-                &format!("{} ({})", app.service_principal_id, app.service_principal_action.as_str()),
+                &format!(
+                    "{} ({})",
+                    app.service_principal_id,
+                    app.service_principal_action.as_str()
+                ),
             );
         }
         if let Some(p) = &r.permission {
@@ -185,7 +217,14 @@ impl Printer {
         }
         if let Some(s) = &r.secret {
             let expires = s.expires.as_deref().unwrap_or("unknown");
-            row("Secret", &format!("{} ({}), expires {expires}", s.description, s.action.as_str()));
+            row(
+                "Secret",
+                &format!(
+                    "{} ({}), expires {expires}",
+                    s.description,
+                    s.action.as_str()
+                ),
+            );
             if let Some(file) = &s.file {
                 row("Secret file", file);
             }
@@ -197,7 +236,10 @@ impl Printer {
         if let Some(c) = &r.connection {
             row("Connection", &format!("{} ({})", c.name, c.action.as_str()));
             row("Connection ID", &c.id);
-            row("Integration", &format!("{} [{}]", c.integration_name, c.integration_id));
+            row(
+                "Integration",
+                &format!("{} [{}]", c.integration_name, c.integration_id),
+            );
             row("Team", &c.team);
         }
         let verified = |v: Option<bool>| match v {
@@ -207,7 +249,10 @@ impl Printer {
         };
         if r.status == Status::Done {
             row("Secret signs in", verified(r.verification.secret_signs_in));
-            row("Connection visible", verified(r.verification.connection_visible));
+            row(
+                "Connection visible",
+                verified(r.verification.connection_visible),
+            );
         }
         if !r.notes.is_empty() {
             println!();

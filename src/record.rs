@@ -33,7 +33,13 @@ impl Store {
     pub fn new(state_dir: &Path, tenant_id: &str, app_name: &str) -> Store {
         let safe: String = app_name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Store {
             path: state_dir.join(tenant_id).join(format!("{safe}.json")),
@@ -60,7 +66,10 @@ impl Store {
 
     /// Writes the record atomically (temp file + rename).
     pub fn save(&self, record: &Record) -> anyhow::Result<()> {
-        let dir = self.path.parent().context("the record path has no folder")?;
+        let dir = self
+            .path
+            .parent()
+            .context("the record path has no folder")?;
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the state folder {}", dir.display()))?;
         let mut record = record.clone();
@@ -93,7 +102,10 @@ mod tests {
         assert_eq!(record.app_object_id, None);
         record.app_object_id = Some("obj".into());
         store.save(&record).unwrap();
-        assert_eq!(store.load("t1", "my app/x").app_object_id.as_deref(), Some("obj"));
+        assert_eq!(
+            store.load("t1", "my app/x").app_object_id.as_deref(),
+            Some("obj")
+        );
         assert!(store.path().ends_with("t1/my_app_x.json"));
         store.remove().unwrap();
         assert_eq!(store.load("t1", "my app/x").app_object_id, None);

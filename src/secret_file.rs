@@ -38,7 +38,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         assert!(write_new(&path, &SecretString::from("other".to_owned())).is_err());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cret\n");

@@ -270,14 +270,20 @@ pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan>
     }
 
     let secret = &args.secret;
-    let description = validate::name("--secret-description", &secret.secret_description).map_err(usage)?;
+    let description =
+        validate::name("--secret-description", &secret.secret_description).map_err(usage)?;
     let expiry = validate::expiry(&secret.secret_expiry, jiff::Timestamp::now())
         .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
     if let Expiry::Never(_) = expiry {
         warnings.push(
             "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
         );
-    } else if expiry.timestamp().duration_since(jiff::Timestamp::now()).as_secs() > 2 * 366 * 86_400 {
+    } else if expiry
+        .timestamp()
+        .duration_since(jiff::Timestamp::now())
+        .as_secs()
+        > 2 * 366 * 86_400
+    {
         warnings.push(
             "--secret-expiry is longer than the portal's 24-month limit; tenant policies may refuse it".into(),
         );
@@ -328,9 +334,13 @@ fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
         (None, None) => (cloud.login.to_owned(), "--cloud"),
     };
     let login = validate::service_url(login_from, &login_raw).map_err(usage)?;
-    let graph = validate::service_url("--graph-url", ms.graph_url.as_deref().unwrap_or(cloud.graph))
-        .map_err(usage)?;
-    let platform = validate::service_url("--platform-url", &args.platform.platform_url).map_err(usage)?;
+    let graph = validate::service_url(
+        "--graph-url",
+        ms.graph_url.as_deref().unwrap_or(cloud.graph),
+    )
+    .map_err(usage)?;
+    let platform =
+        validate::service_url("--platform-url", &args.platform.platform_url).map_err(usage)?;
     Ok(Endpoints {
         cloud,
         login,
@@ -350,7 +360,11 @@ fn tenant_arg(args: &SetupArgs) -> anyhow::Result<Option<String>> {
         .map_err(|e| usage(format!("{from}: {e}")))
 }
 
-fn sign_in(args: &SetupArgs, interaction: &Interaction, endpoints: &Endpoints) -> anyhow::Result<SignIn> {
+fn sign_in(
+    args: &SetupArgs,
+    interaction: &Interaction,
+    endpoints: &Endpoints,
+) -> anyhow::Result<SignIn> {
     let ms = &args.microsoft;
     let tenant = tenant_arg(args)?;
     let method = match ms.auth {
@@ -358,12 +372,16 @@ fn sign_in(args: &SetupArgs, interaction: &Interaction, endpoints: &Endpoints) -
         other => other,
     };
     let pipeline_client_id = |method: &str| -> anyhow::Result<String> {
-        let id = ms.client_id.clone().or_else(|| env::var(env::AZURE_CLIENT_ID)).ok_or_else(|| {
-            usage(format!(
-                "--auth {method} needs the signing-in app's client id: --client-id or {}",
-                env::AZURE_CLIENT_ID
-            ))
-        })?;
+        let id = ms
+            .client_id
+            .clone()
+            .or_else(|| env::var(env::AZURE_CLIENT_ID))
+            .ok_or_else(|| {
+                usage(format!(
+                    "--auth {method} needs the signing-in app's client id: --client-id or {}",
+                    env::AZURE_CLIENT_ID
+                ))
+            })?;
         validate::guid("client id", &id).map_err(usage)
     };
     let need_tenant = |method: &str| -> anyhow::Result<String> {
@@ -395,7 +413,10 @@ fn sign_in(args: &SetupArgs, interaction: &Interaction, endpoints: &Endpoints) -
                     path.display().to_string(),
                 ),
                 None => match env::var(env::AZURE_CLIENT_SECRET) {
-                    Some(s) => (SecretString::from(s.trim().to_owned()), env::AZURE_CLIENT_SECRET.to_owned()),
+                    Some(s) => (
+                        SecretString::from(s.trim().to_owned()),
+                        env::AZURE_CLIENT_SECRET.to_owned(),
+                    ),
                     None => {
                         return Err(usage(format!(
                             "--auth client-secret needs the secret: {} or --client-secret-file",
@@ -450,7 +471,11 @@ fn sign_in(args: &SetupArgs, interaction: &Interaction, endpoints: &Endpoints) -
         }
         AuthChoice::AzCli => Ok(SignIn::AzCli { tenant }),
         AuthChoice::DeviceCode => {
-            let client_id = match ms.client_id.clone().or_else(|| env::var(env::PUBLIC_CLIENT_ID)) {
+            let client_id = match ms
+                .client_id
+                .clone()
+                .or_else(|| env::var(env::PUBLIC_CLIENT_ID))
+            {
                 Some(id) => validate::guid("public client id", &id).map_err(usage)?,
                 None => {
                     tracing::info!(
@@ -476,29 +501,50 @@ fn sign_in(args: &SetupArgs, interaction: &Interaction, endpoints: &Endpoints) -
 fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<AuthChoice> {
     let ms = &args.microsoft;
     let pick = |method: AuthChoice, why: &str| {
-        tracing::info!("sign-in (auto): {why}: using --auth {}", method.to_possible_value().map_or_else(String::new, |v| v.get_name().to_owned()));
+        tracing::info!(
+            "sign-in (auto): {why}: using --auth {}",
+            method
+                .to_possible_value()
+                .map_or_else(String::new, |v| v.get_name().to_owned())
+        );
         Ok(method)
     };
     if ms.graph_token_file.is_some() {
         return pick(AuthChoice::Token, "a Graph token file is given");
     }
-    tracing::info!("sign-in (auto): no --graph-token-file / {}", env::GRAPH_TOKEN_FILE);
+    tracing::info!(
+        "sign-in (auto): no --graph-token-file / {}",
+        env::GRAPH_TOKEN_FILE
+    );
     if ms.client_secret_file.is_some() || env::var(env::AZURE_CLIENT_SECRET).is_some() {
         return pick(AuthChoice::ClientSecret, "a client secret is configured");
     }
-    tracing::info!("sign-in (auto): no {} / --client-secret-file", env::AZURE_CLIENT_SECRET);
+    tracing::info!(
+        "sign-in (auto): no {} / --client-secret-file",
+        env::AZURE_CLIENT_SECRET
+    );
     if env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some() {
-        return pick(AuthChoice::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE is set");
+        return pick(
+            AuthChoice::WorkloadIdentity,
+            "AZURE_FEDERATED_TOKEN_FILE is set",
+        );
     }
     tracing::info!("sign-in (auto): no {}", env::AZURE_FEDERATED_TOKEN_FILE);
     let github = env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
         && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some();
     if github && (ms.client_id.is_some() || env::var(env::AZURE_CLIENT_ID).is_some()) {
-        return pick(AuthChoice::WorkloadIdentity, "GitHub Actions OIDC is available");
+        return pick(
+            AuthChoice::WorkloadIdentity,
+            "GitHub Actions OIDC is available",
+        );
     }
     tracing::info!(
         "sign-in (auto): no GitHub Actions OIDC ({}{})",
-        if github { "" } else { "ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN unset" },
+        if github {
+            ""
+        } else {
+            "ACTIONS_ID_TOKEN_REQUEST_URL/TOKEN unset"
+        },
         if github { "AZURE_CLIENT_ID unset" } else { "" }
     );
     if crate::auth::az_cli::available() {
@@ -543,7 +589,9 @@ fn platform_spec(args: &SetupArgs) -> anyhow::Result<PlatformSpec> {
     let mut fields = Vec::new();
     for entry in &p.fields {
         let (value, field) = entry.split_once('=').ok_or_else(|| {
-            usage(format!("--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)"))
+            usage(format!(
+                "--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)"
+            ))
         })?;
         let value = ConnValue::parse(value).ok_or_else(|| {
             usage(format!(
@@ -639,7 +687,10 @@ pub fn check_new_file(what: &str, path: &Path) -> anyhow::Result<()> {
             path.display()
         )));
     }
-    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     if !parent.is_dir() {
         return Err(usage(format!(
             "{what} {}: the folder {} does not exist",
@@ -665,9 +716,18 @@ mod tests {
     #[test]
     fn api_names_resolve_to_the_well_known_ids() {
         assert!(ApiRef::parse("Microsoft Graph").is_graph());
-        assert_eq!(ApiRef::parse("Dynamics CRM"), ApiRef::AppId(DYNAMICS_APP_ID.into()));
-        assert_eq!(ApiRef::parse("Dynamics"), ApiRef::AppId(DYNAMICS_APP_ID.into()));
-        assert_eq!(ApiRef::parse("Contoso API"), ApiRef::Name("Contoso API".into()));
+        assert_eq!(
+            ApiRef::parse("Dynamics CRM"),
+            ApiRef::AppId(DYNAMICS_APP_ID.into())
+        );
+        assert_eq!(
+            ApiRef::parse("Dynamics"),
+            ApiRef::AppId(DYNAMICS_APP_ID.into())
+        );
+        assert_eq!(
+            ApiRef::parse("Contoso API"),
+            ApiRef::Name("Contoso API".into())
+        );
         assert_eq!(
             ApiRef::parse("00000003-0000-0000-C000-000000000000"),
             ApiRef::AppId(GRAPH_APP_ID.into())

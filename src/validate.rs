@@ -33,7 +33,10 @@ pub fn tenant(value: &str) -> Result<String, String> {
     if is_guid(value) {
         return Ok(value.to_ascii_lowercase());
     }
-    if matches!(value.to_ascii_lowercase().as_str(), "common" | "organizations" | "consumers") {
+    if matches!(
+        value.to_ascii_lowercase().as_str(),
+        "common" | "organizations" | "consumers"
+    ) {
         return Err(format!(
             "tenant '{value}' names no single directory: give the tenant id (a GUID) or a verified domain such as contoso.onmicrosoft.com"
         ));
@@ -65,7 +68,8 @@ pub fn service_url(what: &str, value: &str) -> Result<Url, String> {
         // AZURE_AUTHORITY_HOST may be a bare host (entra-sign-in.md §2).
         format!("https://{trimmed}")
     };
-    let url = Url::parse(&with_scheme).map_err(|e| format!("{what} '{value}' is not a URL: {e}"))?;
+    let url =
+        Url::parse(&with_scheme).map_err(|e| format!("{what} '{value}' is not a URL: {e}"))?;
     match url.scheme() {
         "https" => {}
         "http" if is_loopback(&url) => {}
@@ -77,7 +81,9 @@ pub fn service_url(what: &str, value: &str) -> Result<Url, String> {
         other => return Err(format!("{what} '{value}' has scheme '{other}'; use https")),
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(format!("{what} '{value}' must not carry a query or fragment"));
+        return Err(format!(
+            "{what} '{value}' must not carry a query or fragment"
+        ));
     }
     Ok(url)
 }
@@ -96,9 +102,13 @@ pub fn is_loopback(url: &Url) -> bool {
 pub fn redirect_uri(value: &str) -> Result<String, String> {
     let value = value.trim();
     if value.len() > 256 {
-        return Err(format!("redirect URI is {} characters long; Entra accepts at most 256", value.len()));
+        return Err(format!(
+            "redirect URI is {} characters long; Entra accepts at most 256",
+            value.len()
+        ));
     }
-    let url = Url::parse(value).map_err(|e| format!("redirect URI '{value}' is not an absolute URL: {e}"))?;
+    let url = Url::parse(value)
+        .map_err(|e| format!("redirect URI '{value}' is not an absolute URL: {e}"))?;
     match url.scheme() {
         "https" => Ok(value.to_owned()),
         "http" if is_loopback(&url) => Ok(value.to_owned()),
@@ -151,7 +161,9 @@ pub fn expiry(value: &str, now: Timestamp) -> Result<Expiry, String> {
             .checked_add(Span::new().years(99))
             .map_err(|e| e.to_string())?
             .timestamp();
-        return Ok(Expiry::Never(t.round(Unit::Second).map_err(|e| e.to_string())?));
+        return Ok(Expiry::Never(
+            t.round(Unit::Second).map_err(|e| e.to_string())?,
+        ));
     } else if let Ok(span) = value.parse::<Span>() {
         utc_now
             .checked_add(span)
@@ -164,10 +176,14 @@ pub fn expiry(value: &str, now: Timestamp) -> Result<Expiry, String> {
     } else if let Ok(t) = value.parse::<Timestamp>() {
         t
     } else {
-        return Err(format!("secret expiry '{value}' is not understood; use {ACCEPTED}"));
+        return Err(format!(
+            "secret expiry '{value}' is not understood; use {ACCEPTED}"
+        ));
     };
     if at <= now {
-        return Err(format!("secret expiry '{value}' is not in the future; use {ACCEPTED}"));
+        return Err(format!(
+            "secret expiry '{value}' is not in the future; use {ACCEPTED}"
+        ));
     }
     let at = at.round(Unit::Second).map_err(|e| e.to_string())?;
     Ok(Expiry::At(at))
@@ -187,7 +203,11 @@ mod tests {
         assert!(!is_guid("c5366453-9fb0-48a5-a156-24f0c49a4b8"));
         assert!(tenant("Contoso.onmicrosoft.com").is_ok());
         assert!(tenant("not a tenant").is_err());
-        assert!(tenant("common").unwrap_err().contains("no single directory"));
+        assert!(
+            tenant("common")
+                .unwrap_err()
+                .contains("no single directory")
+        );
         assert!(tenant("1234").is_err());
     }
 
@@ -195,9 +215,15 @@ mod tests {
     fn urls_are_https_or_loopback_http() {
         assert!(service_url("--graph-url", "http://127.0.0.1:8080/graph").is_ok());
         assert!(service_url("--graph-url", "http://localhost:1").is_ok());
-        assert!(service_url("--graph-url", "http://example.com").unwrap_err().contains("only https"));
+        assert!(
+            service_url("--graph-url", "http://example.com")
+                .unwrap_err()
+                .contains("only https")
+        );
         assert_eq!(
-            service_url("AZURE_AUTHORITY_HOST", "login.microsoftonline.us").unwrap().as_str(),
+            service_url("AZURE_AUTHORITY_HOST", "login.microsoftonline.us")
+                .unwrap()
+                .as_str(),
             "https://login.microsoftonline.us/"
         );
         assert!(redirect_uri("https://security.pushbot.com/oauth").is_ok());
@@ -209,11 +235,30 @@ mod tests {
     fn expiry_forms() {
         let two_years = expiry("24 months", now()).unwrap();
         assert_eq!(two_years.timestamp().to_string(), "2028-11-29T10:00:00Z");
-        assert_eq!(expiry("P1Y", now()).unwrap().timestamp().to_string(), "2027-11-29T10:00:00Z");
-        assert_eq!(expiry("90d", now()).unwrap().timestamp().to_string(), "2027-02-27T10:00:00Z");
-        assert_eq!(expiry("2027-06-01", now()).unwrap().timestamp().to_string(), "2027-06-01T00:00:00Z");
-        assert!(matches!(expiry("never", now()).unwrap(), Expiry::Never(t) if t.to_string().starts_with("2125-11-29")));
-        assert!(expiry("soon", now()).unwrap_err().contains("not understood"));
-        assert!(expiry("2020-01-01", now()).unwrap_err().contains("not in the future"));
+        assert_eq!(
+            expiry("P1Y", now()).unwrap().timestamp().to_string(),
+            "2027-11-29T10:00:00Z"
+        );
+        assert_eq!(
+            expiry("90d", now()).unwrap().timestamp().to_string(),
+            "2027-02-27T10:00:00Z"
+        );
+        assert_eq!(
+            expiry("2027-06-01", now()).unwrap().timestamp().to_string(),
+            "2027-06-01T00:00:00Z"
+        );
+        assert!(
+            matches!(expiry("never", now()).unwrap(), Expiry::Never(t) if t.to_string().starts_with("2125-11-29"))
+        );
+        assert!(
+            expiry("soon", now())
+                .unwrap_err()
+                .contains("not understood")
+        );
+        assert!(
+            expiry("2020-01-01", now())
+                .unwrap_err()
+                .contains("not in the future")
+        );
     }
 }

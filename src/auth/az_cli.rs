@@ -29,7 +29,14 @@ pub fn available() -> bool {
 
 pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
     let mut cmd = tokio::process::Command::new("az");
-    cmd.args(["account", "get-access-token", "--resource-type", "ms-graph", "--output", "json"]);
+    cmd.args([
+        "account",
+        "get-access-token",
+        "--resource-type",
+        "ms-graph",
+        "--output",
+        "json",
+    ]);
     if let Some(t) = tenant {
         cmd.args(["--tenant", t]);
     }
@@ -37,9 +44,12 @@ pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
     let out = match cmd.output().await {
         Ok(out) => out,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(Failure::new(Kind::SignIn, "the Azure CLI (az) is not installed or not on PATH")
-                .with_hint("install the Azure CLI and run `az login`, or choose another --auth method")
-                .into());
+            return Err(Failure::new(
+                Kind::SignIn,
+                "the Azure CLI (az) is not installed or not on PATH",
+            )
+            .with_hint("install the Azure CLI and run `az login`, or choose another --auth method")
+            .into());
         }
         Err(e) => return Err(anyhow::Error::new(e).context("running the Azure CLI (az)")),
     };
@@ -52,19 +62,28 @@ pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
             .unwrap_or("no message")
             .trim_start_matches("ERROR: ")
             .to_owned();
-        let hint = if stderr.contains("az login") || stderr.to_ascii_lowercase().contains("not logged in") {
+        let hint = if stderr.contains("az login")
+            || stderr.to_ascii_lowercase().contains("not logged in")
+        {
             "run `az login` (with --tenant for the target directory), or choose another --auth method"
         } else if stderr.contains("AADSTS50076") || stderr.contains("AADSTS53003") {
             "the Azure CLI needs you to sign in again: run `az login`"
         } else {
             "check `az account show`, or choose another --auth method"
         };
-        return Err(Failure::new(Kind::SignIn, format!("the Azure CLI could not give a Microsoft Graph token: {first}"))
-            .with_hint(hint)
-            .into());
+        return Err(Failure::new(
+            Kind::SignIn,
+            format!("the Azure CLI could not give a Microsoft Graph token: {first}"),
+        )
+        .with_hint(hint)
+        .into());
     }
-    let token: AzToken = serde_json::from_slice(&out.stdout)
-        .map_err(|_| Failure::new(Kind::SignIn, "the Azure CLI's answer was not the expected JSON"))?;
+    let token: AzToken = serde_json::from_slice(&out.stdout).map_err(|_| {
+        Failure::new(
+            Kind::SignIn,
+            "the Azure CLI's answer was not the expected JSON",
+        )
+    })?;
     let read = claims::read(&token.access_token);
     let tenant_id = read
         .as_ref()
@@ -76,10 +95,10 @@ pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
         tenant_id,
         permissions: read.as_ref().map(claims::Claims::permissions),
         app_only: read.as_ref().is_some_and(|c| c.scp.is_none()),
-        identity: read
-            .as_ref()
-            .and_then(|c| c.upn.clone())
-            .map_or_else(|| "the Azure CLI login".to_owned(), |u| format!("user {u} (Azure CLI)")),
+        identity: read.as_ref().and_then(|c| c.upn.clone()).map_or_else(
+            || "the Azure CLI login".to_owned(),
+            |u| format!("user {u} (Azure CLI)"),
+        ),
         method: "az-cli",
         token: token.access_token,
     })

@@ -39,7 +39,9 @@ pub async fn sign_in(
         Err(error) => {
             let mut failure = Failure::new(
                 Kind::SignIn,
-                format!("signing in to Microsoft as app {client_id} with the client secret from {source} failed: {error}"),
+                format!(
+                    "signing in to Microsoft as app {client_id} with the client secret from {source} failed: {error}"
+                ),
             );
             if let Some(hint) = error.hint() {
                 failure = failure.with_hint(hint);

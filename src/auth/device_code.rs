@@ -61,13 +61,17 @@ pub async fn sign_in(
     let url = entra::endpoint(&endpoints.login, tenant, "devicecode");
     let reply = http
         .send("Microsoft Entra sign-in", Retry::Idempotent, |c| {
-            c.post(url.clone()).form(&[("client_id", client_id), ("scope", scope)])
+            c.post(url.clone())
+                .form(&[("client_id", client_id), ("scope", scope)])
         })
         .await?;
     if !reply.status.is_success() {
         let mut error: entra::EntraError = serde_json::from_str(&reply.body).unwrap_or_default();
         error.status = reply.status.as_u16();
-        let mut failure = Failure::new(Kind::SignIn, format!("Entra refused to start a device code sign-in: {error}"));
+        let mut failure = Failure::new(
+            Kind::SignIn,
+            format!("Entra refused to start a device code sign-in: {error}"),
+        );
         if let Some(hint) = error.hint() {
             failure = failure.with_hint(hint);
         }
@@ -103,13 +107,20 @@ pub async fn sign_in(
         match answer {
             Ok(token) => {
                 let read = claims::read(&token.access_token);
-                let scopes_granted = token
-                    .scope
-                    .as_deref()
-                    .map(|s| s.split_whitespace().map(|x| x.rsplit('/').next().unwrap_or(x).to_owned()).collect::<Vec<_>>());
-                let permissions = read.as_ref().map(claims::Claims::permissions).or(scopes_granted);
+                let scopes_granted = token.scope.as_deref().map(|s| {
+                    s.split_whitespace()
+                        .map(|x| x.rsplit('/').next().unwrap_or(x).to_owned())
+                        .collect::<Vec<_>>()
+                });
+                let permissions = read
+                    .as_ref()
+                    .map(claims::Claims::permissions)
+                    .or(scopes_granted);
                 return Ok(Session {
-                    tenant_id: read.as_ref().and_then(|c| c.tid.clone()).unwrap_or_else(|| tenant.to_owned()),
+                    tenant_id: read
+                        .as_ref()
+                        .and_then(|c| c.tid.clone())
+                        .unwrap_or_else(|| tenant.to_owned()),
                     permissions,
                     app_only: false,
                     identity: read
@@ -124,16 +135,23 @@ pub async fn sign_in(
                 "authorization_pending" => {}
                 "slow_down" => {
                     interval += Duration::from_secs(5);
-                    tracing::info!("Entra asked to poll more slowly; now every {}s", interval.as_secs());
+                    tracing::info!(
+                        "Entra asked to poll more slowly; now every {}s",
+                        interval.as_secs()
+                    );
                 }
                 "authorization_declined" => {
-                    return Err(Failure::new(Kind::SignIn, "the sign-in was declined in the browser")
-                        .with_hint("run again and approve the sign-in, or choose another --auth method")
-                        .into());
+                    return Err(Failure::new(
+                        Kind::SignIn,
+                        "the sign-in was declined in the browser",
+                    )
+                    .with_hint("run again and approve the sign-in, or choose another --auth method")
+                    .into());
                 }
                 "expired_token" => return Err(expired()),
                 _ => {
-                    let mut failure = Failure::new(Kind::SignIn, format!("device code sign-in failed: {e}"));
+                    let mut failure =
+                        Failure::new(Kind::SignIn, format!("device code sign-in failed: {e}"));
                     if let Some(hint) = e.hint() {
                         failure = failure.with_hint(hint);
                     }
@@ -145,7 +163,10 @@ pub async fn sign_in(
 }
 
 fn expired() -> anyhow::Error {
-    Failure::new(Kind::SignIn, "the device code expired before the sign-in was completed")
-        .with_hint("run again and enter the code within the time shown")
-        .into()
+    Failure::new(
+        Kind::SignIn,
+        "the device code expired before the sign-in was completed",
+    )
+    .with_hint("run again and enter the code within the time shown")
+    .into()
 }

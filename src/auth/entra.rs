@@ -66,17 +66,47 @@ impl EntraError {
     /// What to do about it, for the codes admins hit (entra-sign-in.md §11).
     pub fn hint(&self) -> Option<&'static str> {
         const HINTS: &[(&[u64], &str)] = &[
-            (&[90002], "check the tenant id or domain, and the cloud (--cloud)"),
-            (&[50020, 50034, 51004], "sign in with an account of the target tenant, or fix --tenant"),
-            (&[50076, 50079], "multi-factor authentication is required: use an interactive sign-in method"),
-            (&[53003, 530035], "blocked by Conditional Access or security defaults: try another sign-in method, or ask your Entra administrator"),
-            (&[65001, 90094], "an administrator must consent to the client first"),
-            (&[700016], "check the client id and the tenant; a just-created app can take a minute to become usable"),
-            (&[7000215], "check the client secret: use the secret's value, not its id"),
-            (&[7000222], "the client secret has expired: create a new one (aad-setup rotate, once available, or the Azure portal)"),
-            (&[7000229], "the app has no service principal in this tenant"),
+            (
+                &[90002],
+                "check the tenant id or domain, and the cloud (--cloud)",
+            ),
+            (
+                &[50020, 50034, 51004],
+                "sign in with an account of the target tenant, or fix --tenant",
+            ),
+            (
+                &[50076, 50079],
+                "multi-factor authentication is required: use an interactive sign-in method",
+            ),
+            (
+                &[53003, 530035],
+                "blocked by Conditional Access or security defaults: try another sign-in method, or ask your Entra administrator",
+            ),
+            (
+                &[65001, 90094],
+                "an administrator must consent to the client first",
+            ),
+            (
+                &[700016],
+                "check the client id and the tenant; a just-created app can take a minute to become usable",
+            ),
+            (
+                &[7000215],
+                "check the client secret: use the secret's value, not its id",
+            ),
+            (
+                &[7000222],
+                "the client secret has expired: create a new one (aad-setup rotate, once available, or the Azure portal)",
+            ),
+            (
+                &[7000229],
+                "the app has no service principal in this tenant",
+            ),
             (&[500011], "the API is not available in this tenant"),
-            (&[50194, 9001023, 90124, 90130], "use the tenant id instead of 'common' or 'organizations'"),
+            (
+                &[50194, 9001023, 90124, 90130],
+                "use the tenant id instead of 'common' or 'organizations'",
+            ),
         ];
         HINTS
             .iter()
@@ -142,7 +172,11 @@ pub async fn request_token(
 
 /// The tenant id for a domain, from the tenant's OpenID configuration
 /// (entra-sign-in.md §3): the path segment of `issuer` before `/v2.0`.
-pub async fn resolve_tenant_id(http: &Http, login_url: &Url, tenant: &str) -> anyhow::Result<String> {
+pub async fn resolve_tenant_id(
+    http: &Http,
+    login_url: &Url,
+    tenant: &str,
+) -> anyhow::Result<String> {
     let mut url = login_url.clone();
     let path = format!(
         "{}/{tenant}/v2.0/.well-known/openid-configuration",
@@ -150,7 +184,9 @@ pub async fn resolve_tenant_id(http: &Http, login_url: &Url, tenant: &str) -> an
     );
     url.set_path(&path);
     let reply = http
-        .send("Microsoft Entra discovery", Retry::Idempotent, |c| c.get(url.clone()))
+        .send("Microsoft Entra discovery", Retry::Idempotent, |c| {
+            c.get(url.clone())
+        })
         .await?;
     if !reply.status.is_success() {
         let error: EntraError = serde_json::from_str(&reply.body).unwrap_or_default();
@@ -182,13 +218,18 @@ mod tests {
     fn summaries_drop_the_trace_lines_and_hints_follow_the_code() {
         let err = EntraError {
             error: "invalid_client".into(),
-            error_description: "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t\r\nCorrelation ID: c".into(),
+            error_description:
+                "AADSTS7000215: Invalid client secret provided.\r\nTrace ID: t\r\nCorrelation ID: c"
+                    .into(),
             error_codes: vec![7000215],
             trace_id: Some("t".into()),
             correlation_id: Some("c".into()),
             status: 401,
         };
-        assert_eq!(err.summary(), "AADSTS7000215: Invalid client secret provided.");
+        assert_eq!(
+            err.summary(),
+            "AADSTS7000215: Invalid client secret provided."
+        );
         assert!(err.hint().unwrap().contains("secret"));
         assert_eq!(
             err.to_string(),

@@ -47,7 +47,12 @@ impl std::fmt::Debug for Session {
 }
 
 /// Signs in with the planned method and learns the tenant id.
-pub async fn sign_in(http: &Http, endpoints: &Endpoints, printer: &Printer, plan: &SignIn) -> anyhow::Result<Session> {
+pub async fn sign_in(
+    http: &Http,
+    endpoints: &Endpoints,
+    printer: &Printer,
+    plan: &SignIn,
+) -> anyhow::Result<Session> {
     let mut session = match plan {
         SignIn::ClientSecret {
             tenant,
@@ -59,7 +64,10 @@ pub async fn sign_in(http: &Http, endpoints: &Endpoints, printer: &Printer, plan
             tenant,
             client_id,
             assertion,
-        } => workload_identity::sign_in(http, endpoints, printer, tenant, client_id, assertion).await?,
+        } => {
+            workload_identity::sign_in(http, endpoints, printer, tenant, client_id, assertion)
+                .await?
+        }
         SignIn::DeviceCode {
             tenant,
             client_id,
@@ -86,9 +94,12 @@ pub async fn sign_in(http: &Http, endpoints: &Endpoints, printer: &Printer, plan
     if let Some(claims) = claims::read(&session.token) {
         if let Some(exp) = claims.exp {
             if exp < jiff::Timestamp::now().as_second() {
-                return Err(Failure::new(Kind::SignIn, format!("{} has expired", session.identity))
-                    .with_hint("get a fresh token and run again")
-                    .into());
+                return Err(Failure::new(
+                    Kind::SignIn,
+                    format!("{} has expired", session.identity),
+                )
+                .with_hint("get a fresh token and run again")
+                .into());
             }
         }
     }
@@ -96,7 +107,12 @@ pub async fn sign_in(http: &Http, endpoints: &Endpoints, printer: &Printer, plan
         // A domain, or nothing readable: the tenant's discovery document knows.
         let tenant = match (session.tenant_id.is_empty(), plan) {
             (false, _) => session.tenant_id.clone(),
-            (true, SignIn::Token { tenant: Some(t), .. }) => t.clone(),
+            (
+                true,
+                SignIn::Token {
+                    tenant: Some(t), ..
+                },
+            ) => t.clone(),
             _ => {
                 return Err(Failure::new(
                     Kind::Usage,
@@ -131,8 +147,14 @@ pub const MANAGE_APPS: Need = Need {
 
 pub const GRANT_CONSENT: Need = Need {
     what: "DelegatedPermissionGrant.ReadWrite.All",
-    scopes: &["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"],
-    roles: &["DelegatedPermissionGrant.ReadWrite.All", "Directory.ReadWrite.All"],
+    scopes: &[
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ],
+    roles: &[
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "Directory.ReadWrite.All",
+    ],
     admin_roles: "Cloud Application Administrator, Application Administrator or Privileged Role Administrator",
 };
 
@@ -144,9 +166,20 @@ pub fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
         return Ok(());
     };
     for need in needs {
-        let accepted = if session.app_only { need.roles } else { need.scopes };
-        if !accepted.iter().any(|a| have.iter().any(|h| h.eq_ignore_ascii_case(a))) {
-            let has = if have.is_empty() { "none".to_owned() } else { have.join(", ") };
+        let accepted = if session.app_only {
+            need.roles
+        } else {
+            need.scopes
+        };
+        if !accepted
+            .iter()
+            .any(|a| have.iter().any(|h| h.eq_ignore_ascii_case(a)))
+        {
+            let has = if have.is_empty() {
+                "none".to_owned()
+            } else {
+                have.join(", ")
+            };
             return Err(denied(session, need, &format!("it has: {has}")));
         }
     }
@@ -168,7 +201,10 @@ pub fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
     };
     Failure::new(
         Kind::Privileges,
-        format!("{} lacks {}, which this run needs ({why})", session.identity, need.what),
+        format!(
+            "{} lacks {}, which this run needs ({why})",
+            session.identity, need.what
+        ),
     )
     .with_hint(hint)
     .into()

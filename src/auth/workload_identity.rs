@@ -42,11 +42,21 @@ impl Assertion {
         match self {
             Assertion::File(path) => {
                 let raw = std::fs::read_to_string(path).map_err(|e| {
-                    Failure::new(Kind::SignIn, format!("cannot read the federated token file {}: {e}", path.display()))
+                    Failure::new(
+                        Kind::SignIn,
+                        format!(
+                            "cannot read the federated token file {}: {e}",
+                            path.display()
+                        ),
+                    )
                 })?;
                 let raw = raw.trim();
                 if raw.is_empty() {
-                    return Err(Failure::new(Kind::SignIn, format!("the federated token file {} is empty", path.display())).into());
+                    return Err(Failure::new(
+                        Kind::SignIn,
+                        format!("the federated token file {} is empty", path.display()),
+                    )
+                    .into());
                 }
                 Ok(SecretString::from(raw.to_owned()))
             }
@@ -61,7 +71,10 @@ impl Assertion {
                 if !reply.status.is_success() {
                     return Err(Failure::new(
                         Kind::SignIn,
-                        format!("GitHub Actions' OIDC endpoint answered {}", reply.status.as_u16()),
+                        format!(
+                            "GitHub Actions' OIDC endpoint answered {}",
+                            reply.status.as_u16()
+                        ),
                     )
                     .with_hint("give the workflow `permissions: id-token: write`")
                     .into());
@@ -96,7 +109,10 @@ pub async fn sign_in(
             ("grant_type", "client_credentials"),
             ("client_id", client_id),
             ("scope", &scope),
-            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
             ("client_assertion", jwt.expose_secret()),
         ],
     )
@@ -117,7 +133,10 @@ pub async fn sign_in(
     })?;
     let read = claims::read(&token.access_token);
     Ok(Session {
-        tenant_id: read.as_ref().and_then(|c| c.tid.clone()).unwrap_or_else(|| tenant.to_owned()),
+        tenant_id: read
+            .as_ref()
+            .and_then(|c| c.tid.clone())
+            .unwrap_or_else(|| tenant.to_owned()),
         permissions: read.as_ref().map(claims::Claims::permissions),
         app_only: true,
         identity: format!("app {client_id}"),

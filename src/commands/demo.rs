@@ -7,19 +7,33 @@
 
 use secrecy::SecretString;
 
-use crate::cli::{DemoArgs, MicrosoftArgs, PlatformArgs, SetupArgs, AppArgs, SecretArgs, AuthChoice, CloudChoice};
+use crate::cli::{
+    AppArgs, AuthChoice, CloudChoice, DemoArgs, MicrosoftArgs, PlatformArgs, SecretArgs, SetupArgs,
+};
 use crate::emulator::{Emulator, EmulatorConfig};
 use crate::output::Printer;
 use crate::settings::{self, Interaction};
 
-pub async fn run(args: &DemoArgs, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
-    let config = if args.no_faults { EmulatorConfig::default() } else { EmulatorConfig::demo() };
+pub async fn run(
+    args: &DemoArgs,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let config = if args.no_faults {
+        EmulatorConfig::default()
+    } else {
+        EmulatorConfig::demo()
+    };
     let emulator = Emulator::start(config).await?;
     let creds = emulator.credentials();
     printer.info(&format!(
         "Built-in emulator at {} (Entra, Microsoft Graph and the platform; {}).",
         emulator.base_url(),
-        if args.no_faults { "no faults" } else { "replication delay and throttling on" }
+        if args.no_faults {
+            "no faults"
+        } else {
+            "replication delay and throttling on"
+        }
     ));
     printer.info(&format!(
         "Demo tenant {} ({}), platform team {}.",
@@ -30,8 +44,14 @@ pub async fn run(args: &DemoArgs, interaction: &Interaction, printer: &Printer) 
     let dir = tempfile_dir()?;
     let secret_file = dir.join("client-secret");
     let token_file = dir.join("platform-token");
-    crate::secret_file::write_new(&secret_file, &SecretString::from(creds.admin_client_secret.clone()))?;
-    crate::secret_file::write_new(&token_file, &SecretString::from(creds.platform_admin_token.clone()))?;
+    crate::secret_file::write_new(
+        &secret_file,
+        &SecretString::from(creds.admin_client_secret.clone()),
+    )?;
+    crate::secret_file::write_new(
+        &token_file,
+        &SecretString::from(creds.platform_admin_token.clone()),
+    )?;
 
     let setup = SetupArgs {
         microsoft: MicrosoftArgs {

@@ -11,8 +11,9 @@ use crate::output::Printer;
 pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
     let mut config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| crate::error::usage(format!("--config: cannot read {}: {e}", path.display())))?;
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                crate::error::usage(format!("--config: cannot read {}: {e}", path.display()))
+            })?;
             serde_json::from_str::<EmulatorConfig>(&text)
                 .map_err(|e| crate::error::usage(format!("--config {}: {e}", path.display())))?
         }
@@ -22,7 +23,9 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
     if args.port != 0 || config.port == 0 {
         config.port = args.port;
     }
-    let emulator = Emulator::start(config).await.context("starting the emulator")?;
+    let emulator = Emulator::start(config)
+        .await
+        .context("starting the emulator")?;
     let creds = emulator.credentials();
     match printer.format() {
         OutputFormat::Json => printer.json(&serde_json::json!({
@@ -37,25 +40,48 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
             printer.line(&format!("Emulator listening on {}", emulator.base_url()));
             printer.line("");
             printer.line("Point aad-setup at it with:");
-            printer.line(&format!("  export AAD_SETUP_LOGIN_URL={}", emulator.login_url()));
-            printer.line(&format!("  export AAD_SETUP_GRAPH_URL={}", emulator.graph_url()));
-            printer.line(&format!("  export AAD_SETUP_PLATFORM_URL={}", emulator.platform_url()));
+            printer.line(&format!(
+                "  export AAD_SETUP_LOGIN_URL={}",
+                emulator.login_url()
+            ));
+            printer.line(&format!(
+                "  export AAD_SETUP_GRAPH_URL={}",
+                emulator.graph_url()
+            ));
+            printer.line(&format!(
+                "  export AAD_SETUP_PLATFORM_URL={}",
+                emulator.platform_url()
+            ));
             printer.line(&format!("  export AZURE_TENANT_ID={}", creds.tenant_id));
-            printer.line(&format!("  export AZURE_CLIENT_ID={}", creds.admin_client_id));
-            printer.line(&format!("  export AZURE_CLIENT_SECRET={}", creds.admin_client_secret));
-            printer.line(&format!("  export CATALYTIC_TOKEN={}", creds.platform_admin_token));
+            printer.line(&format!(
+                "  export AZURE_CLIENT_ID={}",
+                creds.admin_client_id
+            ));
+            printer.line(&format!(
+                "  export AZURE_CLIENT_SECRET={}",
+                creds.admin_client_secret
+            ));
+            printer.line(&format!(
+                "  export CATALYTIC_TOKEN={}",
+                creds.platform_admin_token
+            ));
             printer.line("");
             printer.line(&format!("Tenant domain: {}", creds.tenant_domain));
             printer.line(&format!(
                 "Read-only app (no write permission): {} / {}",
                 creds.reader_client_id, creds.reader_client_secret
             ));
-            printer.line(&format!("Platform member token (not an Admin): {}", creds.platform_member_token));
+            printer.line(&format!(
+                "Platform member token (not an Admin): {}",
+                creds.platform_member_token
+            ));
             printer.line(&format!("State: {}/_emulator/state", emulator.base_url()));
             printer.line("Press Ctrl-C to stop.");
         }
     }
-    tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for Ctrl-C")?;
     emulator.shutdown().await;
     Ok(())
 }

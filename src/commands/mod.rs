@@ -16,7 +16,10 @@ pub fn run(cli: Cli) -> i32 {
     let interaction = Interaction::from_args(&cli.global);
     init_logging(interaction.verbose);
     let printer = Printer::new(&interaction);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             printer.error(&anyhow::Error::new(e).context("could not start the async runtime"));
@@ -44,7 +47,9 @@ pub fn run(cli: Cli) -> i32 {
 async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
         None => setup::run(&settings::plan(&cli.setup, interaction)?, printer).await,
-        Some(Command::Setup(args)) => setup::run(&settings::plan(&args, interaction)?, printer).await,
+        Some(Command::Setup(args)) => {
+            setup::run(&settings::plan(&args, interaction)?, printer).await
+        }
         #[cfg(feature = "emulator")]
         Some(Command::Demo(args)) => demo::run(&args, interaction, printer).await,
         #[cfg(feature = "emulator")]
@@ -64,7 +69,10 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && crate::env::var(crate::env::NO_COLOR).is_none())
+        .with_ansi(
+            std::io::IsTerminal::is_terminal(&std::io::stderr())
+                && crate::env::var(crate::env::NO_COLOR).is_none(),
+        )
         .with_target(false)
         .without_time()
         .try_init();

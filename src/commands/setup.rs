@@ -12,7 +12,10 @@ use crate::report::{Action, AppInfo, ConnectionInfo, PermissionInfo, Report, Sec
 use crate::settings::Plan;
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::register_app::SINGLE_TENANT;
-use crate::steps::{Ctx, create_secret, grant_consent, platform_preflight, register_app, resolve_permission, sign_in, verify};
+use crate::steps::{
+    Ctx, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
+    sign_in, verify,
+};
 
 pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
     for warning in &plan.warnings {
@@ -45,7 +48,8 @@ fn classify_denied(err: anyhow::Error, session: &Session) -> anyhow::Error {
             let why = format!("Graph answered {} to {}", g.code, g.action);
             let failure = auth::denied(session, &MANAGE_APPS, &why);
             let f = error::failure(&failure).expect("denied() builds a Failure");
-            let f = Failure::new(f.kind, f.message.clone()).with_hint(f.hint.clone().unwrap_or_default());
+            let f = Failure::new(f.kind, f.message.clone())
+                .with_hint(f.hint.clone().unwrap_or_default());
             err.context(f)
         }
         _ => err,
@@ -94,7 +98,10 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
     if plan.app.admin_consent {
         let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
         if plan.dry_run && consent.action != Action::Reused {
-            report.changes.push(format!("grant tenant-wide admin consent for {}", perm.value));
+            report.changes.push(format!(
+                "grant tenant-wide admin consent for {}",
+                perm.value
+            ));
         }
         report.consent = Some(consent);
     }
@@ -130,7 +137,10 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
                 secret.end.as_deref().unwrap_or("?")
             ));
             report.changes.push(match &existing {
-                Some(c) => format!("replace the platform connection \"{}\" ({}) with one holding the new secret", c.name, c.id),
+                Some(c) => format!(
+                    "replace the platform connection \"{}\" ({}) with one holding the new secret",
+                    c.name, c.id
+                ),
                 None => format!(
                     "create the platform connection \"{}\" on \"{}\" for team {team}",
                     plan.platform.connection_name, target.integration.name
@@ -139,7 +149,9 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         }
         report.status = Status::DryRun;
         if report.changes.is_empty() {
-            report.changes.push("nothing: everything is in place".into());
+            report
+                .changes
+                .push("nothing: everything is in place".into());
         }
         printer.report(&report);
         return Ok(());
@@ -157,7 +169,8 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         ctx.record.team = Some(team.clone());
         ctx.save_record();
         report.notes.push(
-            "the platform connection and its secret were reused; pass --rotate for a new secret".into(),
+            "the platform connection and its secret were reused; pass --rotate for a new secret"
+                .into(),
         );
         finish(&mut report, plan, &perm);
         printer.report(&report);
@@ -173,7 +186,16 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
     let connected = match connect_platform::create(ctx, &target, &values).await {
         Ok(c) => c,
         Err(err) => {
-            return Err(partial(ctx, graph, &mut report, &app.app, &secret.key_id, &value, err).await);
+            return Err(partial(
+                ctx,
+                graph,
+                &mut report,
+                &app.app,
+                &secret.key_id,
+                &value,
+                err,
+            )
+            .await);
         }
     };
     let previous_key = ctx.record.secret_key_id.clone();
@@ -192,11 +214,21 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
     // Replaced: the old connection, then the secret it held, go only now.
     if let Some(old) = &connected.replaced {
         target.client.delete_connection(&old.id).await?;
-        report.notes.push(format!("the previous connection {} was replaced and deleted", old.id));
+        report.notes.push(format!(
+            "the previous connection {} was replaced and deleted",
+            old.id
+        ));
         if let Some(old_key) = previous_key.filter(|k| *k != secret.key_id) {
-            if app.app.password_credentials.iter().any(|c| c.key_id == old_key) {
+            if app
+                .app
+                .password_credentials
+                .iter()
+                .any(|c| c.key_id == old_key)
+            {
                 graph.remove_password(&app.app.id, &old_key).await?;
-                report.notes.push(format!("the secret it held ({old_key}) was removed"));
+                report
+                    .notes
+                    .push(format!("the secret it held ({old_key}) was removed"));
             }
         }
     }
@@ -216,7 +248,10 @@ fn finish(report: &mut Report, plan: &Plan, perm: &resolve_permission::ResolvedP
     report.next_steps.push(format!(
         "In the platform, open Admin > Integrations > Azure Active Directory and select the connection \"{connection}\": set who may use it (connection permissions are set only there), then select Connect and sign in to Microsoft as an Azure admin."
     ));
-    let consented = report.consent.as_ref().is_some_and(|c| c.action != Action::WouldCreate);
+    let consented = report
+        .consent
+        .as_ref()
+        .is_some_and(|c| c.action != Action::WouldCreate);
     if perm.admin_consent_required && !consented {
         report.next_steps.push(format!(
             "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
@@ -224,7 +259,9 @@ fn finish(report: &mut Report, plan: &Plan, perm: &resolve_permission::ResolvedP
         ));
     }
     if let Some(end) = report.secret.as_ref().and_then(|s| s.expires.clone()) {
-        report.next_steps.push(format!("The client secret expires {end}: run `aad-setup --rotate` before then."));
+        report.next_steps.push(format!(
+            "The client secret expires {end}: run `aad-setup --rotate` before then."
+        ));
     }
 }
 
@@ -246,7 +283,10 @@ async fn partial(
         let path = match &plan.secret.file {
             Some(p) => Ok(p.clone()),
             None => {
-                let p = plan.state_dir.join(&report.tenant.id).join(format!("{}-{key_id}.secret", app.app_id));
+                let p = plan
+                    .state_dir
+                    .join(&report.tenant.id)
+                    .join(format!("{}-{key_id}.secret", app.app_id));
                 std::fs::create_dir_all(p.parent().expect("joined path has a parent"))
                     .map_err(anyhow::Error::from)
                     .and_then(|()| crate::secret_file::write_new(&p, value))
@@ -273,11 +313,18 @@ async fn partial(
             Err(e) => report.notes.push(format!("the new secret ({key_id}) could not be removed: {e:#}; remove it in the Azure portal")),
         }
     }
-    report.next_steps.push(format!("Fix the platform problem: {err}"));
-    report.next_steps.push("Run the same command again: it reuses the app and creates only what is missing.".into());
+    report
+        .next_steps
+        .push(format!("Fix the platform problem: {err}"));
+    report.next_steps.push(
+        "Run the same command again: it reuses the app and creates only what is missing.".into(),
+    );
     ctx.printer.report(report);
     let inner = error::failure(&err);
-    let mut failure = Failure::new(Kind::Partial, "setup is partial: the Azure app exists, the platform connection was not created");
+    let mut failure = Failure::new(
+        Kind::Partial,
+        "setup is partial: the Azure app exists, the platform connection was not created",
+    );
     if let Some(hint) = inner.and_then(|f| f.hint.clone()) {
         failure = failure.with_hint(hint);
     }

@@ -81,7 +81,10 @@ impl GraphError {
 
     pub fn has_code(&self, code: &str) -> bool {
         self.code.eq_ignore_ascii_case(code)
-            || self.detail_codes.iter().any(|c| c.eq_ignore_ascii_case(code))
+            || self
+                .detail_codes
+                .iter()
+                .any(|c| c.eq_ignore_ascii_case(code))
     }
 
     pub fn is_not_found(&self) -> bool {
@@ -103,7 +106,9 @@ impl GraphError {
             404 => true,
             400 => {
                 self.has_code("NoBackingApplicationObject")
-                    || self.message.contains("does not reference a valid application object")
+                    || self
+                        .message
+                        .contains("does not reference a valid application object")
                     || self
                         .message
                         .contains("queried reference-property objects are not present")
@@ -139,7 +144,11 @@ impl Graph {
 
     fn url(&self, path: &str) -> Url {
         let mut url = self.base.clone();
-        let joined = format!("{}/{}", url.path().trim_end_matches('/'), path.trim_start_matches('/'));
+        let joined = format!(
+            "{}/{}",
+            url.path().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        );
         url.set_path(&joined);
         url
     }
@@ -183,9 +192,18 @@ impl Graph {
         query: &[(&str, String)],
     ) -> anyhow::Result<T> {
         let reply = self
-            .call(action, Method::GET, self.url(path), query, None, Retry::Idempotent)
+            .call(
+                action,
+                Method::GET,
+                self.url(path),
+                query,
+                None,
+                Retry::Idempotent,
+            )
             .await?;
-        reply.json().with_context(|| format!("reading Graph's answer while trying to {action}"))
+        reply
+            .json()
+            .with_context(|| format!("reading Graph's answer while trying to {action}"))
     }
 
     /// A whole collection, following `@odata.nextLink` as an opaque URL (it
@@ -241,7 +259,10 @@ impl Graph {
         .await
     }
 
-    pub async fn find_application_by_app_id(&self, app_id: &str) -> anyhow::Result<Option<Application>> {
+    pub async fn find_application_by_app_id(
+        &self,
+        app_id: &str,
+    ) -> anyhow::Result<Option<Application>> {
         let apps: Vec<Application> = self
             .list(
                 "look up the application by its client id",
@@ -406,7 +427,10 @@ impl Graph {
         self.list(
             "read delegated permission grants",
             "oauth2PermissionGrants",
-            &[("$filter", format!("clientId eq {}", odata_string(client_sp_id)))],
+            &[(
+                "$filter",
+                format!("clientId eq {}", odata_string(client_sp_id)),
+            )],
         )
         .await
     }
@@ -486,12 +510,28 @@ mod tests {
     #[test]
     fn replication_signatures_are_recognised_by_code_and_known_text() {
         assert!(err(404, "Request_ResourceNotFound", "", &[]).is_replication());
-        assert!(err(400, "Request_BadRequest", "x", &["NoBackingApplicationObject"]).is_replication());
+        assert!(
+            err(
+                400,
+                "Request_BadRequest",
+                "x",
+                &["NoBackingApplicationObject"]
+            )
+            .is_replication()
+        );
         assert!(
             err(403, "Authorization_RequestDenied", "the backing application of the service principal being created must in the local tenant", &[])
                 .is_replication()
         );
-        assert!(!err(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.", &[]).is_replication());
+        assert!(
+            !err(
+                403,
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+                &[]
+            )
+            .is_replication()
+        );
         assert!(!err(400, "Request_BadRequest", "Invalid property", &[]).is_replication());
     }
 }

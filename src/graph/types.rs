@@ -20,7 +20,9 @@ pub struct Application {
 
 impl Application {
     pub fn redirect_uris(&self) -> &[String] {
-        self.web.as_ref().map_or(&[], |w| w.redirect_uris.as_slice())
+        self.web
+            .as_ref()
+            .map_or(&[], |w| w.redirect_uris.as_slice())
     }
 }
 

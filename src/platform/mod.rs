@@ -31,7 +31,12 @@ pub struct PlatformError {
 
 impl fmt::Display for PlatformError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the platform refused to {}: {}", self.action, self.status.as_u16())?;
+        write!(
+            f,
+            "the platform refused to {}: {}",
+            self.action,
+            self.status.as_u16()
+        )?;
         match (&self.title, &self.detail) {
             (_, Some(detail)) if !detail.is_empty() => write!(f, " {detail}"),
             (Some(title), _) => write!(f, " {title}"),
@@ -169,7 +174,10 @@ impl Platform {
         Err(anyhow::Error::new(err).context(failure))
     }
 
-    pub async fn list_integrations(&self, page_token: Option<&str>) -> anyhow::Result<IntegrationsPage> {
+    pub async fn list_integrations(
+        &self,
+        page_token: Option<&str>,
+    ) -> anyhow::Result<IntegrationsPage> {
         let mut query = vec![("page_size", PAGE_SIZE)];
         if let Some(t) = page_token {
             query.push(("page_token", t));
@@ -253,7 +261,9 @@ impl Platform {
             .await;
         match result {
             Ok(reply) => Ok(Some(reply.json()?)),
-            Err(err) if platform_error(&err).is_some_and(|e| e.status == StatusCode::NOT_FOUND) => Ok(None),
+            Err(err) if platform_error(&err).is_some_and(|e| e.status == StatusCode::NOT_FOUND) => {
+                Ok(None)
+            }
             Err(err) => Err(err),
         }
     }

@@ -30,7 +30,11 @@ pub struct ConnectionState {
     pub replaced: Option<Connection>,
 }
 
-pub async fn create(ctx: &Ctx<'_>, target: &PlatformTarget, values: &Values<'_>) -> anyhow::Result<ConnectionState> {
+pub async fn create(
+    ctx: &Ctx<'_>,
+    target: &PlatformTarget,
+    values: &Values<'_>,
+) -> anyhow::Result<ConnectionState> {
     let name = &ctx.plan.platform.connection_name;
     let params: Vec<ConnectionParam<'_>> = target
         .mapping
@@ -51,13 +55,23 @@ pub async fn create(ctx: &Ctx<'_>, target: &PlatformTarget, values: &Values<'_>)
         name,
         connection_params: params,
     };
-    let before: Vec<String> = target.integration.connections.iter().map(|c| c.id.clone()).collect();
+    let before: Vec<String> = target
+        .integration
+        .connections
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
     let connection = match target.client.create_connection(&body).await {
         Ok(c) => c,
         Err(err) if is_ambiguous(&err) => {
             // Look before trying again: the connection may exist.
-            ctx.printer.warn("the platform's answer was lost; looking for the connection before anything else");
-            let now = target.client.get_integration(&target.integration.id).await?;
+            ctx.printer.warn(
+                "the platform's answer was lost; looking for the connection before anything else",
+            );
+            let now = target
+                .client
+                .get_integration(&target.integration.id)
+                .await?;
             match now
                 .connections
                 .into_iter()
@@ -69,10 +83,23 @@ pub async fn create(ctx: &Ctx<'_>, target: &PlatformTarget, values: &Values<'_>)
         }
         Err(err) => return Err(err),
     };
-    let action = if target.existing.is_some() { Action::Updated } else { Action::Created };
+    let action = if target.existing.is_some() {
+        Action::Updated
+    } else {
+        Action::Created
+    };
     ctx.printer.step(
         "Platform connection",
-        &format!("\"{}\" {} (id {})", connection.name, if action == Action::Updated { "replaced" } else { "created" }, connection.id),
+        &format!(
+            "\"{}\" {} (id {})",
+            connection.name,
+            if action == Action::Updated {
+                "replaced"
+            } else {
+                "created"
+            },
+            connection.id
+        ),
     );
     Ok(ConnectionState {
         connection,

@@ -29,7 +29,11 @@ pub struct SecretState {
 
 /// The secret the connection holds: the recorded key, else the newest one
 /// with our description that has not expired.
-pub fn current<'a>(app: &'a Application, description: &str, recorded: Option<&str>) -> Option<&'a PasswordCredential> {
+pub fn current<'a>(
+    app: &'a Application,
+    description: &str,
+    recorded: Option<&str>,
+) -> Option<&'a PasswordCredential> {
     let ours = app
         .password_credentials
         .iter()
@@ -60,7 +64,10 @@ pub async fn run(
         if let Some(c) = current(app, &spec.description, ctx.record.secret_key_id.as_deref()) {
             ctx.printer.step(
                 "Client secret",
-                &format!("\"{}\" reused (the platform connection holds it)", spec.description),
+                &format!(
+                    "\"{}\" reused (the platform connection holds it)",
+                    spec.description
+                ),
             );
             return Ok(SecretState {
                 key_id: c.key_id.clone(),
@@ -81,7 +88,11 @@ pub async fn run(
             action: Action::WouldCreate,
         });
     }
-    let before: HashSet<String> = app.password_credentials.iter().map(|c| c.key_id.clone()).collect();
+    let before: HashSet<String> = app
+        .password_credentials
+        .iter()
+        .map(|c| c.key_id.clone())
+        .collect();
     let add = || {
         ctx.through_replication("the new app to replicate in Entra", || {
             graph.add_password(&app.id, &spec.description, Some(&end))
@@ -92,7 +103,9 @@ pub async fn run(
         Err(err) if is_ambiguous(&err) => {
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
             remove_unknown(graph, app, &spec.description, &before).await?;
-            add().await.map_err(|e| policy_error(e, &spec.description))?
+            add()
+                .await
+                .map_err(|e| policy_error(e, &spec.description))?
         }
         Err(err) => return Err(policy_error(err, &spec.description)),
     };
@@ -117,7 +130,12 @@ pub async fn run(
 }
 
 /// Removes secrets with our description that were not there before the lost call.
-async fn remove_unknown(graph: &Graph, app: &Application, description: &str, before: &HashSet<String>) -> anyhow::Result<()> {
+async fn remove_unknown(
+    graph: &Graph,
+    app: &Application,
+    description: &str,
+    before: &HashSet<String>,
+) -> anyhow::Result<()> {
     let Some(now) = graph.get_application(&app.id).await? else {
         return Ok(());
     };
@@ -135,7 +153,10 @@ fn policy_error(err: anyhow::Error, description: &str) -> anyhow::Error {
         return err;
     };
     if g.has_code("CredentialInvalidLifetimeAsPerAppPolicy") {
-        let message = format!("the tenant's app management policy refuses a secret that lives this long: {}", g.message);
+        let message = format!(
+            "the tenant's app management policy refuses a secret that lives this long: {}",
+            g.message
+        );
         return err.context(
             Failure::new(Kind::Failed, message)
                 .with_hint("run again with a shorter --secret-expiry (for example 6mo or 12mo); the app is kept and will be reused"),

@@ -25,22 +25,32 @@ pub async fn run(
         });
     };
     let grants = ctx
-        .through_replication("the new service principal to replicate", || graph.list_grants(&sp.id))
+        .through_replication("the new service principal to replicate", || {
+            graph.list_grants(&sp.id)
+        })
         .await?;
     let existing = grants
         .iter()
         .find(|g| g.resource_id == perm.api_sp_id && g.consent_type == "AllPrincipals");
     let info = match existing {
-        Some(g) if g.scope.split_whitespace().any(|s| s.eq_ignore_ascii_case(&perm.value)) => ConsentInfo {
-            action: Action::Reused,
-            grant_id: Some(g.id.clone()),
-        },
+        Some(g)
+            if g.scope
+                .split_whitespace()
+                .any(|s| s.eq_ignore_ascii_case(&perm.value)) =>
+        {
+            ConsentInfo {
+                action: Action::Reused,
+                grant_id: Some(g.id.clone()),
+            }
+        }
         Some(g) if ctx.plan.dry_run => ConsentInfo {
             action: Action::WouldUpdate,
             grant_id: Some(g.id.clone()),
         },
         Some(g) => {
-            let scope = format!("{} {}", g.scope.trim(), perm.value).trim().to_owned();
+            let scope = format!("{} {}", g.scope.trim(), perm.value)
+                .trim()
+                .to_owned();
             graph.update_grant_scope(&g.id, &scope).await?;
             ConsentInfo {
                 action: Action::Updated,

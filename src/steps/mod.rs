@@ -91,7 +91,11 @@ impl Ctx<'_> {
     }
 
     /// [`Ctx::retry_while`] on Graph's replication signatures.
-    pub async fn through_replication<T, F, Fut>(&self, waiting_for: &str, attempt: F) -> anyhow::Result<T>
+    pub async fn through_replication<T, F, Fut>(
+        &self,
+        waiting_for: &str,
+        attempt: F,
+    ) -> anyhow::Result<T>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = anyhow::Result<T>>,
@@ -113,5 +117,6 @@ pub fn is_ambiguous(err: &anyhow::Error) -> bool {
     if let Some(p) = crate::platform::platform_error(err) {
         return p.status.is_server_error();
     }
-    err.chain().any(|e| e.downcast_ref::<reqwest::Error>().is_some())
+    err.chain()
+        .any(|e| e.downcast_ref::<reqwest::Error>().is_some())
 }

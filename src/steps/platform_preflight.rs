@@ -22,7 +22,11 @@ pub struct PlatformTarget {
 
 pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
     let spec = &ctx.plan.platform;
-    let client = Platform::new(ctx.http.clone(), &ctx.plan.endpoints.platform, spec.token.clone());
+    let client = Platform::new(
+        ctx.http.clone(),
+        &ctx.plan.endpoints.platform,
+        spec.token.clone(),
+    );
     let summary = find_integration(&client, &spec.integration)
         .await
         .context("checking the platform before changing anything in Azure")?;
@@ -34,7 +38,12 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
         .connection_id
         .as_deref()
         .and_then(|id| integration.connections.iter().find(|c| c.id == id))
-        .or_else(|| integration.connections.iter().find(|c| c.name == spec.connection_name))
+        .or_else(|| {
+            integration
+                .connections
+                .iter()
+                .find(|c| c.name == spec.connection_name)
+        })
         .cloned();
     ctx.printer.step(
         "Checked the platform",
@@ -67,7 +76,12 @@ async fn find_integration(client: &Platform, wanted: &str) -> anyhow::Result<Int
     let all = client.all_integrations().await?;
     let key = norm(wanted);
     let aliases: &[&str] = if key == "azureactivedirectory" || key == "azuread" {
-        &["azureactivedirectory", "azuread", "microsoftentraid", "entraid"]
+        &[
+            "azureactivedirectory",
+            "azuread",
+            "microsoftentraid",
+            "entraid",
+        ]
     } else {
         &[]
     };
@@ -75,7 +89,9 @@ async fn find_integration(client: &Platform, wanted: &str) -> anyhow::Result<Int
         .iter()
         .filter(|i| {
             i.id.eq_ignore_ascii_case(wanted)
-                || i.reference_name.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(wanted))
+                || i.reference_name
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(wanted))
                 || norm(&i.name) == key
                 || aliases.contains(&norm(&i.name).as_str())
         })
@@ -99,7 +115,11 @@ async fn find_integration(client: &Platform, wanted: &str) -> anyhow::Result<Int
             Kind::Usage,
             format!(
                 "several integrations match \"{wanted}\": {}",
-                several.iter().map(|i| format!("{} [{}]", i.name, i.id)).collect::<Vec<_>>().join(", ")
+                several
+                    .iter()
+                    .map(|i| format!("{} [{}]", i.name, i.id))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
         .with_hint("name one by id with --integration")
@@ -113,7 +133,13 @@ fn aliases(value: ConnValue) -> &'static [&'static str] {
         ConnValue::ClientId => &["clientid", "applicationid", "appid", "applicationclientid"],
         ConnValue::ClientSecret => &["clientsecret", "secret", "clientsecretvalue"],
         ConnValue::Resource => &["resource", "resourceuri", "resourceurl", "resourceid"],
-        ConnValue::Tenant => &["tenant", "tenantid", "directoryid", "domain", "directorytenantid"],
+        ConnValue::Tenant => &[
+            "tenant",
+            "tenantid",
+            "directoryid",
+            "domain",
+            "directorytenantid",
+        ],
     }
 }
 
@@ -127,7 +153,10 @@ fn describe(fields: &[Field]) -> String {
                 f.reference(),
                 f.field_type.as_deref().unwrap_or("text"),
                 if f.required() { ", required" } else { "" },
-                f.description.as_deref().map(|d| format!(": {d}")).unwrap_or_default()
+                f.description
+                    .as_deref()
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
             )
         })
         .collect()
@@ -136,13 +165,19 @@ fn describe(fields: &[Field]) -> String {
 /// Maps clientId, clientSecret, resource and tenant onto the integration's
 /// fields: `--field` first, then by alphanumeric, case-insensitive alias.
 /// Unmatched, ambiguous, doubly-used or unfillable required fields are errors.
-pub fn map_fields(fields: &[Field], overrides: &[(ConnValue, String)]) -> anyhow::Result<Vec<(ConnValue, Field)>> {
+pub fn map_fields(
+    fields: &[Field],
+    overrides: &[(ConnValue, String)],
+) -> anyhow::Result<Vec<(ConnValue, Field)>> {
     let mut mapping: Vec<(ConnValue, Field)> = Vec::new();
     for value in ConnValue::ALL {
         let chosen: Vec<&Field> = match overrides.iter().rev().find(|(v, _)| *v == value) {
             Some((_, wanted)) => fields
                 .iter()
-                .filter(|f| f.reference().eq_ignore_ascii_case(wanted) || f.name.eq_ignore_ascii_case(wanted))
+                .filter(|f| {
+                    f.reference().eq_ignore_ascii_case(wanted)
+                        || f.name.eq_ignore_ascii_case(wanted)
+                })
                 .collect(),
             None => fields
                 .iter()
@@ -163,7 +198,10 @@ pub fn map_fields(fields: &[Field], overrides: &[(ConnValue, String)]) -> anyhow
                         describe(fields)
                     ),
                 )
-                .with_hint(format!("map it with --field {}=<referenceName>", value.key()))
+                .with_hint(format!(
+                    "map it with --field {}=<referenceName>",
+                    value.key()
+                ))
                 .into());
             }
             several => {
@@ -175,16 +213,27 @@ pub fn map_fields(fields: &[Field], overrides: &[(ConnValue, String)]) -> anyhow
                         describe(&several.iter().map(|f| (*f).clone()).collect::<Vec<_>>())
                     ),
                 )
-                .with_hint(format!("choose one with --field {}=<referenceName>", value.key()))
+                .with_hint(format!(
+                    "choose one with --field {}=<referenceName>",
+                    value.key()
+                ))
                 .into());
             }
         }
     }
     for (i, (a, fa)) in mapping.iter().enumerate() {
-        if let Some((b, _)) = mapping[i + 1..].iter().find(|(_, fb)| fb.reference() == fa.reference()) {
+        if let Some((b, _)) = mapping[i + 1..]
+            .iter()
+            .find(|(_, fb)| fb.reference() == fa.reference())
+        {
             return Err(Failure::new(
                 Kind::Usage,
-                format!("{} and {} both map to the field \"{}\"", a.key(), b.key(), fa.name),
+                format!(
+                    "{} and {} both map to the field \"{}\"",
+                    a.key(),
+                    b.key(),
+                    fa.name
+                ),
             )
             .with_hint("separate them with --field")
             .into());
@@ -218,7 +267,9 @@ mod tests {
         Field {
             name: name.into(),
             reference_name: Some(reference.into()),
-            display: Some(FieldDisplay { value_required: required }),
+            display: Some(FieldDisplay {
+                value_required: required,
+            }),
             ..Field::default()
         }
     }
@@ -235,10 +286,18 @@ mod tests {
     #[test]
     fn the_four_values_map_by_alias() {
         let mapping = map_fields(&standard(), &[]).unwrap();
-        let refs: Vec<_> = mapping.iter().map(|(v, f)| (v.key(), f.reference().to_owned())).collect();
+        let refs: Vec<_> = mapping
+            .iter()
+            .map(|(v, f)| (v.key(), f.reference().to_owned()))
+            .collect();
         assert_eq!(
             refs,
-            [("clientId", "client-id".to_owned()), ("clientSecret", "client-secret".into()), ("resource", "resource".into()), ("tenant", "tenant".into())]
+            [
+                ("clientId", "client-id".to_owned()),
+                ("clientSecret", "client-secret".into()),
+                ("resource", "resource".into()),
+                ("tenant", "tenant".into())
+            ]
         );
     }
 
@@ -252,7 +311,14 @@ mod tests {
         ];
         let err = map_fields(&fields, &[]).unwrap_err();
         assert!(err.to_string().contains("no field for tenant"), "{err}");
-        let mapping = map_fields(&fields, &[(ConnValue::Tenant, "dir".into()), (ConnValue::ClientId, "appId".into())]).unwrap();
+        let mapping = map_fields(
+            &fields,
+            &[
+                (ConnValue::Tenant, "dir".into()),
+                (ConnValue::ClientId, "appId".into()),
+            ],
+        )
+        .unwrap();
         assert_eq!(mapping.len(), 4);
     }
 

@@ -10,7 +10,9 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
-use crate::graph::types::{Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web};
+use crate::graph::types::{
+    Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web,
+};
 use crate::graph::{GraphError, graph_error};
 use crate::report::Action;
 use crate::settings::APP_TAG;
@@ -30,7 +32,11 @@ pub struct AppState {
     pub changes: Vec<String>,
 }
 
-pub async fn run(ctx: &mut Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) -> anyhow::Result<AppState> {
+pub async fn run(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    perm: &ResolvedPermission,
+) -> anyhow::Result<AppState> {
     let dry_run = ctx.plan.dry_run;
     let found = locate(ctx, graph).await?;
     let mut changes = Vec::new();
@@ -48,7 +54,11 @@ pub async fn run(ctx: &mut Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) ->
             match patch {
                 None => (app, Action::Reused, false),
                 Some((_, what)) if dry_run => {
-                    changes.push(format!("update the app \"{}\": {}", app.display_name, what.join("; ")));
+                    changes.push(format!(
+                        "update the app \"{}\": {}",
+                        app.display_name,
+                        what.join("; ")
+                    ));
                     (app, Action::WouldUpdate, false)
                 }
                 Some((patch, what)) => {
@@ -77,7 +87,11 @@ pub async fn run(ctx: &mut Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) ->
             "{} ({}), client id {}; service principal {}",
             ctx.plan.app.name,
             action.as_str(),
-            if app.app_id.is_empty() { "(new)" } else { &app.app_id },
+            if app.app_id.is_empty() {
+                "(new)"
+            } else {
+                &app.app_id
+            },
             sp_action.as_str()
         ),
     );
@@ -100,7 +114,12 @@ async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Applicat
             None => graph.get_application(id).await?,
         };
         let app = app.ok_or_else(|| {
-            Failure::new(Kind::Usage, format!("--app-id {id}: no application with that client id or object id in this tenant"))
+            Failure::new(
+                Kind::Usage,
+                format!(
+                    "--app-id {id}: no application with that client id or object id in this tenant"
+                ),
+            )
         })?;
         let needs_tag = !tagged(&app);
         return Ok(Some((app, needs_tag)));
@@ -196,7 +215,11 @@ fn new_application(name: &str, redirect_uri: &str, perm: &ResolvedPermission) ->
     }
 }
 
-async fn create(ctx: &Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) -> anyhow::Result<Application> {
+async fn create(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    perm: &ResolvedPermission,
+) -> anyhow::Result<Application> {
     let spec = &ctx.plan.app;
     let body = new_application(&spec.name, &spec.redirect_uri, perm);
     match graph.create_application(&body).await {
@@ -204,10 +227,15 @@ async fn create(ctx: &Ctx<'_>, graph: &Graph, perm: &ResolvedPermission) -> anyh
         Err(err) if is_ambiguous(&err) => {
             // The app may exist although the answer was lost: look, never
             // create blindly a second time (microsoft-graph.md §2.2).
-            ctx.printer.warn("the answer to creating the app was lost; looking for it before anything else");
+            ctx.printer.warn(
+                "the answer to creating the app was lost; looking for it before anything else",
+            );
             for _ in 0..3 {
                 let found = graph.find_applications_by_name(&spec.name).await?;
-                if let Some(app) = found.into_iter().find(|a| a.tags.iter().any(|t| t == APP_TAG)) {
+                if let Some(app) = found
+                    .into_iter()
+                    .find(|a| a.tags.iter().any(|t| t == APP_TAG))
+                {
                     return Ok(app);
                 }
                 tokio::time::sleep(ctx.http.policy.delay(1, None)).await;
@@ -245,8 +273,7 @@ fn reconcile(
     }
     let has_permission = app.required_resource_access.iter().any(|r| {
         r.resource_app_id.eq_ignore_ascii_case(&perm.api_app_id)
-            && r
-                .resource_access
+            && r.resource_access
                 .iter()
                 .any(|a| a.id.eq_ignore_ascii_case(&perm.permission_id) && a.kind == "Scope")
     });
@@ -256,15 +283,24 @@ fn reconcile(
             id: perm.permission_id.clone(),
             kind: "Scope".into(),
         };
-        match all.iter_mut().find(|r| r.resource_app_id.eq_ignore_ascii_case(&perm.api_app_id)) {
+        match all
+            .iter_mut()
+            .find(|r| r.resource_app_id.eq_ignore_ascii_case(&perm.api_app_id))
+        {
             Some(entry) => entry.resource_access.push(wanted),
             None => all.push(RequiredResourceAccess {
                 resource_app_id: perm.api_app_id.clone(),
                 resource_access: vec![wanted],
             }),
         }
-        patch.insert("requiredResourceAccess".into(), serde_json::to_value(all).unwrap_or_default());
-        what.push(format!("add the delegated permission {} / {}", perm.api_name, perm.value));
+        patch.insert(
+            "requiredResourceAccess".into(),
+            serde_json::to_value(all).unwrap_or_default(),
+        );
+        what.push(format!(
+            "add the delegated permission {} / {}",
+            perm.api_name, perm.value
+        ));
     }
     if needs_tag {
         let mut tags = app.tags.clone();
@@ -272,7 +308,7 @@ fn reconcile(
         patch.insert("tags".into(), json!(tags));
         what.push("tag it as managed by aad-setup".into());
     }
-    (!patch.is_empty()).then(|| (Value::Object(patch), what))
+    (!patch.is_empty()).then_some((Value::Object(patch), what))
 }
 
 /// Finds or creates the app's service principal. Right after the app was
@@ -293,12 +329,16 @@ async fn service_principal(
     }
     let tags = vec![APP_TAG.to_owned()];
     let result = ctx
-        .through_replication("the new app to replicate in Entra", || graph.create_service_principal(&app.app_id, &tags))
+        .through_replication("the new app to replicate in Entra", || {
+            graph.create_service_principal(&app.app_id, &tags)
+        })
         .await;
     match result {
         Ok(sp) => Ok((Some(sp), Action::Created)),
         // It exists after all (an earlier, interrupted run): use it.
-        Err(err) if graph_error(&err).is_some_and(|e| e.status == reqwest::StatusCode::CONFLICT) => {
+        Err(err)
+            if graph_error(&err).is_some_and(|e| e.status == reqwest::StatusCode::CONFLICT) =>
+        {
             let sp = graph.find_service_principal(&app.app_id, SP_SELECT).await?;
             Ok((sp, Action::Reused))
         }
@@ -339,17 +379,35 @@ mod tests {
     fn a_drifted_app_is_patched_keeping_what_the_admin_added() {
         let app = Application {
             sign_in_audience: Some("AzureADMultipleOrgs".into()),
-            web: Some(Web { redirect_uris: vec!["https://other.example/cb".into()] }),
+            web: Some(Web {
+                redirect_uris: vec!["https://other.example/cb".into()],
+            }),
             required_resource_access: vec![RequiredResourceAccess {
                 resource_app_id: "00000003-0000-0000-c000-000000000000".into(),
-                resource_access: vec![ResourceAccess { id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d".into(), kind: "Scope".into() }],
+                resource_access: vec![ResourceAccess {
+                    id: "e1fe6dd8-ba31-4d61-89e7-88639da4683d".into(),
+                    kind: "Scope".into(),
+                }],
             }],
             ..Application::default()
         };
-        let (patch, what) = reconcile(&app, "https://security.pushbot.com/oauth", &perm(), true).unwrap();
+        let (patch, what) =
+            reconcile(&app, "https://security.pushbot.com/oauth", &perm(), true).unwrap();
         assert_eq!(patch["signInAudience"], "AzureADMyOrg");
-        assert_eq!(patch["web"]["redirectUris"], json!(["https://other.example/cb", "https://security.pushbot.com/oauth"]));
-        assert_eq!(patch["requiredResourceAccess"][0]["resourceAccess"].as_array().unwrap().len(), 2);
+        assert_eq!(
+            patch["web"]["redirectUris"],
+            json!([
+                "https://other.example/cb",
+                "https://security.pushbot.com/oauth"
+            ])
+        );
+        assert_eq!(
+            patch["requiredResourceAccess"][0]["resourceAccess"]
+                .as_array()
+                .unwrap()
+                .len(),
+            2
+        );
         assert_eq!(patch["tags"], json!(["aad-setup"]));
         assert_eq!(what.len(), 4);
     }

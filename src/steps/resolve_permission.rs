@@ -38,7 +38,11 @@ pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermiss
                     Kind::Usage,
                     format!(
                         "several service principals are named \"{name}\": {}",
-                        found.iter().map(|s| s.app_id.as_str()).collect::<Vec<_>>().join(", ")
+                        found
+                            .iter()
+                            .map(|s| s.app_id.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )
                 .with_hint("name the API by its appId with --api")
@@ -59,21 +63,30 @@ pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermiss
         .with_hint("check --api; an API such as Dynamics CRM exists only in tenants that use it")
         .into());
     };
-    let resolved = resolve(&sp, &app.permission, &ctx.plan.endpoints.cloud.graph)?;
+    let resolved = resolve(&sp, &app.permission, ctx.plan.endpoints.cloud.graph)?;
     ctx.printer.step(
         "Resolved the permission",
-        &format!("{} / {} (delegated, id {})", resolved.api_name, resolved.value, resolved.permission_id),
+        &format!(
+            "{} / {} (delegated, id {})",
+            resolved.api_name, resolved.value, resolved.permission_id
+        ),
     );
     Ok(resolved)
 }
 
 /// Finds the delegated permission on the API, or explains what it offers.
-pub fn resolve(sp: &ServicePrincipal, wanted: &str, graph_host: &str) -> anyhow::Result<ResolvedPermission> {
+pub fn resolve(
+    sp: &ServicePrincipal,
+    wanted: &str,
+    graph_host: &str,
+) -> anyhow::Result<ResolvedPermission> {
     let api_name = sp.display_name.clone().unwrap_or_else(|| sp.app_id.clone());
-    let scope = sp
-        .oauth2_permission_scopes
-        .iter()
-        .find(|s| s.is_enabled && s.value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(wanted)));
+    let scope = sp.oauth2_permission_scopes.iter().find(|s| {
+        s.is_enabled
+            && s.value
+                .as_deref()
+                .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+    });
     if let Some(scope) = scope {
         let resource_uri = if sp.app_id == GRAPH_APP_ID {
             Some(graph_host.trim_end_matches('/').to_owned())
@@ -96,16 +109,21 @@ pub fn resolve(sp: &ServicePrincipal, wanted: &str, graph_host: &str) -> anyhow:
         .filter(|s| s.is_enabled)
         .filter_map(|s| s.value.as_deref())
         .collect();
-    let is_role = sp
-        .app_roles
-        .iter()
-        .any(|r| r.value.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(wanted)));
+    let is_role = sp.app_roles.iter().any(|r| {
+        r.value
+            .as_deref()
+            .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
+    });
     let mut message = format!("{api_name} has no delegated permission \"{wanted}\"");
     if is_role {
         message.push_str(" (it exists there only as an application permission; the guide asks for a delegated one)");
     }
     let listed = if offered.len() > 12 {
-        format!("{} and {} more", offered[..12].join(", "), offered.len() - 12)
+        format!(
+            "{} and {} more",
+            offered[..12].join(", "),
+            offered.len() - 12
+        )
     } else {
         offered.join(", ")
     };
@@ -144,9 +162,18 @@ mod tests {
 
     #[test]
     fn dynamics_has_no_directory_permission_and_says_where_it_lives() {
-        let err = resolve(&dynamics(), "Directory.ReadWrite.All", "https://graph.microsoft.com").unwrap_err();
+        let err = resolve(
+            &dynamics(),
+            "Directory.ReadWrite.All",
+            "https://graph.microsoft.com",
+        )
+        .unwrap_err();
         let failure = crate::error::failure(&err).unwrap();
-        assert!(failure.message.contains("user_impersonation"), "{}", failure.message);
+        assert!(
+            failure.message.contains("user_impersonation"),
+            "{}",
+            failure.message
+        );
         assert!(failure.hint.as_deref().unwrap().contains("Microsoft Graph"));
         assert_eq!(failure.kind, Kind::Usage);
         let ok = resolve(&dynamics(), "user_impersonation", "x").unwrap();

@@ -14,10 +14,17 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<(Graph, Session)> {
         needs.push(GRANT_CONSENT);
     }
     auth::require(&session, &needs)?;
-    let graph = Graph::new(ctx.http.clone(), &plan.endpoints.graph, session.token.clone());
+    let graph = Graph::new(
+        ctx.http.clone(),
+        &plan.endpoints.graph,
+        session.token.clone(),
+    );
     ctx.printer.step(
         "Signed in to Microsoft",
-        &format!("{} ({}), tenant {}", session.identity, session.method, session.tenant_id),
+        &format!(
+            "{} ({}), tenant {}",
+            session.identity, session.method, session.tenant_id
+        ),
     );
     Ok((graph, session))
 }

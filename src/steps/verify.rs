@@ -26,7 +26,12 @@ impl std::fmt::Display for NotYet {
 
 impl std::error::Error for NotYet {}
 
-pub async fn secret_signs_in(ctx: &Ctx<'_>, tenant_id: &str, client_id: &str, secret: &SecretString) -> anyhow::Result<()> {
+pub async fn secret_signs_in(
+    ctx: &Ctx<'_>,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &SecretString,
+) -> anyhow::Result<()> {
     use secrecy::ExposeSecret as _;
     let scope = graph_default_scope(&ctx.plan.endpoints);
     let result = ctx
@@ -60,14 +65,20 @@ pub async fn secret_signs_in(ctx: &Ctx<'_>, tenant_id: &str, client_id: &str, se
             "the new client secret did not obtain a token from Entra",
         ).with_hint("if Entra is slow to replicate, run `aad-setup` again in a few minutes; it reuses what exists"))
     })?;
-    ctx.printer.step("Verified", "the new secret signs in to Entra");
+    ctx.printer
+        .step("Verified", "the new secret signs in to Entra");
     Ok(())
 }
 
-pub async fn connection_visible(ctx: &Ctx<'_>, platform: &Platform, connection_id: &str) -> anyhow::Result<bool> {
+pub async fn connection_visible(
+    ctx: &Ctx<'_>,
+    platform: &Platform,
+    connection_id: &str,
+) -> anyhow::Result<bool> {
     let visible = platform.get_connection(connection_id).await?.is_some();
     if visible {
-        ctx.printer.step("Verified", "the connection is visible on the platform");
+        ctx.printer
+            .step("Verified", "the connection is visible on the platform");
     }
     Ok(visible)
 }

@@ -9,20 +9,35 @@ use crate::support::*;
 /// Nothing exists in the tenant or on the platform beyond the seed.
 #[track_caller]
 fn assert_untouched(h: &Harness, before: (usize, usize, usize, usize)) {
-    assert_eq!(h.created(), before, "the tenant and the platform are unchanged");
+    assert_eq!(
+        h.created(),
+        before,
+        "the tenant and the platform are unchanged"
+    );
     assert!(h.our_apps().is_empty());
     let graph = h.graph_path("");
-    assert_eq!(h.requests("POST", &graph) + h.requests("PATCH", &graph) + h.requests("DELETE", &graph), 0);
+    assert_eq!(
+        h.requests("POST", &graph) + h.requests("PATCH", &graph) + h.requests("DELETE", &graph),
+        0
+    );
 }
 
 #[test]
 fn a_malformed_platform_token_is_a_usage_error_before_anything() {
     let h = Harness::new();
     let before = h.created();
-    let run = h.run(h.cmd().env("CATALYTIC_TOKEN", "not-a-token").args(["setup"]));
+    let run = h.run(
+        h.cmd()
+            .env("CATALYTIC_TOKEN", "not-a-token")
+            .args(["setup"]),
+    );
     run.assert_code(2);
     assert!(run.stderr.contains("CATALYTIC_TOKEN"), "{}", run.stderr);
-    assert!(run.stderr.contains("not a platform access token"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a platform access token"),
+        "{}",
+        run.stderr
+    );
     assert_untouched(&h, before);
 }
 
@@ -35,7 +50,11 @@ fn a_platform_token_the_platform_refuses_fails_sign_in_before_anything() {
     let run = h.run(h.cmd().env("CATALYTIC_TOKEN", forged).args(["setup"]));
     run.assert_code(3);
     assert!(run.stderr.contains("401"), "{}", run.stderr);
-    assert!(run.stderr.contains("revoked"), "the hint says what to check: {}", run.stderr);
+    assert!(
+        run.stderr.contains("revoked"),
+        "the hint says what to check: {}",
+        run.stderr
+    );
     assert_untouched(&h, before);
 }
 
@@ -45,7 +64,11 @@ fn a_missing_platform_token_names_every_way_to_give_one() {
     let before = h.created();
     let run = h.run(h.cmd().env_remove("CATALYTIC_TOKEN").args(["setup"]));
     run.assert_code(2);
-    for name in ["CATALYTIC_TOKEN", "--platform-token-file", "~/.catalytic/tokens/default"] {
+    for name in [
+        "CATALYTIC_TOKEN",
+        "--platform-token-file",
+        "~/.catalytic/tokens/default",
+    ] {
         assert!(run.stderr.contains(name), "mentions {name}: {}", run.stderr);
     }
     assert_eq!(h.created(), before);
@@ -56,8 +79,16 @@ fn the_token_store_default_file_is_used() {
     let h = Harness::new();
     let dir = h.home.path().join(".catalytic/tokens");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("default"), format!("{}\n", h.creds.platform_admin_token)).unwrap();
-    let run = h.run(h.cmd().env_remove("CATALYTIC_TOKEN").args(["setup", "--output", "json"]));
+    std::fs::write(
+        dir.join("default"),
+        format!("{}\n", h.creds.platform_admin_token),
+    )
+    .unwrap();
+    let run = h.run(
+        h.cmd()
+            .env_remove("CATALYTIC_TOKEN")
+            .args(["setup", "--output", "json"]),
+    );
     run.assert_code(0);
     assert_eq!(h.list("connections").len(), 1);
 }
@@ -70,7 +101,12 @@ fn a_platform_without_the_integration_fails_before_anything() {
     let before = h.created();
     let run = h.setup(&[]);
     run.assert_code(1);
-    assert!(run.stderr.contains("no integration named \"Azure Active Directory\""), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("no integration named \"Azure Active Directory\""),
+        "{}",
+        run.stderr
+    );
     assert_untouched(&h, before);
 }
 
@@ -78,10 +114,23 @@ fn a_platform_without_the_integration_fails_before_anything() {
 fn dynamics_does_not_offer_directory_read_write_all() {
     let h = Harness::new();
     let before = h.created();
-    let run = h.setup(&["--api", "Dynamics CRM", "--resource", "https://contoso.crm.dynamics.com"]);
+    let run = h.setup(&[
+        "--api",
+        "Dynamics CRM",
+        "--resource",
+        "https://contoso.crm.dynamics.com",
+    ]);
     run.assert_code(2);
-    assert!(run.stderr.contains("user_impersonation"), "names what Dynamics offers: {}", run.stderr);
-    assert!(run.stderr.contains("Microsoft Graph"), "says where the permission lives: {}", run.stderr);
+    assert!(
+        run.stderr.contains("user_impersonation"),
+        "names what Dynamics offers: {}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("Microsoft Graph"),
+        "says where the permission lives: {}",
+        run.stderr
+    );
     assert_untouched(&h, before);
 }
 
@@ -96,14 +145,22 @@ fn an_identity_without_application_write_stops_before_any_write_with_exit_4() {
             .arg("setup"),
     );
     run.assert_code(4);
-    assert!(run.stderr.contains("Application.ReadWrite.All"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("Application.ReadWrite.All"),
+        "{}",
+        run.stderr
+    );
     assert_untouched(&h, before);
 }
 
 #[test]
 fn a_wrong_client_secret_is_a_sign_in_failure_with_entras_code() {
     let h = Harness::new();
-    let run = h.run(h.cmd().env("AZURE_CLIENT_SECRET", "definitely-not-the-secret").arg("setup"));
+    let run = h.run(
+        h.cmd()
+            .env("AZURE_CLIENT_SECRET", "definitely-not-the-secret")
+            .arg("setup"),
+    );
     run.assert_code(3);
     assert!(run.stderr.contains("AADSTS7000215"), "{}", run.stderr);
     assert!(run.stderr.contains("correlation id"), "{}", run.stderr);
@@ -112,7 +169,11 @@ fn a_wrong_client_secret_is_a_sign_in_failure_with_entras_code() {
 #[test]
 fn an_unknown_tenant_is_a_sign_in_failure() {
     let h = Harness::new();
-    let run = h.run(h.cmd().env("AZURE_TENANT_ID", "nosuchtenant.onmicrosoft.com").arg("setup"));
+    let run = h.run(
+        h.cmd()
+            .env("AZURE_TENANT_ID", "nosuchtenant.onmicrosoft.com")
+            .arg("setup"),
+    );
     run.assert_code(3);
     assert!(run.stderr.contains("AADSTS90002"), "{}", run.stderr);
 }
@@ -120,7 +181,12 @@ fn an_unknown_tenant_is_a_sign_in_failure() {
 #[test]
 fn nothing_to_sign_in_with_in_a_pipeline_names_the_variables() {
     let h = Harness::new();
-    let run = h.run(h.cmd().env_remove("AZURE_CLIENT_SECRET").env("CI", "true").arg("setup"));
+    let run = h.run(
+        h.cmd()
+            .env_remove("AZURE_CLIENT_SECRET")
+            .env("CI", "true")
+            .arg("setup"),
+    );
     run.assert_code(3);
     assert!(run.stderr.contains("AZURE_CLIENT_SECRET"), "{}", run.stderr);
     assert!(run.stderr.contains("AZURE_TENANT_ID"), "{}", run.stderr);
@@ -130,11 +196,20 @@ fn nothing_to_sign_in_with_in_a_pipeline_names_the_variables() {
 fn bad_values_are_usage_errors_that_send_nothing() {
     let h = Harness::new();
     for (args, needle) in [
-        (vec!["--redirect-uri", "http://security.pushbot.com/oauth"], "https"),
+        (
+            vec!["--redirect-uri", "http://security.pushbot.com/oauth"],
+            "https",
+        ),
         (vec!["--secret-expiry", "soon"], "not understood"),
         (vec!["--app-id", "not-a-guid"], "not a GUID"),
-        (vec!["--graph-url", "http://graph.example.com"], "only https"),
-        (vec!["--field", "password=x"], "clientId, clientSecret, resource, tenant"),
+        (
+            vec!["--graph-url", "http://graph.example.com"],
+            "only https",
+        ),
+        (
+            vec!["--field", "password=x"],
+            "clientId, clientSecret, resource, tenant",
+        ),
     ] {
         let run = h.run(h.cmd().arg("setup").args(&args));
         run.assert_code(2);
@@ -143,7 +218,11 @@ fn bad_values_are_usage_errors_that_send_nothing() {
     let run = h.run(h.cmd().env("AZURE_TENANT_ID", "not a tenant").arg("setup"));
     run.assert_code(2);
     assert!(run.stderr.contains("AZURE_TENANT_ID"), "{}", run.stderr);
-    assert!(h.request_log().is_empty(), "no request was sent: {:?}", h.request_log());
+    assert!(
+        h.request_log().is_empty(),
+        "no request was sent: {:?}",
+        h.request_log()
+    );
 }
 
 #[test]
@@ -159,13 +238,23 @@ fn a_member_token_leaves_a_partial_setup_with_the_secret_removed() {
     assert_eq!(out["status"], "partial");
     assert_eq!(out["secret"]["action"], "removed");
     assert!(run.stderr.contains("403"), "{}", run.stderr);
-    assert!(run.stderr.contains("Admin"), "the hint says an Admin token is needed: {}", run.stderr);
+    assert!(
+        run.stderr.contains("Admin"),
+        "the hint says an Admin token is needed: {}",
+        run.stderr
+    );
     // The app exists (Azure done); no secret dangles; no connection.
     let apps = h.our_apps();
     assert_eq!(apps.len(), 1);
     assert_eq!(apps[0]["passwordCredentials"].as_array().unwrap().len(), 0);
     assert!(h.list("connections").is_empty());
-    assert!(out["nextSteps"].as_array().unwrap().iter().any(|s| s.as_str().unwrap().contains("again")));
+    assert!(
+        out["nextSteps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s.as_str().unwrap().contains("again"))
+    );
 
     // Re-run with an Admin token: completes, reusing the app.
     let again = h.setup(&[]);
@@ -184,15 +273,31 @@ fn keep_secret_on_failure_writes_a_private_file() {
     );
     run.assert_code(5);
     let out = run.json();
-    let path = out["secret"]["file"].as_str().expect("the file is named").to_owned();
+    let path = out["secret"]["file"]
+        .as_str()
+        .expect("the file is named")
+        .to_owned();
     let content = std::fs::read_to_string(&path).unwrap();
-    assert!(h.emu.issued_secrets().contains(&content.trim().to_owned()), "the file holds the issued secret");
+    assert!(
+        h.emu.issued_secrets().contains(&content.trim().to_owned()),
+        "the file holds the issued secret"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
-    assert_eq!(h.our_apps()[0]["passwordCredentials"].as_array().unwrap().len(), 1, "kept");
+    assert_eq!(
+        h.our_apps()[0]["passwordCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "kept"
+    );
     h.assert_no_secret("stdout", &run.stdout);
     h.assert_no_secret("stderr", &run.stderr);
 }
@@ -210,6 +315,10 @@ fn a_lost_answer_to_create_the_app_is_not_retried_blindly() {
     let h = Harness::with(config);
     let run = h.setup(&[]);
     run.assert_code(0);
-    assert_eq!(h.our_apps().len(), 1, "the lost create was found, not repeated");
+    assert_eq!(
+        h.our_apps().len(),
+        1,
+        "the lost create was found, not repeated"
+    );
     assert!(run.stderr.contains("lost"), "{}", run.stderr);
 }

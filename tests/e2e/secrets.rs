@@ -5,17 +5,30 @@ use crate::support::*;
 #[test]
 fn no_secret_in_any_output_or_log_even_at_vv() {
     let h = Harness::new();
-    for args in [&["setup", "-vv"][..], &["setup", "-vv", "--output", "json", "--rotate"][..]] {
+    for args in [
+        &["setup", "-vv"][..],
+        &["setup", "-vv", "--output", "json", "--rotate"][..],
+    ] {
         let run = h.run(h.cmd().args(args));
         run.assert_code(0);
-        assert!(run.stderr.contains("request-id"), "-vv logs the HTTP exchanges: {}", run.stderr);
+        assert!(
+            run.stderr.contains("request-id"),
+            "-vv logs the HTTP exchanges: {}",
+            run.stderr
+        );
         h.assert_no_secret("stdout", &run.stdout);
         h.assert_no_secret("stderr", &run.stderr);
     }
-    assert!(h.emu.issued_secrets().len() >= 2, "two secrets were issued and checked");
+    assert!(
+        h.emu.issued_secrets().len() >= 2,
+        "two secrets were issued and checked"
+    );
     // The local record holds ids, never a secret.
     let record = read_tree(&h.state_dir());
-    assert!(record.contains("appObjectId"), "the record exists: {record}");
+    assert!(
+        record.contains("appObjectId"),
+        "the record exists: {record}"
+    );
     h.assert_no_secret("the state directory", &record);
 }
 
@@ -24,7 +37,10 @@ fn show_secret_prints_exactly_the_issued_secret() {
     let h = Harness::new();
     let run = h.setup(&["--show-secret"]);
     run.assert_code(0);
-    let value = run.json()["secret"]["value"].as_str().expect("asked for").to_owned();
+    let value = run.json()["secret"]["value"]
+        .as_str()
+        .expect("asked for")
+        .to_owned();
     assert!(h.emu.issued_secrets().contains(&value));
 }
 
@@ -39,7 +55,10 @@ fn secret_file_is_created_0600_and_never_overwritten() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
-        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     h.assert_no_secret("stdout", &run.stdout);
     // An existing file is refused up front, and nothing is rotated.
@@ -62,8 +81,16 @@ fn github_actions_masks_before_printing_and_writes_outputs() {
             .args(["setup", "--show-secret"]),
     );
     run.assert_code(0);
-    let secret = h.emu.issued_secrets().into_iter().find(|s| run.stdout.contains(s.as_str())).expect("shown");
-    let mask = run.stdout.find(&format!("::add-mask::{secret}")).expect("masked");
+    let secret = h
+        .emu
+        .issued_secrets()
+        .into_iter()
+        .find(|s| run.stdout.contains(s.as_str()))
+        .expect("shown");
+    let mask = run
+        .stdout
+        .find(&format!("::add-mask::{secret}"))
+        .expect("masked");
     let shown = run.stdout.rfind(&secret).unwrap();
     assert!(mask < shown, "the mask comes before the value is shown");
     let written = std::fs::read_to_string(&outputs).unwrap();

@@ -28,12 +28,23 @@ fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     assert_eq!(apps.len(), 1, "exactly one app: {apps:?}");
     let app = &apps[0];
     assert_eq!(app["signInAudience"], "AzureADMyOrg");
-    assert_eq!(app["web"]["redirectUris"], json!(["https://security.pushbot.com/oauth"]));
-    assert!(app["tags"].as_array().unwrap().contains(&json!("aad-setup")));
+    assert_eq!(
+        app["web"]["redirectUris"],
+        json!(["https://security.pushbot.com/oauth"])
+    );
+    assert!(
+        app["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("aad-setup"))
+    );
     let rra = app["requiredResourceAccess"].as_array().unwrap();
     assert_eq!(rra.len(), 1);
     assert_eq!(rra[0]["resourceAppId"], GRAPH_APP_ID);
-    assert_eq!(rra[0]["resourceAccess"], json!([{ "id": DIRECTORY_RW_SCOPE, "type": "Scope" }]));
+    assert_eq!(
+        rra[0]["resourceAccess"],
+        json!([{ "id": DIRECTORY_RW_SCOPE, "type": "Scope" }])
+    );
 
     let creds = app["passwordCredentials"].as_array().unwrap();
     assert_eq!(creds.len(), 1, "exactly one secret");
@@ -41,7 +52,10 @@ fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     // The default expiry: 24 months from now (the year is two ahead).
     let end: jiff::Timestamp = creds[0]["endDateTime"].as_str().unwrap().parse().unwrap();
     let months = jiff::Timestamp::now().until(end).unwrap().get_seconds() / 86_400;
-    assert!((725..=735).contains(&months), "about 730 days, got {months}");
+    assert!(
+        (725..=735).contains(&months),
+        "about 730 days, got {months}"
+    );
 
     // The service principal exists, as the portal would have made it.
     let sps = h.list("servicePrincipals");
@@ -53,7 +67,10 @@ fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     assert_eq!(c["name"], "Azure Active Directory (aad-setup)");
     let p = params(c);
     assert_eq!(param(&p, "client-id")["value"], app["appId"]);
-    assert_eq!(param(&p, "resource")["value"], "https://graph.microsoft.com");
+    assert_eq!(
+        param(&p, "resource")["value"],
+        "https://graph.microsoft.com"
+    );
     assert_eq!(param(&p, "tenant")["value"], h.creds.tenant_id.as_str());
     // The very secret Graph issued, proven without the secret in the snapshot.
     let secret = param(&p, "client-secret");
@@ -73,7 +90,10 @@ fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     assert_eq!(out["permission"]["id"], DIRECTORY_RW_SCOPE);
     assert_eq!(out["verification"]["secretSignsIn"], true);
     assert_eq!(out["verification"]["connectionVisible"], true);
-    assert!(out["secret"].get("value").is_none(), "no secret without --show-secret");
+    assert!(
+        out["secret"].get("value").is_none(),
+        "no secret without --show-secret"
+    );
 }
 
 #[test]
@@ -81,21 +101,39 @@ fn running_again_changes_nothing_and_says_reused() {
     let h = Harness::new();
     h.setup(&[]).assert_code(0);
     let before = h.created();
-    let posts_before = h.requests("POST", "");
+    let graph_writes = |h: &Harness| {
+        let graph = h.graph_path("");
+        h.requests("POST", &graph) + h.requests("PATCH", &graph) + h.requests("DELETE", &graph)
+    };
+    let writes_before = graph_writes(&h);
+    let platform_posts_before = h.requests("POST", "/platform");
 
     let again = h.setup(&[]);
     again.assert_code(0);
     let out = again.json();
-    assert_eq!(h.created(), before, "no new app, principal, grant or connection");
+    assert_eq!(
+        h.created(),
+        before,
+        "no new app, principal, grant or connection"
+    );
     assert_eq!(out["app"]["action"], "reused");
     assert_eq!(out["app"]["servicePrincipalAction"], "reused");
     assert_eq!(out["secret"]["action"], "reused");
     assert_eq!(out["connection"]["action"], "reused");
-    assert_eq!(h.our_apps()[0]["passwordCredentials"].as_array().unwrap().len(), 1);
-    // Only the sign-in POST happened: nothing was created or changed.
-    let graph_writes = h.requests("POST", &h.graph_path("")) + h.requests("PATCH", &h.graph_path(""));
-    assert_eq!(graph_writes, 0, "no Graph writes on the re-run");
-    assert!(h.requests("POST", "") <= posts_before + 1);
+    assert_eq!(
+        h.our_apps()[0]["passwordCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // Nothing was created or changed: no Graph write, no platform POST.
+    assert_eq!(
+        graph_writes(&h),
+        writes_before,
+        "no Graph writes on the re-run"
+    );
+    assert_eq!(h.requests("POST", "/platform"), platform_posts_before);
 
     // A fresh machine (no local record, e.g. a new CI runner) converges too.
     let fresh = h.run(
@@ -122,8 +160,15 @@ fn rotate_replaces_the_secret_and_the_connection_and_removes_the_old_ones() {
     let out = second.json();
     assert_eq!(out["secret"]["action"], "created");
     assert_ne!(out["secret"]["keyId"], first["secret"]["keyId"]);
-    let creds = h.our_apps()[0]["passwordCredentials"].as_array().unwrap().clone();
-    assert_eq!(creds.len(), 1, "the old secret is removed after the new one works");
+    let creds = h.our_apps()[0]["passwordCredentials"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        creds.len(),
+        1,
+        "the old secret is removed after the new one works"
+    );
     assert_eq!(creds[0]["keyId"], out["secret"]["keyId"]);
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1, "the old connection is deleted");
@@ -144,11 +189,18 @@ fn an_app_of_the_same_name_that_the_tool_did_not_make_is_left_alone() {
     let run = h.setup(&[]);
     run.assert_code(2);
     assert!(run.stderr.contains("--adopt"), "{}", run.stderr);
-    assert!(run.stderr.contains(planted["appId"].as_str().unwrap()), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(planted["appId"].as_str().unwrap()),
+        "{}",
+        run.stderr
+    );
     assert_eq!(h.created(), before, "nothing created");
     let apps = h.our_apps();
     assert_eq!(apps.len(), 1);
-    assert_eq!(apps[0]["signInAudience"], "AzureADMultipleOrgs", "not patched");
+    assert_eq!(
+        apps[0]["signInAudience"], "AzureADMultipleOrgs",
+        "not patched"
+    );
     assert_eq!(apps[0]["passwordCredentials"], json!([]));
 
     // --adopt takes it over: tagged, reconciled, still one app.
@@ -158,14 +210,22 @@ fn an_app_of_the_same_name_that_the_tool_did_not_make_is_left_alone() {
     assert_eq!(apps.len(), 1);
     assert_eq!(apps[0]["id"], planted["id"]);
     assert_eq!(apps[0]["signInAudience"], "AzureADMyOrg");
-    assert!(apps[0]["tags"].as_array().unwrap().contains(&json!("aad-setup")));
+    assert!(
+        apps[0]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("aad-setup"))
+    );
     assert_eq!(adopted.json()["app"]["action"], "updated");
 }
 
 #[test]
 fn app_id_selects_an_existing_app_explicitly() {
     let h = Harness::new();
-    let planted = h.graph_post("applications", json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }));
+    let planted = h.graph_post(
+        "applications",
+        json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }),
+    );
     let run = h.setup(&["--app-id", planted["appId"].as_str().unwrap()]);
     run.assert_code(0);
     assert_eq!(run.json()["app"]["objectId"], planted["id"]);
@@ -175,7 +235,11 @@ fn app_id_selects_an_existing_app_explicitly() {
 #[test]
 fn differently_named_fields_still_map() {
     let mut config = aad_setup::emulator::EmulatorConfig::default();
-    let seed = config.platform.azure_ad.as_mut().expect("the default platform has the integration");
+    let seed = config
+        .platform
+        .azure_ad
+        .as_mut()
+        .expect("the default platform has the integration");
     for (field, (name, reference)) in seed.fields.iter_mut().zip([
         ("Application (client) ID", "applicationId"),
         ("Client secret value", "clientSecret"),
@@ -191,8 +255,14 @@ fn differently_named_fields_still_map() {
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1);
     let p = params(&connections[0]);
-    assert_eq!(param(&p, "directoryId")["value"], h.creds.tenant_id.as_str());
-    assert_eq!(param(&p, "resourceUri")["value"], "https://graph.microsoft.com");
+    assert_eq!(
+        param(&p, "directoryId")["value"],
+        h.creds.tenant_id.as_str()
+    );
+    assert_eq!(
+        param(&p, "resourceUri")["value"],
+        "https://graph.microsoft.com"
+    );
     assert!(param(&p, "clientSecret")["matchesCredential"]["keyId"].is_string());
 }
 
@@ -247,7 +317,11 @@ fn admin_consent_is_granted_once_and_reused() {
         .find(|s| s["appId"] == app_id)
         .unwrap()["id"]
         .clone();
-    let grants: Vec<Value> = h.list("oauth2PermissionGrants").into_iter().filter(|g| g["clientId"] == sp_id).collect();
+    let grants: Vec<Value> = h
+        .list("oauth2PermissionGrants")
+        .into_iter()
+        .filter(|g| g["clientId"] == sp_id)
+        .collect();
     assert_eq!(grants.len(), 1, "never a second grant");
     assert_eq!(grants[0]["consentType"], "AllPrincipals");
     assert_eq!(grants[0]["scope"], "Directory.ReadWrite.All");
@@ -262,8 +336,18 @@ fn dry_run_signs_in_reads_and_changes_nothing() {
     let out = run.json();
     assert_eq!(out["status"], "dry-run");
     let changes = out["changes"].as_array().unwrap();
-    assert!(changes.iter().any(|c| c.as_str().unwrap().contains("create the app registration")), "{changes:?}");
-    assert!(changes.iter().any(|c| c.as_str().unwrap().contains("platform connection")), "{changes:?}");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("create the app registration")),
+        "{changes:?}"
+    );
+    assert!(
+        changes
+            .iter()
+            .any(|c| c.as_str().unwrap().contains("platform connection")),
+        "{changes:?}"
+    );
     assert_eq!(h.created(), before);
     assert_eq!(h.requests("POST", &h.graph_path("")), 0);
     assert_eq!(h.requests("PATCH", &h.graph_path("")), 0);
@@ -281,13 +365,28 @@ fn replication_delay_and_throttling_are_ridden_out_with_one_of_everything() {
     let run = h.setup(&["--admin-consent"]);
     run.assert_code(0);
     assert_eq!(h.our_apps().len(), 1);
-    assert_eq!(h.our_apps()[0]["passwordCredentials"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        h.our_apps()[0]["passwordCredentials"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(h.list("connections").len(), 1);
     let state = h.state();
     let counters = &state["requests"];
-    let throttled = counters["throttled"].as_u64().or_else(|| state["counters"]["throttled"].as_u64()).unwrap_or(0);
-    let misses = counters["replicationMisses"].as_u64().or_else(|| state["counters"]["replicationMisses"].as_u64()).unwrap_or(0);
-    assert!(throttled > 0, "the run was throttled at least once: {counters}");
+    let throttled = counters["throttled"]
+        .as_u64()
+        .or_else(|| state["counters"]["throttled"].as_u64())
+        .unwrap_or(0);
+    let misses = counters["replicationMisses"]
+        .as_u64()
+        .or_else(|| state["counters"]["replicationMisses"].as_u64())
+        .unwrap_or(0);
+    assert!(
+        throttled > 0,
+        "the run was throttled at least once: {counters}"
+    );
     assert!(misses > 0, "the run met replication delay: {counters}");
     // POST /applications went through once: only refused (429) attempts were repeated.
     let creates: Vec<Value> = h
@@ -295,5 +394,9 @@ fn replication_delay_and_throttling_are_ridden_out_with_one_of_everything() {
         .into_iter()
         .filter(|r| r["method"] == "POST" && r["path"] == h.graph_path("applications").as_str())
         .collect();
-    assert_eq!(creates.iter().filter(|r| r["status"] != 429).count(), 1, "{creates:?}");
+    assert_eq!(
+        creates.iter().filter(|r| r["status"] != 429).count(),
+        1,
+        "{creates:?}"
+    );
 }

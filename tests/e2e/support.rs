@@ -28,8 +28,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 
     #[track_caller]
@@ -54,7 +58,9 @@ impl Harness {
             .enable_all()
             .build()
             .expect("runtime");
-        let emu = rt.block_on(Emulator::start(config)).expect("emulator starts");
+        let emu = rt
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
         let creds = emu.credentials();
         Harness {
             emu,
@@ -132,12 +138,19 @@ impl Harness {
     pub fn created(&self) -> (usize, usize, usize, usize) {
         let state = self.state();
         let n = |k: &str| state[k].as_array().map_or(0, Vec::len);
-        (n("applications"), n("servicePrincipals"), n("oauth2PermissionGrants"), n("connections"))
+        (
+            n("applications"),
+            n("servicePrincipals"),
+            n("oauth2PermissionGrants"),
+            n("connections"),
+        )
     }
 
     /// Calls Graph directly (as a test fixture would, e.g. to plant a namesake).
     pub fn graph_post(&self, path: &str, body: serde_json::Value) -> serde_json::Value {
-        let token = self.emu.mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
+        let token = self
+            .emu
+            .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
         let url = format!("{}/v1.0/{path}", self.emu.graph_url());
         self.rt.block_on(async move {
             let resp = reqwest::Client::new()
@@ -147,15 +160,13 @@ impl Harness {
                 .send()
                 .await
                 .expect("graph call");
-            assert!(resp.status().is_success(), "fixture call failed: {}", resp.status());
+            assert!(
+                resp.status().is_success(),
+                "fixture call failed: {}",
+                resp.status()
+            );
             resp.json().await.expect("json")
         })
-    }
-
-    pub fn write_file(&self, name: &str, content: &str) -> PathBuf {
-        let path = self.home.path().join(name);
-        std::fs::write(&path, content).expect("write");
-        path
     }
 
     /// Every secret a run could leak: what Graph issued, access tokens, the
@@ -182,7 +193,12 @@ impl Harness {
     pub fn requests(&self, method: &str, path_prefix: &str) -> usize {
         self.request_log()
             .iter()
-            .filter(|r| r["method"] == method && r["path"].as_str().is_some_and(|p| p.starts_with(path_prefix)))
+            .filter(|r| {
+                r["method"] == method
+                    && r["path"]
+                        .as_str()
+                        .is_some_and(|p| p.starts_with(path_prefix))
+            })
             .count()
     }
 

@@ -1,0 +1,918 @@
+//! Emulated Entra ID sign-in (`/login`): the v2.0 token endpoint, the OpenID
+//! configuration documents and the signing-keys document.
+//!
+//! Tokens are issued only for Microsoft Graph, only to apps of the emulated tenant that
+//! have a (replicated) service principal, and only with a secret Graph issued (or a
+//! matching federated assertion, or an approved device code). Errors have Entra's exact
+//! body shape (entra-sign-in.md §11).
+
+use serde_json::{Value, json};
+
+use super::TokenKind;
+use super::jwt;
+use super::seed::GRAPH_APP_ID;
+use super::state::{State, TokenInfo};
+use super::util::{Reply, Req, aad_timestamp, new_guid, segments};
+
+/// Azure CLI's public client id (entra-sign-in.md §10): the client of minted delegated tokens.
+pub(crate) const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+
+const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
+const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const GRANT_REFRESH_TOKEN: &str = "refresh_token";
+const ASSERTION_TYPE_JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Entra's error body: `error`, `error_description` starting `AADSTSnnnnn: ` and ending
+/// with trace id, correlation id and timestamp, `error_codes`, `timestamp`, `trace_id`,
+/// `correlation_id`, `error_uri` (entra-sign-in.md §11).
+pub(crate) fn aad_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
+    let trace_id = new_guid();
+    let correlation_id = new_guid();
+    let timestamp = aad_timestamp();
+    Reply::json(
+        status,
+        &json!({
+            "error": error,
+            "error_description": format!(
+                "AADSTS{code}: {description}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"
+            ),
+            "error_codes": [code],
+            "timestamp": timestamp,
+            "trace_id": trace_id,
+            "correlation_id": correlation_id,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={code}"),
+        }),
+    )
+}
+
+fn invalid_tenant(segment: &str) -> Reply {
+    // entra-sign-in.md §3: unknown tenant → 400 invalid_tenant AADSTS90002.
+    aad_error(
+        400,
+        "invalid_tenant",
+        90002,
+        &format!(
+            "Tenant '{segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud. Check with your subscription administrator, this may happen if there are no active subscriptions for the tenant."
+        ),
+    )
+}
+
+fn missing_parameter(name: &str) -> Reply {
+    aad_error(
+        400,
+        "invalid_request",
+        900144,
+        &format!("The request body must contain the following parameter: '{name}'."),
+    )
+}
+
+fn malformed() -> Reply {
+    aad_error(
+        400,
+        "invalid_request",
+        9002313,
+        "Invalid request. Request is malformed or invalid.",
+    )
+}
+
+pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
+    let segs = segments(req.path.strip_prefix("/login").unwrap_or(""));
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let Some((&tenant, rest)) = segs.split_first() else {
+        return Reply::json(404, &json!({"error": "not found"}));
+    };
+    let endpoint = match rest {
+        ["oauth2", "v2.0", "token"] => Endpoint::Token,
+        ["oauth2", "v2.0", "devicecode"] => Endpoint::DeviceCode,
+        ["v2.0", ".well-known", "openid-configuration"] => Endpoint::OpenIdV2,
+        [".well-known", "openid-configuration"] => Endpoint::OpenIdV1,
+        ["discovery", "v2.0", "keys"] => Endpoint::Keys,
+        _ => return Reply::json(404, &json!({"error": "not found"})),
+    };
+    if !st.tenant_matches(tenant) {
+        return invalid_tenant(tenant);
+    }
+    let post_only = matches!(endpoint, Endpoint::Token | Endpoint::DeviceCode);
+    if post_only && req.method != "POST" {
+        return aad_error(
+            400,
+            "invalid_request",
+            900561,
+            &format!(
+                "The endpoint only accepts POST, OPTIONS requests. Received a {} request.",
+                req.method
+            ),
+        );
+    }
+    if !post_only && req.method != "GET" {
+        return Reply::empty(405);
+    }
+    match endpoint {
+        Endpoint::Token => token(st, req),
+        Endpoint::DeviceCode => device_code(st, req),
+        Endpoint::OpenIdV2 => openid(st, true),
+        Endpoint::OpenIdV1 => openid(st, false),
+        Endpoint::Keys => Reply::json(
+            200,
+            &json!({"keys": [{
+                "kty": "RSA", "use": "sig", "kid": "emulator-key", "x5t": "emulator-key",
+                "n": super::util::b64url(&super::util::random_bytes(256)), "e": "AQAB",
+                "issuer": format!("{}/{}/v2.0", st.login_url(), st.tenant.id),
+            }]}),
+        ),
+    }
+}
+
+enum Endpoint {
+    Token,
+    DeviceCode,
+    OpenIdV2,
+    OpenIdV1,
+    Keys,
+}
+
+/// The discovery document (entra-sign-in.md §3), pointing at the emulator.
+fn openid(st: &State, v2: bool) -> Reply {
+    let login = st.login_url();
+    let tid = &st.tenant.id;
+    let (issuer, base) = if v2 {
+        (
+            format!("{login}/{tid}/v2.0"),
+            format!("{login}/{tid}/oauth2/v2.0"),
+        )
+    } else {
+        (
+            format!("https://sts.windows.net/{tid}/"),
+            format!("{login}/{tid}/oauth2"),
+        )
+    };
+    Reply::json(
+        200,
+        &json!({
+            "token_endpoint": format!("{base}/token"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+            "jwks_uri": format!("{login}/{tid}/discovery/v2.0/keys"),
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "issuer": issuer,
+            "request_uri_parameter_supported": false,
+            "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+            "authorization_endpoint": format!("{base}/authorize"),
+            "device_authorization_endpoint": format!("{base}/devicecode"),
+            "http_logout_supported": true,
+            "frontchannel_logout_supported": true,
+            "end_session_endpoint": format!("{base}/logout"),
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce",
+                "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
+            "kerberos_endpoint": format!("{login}/{tid}/kerberos"),
+            "tenant_region_scope": "NA",
+            // The emulator stands in for the public cloud (entra-sign-in.md §2), so the
+            // cloud-identifying hosts are the public cloud's.
+            "cloud_instance_name": "microsoftonline.com",
+            "cloud_graph_host_name": "graph.windows.net",
+            "msgraph_host": "graph.microsoft.com",
+            "rbac_url": "https://pas.windows.net",
+        }),
+    )
+}
+
+/// Parsed `application/x-www-form-urlencoded` body. Any other content type reads as an
+/// empty form (Entra then reports the missing `grant_type`).
+pub(crate) struct Form(Vec<(String, String)>);
+
+impl Form {
+    pub fn parse(req: &Req) -> Self {
+        if req.media_type().as_deref() != Some("application/x-www-form-urlencoded") {
+            return Self(Vec::new());
+        }
+        Self(
+            url::form_urlencoded::parse(&req.body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// A non-empty value of `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn has_duplicates(&self) -> bool {
+        let mut keys: Vec<&str> = self.0.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2).any(|w| w[0] == w[1])
+    }
+}
+
+/// `Authorization: Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1).
+fn basic_credentials(req: &Req) -> Option<Option<(String, String)>> {
+    let value = req.header("authorization")?.trim();
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    use base64::Engine as _;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    Some(decoded.and_then(|text| {
+        let (id, secret) = text.split_once(':')?;
+        let dec = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+        };
+        Some((dec(id)?, dec(secret)?))
+    }))
+}
+
+fn token(st: &mut State, req: &Req) -> Reply {
+    let form = Form::parse(req);
+    if form.has_duplicates() {
+        return malformed();
+    }
+    let Some(grant_type) = form.get("grant_type") else {
+        return missing_parameter("grant_type");
+    };
+    match grant_type {
+        GRANT_CLIENT_CREDENTIALS => client_credentials(st, req, &form),
+        GRANT_DEVICE_CODE => device_code_poll(st, &form),
+        GRANT_REFRESH_TOKEN => refresh(st, &form),
+        other => aad_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            &format!("The app requested an unsupported grant type '{other}'."),
+        ),
+    }
+}
+
+/// Checks a client-credentials `scope`: one value, `<Graph>/.default`
+/// (entra-sign-in.md §1, §6).
+fn check_default_scope(st: &State, scope: &str) -> Result<(), Reply> {
+    let items: Vec<&str> = scope.split_whitespace().collect();
+    for item in &items {
+        if !item.ends_with("/.default") {
+            return Err(aad_error(
+                400,
+                "invalid_scope",
+                1002012,
+                &format!(
+                    "The provided value for scope {item} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+                ),
+            ));
+        }
+    }
+    if items.len() != 1 {
+        return Err(aad_error(
+            400,
+            "invalid_scope",
+            70011,
+            &format!(
+                "The provided request must include a 'scope' input parameter. The provided value for the input parameter 'scope' is not valid. The scope {scope} is not valid."
+            ),
+        ));
+    }
+    let resource = items[0].trim_end_matches("/.default");
+    if !is_graph_resource(resource) {
+        return Err(resource_not_found(st, resource));
+    }
+    Ok(())
+}
+
+/// The identifiers of Microsoft Graph a scope may name. The emulator issues tokens for
+/// Graph only.
+fn is_graph_resource(resource: &str) -> bool {
+    let r = resource.trim_end_matches('/');
+    r == "https://graph.microsoft.com" || r.eq_ignore_ascii_case(GRAPH_APP_ID)
+}
+
+fn resource_not_found(st: &State, resource: &str) -> Reply {
+    aad_error(
+        400,
+        "invalid_resource",
+        500011,
+        &format!(
+            "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+            st.tenant.display_name
+        ),
+    )
+}
+
+fn app_not_found(st: &State, client_id: &str) -> Reply {
+    aad_error(
+        400,
+        "unauthorized_client",
+        700016,
+        &format!(
+            "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+            st.tenant.display_name
+        ),
+    )
+}
+
+fn invalid_secret(client_id: &str) -> Reply {
+    aad_error(
+        401,
+        "invalid_client",
+        7000215,
+        &format!(
+            "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{client_id}'."
+        ),
+    )
+}
+
+fn client_credentials(st: &mut State, req: &Req, form: &Form) -> Reply {
+    let basic = basic_credentials(req);
+    let (client_id, secret) = match basic {
+        Some(None) => return malformed(),
+        Some(Some((id, secret))) => {
+            if form.get("client_secret").is_some()
+                || form
+                    .get("client_id")
+                    .is_some_and(|f| !f.eq_ignore_ascii_case(&id))
+            {
+                // Two credentials, or two client ids: ambiguous, rejected.
+                return malformed();
+            }
+            (id, Some(secret))
+        }
+        None => {
+            let Some(id) = form.get("client_id") else {
+                return missing_parameter("client_id");
+            };
+            (id.to_owned(), form.get("client_secret").map(str::to_owned))
+        }
+    };
+    let Some(scope) = form.get("scope") else {
+        return missing_parameter("scope");
+    };
+    if let Err(r) = check_default_scope(st, scope) {
+        return r;
+    }
+    let assertion = form.get("client_assertion");
+    if secret.is_some() && assertion.is_some() {
+        return malformed();
+    }
+
+    // The app must exist and be replicated (AADSTS700016; entra-sign-in.md §6).
+    let Some(ai) = st.app_index_by_app_id(&client_id) else {
+        return app_not_found(st, &client_id);
+    };
+    if !st.app_visible(ai) {
+        return app_not_found(st, &client_id);
+    }
+
+    if let Some(assertion) = assertion {
+        if form.get("client_assertion_type") != Some(ASSERTION_TYPE_JWT_BEARER) {
+            return aad_error(
+                400,
+                "invalid_request",
+                50027,
+                "Invalid JWT token. The client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+            );
+        }
+        if let Err(r) = check_assertion(st, ai, assertion) {
+            return r;
+        }
+    } else {
+        let Some(secret) = secret else {
+            return aad_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
+        };
+        if let Err(r) = check_secret(st, ai, &secret) {
+            return r;
+        }
+    }
+
+    // Without a service principal the app cannot sign in to this tenant
+    // (AADSTS7000229; microsoft-graph.md §2.7).
+    let sp = st.sp_index_by_app_id(&client_id);
+    let Some(si) = sp.filter(|&si| st.sp_visible(si)) else {
+        return aad_error(
+            401,
+            "invalid_client",
+            7000229,
+            &format!(
+                "The client application {client_id} is missing service principal in the tenant {}. See instructions here: https://go.microsoft.com/fwlink/?linkid=2225119",
+                st.tenant.id
+            ),
+        );
+    };
+    let info = TokenInfo {
+        oid: st.sps[si].id.clone(),
+        app_id: st.apps[ai].app_id.clone(),
+        delegated: false,
+        roles: st.sps[si].graph_roles.clone(),
+        scp: Vec::new(),
+        exp: 0,
+    };
+    let name = st.apps[ai].display_name.clone();
+    let (token, _) = issue(st, info, &name, None);
+    Reply::json(
+        200,
+        &json!({
+            "token_type": "Bearer",
+            "expires_in": st.config.access_token_lifetime_secs,
+            "ext_expires_in": st.config.access_token_lifetime_secs,
+            "access_token": token,
+        }),
+    )
+}
+
+/// The secret must be one of the app's replicated, current password credentials
+/// (entra-sign-in.md §6, §13).
+fn check_secret(st: &mut State, ai: usize, secret: &str) -> Result<(), Reply> {
+    let cfg = st.repl_cfg();
+    let now = super::util::now();
+    let app = &mut st.apps[ai];
+    let Some(cred) = app
+        .password_credentials
+        .iter_mut()
+        .find(|c| c.secret == secret)
+    else {
+        return Err(invalid_secret(&app.app_id));
+    };
+    if !cred.repl.visible(&cfg, &mut st.counters.replication_misses) {
+        // A just-added secret is unknown to the replica that serves the sign-in.
+        return Err(invalid_secret(&app.app_id));
+    }
+    if cred.end <= now {
+        return Err(aad_error(
+            401,
+            "invalid_client",
+            7000222,
+            &format!(
+                "The provided client secret keys for app '{}' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.",
+                app.app_id
+            ),
+        ));
+    }
+    if cred.start > now {
+        // Not yet valid: [unk] how Entra words it; rejected as an invalid secret.
+        return Err(invalid_secret(&app.app_id));
+    }
+    Ok(())
+}
+
+/// A `client_assertion` must match the configured federated credential of the admin
+/// app exactly: issuer, subject, an audience, and not expired (entra-sign-in.md §7).
+fn check_assertion(st: &State, ai: usize, assertion: &str) -> Result<(), Reply> {
+    let app_id = &st.apps[ai].app_id;
+    let fed = st
+        .config
+        .sign_in
+        .federated_credential
+        .as_ref()
+        .filter(|_| app_id.eq_ignore_ascii_case(&st.admin_app_id));
+    let Some(claims) = jwt::claims(assertion) else {
+        return Err(aad_error(
+            400,
+            "invalid_client",
+            50027,
+            "JWT token is invalid or malformed.",
+        ));
+    };
+    let str_claim = |k: &str| claims.get(k).and_then(Value::as_str).unwrap_or_default();
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
+    if exp <= super::util::unix_now() {
+        return Err(aad_error(
+            400,
+            "invalid_client",
+            700024,
+            "Client assertion is not within its valid time range.",
+        ));
+    }
+    let matches = fed.is_some_and(|f| {
+        str_claim("iss") == f.issuer
+            && str_claim("sub") == f.subject
+            && audiences.contains(&f.audience.as_str())
+    });
+    if !matches {
+        return Err(aad_error(
+            400,
+            "invalid_client",
+            700213,
+            &format!(
+                "No matching federated identity record found for presented assertion subject '{}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion.",
+                str_claim("sub")
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Records and returns a new access token (and, for delegated tokens with
+/// `offline_access`, a refresh token).
+fn issue(
+    st: &mut State,
+    mut info: TokenInfo,
+    app_display_name: &str,
+    refresh_for: Option<&str>,
+) -> (String, Option<String>) {
+    let upn = info
+        .delegated
+        .then(|| st.admin_user.user_principal_name.clone());
+    let (token, exp) = jwt::graph_access_token(&jwt::AccessClaims {
+        tenant_id: &st.tenant.id,
+        oid: &info.oid,
+        app_id: &info.app_id,
+        app_display_name,
+        delegated: info.delegated,
+        roles: &info.roles,
+        scp: &info.scp,
+        upn: upn.as_deref(),
+        lifetime_secs: st.config.access_token_lifetime_secs,
+    });
+    info.exp = exp;
+    let refresh = refresh_for.map(|client_id| {
+        let rt = format!("1.A{}", super::util::random_from(super::util::ALNUM, 120));
+        st.refresh_tokens.insert(
+            rt.clone(),
+            super::state::RefreshInfo {
+                client_id: client_id.to_owned(),
+                scp: info.scp.clone(),
+            },
+        );
+        st.issued_secrets.push(rt.clone());
+        rt
+    });
+    st.tokens.insert(token.clone(), info);
+    st.issued_secrets.push(token.clone());
+    (token, refresh)
+}
+
+/// `Emulator::mint_graph_token` and `POST /_emulator/tokens`.
+pub(crate) fn mint(st: &mut State, kind: &TokenKind) -> String {
+    let (info, name) = match kind {
+        TokenKind::Delegated(scp) => (
+            TokenInfo {
+                oid: st.admin_user.id.clone(),
+                app_id: AZURE_CLI_CLIENT_ID.to_owned(),
+                delegated: true,
+                roles: Vec::new(),
+                scp: scp.clone(),
+                exp: 0,
+            },
+            "Microsoft Azure CLI".to_owned(),
+        ),
+        TokenKind::App(roles) => {
+            let app_id = st.admin_app_id.clone();
+            let oid = st
+                .sp_index_by_app_id(&app_id)
+                .map(|i| st.sps[i].id.clone())
+                .unwrap_or_default();
+            (
+                TokenInfo {
+                    oid,
+                    app_id,
+                    delegated: false,
+                    roles: roles.clone(),
+                    scp: Vec::new(),
+                    exp: 0,
+                },
+                "aad-setup-emulator-admin".to_owned(),
+            )
+        }
+    };
+    issue(st, info, &name, None).0
+}
+
+// --- Device code flow (entra-sign-in.md §4) -------------------------------------------
+
+/// Splits a delegated `scope` parameter into Graph scope values, the OIDC scopes, and
+/// the first resource that is not Graph (a scope string must not mix resources).
+struct DelegatedScopes {
+    graph: Vec<String>,
+    offline_access: bool,
+    foreign: Option<String>,
+}
+
+fn delegated_scopes(scope: &str) -> DelegatedScopes {
+    let mut out = DelegatedScopes {
+        graph: Vec::new(),
+        offline_access: false,
+        foreign: None,
+    };
+    for item in scope.split_whitespace() {
+        match item {
+            "openid" | "profile" | "email" => {}
+            "offline_access" => out.offline_access = true,
+            _ => {
+                let (resource, value) = match item.rsplit_once('/') {
+                    Some((r, v)) => (r, v),
+                    // A bare value means Microsoft Graph (v2 endpoint convention).
+                    None => ("https://graph.microsoft.com", item),
+                };
+                if is_graph_resource(resource) && !value.is_empty() {
+                    out.graph.push(value.to_owned());
+                } else if out.foreign.is_none() {
+                    out.foreign = Some(resource.to_owned());
+                }
+            }
+        }
+    }
+    out
+}
+
+fn device_code(st: &mut State, req: &Req) -> Reply {
+    let form = Form::parse(req);
+    if form.has_duplicates() {
+        return malformed();
+    }
+    let Some(client_id) = form.get("client_id") else {
+        return missing_parameter("client_id");
+    };
+    let Some(scope) = form.get("scope") else {
+        return missing_parameter("scope");
+    };
+    // The public client must be known: Azure CLI's first-party id, or an app of the
+    // tenant. A tenant app that is not a public client (`isFallbackPublicClient`) gets
+    // AADSTS7000218 (entra-sign-in.md §4).
+    if !client_id.eq_ignore_ascii_case(AZURE_CLI_CLIENT_ID) {
+        let app = st.app_index_by_app_id(client_id);
+        let Some(ai) = app.filter(|&ai| st.app_visible(ai)) else {
+            return app_not_found(st, client_id);
+        };
+        if st.apps[ai].is_fallback_public_client != Some(true) {
+            return aad_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
+        }
+    }
+    let scopes = delegated_scopes(scope);
+    if let Some(foreign) = scopes.foreign {
+        return resource_not_found(st, &foreign);
+    }
+    let graph_sp = st.sp_index_by_app_id(GRAPH_APP_ID);
+    if let Some(bad) = scopes.graph.iter().find(|v| {
+        *v != ".default"
+            && !graph_sp.is_some_and(|i| st.sps[i].scopes.iter().any(|s| &s.value == *v))
+    }) {
+        return aad_error(
+            400,
+            "invalid_scope",
+            70011,
+            &format!(
+                "The provided value for the input parameter 'scope' is not valid. The scope https://graph.microsoft.com/{bad} does not exist."
+            ),
+        );
+    }
+    let cfg = &st.config.sign_in;
+    let user_code = super::util::random_from(b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789", 9);
+    let device_code = format!(
+        "DAQABIQEAAAB{}",
+        super::util::random_from(super::util::ALNUM, 140)
+    );
+    let expires_in = cfg.device_code_expires_in_secs;
+    let interval = cfg.device_code_interval_secs;
+    st.device_codes.push(super::state::DeviceCode {
+        device_code: device_code.clone(),
+        user_code: user_code.clone(),
+        client_id: client_id.to_owned(),
+        scopes: if scopes.graph.iter().any(|s| s == ".default") {
+            // `.default` on Azure CLI's client: the scopes pre-authorised for it.
+            vec![
+                "Application.ReadWrite.All".to_owned(),
+                "DelegatedPermissionGrant.ReadWrite.All".to_owned(),
+                "Directory.AccessAsUser.All".to_owned(),
+                "User.Read".to_owned(),
+            ]
+        } else {
+            scopes.graph
+        },
+        offline_access: scopes.offline_access,
+        expires_at: std::time::Instant::now() + std::time::Duration::from_secs(expires_in),
+        interval: std::time::Duration::from_secs(interval),
+        last_poll: None,
+        polls: 0,
+        status: super::state::DeviceStatus::Pending,
+    });
+    let verification_uri = "https://microsoft.com/devicelogin";
+    Reply::json(
+        200,
+        &json!({
+            "user_code": user_code,
+            "device_code": device_code,
+            "verification_uri": verification_uri,
+            "expires_in": expires_in,
+            "interval": interval,
+            "message": format!(
+                "To sign in, use a web browser to open the page {verification_uri} and enter the code {user_code} to authenticate."
+            ),
+        }),
+    )
+}
+
+fn device_code_poll(st: &mut State, form: &Form) -> Reply {
+    use super::state::DeviceStatus;
+    let Some(client_id) = form.get("client_id") else {
+        return missing_parameter("client_id");
+    };
+    let Some(code) = form.get("device_code") else {
+        return missing_parameter("device_code");
+    };
+    let auto = st.config.sign_in.device_auto_approve_after_polls;
+    let slow_down = st.config.sign_in.device_code_slow_down;
+    let Some(dc) = st
+        .device_codes
+        .iter_mut()
+        .find(|d| d.device_code == code && d.client_id.eq_ignore_ascii_case(client_id))
+    else {
+        return aad_error(
+            400,
+            "bad_verification_code",
+            70018,
+            "Invalid verification code entered.",
+        );
+    };
+    let now = std::time::Instant::now();
+    if now >= dc.expires_at {
+        return aad_error(400, "expired_token", 70019, "Verification code expired.");
+    }
+    let too_fast = dc
+        .last_poll
+        .is_some_and(|last| now.duration_since(last) < dc.interval);
+    dc.last_poll = Some(now);
+    dc.polls += 1;
+    if slow_down && too_fast && dc.status == DeviceStatus::Pending {
+        // RFC 8628 §3.5; whether Entra sends it is [unk] (entra-sign-in.md §13). The
+        // interval grows by 5 s "for this and all subsequent requests".
+        dc.interval += std::time::Duration::from_secs(5);
+        return Reply::json(
+            400,
+            &json!({
+                "error": "slow_down",
+                "error_description": "Polling too frequently. Increase the interval between token requests by 5 seconds.",
+            }),
+        );
+    }
+    if dc.status == DeviceStatus::Pending && auto.is_some_and(|n| dc.polls > n) {
+        dc.status = DeviceStatus::Approved(dc.scopes.clone());
+    }
+    match dc.status.clone() {
+        DeviceStatus::Pending => aad_error(
+            400,
+            "authorization_pending",
+            70016,
+            "OAuth 2.0 device flow error. Authorization is pending. Continue polling.",
+        ),
+        // The AADSTS number of a declined device code is [unk]; clients branch on `error`.
+        DeviceStatus::Declined => aad_error(
+            400,
+            "authorization_declined",
+            70020,
+            "The end user denied the authorization request.",
+        ),
+        DeviceStatus::Redeemed => aad_error(
+            400,
+            "invalid_grant",
+            54005,
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+        ),
+        DeviceStatus::Approved(scp) => {
+            let offline = dc.offline_access;
+            let client = dc.client_id.clone();
+            dc.status = DeviceStatus::Redeemed;
+            delegated_token_reply(st, &client, scp, offline)
+        }
+    }
+}
+
+fn delegated_token_reply(
+    st: &mut State,
+    client_id: &str,
+    scp: Vec<String>,
+    offline: bool,
+) -> Reply {
+    let info = TokenInfo {
+        oid: st.admin_user.id.clone(),
+        app_id: client_id.to_owned(),
+        delegated: true,
+        roles: Vec::new(),
+        scp: scp.clone(),
+        exp: 0,
+    };
+    let (token, refresh) = issue(st, info, "public client", offline.then_some(client_id));
+    let scope = scp
+        .iter()
+        .map(|s| format!("https://graph.microsoft.com/{s}"))
+        .chain(std::iter::once("openid profile".to_owned()))
+        .chain(offline.then(|| "offline_access".to_owned()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": scope,
+        "expires_in": st.config.access_token_lifetime_secs,
+        "ext_expires_in": st.config.access_token_lifetime_secs,
+        "access_token": token,
+    });
+    if let (Some(rt), Value::Object(map)) = (refresh, &mut body) {
+        map.insert("refresh_token".to_owned(), json!(rt));
+    }
+    Reply::json(200, &body)
+}
+
+fn refresh(st: &mut State, form: &Form) -> Reply {
+    let Some(client_id) = form.get("client_id") else {
+        return missing_parameter("client_id");
+    };
+    let Some(rt) = form.get("refresh_token") else {
+        return missing_parameter("refresh_token");
+    };
+    let Some(info) = st.refresh_tokens.get(rt).cloned() else {
+        return aad_error(
+            400,
+            "invalid_grant",
+            9002313,
+            "Invalid request. Request is malformed or invalid.",
+        );
+    };
+    if !info.client_id.eq_ignore_ascii_case(client_id) {
+        return aad_error(
+            400,
+            "invalid_grant",
+            70000,
+            "Provided grant is invalid or malformed.",
+        );
+    }
+    // Refresh tokens rotate: the old one is spent.
+    st.refresh_tokens.remove(rt);
+    delegated_token_reply(st, &info.client_id, info.scp, true)
+}
+
+/// `POST /_emulator/device/approve|decline`: the user's decision for a user code.
+pub(crate) fn decide_device(
+    st: &mut State,
+    user_code: &str,
+    decision: Option<Vec<String>>,
+) -> bool {
+    use super::state::DeviceStatus;
+    let Some(dc) = st
+        .device_codes
+        .iter_mut()
+        .find(|d| d.user_code.eq_ignore_ascii_case(user_code) && d.status == DeviceStatus::Pending)
+    else {
+        return false;
+    };
+    dc.status = match decision {
+        Some(scp) if scp.is_empty() => DeviceStatus::Approved(dc.scopes.clone()),
+        Some(scp) => DeviceStatus::Approved(scp),
+        None => DeviceStatus::Declined,
+    };
+    true
+}
+
+/// `GET /_emulator/github-oidc`: a GitHub-Actions-style OIDC token whose claims match
+/// the configured federated credential (entra-sign-in.md §7).
+pub(crate) fn github_oidc(st: &mut State, req: &Req) -> Reply {
+    let expected = &st.credentials.github_oidc_request_token;
+    if req.bearer() != Some(expected.as_str()) {
+        return Reply::json(401, &json!({"message": "Bad credentials"}));
+    }
+    let Some(audience) = req.query_value("audience").filter(|a| !a.is_empty()) else {
+        return Reply::json(400, &json!({"message": "audience is required"}));
+    };
+    let fed = st
+        .config
+        .sign_in
+        .federated_credential
+        .clone()
+        .unwrap_or_default();
+    let now = super::util::unix_now();
+    let token = jwt::encode(&json!({
+        "iss": fed.issuer,
+        "sub": fed.subject,
+        "aud": audience,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 300,
+        "jti": new_guid(),
+        "repository": "acme/pipelines",
+        "ref": "refs/heads/main",
+    }));
+    st.issued_secrets.push(token.clone());
+    // The runner's response carries the JWT in `value` (entra-sign-in.md §7).
+    Reply::json(200, &json!({ "value": token }))
+}

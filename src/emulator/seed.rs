@@ -1,0 +1,487 @@
+//! The world the emulator starts with: a tenant holding the Microsoft Graph and Dynamics
+//! CRM service principals (with their real, global permission ids), two caller apps
+//! (admin and reader) with secrets, one admin user for delegated tokens, and a platform
+//! team with an admin and a member token and a page-spanning list of integrations.
+//!
+//! Tenant-specific object ids are generated per start, as they differ per real tenant
+//! (microsoft-graph.md §2.8).
+
+use std::time::Instant;
+
+use super::Credentials;
+use super::config::{EmulatorConfig, IntegrationSeed};
+use super::state::{
+    App, AppRole, Counters, Field, Integration, PasswordCred, PermissionScope, Platform,
+    PlatformToken, PlatformUser, Repl, RequiredResourceAccess, ResourceAccess, Sp, State, Tenant,
+    TokenApproval, User, Web,
+};
+use super::util::{ALNUM, decode_platform_token, new_guid, now, random_from};
+
+/// Microsoft Graph's appId (microsoft-graph.md §3).
+pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+/// Dynamics CRM's appId (microsoft-graph.md §3).
+pub(crate) const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
+/// The tenant that owns Microsoft's first-party apps.
+const MICROSOFT_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
+
+/// Microsoft Graph delegated scopes: (id, value, type) — microsoft-graph.md §3.
+const GRAPH_SCOPES: &[(&str, &str, &str)] = &[
+    (
+        "c5366453-9fb0-48a5-a156-24f0c49a4b84",
+        "Directory.ReadWrite.All",
+        "Admin",
+    ),
+    (
+        "06da0dbc-49e2-44d2-8312-53f166ab848a",
+        "Directory.Read.All",
+        "Admin",
+    ),
+    (
+        "bdfbf15f-ee85-4955-8675-146e8e5296b5",
+        "Application.ReadWrite.All",
+        "Admin",
+    ),
+    (
+        "c79f8feb-a9db-4090-85f9-90d820caa0eb",
+        "Application.Read.All",
+        "Admin",
+    ),
+    (
+        "41ce6ca6-6826-4807-84f1-1c82854f7ee5",
+        "DelegatedPermissionGrant.ReadWrite.All",
+        "Admin",
+    ),
+    ("e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read", "User"),
+];
+
+/// Microsoft Graph application roles: (id, value) — microsoft-graph.md §3.
+const GRAPH_ROLES: &[(&str, &str)] = &[
+    (
+        "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+        "Directory.ReadWrite.All",
+    ),
+    (
+        "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+        "Application.ReadWrite.All",
+    ),
+    (
+        "18a4783c-866b-4cc7-a460-3d5e5662c884",
+        "Application.ReadWrite.OwnedBy",
+    ),
+    (
+        "8e8e4742-1d95-4f68-9d56-6ee75648c72a",
+        "DelegatedPermissionGrant.ReadWrite.All",
+    ),
+    (
+        "9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30",
+        "Application.Read.All",
+    ),
+    (
+        "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+        "Organization.Read.All",
+    ),
+];
+
+/// Dynamics CRM's only delegated scope (microsoft-graph.md §3, §6).
+const DYNAMICS_SCOPE: (&str, &str) = ("78ce3f0f-a1ce-49c2-8cde-64b5c0896db4", "user_impersonation");
+
+/// Unrelated integrations listed before the Azure AD one: (name, id).
+const FILLERS: &[(&str, &str)] = &[
+    ("Adobe Sign", "adobe-sign/oauth2/v1"),
+    ("Airtable", "airtable/non-oauth/v1"),
+    ("Asana", "asana/oauth2/v1"),
+    ("AWS S3", "aws-s3/non-oauth/v1"),
+    ("Box", "box/oauth2/v1"),
+    ("DocuSign", "docusign/oauth2/v1"),
+    ("Dropbox", "dropbox/oauth2/v1"),
+    ("GitHub", "github/oauth2/v1"),
+    ("Gmail", "gmail/oauth2/v1"),
+    ("Google Drive", "google-drive/oauth2/v1"),
+    ("Google Sheets", "google-sheets/oauth2/v1"),
+    ("HubSpot", "hubspot/oauth2/v1"),
+    ("Intercom", "intercom/oauth2/v1"),
+    ("Jira", "jira/oauth2/v1"),
+    ("Mailchimp", "mailchimp/oauth2/v1"),
+    ("Marketo", "marketo/non-oauth/v1"),
+    ("Microsoft Teams", "microsoft-teams/oauth2/v1"),
+    ("NetSuite", "netsuite/non-oauth/v1"),
+    ("Okta", "okta/non-oauth/v1"),
+    ("OneDrive", "onedrive/oauth2/v1"),
+    ("Outlook", "outlook/oauth2/v1"),
+    ("QuickBooks Online", "quickbooks-online/oauth2/v1"),
+    ("Salesforce", "salesforce/oauth2/v1"),
+    ("ServiceNow", "servicenow/non-oauth/v1"),
+    ("SFTP", "sftp/non-oauth/v1"),
+    ("SharePoint", "sharepoint/oauth2/v1"),
+    ("Slack", "slack/oauth2/v1"),
+    ("Smartsheet", "smartsheet/oauth2/v1"),
+    ("Trello", "trello/oauth2/v1"),
+    ("Twilio", "twilio/non-oauth/v1"),
+    ("Workday", "workday/non-oauth/v1"),
+    ("Xero", "xero/oauth2/v1"),
+    ("Zendesk", "zendesk/oauth2/v1"),
+    ("Zoom", "zoom/oauth2/v1"),
+];
+
+/// A client secret shaped like Entra's: 40 characters, the fourth to sixth being a
+/// digit and `Q~`, drawn from letters, digits and `~._-` (microsoft-graph.md §2.4: the
+/// value is 16–64 characters; `hint` is its first three).
+pub(crate) fn new_client_secret() -> String {
+    const TAIL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
+    format!(
+        "{}{}Q~{}",
+        random_from(ALNUM, 3),
+        random_from(b"0123456789", 1),
+        random_from(TAIL, 34)
+    )
+}
+
+fn graph_sp() -> Sp {
+    Sp {
+        id: new_guid(),
+        app_id: GRAPH_APP_ID.to_owned(),
+        display_name: "Microsoft Graph".to_owned(),
+        app_display_name: Some("Microsoft Graph".to_owned()),
+        tags: Vec::new(),
+        account_enabled: true,
+        service_principal_names: vec![
+            GRAPH_APP_ID.to_owned(),
+            "https://graph.microsoft.com".to_owned(),
+            "https://graph.microsoft.com/".to_owned(),
+        ],
+        scopes: GRAPH_SCOPES
+            .iter()
+            .map(|(id, value, kind)| PermissionScope {
+                id: (*id).to_owned(),
+                value: (*value).to_owned(),
+                kind: (*kind).to_owned(),
+                admin_consent_display_name: display_of(value),
+                user_consent_display_name: display_of(value),
+            })
+            .collect(),
+        app_roles: GRAPH_ROLES
+            .iter()
+            .map(|(id, value)| AppRole {
+                id: (*id).to_owned(),
+                value: (*value).to_owned(),
+                display_name: display_of(value),
+            })
+            .collect(),
+        app_owner_organization_id: MICROSOFT_TENANT.to_owned(),
+        sign_in_audience: "AzureADMultipleOrgs".to_owned(),
+        description: None,
+        notes: None,
+        app_role_assignment_required: false,
+        owners: Vec::new(),
+        graph_roles: Vec::new(),
+        repl: Repl::seeded(),
+    }
+}
+
+fn dynamics_sp() -> Sp {
+    Sp {
+        id: new_guid(),
+        app_id: DYNAMICS_APP_ID.to_owned(),
+        display_name: "Dynamics CRM".to_owned(),
+        app_display_name: Some("Dynamics CRM".to_owned()),
+        tags: Vec::new(),
+        account_enabled: true,
+        service_principal_names: vec![DYNAMICS_APP_ID.to_owned()],
+        scopes: vec![PermissionScope {
+            id: DYNAMICS_SCOPE.0.to_owned(),
+            value: DYNAMICS_SCOPE.1.to_owned(),
+            kind: "User".to_owned(),
+            admin_consent_display_name: "Access Common Data Service as organization users"
+                .to_owned(),
+            user_consent_display_name: "Access Common Data Service as organization users"
+                .to_owned(),
+        }],
+        app_roles: Vec::new(),
+        app_owner_organization_id: MICROSOFT_TENANT.to_owned(),
+        sign_in_audience: "AzureADMultipleOrgs".to_owned(),
+        description: None,
+        notes: None,
+        app_role_assignment_required: false,
+        owners: Vec::new(),
+        graph_roles: Vec::new(),
+        repl: Repl::seeded(),
+    }
+}
+
+fn display_of(value: &str) -> String {
+    format!("{value} (emulated Microsoft Graph permission)")
+}
+
+/// A caller app with a secret, its service principal, and Graph app roles assigned.
+fn caller(
+    name: &str,
+    app_id: String,
+    secret: String,
+    roles: &[&str],
+    tenant_created: jiff::Timestamp,
+    tenant_id: &str,
+) -> (App, Sp) {
+    let start = now() - jiff::SignedDuration::from_hours(24);
+    let end = now() + jiff::SignedDuration::from_hours(24 * 365);
+    let app = App {
+        id: new_guid(),
+        app_id: app_id.clone(),
+        display_name: name.to_owned(),
+        sign_in_audience: "AzureADMyOrg".to_owned(),
+        tags: Vec::new(),
+        web: Web::default(),
+        required_resource_access: vec![RequiredResourceAccess {
+            resource_app_id: GRAPH_APP_ID.to_owned(),
+            resource_access: roles
+                .iter()
+                .filter_map(|r| GRAPH_ROLES.iter().find(|(_, v)| v == r))
+                .map(|(id, _)| ResourceAccess {
+                    id: (*id).to_owned(),
+                    kind: "Role".to_owned(),
+                })
+                .collect(),
+        }],
+        description: None,
+        notes: None,
+        is_fallback_public_client: None,
+        password_credentials: vec![PasswordCred {
+            key_id: new_guid(),
+            display_name: Some("emulator".to_owned()),
+            custom_key_identifier: None,
+            hint: secret.chars().take(3).collect(),
+            secret,
+            start,
+            end,
+            repl: Repl::seeded(),
+        }],
+        owners: Vec::new(),
+        created: tenant_created,
+        repl: Repl::seeded(),
+    };
+    let sp = Sp {
+        id: new_guid(),
+        app_id,
+        display_name: name.to_owned(),
+        app_display_name: Some(name.to_owned()),
+        tags: vec!["WindowsAzureActiveDirectoryIntegratedApp".to_owned()],
+        account_enabled: true,
+        service_principal_names: vec![app.app_id.clone()],
+        scopes: Vec::new(),
+        app_roles: Vec::new(),
+        app_owner_organization_id: tenant_id.to_owned(),
+        sign_in_audience: "AzureADMyOrg".to_owned(),
+        description: None,
+        notes: None,
+        app_role_assignment_required: false,
+        owners: Vec::new(),
+        graph_roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        repl: Repl::seeded(),
+    };
+    (app, sp)
+}
+
+fn integration_from_seed(seed: &IntegrationSeed) -> Integration {
+    Integration {
+        id: seed.id.clone(),
+        name: seed.name.clone(),
+        reference_name: seed.reference_name.clone(),
+        fields: seed
+            .fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| Field {
+                id: new_guid(),
+                name: f.name.clone(),
+                reference_name: f.reference_name.clone(),
+                field_type: f.field_type.clone(),
+                required: f.required,
+                description: f.description.clone(),
+                position: i + 1,
+            })
+            .collect(),
+    }
+}
+
+fn filler(i: usize) -> Integration {
+    let (name, id) = FILLERS.get(i).map_or_else(
+        || {
+            (
+                format!("Custom Connector {}", i + 1),
+                format!("custom-connector-{}/non-oauth/v1", i + 1),
+            )
+        },
+        |(n, id)| ((*n).to_owned(), (*id).to_owned()),
+    );
+    // OAuth integrations get their credentials from the browser "Connect" step; the
+    // others take an API key.
+    let fields = if id.contains("/non-oauth/") {
+        vec![Field {
+            id: new_guid(),
+            name: "API Key".to_owned(),
+            reference_name: "api-key".to_owned(),
+            field_type: "password".to_owned(),
+            required: true,
+            description: format!("API key for {name}"),
+            position: 1,
+        }]
+    } else {
+        Vec::new()
+    };
+    Integration {
+        reference_name: id.clone(),
+        id,
+        name,
+        fields,
+    }
+}
+
+fn platform_token(
+    configured: Option<&String>,
+    team: &str,
+    env: &str,
+    name: &str,
+    admin: bool,
+) -> PlatformToken {
+    let (id, secret) = configured
+        .and_then(|t| decode_platform_token(t))
+        .map_or_else(
+            || (new_guid(), new_guid()),
+            |p| (p[0].clone(), p[1].clone()),
+        );
+    let role = if admin { "admin" } else { "member" };
+    PlatformToken {
+        id,
+        secret,
+        domain: team.to_owned(),
+        environment: env.to_owned(),
+        name: name.to_owned(),
+        user: PlatformUser {
+            id: new_guid(),
+            email: format!("{role}@{team}"),
+            admin,
+        },
+        approval: TokenApproval::Approved,
+        created: Instant::now(),
+    }
+}
+
+/// Builds the starting state. `config` must have been validated.
+pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
+    let created = now() - jiff::SignedDuration::from_hours(24 * 400);
+    let tenant = Tenant {
+        id: config
+            .tenant_id
+            .clone()
+            .map_or_else(new_guid, |t| t.to_ascii_lowercase()),
+        domain: config.tenant_domain.to_ascii_lowercase(),
+        display_name: config.tenant_display_name.clone(),
+        policy_id: new_guid(),
+        created,
+    };
+    let admin_user = User {
+        id: new_guid(),
+        user_principal_name: format!("admin@{}", tenant.domain),
+        display_name: "Emulator Admin".to_owned(),
+    };
+
+    let admin_secret = config
+        .admin_client_secret
+        .clone()
+        .unwrap_or_else(new_client_secret);
+    let reader_secret = config
+        .reader_client_secret
+        .clone()
+        .unwrap_or_else(new_client_secret);
+    let (admin_app, admin_sp) = caller(
+        "aad-setup-emulator-admin",
+        config
+            .admin_client_id
+            .clone()
+            .map_or_else(new_guid, |s| s.to_ascii_lowercase()),
+        admin_secret.clone(),
+        &[
+            "Application.ReadWrite.All",
+            "DelegatedPermissionGrant.ReadWrite.All",
+        ],
+        created,
+        &tenant.id,
+    );
+    let (reader_app, reader_sp) = caller(
+        "aad-setup-emulator-reader",
+        config
+            .reader_client_id
+            .clone()
+            .map_or_else(new_guid, |s| s.to_ascii_lowercase()),
+        reader_secret.clone(),
+        &["Application.Read.All"],
+        created,
+        &tenant.id,
+    );
+
+    let team = config.platform.team.to_ascii_lowercase();
+    let env = config.platform.environment.clone();
+    let admin_token = platform_token(
+        config.platform.admin_token.as_ref(),
+        &team,
+        &env,
+        "aad-setup emulator (admin)",
+        true,
+    );
+    let member_token = platform_token(
+        config.platform.member_token.as_ref(),
+        &team,
+        &env,
+        "aad-setup emulator (member)",
+        false,
+    );
+    let mut integrations: Vec<Integration> = (0..config.platform.filler_integrations)
+        .map(filler)
+        .collect();
+    if let Some(seed) = &config.platform.azure_ad {
+        integrations.push(integration_from_seed(seed));
+    }
+
+    let github_token = config
+        .sign_in
+        .github_oidc_request_token
+        .clone()
+        .unwrap_or_else(|| random_from(ALNUM, 40));
+
+    let credentials = Credentials {
+        tenant_id: tenant.id.clone(),
+        tenant_domain: tenant.domain.clone(),
+        admin_client_id: admin_app.app_id.clone(),
+        admin_client_secret: admin_secret,
+        reader_client_id: reader_app.app_id.clone(),
+        reader_client_secret: reader_secret,
+        platform_admin_token: admin_token.serialized(),
+        platform_member_token: member_token.serialized(),
+        platform_team: team,
+        github_oidc_request_url: format!("{base_url}/_emulator/github-oidc?api-version=2.0"),
+        github_oidc_request_token: github_token,
+    };
+
+    State {
+        admin_app_id: admin_app.app_id.clone(),
+        config,
+        base_url,
+        tenant,
+        admin_user,
+        apps: vec![admin_app, reader_app],
+        sps: vec![graph_sp(), dynamics_sp(), admin_sp, reader_sp],
+        grants: Vec::new(),
+        tokens: Default::default(),
+        refresh_tokens: Default::default(),
+        device_codes: Vec::new(),
+        issued_secrets: Vec::new(),
+        platform: Platform {
+            integrations,
+            tokens: vec![admin_token, member_token],
+            connections: Vec::new(),
+        },
+        log: Vec::new(),
+        counters: Counters::default(),
+        graph_requests: 0,
+        credentials,
+    }
+}
