@@ -16,6 +16,9 @@ use super::util::{Reply, Req, aad_timestamp, new_guid, segments};
 
 /// Azure CLI's public client id (entra-sign-in.md §10): the client of minted delegated tokens.
 pub(crate) const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+/// Microsoft Graph Command Line Tools' public client id (entra-sign-in.md §10): also
+/// first-party, so present in every tenant.
+pub(crate) const GRAPH_CLI_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
 const GRANT_CLIENT_CREDENTIALS: &str = "client_credentials";
 const GRANT_DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -643,10 +646,14 @@ fn device_code(st: &mut State, req: &Req) -> Reply {
     let Some(scope) = form.get("scope") else {
         return missing_parameter("scope");
     };
-    // The public client must be known: Azure CLI's first-party id, or an app of the
+    // The public client must be known: a first-party id (Azure CLI, Microsoft Graph
+    // Command Line Tools), or an app of the
     // tenant. A tenant app that is not a public client (`isFallbackPublicClient`) gets
     // AADSTS7000218 (entra-sign-in.md §4).
-    if !client_id.eq_ignore_ascii_case(AZURE_CLI_CLIENT_ID) {
+    let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
+        .iter()
+        .any(|id| client_id.eq_ignore_ascii_case(id));
+    if !first_party {
         let app = st.app_index_by_app_id(client_id);
         let Some(ai) = app.filter(|&ai| st.app_visible(ai)) else {
             return app_not_found(st, client_id);
