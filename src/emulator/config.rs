@@ -222,6 +222,9 @@ pub struct SignInConfig {
     /// Answer `slow_down` when a device code is polled faster than `interval`
     /// (RFC 8628; whether Entra sends it is [unk], hence switchable).
     pub device_code_slow_down: bool,
+    /// Answer `slow_down` to the first N polls of every device code whatever their
+    /// timing, as a loaded server may (RFC 8628 §3.5): proves a client backs off.
+    pub device_code_slow_down_polls: u32,
     /// Approve a pending device code automatically after this many polls, with the
     /// scopes it asked for. `None` = only `POST /_emulator/device/approve` approves.
     pub device_auto_approve_after_polls: Option<u32>,
@@ -240,6 +243,7 @@ impl Default for SignInConfig {
             device_code_expires_in_secs: 900,
             device_code_interval_secs: 5,
             device_code_slow_down: true,
+            device_code_slow_down_polls: 0,
             device_auto_approve_after_polls: None,
             federated_credential: Some(FederatedCredential::default()),
             github_oidc_request_token: None,

@@ -741,6 +741,7 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
     };
     let auto = st.config.sign_in.device_auto_approve_after_polls;
     let slow_down = st.config.sign_in.device_code_slow_down;
+    let forced_slow_downs = st.config.sign_in.device_code_slow_down_polls;
     let Some(dc) = st
         .device_codes
         .iter_mut()
@@ -760,9 +761,10 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
     let too_fast = dc
         .last_poll
         .is_some_and(|last| now.duration_since(last) < dc.interval);
+    let forced = dc.polls < forced_slow_downs;
     dc.last_poll = Some(now);
     dc.polls += 1;
-    if slow_down && too_fast && dc.status == DeviceStatus::Pending {
+    if (forced || (slow_down && too_fast)) && dc.status == DeviceStatus::Pending {
         // RFC 8628 §3.5; whether Entra sends it is [unk] (entra-sign-in.md §13). The
         // interval grows by 5 s "for this and all subsequent requests".
         dc.interval += std::time::Duration::from_secs(5);

@@ -169,6 +169,48 @@ impl Harness {
         })
     }
 
+    /// POSTs to the emulator's control plane (`/_emulator/...`): a user's
+    /// decision on a device code, for instance.
+    pub fn control_post(&self, path: &str, body: serde_json::Value) -> u16 {
+        let url = format!("{}/_emulator/{path}", self.emu.base_url());
+        self.rt.block_on(async move {
+            reqwest::Client::new()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+                .expect("control call")
+                .status()
+                .as_u16()
+        })
+    }
+
+    /// A federated token from the emulated GitHub Actions OIDC endpoint.
+    pub fn github_oidc_token(&self) -> String {
+        let mut url = url::Url::parse(&self.creds.github_oidc_request_url).expect("url");
+        url.query_pairs_mut()
+            .append_pair("audience", "api://AzureADTokenExchange");
+        let bearer = self.creds.github_oidc_request_token.clone();
+        self.rt.block_on(async move {
+            let v: serde_json::Value = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(bearer)
+                .send()
+                .await
+                .expect("oidc call")
+                .json()
+                .await
+                .expect("json");
+            v["value"].as_str().expect("value").to_owned()
+        })
+    }
+
+    pub fn write_file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.home.path().join(name);
+        std::fs::write(&path, content).expect("write");
+        path
+    }
+
     /// Every secret a run could leak: what Graph issued, access tokens, the
     /// emulator's own credentials.
     pub fn secrets(&self) -> Vec<String> {
