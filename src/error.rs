@@ -113,7 +113,7 @@ mod tests {
     }
 
     #[test]
-    fn hints_are_found_anywhere_in_the_chain() {
+    fn hints_survive_context() {
         let err: anyhow::Error = Failure::new(Kind::SignIn, "bad secret")
             .with_hint("check AZURE_CLIENT_SECRET")
             .into();

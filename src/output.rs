@@ -187,7 +187,11 @@ impl Printer {
             }
         }
         println!();
-        let row = |k: &str, v: &str| println!("  {k:<20} {v}");
+        let row = |k: &str, v: &str| {
+            if !v.trim().is_empty() {
+                println!("  {k:<20} {v}");
+            }
+        };
         row("Tenant ID", &r.tenant.id);
         if let Some(name) = &r.tenant.name {
             row("Tenant", name);

@@ -99,14 +99,19 @@ pub async fn run(
     emulator.shutdown().await;
     result?;
     printer.info(&format!(
-        "Emulator state afterwards: {} app registration(s) named workflow-activedirectory-integration, {} platform connection(s).",
+        "Emulator state afterwards: {} app registration(s) named workflow-activedirectory-integration, {} platform connection(s); {} requests, {} throttled (429) and {} that met replication delay, all ridden out.",
         snapshot
             .applications
             .iter()
             .filter(|a| a.display_name == "workflow-activedirectory-integration")
             .count(),
-        snapshot.connections.len()
+        snapshot.connections.len(),
+        snapshot.requests.log.len(),
+        snapshot.requests.throttled,
+        snapshot.requests.replication_misses,
     ));
+    printer
+        .info("Run it for real with `aad-setup setup --dry-run` first; see README \"Real use\".");
     Ok(())
 }
 

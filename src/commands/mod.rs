@@ -26,6 +26,17 @@ pub fn run(cli: Cli) -> i32 {
             return 1;
         }
     };
+    // The emulator runs until Ctrl-C: for it that is the normal end.
+    #[cfg(feature = "emulator")]
+    if let Some(Command::Emulator(args)) = &cli.command {
+        return match runtime.block_on(emulator::run(args, &printer)) {
+            Ok(()) => 0,
+            Err(err) => {
+                printer.error(&err);
+                crate::error::exit_code(&err)
+            }
+        };
+    }
     let result = runtime.block_on(async {
         tokio::select! {
             result = dispatch(cli, &interaction, &printer) => result,
@@ -53,7 +64,9 @@ async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> any
         #[cfg(feature = "emulator")]
         Some(Command::Demo(args)) => demo::run(&args, interaction, printer).await,
         #[cfg(feature = "emulator")]
-        Some(Command::Emulator(args)) => emulator::run(&args, printer).await,
+        Some(Command::Emulator(_)) => {
+            unreachable!("the emulator runs outside the interrupt handler")
+        }
     }
 }
 

@@ -31,15 +31,10 @@ pub struct PlatformError {
 
 impl fmt::Display for PlatformError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the platform refused to {}: {}",
-            self.action,
-            self.status.as_u16()
-        )?;
+        write!(f, "the platform answered {}", self.status.as_u16())?;
         match (&self.title, &self.detail) {
-            (_, Some(detail)) if !detail.is_empty() => write!(f, " {detail}"),
-            (Some(title), _) => write!(f, " {title}"),
+            (_, Some(detail)) if !detail.is_empty() => write!(f, ": {detail}"),
+            (Some(title), _) => write!(f, ": {title}"),
             _ => Ok(()),
         }
     }
@@ -167,7 +162,7 @@ impl Platform {
             ),
             _ => None,
         };
-        let mut failure = Failure::new(kind, err.to_string());
+        let mut failure = Failure::new(kind, format!("the platform refused to {action}"));
         if let Some(hint) = hint {
             failure = failure.with_hint(hint);
         }

@@ -322,3 +322,50 @@ fn a_lost_answer_to_create_the_app_is_not_retried_blindly() {
     );
     assert!(run.stderr.contains("lost"), "{}", run.stderr);
 }
+
+#[test]
+fn a_tenant_policy_on_secret_lifetime_names_the_flag_and_a_shorter_expiry_then_works() {
+    let config = aad_setup::emulator::EmulatorConfig {
+        max_secret_lifetime_days: Some(365),
+        ..aad_setup::emulator::EmulatorConfig::default()
+    };
+    let h = Harness::with(config);
+    let run = h.setup(&[]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("policy"), "{}", run.stderr);
+    assert!(run.stderr.contains("--secret-expiry"), "{}", run.stderr);
+    assert!(h.list("connections").is_empty());
+    assert_eq!(
+        h.our_apps()[0]["passwordCredentials"],
+        serde_json::json!([])
+    );
+
+    let again = h.setup(&["--secret-expiry", "6mo"]);
+    again.assert_code(0);
+    assert_eq!(
+        again.json()["app"]["action"],
+        "reused",
+        "the app from the first run is kept"
+    );
+    assert_eq!(h.our_apps().len(), 1);
+}
+
+#[test]
+fn pascal_cased_problem_details_are_read_too() {
+    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    config.platform.pascal_case_errors = true;
+    let h = Harness::with(config);
+    let run = h.run(
+        h.cmd()
+            .env("CATALYTIC_TOKEN", &h.creds.platform_member_token)
+            .arg("setup"),
+    );
+    run.assert_code(5);
+    // The platform's `Detail` is shown, not just the status.
+    assert!(
+        run.stderr
+            .contains("the platform answered 403: You do not have permission"),
+        "{}",
+        run.stderr
+    );
+}

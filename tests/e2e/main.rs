@@ -6,6 +6,7 @@
 mod support;
 
 mod demo;
+mod emulator_cmd;
 mod failures;
 mod secrets;
 mod setup;

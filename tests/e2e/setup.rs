@@ -400,3 +400,21 @@ fn replication_delay_and_throttling_are_ridden_out_with_one_of_everything() {
         "{creates:?}"
     );
 }
+
+#[test]
+fn never_expiring_secrets_are_99_years_with_a_warning() {
+    let h = Harness::new();
+    let run = h.setup(&["--secret-expiry", "never"]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("warning:"), "{}", run.stderr);
+    assert!(run.stderr.contains("removed \"Never\""), "{}", run.stderr);
+    let end = h.our_apps()[0]["passwordCredentials"][0]["endDateTime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let years = end[..4].parse::<i32>().unwrap()
+        - jiff::Timestamp::now().to_string()[..4]
+            .parse::<i32>()
+            .unwrap();
+    assert_eq!(years, 99, "{end}");
+}

@@ -185,6 +185,19 @@ impl Harness {
         })
     }
 
+    /// GETs a JSON document (from another emulator, for instance).
+    pub fn block_on_get(&self, url: &str) -> Value {
+        let url = url.to_owned();
+        self.rt.block_on(async move {
+            reqwest::get(url)
+                .await
+                .expect("get")
+                .json()
+                .await
+                .expect("json")
+        })
+    }
+
     /// A federated token from the emulated GitHub Actions OIDC endpoint.
     pub fn github_oidc_token(&self) -> String {
         let mut url = url::Url::parse(&self.creds.github_oidc_request_url).expect("url");
