@@ -4,7 +4,7 @@
 //! progress, warnings and errors go to stderr, spinners only on a terminal,
 //! colour only on a terminal without NO_COLOR. The secret is printed only
 //! when the report carries it (the user asked), and on GitHub Actions it is
-//! masked before anything could print it.
+//! masked (a workflow command on stderr) before anything could print it.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal as _, Write as _};
@@ -129,10 +129,12 @@ impl Printer {
     }
 
     /// Masks a value in GitHub Actions logs. Must run before the value could
-    /// be printed anywhere.
+    /// be printed anywhere. Written to stderr, which the runner scans for
+    /// workflow commands as it does stdout (actions/runner ScriptHandler), so
+    /// that stdout stays exactly the result (`--output json > file` parses).
     pub fn mask(&self, value: &str) {
         if self.github {
-            println!("::add-mask::{value}");
+            eprintln!("::add-mask::{value}");
         }
     }
 

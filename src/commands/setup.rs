@@ -34,16 +34,28 @@ pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
     ctx.store = Some(store);
     run_signed_in(&mut ctx, &graph, &session)
         .await
-        .map_err(|err| classify_denied(err, &session))
+        .map_err(|err| classify_graph_refusal(err, &session))
 }
 
 /// A Graph 403 that is not already explained becomes exit 4 with the same
-/// message the up-front check gives (DESIGN "Sign-in to Microsoft").
-fn classify_denied(err: anyhow::Error, session: &Session) -> anyhow::Error {
+/// message the up-front check gives (DESIGN "Sign-in to Microsoft"); a 401
+/// (expired or foreign token) is a sign-in failure, exit 3.
+fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> anyhow::Error {
     if error::failure(&err).is_some() {
         return err;
     }
     match graph_error(&err) {
+        Some(g) if g.status == reqwest::StatusCode::UNAUTHORIZED => {
+            let failure = Failure::new(
+                Kind::SignIn,
+                format!(
+                    "Microsoft Graph did not accept the token of {} ({})",
+                    session.identity, g.code
+                ),
+            )
+            .with_hint("the token may have expired or be meant for another API: sign in again");
+            err.context(failure)
+        }
         Some(g) if g.is_denied() => {
             let why = format!("Graph answered {} to {}", g.code, g.action);
             let failure = auth::denied(session, &MANAGE_APPS, &why);

@@ -87,12 +87,19 @@ fn github_actions_masks_before_printing_and_writes_outputs() {
         .into_iter()
         .find(|s| run.stdout.contains(s.as_str()))
         .expect("shown");
-    let mask = run
-        .stdout
-        .find(&format!("::add-mask::{secret}"))
-        .expect("masked");
-    let shown = run.stdout.rfind(&secret).unwrap();
-    assert!(mask < shown, "the mask comes before the value is shown");
+    // The mask goes to stderr (the runner reads workflow commands there too),
+    // so stdout stays exactly the result.
+    assert!(
+        run.stderr.contains(&format!("::add-mask::{secret}")),
+        "masked: {}",
+        run.stderr
+    );
+    assert!(!run.stdout.contains("::add-mask::"));
+    let json = h.setup_json_on_github(&outputs);
+    assert!(
+        json["secret"]["value"].is_string(),
+        "--output json stays parseable with masking on"
+    );
     let written = std::fs::read_to_string(&outputs).unwrap();
     assert!(written.contains("client-id="), "{written}");
     assert!(written.contains("connection-id="), "{written}");

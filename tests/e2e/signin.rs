@@ -207,17 +207,17 @@ fn workload_identity_from_github_actions_oidc() {
         "{}",
         run.stderr
     );
-    // The OIDC token is masked before anything else (the mask line carries it
-    // on stdout, which is what GitHub reads); it is nowhere else.
+    // The OIDC token is masked (a workflow command on stderr) and appears
+    // nowhere else.
     let oidc = h
         .emu
         .issued_secrets()
         .into_iter()
-        .find(|s| run.stdout.contains(&format!("::add-mask::{s}")))
+        .find(|s| run.stderr.contains(&format!("::add-mask::{s}")))
         .expect("the federated token is masked");
-    assert!(!run.stderr.contains(&oidc));
+    assert!(!run.stdout.contains(&oidc));
     assert_eq!(
-        run.stdout.matches(&oidc).count(),
+        run.stderr.matches(&oidc).count(),
         1,
         "only in the mask line"
     );
@@ -505,5 +505,29 @@ fn auto_on_a_terminal_with_nothing_configured_offers_the_device_code() {
         .expect("the URL is shown");
     session.send_control('c').expect("ctrl-c");
     session.exp_eof().expect("it ends");
+    assert!(h.our_apps().is_empty());
+}
+
+#[test]
+fn a_token_graph_does_not_accept_is_a_sign_in_failure() {
+    let h = Harness::new();
+    // JWT-shaped, readable, with the right claims — but not issued by Entra.
+    let forged = h
+        .emu
+        .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
+    let mut parts: Vec<String> = forged.split('.').map(str::to_owned).collect();
+    parts[2] = "forged-signature".into();
+    let file = h.write_file("graph-token", &parts.join("."));
+    let run = h.run(
+        without_secret(&h)
+            .args(["setup", "--graph-token-file"])
+            .arg(&file),
+    );
+    run.assert_code(3);
+    assert!(
+        run.stderr.contains("did not accept the token"),
+        "{}",
+        run.stderr
+    );
     assert!(h.our_apps().is_empty());
 }

@@ -185,6 +185,19 @@ impl Harness {
         })
     }
 
+    /// `setup --rotate --show-secret --output json` as on GitHub Actions; the
+    /// stdout must parse as JSON.
+    pub fn setup_json_on_github(&self, outputs: &Path) -> Value {
+        let run = self.run(
+            self.cmd()
+                .env("GITHUB_ACTIONS", "true")
+                .env("GITHUB_OUTPUT", outputs)
+                .args(["setup", "--rotate", "--show-secret", "--output", "json"]),
+        );
+        run.assert_code(0);
+        run.json()
+    }
+
     /// GETs a JSON document (from another emulator, for instance).
     pub fn block_on_get(&self, url: &str) -> Value {
         let url = url.to_owned();
