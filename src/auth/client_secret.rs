@@ -1,9 +1,11 @@
-//! App-only sign-in with a client secret (client credentials,
-//! entra-sign-in.md §6).
+//! App-only sign-in with client credentials (entra-sign-in.md §6, §7): the
+//! one token exchange that a client secret, a federated assertion and the
+//! verification of a new secret all use.
 
 use secrecy::{ExposeSecret as _, SecretString};
 
-use super::{Session, claims, entra};
+use super::entra::{self, EntraError, TokenResponse};
+use super::{Session, claims};
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::settings::Endpoints;
@@ -11,6 +13,81 @@ use crate::settings::Endpoints;
 /// `https://graph.microsoft.com/.default` for the cloud's Graph.
 pub fn graph_default_scope(endpoints: &Endpoints) -> String {
     format!("{}/.default", endpoints.cloud.graph.trim_end_matches('/'))
+}
+
+/// What proves the app's identity.
+pub enum Credential<'a> {
+    Secret(&'a SecretString),
+    /// A federated JWT (`client_assertion`, jwt-bearer).
+    Assertion(&'a SecretString),
+}
+
+/// The client-credentials request for a Graph token. The outer error is
+/// transport; the inner one is Entra's answer.
+pub async fn request(
+    http: &Http,
+    endpoints: &Endpoints,
+    tenant: &str,
+    client_id: &str,
+    credential: Credential<'_>,
+) -> anyhow::Result<Result<TokenResponse, EntraError>> {
+    let scope = graph_default_scope(endpoints);
+    let mut form = vec![
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("scope", scope.as_str()),
+    ];
+    match credential {
+        Credential::Secret(secret) => form.push(("client_secret", secret.expose_secret())),
+        Credential::Assertion(jwt) => {
+            form.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ));
+            form.push(("client_assertion", jwt.expose_secret()));
+        }
+    }
+    entra::request_token(http, &endpoints.login, tenant, &form).await
+}
+
+/// Signs in app-only; `what` names the credential in messages ("the client
+/// secret from AZURE_CLIENT_SECRET"), `hint` is added when Entra gives none.
+#[allow(clippy::too_many_arguments)]
+pub async fn sign_in_app(
+    http: &Http,
+    endpoints: &Endpoints,
+    tenant: &str,
+    client_id: &str,
+    credential: Credential<'_>,
+    what: &str,
+    method: &'static str,
+    fallback_hint: Option<&str>,
+) -> anyhow::Result<Session> {
+    let token = request(http, endpoints, tenant, client_id, credential)
+        .await?
+        .map_err(|error| {
+            let mut failure = Failure::new(
+                Kind::SignIn,
+                format!("signing in to Microsoft as app {client_id} with {what} failed: {error}"),
+            );
+            if let Some(hint) = error.hint().or(fallback_hint) {
+                failure = failure.with_hint(hint);
+            }
+            anyhow::Error::from(failure)
+        })?;
+    tracing::info!("signed in to Microsoft as app {client_id} ({what})");
+    let read = claims::read(&token.access_token);
+    Ok(Session {
+        tenant_id: read
+            .as_ref()
+            .and_then(|c| c.tid.clone())
+            .unwrap_or_else(|| tenant.to_owned()),
+        permissions: read.as_ref().map(claims::Claims::permissions),
+        app_only: true,
+        identity: format!("app {client_id}"),
+        method,
+        token: token.access_token,
+    })
 }
 
 pub async fn sign_in(
@@ -21,45 +98,15 @@ pub async fn sign_in(
     secret: &SecretString,
     source: &str,
 ) -> anyhow::Result<Session> {
-    let scope = graph_default_scope(endpoints);
-    let answer = entra::request_token(
+    sign_in_app(
         http,
-        &endpoints.login,
+        endpoints,
         tenant,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret.expose_secret()),
-            ("scope", &scope),
-        ],
+        client_id,
+        Credential::Secret(secret),
+        &format!("the client secret from {source}"),
+        "client-secret",
+        None,
     )
-    .await?;
-    let token = match answer {
-        Ok(token) => token,
-        Err(error) => {
-            let mut failure = Failure::new(
-                Kind::SignIn,
-                format!(
-                    "signing in to Microsoft as app {client_id} with the client secret from {source} failed: {error}"
-                ),
-            );
-            if let Some(hint) = error.hint() {
-                failure = failure.with_hint(hint);
-            }
-            return Err(failure.into());
-        }
-    };
-    let read = claims::read(&token.access_token);
-    tracing::info!("signed in to Microsoft as app {client_id} (client secret from {source})");
-    Ok(Session {
-        tenant_id: read
-            .as_ref()
-            .and_then(|c| c.tid.clone())
-            .unwrap_or_else(|| tenant.to_owned()),
-        permissions: read.as_ref().map(claims::Claims::permissions),
-        app_only: true,
-        identity: format!("app {client_id}"),
-        method: "client-secret",
-        token: token.access_token,
-    })
+    .await
 }

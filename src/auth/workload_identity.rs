@@ -14,8 +14,8 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use super::client_secret::graph_default_scope;
-use super::{Session, claims, entra};
+use super::Session;
+use super::client_secret::{Credential, sign_in_app};
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
@@ -100,47 +100,15 @@ pub async fn sign_in(
     assertion: &Assertion,
 ) -> anyhow::Result<Session> {
     let jwt = assertion.fetch(http, printer).await?;
-    let scope = graph_default_scope(endpoints);
-    let answer = entra::request_token(
+    sign_in_app(
         http,
-        &endpoints.login,
+        endpoints,
         tenant,
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("scope", &scope),
-            (
-                "client_assertion_type",
-                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-            ),
-            ("client_assertion", jwt.expose_secret()),
-        ],
+        client_id,
+        Credential::Assertion(&jwt),
+        &assertion.describe(),
+        "workload-identity",
+        Some("check the app's federated credential: its issuer, subject and audience must match the token exactly"),
     )
-    .await?;
-    let token = answer.map_err(|error| {
-        let mut failure = Failure::new(
-            Kind::SignIn,
-            format!(
-                "signing in to Microsoft as app {client_id} with {} failed: {error}",
-                assertion.describe()
-            ),
-        )
-        .with_hint("check the app's federated credential: its issuer, subject and audience must match the token exactly");
-        if let Some(hint) = error.hint() {
-            failure = failure.with_hint(hint);
-        }
-        anyhow::Error::from(failure)
-    })?;
-    let read = claims::read(&token.access_token);
-    Ok(Session {
-        tenant_id: read
-            .as_ref()
-            .and_then(|c| c.tid.clone())
-            .unwrap_or_else(|| tenant.to_owned()),
-        permissions: read.as_ref().map(claims::Claims::permissions),
-        app_only: true,
-        identity: format!("app {client_id}"),
-        method: "workload-identity",
-        token: token.access_token,
-    })
+    .await
 }

@@ -5,8 +5,8 @@
 
 use secrecy::SecretString;
 
-use crate::auth::client_secret::graph_default_scope;
-use crate::auth::entra::{self, EntraError};
+use crate::auth::client_secret::{self, Credential};
+use crate::auth::entra::EntraError;
 use crate::error::{Failure, Kind};
 use crate::platform::Platform;
 
@@ -32,23 +32,17 @@ pub async fn secret_signs_in(
     client_id: &str,
     secret: &SecretString,
 ) -> anyhow::Result<()> {
-    use secrecy::ExposeSecret as _;
-    let scope = graph_default_scope(&ctx.plan.endpoints);
     let result = ctx
         .retry_while(
             "the new secret to work (Entra replicates it)",
             |e| e.downcast_ref::<NotYet>().is_some(),
             || async {
-                let answer = entra::request_token(
+                let answer = client_secret::request(
                     &ctx.http,
-                    &ctx.plan.endpoints.login,
+                    &ctx.plan.endpoints,
                     tenant_id,
-                    &[
-                        ("grant_type", "client_credentials"),
-                        ("client_id", client_id),
-                        ("client_secret", secret.expose_secret()),
-                        ("scope", &scope),
-                    ],
+                    client_id,
+                    Credential::Secret(secret),
                 )
                 .await?;
                 match answer {
