@@ -531,3 +531,24 @@ fn a_token_graph_does_not_accept_is_a_sign_in_failure() {
     );
     assert!(h.our_apps().is_empty());
 }
+
+#[test]
+fn azure_authority_host_points_sign_in_elsewhere() {
+    let h = Harness::new();
+    let run = h.run(
+        h.cmd()
+            .env_remove("AAD_SETUP_LOGIN_URL")
+            .env("AZURE_AUTHORITY_HOST", h.emu.login_url())
+            .args(["setup", "--output", "json"]),
+    );
+    assert_set_up(&h, &run);
+    // And a plain-http authority that is not loopback is refused before any request.
+    let run = h.run(
+        h.cmd()
+            .env_remove("AAD_SETUP_LOGIN_URL")
+            .env("AZURE_AUTHORITY_HOST", "http://login.example.com")
+            .arg("setup"),
+    );
+    run.assert_code(2);
+    assert!(run.stderr.contains("AZURE_AUTHORITY_HOST"), "{}", run.stderr);
+}
