@@ -43,6 +43,13 @@ pub enum Command {
     /// Run the whole guide: register the app, add the permission and a
     /// secret, create the platform connection, verify.
     Setup(Box<SetupArgs>),
+    /// Check an existing setup: the app, its redirect URI and permission, the
+    /// service principal, consent, the secret's expiry, the platform
+    /// connection. Read-only; exit 1 when something needs attention.
+    Status(Box<StatusArgs>),
+    /// Delete the platform connection and the app registration this tool
+    /// made (asks for --yes).
+    Remove(Box<RemoveArgs>),
     /// Run the whole setup against the built-in emulator: no Azure tenant or
     /// platform account needed.
     #[cfg(feature = "emulator")]
@@ -284,6 +291,86 @@ pub struct SetupArgs {
     /// Default: the user's state directory.
     #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
     pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub microsoft: MicrosoftArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+
+    /// The description of the secret to check.
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey")]
+    pub secret_description: String,
+
+    /// Report the secret as needing rotation when it expires within this
+    /// long (30d, 2 weeks, 3mo).
+    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    pub warn_within: String,
+
+    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RemoveArgs {
+    #[command(flatten)]
+    pub microsoft: MicrosoftArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+
+    /// Confirm the removal (required: it deletes the app registration).
+    #[arg(long)]
+    pub yes: bool,
+
+    /// List what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The guide's secret settings, for commands that only read or delete.
+fn guide_secret(description: &str) -> SecretArgs {
+    SecretArgs {
+        secret_description: description.to_owned(),
+        secret_expiry: "24 months".into(),
+        ..SecretArgs::default()
+    }
+}
+
+impl StatusArgs {
+    /// The same inputs as `setup`, for one validation path.
+    pub fn as_setup(&self) -> SetupArgs {
+        SetupArgs {
+            microsoft: self.microsoft.clone(),
+            platform: self.platform.clone(),
+            app: self.app.clone(),
+            secret: guide_secret(&self.secret_description),
+            state_dir: self.state_dir.clone(),
+            ..SetupArgs::default()
+        }
+    }
+}
+
+impl RemoveArgs {
+    pub fn as_setup(&self) -> SetupArgs {
+        SetupArgs {
+            microsoft: self.microsoft.clone(),
+            platform: self.platform.clone(),
+            app: self.app.clone(),
+            secret: guide_secret("pagerdutysecretkey"),
+            state_dir: self.state_dir.clone(),
+            dry_run: self.dry_run,
+            ..SetupArgs::default()
+        }
+    }
 }
 
 #[cfg(feature = "emulator")]

@@ -146,6 +146,39 @@ impl Printer {
         );
     }
 
+    /// The result of `status`: one line per check, or JSON.
+    pub fn status(&self, report: &crate::commands::status::StatusReport) {
+        match self.format {
+            OutputFormat::Json => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(report).unwrap_or_default()
+                );
+            }
+            OutputFormat::Human => {
+                println!("Tenant {}", report.tenant_id);
+                for check in &report.checks {
+                    let mark = match (check.ok, self.color) {
+                        (true, true) => style("✓").green().to_string(),
+                        (false, true) => style("✗").red().to_string(),
+                        (true, false) => "✓".into(),
+                        (false, false) => "✗".into(),
+                    };
+                    println!("{mark} {:<20} {}", check.name, check.detail);
+                }
+                println!();
+                println!(
+                    "{}",
+                    if report.healthy {
+                        "Healthy."
+                    } else {
+                        "Needs attention."
+                    }
+                );
+            }
+        }
+    }
+
     /// A plain line of the human result.
     pub fn line(&self, text: &str) {
         println!("{text}");

@@ -4,7 +4,9 @@
 pub mod demo;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod remove;
 pub mod setup;
+pub mod status;
 
 use crate::cli::{Cli, Command};
 use crate::error::{Failure, Kind};
@@ -61,6 +63,8 @@ async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> any
         Some(Command::Setup(args)) => {
             setup::run(&settings::plan(&args, interaction)?, printer).await
         }
+        Some(Command::Status(args)) => status::run(&args, interaction, printer).await,
+        Some(Command::Remove(args)) => remove::run(&args, interaction, printer).await,
         #[cfg(feature = "emulator")]
         Some(Command::Demo(args)) => demo::run(&args, interaction, printer).await,
         #[cfg(feature = "emulator")]

@@ -104,8 +104,9 @@ pub async fn run(
     })
 }
 
-/// The app to use, and whether it still needs our tag.
-async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Application, bool)>> {
+/// The app to use, and whether it still needs our tag (an untagged namesake
+/// is an error unless `--adopt` / `--app-id`).
+pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Application, bool)>> {
     let spec = &ctx.plan.app;
     let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
     if let Some(id) = &spec.app_id {

@@ -550,5 +550,9 @@ fn azure_authority_host_points_sign_in_elsewhere() {
             .arg("setup"),
     );
     run.assert_code(2);
-    assert!(run.stderr.contains("AZURE_AUTHORITY_HOST"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("AZURE_AUTHORITY_HOST"),
+        "{}",
+        run.stderr
+    );
 }

@@ -1,0 +1,100 @@
+//! `aad-setup remove`: deletes the platform connection, then the app
+//! registration (which takes its service principal with it; Entra keeps the
+//! app restorable for 30 days). Only an app this tool made, or the one named
+//! with `--app-id`, is ever deleted. Asks first, or needs `--yes`.
+
+use serde_json::json;
+
+use crate::auth::{self, MANAGE_APPS};
+use crate::cli::RemoveArgs;
+use crate::error::{Failure, Kind};
+use crate::graph::Graph;
+use crate::http::Http;
+use crate::output::Printer;
+use crate::record::Store;
+use crate::settings::{self, Interaction};
+use crate::steps::{Ctx, platform_preflight, register_app};
+
+pub async fn run(
+    args: &RemoveArgs,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let plan = settings::plan(&args.as_setup(), interaction)?;
+    let http = Http::new()?;
+    let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
+    if !args.dry_run {
+        auth::require(&session, &[MANAGE_APPS])?;
+    }
+    let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
+    let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
+    let ctx = Ctx {
+        http,
+        printer,
+        plan: &plan,
+        record: store.load(&session.tenant_id, &plan.app.name),
+        store: None,
+    };
+    let target = platform_preflight::run(&ctx).await?;
+    let app = register_app::locate(&ctx, &graph).await?;
+
+    let mut changes = Vec::new();
+    if let Some(c) = &target.existing {
+        changes.push(format!(
+            "delete the platform connection \"{}\" ({}) on team {}",
+            c.name,
+            c.id,
+            target.client.team()
+        ));
+    }
+    if let Some((app, _)) = &app {
+        changes.push(format!(
+            "delete the app registration \"{}\" (client id {}) and its service principal; Entra keeps it restorable for 30 days",
+            app.display_name, app.app_id
+        ));
+    }
+    if changes.is_empty() {
+        printer.line("Nothing to remove: no app registration or platform connection made by aad-setup was found.");
+        return Ok(());
+    }
+    if args.dry_run {
+        printer.line("Dry run: nothing was changed. Removing would:");
+        for c in &changes {
+            printer.line(&format!("  - {c}"));
+        }
+        return Ok(());
+    }
+    if !args.yes {
+        return Err(Failure::new(
+            Kind::Usage,
+            format!("remove would {}", changes.join("; and ")),
+        )
+        .with_hint("run again with --yes to confirm (or --dry-run to only list)")
+        .into());
+    }
+
+    let mut removed = json!({});
+    if let Some(c) = &target.existing {
+        target.client.delete_connection(&c.id).await?;
+        printer.step("Platform connection", &format!("\"{}\" deleted", c.name));
+        removed["connectionId"] = json!(c.id);
+    }
+    if let Some((app, _)) = &app {
+        graph.delete_application(&app.id).await?;
+        printer.step("App registration", &format!("{} deleted", app.display_name));
+        removed["app"] = json!({ "objectId": app.id, "clientId": app.app_id });
+    }
+    store.remove()?;
+    match printer.format() {
+        crate::cli::OutputFormat::Json => {
+            printer.json(&json!({ "status": "removed", "removed": removed }))
+        }
+        crate::cli::OutputFormat::Human => {
+            printer.line("Removed:");
+            for c in &changes {
+                printer.line(&format!("  - {}", c.replacen("delete", "deleted", 1)));
+            }
+        }
+    }
+    Ok(())
+}
