@@ -88,9 +88,7 @@ pub async fn run(
     );
     check(
         "redirect URI",
-        app.redirect_uris()
-            .iter()
-            .any(|u| *u == plan.app.redirect_uri),
+        app.redirect_uris().contains(&plan.app.redirect_uri),
         format!("Web redirect URIs: {}", app.redirect_uris().join(", ")),
     );
     let has_permission = app.required_resource_access.iter().any(|r| {
