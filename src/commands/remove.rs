@@ -8,12 +8,9 @@ use serde_json::json;
 use crate::auth::{self, MANAGE_APPS};
 use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
-use crate::graph::Graph;
-use crate::http::Http;
 use crate::output::Printer;
-use crate::record::Store;
 use crate::settings::{self, Interaction};
-use crate::steps::{Ctx, platform_preflight, register_app};
+use crate::steps::{platform_preflight, register_app, sign_in};
 
 pub async fn run(
     args: &RemoveArgs,
@@ -21,20 +18,8 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let plan = settings::plan(&args.as_setup(), interaction)?;
-    let http = Http::new()?;
-    let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
-    if !args.dry_run {
-        auth::require(&session, &[MANAGE_APPS])?;
-    }
-    let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
-    let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
-    let ctx = Ctx {
-        http,
-        printer,
-        plan: &plan,
-        record: store.load(&session.tenant_id, &plan.app.name),
-        store: None,
-    };
+    let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
+    let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
     let target = platform_preflight::run(&ctx).await?;
     let app = register_app::locate(&ctx, &graph).await?;
 
@@ -84,7 +69,9 @@ pub async fn run(
         printer.step("App registration", &format!("{} deleted", app.display_name));
         removed["app"] = json!({ "objectId": app.id, "clientId": app.app_id });
     }
-    store.remove()?;
+    if let Some(store) = &ctx.store {
+        store.remove()?;
+    }
     match printer.format() {
         crate::cli::OutputFormat::Json => {
             printer.json(&json!({ "status": "removed", "removed": removed }))

@@ -4,16 +4,12 @@
 
 use serde::Serialize;
 
-use crate::auth;
 use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
-use crate::graph::Graph;
-use crate::http::Http;
 use crate::output::Printer;
-use crate::record::Store;
 use crate::settings::{self, Interaction};
 use crate::steps::register_app::SINGLE_TENANT;
-use crate::steps::{Ctx, create_secret, platform_preflight, register_app, resolve_permission};
+use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
 #[derive(Debug, Serialize)]
 pub struct Check {
@@ -37,17 +33,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let plan = settings::plan(&args.as_setup(), interaction)?;
     let warn_limit = warn_limit(&args.warn_within)?;
-    let http = Http::new()?;
-    let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
-    let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
-    let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
-    let ctx = Ctx {
-        http,
-        printer,
-        plan: &plan,
-        record: store.load(&session.tenant_id, &plan.app.name),
-        store: None,
-    };
+    let (ctx, graph, session) = sign_in::begin(&plan, printer, &[]).await?;
     let mut checks = Vec::new();
     let mut check = |name, ok, detail: String| checks.push(Check { name, ok, detail });
 

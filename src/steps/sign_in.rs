@@ -28,3 +28,25 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<(Graph, Session)> {
     );
     Ok((graph, session))
 }
+
+/// For commands that work on an existing setup (`status`, `remove`): signs
+/// in, checks `needs`, and loads the local record into a fresh [`Ctx`].
+pub async fn begin<'a>(
+    plan: &'a crate::settings::Plan,
+    printer: &'a crate::output::Printer,
+    needs: &[auth::Need],
+) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
+    let http = crate::http::Http::new()?;
+    let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
+    auth::require(&session, needs)?;
+    let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
+    let store = crate::record::Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
+    let ctx = Ctx {
+        http,
+        printer,
+        plan,
+        record: store.load(&session.tenant_id, &plan.app.name),
+        store: Some(store),
+    };
+    Ok((ctx, graph, session))
+}
