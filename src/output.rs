@@ -25,6 +25,9 @@ pub struct Printer {
     color: bool,
     stderr_tty: bool,
     github: bool,
+    /// Finished-step lines are shown (off for a look-ahead pass whose
+    /// result is shown as a plan instead).
+    steps: bool,
 }
 
 impl Printer {
@@ -38,6 +41,7 @@ impl Printer {
             color,
             stderr_tty,
             github: env::flag(env::GITHUB_ACTIONS),
+            steps: true,
         }
     }
 
@@ -45,8 +49,25 @@ impl Printer {
         self.format
     }
 
+    /// Colour is on (a terminal, no NO_COLOR): prompts match it.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// The same printer without finished-step lines, for a pass that only
+    /// looks (its outcome is shown as the plan).
+    pub fn without_steps(&self) -> Printer {
+        Printer {
+            steps: false,
+            ..self.clone()
+        }
+    }
+
     /// A finished step: `✓ label: detail`.
     pub fn step(&self, label: &str, detail: &str) {
+        if !self.steps {
+            return;
+        }
         let mark = if self.color {
             style("✓").green().to_string()
         } else {
@@ -81,6 +102,96 @@ impl Printer {
         eprintln!("{label} {message}");
         if self.github {
             eprintln!("::warning::{}", message.replace('\n', " "));
+        }
+    }
+
+    /// The wizard: a step of the guide begins (`[2/7] Sign in to the platform`).
+    pub fn heading(&self, number: usize, of: usize, title: &str) {
+        let text = format!("[{number}/{of}] {title}");
+        let text = if self.color {
+            style(text).bold().cyan().to_string()
+        } else {
+            text
+        };
+        eprintln!();
+        eprintln!("{text}");
+    }
+
+    /// The wizard: a paragraph of explanation, wrapped to the terminal.
+    pub fn say(&self, text: &str) {
+        for line in wrap(text, text_width(), "  ") {
+            eprintln!("{line}");
+        }
+    }
+
+    /// The wizard: where the same thing lives in the Azure portal or the
+    /// platform (`Azure portal: Microsoft Entra ID › App registrations`).
+    pub fn place(&self, site: &str, path: &str) {
+        let label = format!("{site}:");
+        let label = if self.color {
+            style(label).dim().to_string()
+        } else {
+            label
+        };
+        eprintln!("  {label} {path}");
+    }
+
+    /// The wizard: a value it will use without asking, and where it came
+    /// from (`App name: x (from --app-name)`).
+    pub fn shown(&self, label: &str, value: &str, source: &str) {
+        let source = format!("({source})");
+        let source = if self.color {
+            style(source).dim().to_string()
+        } else {
+            source
+        };
+        eprintln!("  {label}: {value} {source}");
+    }
+
+    /// The wizard: a numbered list (the portal's clicks, in order).
+    pub fn numbered(&self, items: &[String]) {
+        for (i, item) in items.iter().enumerate() {
+            let mut lines = wrap(item, text_width(), "      ").into_iter();
+            if let Some(first) = lines.next() {
+                eprintln!("  {:>2}. {}", i + 1, first.trim_start());
+            }
+            for line in lines {
+                eprintln!("{line}");
+            }
+        }
+    }
+
+    /// The wizard: what a run would do, before it asks to go ahead.
+    pub fn plan(&self, report: &Report, changes: bool) {
+        eprintln!();
+        if changes {
+            eprintln!("The plan (nothing has been changed yet):");
+            for change in &report.changes {
+                self.bullet("+", change);
+            }
+        } else {
+            eprintln!("Nothing to change: everything is in place.");
+        }
+        if !report.unchanged.is_empty() {
+            eprintln!("Already in place, kept as it is:");
+            for kept in &report.unchanged {
+                self.bullet("=", kept);
+            }
+        }
+    }
+
+    fn bullet(&self, mark: &str, text: &str) {
+        let mut lines = wrap(text, text_width(), "    ").into_iter();
+        if let Some(first) = lines.next() {
+            let mark = if self.color {
+                style(mark).bold().to_string()
+            } else {
+                mark.to_owned()
+            };
+            eprintln!("  {mark} {}", first.trim_start());
+        }
+        for line in lines {
+            eprintln!("{line}");
         }
     }
 
@@ -179,11 +290,20 @@ impl Printer {
                 "Setup is PARTIAL: the Azure side exists, the platform connection does not."
             }
             Status::DryRun => "Dry run: nothing was changed. The run would:",
+            Status::Interrupted => {
+                "Setup was INTERRUPTED before it finished. What exists now is listed below."
+            }
         };
         println!("{heading}");
         if r.status == Status::DryRun {
             for change in &r.changes {
                 println!("  - {change}");
+            }
+            if !r.unchanged.is_empty() {
+                println!("Already in place:");
+                for kept in &r.unchanged {
+                    println!("  = {kept}");
+                }
             }
         }
         println!();
@@ -208,6 +328,9 @@ impl Printer {
                     app.service_principal_action.as_str()
                 ),
             );
+        }
+        if let (None, Some(client_id)) = (&r.app, &r.client_id) {
+            row("Client ID", client_id);
         }
         if let Some(p) = &r.permission {
             row("Permission", &format!("{} / {} (delegated)", p.api, p.name));
@@ -295,6 +418,33 @@ impl Printer {
     }
 }
 
+/// Columns for the wizard's prose: the terminal's width, at most 100.
+fn text_width() -> usize {
+    usize::from(console::Term::stderr().size().1).clamp(40, 100)
+}
+
+/// `text` in lines of at most `width` columns, each starting with `indent`.
+/// A word longer than a line stands alone rather than being cut (URLs).
+fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        let empty = line.len() == indent.len();
+        if !empty
+            && console::measure_text_width(&line) + 1 + console::measure_text_width(word) > width
+        {
+            lines.push(std::mem::replace(&mut line, String::from(indent)));
+        } else if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// A running spinner; finishes (and clears) when dropped.
 pub struct Spinner {
     bar: Option<ProgressBar>,
@@ -313,5 +463,22 @@ impl Drop for Spinner {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_wraps_at_words_and_keeps_its_indent() {
+        let lines = wrap("one two three four five six", 15, "  ");
+        assert_eq!(lines, ["  one two three", "  four five six"]);
+        let lines = wrap("see https://security.pushbot.com/oauth now", 12, "  ");
+        assert_eq!(
+            lines,
+            ["  see", "  https://security.pushbot.com/oauth", "  now"]
+        );
+        assert_eq!(wrap("", 10, "  "), ["  "]);
     }
 }

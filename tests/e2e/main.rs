@@ -9,3 +9,4 @@ mod demo;
 mod failures;
 mod secrets;
 mod setup;
+mod wizard;

@@ -1,0 +1,1042 @@
+//! The interactive wizard: `aad-setup` at a terminal walks an admin through
+//! the platform's setup guide, in the guide's order and with its names, and
+//! says where each thing lives in the Azure portal.
+//!
+//! It asks only for what it cannot find: a value given by a flag or the
+//! environment is shown, not asked; everything else is offered with the
+//! guide's default. Each answer is checked as it is typed (with
+//! [`crate::validate`]), and a bad one is explained and asked again. Then
+//! the answers become flag values (or [`Supplied`] secrets) and go through
+//! [`settings`] like any others, so the wizard cannot accept what the flags
+//! would refuse. Before anything changes it shows the plan and asks.
+//!
+//! It is the only user of dialoguer, and runs only when
+//! [`Interaction::interactive`] allows prompts. Each prompt runs on a
+//! blocking thread so that Ctrl-C is heard while it waits; however the
+//! wizard ends, the terminal is put back (cursor shown, echo as it was).
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use dialoguer::{Confirm, Input, Password, Select};
+use secrecy::SecretString;
+
+use crate::auth::{self, GRANT_CONSENT, Session};
+use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
+use crate::commands::{connect, platform_login, setup::Setup};
+use crate::env;
+use crate::error::{self, Failure, Kind};
+use crate::graph::Graph;
+use crate::http::Http;
+use crate::output::Printer;
+use crate::platform::Platform;
+use crate::platform::auth as platform_auth;
+use crate::platform::token::PlatformToken;
+use crate::settings::{self, AppCredentials, Interaction, SignIn, Supplied};
+use crate::steps::sign_in;
+use crate::validate;
+
+/// Steps in either path; the headings count them.
+const STEPS: usize = 7;
+
+/// How long the approval flow waits: the platform SDKs' default.
+const APPROVAL_WAIT: Duration = Duration::from_secs(300);
+
+/// `aad-setup` / `aad-setup setup` at a terminal.
+pub async fn run(
+    args: &SetupArgs,
+    given: &Given,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let mut wizard = Wizard {
+        printer,
+        interaction,
+        given,
+        args: args.clone(),
+        http: Http::new()?,
+        prompts: Prompts::new(printer),
+    };
+    wizard.welcome();
+    match wizard.microsoft().await? {
+        Some(signed_in) => wizard.automated(signed_in).await,
+        None => wizard.in_the_portal().await,
+    }
+}
+
+/// `platform-login` at a terminal without --team.
+pub async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
+    Prompts::new(printer).team(printer).await
+}
+
+struct Wizard<'a> {
+    printer: &'a Printer,
+    interaction: &'a Interaction,
+    given: &'a Given,
+    /// The flags, with the answers written in as they come.
+    args: SetupArgs,
+    http: Http,
+    prompts: Prompts,
+}
+
+/// Signed in to Microsoft: the wizard does the Azure steps.
+struct SignedIn {
+    graph: Graph,
+    session: Session,
+    method: SignIn,
+}
+
+/// Step 1's choices.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Method(AuthChoice),
+    Portal,
+}
+
+/// What step 1 asked for, to ask again (with the same defaults) when the
+/// sign-in fails.
+#[derive(Default)]
+struct Typed {
+    tenant: Option<String>,
+    client_id: Option<String>,
+    secret: bool,
+    token_file: Option<String>,
+}
+
+impl Typed {
+    fn any(&self) -> bool {
+        self.tenant.is_some() || self.client_id.is_some() || self.secret || self.token_file.is_some()
+    }
+}
+
+impl Wizard<'_> {
+    fn welcome(&self) {
+        self.printer.say(
+            "This connects the workflow platform to Microsoft Entra ID, following the platform's \
+             \"Azure Active Directory Integration Setup Guide\": an app registration with a permission \
+             and a client secret in Azure, then the platform's Azure Active Directory connection. \
+             It asks only what it cannot find, shows the plan, and changes nothing until you say so. \
+             Ctrl-C at any question stops with nothing changed.",
+        );
+    }
+
+    /// "The value of `id`": shown when given, else asked with the current
+    /// value (the guide's default) offered.
+    async fn value(
+        &self,
+        id: &str,
+        label: &str,
+        current: &str,
+        check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+    ) -> anyhow::Result<String> {
+        match self.given.source(id) {
+            Some(source) => {
+                self.printer
+                    .shown(label, current, &format!("from {source}"));
+                Ok(current.to_owned())
+            }
+            None => self.prompts.text(label, Some(current), check).await,
+        }
+    }
+
+    // --- Step 1 --------------------------------------------------------------
+
+    /// Signs in to Microsoft, or learns that the admin does the Azure steps
+    /// in the portal (`None`).
+    async fn microsoft(&mut self) -> anyhow::Result<Option<SignedIn>> {
+        self.printer.heading(1, STEPS, "Sign in to Microsoft");
+        self.printer.say(
+            "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as someone \
+             allowed to register apps: an Application Administrator or Cloud Application \
+             Administrator, or an app with the Application.ReadWrite.All permission.",
+        );
+        self.printer
+            .place("Azure portal", "https://portal.azure.com, signed in as that admin");
+        let method = match self.given.source("auth") {
+            Some(source) => {
+                self.printer
+                    .shown("Method", auth_name(self.args.microsoft.auth), &format!("from {source}"));
+                self.args.microsoft.auth
+            }
+            None => match self.choose_method().await? {
+                Choice::Method(method) => method,
+                Choice::Portal => return Ok(None),
+            },
+        };
+        self.args.microsoft.auth = method;
+        let endpoints = settings::endpoints(&self.args)?;
+        let mut typed = Typed::default();
+        loop {
+            let (args, secret) = self.sign_in_values(method, &mut typed).await?;
+            let method = settings::sign_in_method(&args, self.interaction, &endpoints, secret)?;
+            let signed_in = sign_in::run(
+                &self.http,
+                &endpoints,
+                &method,
+                args.admin_consent,
+                self.printer,
+            )
+            .await;
+            match signed_in {
+                Ok((graph, session)) => {
+                    self.args = args;
+                    return Ok(Some(SignedIn {
+                        graph,
+                        session,
+                        method,
+                    }));
+                }
+                Err(err) if typed.any() && is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    self.printer
+                        .say("That did not sign in. Check what you typed, and try again.");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn choose_method(&self) -> anyhow::Result<Choice> {
+        let mut choices = vec![(
+            Choice::Method(AuthChoice::DeviceCode),
+            "Device code: sign in as yourself, in any browser, with a code",
+        )];
+        let az = auth::az_cli::available();
+        if az {
+            choices.push((
+                Choice::Method(AuthChoice::AzCli),
+                "Azure CLI: reuse your `az login`",
+            ));
+        }
+        choices.push((
+            Choice::Method(AuthChoice::ClientSecret),
+            "Client secret: an app's id and secret (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+        ));
+        let federated = env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some()
+            || (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+                && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some());
+        if federated {
+            choices.push((
+                Choice::Method(AuthChoice::WorkloadIdentity),
+                "Workload identity: this pipeline's federated token",
+            ));
+        }
+        choices.push((
+            Choice::Method(AuthChoice::Token),
+            "Access token: a Microsoft Graph token saved in a file",
+        ));
+        choices.push((
+            Choice::Portal,
+            "None: I'll do the Azure steps in the portal myself, and give you the values",
+        ));
+        if !az {
+            self.printer
+                .say("(Azure CLI sign-in is not offered: `az` is not on PATH.)");
+        }
+        let auto = settings::auto_method(&self.args, self.interaction);
+        let default = choices
+            .iter()
+            .position(|(c, _)| auto.is_some_and(|m| *c == Choice::Method(m)))
+            .unwrap_or(0);
+        let labels = choices.iter().map(|(_, l)| (*l).to_owned()).collect();
+        let picked = self
+            .prompts
+            .select("How do you want to sign in to Microsoft?", labels, default)
+            .await?;
+        Ok(choices[picked].0)
+    }
+
+    /// Shows what `method` will use and asks for what is missing; returns
+    /// the flags with the answers in, and a typed secret.
+    async fn sign_in_values(
+        &self,
+        method: AuthChoice,
+        typed: &mut Typed,
+    ) -> anyhow::Result<(SetupArgs, Option<SecretString>)> {
+        let mut args = self.args.clone();
+        let ms = &mut args.microsoft;
+        let app_only = matches!(
+            method,
+            AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
+        );
+        if app_only {
+            if typed.tenant.is_some() || (ms.tenant.is_none() && env::var(env::AZURE_TENANT_ID).is_none()) {
+                let tenant = self
+                    .prompts
+                    .text(
+                        "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com)",
+                        typed.tenant.as_deref(),
+                        validate::tenant,
+                    )
+                    .await?;
+                typed.tenant = Some(tenant.clone());
+                ms.tenant = Some(tenant);
+            } else {
+                let (value, source) = match &ms.tenant {
+                    Some(t) => (t.clone(), self.given.source("tenant").unwrap_or("--tenant")),
+                    None => (
+                        env::var(env::AZURE_TENANT_ID).unwrap_or_default(),
+                        env::AZURE_TENANT_ID,
+                    ),
+                };
+                self.printer.shown("Tenant", &value, &format!("from {source}"));
+            }
+            if typed.client_id.is_some()
+                || (ms.client_id.is_none() && env::var(env::AZURE_CLIENT_ID).is_none())
+            {
+                let id = self
+                    .prompts
+                    .text(
+                        "Client ID of the app that signs in",
+                        typed.client_id.as_deref(),
+                        |v| validate::guid("client id", v),
+                    )
+                    .await?;
+                typed.client_id = Some(id.clone());
+                ms.client_id = Some(id);
+            } else {
+                let (value, source) = match &ms.client_id {
+                    Some(id) => (id.clone(), "--client-id"),
+                    None => (
+                        env::var(env::AZURE_CLIENT_ID).unwrap_or_default(),
+                        env::AZURE_CLIENT_ID,
+                    ),
+                };
+                self.printer
+                    .shown("Signing-in app", &value, &format!("from {source}"));
+            }
+        }
+        let mut secret = None;
+        if method == AuthChoice::ClientSecret {
+            if typed.secret
+                || (ms.client_secret_file.is_none() && env::var(env::AZURE_CLIENT_SECRET).is_none())
+            {
+                secret = Some(
+                    self.prompts
+                        .secret("Its client secret (typed hidden)")
+                        .await?,
+                );
+                typed.secret = true;
+            } else {
+                let source = match &ms.client_secret_file {
+                    Some(path) => path.display().to_string(),
+                    None => env::AZURE_CLIENT_SECRET.to_owned(),
+                };
+                self.printer
+                    .shown("Client secret", "(hidden)", &format!("from {source}"));
+            }
+        }
+        if method == AuthChoice::Token {
+            match &ms.graph_token_file {
+                Some(path) if typed.token_file.is_none() => self.printer.shown(
+                    "Graph token",
+                    "(hidden)",
+                    &format!("from {}", path.display()),
+                ),
+                _ => {
+                    let path = self
+                        .prompts
+                        .text(
+                            "Path of the file holding the Graph access token",
+                            typed.token_file.as_deref(),
+                            readable_file,
+                        )
+                        .await?;
+                    typed.token_file = Some(path.clone());
+                    ms.graph_token_file = Some(PathBuf::from(path));
+                }
+            }
+        }
+        Ok((args, secret))
+    }
+
+    // --- Step 2 --------------------------------------------------------------
+
+    /// The platform token: found where the SDKs keep it, or obtained through
+    /// the platform's approval flow; then checked against the platform.
+    async fn platform(&mut self) -> anyhow::Result<PlatformToken> {
+        self.printer.heading(2, STEPS, "Sign in to the platform");
+        self.printer.say(
+            "The connection is made on your team with a platform access token of a team Admin: \
+             integrations can be set up only by Admins, and they are enabled per team.",
+        );
+        self.printer.place(
+            "Platform",
+            "your access tokens; aad-setup looks where the platform's SDKs keep them",
+        );
+        let token = match settings::find_platform_token(
+            self.args.platform.platform_token_file.as_deref(),
+        )? {
+            Some(token) => {
+                self.printer.shown(
+                    "Access token",
+                    &format!("team {}", token.domain),
+                    &format!("from {}", token.source),
+                );
+                token
+            }
+            None => self.approval().await?,
+        };
+        let base = settings::endpoints(&self.args)?.platform;
+        Platform::new(self.http.clone(), &base, token.clone())
+            .list_integrations(None)
+            .await
+            .context("checking the platform access token")?;
+        self.printer.step(
+            "Signed in to the platform",
+            &format!("team {}", token.domain),
+        );
+        Ok(token)
+    }
+
+    /// No token anywhere: offer the approval flow, and save what it gives
+    /// as `~/.catalytic/tokens/default`, for next time.
+    async fn approval(&self) -> anyhow::Result<PlatformToken> {
+        let path = platform_auth::token_path("default").map_err(error::usage)?;
+        self.printer.say(&format!(
+            "No platform access token was found (CATALYTIC_TOKEN, --platform-token-file, {}). \
+             aad-setup can ask the platform for one: you approve it in your browser, as an Admin of \
+             your team, and it is saved as {} (mode 0600) where the platform's SDKs and aad-setup \
+             find it next time.",
+            path.display(),
+            path.display()
+        ));
+        if !self
+            .prompts
+            .confirm("Get a platform access token now?", true)
+            .await?
+        {
+            // The same error the flags give, naming every other way.
+            return settings::platform_token(None);
+        }
+        platform_auth::ensure_free(&path)?;
+        let team = self.prompts.team(self.printer).await?;
+        let base = settings::endpoints(&self.args)?.platform;
+        let mut token =
+            platform_login::approve(&self.http, &base, &team, APPROVAL_WAIT, self.printer).await?;
+        platform_auth::save(&path, &token)?;
+        self.printer.step(
+            "Saved the platform token",
+            &format!("{} (mode 0600)", path.display()),
+        );
+        token.source = path.display().to_string();
+        Ok(token)
+    }
+
+    // --- Steps 3 to 7, done by aad-setup ---------------------------------------
+
+    async fn automated(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
+        let token = self.platform().await?;
+        let graph_host = settings::endpoints(&self.args)?.cloud.graph;
+
+        self.printer.heading(3, STEPS, "Register the app");
+        self.printer.say(
+            "The platform signs in to your directory as an app registration of its own. \
+             aad-setup registers it, with the service principal the portal makes alongside.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "Microsoft Entra ID > App registrations > New registration",
+        );
+        if let Some(app_id) = self.args.app.app_id.clone() {
+            let source = self.given.source("app_id").unwrap_or("--app-id");
+            self.printer
+                .shown("Existing app", &app_id, &format!("from {source}"));
+        }
+        self.args.app.app_name = self
+            .value("app_name", "Name", &self.args.app.app_name.clone(), |v| {
+                validate::name("the app name", v)
+            })
+            .await?;
+        self.printer.shown(
+            "Supported account types",
+            "this organizational directory only (single tenant)",
+            "the guide",
+        );
+        self.args.app.redirect_uri = self
+            .value(
+                "redirect_uri",
+                "Redirect URI (type Web)",
+                &self.args.app.redirect_uri.clone(),
+                validate::redirect_uri,
+            )
+            .await?;
+        self.printer.say(
+            "An app of this name that aad-setup made is reused and brought in line with the guide; \
+             one it did not make is never changed without --adopt.",
+        );
+
+        self.printer.heading(4, STEPS, "Add the API permission");
+        self.printer.say(
+            "The platform works on your directory through Microsoft Graph with a delegated \
+             permission: it acts as the admin who selects Connect on the platform, and only within \
+             what that admin may do.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
+        );
+        self.printer.shown(
+            "API",
+            &self.args.app.api,
+            &source_or(self.given, "api", "the default"),
+        );
+        self.printer.shown(
+            "Permission",
+            &format!("{} (delegated)", self.args.app.permission),
+            &source_or(self.given, "permission", "the guide"),
+        );
+        self.printer.say(
+            "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
+             Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and --permission \
+             choose otherwise.",
+        );
+
+        self.printer.heading(5, STEPS, "Create the client secret");
+        self.printer.say(
+            "The platform proves it is the app with a client secret. aad-setup creates it and hands \
+             it straight to the platform: it is not shown or saved (unless you ask, with \
+             --show-secret or --secret-file).",
+        );
+        self.printer.place(
+            "Azure portal",
+            "the app > Certificates & secrets > Client secrets > New client secret",
+        );
+        self.args.secret.secret_description = self
+            .value(
+                "secret_description",
+                "Description",
+                &self.args.secret.secret_description.clone(),
+                |v| validate::name("the description", v),
+            )
+            .await?;
+        if !self.given.has("secret_expiry") {
+            self.printer.say(
+                "When it expires: the guide says Never, which the portal removed in 2021 (it meant \
+                 99 years), and tenant policies may refuse long lifetimes. 24 months is the portal's \
+                 longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) works too, \
+                 and `never` is still accepted, as 99 years.",
+            );
+        }
+        self.args.secret.secret_expiry = self
+            .value(
+                "secret_expiry",
+                "Expires",
+                &self.args.secret.secret_expiry.clone(),
+                check_expiry,
+            )
+            .await?;
+
+        self.printer.heading(6, STEPS, "Admin consent");
+        self.printer.say(&format!(
+            "{} needs an administrator's consent before anyone can use it. Granting it now consents \
+             for everyone in the directory (a tenant-wide delegated grant); otherwise an admin \
+             consents when selecting Connect on the platform, or in the portal later.",
+            self.args.app.permission
+        ));
+        self.printer.place(
+            "Azure portal",
+            "the app > API permissions > Grant admin consent for your directory",
+        );
+        if let Some(source) = self.given.source("admin_consent") {
+            self.printer
+                .shown("Admin consent", "grant it", &format!("from {source}"));
+        } else if auth::require(&signed_in.session, &[GRANT_CONSENT]).is_err() {
+            self.printer.say(
+                "This sign-in may not grant consent (it lacks DelegatedPermissionGrant.ReadWrite.All), \
+                 so the summary says where to grant it. (Signing in with a device code, run again \
+                 with --admin-consent to ask for that right.)",
+            );
+        } else {
+            self.args.admin_consent = self
+                .prompts
+                .confirm("Grant tenant-wide admin consent now?", false)
+                .await?;
+        }
+
+        self.connection_step(graph_host).await?;
+
+        let plan = settings::plan_with(
+            &self.args,
+            self.interaction,
+            Supplied {
+                sign_in: Some(signed_in.method),
+                platform_token: Some(token),
+                app_secret: None,
+            },
+        )?;
+        for warning in &plan.warnings {
+            self.printer.warn(warning);
+        }
+        let setup = Setup::new(
+            &plan,
+            self.printer,
+            self.http.clone(),
+            signed_in.graph,
+            signed_in.session,
+        );
+        let preview = {
+            let _spinner = self
+                .printer
+                .spinner("Reading your directory and the platform to make the plan");
+            setup.preview(&self.printer.without_steps()).await?
+        };
+        self.printer.plan(&preview.report, preview.changes);
+        if plan.dry_run {
+            self.printer.report(&preview.report);
+            return Ok(());
+        }
+        if preview.changes {
+            self.go_ahead(preview.destructive).await?;
+        }
+        // No prompt from here on: the terminal is the printer's again.
+        drop(self.prompts);
+        setup.apply().await
+    }
+
+    /// Step 7, the same in both paths.
+    async fn connection_step(&mut self, graph_host: &str) -> anyhow::Result<()> {
+        self.printer
+            .heading(7, STEPS, "Create the platform connection");
+        self.printer.say(
+            "Last, your team's Azure Active Directory connection on the platform, with the app's \
+             Client ID, Client Secret, Resource and Tenant: aad-setup fills in all four.",
+        );
+        self.printer.place(
+            "Platform",
+            "Admin > Integrations > Azure Active Directory > Add this Connection",
+        );
+        self.args.platform.connection_name = self
+            .value(
+                "connection_name",
+                "Connection name",
+                &self.args.platform.connection_name.clone(),
+                |v| validate::name("the connection name", v),
+            )
+            .await?;
+        match &self.args.platform.resource {
+            Some(resource) => self.printer.shown(
+                "Resource",
+                resource,
+                &source_or(self.given, "resource", "--resource"),
+            ),
+            None => {
+                self.printer
+                    .shown("Resource", graph_host, "Microsoft Graph's address");
+                self.printer.say(
+                    "Resource is the address of the API the platform calls with the app (the guide \
+                     gives no value): the one the permission belongs to. --resource changes it.",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The plan is shown: ask to go ahead ("no" by default when something
+    /// that exists would be changed or replaced).
+    async fn go_ahead(&self, destructive: bool) -> anyhow::Result<()> {
+        if destructive {
+            self.printer.say(
+                "Something that exists would be changed or replaced, so the answer defaults to no.",
+            );
+        }
+        if self
+            .prompts
+            .confirm("Make these changes?", !destructive)
+            .await?
+        {
+            return Ok(());
+        }
+        Err(
+            Failure::new(Kind::Failed, "the plan was declined; nothing was changed")
+                .with_hint(
+                    "run `aad-setup` again when ready; `aad-setup --dry-run` shows the plan without asking",
+                )
+                .into(),
+        )
+    }
+
+    // --- Steps 3 to 7, done by the admin in the portal -------------------------
+
+    async fn in_the_portal(mut self) -> anyhow::Result<()> {
+        self.printer.say(
+            "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
+             values you copy from it and makes the platform connection.",
+        );
+        let token = self.platform().await?;
+        let endpoints = settings::endpoints(&self.args)?;
+        let app = &self.args.app;
+
+        self.printer
+            .heading(3, STEPS, "Register the app (in the portal)");
+        self.printer.place(
+            "Azure portal",
+            "https://portal.azure.com > Microsoft Entra ID > App registrations",
+        );
+        self.printer.numbered(&[
+            "Select New registration.".into(),
+            format!("Name: {}", app.app_name),
+            "Supported account types: Accounts in this organizational directory only (single tenant).".into(),
+            format!(
+                "Redirect URI: keep the drop-down on Web (not SPA or public client) and enter {}",
+                app.redirect_uri
+            ),
+            "Select Register.".into(),
+        ]);
+        self.prompts.pause("Press Enter once the app is registered").await?;
+
+        self.printer
+            .heading(4, STEPS, "Add the API permission (in the portal)");
+        self.printer
+            .place("Azure portal", "the app > API permissions");
+        self.printer.numbered(&[
+            "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer offers this permission).".into(),
+            format!(
+                "Select Delegated permissions, tick {}, and select Add permissions.",
+                app.permission
+            ),
+            "Optionally select Grant admin consent for your directory: it consents for everyone now; otherwise an admin consents when selecting Connect on the platform.".into(),
+        ]);
+        self.prompts.pause("Press Enter once the permission is added").await?;
+
+        self.printer
+            .heading(5, STEPS, "Create the client secret (in the portal)");
+        self.printer.place(
+            "Azure portal",
+            "the app > Certificates & secrets > Client secrets",
+        );
+        self.printer.numbered(&[
+            "Select New client secret.".into(),
+            format!("Description: {}", self.args.secret.secret_description),
+            "Expires: 24 months, the longest the portal offers (the guide's Never no longer exists). Note the date: the secret must be replaced before then.".into(),
+            "Select Add, then copy the secret's Value now (not its Secret ID): the portal shows it only once.".into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once you have copied the Value")
+            .await?;
+
+        self.printer
+            .heading(6, STEPS, "Give aad-setup the app's values");
+        self.printer.place(
+            "Azure portal",
+            "the app > Overview: Application (client) ID and Directory (tenant) ID",
+        );
+        let mut client_id: Option<String> = None;
+        let mut tenant = self
+            .args
+            .microsoft
+            .tenant
+            .clone()
+            .or_else(|| env::var(env::AZURE_TENANT_ID))
+            .filter(|t| validate::is_guid(t.trim()));
+        let (credentials, tenant_id) = loop {
+            let id = self
+                .prompts
+                .text("Application (client) ID", client_id.as_deref(), |v| {
+                    validate::guid("the Application (client) ID", v)
+                })
+                .await?;
+            let directory = self
+                .prompts
+                .text("Directory (tenant) ID", tenant.as_deref(), |v| {
+                    validate::guid("the Directory (tenant) ID", v)
+                })
+                .await?;
+            let secret = self
+                .prompts
+                .secret("Client secret Value (typed hidden)")
+                .await?;
+            let credentials = AppCredentials {
+                tenant: directory.clone(),
+                client_id: id.clone(),
+                secret,
+                source: "the prompt".into(),
+            };
+            match connect::check_secret(&self.http, &endpoints, &credentials, self.printer).await {
+                Ok(tenant_id) => break (credentials, tenant_id),
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    self.printer.say(
+                        "That secret does not sign in with these IDs, so the platform could not \
+                         use it. Check the IDs on the app's Overview, and paste the secret's Value \
+                         (not its Secret ID). A secret made a minute ago may need another minute \
+                         before Entra knows it.",
+                    );
+                    client_id = Some(id);
+                    tenant = Some(directory);
+                }
+                Err(err) => return Err(err),
+            }
+        };
+
+        self.connection_step(endpoints.cloud.graph).await?;
+
+        let connect_args = ConnectArgs {
+            client_id: Some(credentials.client_id.clone()),
+            tenant: Some(credentials.tenant.clone()),
+            app_secret_file: None,
+            replace: false,
+            dry_run: self.args.dry_run,
+            cloud: self.args.microsoft.cloud,
+            login_url: self.args.microsoft.login_url.clone(),
+            platform: self.args.platform.clone(),
+        };
+        let plan = settings::connect_plan(
+            &connect_args,
+            Supplied {
+                sign_in: None,
+                platform_token: Some(token),
+                app_secret: Some(credentials.secret),
+            },
+        )?;
+        let target = {
+            let _spinner = self.printer.spinner("Reading the platform to make the plan");
+            connect::preflight(&self.http, &plan, &self.printer.without_steps()).await?
+        };
+        let preview = connect::preview(&plan, &target, &tenant_id);
+        self.printer.plan(&preview, true);
+        if plan.dry_run {
+            self.printer.report(&preview);
+            return Ok(());
+        }
+        self.go_ahead(target.existing.is_some()).await?;
+        drop(self.prompts);
+        let report = connect::apply(&plan, &target, &tenant_id, self.printer).await?;
+        self.printer.report(&report);
+        Ok(())
+    }
+}
+
+fn auth_name(method: AuthChoice) -> &'static str {
+    match method {
+        AuthChoice::Auto => "auto",
+        AuthChoice::AzCli => "az-cli",
+        AuthChoice::DeviceCode => "device-code",
+        AuthChoice::ClientSecret => "client-secret",
+        AuthChoice::WorkloadIdentity => "workload-identity",
+        AuthChoice::Token => "token",
+    }
+}
+
+fn source_or(given: &Given, id: &str, otherwise: &str) -> String {
+    given
+        .source(id)
+        .map_or_else(|| otherwise.to_owned(), |s| format!("from {s}"))
+}
+
+fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {
+    error::failure(err).is_some_and(|f| f.kind == kind)
+}
+
+fn check_expiry(value: &str) -> Result<String, String> {
+    validate::expiry(value, jiff::Timestamp::now()).map(|_| value.trim().to_owned())
+}
+
+fn readable_file(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match std::fs::read_to_string(value) {
+        Ok(text) if !text.trim().is_empty() => Ok(value.to_owned()),
+        Ok(_) => Err(format!("{value} is empty")),
+        Err(e) => Err(format!("cannot read {value}: {e}")),
+    }
+}
+
+/// The prompts, and the terminal they borrow.
+struct Prompts {
+    color: bool,
+    terminal: Terminal,
+}
+
+type Check = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
+
+impl Prompts {
+    fn new(printer: &Printer) -> Prompts {
+        Prompts {
+            color: printer.color(),
+            terminal: Terminal::default(),
+        }
+    }
+
+    /// Runs a dialoguer prompt on a blocking thread, so that Ctrl-C is
+    /// heard (by `commands`) while it waits.
+    async fn ask<T: Send + 'static>(
+        &self,
+        prompt: impl FnOnce(&dyn Theme) -> dialoguer::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        self.terminal.remember();
+        let color = self.color;
+        let answer = tokio::task::spawn_blocking(move || {
+            let colorful = ColorfulTheme::default();
+            let theme: &dyn Theme = if color { &colorful } else { &SimpleTheme };
+            prompt(theme)
+        })
+        .await
+        .context("the prompt stopped unexpectedly")?;
+        answer.map_err(|dialoguer::Error::IO(e)| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                crate::commands::interrupted().into()
+            } else {
+                anyhow::Error::new(e).context("reading your answer from the terminal")
+            }
+        })
+    }
+
+    /// A line of text, checked as it is typed; the checked (normalised)
+    /// value is returned.
+    async fn text(
+        &self,
+        label: &str,
+        default: Option<&str>,
+        check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+    ) -> anyhow::Result<String> {
+        let check: Check = Arc::new(check);
+        let label = label.to_owned();
+        let default = default.map(str::to_owned);
+        let checker = Arc::clone(&check);
+        let raw = self
+            .ask(move |theme| {
+                let mut input = Input::<String>::with_theme(theme)
+                    .with_prompt(label)
+                    .validate_with(move |v: &String| checker(v).map(|_| ()));
+                if let Some(default) = default {
+                    input = input.default(default);
+                }
+                input.interact_text()
+            })
+            .await?;
+        check(&raw).map_err(error::usage)
+    }
+
+    /// A secret, typed hidden: nothing is echoed.
+    async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
+        let label = label.to_owned();
+        let raw = self
+            .ask(move |theme| {
+                Password::with_theme(theme)
+                    .with_prompt(label)
+                    .validate_with(|v: &String| {
+                        if v.trim().is_empty() {
+                            Err("it is empty")
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .interact()
+            })
+            .await?;
+        Ok(SecretString::from(raw.trim().to_owned()))
+    }
+
+    async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
+        let label = label.to_owned();
+        self.ask(move |theme| {
+            Confirm::with_theme(theme)
+                .with_prompt(label)
+                .default(default)
+                .wait_for_newline(true)
+                .interact()
+        })
+        .await
+    }
+
+    async fn select(
+        &self,
+        label: &str,
+        items: Vec<String>,
+        default: usize,
+    ) -> anyhow::Result<usize> {
+        let label = label.to_owned();
+        self.ask(move |theme| {
+            Select::with_theme(theme)
+                .with_prompt(label)
+                .items(&items)
+                .default(default)
+                .interact()
+        })
+        .await
+    }
+
+    /// Waits for Enter (a step done in the portal).
+    async fn pause(&self, label: &str) -> anyhow::Result<()> {
+        let label = label.to_owned();
+        self.ask(move |theme| {
+            Input::<String>::with_theme(theme)
+                .with_prompt(label)
+                .allow_empty(true)
+                .report(false)
+                .interact_text()
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The platform team, as the approval flow needs it.
+    async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
+        printer.say(
+            "Your team is the name before .pushbot.com in the address you sign in to the platform at \
+             (acme for https://acme.pushbot.com).",
+        );
+        self.text("Your platform team", None, platform_auth::team_domain)
+            .await
+    }
+}
+
+/// The terminal as the prompts found it. Dialoguer hides the cursor in
+/// menus and turns echo off for hidden input, and leaves both so when
+/// interrupted; dropping this (at the end, or when Ctrl-C drops the run)
+/// shows the cursor and restores the line settings saved before the last
+/// prompt.
+#[derive(Default)]
+struct Terminal {
+    #[cfg(unix)]
+    saved: RefCell<Option<rustix::termios::Termios>>,
+    #[cfg(not(unix))]
+    saved: RefCell<Option<()>>,
+}
+
+impl Terminal {
+    fn remember(&self) {
+        #[cfg(unix)]
+        if let Ok(settings) = rustix::termios::tcgetattr(std::io::stdin()) {
+            *self.saved.borrow_mut() = Some(settings);
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(settings) = self.saved.borrow_mut().take() {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                &settings,
+            );
+        }
+        let _ = console::Term::stderr().show_cursor();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_answers_are_checked_and_kept_as_typed() {
+        assert_eq!(check_expiry(" 18mo ").unwrap(), "18mo");
+        assert!(check_expiry("soon").unwrap_err().contains("not understood"));
+    }
+
+    #[test]
+    fn a_token_file_must_be_readable_and_not_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, " \n").unwrap();
+        assert!(readable_file(empty.to_str().unwrap()).unwrap_err().contains("empty"));
+        assert!(readable_file("/no/such/file").is_err());
+    }
+}
