@@ -195,21 +195,23 @@ impl Printer {
         }
     }
 
-    /// A spinner on a terminal; elsewhere one line saying what is awaited.
+    /// A spinner on a terminal; elsewhere (and where indicatif will not
+    /// draw: TERM unset or `dumb`) one line saying what is awaited.
     pub fn spinner(&self, message: &str) -> Spinner {
         if self.stderr_tty {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.set_message(message.to_owned());
-            bar.enable_steady_tick(Duration::from_millis(100));
-            Spinner { bar: Some(bar) }
-        } else {
-            eprintln!("  {message}…");
-            Spinner { bar: None }
+            if !bar.is_hidden() {
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_message(message.to_owned());
+                bar.enable_steady_tick(Duration::from_millis(100));
+                return Spinner { bar: Some(bar) };
+            }
         }
+        eprintln!("  {message}…");
+        Spinner { bar: None }
     }
 
     /// The error chain, then the hint, on stderr.

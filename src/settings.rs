@@ -374,8 +374,8 @@ fn endpoints_of(
         (None, None) => (cloud.login.to_owned(), "--cloud"),
     };
     let login = validate::service_url(login_from, &login_raw).map_err(usage)?;
-    let graph = validate::service_url("--graph-url", graph_url.unwrap_or(cloud.graph))
-        .map_err(usage)?;
+    let graph =
+        validate::service_url("--graph-url", graph_url.unwrap_or(cloud.graph)).map_err(usage)?;
     let platform = validate::service_url("--platform-url", platform_url).map_err(usage)?;
     Ok(Endpoints {
         cloud,

@@ -109,7 +109,10 @@ struct Typed {
 
 impl Typed {
     fn any(&self) -> bool {
-        self.tenant.is_some() || self.client_id.is_some() || self.secret || self.token_file.is_some()
+        self.tenant.is_some()
+            || self.client_id.is_some()
+            || self.secret
+            || self.token_file.is_some()
     }
 }
 
@@ -154,12 +157,17 @@ impl Wizard<'_> {
              allowed to register apps: an Application Administrator or Cloud Application \
              Administrator, or an app with the Application.ReadWrite.All permission.",
         );
-        self.printer
-            .place("Azure portal", "https://portal.azure.com, signed in as that admin");
+        self.printer.place(
+            "Azure portal",
+            "https://portal.azure.com, signed in as that admin",
+        );
         let method = match self.given.source("auth") {
             Some(source) => {
-                self.printer
-                    .shown("Method", auth_name(self.args.microsoft.auth), &format!("from {source}"));
+                self.printer.shown(
+                    "Method",
+                    auth_name(self.args.microsoft.auth),
+                    &format!("from {source}"),
+                );
                 self.args.microsoft.auth
             }
             None => match self.choose_method().await? {
@@ -264,7 +272,9 @@ impl Wizard<'_> {
             AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
         );
         if app_only {
-            if typed.tenant.is_some() || (ms.tenant.is_none() && env::var(env::AZURE_TENANT_ID).is_none()) {
+            if typed.tenant.is_some()
+                || (ms.tenant.is_none() && env::var(env::AZURE_TENANT_ID).is_none())
+            {
                 let tenant = self
                     .prompts
                     .text(
@@ -283,7 +293,8 @@ impl Wizard<'_> {
                         env::AZURE_TENANT_ID,
                     ),
                 };
-                self.printer.shown("Tenant", &value, &format!("from {source}"));
+                self.printer
+                    .shown("Tenant", &value, &format!("from {source}"));
             }
             if typed.client_id.is_some()
                 || (ms.client_id.is_none() && env::var(env::AZURE_CLIENT_ID).is_none())
@@ -368,19 +379,19 @@ impl Wizard<'_> {
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
-        let token = match settings::find_platform_token(
-            self.args.platform.platform_token_file.as_deref(),
-        )? {
-            Some(token) => {
-                self.printer.shown(
-                    "Access token",
-                    &format!("team {}", token.domain),
-                    &format!("from {}", token.source),
-                );
-                token
-            }
-            None => self.approval().await?,
-        };
+        let token =
+            match settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?
+            {
+                Some(token) => {
+                    self.printer.shown(
+                        "Access token",
+                        &format!("team {}", token.domain),
+                        &format!("from {}", token.source),
+                    );
+                    token
+                }
+                None => self.approval().await?,
+            };
         let base = settings::endpoints(&self.args)?.platform;
         Platform::new(self.http.clone(), &base, token.clone())
             .list_integrations(None)
@@ -687,7 +698,9 @@ impl Wizard<'_> {
             ),
             "Select Register.".into(),
         ]);
-        self.prompts.pause("Press Enter once the app is registered").await?;
+        self.prompts
+            .pause("Press Enter once the app is registered")
+            .await?;
 
         self.printer
             .heading(4, STEPS, "Add the API permission (in the portal)");
@@ -701,7 +714,9 @@ impl Wizard<'_> {
             ),
             "Optionally select Grant admin consent for your directory: it consents for everyone now; otherwise an admin consents when selecting Connect on the platform.".into(),
         ]);
-        self.prompts.pause("Press Enter once the permission is added").await?;
+        self.prompts
+            .pause("Press Enter once the permission is added")
+            .await?;
 
         self.printer
             .heading(5, STEPS, "Create the client secret (in the portal)");
@@ -794,7 +809,9 @@ impl Wizard<'_> {
             },
         )?;
         let target = {
-            let _spinner = self.printer.spinner("Reading the platform to make the plan");
+            let _spinner = self
+                .printer
+                .spinner("Reading the platform to make the plan");
             connect::preflight(&self.http, &plan, &self.printer.without_steps()).await?
         };
         let preview = connect::preview(&plan, &target, &tenant_id);
@@ -1036,7 +1053,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = dir.path().join("empty");
         std::fs::write(&empty, " \n").unwrap();
-        assert!(readable_file(empty.to_str().unwrap()).unwrap_err().contains("empty"));
+        assert!(
+            readable_file(empty.to_str().unwrap())
+                .unwrap_err()
+                .contains("empty")
+        );
         assert!(readable_file("/no/such/file").is_err());
     }
 }

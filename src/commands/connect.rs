@@ -49,7 +49,14 @@ pub async fn preflight(
     plan: &ConnectPlan,
     printer: &Printer,
 ) -> anyhow::Result<PlatformTarget> {
-    platform_preflight::check(http, printer, &plan.endpoints.platform, &plan.platform, None).await
+    platform_preflight::check(
+        http,
+        printer,
+        &plan.endpoints.platform,
+        &plan.platform,
+        None,
+    )
+    .await
 }
 
 /// The app's secret obtains a token from Entra (client credentials), which
@@ -108,13 +115,8 @@ pub async fn apply(
         resource: &plan.resource,
         tenant: tenant_id,
     };
-    let connected = connect_platform::create(
-        printer,
-        target,
-        &plan.platform.connection_name,
-        &values,
-    )
-    .await?;
+    let connected =
+        connect_platform::create(printer, target, &plan.platform.connection_name, &values).await?;
     let visible =
         verify::connection_visible(printer, &target.client, &connected.connection.id).await?;
     let mut report = base_report(plan, tenant_id);

@@ -19,8 +19,8 @@ use crate::settings::Plan;
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{
-    Ctx, Stop, create_secret, grant_consent, platform_preflight, register_app,
-    resolve_permission, sign_in, verify,
+    Ctx, Stop, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
+    sign_in, verify,
 };
 
 /// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
@@ -184,7 +184,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     });
     report.changes.extend(app.changes.iter().cloned());
     if stop.requested() {
-        return Err(interrupted(ctx, graph, &mut report, None, "before adding the client secret").await);
+        return Err(interrupted(
+            ctx,
+            graph,
+            &mut report,
+            None,
+            "before adding the client secret",
+        )
+        .await);
     }
 
     // A connection made for another app is not ours to keep.
@@ -209,7 +216,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         value: None,
     });
     if stop.requested() {
-        return Err(interrupted(ctx, graph, &mut report, new_secret, "before admin consent and the platform connection").await);
+        return Err(interrupted(
+            ctx,
+            graph,
+            &mut report,
+            new_secret,
+            "before admin consent and the platform connection",
+        )
+        .await);
     }
     if plan.app.admin_consent {
         let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
@@ -221,7 +235,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         }
         report.consent = Some(consent);
         if stop.requested() {
-            return Err(interrupted(ctx, graph, &mut report, new_secret, "before the platform connection").await);
+            return Err(interrupted(
+                ctx,
+                graph,
+                &mut report,
+                new_secret,
+                "before the platform connection",
+            )
+            .await);
         }
     }
     let team = target.client.team().to_owned();
@@ -306,9 +327,8 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         // Reused secret: the connection that holds it stays.
         let connection = existing.expect("a secret is reused only with an existing connection");
         report.connection = Some(connection_info(&connection, Action::Reused));
-        report.verification.connection_visible = Some(
-            verify::connection_visible(ctx.printer, &target.client, &connection.id).await?,
-        );
+        report.verification.connection_visible =
+            Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
         ctx.record.connection_id = Some(connection.id.clone());
         ctx.record.secret_key_id = Some(secret.key_id.clone());
         ctx.record.integration_id = Some(target.integration.id.clone());

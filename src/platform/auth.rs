@@ -43,7 +43,10 @@ pub fn team_domain(input: &str) -> Result<String, String> {
     let accepted = "a team name such as acme (the part before .pushbot.com in your sign-in address) or the address acme.pushbot.com";
     let label_ok = |label: &str| {
         label.chars().count() >= 2
-            && label.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && label
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphanumeric())
             && label
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
@@ -177,7 +180,9 @@ pub async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Result<Pe
                 "{}:{secret}:{}:{environment}",
                 answer.id, answer.domain
             )),
-        _ => anyhow::bail!("the platform's new access token carries neither the token nor its parts"),
+        _ => {
+            anyhow::bail!("the platform's new access token carries neither the token nor its parts")
+        }
     };
     let token = PlatformToken::parse(&serialized, "the platform's approval flow")
         .map_err(anyhow::Error::msg)?;
@@ -217,7 +222,9 @@ pub async fn wait_for_approval(
                 wait.as_secs()
             ),
         )
-        .with_hint("run again, open the address shown while signed in as a team Admin, and approve it")
+        .with_hint(
+            "run again, open the address shown while signed in as a team Admin, and approve it",
+        )
     } else {
         Failure::new(err.kind(), err.to_string())
     };

@@ -185,7 +185,10 @@ mod tests {
         assert!(!stop.request(), "before any change: stop now");
         assert!(!stop.requested());
         stop.begin_changes();
-        assert!(stop.request(), "the first Ctrl-C during changes is deferred");
+        assert!(
+            stop.request(),
+            "the first Ctrl-C during changes is deferred"
+        );
         assert!(stop.requested());
         assert!(!stop.request(), "the second one stops at once");
     }
