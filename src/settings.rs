@@ -107,7 +107,7 @@ pub enum ApiRef {
 }
 
 impl ApiRef {
-    fn parse(value: &str) -> ApiRef {
+    pub fn parse(value: &str) -> ApiRef {
         let value = value.trim();
         if validate::is_guid(value) {
             return ApiRef::AppId(value.to_ascii_lowercase());

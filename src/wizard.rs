@@ -10,19 +10,22 @@
 //! [`settings`] like any others, so the wizard cannot accept what the flags
 //! would refuse. Before anything changes it shows the plan and asks.
 //!
-//! It is the only user of dialoguer, and runs only when
-//! [`Interaction::interactive`] allows prompts. Each prompt runs on a
-//! blocking thread so that Ctrl-C is heard while it waits; however the
-//! wizard ends, the terminal is put back (cursor shown, echo as it was).
+//! Two paths after step 1: aad-setup signs in and makes the Azure changes
+//! ([`Wizard::automated`]), or the admin makes them in the portal, one step
+//! at a time, and types in what the portal shows ([`Wizard::in_the_portal`],
+//! which ends as `aad-setup connect` does). Step 2 (the platform) and step 7
+//! (the connection) are the same in both.
+//!
+//! It runs only when [`Interaction::interactive`] allows prompts; the
+//! prompts themselves, and the terminal they borrow, are in [`prompts`].
 
-use std::cell::RefCell;
+mod prompts;
+
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
-use dialoguer::{Confirm, Input, Password, Select};
+use clap::ValueEnum as _;
 use secrecy::SecretString;
 
 use crate::auth::{self, GRANT_CONSENT, Session};
@@ -36,9 +39,10 @@ use crate::output::Printer;
 use crate::platform::Platform;
 use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
-use crate::settings::{self, AppCredentials, Interaction, SignIn, Supplied};
+use crate::settings::{self, ApiRef, AppCredentials, Interaction, SignIn, Supplied};
 use crate::steps::sign_in;
 use crate::validate;
+use prompts::Prompts;
 
 /// Steps in either path; the headings count them.
 const STEPS: usize = 7;
@@ -83,7 +87,7 @@ struct Wizard<'a> {
     prompts: Prompts,
 }
 
-/// Signed in to Microsoft: the wizard does the Azure steps.
+/// Signed in to Microsoft: the wizard makes the Azure changes.
 struct SignedIn {
     graph: Graph,
     session: Session,
@@ -97,7 +101,7 @@ enum Choice {
     Portal,
 }
 
-/// What step 1 asked for, to ask again (with the same defaults) when the
+/// What step 1 asked for: asked again, with the same defaults, when the
 /// sign-in fails.
 #[derive(Default)]
 struct Typed {
@@ -120,15 +124,15 @@ impl Wizard<'_> {
     fn welcome(&self) {
         self.printer.say(
             "This connects the workflow platform to Microsoft Entra ID, following the platform's \
-             \"Azure Active Directory Integration Setup Guide\": an app registration with a permission \
-             and a client secret in Azure, then the platform's Azure Active Directory connection. \
-             It asks only what it cannot find, shows the plan, and changes nothing until you say so. \
-             Ctrl-C at any question stops with nothing changed.",
+             \"Azure Active Directory Integration Setup Guide\": an app registration with a \
+             permission and a client secret in Azure, then the platform's Azure Active Directory \
+             connection. It asks only what it cannot find, shows the plan, and changes nothing \
+             until you say so. Ctrl-C at any question stops with nothing changed.",
         );
     }
 
-    /// "The value of `id`": shown when given, else asked with the current
-    /// value (the guide's default) offered.
+    /// The value of argument `id`: shown when it was given, else asked with
+    /// `current` (the guide's default) offered.
     async fn value(
         &self,
         id: &str,
@@ -146,15 +150,15 @@ impl Wizard<'_> {
         }
     }
 
-    // --- Step 1 --------------------------------------------------------------
+    // --- Step 1 ------------------------------------------------------------
 
-    /// Signs in to Microsoft, or learns that the admin does the Azure steps
-    /// in the portal (`None`).
+    /// Signs in to Microsoft, or learns that the admin makes the Azure
+    /// changes in the portal (`None`).
     async fn microsoft(&mut self) -> anyhow::Result<Option<SignedIn>> {
         self.printer.heading(1, STEPS, "Sign in to Microsoft");
         self.printer.say(
-            "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as someone \
-             allowed to register apps: an Application Administrator or Cloud Application \
+            "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as \
+             someone allowed to register apps: an Application Administrator or Cloud Application \
              Administrator, or an app with the Application.ReadWrite.All permission.",
         );
         self.printer.place(
@@ -163,12 +167,10 @@ impl Wizard<'_> {
         );
         let method = match self.given.source("auth") {
             Some(source) => {
-                self.printer.shown(
-                    "Method",
-                    auth_name(self.args.microsoft.auth),
-                    &format!("from {source}"),
-                );
-                self.args.microsoft.auth
+                let method = self.args.microsoft.auth;
+                self.printer
+                    .shown("Method", &auth_name(method), &format!("from {source}"));
+                method
             }
             None => match self.choose_method().await? {
                 Choice::Method(method) => method,
@@ -209,38 +211,39 @@ impl Wizard<'_> {
     }
 
     async fn choose_method(&self) -> anyhow::Result<Choice> {
-        let mut choices = vec![(
-            Choice::Method(AuthChoice::DeviceCode),
-            "Device code: sign in as yourself, in any browser, with a code",
-        )];
         let az = auth::az_cli::available();
-        if az {
-            choices.push((
-                Choice::Method(AuthChoice::AzCli),
-                "Azure CLI: reuse your `az login`",
-            ));
-        }
-        choices.push((
-            Choice::Method(AuthChoice::ClientSecret),
-            "Client secret: an app's id and secret (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
-        ));
         let federated = env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some()
             || (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
                 && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some());
-        if federated {
-            choices.push((
-                Choice::Method(AuthChoice::WorkloadIdentity),
+        let choices: Vec<(Choice, &str)> = [
+            (
+                Some(AuthChoice::DeviceCode),
+                "Device code: sign in as yourself, in any browser, with a code",
+            ),
+            (
+                az.then_some(AuthChoice::AzCli),
+                "Azure CLI: reuse your `az login`",
+            ),
+            (
+                Some(AuthChoice::ClientSecret),
+                "Client secret: an app's id and secret (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+            ),
+            (
+                federated.then_some(AuthChoice::WorkloadIdentity),
                 "Workload identity: this pipeline's federated token",
-            ));
-        }
-        choices.push((
-            Choice::Method(AuthChoice::Token),
-            "Access token: a Microsoft Graph token saved in a file",
-        ));
-        choices.push((
+            ),
+            (
+                Some(AuthChoice::Token),
+                "Access token: a Microsoft Graph token saved in a file",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(method, label)| method.map(|m| (Choice::Method(m), label)))
+        .chain([(
             Choice::Portal,
             "None: I'll do the Azure steps in the portal myself, and give you the values",
-        ));
+        )])
+        .collect();
         if !az {
             self.printer
                 .say("(Azure CLI sign-in is not offered: `az` is not on PATH.)");
@@ -258,8 +261,9 @@ impl Wizard<'_> {
         Ok(choices[picked].0)
     }
 
-    /// Shows what `method` will use and asks for what is missing; returns
-    /// the flags with the answers in, and a typed secret.
+    /// Shows what `method` will use and asks for what is missing (again for
+    /// what was `typed` before); returns the flags with the answers in, and
+    /// a typed secret.
     async fn sign_in_values(
         &self,
         method: AuthChoice,
@@ -267,78 +271,78 @@ impl Wizard<'_> {
     ) -> anyhow::Result<(SetupArgs, Option<SecretString>)> {
         let mut args = self.args.clone();
         let ms = &mut args.microsoft;
-        let app_only = matches!(
+        if matches!(
             method,
             AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
-        );
-        if app_only {
-            if typed.tenant.is_some()
-                || (ms.tenant.is_none() && env::var(env::AZURE_TENANT_ID).is_none())
-            {
-                let tenant = self
-                    .prompts
-                    .text(
-                        "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com)",
-                        typed.tenant.as_deref(),
-                        validate::tenant,
-                    )
-                    .await?;
-                typed.tenant = Some(tenant.clone());
-                ms.tenant = Some(tenant);
-            } else {
-                let (value, source) = match &ms.tenant {
-                    Some(t) => (t.clone(), self.given.source("tenant").unwrap_or("--tenant")),
-                    None => (
-                        env::var(env::AZURE_TENANT_ID).unwrap_or_default(),
-                        env::AZURE_TENANT_ID,
-                    ),
-                };
-                self.printer
-                    .shown("Tenant", &value, &format!("from {source}"));
+        ) {
+            let from_env = env::var(env::AZURE_TENANT_ID);
+            match (&ms.tenant, from_env) {
+                (Some(tenant), _) if typed.tenant.is_none() => self.printer.shown(
+                    "Tenant",
+                    tenant,
+                    &source_or(self.given, "tenant", "--tenant"),
+                ),
+                (None, Some(tenant)) => {
+                    self.printer
+                        .shown("Tenant", &tenant, &format!("from {}", env::AZURE_TENANT_ID))
+                }
+                _ => {
+                    let tenant = self
+                        .prompts
+                        .text(
+                            "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com)",
+                            typed.tenant.as_deref(),
+                            validate::tenant,
+                        )
+                        .await?;
+                    typed.tenant = Some(tenant.clone());
+                    ms.tenant = Some(tenant);
+                }
             }
-            if typed.client_id.is_some()
-                || (ms.client_id.is_none() && env::var(env::AZURE_CLIENT_ID).is_none())
-            {
-                let id = self
-                    .prompts
-                    .text(
-                        "Client ID of the app that signs in",
-                        typed.client_id.as_deref(),
-                        |v| validate::guid("client id", v),
-                    )
-                    .await?;
-                typed.client_id = Some(id.clone());
-                ms.client_id = Some(id);
-            } else {
-                let (value, source) = match &ms.client_id {
-                    Some(id) => (id.clone(), "--client-id"),
-                    None => (
-                        env::var(env::AZURE_CLIENT_ID).unwrap_or_default(),
-                        env::AZURE_CLIENT_ID,
-                    ),
-                };
-                self.printer
-                    .shown("Signing-in app", &value, &format!("from {source}"));
+            match (&ms.client_id, env::var(env::AZURE_CLIENT_ID)) {
+                (Some(id), _) if typed.client_id.is_none() => {
+                    self.printer.shown("Signing-in app", id, "from --client-id");
+                }
+                (None, Some(id)) => self.printer.shown(
+                    "Signing-in app",
+                    &id,
+                    &format!("from {}", env::AZURE_CLIENT_ID),
+                ),
+                _ => {
+                    let id = self
+                        .prompts
+                        .text(
+                            "Client ID of the app that signs in",
+                            typed.client_id.as_deref(),
+                            |v| validate::guid("the client id", v),
+                        )
+                        .await?;
+                    typed.client_id = Some(id.clone());
+                    ms.client_id = Some(id);
+                }
             }
         }
         let mut secret = None;
         if method == AuthChoice::ClientSecret {
-            if typed.secret
-                || (ms.client_secret_file.is_none() && env::var(env::AZURE_CLIENT_SECRET).is_none())
-            {
-                secret = Some(
-                    self.prompts
-                        .secret("Its client secret (typed hidden)")
-                        .await?,
-                );
-                typed.secret = true;
-            } else {
-                let source = match &ms.client_secret_file {
-                    Some(path) => path.display().to_string(),
-                    None => env::AZURE_CLIENT_SECRET.to_owned(),
-                };
-                self.printer
-                    .shown("Client secret", "(hidden)", &format!("from {source}"));
+            match (&ms.client_secret_file, env::var(env::AZURE_CLIENT_SECRET)) {
+                (Some(path), _) => self.printer.shown(
+                    "Client secret",
+                    "(hidden)",
+                    &format!("from {}", path.display()),
+                ),
+                (None, Some(_)) if !typed.secret => self.printer.shown(
+                    "Client secret",
+                    "(hidden)",
+                    &format!("from {}", env::AZURE_CLIENT_SECRET),
+                ),
+                _ => {
+                    secret = Some(
+                        self.prompts
+                            .secret("Its client secret (typed hidden)")
+                            .await?,
+                    );
+                    typed.secret = true;
+                }
             }
         }
         if method == AuthChoice::Token {
@@ -365,11 +369,11 @@ impl Wizard<'_> {
         Ok((args, secret))
     }
 
-    // --- Step 2 --------------------------------------------------------------
+    // --- Step 2 ------------------------------------------------------------
 
     /// The platform token: found where the SDKs keep it, or obtained through
     /// the platform's approval flow; then checked against the platform.
-    async fn platform(&mut self) -> anyhow::Result<PlatformToken> {
+    async fn platform(&self) -> anyhow::Result<PlatformToken> {
         self.printer.heading(2, STEPS, "Sign in to the platform");
         self.printer.say(
             "The connection is made on your team with a platform access token of a team Admin: \
@@ -379,19 +383,19 @@ impl Wizard<'_> {
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
-        let token =
-            match settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?
-            {
-                Some(token) => {
-                    self.printer.shown(
-                        "Access token",
-                        &format!("team {}", token.domain),
-                        &format!("from {}", token.source),
-                    );
-                    token
-                }
-                None => self.approval().await?,
-            };
+        let found =
+            settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?;
+        let token = match found {
+            Some(token) => {
+                self.printer.shown(
+                    "Access token",
+                    &format!("team {}", token.domain),
+                    &format!("from {}", token.source),
+                );
+                token
+            }
+            None => self.approval().await?,
+        };
         let base = settings::endpoints(&self.args)?.platform;
         Platform::new(self.http.clone(), &base, token.clone())
             .list_integrations(None)
@@ -409,19 +413,18 @@ impl Wizard<'_> {
     async fn approval(&self) -> anyhow::Result<PlatformToken> {
         let path = platform_auth::token_path("default").map_err(error::usage)?;
         self.printer.say(&format!(
-            "No platform access token was found (CATALYTIC_TOKEN, --platform-token-file, {}). \
-             aad-setup can ask the platform for one: you approve it in your browser, as an Admin of \
-             your team, and it is saved as {} (mode 0600) where the platform's SDKs and aad-setup \
-             find it next time.",
-            path.display(),
-            path.display()
+            "No platform access token was found (CATALYTIC_TOKEN, --platform-token-file, {path}). \
+             aad-setup can ask the platform for one: you approve it in your browser, as an Admin \
+             of your team, and it is saved as {path} (mode 0600), where the platform's SDKs and \
+             aad-setup find it next time.",
+            path = path.display()
         ));
         if !self
             .prompts
             .confirm("Get a platform access token now?", true)
             .await?
         {
-            // The same error the flags give, naming every other way.
+            // The error the flags give, naming every other way.
             return settings::platform_token(None);
         }
         platform_auth::ensure_free(&path)?;
@@ -438,138 +441,15 @@ impl Wizard<'_> {
         Ok(token)
     }
 
-    // --- Steps 3 to 7, done by aad-setup ---------------------------------------
+    // --- Steps 3 to 7, made by aad-setup ----------------------------------
 
     async fn automated(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
         let token = self.platform().await?;
-        let graph_host = settings::endpoints(&self.args)?.cloud.graph;
-
-        self.printer.heading(3, STEPS, "Register the app");
-        self.printer.say(
-            "The platform signs in to your directory as an app registration of its own. \
-             aad-setup registers it, with the service principal the portal makes alongside.",
-        );
-        self.printer.place(
-            "Azure portal",
-            "Microsoft Entra ID > App registrations > New registration",
-        );
-        if let Some(app_id) = self.args.app.app_id.clone() {
-            let source = self.given.source("app_id").unwrap_or("--app-id");
-            self.printer
-                .shown("Existing app", &app_id, &format!("from {source}"));
-        }
-        self.args.app.app_name = self
-            .value("app_name", "Name", &self.args.app.app_name.clone(), |v| {
-                validate::name("the app name", v)
-            })
-            .await?;
-        self.printer.shown(
-            "Supported account types",
-            "this organizational directory only (single tenant)",
-            "the guide",
-        );
-        self.args.app.redirect_uri = self
-            .value(
-                "redirect_uri",
-                "Redirect URI (type Web)",
-                &self.args.app.redirect_uri.clone(),
-                validate::redirect_uri,
-            )
-            .await?;
-        self.printer.say(
-            "An app of this name that aad-setup made is reused and brought in line with the guide; \
-             one it did not make is never changed without --adopt.",
-        );
-
-        self.printer.heading(4, STEPS, "Add the API permission");
-        self.printer.say(
-            "The platform works on your directory through Microsoft Graph with a delegated \
-             permission: it acts as the admin who selects Connect on the platform, and only within \
-             what that admin may do.",
-        );
-        self.printer.place(
-            "Azure portal",
-            "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
-        );
-        self.printer.shown(
-            "API",
-            &self.args.app.api,
-            &source_or(self.given, "api", "the default"),
-        );
-        self.printer.shown(
-            "Permission",
-            &format!("{} (delegated)", self.args.app.permission),
-            &source_or(self.given, "permission", "the guide"),
-        );
-        self.printer.say(
-            "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
-             Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and --permission \
-             choose otherwise.",
-        );
-
-        self.printer.heading(5, STEPS, "Create the client secret");
-        self.printer.say(
-            "The platform proves it is the app with a client secret. aad-setup creates it and hands \
-             it straight to the platform: it is not shown or saved (unless you ask, with \
-             --show-secret or --secret-file).",
-        );
-        self.printer.place(
-            "Azure portal",
-            "the app > Certificates & secrets > Client secrets > New client secret",
-        );
-        self.args.secret.secret_description = self
-            .value(
-                "secret_description",
-                "Description",
-                &self.args.secret.secret_description.clone(),
-                |v| validate::name("the description", v),
-            )
-            .await?;
-        if !self.given.has("secret_expiry") {
-            self.printer.say(
-                "When it expires: the guide says Never, which the portal removed in 2021 (it meant \
-                 99 years), and tenant policies may refuse long lifetimes. 24 months is the portal's \
-                 longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) works too, \
-                 and `never` is still accepted, as 99 years.",
-            );
-        }
-        self.args.secret.secret_expiry = self
-            .value(
-                "secret_expiry",
-                "Expires",
-                &self.args.secret.secret_expiry.clone(),
-                check_expiry,
-            )
-            .await?;
-
-        self.printer.heading(6, STEPS, "Admin consent");
-        self.printer.say(&format!(
-            "{} needs an administrator's consent before anyone can use it. Granting it now consents \
-             for everyone in the directory (a tenant-wide delegated grant); otherwise an admin \
-             consents when selecting Connect on the platform, or in the portal later.",
-            self.args.app.permission
-        ));
-        self.printer.place(
-            "Azure portal",
-            "the app > API permissions > Grant admin consent for your directory",
-        );
-        if let Some(source) = self.given.source("admin_consent") {
-            self.printer
-                .shown("Admin consent", "grant it", &format!("from {source}"));
-        } else if auth::require(&signed_in.session, &[GRANT_CONSENT]).is_err() {
-            self.printer.say(
-                "This sign-in may not grant consent (it lacks DelegatedPermissionGrant.ReadWrite.All), \
-                 so the summary says where to grant it. (Signing in with a device code, run again \
-                 with --admin-consent to ask for that right.)",
-            );
-        } else {
-            self.args.admin_consent = self
-                .prompts
-                .confirm("Grant tenant-wide admin consent now?", false)
-                .await?;
-        }
-
-        self.connection_step(graph_host).await?;
+        self.app_registration().await?;
+        self.api_permission();
+        self.client_secret().await?;
+        self.admin_consent(&signed_in.session).await?;
+        self.connection().await?;
 
         let plan = settings::plan_with(
             &self.args,
@@ -596,21 +476,164 @@ impl Wizard<'_> {
                 .spinner("Reading your directory and the platform to make the plan");
             setup.preview(&self.printer.without_steps()).await?
         };
-        self.printer.plan(&preview.report, preview.changes);
         if plan.dry_run {
             self.printer.report(&preview.report);
             return Ok(());
         }
+        self.printer.plan(&preview.report, preview.changes);
         if preview.changes {
             self.go_ahead(preview.destructive).await?;
         }
-        // No prompt from here on: the terminal is the printer's again.
+        // No prompt from here on: give the terminal back before the changes.
         drop(self.prompts);
         setup.apply().await
     }
 
+    /// Step 3.
+    async fn app_registration(&mut self) -> anyhow::Result<()> {
+        self.printer.heading(3, STEPS, "Register the app");
+        self.printer.say(
+            "The platform signs in to your directory as an app registration of its own. \
+             aad-setup registers it, with the service principal the portal makes alongside.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "Microsoft Entra ID > App registrations > New registration",
+        );
+        if let Some(app_id) = &self.args.app.app_id {
+            self.printer.shown(
+                "Existing app",
+                app_id,
+                &source_or(self.given, "app_id", "--app-id"),
+            );
+        }
+        let app = &self.args.app;
+        let (name, redirect_uri) = (app.app_name.clone(), app.redirect_uri.clone());
+        self.args.app.app_name = self
+            .value("app_name", "Name", &name, |v| {
+                validate::name("the app name", v)
+            })
+            .await?;
+        self.printer.shown(
+            "Supported account types",
+            "this organizational directory only (single tenant)",
+            "the guide",
+        );
+        self.args.app.redirect_uri = self
+            .value(
+                "redirect_uri",
+                "Redirect URI (type Web)",
+                &redirect_uri,
+                validate::redirect_uri,
+            )
+            .await?;
+        self.printer.say(
+            "An app of this name that aad-setup made is reused and brought in line with the \
+             guide; one it did not make is never changed without --adopt.",
+        );
+        Ok(())
+    }
+
+    /// Step 4: nothing to ask, only to explain.
+    fn api_permission(&self) {
+        self.printer.heading(4, STEPS, "Add the API permission");
+        self.printer.say(
+            "The platform works on your directory through Microsoft Graph with a delegated \
+             permission: it acts as the admin who selects Connect on the platform, and only \
+             within what that admin may do.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
+        );
+        let app = &self.args.app;
+        self.printer.shown(
+            "API",
+            &app.api,
+            &source_or(self.given, "api", "the default"),
+        );
+        self.printer.shown(
+            "Permission",
+            &format!("{} (delegated)", app.permission),
+            &source_or(self.given, "permission", "the guide"),
+        );
+        self.printer.say(
+            "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
+             Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and \
+             --permission choose otherwise.",
+        );
+    }
+
+    /// Step 5.
+    async fn client_secret(&mut self) -> anyhow::Result<()> {
+        self.printer.heading(5, STEPS, "Create the client secret");
+        self.printer.say(
+            "The platform proves it is the app with a client secret. aad-setup creates it and \
+             hands it straight to the platform: it is not shown or saved (unless you ask, with \
+             --show-secret or --secret-file).",
+        );
+        self.printer.place(
+            "Azure portal",
+            "the app > Certificates & secrets > Client secrets > New client secret",
+        );
+        let secret = &self.args.secret;
+        let (description, expiry) = (
+            secret.secret_description.clone(),
+            secret.secret_expiry.clone(),
+        );
+        self.args.secret.secret_description = self
+            .value("secret_description", "Description", &description, |v| {
+                validate::name("the description", v)
+            })
+            .await?;
+        if !self.given.has("secret_expiry") {
+            self.printer.say(
+                "When it expires: the guide says Never, which the portal removed in 2021 (it \
+                 meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
+                 portal's longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) \
+                 works too, and `never` is still accepted, as 99 years.",
+            );
+        }
+        self.args.secret.secret_expiry = self
+            .value("secret_expiry", "Expires", &expiry, check_expiry)
+            .await?;
+        Ok(())
+    }
+
+    /// Step 6: offered when this sign-in may grant it.
+    async fn admin_consent(&mut self, session: &Session) -> anyhow::Result<()> {
+        self.printer.heading(6, STEPS, "Admin consent");
+        self.printer.say(&format!(
+            "{} needs an administrator's consent before anyone can use it. Granting it now \
+             consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
+             admin consents when selecting Connect on the platform, or in the portal later.",
+            self.args.app.permission
+        ));
+        self.printer.place(
+            "Azure portal",
+            "the app > API permissions > Grant admin consent for your directory",
+        );
+        if let Some(source) = self.given.source("admin_consent") {
+            self.printer
+                .shown("Admin consent", "grant it", &format!("from {source}"));
+        } else if auth::require(session, &[GRANT_CONSENT]).is_err() {
+            self.printer.say(
+                "This sign-in may not grant consent (it lacks \
+                 DelegatedPermissionGrant.ReadWrite.All), so the summary says where to grant it. \
+                 (Signing in with a device code, run again with --admin-consent to ask for that \
+                 right.)",
+            );
+        } else {
+            self.args.admin_consent = self
+                .prompts
+                .confirm("Grant tenant-wide admin consent now?", false)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Step 7, the same in both paths.
-    async fn connection_step(&mut self, graph_host: &str) -> anyhow::Result<()> {
+    async fn connection(&mut self) -> anyhow::Result<()> {
         self.printer
             .heading(7, STEPS, "Create the platform connection");
         self.printer.say(
@@ -621,27 +644,40 @@ impl Wizard<'_> {
             "Platform",
             "Admin > Integrations > Azure Active Directory > Add this Connection",
         );
+        let name = self.args.platform.connection_name.clone();
         self.args.platform.connection_name = self
-            .value(
-                "connection_name",
-                "Connection name",
-                &self.args.platform.connection_name.clone(),
-                |v| validate::name("the connection name", v),
-            )
+            .value("connection_name", "Connection name", &name, |v| {
+                validate::name("the connection name", v)
+            })
             .await?;
+        let graph = ApiRef::parse(&self.args.app.api).is_graph();
         match &self.args.platform.resource {
             Some(resource) => self.printer.shown(
                 "Resource",
                 resource,
                 &source_or(self.given, "resource", "--resource"),
             ),
-            None => {
+            None if graph => {
+                let host = settings::endpoints(&self.args)?.cloud.graph;
                 self.printer
-                    .shown("Resource", graph_host, "Microsoft Graph's address");
+                    .shown("Resource", host, "Microsoft Graph's address");
                 self.printer.say(
-                    "Resource is the address of the API the platform calls with the app (the guide \
-                     gives no value): the one the permission belongs to. --resource changes it.",
+                    "Resource is the address of the API the platform calls with the app (the \
+                     guide gives no value): the one the permission belongs to. --resource \
+                     changes it.",
                 );
+            }
+            None => {
+                // Another API: its address cannot be derived.
+                let resource = self
+                    .prompts
+                    .text(
+                        &format!("Resource (the App ID URI of {})", self.args.app.api),
+                        None,
+                        check_resource,
+                    )
+                    .await?;
+                self.args.platform.resource = Some(resource);
             }
         }
         Ok(())
@@ -671,7 +707,7 @@ impl Wizard<'_> {
         )
     }
 
-    // --- Steps 3 to 7, done by the admin in the portal -------------------------
+    // --- Steps 3 to 7, made by the admin in the portal --------------------
 
     async fn in_the_portal(mut self) -> anyhow::Result<()> {
         self.printer.say(
@@ -679,116 +715,9 @@ impl Wizard<'_> {
              values you copy from it and makes the platform connection.",
         );
         let token = self.platform().await?;
-        let endpoints = settings::endpoints(&self.args)?;
-        let app = &self.args.app;
-
-        self.printer
-            .heading(3, STEPS, "Register the app (in the portal)");
-        self.printer.place(
-            "Azure portal",
-            "https://portal.azure.com > Microsoft Entra ID > App registrations",
-        );
-        self.printer.numbered(&[
-            "Select New registration.".into(),
-            format!("Name: {}", app.app_name),
-            "Supported account types: Accounts in this organizational directory only (single tenant).".into(),
-            format!(
-                "Redirect URI: keep the drop-down on Web (not SPA or public client) and enter {}",
-                app.redirect_uri
-            ),
-            "Select Register.".into(),
-        ]);
-        self.prompts
-            .pause("Press Enter once the app is registered")
-            .await?;
-
-        self.printer
-            .heading(4, STEPS, "Add the API permission (in the portal)");
-        self.printer
-            .place("Azure portal", "the app > API permissions");
-        self.printer.numbered(&[
-            "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer offers this permission).".into(),
-            format!(
-                "Select Delegated permissions, tick {}, and select Add permissions.",
-                app.permission
-            ),
-            "Optionally select Grant admin consent for your directory: it consents for everyone now; otherwise an admin consents when selecting Connect on the platform.".into(),
-        ]);
-        self.prompts
-            .pause("Press Enter once the permission is added")
-            .await?;
-
-        self.printer
-            .heading(5, STEPS, "Create the client secret (in the portal)");
-        self.printer.place(
-            "Azure portal",
-            "the app > Certificates & secrets > Client secrets",
-        );
-        self.printer.numbered(&[
-            "Select New client secret.".into(),
-            format!("Description: {}", self.args.secret.secret_description),
-            "Expires: 24 months, the longest the portal offers (the guide's Never no longer exists). Note the date: the secret must be replaced before then.".into(),
-            "Select Add, then copy the secret's Value now (not its Secret ID): the portal shows it only once.".into(),
-        ]);
-        self.prompts
-            .pause("Press Enter once you have copied the Value")
-            .await?;
-
-        self.printer
-            .heading(6, STEPS, "Give aad-setup the app's values");
-        self.printer.place(
-            "Azure portal",
-            "the app > Overview: Application (client) ID and Directory (tenant) ID",
-        );
-        let mut client_id: Option<String> = None;
-        let mut tenant = self
-            .args
-            .microsoft
-            .tenant
-            .clone()
-            .or_else(|| env::var(env::AZURE_TENANT_ID))
-            .filter(|t| validate::is_guid(t.trim()));
-        let (credentials, tenant_id) = loop {
-            let id = self
-                .prompts
-                .text("Application (client) ID", client_id.as_deref(), |v| {
-                    validate::guid("the Application (client) ID", v)
-                })
-                .await?;
-            let directory = self
-                .prompts
-                .text("Directory (tenant) ID", tenant.as_deref(), |v| {
-                    validate::guid("the Directory (tenant) ID", v)
-                })
-                .await?;
-            let secret = self
-                .prompts
-                .secret("Client secret Value (typed hidden)")
-                .await?;
-            let credentials = AppCredentials {
-                tenant: directory.clone(),
-                client_id: id.clone(),
-                secret,
-                source: "the prompt".into(),
-            };
-            match connect::check_secret(&self.http, &endpoints, &credentials, self.printer).await {
-                Ok(tenant_id) => break (credentials, tenant_id),
-                Err(err) if is_kind(&err, Kind::SignIn) => {
-                    self.printer.error(&err);
-                    self.printer.say(
-                        "That secret does not sign in with these IDs, so the platform could not \
-                         use it. Check the IDs on the app's Overview, and paste the secret's Value \
-                         (not its Secret ID). A secret made a minute ago may need another minute \
-                         before Entra knows it.",
-                    );
-                    client_id = Some(id);
-                    tenant = Some(directory);
-                }
-                Err(err) => return Err(err),
-            }
-        };
-
-        self.connection_step(endpoints.cloud.graph).await?;
+        self.portal_steps().await?;
+        let (credentials, tenant_id) = self.portal_values().await?;
+        self.connection().await?;
 
         let connect_args = ConnectArgs {
             client_id: Some(credentials.client_id.clone()),
@@ -815,28 +744,149 @@ impl Wizard<'_> {
             connect::preflight(&self.http, &plan, &self.printer.without_steps()).await?
         };
         let preview = connect::preview(&plan, &target, &tenant_id);
-        self.printer.plan(&preview, true);
         if plan.dry_run {
             self.printer.report(&preview);
             return Ok(());
         }
+        self.printer.plan(&preview, true);
         self.go_ahead(target.existing.is_some()).await?;
         drop(self.prompts);
         let report = connect::apply(&plan, &target, &tenant_id, self.printer).await?;
         self.printer.report(&report);
         Ok(())
     }
+
+    /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
+    async fn portal_steps(&self) -> anyhow::Result<()> {
+        let app = &self.args.app;
+        self.printer
+            .heading(3, STEPS, "Register the app (in the portal)");
+        self.printer.place(
+            "Azure portal",
+            "https://portal.azure.com > Microsoft Entra ID > App registrations",
+        );
+        self.printer.numbered(&[
+            "Select New registration.".into(),
+            format!("Name: {}", app.app_name),
+            "Supported account types: Accounts in this organizational directory only (single \
+             tenant)."
+                .into(),
+            format!(
+                "Redirect URI: keep the drop-down on Web (not SPA or public client) and enter {}",
+                app.redirect_uri
+            ),
+            "Select Register.".into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once the app is registered")
+            .await?;
+
+        self.printer
+            .heading(4, STEPS, "Add the API permission (in the portal)");
+        self.printer
+            .place("Azure portal", "the app > API permissions");
+        self.printer.numbered(&[
+            "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer \
+             offers this permission)."
+                .into(),
+            format!(
+                "Select Delegated permissions, tick {}, and select Add permissions.",
+                app.permission
+            ),
+            "Optionally select Grant admin consent for your directory: it consents for everyone \
+             now; otherwise an admin consents when selecting Connect on the platform."
+                .into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once the permission is added")
+            .await?;
+
+        self.printer
+            .heading(5, STEPS, "Create the client secret (in the portal)");
+        self.printer.place(
+            "Azure portal",
+            "the app > Certificates & secrets > Client secrets",
+        );
+        self.printer.numbered(&[
+            "Select New client secret.".into(),
+            format!("Description: {}", self.args.secret.secret_description),
+            "Expires: 24 months, the longest the portal offers (the guide's Never no longer \
+             exists). Note the date: the secret must be replaced before then."
+                .into(),
+            "Select Add, then copy the secret's Value now (not its Secret ID): the portal shows \
+             it only once."
+                .into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once you have copied the Value")
+            .await
+    }
+
+    /// Step 6 in the portal: the app's IDs and secret, asked until the
+    /// secret signs in with them. Returns them, and the tenant id.
+    async fn portal_values(&self) -> anyhow::Result<(AppCredentials, String)> {
+        self.printer
+            .heading(6, STEPS, "Give aad-setup the app's values");
+        self.printer.place(
+            "Azure portal",
+            "the app > Overview: Application (client) ID and Directory (tenant) ID",
+        );
+        let endpoints = settings::endpoints(&self.args)?;
+        let mut client_id: Option<String> = None;
+        let mut tenant = self
+            .args
+            .microsoft
+            .tenant
+            .clone()
+            .or_else(|| env::var(env::AZURE_TENANT_ID))
+            .filter(|t| validate::is_guid(t.trim()));
+        loop {
+            let id = self
+                .prompts
+                .text("Application (client) ID", client_id.as_deref(), |v| {
+                    validate::guid("the Application (client) ID", v)
+                })
+                .await?;
+            let directory = self
+                .prompts
+                .text("Directory (tenant) ID", tenant.as_deref(), |v| {
+                    validate::guid("the Directory (tenant) ID", v)
+                })
+                .await?;
+            let secret = self
+                .prompts
+                .secret("Client secret Value (typed hidden)")
+                .await?;
+            let credentials = AppCredentials {
+                tenant: directory.clone(),
+                client_id: id.clone(),
+                secret,
+                source: "the prompt".into(),
+            };
+            match connect::check_secret(&self.http, &endpoints, &credentials, self.printer).await {
+                Ok(tenant_id) => return Ok((credentials, tenant_id)),
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    self.printer.say(
+                        "That secret does not sign in with these IDs, so the platform could not \
+                         use it. Check the IDs on the app's Overview, and paste the secret's \
+                         Value (not its Secret ID). A secret made a minute ago may need another \
+                         minute before Entra knows it.",
+                    );
+                    client_id = Some(id);
+                    tenant = Some(directory);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
 }
 
-fn auth_name(method: AuthChoice) -> &'static str {
-    match method {
-        AuthChoice::Auto => "auto",
-        AuthChoice::AzCli => "az-cli",
-        AuthChoice::DeviceCode => "device-code",
-        AuthChoice::ClientSecret => "client-secret",
-        AuthChoice::WorkloadIdentity => "workload-identity",
-        AuthChoice::Token => "token",
-    }
+/// `client-secret` for `AuthChoice::ClientSecret`: the flag's own spelling.
+fn auth_name(method: AuthChoice) -> String {
+    method
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
 fn source_or(given: &Given, id: &str, otherwise: &str) -> String {
@@ -853,188 +903,23 @@ fn check_expiry(value: &str) -> Result<String, String> {
     validate::expiry(value, jiff::Timestamp::now()).map(|_| value.trim().to_owned())
 }
 
+fn check_resource(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        Err(format!(
+            "'{value}' is not an App ID URI (such as https://contoso.crm.dynamics.com)"
+        ))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
 fn readable_file(value: &str) -> Result<String, String> {
     let value = value.trim();
     match std::fs::read_to_string(value) {
         Ok(text) if !text.trim().is_empty() => Ok(value.to_owned()),
         Ok(_) => Err(format!("{value} is empty")),
         Err(e) => Err(format!("cannot read {value}: {e}")),
-    }
-}
-
-/// The prompts, and the terminal they borrow.
-struct Prompts {
-    color: bool,
-    terminal: Terminal,
-}
-
-type Check = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
-
-impl Prompts {
-    fn new(printer: &Printer) -> Prompts {
-        Prompts {
-            color: printer.color(),
-            terminal: Terminal::default(),
-        }
-    }
-
-    /// Runs a dialoguer prompt on a blocking thread, so that Ctrl-C is
-    /// heard (by `commands`) while it waits.
-    async fn ask<T: Send + 'static>(
-        &self,
-        prompt: impl FnOnce(&dyn Theme) -> dialoguer::Result<T> + Send + 'static,
-    ) -> anyhow::Result<T> {
-        self.terminal.remember();
-        let color = self.color;
-        let answer = tokio::task::spawn_blocking(move || {
-            let colorful = ColorfulTheme::default();
-            let theme: &dyn Theme = if color { &colorful } else { &SimpleTheme };
-            prompt(theme)
-        })
-        .await
-        .context("the prompt stopped unexpectedly")?;
-        answer.map_err(|dialoguer::Error::IO(e)| {
-            if e.kind() == std::io::ErrorKind::Interrupted {
-                crate::commands::interrupted().into()
-            } else {
-                anyhow::Error::new(e).context("reading your answer from the terminal")
-            }
-        })
-    }
-
-    /// A line of text, checked as it is typed; the checked (normalised)
-    /// value is returned.
-    async fn text(
-        &self,
-        label: &str,
-        default: Option<&str>,
-        check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
-    ) -> anyhow::Result<String> {
-        let check: Check = Arc::new(check);
-        let label = label.to_owned();
-        let default = default.map(str::to_owned);
-        let checker = Arc::clone(&check);
-        let raw = self
-            .ask(move |theme| {
-                let mut input = Input::<String>::with_theme(theme)
-                    .with_prompt(label)
-                    .validate_with(move |v: &String| checker(v).map(|_| ()));
-                if let Some(default) = default {
-                    input = input.default(default);
-                }
-                input.interact_text()
-            })
-            .await?;
-        check(&raw).map_err(error::usage)
-    }
-
-    /// A secret, typed hidden: nothing is echoed.
-    async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
-        let label = label.to_owned();
-        let raw = self
-            .ask(move |theme| {
-                Password::with_theme(theme)
-                    .with_prompt(label)
-                    .validate_with(|v: &String| {
-                        if v.trim().is_empty() {
-                            Err("it is empty")
-                        } else {
-                            Ok(())
-                        }
-                    })
-                    .interact()
-            })
-            .await?;
-        Ok(SecretString::from(raw.trim().to_owned()))
-    }
-
-    async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
-        let label = label.to_owned();
-        self.ask(move |theme| {
-            Confirm::with_theme(theme)
-                .with_prompt(label)
-                .default(default)
-                .wait_for_newline(true)
-                .interact()
-        })
-        .await
-    }
-
-    async fn select(
-        &self,
-        label: &str,
-        items: Vec<String>,
-        default: usize,
-    ) -> anyhow::Result<usize> {
-        let label = label.to_owned();
-        self.ask(move |theme| {
-            Select::with_theme(theme)
-                .with_prompt(label)
-                .items(&items)
-                .default(default)
-                .interact()
-        })
-        .await
-    }
-
-    /// Waits for Enter (a step done in the portal).
-    async fn pause(&self, label: &str) -> anyhow::Result<()> {
-        let label = label.to_owned();
-        self.ask(move |theme| {
-            Input::<String>::with_theme(theme)
-                .with_prompt(label)
-                .allow_empty(true)
-                .report(false)
-                .interact_text()
-        })
-        .await
-        .map(drop)
-    }
-
-    /// The platform team, as the approval flow needs it.
-    async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
-        printer.say(
-            "Your team is the name before .pushbot.com in the address you sign in to the platform at \
-             (acme for https://acme.pushbot.com).",
-        );
-        self.text("Your platform team", None, platform_auth::team_domain)
-            .await
-    }
-}
-
-/// The terminal as the prompts found it. Dialoguer hides the cursor in
-/// menus and turns echo off for hidden input, and leaves both so when
-/// interrupted; dropping this (at the end, or when Ctrl-C drops the run)
-/// shows the cursor and restores the line settings saved before the last
-/// prompt.
-#[derive(Default)]
-struct Terminal {
-    #[cfg(unix)]
-    saved: RefCell<Option<rustix::termios::Termios>>,
-    #[cfg(not(unix))]
-    saved: RefCell<Option<()>>,
-}
-
-impl Terminal {
-    fn remember(&self) {
-        #[cfg(unix)]
-        if let Ok(settings) = rustix::termios::tcgetattr(std::io::stdin()) {
-            *self.saved.borrow_mut() = Some(settings);
-        }
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        #[cfg(unix)]
-        if let Some(settings) = self.saved.borrow_mut().take() {
-            let _ = rustix::termios::tcsetattr(
-                std::io::stdin(),
-                rustix::termios::OptionalActions::Now,
-                &settings,
-            );
-        }
-        let _ = console::Term::stderr().show_cursor();
     }
 }
 
@@ -1059,5 +944,11 @@ mod tests {
                 .contains("empty")
         );
         assert!(readable_file("/no/such/file").is_err());
+    }
+
+    #[test]
+    fn methods_are_named_as_the_flag_spells_them() {
+        assert_eq!(auth_name(AuthChoice::ClientSecret), "client-secret");
+        assert_eq!(auth_name(AuthChoice::AzCli), "az-cli");
     }
 }
