@@ -74,6 +74,7 @@ pub enum Command {
 
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output and input")]
 pub struct GlobalArgs {
     /// Result format on stdout. Progress and messages always go to stderr.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human, env = env::OUTPUT)]

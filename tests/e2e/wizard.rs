@@ -535,6 +535,27 @@ fn platform_login_saves_a_private_token_and_never_overwrites_one() {
 }
 
 #[test]
+fn platform_login_at_a_terminal_asks_for_the_team() {
+    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    config.platform.auto_approve_tokens_after_millis = Some(0);
+    let h = Harness::with(config);
+    let mut cmd = h.bare_cmd();
+    cmd.env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+        .args(["platform-login", "--name", "acme"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Your platform team: ", "acme team")
+        .expect("error: team 'acme team' is not a team name")
+        .answer("Your platform team: ", "https://acme.pushbot.com/")
+        .expect("Saved the platform token");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    let path = h.home.path().join(".catalytic/tokens/acme");
+    assert!(screen.contains(&path.display().to_string()), "{screen}");
+    assert_mode_0600(&path);
+    h.assert_no_secret("the screen", &screen);
+}
+
+#[test]
 fn platform_login_without_an_approval_fails_sign_in_and_saves_nothing() {
     let h = Harness::new();
     let mut cmd = h.bare_cmd();
