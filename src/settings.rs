@@ -14,7 +14,9 @@ use url::Url;
 
 use clap::ValueEnum as _;
 
-use crate::cli::{AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, OutputFormat, SetupArgs};
+use crate::cli::{
+    AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, OutputFormat, PlatformArgs, SetupArgs,
+};
 use crate::env;
 use crate::error::usage;
 use crate::platform::token::{self, PlatformToken};
@@ -234,8 +236,9 @@ impl Interaction {
 }
 
 /// What the wizard collected that no flag can carry: secrets typed hidden,
-/// a sign-in already done, a token from the platform's approval flow. Each
-/// is used only where the flags and the environment give nothing.
+/// a sign-in already done, a token from the platform's approval flow. The
+/// wizard supplies each only where the flags and the environment gave
+/// nothing (or, for the sign-in, after using it), so each takes precedence.
 #[derive(Default)]
 pub struct Supplied {
     /// The sign-in the wizard already used (`setup`).
@@ -621,7 +624,7 @@ pub fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthCh
 }
 
 fn platform_spec(
-    p: &crate::cli::PlatformArgs,
+    p: &PlatformArgs,
     supplied: Option<PlatformToken>,
 ) -> anyhow::Result<PlatformSpec> {
     let token = match supplied {
@@ -774,19 +777,19 @@ pub fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<Co
         ))
     })?;
     let (secret, source) = match (
+        supplied.app_secret,
         &args.app_secret_file,
         env::var(env::APP_CLIENT_SECRET),
-        supplied.app_secret,
     ) {
-        (Some(path), _, _) => (
+        (Some(typed), _, _) => (typed, "the prompt".to_owned()),
+        (None, Some(path), _) => (
             read_secret_file(path, "--app-secret-file")?,
             path.display().to_string(),
         ),
-        (None, Some(s), _) => (
+        (None, None, Some(s)) => (
             SecretString::from(s.trim().to_owned()),
             env::APP_CLIENT_SECRET.to_owned(),
         ),
-        (None, None, Some(typed)) => (typed, "the prompt".to_owned()),
         (None, None, None) => {
             return Err(usage(format!(
                 "connect needs the app's client secret: {} or --app-secret-file PATH (no flag takes the secret itself)",

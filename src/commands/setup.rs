@@ -8,7 +8,7 @@
 
 use secrecy::SecretString;
 
-use crate::auth::{MANAGE_APPS, Session};
+use crate::auth::{self, MANAGE_APPS, Session};
 use crate::error::{self, Failure, Kind};
 use crate::graph::{Graph, graph_error};
 use crate::http::Http;
@@ -68,6 +68,25 @@ pub struct Preview {
     pub destructive: bool,
 }
 
+impl Preview {
+    fn of(mut report: Report) -> Preview {
+        let changes = !report.changes.is_empty();
+        if !changes {
+            report
+                .changes
+                .push("nothing: everything is in place".into());
+        }
+        let would_update = |action: Option<Action>| action == Some(Action::WouldUpdate);
+        let destructive = would_update(report.app.as_ref().map(|a| a.action))
+            || would_update(report.connection.as_ref().map(|c| c.action));
+        Preview {
+            report,
+            changes,
+            destructive,
+        }
+    }
+}
+
 impl<'a> Setup<'a> {
     pub fn new(
         plan: &'a Plan,
@@ -101,9 +120,10 @@ impl<'a> Setup<'a> {
             record: self.record.clone(),
             dry_run: true,
         };
-        pass(&mut ctx, &self.graph, &self.session)
+        let report = pass(&mut ctx, &self.graph, &self.session)
             .await
-            .map_err(|err| classify_denied(err, &self.session))
+            .map_err(|err| classify_denied(err, &self.session))?;
+        Ok(Preview::of(report))
     }
 
     /// Makes the changes, verifies them, and prints the summary.
@@ -116,10 +136,10 @@ impl<'a> Setup<'a> {
             record: self.record,
             dry_run: false,
         };
-        let done = pass(&mut ctx, &self.graph, &self.session)
+        let report = pass(&mut ctx, &self.graph, &self.session)
             .await
             .map_err(|err| classify_denied(err, &self.session))?;
-        self.printer.report(&done.report);
+        self.printer.report(&report);
         Ok(())
     }
 }
@@ -133,7 +153,7 @@ fn classify_denied(err: anyhow::Error, session: &Session) -> anyhow::Error {
     match graph_error(&err) {
         Some(g) if g.is_denied() => {
             let why = format!("Graph answered {} to {}", g.code, g.action);
-            let failure = crate::auth::denied(session, &MANAGE_APPS, &why);
+            let failure = auth::denied(session, &MANAGE_APPS, &why);
             let f = error::failure(&failure).expect("denied() builds a Failure");
             let f = Failure::new(f.kind, f.message.clone())
                 .with_hint(f.hint.clone().unwrap_or_default());
@@ -144,7 +164,7 @@ fn classify_denied(err: anyhow::Error, session: &Session) -> anyhow::Error {
 }
 
 /// One pass over the steps: a look when `ctx.dry_run`, else the run.
-async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Preview> {
+async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan = ctx.plan;
     let target = platform_preflight::run(ctx).await?;
     let perm = resolve_permission::run(ctx, graph).await?;
@@ -256,7 +276,6 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     };
 
     if ctx.dry_run {
-        let mut destructive = app.action == Action::WouldUpdate;
         if secret.action == Action::WouldCreate {
             report.changes.push(format!(
                 "add a client secret \"{}\" expiring {}",
@@ -265,7 +284,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             ));
             report.changes.push(match &existing {
                 Some(c) => {
-                    destructive = true;
+                    report.connection = Some(connection_info(c, Action::WouldUpdate));
                     format!(
                         "replace the platform connection \"{}\" ({}) with one holding the new secret, then delete the old one and remove the secret it held",
                         c.name, c.id
@@ -277,6 +296,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 ),
             });
         } else if let Some(c) = &existing {
+            report.connection = Some(connection_info(c, Action::Reused));
             report.unchanged.push(format!(
                 "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
                 plan.secret.description,
@@ -310,17 +330,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 .push(format!("tenant-wide admin consent for {}", perm.value));
         }
         report.status = Status::DryRun;
-        let changes = !report.changes.is_empty();
-        if !changes {
-            report
-                .changes
-                .push("nothing: everything is in place".into());
-        }
-        return Ok(Preview {
-            report,
-            changes,
-            destructive,
-        });
+        return Ok(report);
     }
 
     let Some(value) = secret.value else {
@@ -339,7 +349,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 .into(),
         );
         finish(&mut report, plan, &perm);
-        return Ok(done(report));
+        return Ok(report);
     };
 
     let values = Values {
@@ -413,15 +423,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         }
     }
     finish(&mut report, plan, &perm);
-    Ok(done(report))
-}
-
-fn done(report: Report) -> Preview {
-    Preview {
-        report,
-        changes: true,
-        destructive: false,
-    }
+    Ok(report)
 }
 
 /// What to do in the platform once the connection exists; `connect` says
