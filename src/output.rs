@@ -125,39 +125,29 @@ impl Printer {
     }
 
     /// The wizard: where the same thing lives in the Azure portal or the
-    /// platform (`Azure portal: Microsoft Entra ID › App registrations`).
+    /// platform (`Azure portal: Microsoft Entra ID > App registrations`).
     pub fn place(&self, site: &str, path: &str) {
-        let label = format!("{site}:");
-        let label = if self.color {
-            style(label).dim().to_string()
-        } else {
-            label
-        };
-        eprintln!("  {label} {path}");
+        eprintln!("  {} {path}", self.dim(&format!("{site}:")));
     }
 
     /// The wizard: a value it will use without asking, and where it came
-    /// from (`App name: x (from --app-name)`).
+    /// from (`Name: x (from --app-name)`).
     pub fn shown(&self, label: &str, value: &str, source: &str) {
-        let source = format!("({source})");
-        let source = if self.color {
-            style(source).dim().to_string()
-        } else {
-            source
-        };
-        eprintln!("  {label}: {value} {source}");
+        eprintln!("  {label}: {value} {}", self.dim(&format!("({source})")));
     }
 
     /// The wizard: a numbered list (the portal's clicks, in order).
     pub fn numbered(&self, items: &[String]) {
         for (i, item) in items.iter().enumerate() {
-            let mut lines = wrap(item, text_width(), "      ").into_iter();
-            if let Some(first) = lines.next() {
-                eprintln!("  {:>2}. {}", i + 1, first.trim_start());
-            }
-            for line in lines {
-                eprintln!("{line}");
-            }
+            hanging(&format!("{:>2}.", i + 1), item);
+        }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        if self.color {
+            style(text).dim().to_string()
+        } else {
+            text.to_owned()
         }
     }
 
@@ -167,7 +157,7 @@ impl Printer {
         if changes {
             eprintln!("The plan (nothing has been changed yet):");
             for change in &report.changes {
-                self.bullet("+", change);
+                hanging("+", change);
             }
         } else {
             eprintln!("Nothing to change: everything is in place.");
@@ -175,23 +165,8 @@ impl Printer {
         if !report.unchanged.is_empty() {
             eprintln!("Already in place, kept as it is:");
             for kept in &report.unchanged {
-                self.bullet("=", kept);
+                hanging("=", kept);
             }
-        }
-    }
-
-    fn bullet(&self, mark: &str, text: &str) {
-        let mut lines = wrap(text, text_width(), "    ").into_iter();
-        if let Some(first) = lines.next() {
-            let mark = if self.color {
-                style(mark).bold().to_string()
-            } else {
-                mark.to_owned()
-            };
-            eprintln!("  {mark} {}", first.trim_start());
-        }
-        for line in lines {
-            eprintln!("{line}");
         }
     }
 
@@ -417,6 +392,19 @@ impl Printer {
         if let Err(e) = written {
             self.warn(&format!("could not write GitHub outputs to {path}: {e}"));
         }
+    }
+}
+
+/// `  LEAD text…` on stderr, wrapped, the following lines indented under
+/// the text.
+fn hanging(lead: &str, text: &str) {
+    let indent = " ".repeat(lead.len() + 3);
+    let mut lines = wrap(text, text_width(), &indent).into_iter();
+    if let Some(first) = lines.next() {
+        eprintln!("  {lead} {}", first.trim_start());
+    }
+    for line in lines {
+        eprintln!("{line}");
     }
 }
 
