@@ -430,15 +430,15 @@ impl Wizard<'_> {
         platform_auth::ensure_free(&path)?;
         let team = self.prompts.team(self.printer).await?;
         let base = settings::endpoints(&self.args)?.platform;
-        let mut token =
-            platform_login::approve(&self.http, &base, &team, APPROVAL_WAIT, self.printer).await?;
-        platform_auth::save(&path, &token)?;
-        self.printer.step(
-            "Saved the platform token",
-            &format!("{} (mode 0600)", path.display()),
-        );
-        token.source = path.display().to_string();
-        Ok(token)
+        platform_login::approve_and_save(
+            &self.http,
+            &base,
+            &team,
+            APPROVAL_WAIT,
+            &path,
+            self.printer,
+        )
+        .await
     }
 
     // --- Steps 3 to 7, made by aad-setup ----------------------------------

@@ -4,6 +4,7 @@
 //!
 //! It prints where the token was saved, never the token.
 
+use std::path::Path;
 use std::time::Duration;
 
 use url::Url;
@@ -39,12 +40,8 @@ pub async fn run(
         }
     };
     let http = Http::new()?;
-    let token = approve(&http, &base, &team, Duration::from_secs(args.wait), printer).await?;
-    auth::save(&path, &token)?;
-    printer.step(
-        "Saved the platform token",
-        &format!("{} (mode 0600)", path.display()),
-    );
+    let wait = Duration::from_secs(args.wait);
+    let token = approve_and_save(&http, &base, &team, wait, &path, printer).await?;
     match printer.format() {
         OutputFormat::Json => printer.json(&serde_json::json!({
             "path": path.display().to_string(),
@@ -58,12 +55,14 @@ pub async fn run(
 }
 
 /// The approval flow with the admin: a pending token, the address where a
-/// team Admin approves it, then the wait (a spinner; Ctrl-C gives up).
-pub async fn approve(
+/// team Admin approves it, the wait (a spinner; Ctrl-C gives up); then the
+/// token saved as `path` (new, mode 0600).
+pub async fn approve_and_save(
     http: &Http,
     base: &Url,
     team: &str,
     wait: Duration,
+    path: &Path,
     printer: &Printer,
 ) -> anyhow::Result<PlatformToken> {
     let pending = auth::request(http, base, team).await?;
@@ -82,5 +81,12 @@ pub async fn approve(
         "Signed in to the platform",
         &format!("access token approved for team {}", pending.token.domain),
     );
-    Ok(pending.token)
+    auth::save(path, &pending.token)?;
+    printer.step(
+        "Saved the platform token",
+        &format!("{} (mode 0600)", path.display()),
+    );
+    let mut token = pending.token;
+    token.source = path.display().to_string();
+    Ok(token)
 }

@@ -84,10 +84,11 @@ impl Prompts {
         check(&raw).map_err(error::usage)
     }
 
-    /// A secret, typed hidden: nothing is echoed.
+    /// A secret, typed hidden: nothing is echoed, and dialoguer's copy is
+    /// wiped once it is held as a secret.
     pub(super) async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
         let label = label.to_owned();
-        let raw = self
+        let mut raw = self
             .ask(move |theme| {
                 Password::with_theme(theme)
                     .with_prompt(label)
@@ -101,7 +102,9 @@ impl Prompts {
                     .interact()
             })
             .await?;
-        Ok(SecretString::from(raw.trim().to_owned()))
+        let secret = SecretString::from(raw.trim().to_owned());
+        secrecy::zeroize::Zeroize::zeroize(&mut raw);
+        Ok(secret)
     }
 
     pub(super) async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
