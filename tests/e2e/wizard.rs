@@ -12,7 +12,7 @@ use crate::support::*;
 
 /// Per expectation. The debug binary answers in milliseconds; this is
 /// room for a loaded machine, not a pause.
-const TIMEOUT_MS: u64 = 8_000;
+const TIMEOUT_MS: u64 = 5_000;
 
 /// A wizard in a pseudo-terminal, with everything it printed kept.
 struct Pty {
