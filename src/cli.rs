@@ -5,14 +5,19 @@
 //! argv is visible to every local user. Secrets come from the environment, a
 //! file (`-` for stdin), or a hidden prompt.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::env;
 
 const AFTER_HELP: &str = "\
-Without a command, `aad-setup` runs `setup`.
+Without a command, `aad-setup` runs `setup`. On a terminal it walks you
+through the guide (the wizard): it asks only for what it cannot find, shows
+the plan, and changes nothing until you confirm. With --no-input, without a
+terminal, or with CI=true it never asks.
 
 Try it first against the built-in emulator (no tenant, no platform account):
   aad-setup demo
@@ -30,6 +35,11 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
+    /// Before `setup`: reading the setup flags' values takes them out of
+    /// clap's matches, and with them the record of where they came from.
+    #[command(flatten)]
+    pub given: Given,
+
     /// `aad-setup` alone is `aad-setup setup`.
     #[command(flatten)]
     pub setup: SetupArgs,
@@ -41,8 +51,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the whole guide: register the app, add the permission and a
-    /// secret, create the platform connection, verify.
-    Setup(Box<SetupArgs>),
+    /// secret, create the platform connection, verify. On a terminal, asks
+    /// for what it needs and confirms the plan first.
+    Setup(Box<SetupCommand>),
     /// Check an existing setup: the app, its redirect URI and permission, the
     /// service principal, consent, the secret's expiry, the platform
     /// connection. Read-only; exit 1 when something needs attention.
@@ -50,6 +61,14 @@ pub enum Command {
     /// Delete the platform connection and the app registration this tool
     /// made (asks for --yes).
     Remove(Box<RemoveArgs>),
+    /// The platform half only: create the connection for an app registered
+    /// elsewhere (in the Azure portal, say) from its Client ID, Tenant ID and
+    /// client secret, after checking that the secret signs in.
+    Connect(Box<ConnectArgs>),
+    /// Get a platform access token by approving it in your browser, and save
+    /// it where the platform's SDKs look (~/.catalytic/tokens/NAME, mode
+    /// 0600, never over an existing file). Prints the file's path.
+    PlatformLogin(PlatformLoginArgs),
     /// Run the whole setup against the built-in emulator: no Azure tenant or
     /// platform account needed.
     #[cfg(feature = "emulator")]
@@ -62,6 +81,7 @@ pub enum Command {
 
 /// Options every command takes.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Output and input")]
 pub struct GlobalArgs {
     /// Result format on stdout. Progress and messages always go to stderr.
     #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human, env = env::OUTPUT)]
@@ -163,12 +183,15 @@ pub enum CloudChoice {
     China,
 }
 
+/// The platform's public API (platform-api.md §1).
+pub const DEFAULT_PLATFORM_URL: &str = "https://sdk.catalytic.com/v2.0.0";
+
 /// The workflow platform.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Workflow platform")]
 pub struct PlatformArgs {
     /// The platform's API base.
-    #[arg(long, value_name = "URL", env = env::PLATFORM_URL, default_value = "https://sdk.catalytic.com/v2.0.0")]
+    #[arg(long, value_name = "URL", env = env::PLATFORM_URL, default_value = DEFAULT_PLATFORM_URL)]
     pub platform_url: String,
 
     /// The platform access token: a file path, or a token name under
@@ -284,7 +307,7 @@ pub struct SetupArgs {
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long)]
+    #[arg(long, help_heading = "Output and input")]
     pub dry_run: bool,
 
     /// Where the local record of what was created lives (no secrets in it).
@@ -373,6 +396,143 @@ impl RemoveArgs {
     }
 }
 
+/// `aad-setup setup`: the setup flags, and which of them were given.
+#[derive(Debug, Args, Clone)]
+pub struct SetupCommand {
+    /// First, as in [`Cli`].
+    #[command(flatten)]
+    pub given: Given,
+    #[command(flatten)]
+    pub args: SetupArgs,
+}
+
+/// `aad-setup connect`: the platform half, from an app registered elsewhere.
+#[derive(Debug, Args, Clone)]
+pub struct ConnectArgs {
+    /// The app's Application (client) ID (portal: App registrations > the
+    /// app > Overview). Not AZURE_CLIENT_ID: that names who signs in.
+    #[arg(long, value_name = "GUID", env = env::APP_CLIENT_ID)]
+    pub client_id: Option<String>,
+
+    /// The app's Directory (tenant) ID, or a verified domain (portal: the
+    /// app's Overview). Also read from AZURE_TENANT_ID.
+    #[arg(long, value_name = "GUID", env = env::TENANT)]
+    pub tenant: Option<String>,
+
+    /// A file holding the app's client secret: its Value, not its Secret ID
+    /// (`-` for stdin). Without it, AAD_SETUP_APP_CLIENT_SECRET.
+    #[arg(long, value_name = "PATH", env = env::APP_SECRET_FILE)]
+    pub app_secret_file: Option<PathBuf>,
+
+    /// Replace a connection of the same name: the new one is created and
+    /// checked first, then the old one is deleted.
+    #[arg(long)]
+    pub replace: bool,
+
+    /// Check the secret and the platform, print what would be done, and
+    /// change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// The Microsoft cloud: where the secret is checked, and the default
+    /// Resource (its Microsoft Graph host).
+    #[arg(long, value_enum, env = env::CLOUD, default_value_t = CloudChoice::Public, help_heading = "Microsoft sign-in")]
+    pub cloud: CloudChoice,
+
+    /// Override the sign-in host (https; http only on loopback). Also read
+    /// from AZURE_AUTHORITY_HOST.
+    #[arg(long, value_name = "URL", env = env::LOGIN_URL, help_heading = "Microsoft sign-in")]
+    pub login_url: Option<String>,
+
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+}
+
+/// `aad-setup platform-login`: the platform's access-token approval flow.
+#[derive(Debug, Args, Clone)]
+pub struct PlatformLoginArgs {
+    /// Your team: its name (acme) or its address (acme.pushbot.com). On a
+    /// terminal it is asked for when missing.
+    #[arg(long, value_name = "TEAM", env = env::TEAM)]
+    pub team: Option<String>,
+
+    /// Save the token as ~/.catalytic/tokens/NAME. `default` is the one the
+    /// platform's SDKs and aad-setup use unasked; another name is used with
+    /// --platform-token-file NAME.
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    pub name: String,
+
+    /// How long to wait for the approval, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub wait: u64,
+
+    /// The platform's API base.
+    #[arg(long, value_name = "URL", env = env::PLATFORM_URL, default_value = DEFAULT_PLATFORM_URL)]
+    pub platform_url: String,
+}
+
+/// Which values were given on the command line or in the environment, as
+/// opposed to filled in by a default: the wizard shows those and asks for
+/// the rest. It adds no arguments; it reads clap's record of where each
+/// value came from, labelled with the flag or variable that supplied it.
+#[derive(Debug, Clone, Default)]
+pub struct Given {
+    /// Argument id → "--app-name" or "AAD_SETUP_APP_NAME".
+    by: BTreeMap<String, String>,
+}
+
+impl Given {
+    /// Where the value of argument `id` (the field name) came from, if it
+    /// was given.
+    pub fn source(&self, id: &str) -> Option<&str> {
+        self.by.get(id).map(String::as_str)
+    }
+
+    pub fn has(&self, id: &str) -> bool {
+        self.by.contains_key(id)
+    }
+}
+
+impl FromArgMatches for Given {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        // The setup flags are defined alike at the top level and under
+        // `setup`, so the top level's definitions label both.
+        let command = Cli::command();
+        let mut by = BTreeMap::new();
+        for id in matches.ids() {
+            let Some(arg) = command.get_arguments().find(|a| a.get_id() == id) else {
+                continue;
+            };
+            let label = match matches.value_source(id.as_str()) {
+                Some(ValueSource::CommandLine) => arg.get_long().map(|l| format!("--{l}")),
+                Some(ValueSource::EnvVariable) => {
+                    arg.get_env().map(|e| e.to_string_lossy().into_owned())
+                }
+                _ => None,
+            };
+            if let Some(label) = label {
+                by.insert(id.as_str().to_owned(), label);
+            }
+        }
+        Ok(Given { by })
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Given::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for Given {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        cmd
+    }
+}
+
 #[cfg(feature = "emulator")]
 #[derive(Debug, Args, Clone)]
 pub struct DemoArgs {
@@ -406,10 +566,25 @@ pub struct EmulatorArgs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory as _;
 
     #[test]
     fn the_command_line_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn given_values_are_told_from_defaults_with_their_source() {
+        let cli = Cli::try_parse_from(["aad-setup", "--app-name", "x"]).unwrap();
+        assert_eq!(cli.given.source("app_name"), Some("--app-name"));
+        assert!(!cli.given.has("redirect_uri"), "a default is not given");
+        assert!(!cli.given.has("auth"));
+
+        let cli = Cli::try_parse_from(["aad-setup", "setup", "--secret-expiry", "1y"]).unwrap();
+        let Some(Command::Setup(setup)) = cli.command else {
+            panic!("setup")
+        };
+        assert_eq!(setup.given.source("secret_expiry"), Some("--secret-expiry"));
+        assert_eq!(setup.args.secret.secret_expiry, "1y");
+        assert!(!setup.given.has("app_name"));
     }
 }

@@ -31,6 +31,14 @@ pub const OUTPUT: &str = "AAD_SETUP_OUTPUT";
 pub const NO_INPUT: &str = "AAD_SETUP_NO_INPUT";
 pub const STATE_DIR: &str = "AAD_SETUP_STATE_DIR";
 pub const PORT: &str = "AAD_SETUP_EMULATOR_PORT";
+/// `connect`: the client id (appId) of the app registered elsewhere.
+pub const APP_CLIENT_ID: &str = "AAD_SETUP_APP_CLIENT_ID";
+/// `connect`: that app's client secret itself (there is no flag for it).
+pub const APP_CLIENT_SECRET: &str = "AAD_SETUP_APP_CLIENT_SECRET";
+/// `connect`: a file holding that app's client secret.
+pub const APP_SECRET_FILE: &str = "AAD_SETUP_APP_SECRET_FILE";
+/// `platform-login`: the platform team (name or address).
+pub const TEAM: &str = "AAD_SETUP_TEAM";
 /// Multiplies every retry delay (default 1). `0` removes the sleeps: the test
 /// suite sets it so that retries through replication and throttling are fast.
 pub const BACKOFF_SCALE: &str = "AAD_SETUP_BACKOFF_SCALE";

@@ -23,3 +23,4 @@ pub mod secret_file;
 pub mod settings;
 pub mod steps;
 pub mod validate;
+pub mod wizard;

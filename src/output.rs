@@ -25,6 +25,9 @@ pub struct Printer {
     color: bool,
     stderr_tty: bool,
     github: bool,
+    /// Finished-step lines are shown (off for a look-ahead pass whose
+    /// result is shown as a plan instead).
+    steps: bool,
 }
 
 impl Printer {
@@ -38,6 +41,7 @@ impl Printer {
             color,
             stderr_tty,
             github: env::flag(env::GITHUB_ACTIONS),
+            steps: true,
         }
     }
 
@@ -45,8 +49,25 @@ impl Printer {
         self.format
     }
 
+    /// Colour is on (a terminal, no NO_COLOR): prompts match it.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// The same printer without finished-step lines, for a pass that only
+    /// looks (its outcome is shown as the plan).
+    pub fn without_steps(&self) -> Printer {
+        Printer {
+            steps: false,
+            ..self.clone()
+        }
+    }
+
     /// A finished step: `✓ label: detail`.
     pub fn step(&self, label: &str, detail: &str) {
+        if !self.steps {
+            return;
+        }
         let mark = if self.color {
             style("✓").green().to_string()
         } else {
@@ -84,21 +105,88 @@ impl Printer {
         }
     }
 
-    /// A spinner on a terminal; elsewhere one line saying what is awaited.
+    /// The wizard: a step of the guide begins (`[2/7] Sign in to the platform`).
+    pub fn heading(&self, number: usize, of: usize, title: &str) {
+        let text = format!("[{number}/{of}] {title}");
+        let text = if self.color {
+            style(text).bold().cyan().to_string()
+        } else {
+            text
+        };
+        eprintln!();
+        eprintln!("{text}");
+    }
+
+    /// The wizard: a paragraph of explanation, wrapped to the terminal.
+    pub fn say(&self, text: &str) {
+        for line in wrap(text, text_width(), "  ") {
+            eprintln!("{line}");
+        }
+    }
+
+    /// The wizard: where the same thing lives in the Azure portal or the
+    /// platform (`Azure portal: Microsoft Entra ID > App registrations`).
+    pub fn place(&self, site: &str, path: &str) {
+        eprintln!("  {} {path}", self.dim(&format!("{site}:")));
+    }
+
+    /// The wizard: a value it will use without asking, and where it came
+    /// from (`Name: x (from --app-name)`).
+    pub fn shown(&self, label: &str, value: &str, source: &str) {
+        eprintln!("  {label}: {value} {}", self.dim(&format!("({source})")));
+    }
+
+    /// The wizard: a numbered list (the portal's clicks, in order).
+    pub fn numbered(&self, items: &[String]) {
+        for (i, item) in items.iter().enumerate() {
+            hanging(&format!("{:>2}.", i + 1), item);
+        }
+    }
+
+    fn dim(&self, text: &str) -> String {
+        if self.color {
+            style(text).dim().to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// The wizard: what a run would do, before it asks to go ahead.
+    pub fn plan(&self, report: &Report, changes: bool) {
+        eprintln!();
+        if changes {
+            eprintln!("The plan (nothing has been changed yet):");
+            for change in &report.changes {
+                hanging("+", change);
+            }
+        } else {
+            eprintln!("Nothing to change: everything is in place.");
+        }
+        if !report.unchanged.is_empty() {
+            eprintln!("Already in place, kept as it is:");
+            for kept in &report.unchanged {
+                hanging("=", kept);
+            }
+        }
+    }
+
+    /// A spinner on a terminal; elsewhere (and where indicatif will not
+    /// draw: TERM unset or `dumb`) one line saying what is awaited.
     pub fn spinner(&self, message: &str) -> Spinner {
         if self.stderr_tty {
             let bar = ProgressBar::new_spinner();
-            bar.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            bar.set_message(message.to_owned());
-            bar.enable_steady_tick(Duration::from_millis(100));
-            Spinner { bar: Some(bar) }
-        } else {
-            eprintln!("  {message}…");
-            Spinner { bar: None }
+            if !bar.is_hidden() {
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+                        .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                );
+                bar.set_message(message.to_owned());
+                bar.enable_steady_tick(Duration::from_millis(100));
+                return Spinner { bar: Some(bar) };
+            }
         }
+        eprintln!("  {message}…");
+        Spinner { bar: None }
     }
 
     /// The error chain, then the hint, on stderr.
@@ -214,11 +302,20 @@ impl Printer {
                 "Setup is PARTIAL: the Azure side exists, the platform connection does not."
             }
             Status::DryRun => "Dry run: nothing was changed. The run would:",
+            Status::Interrupted => {
+                "Setup was INTERRUPTED before it finished. What exists now is listed below."
+            }
         };
         println!("{heading}");
         if r.status == Status::DryRun {
             for change in &r.changes {
                 println!("  - {change}");
+            }
+            if !r.unchanged.is_empty() {
+                println!("Already in place:");
+                for kept in &r.unchanged {
+                    println!("  = {kept}");
+                }
             }
         }
         println!();
@@ -247,6 +344,9 @@ impl Printer {
                     app.service_principal_action.as_str()
                 ),
             );
+        }
+        if let (None, Some(client_id)) = (&r.app, &r.client_id) {
+            row("Client ID", client_id);
         }
         if let Some(p) = &r.permission {
             row("Permission", &format!("{} / {} (delegated)", p.api, p.name));
@@ -334,6 +434,46 @@ impl Printer {
     }
 }
 
+/// `  LEAD text…` on stderr, wrapped, the following lines indented under
+/// the text.
+fn hanging(lead: &str, text: &str) {
+    let indent = " ".repeat(lead.len() + 3);
+    let mut lines = wrap(text, text_width(), &indent).into_iter();
+    if let Some(first) = lines.next() {
+        eprintln!("  {lead} {}", first.trim_start());
+    }
+    for line in lines {
+        eprintln!("{line}");
+    }
+}
+
+/// Columns for the wizard's prose: the terminal's width, at most 100.
+fn text_width() -> usize {
+    usize::from(console::Term::stderr().size().1).clamp(40, 100)
+}
+
+/// `text` in lines of at most `width` columns, each starting with `indent`.
+/// A word longer than a line stands alone rather than being cut (URLs).
+fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        let empty = line.len() == indent.len();
+        if !empty
+            && console::measure_text_width(&line) + 1 + console::measure_text_width(word) > width
+        {
+            lines.push(std::mem::replace(&mut line, String::from(indent)));
+        } else if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// A running spinner; finishes (and clears) when dropped.
 pub struct Spinner {
     bar: Option<ProgressBar>,
@@ -352,5 +492,22 @@ impl Drop for Spinner {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_wraps_at_words_and_keeps_its_indent() {
+        let lines = wrap("one two three four five six", 15, "  ");
+        assert_eq!(lines, ["  one two three", "  four five six"]);
+        let lines = wrap("see https://security.pushbot.com/oauth now", 12, "  ");
+        assert_eq!(
+            lines,
+            ["  see", "  https://security.pushbot.com/oauth", "  now"]
+        );
+        assert_eq!(wrap("", 10, "  "), ["  "]);
     }
 }

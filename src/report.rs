@@ -42,6 +42,9 @@ pub enum Status {
     Partial,
     /// Nothing was changed (--dry-run).
     DryRun,
+    /// Stopped by Ctrl-C once changes had begun, at a step boundary (exit
+    /// 130); the report says what exists.
+    Interrupted,
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -153,9 +156,16 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connection: Option<ConnectionInfo>,
     pub verification: Verification,
+    /// `connect`: the Client ID of the app registered elsewhere (`setup`
+    /// reports it under `app`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
     /// Dry run: the changes the run would make.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<String>,
+    /// Dry run: what is in place already and would be kept as it is.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unchanged: Vec<String>,
     /// What the admin should do next.
     pub next_steps: Vec<String>,
     /// Notes worth reading (reused values, old secrets left in place).
@@ -178,7 +188,9 @@ impl Report {
             resource: String::new(),
             connection: None,
             verification: Verification::default(),
+            client_id: None,
             changes: Vec::new(),
+            unchanged: Vec::new(),
             next_steps: Vec::new(),
             notes: Vec::new(),
         }

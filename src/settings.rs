@@ -14,7 +14,9 @@ use url::Url;
 
 use clap::ValueEnum as _;
 
-use crate::cli::{AuthChoice, CloudChoice, GlobalArgs, OutputFormat, SetupArgs};
+use crate::cli::{
+    AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, OutputFormat, PlatformArgs, SetupArgs,
+};
 use crate::env;
 use crate::error::usage;
 use crate::platform::token::{self, PlatformToken};
@@ -107,7 +109,7 @@ pub enum ApiRef {
 }
 
 impl ApiRef {
-    fn parse(value: &str) -> ApiRef {
+    pub fn parse(value: &str) -> ApiRef {
         let value = value.trim();
         if validate::is_guid(value) {
             return ApiRef::AppId(value.to_ascii_lowercase());
@@ -233,8 +235,31 @@ impl Interaction {
     }
 }
 
+/// What the wizard collected that no flag can carry: secrets typed hidden,
+/// a sign-in already done, a token from the platform's approval flow. The
+/// wizard supplies each only where the flags and the environment gave
+/// nothing (or, for the sign-in, after using it), so each takes precedence.
+#[derive(Default)]
+pub struct Supplied {
+    /// The sign-in the wizard already used (`setup`).
+    pub sign_in: Option<SignIn>,
+    /// A platform token from the approval flow.
+    pub platform_token: Option<PlatformToken>,
+    /// The client secret of the app `connect` puts on the platform.
+    pub app_secret: Option<SecretString>,
+}
+
 /// Builds the plan for `setup`.
 pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
+    plan_with(args, interaction, Supplied::default())
+}
+
+/// [`plan`], with what the wizard supplied.
+pub fn plan_with(
+    args: &SetupArgs,
+    interaction: &Interaction,
+    supplied: Supplied,
+) -> anyhow::Result<Plan> {
     let mut warnings = Vec::new();
     let endpoints = endpoints(args)?;
     if endpoints.cloud.name != "public" {
@@ -243,7 +268,10 @@ pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan>
             endpoints.cloud.name
         ));
     }
-    let sign_in = sign_in(args, interaction, &endpoints)?;
+    let sign_in = match supplied.sign_in {
+        Some(sign_in) => sign_in,
+        None => sign_in_method(args, interaction, &endpoints, None)?,
+    };
 
     let app = &args.app;
     let name = validate::name("--app-name", &app.app_name).map_err(usage)?;
@@ -292,7 +320,7 @@ pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan>
         check_new_file("--secret-file", path)?;
     }
 
-    let platform = platform_spec(args)?;
+    let platform = platform_spec(&args.platform, supplied.platform_token)?;
     let state_dir = match &args.state_dir {
         Some(dir) => dir.clone(),
         None => default_state_dir()?,
@@ -325,22 +353,33 @@ pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan>
     })
 }
 
-fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
+/// Where the services are, for `setup`.
+pub fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
     let ms = &args.microsoft;
-    let cloud = Cloud::of(ms.cloud);
-    let (login_raw, login_from) = match (&ms.login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
-        (Some(v), _) => (v.clone(), "--login-url"),
+    endpoints_of(
+        ms.cloud,
+        ms.login_url.as_deref(),
+        ms.graph_url.as_deref(),
+        &args.platform.platform_url,
+    )
+}
+
+fn endpoints_of(
+    cloud: CloudChoice,
+    login_url: Option<&str>,
+    graph_url: Option<&str>,
+    platform_url: &str,
+) -> anyhow::Result<Endpoints> {
+    let cloud = Cloud::of(cloud);
+    let (login_raw, login_from) = match (login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
+        (Some(v), _) => (v.to_owned(), "--login-url"),
         (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
         (None, None) => (cloud.login.to_owned(), "--cloud"),
     };
     let login = validate::service_url(login_from, &login_raw).map_err(usage)?;
-    let graph = validate::service_url(
-        "--graph-url",
-        ms.graph_url.as_deref().unwrap_or(cloud.graph),
-    )
-    .map_err(usage)?;
-    let platform =
-        validate::service_url("--platform-url", &args.platform.platform_url).map_err(usage)?;
+    let graph =
+        validate::service_url("--graph-url", graph_url.unwrap_or(cloud.graph)).map_err(usage)?;
+    let platform = validate::service_url("--platform-url", platform_url).map_err(usage)?;
     Ok(Endpoints {
         cloud,
         login,
@@ -349,9 +388,10 @@ fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
     })
 }
 
-fn tenant_arg(args: &SetupArgs) -> anyhow::Result<Option<String>> {
-    let (raw, from) = match (&args.microsoft.tenant, env::var(env::AZURE_TENANT_ID)) {
-        (Some(t), _) => (t.clone(), format!("--tenant / {}", env::TENANT)),
+/// The tenant from `--tenant` (or its variable), else AZURE_TENANT_ID.
+fn tenant_arg(flag: Option<&str>) -> anyhow::Result<Option<String>> {
+    let (raw, from) = match (flag, env::var(env::AZURE_TENANT_ID)) {
+        (Some(t), _) => (t.to_owned(), format!("--tenant / {}", env::TENANT)),
         (None, Some(t)) => (t, env::AZURE_TENANT_ID.to_owned()),
         (None, None) => return Ok(None),
     };
@@ -360,13 +400,17 @@ fn tenant_arg(args: &SetupArgs) -> anyhow::Result<Option<String>> {
         .map_err(|e| usage(format!("{from}: {e}")))
 }
 
-fn sign_in(
+/// How to sign in to Microsoft, from `--auth` and what it needs. A secret
+/// the wizard had typed (`typed_secret`) is used only when neither
+/// `--client-secret-file` nor AZURE_CLIENT_SECRET gives one.
+pub fn sign_in_method(
     args: &SetupArgs,
     interaction: &Interaction,
     endpoints: &Endpoints,
+    typed_secret: Option<SecretString>,
 ) -> anyhow::Result<SignIn> {
     let ms = &args.microsoft;
-    let tenant = tenant_arg(args)?;
+    let tenant = tenant_arg(ms.tenant.as_deref())?;
     let method = match ms.auth {
         AuthChoice::Auto => choose_auto(args, interaction)?,
         other => other,
@@ -412,12 +456,13 @@ fn sign_in(
                     read_secret_file(path, "--client-secret-file")?,
                     path.display().to_string(),
                 ),
-                None => match env::var(env::AZURE_CLIENT_SECRET) {
-                    Some(s) => (
+                None => match (env::var(env::AZURE_CLIENT_SECRET), typed_secret) {
+                    (Some(s), _) => (
                         SecretString::from(s.trim().to_owned()),
                         env::AZURE_CLIENT_SECRET.to_owned(),
                     ),
-                    None => {
+                    (None, Some(typed)) => (typed, "the prompt".to_owned()),
+                    (None, None) => {
                         return Err(usage(format!(
                             "--auth client-secret needs the secret: {} or --client-secret-file",
                             env::AZURE_CLIENT_SECRET
@@ -499,6 +544,27 @@ fn sign_in(
 /// `--auth auto`: the first method the environment is configured for, in
 /// the README's order. `-v` says which was chosen and why others were not.
 fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<AuthChoice> {
+    if let Some(method) = auto_method(args, interaction) {
+        return Ok(method);
+    }
+    tracing::info!("sign-in (auto): no terminal, so no device code sign-in");
+    Err(crate::error::Failure::new(
+        crate::error::Kind::SignIn,
+        "no way to sign in to Microsoft was found",
+    )
+    .with_hint(format!(
+        "in a pipeline set {tenant} and {client} with {secret} (client secret) or {fed} / GitHub OIDC (`permissions: id-token: write`) for workload identity; or log in with `az login`; or give --graph-token-file",
+        tenant = env::AZURE_TENANT_ID,
+        client = env::AZURE_CLIENT_ID,
+        secret = env::AZURE_CLIENT_SECRET,
+        fed = env::AZURE_FEDERATED_TOKEN_FILE,
+    ))
+    .into())
+}
+
+/// What `--auth auto` would pick (the wizard offers it as the default), or
+/// `None` when nothing is configured and there is no terminal.
+pub fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthChoice> {
     let ms = &args.microsoft;
     let pick = |method: AuthChoice, why: &str| {
         tracing::info!(
@@ -507,7 +573,7 @@ fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Au
                 .to_possible_value()
                 .map_or_else(String::new, |v| v.get_name().to_owned())
         );
-        Ok(method)
+        Some(method)
     };
     if ms.graph_token_file.is_some() {
         return pick(AuthChoice::Token, "a Graph token file is given");
@@ -554,24 +620,17 @@ fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Au
     if interaction.interactive {
         return pick(AuthChoice::DeviceCode, "this is a terminal");
     }
-    tracing::info!("sign-in (auto): no terminal, so no device code sign-in");
-    Err(crate::error::Failure::new(
-        crate::error::Kind::SignIn,
-        "no way to sign in to Microsoft was found",
-    )
-    .with_hint(format!(
-        "in a pipeline set {tenant} and {client} with {secret} (client secret) or {fed} / GitHub OIDC (`permissions: id-token: write`) for workload identity; or log in with `az login`; or give --graph-token-file",
-        tenant = env::AZURE_TENANT_ID,
-        client = env::AZURE_CLIENT_ID,
-        secret = env::AZURE_CLIENT_SECRET,
-        fed = env::AZURE_FEDERATED_TOKEN_FILE,
-    ))
-    .into())
+    None
 }
 
-fn platform_spec(args: &SetupArgs) -> anyhow::Result<PlatformSpec> {
-    let p = &args.platform;
-    let token = platform_token(p.platform_token_file.as_deref())?;
+fn platform_spec(
+    p: &PlatformArgs,
+    supplied: Option<PlatformToken>,
+) -> anyhow::Result<PlatformSpec> {
+    let token = match supplied {
+        Some(token) => token,
+        None => platform_token(p.platform_token_file.as_deref())?,
+    };
     let integration = validate::name("--integration", &p.integration).map_err(usage)?;
     let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
     let resource = p
@@ -616,6 +675,23 @@ fn platform_spec(args: &SetupArgs) -> anyhow::Result<PlatformSpec> {
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
 /// `~/.catalytic/tokens/default` (platform-api.md §2.2).
 pub fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
+    find_platform_token(flag)?.ok_or_else(|| {
+        crate::error::Failure::new(
+            crate::error::Kind::Usage,
+            "no platform access token was found",
+        )
+        .with_hint(format!(
+            "set {}, pass --platform-token-file PATH|NAME ({}), or save a token as ~/.catalytic/tokens/default: `aad-setup platform-login --team TEAM` gets one that you approve in your browser as a team Admin",
+            env::CATALYTIC_TOKEN,
+            env::PLATFORM_TOKEN_FILE
+        ))
+        .into()
+    })
+}
+
+/// [`platform_token`], or `None` when none of the places has one. A token
+/// that is there but unreadable or malformed is an error.
+pub fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<PlatformToken>> {
     let (raw, source) = if let Some(value) = flag {
         if value == "-" {
             (read_stdin("--platform-token-file")?, "stdin".to_owned())
@@ -639,21 +715,106 @@ pub fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
                     .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?,
                 path.display().to_string(),
             ),
-            None => {
-                return Err(crate::error::Failure::new(
-                    crate::error::Kind::Usage,
-                    "no platform access token was found",
-                )
-                .with_hint(format!(
-                    "set {}, pass --platform-token-file PATH|NAME ({}), or save a token as ~/.catalytic/tokens/default; create one in the platform under your user's Access Tokens, as a team Admin",
-                    env::CATALYTIC_TOKEN,
-                    env::PLATFORM_TOKEN_FILE
-                ))
-                .into());
-            }
+            None => return Ok(None),
         }
     };
-    PlatformToken::parse(&raw, &source).map_err(usage)
+    PlatformToken::parse(&raw, &source).map(Some).map_err(usage)
+}
+
+/// The app whose values `connect` puts on the platform: registered
+/// elsewhere, identified by its client id, with its secret.
+pub struct AppCredentials {
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: SecretString,
+    /// Where the secret came from, for messages.
+    pub source: String,
+}
+
+impl AppCredentials {
+    /// Signing in as the app itself: how `connect` checks the secret.
+    pub fn sign_in(&self) -> SignIn {
+        SignIn::ClientSecret {
+            tenant: self.tenant.clone(),
+            client_id: self.client_id.clone(),
+            secret: self.secret.clone(),
+            source: self.source.clone(),
+        }
+    }
+}
+
+/// Everything `connect` needs, validated.
+pub struct ConnectPlan {
+    pub endpoints: Endpoints,
+    pub app: AppCredentials,
+    pub platform: PlatformSpec,
+    /// The Resource value: `--resource`, else the cloud's Microsoft Graph.
+    pub resource: String,
+    pub replace: bool,
+    pub dry_run: bool,
+}
+
+/// Builds the plan for `connect`.
+pub fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<ConnectPlan> {
+    let endpoints = endpoints_of(
+        args.cloud,
+        args.login_url.as_deref(),
+        None,
+        &args.platform.platform_url,
+    )?;
+    let client_id = args.client_id.as_deref().ok_or_else(|| {
+        usage(format!(
+            "connect needs the app's Application (client) ID: --client-id or {}",
+            env::APP_CLIENT_ID
+        ))
+    })?;
+    let client_id = validate::guid("--client-id", client_id).map_err(usage)?;
+    let tenant = tenant_arg(args.tenant.as_deref())?.ok_or_else(|| {
+        usage(format!(
+            "connect needs the app's Directory (tenant) ID: --tenant, {} or {}",
+            env::TENANT,
+            env::AZURE_TENANT_ID
+        ))
+    })?;
+    let (secret, source) = match (
+        supplied.app_secret,
+        &args.app_secret_file,
+        env::var(env::APP_CLIENT_SECRET),
+    ) {
+        (Some(typed), _, _) => (typed, "the prompt".to_owned()),
+        (None, Some(path), _) => (
+            read_secret_file(path, "--app-secret-file")?,
+            path.display().to_string(),
+        ),
+        (None, None, Some(s)) => (
+            SecretString::from(s.trim().to_owned()),
+            env::APP_CLIENT_SECRET.to_owned(),
+        ),
+        (None, None, None) => {
+            return Err(usage(format!(
+                "connect needs the app's client secret: {} or --app-secret-file PATH (no flag takes the secret itself)",
+                env::APP_CLIENT_SECRET
+            )));
+        }
+    };
+    let platform = platform_spec(&args.platform, supplied.platform_token)?;
+    let resource = platform
+        .resource
+        .clone()
+        .unwrap_or_else(|| endpoints.cloud.graph.trim_end_matches('/').to_owned());
+    Ok(ConnectPlan {
+        endpoints,
+        app: AppCredentials {
+            tenant,
+            client_id,
+            secret,
+            source,
+        },
+        platform,
+        resource,
+        replace: args.replace,
+        dry_run: args.dry_run,
+    })
 }
 
 fn read_stdin(what: &str) -> anyhow::Result<String> {

@@ -1,17 +1,20 @@
 //! One module per command: each takes resolved settings and a printer.
 
+pub mod connect;
 #[cfg(feature = "emulator")]
 pub mod demo;
 #[cfg(feature = "emulator")]
 pub mod emulator;
+pub mod platform_login;
 pub mod remove;
 pub mod setup;
 pub mod status;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Given, SetupArgs};
 use crate::error::{Failure, Kind};
 use crate::output::Printer;
 use crate::settings::{self, Interaction};
+use crate::steps::Stop;
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
@@ -40,14 +43,25 @@ pub fn run(cli: Cli) -> i32 {
         };
     }
     let result = runtime.block_on(async {
-        tokio::select! {
-            result = dispatch(cli, &interaction, &printer) => result,
-            _ = tokio::signal::ctrl_c() => Err(Failure::new(
-                Kind::Interrupted,
-                "interrupted; what was created so far is kept and a re-run resumes from it",
-            ).into()),
+        let work = dispatch(cli, &interaction, &printer);
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                // First, so that Ctrl-C is caught before the first prompt.
+                biased;
+                _ = tokio::signal::ctrl_c() => {
+                    if Stop::process().request() {
+                        printer.warn("stopping once the step in hand is done, so that nothing is left half-made; press Ctrl-C again to stop at once");
+                        continue;
+                    }
+                    break Err(interrupted().into());
+                }
+                result = &mut work => break result,
+            }
         }
     });
+    // A prompt may still be waiting for a line on its thread: do not wait for it.
+    runtime.shutdown_background();
     match result {
         Ok(()) => 0,
         Err(err) => {
@@ -57,11 +71,25 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
+/// Ctrl-C that stops the run at once (or a prompt it interrupted).
+pub(crate) fn interrupted() -> Failure {
+    if Stop::process().changing() {
+        Failure::new(
+            Kind::Interrupted,
+            "interrupted; what was created so far is kept and a re-run resumes from it",
+        )
+    } else {
+        Failure::new(Kind::Interrupted, "interrupted; nothing was changed")
+    }
+}
+
 async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
-        None => setup::run(&settings::plan(&cli.setup, interaction)?, printer).await,
-        Some(Command::Setup(args)) => {
-            setup::run(&settings::plan(&args, interaction)?, printer).await
+        None => setup(&cli.setup, &cli.given, interaction, printer).await,
+        Some(Command::Setup(cmd)) => setup(&cmd.args, &cmd.given, interaction, printer).await,
+        Some(Command::Connect(args)) => connect::run(&args, printer).await,
+        Some(Command::PlatformLogin(args)) => {
+            platform_login::run(&args, interaction, printer).await
         }
         Some(Command::Status(args)) => status::run(&args, interaction, printer).await,
         Some(Command::Remove(args)) => remove::run(&args, interaction, printer).await,
@@ -71,6 +99,20 @@ async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> any
         Some(Command::Emulator(_)) => {
             unreachable!("the emulator runs outside the interrupt handler")
         }
+    }
+}
+
+/// `setup`: the wizard at a terminal, the flags alone elsewhere.
+async fn setup(
+    args: &SetupArgs,
+    given: &Given,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if interaction.interactive {
+        crate::wizard::run(args, given, interaction, printer).await
+    } else {
+        setup::run(&settings::plan(args, interaction)?, printer).await
     }
 }
 

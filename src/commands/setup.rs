@@ -1,4 +1,10 @@
 //! `aad-setup setup`: the whole guide, steps 1–8, then the summary.
+//!
+//! Signed in once, a [`Setup`] runs the steps in one of two passes: a look
+//! ([`Setup::preview`], nothing changed: `--dry-run`, and the wizard's plan)
+//! and the real thing ([`Setup::apply`]). Once the first change is made, a
+//! Ctrl-C stops the run at the next step boundary, never in the middle of
+//! one (see [`Stop`]).
 
 use secrecy::SecretString;
 
@@ -13,28 +19,129 @@ use crate::settings::Plan;
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{
-    Ctx, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
+    Ctx, Stop, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
     sign_in, verify,
 };
 
+/// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
 pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
     for warning in &plan.warnings {
         printer.warn(warning);
     }
-    let mut ctx = Ctx {
-        http: Http::new()?,
+    let http = Http::new()?;
+    let (graph, session) = sign_in::run(
+        &http,
+        &plan.endpoints,
+        &plan.sign_in,
+        plan.app.admin_consent,
         printer,
-        plan,
-        store: None,
-        record: Record::default(),
-    };
-    let (graph, session) = sign_in::run(&ctx).await?;
-    let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
-    ctx.record = store.load(&session.tenant_id, &plan.app.name);
-    ctx.store = Some(store);
-    run_signed_in(&mut ctx, &graph, &session)
-        .await
-        .map_err(|err| classify_graph_refusal(err, &session))
+    )
+    .await?;
+    let setup = Setup::new(plan, printer, http, graph, session);
+    if plan.dry_run {
+        let preview = setup.preview(printer).await?;
+        printer.report(&preview.report);
+        return Ok(());
+    }
+    setup.apply().await
+}
+
+/// A signed-in setup, ready to look or to do.
+pub struct Setup<'a> {
+    plan: &'a Plan,
+    printer: &'a Printer,
+    http: Http,
+    graph: Graph,
+    session: Session,
+    store: Store,
+    record: Record,
+}
+
+/// What a look found.
+pub struct Preview {
+    /// Status `dry-run`; `changes` and `unchanged` say what a run would do.
+    pub report: Report,
+    /// Something would be created or changed.
+    pub changes: bool,
+    /// Something that exists would be changed or replaced (an app patched,
+    /// a connection and its secret replaced): confirm with "no" as default.
+    pub destructive: bool,
+}
+
+impl Preview {
+    fn of(mut report: Report) -> Preview {
+        let changes = !report.changes.is_empty();
+        if !changes {
+            report
+                .changes
+                .push("nothing: everything is in place".into());
+        }
+        let would_update = |action: Option<Action>| action == Some(Action::WouldUpdate);
+        let destructive = would_update(report.app.as_ref().map(|a| a.action))
+            || would_update(report.connection.as_ref().map(|c| c.action));
+        Preview {
+            report,
+            changes,
+            destructive,
+        }
+    }
+}
+
+impl<'a> Setup<'a> {
+    pub fn new(
+        plan: &'a Plan,
+        printer: &'a Printer,
+        http: Http,
+        graph: Graph,
+        session: Session,
+    ) -> Setup<'a> {
+        let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
+        let record = store.load(&session.tenant_id, &plan.app.name);
+        Setup {
+            plan,
+            printer,
+            http,
+            graph,
+            session,
+            store,
+            record,
+        }
+    }
+
+    /// Reads everything and says what a run would change; changes nothing.
+    /// Finished steps are shown through `printer` (the wizard passes one
+    /// without them: it shows the plan instead).
+    pub async fn preview(&self, printer: &Printer) -> anyhow::Result<Preview> {
+        let mut ctx = Ctx {
+            http: self.http.clone(),
+            printer,
+            plan: self.plan,
+            store: None,
+            record: self.record.clone(),
+            dry_run: true,
+        };
+        let report = pass(&mut ctx, &self.graph, &self.session)
+            .await
+            .map_err(|err| classify_graph_refusal(err, &self.session))?;
+        Ok(Preview::of(report))
+    }
+
+    /// Makes the changes, verifies them, and prints the summary.
+    pub async fn apply(self) -> anyhow::Result<()> {
+        let mut ctx = Ctx {
+            http: self.http,
+            printer: self.printer,
+            plan: self.plan,
+            store: Some(self.store),
+            record: self.record,
+            dry_run: false,
+        };
+        let report = pass(&mut ctx, &self.graph, &self.session)
+            .await
+            .map_err(|err| classify_graph_refusal(err, &self.session))?;
+        self.printer.report(&report);
+        Ok(())
+    }
 }
 
 /// A Graph 403 that is not already explained becomes exit 4 with the same
@@ -68,9 +175,9 @@ fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> anyhow::Erro
     }
 }
 
-async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<()> {
+/// One pass over the steps: a look when `ctx.dry_run`, else the run.
+async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan = ctx.plan;
-    let printer = ctx.printer;
     let target = platform_preflight::run(ctx).await?;
     let perm = resolve_permission::run(ctx, graph).await?;
     let resource = plan
@@ -91,6 +198,11 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         admin_consent_required: perm.admin_consent_required,
     });
 
+    // Everything before this point only read.
+    let stop = Stop::process();
+    if !ctx.dry_run {
+        stop.begin_changes();
+    }
     let app = register_app::run(ctx, graph, &perm).await?;
     report.app = Some(AppInfo {
         display_name: plan.app.name.clone(),
@@ -103,20 +215,24 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         service_principal_action: app.sp_action,
     });
     report.changes.extend(app.changes.iter().cloned());
+    if stop.requested() {
+        return Err(interrupted(
+            ctx,
+            graph,
+            &mut report,
+            None,
+            "before adding the client secret",
+        )
+        .await);
+    }
 
     // A connection made for another app is not ours to keep.
     let existing = target.existing.clone();
     let secret = create_secret::run(ctx, graph, &app.app, existing.is_some()).await?;
-    if plan.app.admin_consent {
-        let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
-        if plan.dry_run && consent.action != Action::Reused {
-            report.changes.push(format!(
-                "grant tenant-wide admin consent for {}",
-                perm.value
-            ));
-        }
-        report.consent = Some(consent);
-    }
+    let new_secret = secret
+        .value
+        .as_ref()
+        .map(|value| (&app.app, secret.key_id.as_str(), value));
     report.secret = Some(SecretInfo {
         description: plan.secret.description.clone(),
         key_id: secret.key_id.clone(),
@@ -131,6 +247,36 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
             .map(|p| p.display().to_string()),
         value: None,
     });
+    if stop.requested() {
+        return Err(interrupted(
+            ctx,
+            graph,
+            &mut report,
+            new_secret,
+            "before admin consent and the platform connection",
+        )
+        .await);
+    }
+    if plan.app.admin_consent {
+        let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
+        if ctx.dry_run && consent.action != Action::Reused {
+            report.changes.push(format!(
+                "grant tenant-wide admin consent for {}",
+                perm.value
+            ));
+        }
+        report.consent = Some(consent);
+        if stop.requested() {
+            return Err(interrupted(
+                ctx,
+                graph,
+                &mut report,
+                new_secret,
+                "before the platform connection",
+            )
+            .await);
+        }
+    }
     let team = target.client.team().to_owned();
     let connection_info = |c: &crate::platform::types::Connection, action: Action| ConnectionInfo {
         id: c.id.clone(),
@@ -141,7 +287,7 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         action,
     };
 
-    if plan.dry_run {
+    if ctx.dry_run {
         if secret.action == Action::WouldCreate {
             report.changes.push(format!(
                 "add a client secret \"{}\" expiring {}",
@@ -149,24 +295,54 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
                 secret.end.as_deref().unwrap_or("?")
             ));
             report.changes.push(match &existing {
-                Some(c) => format!(
-                    "replace the platform connection \"{}\" ({}) with one holding the new secret",
-                    c.name, c.id
-                ),
+                Some(c) => {
+                    report.connection = Some(connection_info(c, Action::WouldUpdate));
+                    format!(
+                        "replace the platform connection \"{}\" ({}) with one holding the new secret, then delete the old one and remove the secret it held",
+                        c.name, c.id
+                    )
+                }
                 None => format!(
-                    "create the platform connection \"{}\" on \"{}\" for team {team}",
+                    "create the platform connection \"{}\" on \"{}\" for team {team} (Client ID, Client Secret, Resource {resource}, Tenant)",
                     plan.platform.connection_name, target.integration.name
                 ),
             });
+        } else if let Some(c) = &existing {
+            report.connection = Some(connection_info(c, Action::Reused));
+            report.unchanged.push(format!(
+                "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
+                plan.secret.description,
+                secret.end.as_deref().unwrap_or("unknown"),
+                c.name,
+                c.id
+            ));
+        }
+        if app.action == Action::Reused {
+            report.unchanged.insert(
+                0,
+                format!(
+                    "the app registration \"{}\" (client id {}){}",
+                    plan.app.name,
+                    app.app.app_id,
+                    if app.sp_action == Action::Reused {
+                        " and its service principal"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        if report
+            .consent
+            .as_ref()
+            .is_some_and(|c| c.action == Action::Reused)
+        {
+            report
+                .unchanged
+                .push(format!("tenant-wide admin consent for {}", perm.value));
         }
         report.status = Status::DryRun;
-        if report.changes.is_empty() {
-            report
-                .changes
-                .push("nothing: everything is in place".into());
-        }
-        printer.report(&report);
-        return Ok(());
+        return Ok(report);
     }
 
     let Some(value) = secret.value else {
@@ -174,7 +350,7 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         let connection = existing.expect("a secret is reused only with an existing connection");
         report.connection = Some(connection_info(&connection, Action::Reused));
         report.verification.connection_visible =
-            Some(verify::connection_visible(ctx, &target.client, &connection.id).await?);
+            Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
         ctx.record.connection_id = Some(connection.id.clone());
         ctx.record.secret_key_id = Some(secret.key_id.clone());
         ctx.record.integration_id = Some(target.integration.id.clone());
@@ -185,8 +361,7 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
                 .into(),
         );
         finish(&mut report, plan, &perm);
-        printer.report(&report);
-        return Ok(());
+        return Ok(report);
     };
 
     let values = Values {
@@ -195,7 +370,14 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         resource: &resource,
         tenant: &session.tenant_id,
     };
-    let connected = match connect_platform::create(ctx, &target, &values).await {
+    let connected = match connect_platform::create(
+        ctx.printer,
+        &target,
+        &plan.platform.connection_name,
+        &values,
+    )
+    .await
+    {
         Ok(c) => c,
         Err(err) => {
             return Err(partial(
@@ -210,6 +392,8 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
             .await);
         }
     };
+    // From here the run finishes even when asked to stop: what remains
+    // checks the result and removes what it replaced.
     let previous_key = ctx.record.secret_key_id.clone();
     ctx.record.connection_id = Some(connected.connection.id.clone());
     ctx.record.secret_key_id = Some(secret.key_id.clone());
@@ -220,8 +404,9 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
 
     verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, &value).await?;
     report.verification.secret_signs_in = Some(true);
-    report.verification.connection_visible =
-        Some(verify::connection_visible(ctx, &target.client, &connected.connection.id).await?);
+    report.verification.connection_visible = Some(
+        verify::connection_visible(ctx.printer, &target.client, &connected.connection.id).await?,
+    );
 
     // Replaced: the old connection, then the secret it held, go only now.
     if let Some(old) = &connected.replaced {
@@ -250,16 +435,22 @@ async fn run_signed_in(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> a
         }
     }
     finish(&mut report, plan, &perm);
-    printer.report(&report);
-    Ok(())
+    Ok(report)
+}
+
+/// What to do in the platform once the connection exists; `connect` says
+/// the same.
+pub fn platform_next_step(connection: &str) -> String {
+    format!(
+        "In the platform, open Admin > Integrations > Azure Active Directory and select the connection \"{connection}\": set who may use it (connection permissions are set only there), then select Connect and sign in to Microsoft as an Azure admin."
+    )
 }
 
 fn finish(report: &mut Report, plan: &Plan, perm: &resolve_permission::ResolvedPermission) {
     report.status = Status::Done;
-    let connection = &plan.platform.connection_name;
-    report.next_steps.push(format!(
-        "In the platform, open Admin > Integrations > Azure Active Directory and select the connection \"{connection}\": set who may use it (connection permissions are set only there), then select Connect and sign in to Microsoft as an Azure admin."
-    ));
+    report
+        .next_steps
+        .push(platform_next_step(&plan.platform.connection_name));
     let consented = report
         .consent
         .as_ref()
@@ -277,20 +468,18 @@ fn finish(report: &mut Report, plan: &Plan, perm: &resolve_permission::ResolvedP
     }
 }
 
-/// The platform step failed after the secret exists: do not leave it
-/// dangling. Remove it (default) or keep it in a 0600 file; print what
-/// exists; exit 5.
-async fn partial(
+/// A new secret that no platform connection holds must not be left
+/// dangling: remove it (default), or keep it in a 0600 file
+/// (`--keep-secret-on-failure`). Says which in the report.
+async fn release_secret(
     ctx: &Ctx<'_>,
     graph: &Graph,
     report: &mut Report,
     app: &crate::graph::types::Application,
     key_id: &str,
     value: &SecretString,
-    err: anyhow::Error,
-) -> anyhow::Error {
+) {
     let plan = ctx.plan;
-    report.status = Status::Partial;
     if plan.secret.keep_on_failure {
         let path = match &plan.secret.file {
             Some(p) => Ok(p.clone()),
@@ -325,6 +514,21 @@ async fn partial(
             Err(e) => report.notes.push(format!("the new secret ({key_id}) could not be removed: {e:#}; remove it in the Azure portal")),
         }
     }
+}
+
+/// The platform step failed after the secret exists: release the secret,
+/// print what exists, exit 5.
+async fn partial(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    report: &mut Report,
+    app: &crate::graph::types::Application,
+    key_id: &str,
+    value: &SecretString,
+    err: anyhow::Error,
+) -> anyhow::Error {
+    report.status = Status::Partial;
+    release_secret(ctx, graph, report, app, key_id, value).await;
     report
         .next_steps
         .push(format!("Fix the platform problem: {err}"));
@@ -341,4 +545,30 @@ async fn partial(
         failure = failure.with_hint(hint);
     }
     err.context(failure)
+}
+
+/// Ctrl-C during the changes, at a step boundary: release a secret no
+/// connection holds yet, print what exists, exit 130.
+async fn interrupted(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    report: &mut Report,
+    new_secret: Option<(&crate::graph::types::Application, &str, &SecretString)>,
+    stopped: &str,
+) -> anyhow::Error {
+    report.status = Status::Interrupted;
+    report.notes.push(format!("stopped on Ctrl-C {stopped}"));
+    if let Some((app, key_id, value)) = new_secret {
+        release_secret(ctx, graph, report, app, key_id, value).await;
+    }
+    report.next_steps.push(
+        "Run the same command again: it reuses what exists and creates only what is missing."
+            .into(),
+    );
+    ctx.printer.report(report);
+    Failure::new(
+        Kind::Interrupted,
+        format!("interrupted {stopped}; what exists is listed above"),
+    )
+    .into()
 }

@@ -3,6 +3,7 @@
 //! Bodies of connection requests carry the client secret: they are built at
 //! the call and never logged.
 
+pub mod auth;
 pub mod token;
 pub mod types;
 
@@ -43,7 +44,7 @@ impl fmt::Display for PlatformError {
 impl std::error::Error for PlatformError {}
 
 impl PlatformError {
-    fn from_reply(action: &str, reply: &Reply) -> PlatformError {
+    pub(crate) fn from_reply(action: &str, reply: &Reply) -> PlatformError {
         let value: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
         let member = |name: &str| {
             value.as_object().and_then(|o| {
@@ -79,6 +80,19 @@ pub fn platform_error(err: &anyhow::Error) -> Option<&PlatformError> {
     err.downcast_ref::<PlatformError>()
 }
 
+/// `{base}/api/{segments…}`, each segment percent-encoded on its own.
+pub(crate) fn api_url(base: &Url, segments: &[&str]) -> Url {
+    let mut url = base.clone();
+    {
+        let mut path = url.path_segments_mut().expect("an http(s) URL has a path");
+        path.pop_if_empty().push("api");
+        for s in segments {
+            path.push(s);
+        }
+    }
+    url
+}
+
 pub struct Platform {
     http: Http,
     base: Url,
@@ -98,17 +112,8 @@ impl Platform {
         &self.token.domain
     }
 
-    /// `{base}/api/{segments…}`, each segment percent-encoded on its own.
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
-        {
-            let mut path = url.path_segments_mut().expect("an http(s) URL has a path");
-            path.pop_if_empty().push("api");
-            for s in segments {
-                path.push(s);
-            }
-        }
-        url
+        api_url(&self.base, segments)
     }
 
     /// Integration ids look like `name/action/version`: the three-segment

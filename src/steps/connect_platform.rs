@@ -8,12 +8,13 @@
 
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::output::Printer;
 use crate::platform::types::{Connection, ConnectionParam, NewConnection};
 use crate::report::Action;
 use crate::settings::ConnValue;
 
+use super::is_ambiguous;
 use super::platform_preflight::PlatformTarget;
-use super::{Ctx, is_ambiguous};
 
 /// The four values.
 pub struct Values<'a> {
@@ -30,12 +31,14 @@ pub struct ConnectionState {
     pub replaced: Option<Connection>,
 }
 
+/// Creates the connection `name` holding `values` (for `setup` and
+/// `connect` alike).
 pub async fn create(
-    ctx: &Ctx<'_>,
+    printer: &Printer,
     target: &PlatformTarget,
+    name: &str,
     values: &Values<'_>,
 ) -> anyhow::Result<ConnectionState> {
-    let name = &ctx.plan.platform.connection_name;
     let params: Vec<ConnectionParam<'_>> = target
         .mapping
         .iter()
@@ -65,7 +68,7 @@ pub async fn create(
         Ok(c) => c,
         Err(err) if is_ambiguous(&err) => {
             // Look before trying again: the connection may exist.
-            ctx.printer.warn(
+            printer.warn(
                 "the platform's answer was lost; looking for the connection before anything else",
             );
             let now = target
@@ -75,7 +78,7 @@ pub async fn create(
             match now
                 .connections
                 .into_iter()
-                .find(|c| &c.name == name && !before.contains(&c.id))
+                .find(|c| c.name == name && !before.contains(&c.id))
             {
                 Some(c) => c,
                 None => return Err(err),
@@ -88,7 +91,7 @@ pub async fn create(
     } else {
         Action::Created
     };
-    ctx.printer.step(
+    printer.step(
         "Platform connection",
         &format!(
             "\"{}\" {} (id {})",

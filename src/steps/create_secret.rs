@@ -79,7 +79,7 @@ pub async fn run(
         }
     }
     let end = spec.expiry.timestamp().to_string();
-    if ctx.plan.dry_run {
+    if ctx.dry_run {
         return Ok(SecretState {
             key_id: String::new(),
             value: None,

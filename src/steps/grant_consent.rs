@@ -43,7 +43,7 @@ pub async fn run(
                 grant_id: Some(g.id.clone()),
             }
         }
-        Some(g) if ctx.plan.dry_run => ConsentInfo {
+        Some(g) if ctx.dry_run => ConsentInfo {
             action: Action::WouldUpdate,
             grant_id: Some(g.id.clone()),
         },
@@ -57,7 +57,7 @@ pub async fn run(
                 grant_id: Some(g.id.clone()),
             }
         }
-        None if ctx.plan.dry_run => ConsentInfo {
+        None if ctx.dry_run => ConsentInfo {
             action: Action::WouldCreate,
             grant_id: None,
         },

@@ -4,10 +4,14 @@
 
 use anyhow::Context as _;
 
+use url::Url;
+
 use crate::error::{Failure, Kind};
+use crate::http::Http;
+use crate::output::Printer;
 use crate::platform::Platform;
 use crate::platform::types::{Connection, Field, Integration};
-use crate::settings::ConnValue;
+use crate::settings::{ConnValue, PlatformSpec};
 
 use super::Ctx;
 
@@ -21,22 +25,33 @@ pub struct PlatformTarget {
 }
 
 pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
-    let spec = &ctx.plan.platform;
-    let client = Platform::new(
-        ctx.http.clone(),
+    check(
+        &ctx.http,
+        ctx.printer,
         &ctx.plan.endpoints.platform,
-        spec.token.clone(),
-    );
+        &ctx.plan.platform,
+        ctx.record.connection_id.as_deref(),
+    )
+    .await
+}
+
+/// The step itself, for `setup` and `connect` alike: `recorded` is the
+/// connection id the local record remembers, if any.
+pub async fn check(
+    http: &Http,
+    printer: &Printer,
+    base: &Url,
+    spec: &PlatformSpec,
+    recorded: Option<&str>,
+) -> anyhow::Result<PlatformTarget> {
+    let client = Platform::new(http.clone(), base, spec.token.clone());
     let summary = find_integration(&client, &spec.integration)
         .await
         .context("checking the platform before changing anything in Azure")?;
     // The listing may abbreviate; the integration itself has the fields.
     let integration = client.get_integration(&summary.id).await?;
     let mapping = map_fields(&integration.connection_params, &spec.fields)?;
-    let existing = ctx
-        .record
-        .connection_id
-        .as_deref()
+    let existing = recorded
         .and_then(|id| integration.connections.iter().find(|c| c.id == id))
         .or_else(|| {
             integration
@@ -45,7 +60,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
                 .find(|c| c.name == spec.connection_name)
         })
         .cloned();
-    ctx.printer.step(
+    printer.step(
         "Checked the platform",
         &format!(
             "team {}, integration \"{}\" [{}], {} fields mapped",

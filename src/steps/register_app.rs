@@ -37,7 +37,7 @@ pub async fn run(
     graph: &Graph,
     perm: &ResolvedPermission,
 ) -> anyhow::Result<AppState> {
-    let dry_run = ctx.plan.dry_run;
+    let dry_run = ctx.dry_run;
     let found = locate(ctx, graph).await?;
     let mut changes = Vec::new();
     let (app, action, created) = match found {
@@ -324,7 +324,7 @@ async fn service_principal(
         if let Some(sp) = graph.find_service_principal(&app.app_id, SP_SELECT).await? {
             return Ok((Some(sp), Action::Reused));
         }
-        if ctx.plan.dry_run {
+        if ctx.dry_run {
             return Ok((None, Action::WouldCreate));
         }
     }

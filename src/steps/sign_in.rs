@@ -3,23 +3,30 @@
 
 use crate::auth::{self, GRANT_CONSENT, MANAGE_APPS, Session};
 use crate::graph::Graph;
+use crate::http::Http;
+use crate::output::Printer;
+use crate::settings::{Endpoints, SignIn};
 
 use super::Ctx;
 
-pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<(Graph, Session)> {
-    let plan = ctx.plan;
-    let session = auth::sign_in(&ctx.http, &plan.endpoints, ctx.printer, &plan.sign_in).await?;
+/// Signs in with `method`, and checks the rights the run needs (to grant
+/// consent as well, with `admin_consent`). It comes before the rest of the
+/// plan exists: the wizard signs in first, then asks the other questions.
+pub async fn run(
+    http: &Http,
+    endpoints: &Endpoints,
+    method: &SignIn,
+    admin_consent: bool,
+    printer: &Printer,
+) -> anyhow::Result<(Graph, Session)> {
+    let session = auth::sign_in(http, endpoints, printer, method).await?;
     let mut needs = vec![MANAGE_APPS];
-    if plan.app.admin_consent {
+    if admin_consent {
         needs.push(GRANT_CONSENT);
     }
     auth::require(&session, &needs)?;
-    let graph = Graph::new(
-        ctx.http.clone(),
-        &plan.endpoints.graph,
-        session.token.clone(),
-    );
-    ctx.printer.step(
+    let graph = Graph::new(http.clone(), &endpoints.graph, session.token.clone());
+    printer.step(
         "Signed in to Microsoft",
         &format!(
             "{} ({}), tenant {}",
@@ -33,10 +40,10 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<(Graph, Session)> {
 /// in, checks `needs`, and loads the local record into a fresh [`Ctx`].
 pub async fn begin<'a>(
     plan: &'a crate::settings::Plan,
-    printer: &'a crate::output::Printer,
+    printer: &'a Printer,
     needs: &[auth::Need],
 ) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
-    let http = crate::http::Http::new()?;
+    let http = Http::new()?;
     let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
     auth::require(&session, needs)?;
     let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
@@ -47,6 +54,7 @@ pub async fn begin<'a>(
         plan,
         record: store.load(&session.tenant_id, &plan.app.name),
         store: Some(store),
+        dry_run: plan.dry_run,
     };
     Ok((ctx, graph, session))
 }

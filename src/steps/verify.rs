@@ -8,6 +8,7 @@ use secrecy::SecretString;
 use crate::auth::client_secret::{self, Credential};
 use crate::auth::entra::EntraError;
 use crate::error::{Failure, Kind};
+use crate::output::Printer;
 use crate::platform::Platform;
 
 use super::Ctx;
@@ -65,14 +66,13 @@ pub async fn secret_signs_in(
 }
 
 pub async fn connection_visible(
-    ctx: &Ctx<'_>,
+    printer: &Printer,
     platform: &Platform,
     connection_id: &str,
 ) -> anyhow::Result<bool> {
     let visible = platform.get_connection(connection_id).await?.is_some();
     if visible {
-        ctx.printer
-            .step("Verified", "the connection is visible on the platform");
+        printer.step("Verified", "the connection is visible on the platform");
     }
     Ok(visible)
 }

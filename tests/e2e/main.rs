@@ -12,3 +12,4 @@ mod lifecycle;
 mod secrets;
 mod setup;
 mod signin;
+mod wizard;

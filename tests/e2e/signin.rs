@@ -495,11 +495,21 @@ fn auto_on_a_terminal_with_nothing_configured_offers_the_device_code() {
     let mut cmd = without_secret(&h);
     cmd.env("PATH", h.home.path().join("empty-bin"))
         .args(["setup", "-v"])
-        .stdin(Stdio::inherit());
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::inherit());
     let mut session = rexpect::session::spawn_command(cmd, Some(10_000)).expect("pty");
     session
         .exp_string("this is a terminal: using --auth device-code")
         .expect("auto explains");
+    // The wizard offers the methods with auto's choice highlighted.
+    session
+        .exp_string("> Device code")
+        .expect("device code is the default");
+    session
+        .exp_string("None: I'll do the Azure steps in the portal")
+        .expect("the whole menu");
+    session.send_line("").expect("enter");
     session
         .exp_string("https://microsoft.com/devicelogin")
         .expect("the URL is shown");

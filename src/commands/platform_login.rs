@@ -1,0 +1,92 @@
+//! `aad-setup platform-login`: a platform access token for a script that
+//! wants one before anything else, through the platform's approval flow;
+//! the wizard uses the same flow when it finds no token.
+//!
+//! It prints where the token was saved, never the token.
+
+use std::path::Path;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::cli::{OutputFormat, PlatformLoginArgs};
+use crate::env;
+use crate::error::usage;
+use crate::http::Http;
+use crate::output::Printer;
+use crate::platform::auth;
+use crate::platform::token::PlatformToken;
+use crate::settings::Interaction;
+use crate::validate;
+
+pub async fn run(
+    args: &PlatformLoginArgs,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let base = validate::service_url("--platform-url", &args.platform_url).map_err(usage)?;
+    let path = auth::token_path(&args.name).map_err(|e| usage(format!("--name: {e}")))?;
+    auth::ensure_free(&path)?;
+    let team = match args.team.as_deref() {
+        Some(team) => {
+            auth::team_domain(team).map_err(|e| usage(format!("--team / {}: {e}", env::TEAM)))?
+        }
+        None if interaction.interactive => crate::wizard::ask_team(printer).await?,
+        None => {
+            return Err(usage(format!(
+                "platform-login needs your team: --team TEAM or {} (the name before .pushbot.com in your sign-in address)",
+                env::TEAM
+            )));
+        }
+    };
+    let http = Http::new()?;
+    let wait = Duration::from_secs(args.wait);
+    let token = approve_and_save(&http, &base, &team, wait, &path, printer).await?;
+    match printer.format() {
+        OutputFormat::Json => printer.json(&serde_json::json!({
+            "path": path.display().to_string(),
+            "name": args.name,
+            "team": token.domain,
+            "tokenId": token.id,
+        })),
+        OutputFormat::Human => printer.line(&path.display().to_string()),
+    }
+    Ok(())
+}
+
+/// The approval flow with the admin: a pending token, the address where a
+/// team Admin approves it, the wait (a spinner; Ctrl-C gives up); then the
+/// token saved as `path` (new, mode 0600).
+pub async fn approve_and_save(
+    http: &Http,
+    base: &Url,
+    team: &str,
+    wait: Duration,
+    path: &Path,
+    printer: &Printer,
+) -> anyhow::Result<PlatformToken> {
+    let pending = auth::request(http, base, team).await?;
+    printer.notice(&format!(
+        "Open this address signed in as an Admin of {team}, and approve the access token for {}:\n      {}",
+        auth::APPLICATION,
+        pending.approval_url
+    ));
+    let spinner = printer.spinner(&format!(
+        "Waiting for the approval (up to {} min; Ctrl-C gives up)",
+        wait.as_secs().div_ceil(60)
+    ));
+    auth::wait_for_approval(http, base, &pending, wait).await?;
+    drop(spinner);
+    printer.step(
+        "Signed in to the platform",
+        &format!("access token approved for team {}", pending.token.domain),
+    );
+    auth::save(path, &pending.token)?;
+    printer.step(
+        "Saved the platform token",
+        &format!("{} (mode 0600)", path.display()),
+    );
+    let mut token = pending.token;
+    token.source = path.display().to_string();
+    Ok(token)
+}

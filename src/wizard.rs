@@ -1,0 +1,954 @@
+//! The interactive wizard: `aad-setup` at a terminal walks an admin through
+//! the platform's setup guide, in the guide's order and with its names, and
+//! says where each thing lives in the Azure portal.
+//!
+//! It asks only for what it cannot find: a value given by a flag or the
+//! environment is shown, not asked; everything else is offered with the
+//! guide's default. Each answer is checked as it is typed (with
+//! [`crate::validate`]), and a bad one is explained and asked again. Then
+//! the answers become flag values (or [`Supplied`] secrets) and go through
+//! [`settings`] like any others, so the wizard cannot accept what the flags
+//! would refuse. Before anything changes it shows the plan and asks.
+//!
+//! Two paths after step 1: aad-setup signs in and makes the Azure changes
+//! ([`Wizard::automated`]), or the admin makes them in the portal, one step
+//! at a time, and types in what the portal shows ([`Wizard::in_the_portal`],
+//! which ends as `aad-setup connect` does). Step 2 (the platform) and step 7
+//! (the connection) are the same in both.
+//!
+//! It runs only when [`Interaction::interactive`] allows prompts; the
+//! prompts themselves, and the terminal they borrow, are in [`prompts`].
+
+mod prompts;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::ValueEnum as _;
+use secrecy::SecretString;
+
+use crate::auth::{self, GRANT_CONSENT, Session};
+use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
+use crate::commands::{connect, platform_login, setup::Setup};
+use crate::env;
+use crate::error::{self, Failure, Kind};
+use crate::graph::Graph;
+use crate::http::Http;
+use crate::output::Printer;
+use crate::platform::Platform;
+use crate::platform::auth as platform_auth;
+use crate::platform::token::PlatformToken;
+use crate::settings::{self, ApiRef, AppCredentials, Interaction, SignIn, Supplied};
+use crate::steps::sign_in;
+use crate::validate;
+use prompts::Prompts;
+
+/// Steps in either path; the headings count them.
+const STEPS: usize = 7;
+
+/// How long the approval flow waits: the platform SDKs' default.
+const APPROVAL_WAIT: Duration = Duration::from_secs(300);
+
+/// `aad-setup` / `aad-setup setup` at a terminal.
+pub async fn run(
+    args: &SetupArgs,
+    given: &Given,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let mut wizard = Wizard {
+        printer,
+        interaction,
+        given,
+        args: args.clone(),
+        http: Http::new()?,
+        prompts: Prompts::new(printer),
+    };
+    wizard.welcome();
+    match wizard.microsoft().await? {
+        Some(signed_in) => wizard.automated(signed_in).await,
+        None => wizard.in_the_portal().await,
+    }
+}
+
+/// `platform-login` at a terminal without --team.
+pub async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
+    Prompts::new(printer).team(printer).await
+}
+
+struct Wizard<'a> {
+    printer: &'a Printer,
+    interaction: &'a Interaction,
+    given: &'a Given,
+    /// The flags, with the answers written in as they come.
+    args: SetupArgs,
+    http: Http,
+    prompts: Prompts,
+}
+
+/// Signed in to Microsoft: the wizard makes the Azure changes.
+struct SignedIn {
+    graph: Graph,
+    session: Session,
+    method: SignIn,
+}
+
+/// Step 1's choices.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    Method(AuthChoice),
+    Portal,
+}
+
+/// What step 1 asked for: asked again, with the same defaults, when the
+/// sign-in fails.
+#[derive(Default)]
+struct Typed {
+    tenant: Option<String>,
+    client_id: Option<String>,
+    secret: bool,
+    token_file: Option<String>,
+}
+
+impl Typed {
+    fn any(&self) -> bool {
+        self.tenant.is_some()
+            || self.client_id.is_some()
+            || self.secret
+            || self.token_file.is_some()
+    }
+}
+
+impl Wizard<'_> {
+    fn welcome(&self) {
+        self.printer.say(
+            "This connects the workflow platform to Microsoft Entra ID, following the platform's \
+             \"Azure Active Directory Integration Setup Guide\": an app registration with a \
+             permission and a client secret in Azure, then the platform's Azure Active Directory \
+             connection. It asks only what it cannot find, shows the plan, and changes nothing \
+             until you say so. Ctrl-C at any question stops with nothing changed.",
+        );
+    }
+
+    /// The value of argument `id`: shown when it was given, else asked with
+    /// `current` (the guide's default) offered.
+    async fn value(
+        &self,
+        id: &str,
+        label: &str,
+        current: &str,
+        check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+    ) -> anyhow::Result<String> {
+        match self.given.source(id) {
+            Some(source) => {
+                self.printer
+                    .shown(label, current, &format!("from {source}"));
+                Ok(current.to_owned())
+            }
+            None => self.prompts.text(label, Some(current), check).await,
+        }
+    }
+
+    // --- Step 1 ------------------------------------------------------------
+
+    /// Signs in to Microsoft, or learns that the admin makes the Azure
+    /// changes in the portal (`None`).
+    async fn microsoft(&mut self) -> anyhow::Result<Option<SignedIn>> {
+        self.printer.heading(1, STEPS, "Sign in to Microsoft");
+        self.printer.say(
+            "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as \
+             someone allowed to register apps: an Application Administrator or Cloud Application \
+             Administrator, or an app with the Application.ReadWrite.All permission.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "https://portal.azure.com, signed in as that admin",
+        );
+        let method = match self.given.source("auth") {
+            Some(source) => {
+                let method = self.args.microsoft.auth;
+                self.printer
+                    .shown("Method", &auth_name(method), &format!("from {source}"));
+                method
+            }
+            None => match self.choose_method().await? {
+                Choice::Method(method) => method,
+                Choice::Portal => return Ok(None),
+            },
+        };
+        self.args.microsoft.auth = method;
+        let endpoints = settings::endpoints(&self.args)?;
+        let mut typed = Typed::default();
+        loop {
+            let (args, secret) = self.sign_in_values(method, &mut typed).await?;
+            let method = settings::sign_in_method(&args, self.interaction, &endpoints, secret)?;
+            let signed_in = sign_in::run(
+                &self.http,
+                &endpoints,
+                &method,
+                args.admin_consent,
+                self.printer,
+            )
+            .await;
+            match signed_in {
+                Ok((graph, session)) => {
+                    self.args = args;
+                    return Ok(Some(SignedIn {
+                        graph,
+                        session,
+                        method,
+                    }));
+                }
+                Err(err) if typed.any() && is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    self.printer
+                        .say("That did not sign in. Check what you typed, and try again.");
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    async fn choose_method(&self) -> anyhow::Result<Choice> {
+        let az = auth::az_cli::available();
+        let federated = env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some()
+            || (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+                && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some());
+        let choices: Vec<(Choice, &str)> = [
+            (
+                Some(AuthChoice::DeviceCode),
+                "Device code: sign in as yourself, in any browser, with a code",
+            ),
+            (
+                az.then_some(AuthChoice::AzCli),
+                "Azure CLI: reuse your `az login`",
+            ),
+            (
+                Some(AuthChoice::ClientSecret),
+                "Client secret: an app's id and secret (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)",
+            ),
+            (
+                federated.then_some(AuthChoice::WorkloadIdentity),
+                "Workload identity: this pipeline's federated token",
+            ),
+            (
+                Some(AuthChoice::Token),
+                "Access token: a Microsoft Graph token saved in a file",
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(method, label)| method.map(|m| (Choice::Method(m), label)))
+        .chain([(
+            Choice::Portal,
+            "None: I'll do the Azure steps in the portal myself, and give you the values",
+        )])
+        .collect();
+        if !az {
+            self.printer
+                .say("(Azure CLI sign-in is not offered: `az` is not on PATH.)");
+        }
+        let auto = settings::auto_method(&self.args, self.interaction);
+        let default = choices
+            .iter()
+            .position(|(c, _)| auto.is_some_and(|m| *c == Choice::Method(m)))
+            .unwrap_or(0);
+        let labels = choices.iter().map(|(_, l)| (*l).to_owned()).collect();
+        let picked = self
+            .prompts
+            .select("How do you want to sign in to Microsoft?", labels, default)
+            .await?;
+        Ok(choices[picked].0)
+    }
+
+    /// Shows what `method` will use and asks for what is missing (again for
+    /// what was `typed` before); returns the flags with the answers in, and
+    /// a typed secret.
+    async fn sign_in_values(
+        &self,
+        method: AuthChoice,
+        typed: &mut Typed,
+    ) -> anyhow::Result<(SetupArgs, Option<SecretString>)> {
+        let mut args = self.args.clone();
+        let ms = &mut args.microsoft;
+        if matches!(
+            method,
+            AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
+        ) {
+            let from_env = env::var(env::AZURE_TENANT_ID);
+            match (&ms.tenant, from_env) {
+                (Some(tenant), _) if typed.tenant.is_none() => self.printer.shown(
+                    "Tenant",
+                    tenant,
+                    &source_or(self.given, "tenant", "--tenant"),
+                ),
+                (None, Some(tenant)) => {
+                    self.printer
+                        .shown("Tenant", &tenant, &format!("from {}", env::AZURE_TENANT_ID))
+                }
+                _ => {
+                    let tenant = self
+                        .prompts
+                        .text(
+                            "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com)",
+                            typed.tenant.as_deref(),
+                            validate::tenant,
+                        )
+                        .await?;
+                    typed.tenant = Some(tenant.clone());
+                    ms.tenant = Some(tenant);
+                }
+            }
+            match (&ms.client_id, env::var(env::AZURE_CLIENT_ID)) {
+                (Some(id), _) if typed.client_id.is_none() => {
+                    self.printer.shown("Signing-in app", id, "from --client-id");
+                }
+                (None, Some(id)) => self.printer.shown(
+                    "Signing-in app",
+                    &id,
+                    &format!("from {}", env::AZURE_CLIENT_ID),
+                ),
+                _ => {
+                    let id = self
+                        .prompts
+                        .text(
+                            "Client ID of the app that signs in",
+                            typed.client_id.as_deref(),
+                            |v| validate::guid("the client id", v),
+                        )
+                        .await?;
+                    typed.client_id = Some(id.clone());
+                    ms.client_id = Some(id);
+                }
+            }
+        }
+        let mut secret = None;
+        if method == AuthChoice::ClientSecret {
+            match (&ms.client_secret_file, env::var(env::AZURE_CLIENT_SECRET)) {
+                (Some(path), _) => self.printer.shown(
+                    "Client secret",
+                    "(hidden)",
+                    &format!("from {}", path.display()),
+                ),
+                (None, Some(_)) if !typed.secret => self.printer.shown(
+                    "Client secret",
+                    "(hidden)",
+                    &format!("from {}", env::AZURE_CLIENT_SECRET),
+                ),
+                _ => {
+                    secret = Some(
+                        self.prompts
+                            .secret("Its client secret (typed hidden)")
+                            .await?,
+                    );
+                    typed.secret = true;
+                }
+            }
+        }
+        if method == AuthChoice::Token {
+            match &ms.graph_token_file {
+                Some(path) if typed.token_file.is_none() => self.printer.shown(
+                    "Graph token",
+                    "(hidden)",
+                    &format!("from {}", path.display()),
+                ),
+                _ => {
+                    let path = self
+                        .prompts
+                        .text(
+                            "Path of the file holding the Graph access token",
+                            typed.token_file.as_deref(),
+                            readable_file,
+                        )
+                        .await?;
+                    typed.token_file = Some(path.clone());
+                    ms.graph_token_file = Some(PathBuf::from(path));
+                }
+            }
+        }
+        Ok((args, secret))
+    }
+
+    // --- Step 2 ------------------------------------------------------------
+
+    /// The platform token: found where the SDKs keep it, or obtained through
+    /// the platform's approval flow; then checked against the platform.
+    async fn platform(&self) -> anyhow::Result<PlatformToken> {
+        self.printer.heading(2, STEPS, "Sign in to the platform");
+        self.printer.say(
+            "The connection is made on your team with a platform access token of a team Admin: \
+             integrations can be set up only by Admins, and they are enabled per team.",
+        );
+        self.printer.place(
+            "Platform",
+            "your access tokens; aad-setup looks where the platform's SDKs keep them",
+        );
+        let found =
+            settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?;
+        let token = match found {
+            Some(token) => {
+                self.printer.shown(
+                    "Access token",
+                    &format!("team {}", token.domain),
+                    &format!("from {}", token.source),
+                );
+                token
+            }
+            None => self.approval().await?,
+        };
+        let base = settings::endpoints(&self.args)?.platform;
+        Platform::new(self.http.clone(), &base, token.clone())
+            .list_integrations(None)
+            .await
+            .context("checking the platform access token")?;
+        self.printer.step(
+            "Signed in to the platform",
+            &format!("team {}", token.domain),
+        );
+        Ok(token)
+    }
+
+    /// No token anywhere: offer the approval flow, and save what it gives
+    /// as `~/.catalytic/tokens/default`, for next time.
+    async fn approval(&self) -> anyhow::Result<PlatformToken> {
+        let path = platform_auth::token_path("default").map_err(error::usage)?;
+        self.printer.say(&format!(
+            "No platform access token was found (CATALYTIC_TOKEN, --platform-token-file, {path}). \
+             aad-setup can ask the platform for one: you approve it in your browser, as an Admin \
+             of your team, and it is saved as {path} (mode 0600), where the platform's SDKs and \
+             aad-setup find it next time.",
+            path = path.display()
+        ));
+        if !self
+            .prompts
+            .confirm("Get a platform access token now?", true)
+            .await?
+        {
+            // The error the flags give, naming every other way.
+            return settings::platform_token(None);
+        }
+        platform_auth::ensure_free(&path)?;
+        let team = self.prompts.team(self.printer).await?;
+        let base = settings::endpoints(&self.args)?.platform;
+        platform_login::approve_and_save(
+            &self.http,
+            &base,
+            &team,
+            APPROVAL_WAIT,
+            &path,
+            self.printer,
+        )
+        .await
+    }
+
+    // --- Steps 3 to 7, made by aad-setup ----------------------------------
+
+    async fn automated(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
+        let token = self.platform().await?;
+        self.app_registration().await?;
+        self.api_permission();
+        self.client_secret().await?;
+        self.admin_consent(&signed_in.session).await?;
+        self.connection().await?;
+
+        let plan = settings::plan_with(
+            &self.args,
+            self.interaction,
+            Supplied {
+                sign_in: Some(signed_in.method),
+                platform_token: Some(token),
+                app_secret: None,
+            },
+        )?;
+        for warning in &plan.warnings {
+            self.printer.warn(warning);
+        }
+        let setup = Setup::new(
+            &plan,
+            self.printer,
+            self.http.clone(),
+            signed_in.graph,
+            signed_in.session,
+        );
+        let preview = {
+            let _spinner = self
+                .printer
+                .spinner("Reading your directory and the platform to make the plan");
+            setup.preview(&self.printer.without_steps()).await?
+        };
+        if plan.dry_run {
+            self.printer.report(&preview.report);
+            return Ok(());
+        }
+        self.printer.plan(&preview.report, preview.changes);
+        if preview.changes {
+            self.go_ahead(preview.destructive).await?;
+        }
+        // No prompt from here on: give the terminal back before the changes.
+        drop(self.prompts);
+        setup.apply().await
+    }
+
+    /// Step 3.
+    async fn app_registration(&mut self) -> anyhow::Result<()> {
+        self.printer.heading(3, STEPS, "Register the app");
+        self.printer.say(
+            "The platform signs in to your directory as an app registration of its own. \
+             aad-setup registers it, with the service principal the portal makes alongside.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "Microsoft Entra ID > App registrations > New registration",
+        );
+        if let Some(app_id) = &self.args.app.app_id {
+            self.printer.shown(
+                "Existing app",
+                app_id,
+                &source_or(self.given, "app_id", "--app-id"),
+            );
+        }
+        let app = &self.args.app;
+        let (name, redirect_uri) = (app.app_name.clone(), app.redirect_uri.clone());
+        self.args.app.app_name = self
+            .value("app_name", "Name", &name, |v| {
+                validate::name("the app name", v)
+            })
+            .await?;
+        self.printer.shown(
+            "Supported account types",
+            "this organizational directory only (single tenant)",
+            "the guide",
+        );
+        self.args.app.redirect_uri = self
+            .value(
+                "redirect_uri",
+                "Redirect URI (type Web)",
+                &redirect_uri,
+                validate::redirect_uri,
+            )
+            .await?;
+        self.printer.say(
+            "An app of this name that aad-setup made is reused and brought in line with the \
+             guide; one it did not make is never changed without --adopt.",
+        );
+        Ok(())
+    }
+
+    /// Step 4: nothing to ask, only to explain.
+    fn api_permission(&self) {
+        self.printer.heading(4, STEPS, "Add the API permission");
+        self.printer.say(
+            "The platform works on your directory through Microsoft Graph with a delegated \
+             permission: it acts as the admin who selects Connect on the platform, and only \
+             within what that admin may do.",
+        );
+        self.printer.place(
+            "Azure portal",
+            "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
+        );
+        let app = &self.args.app;
+        self.printer.shown(
+            "API",
+            &app.api,
+            &source_or(self.given, "api", "the default"),
+        );
+        self.printer.shown(
+            "Permission",
+            &format!("{} (delegated)", app.permission),
+            &source_or(self.given, "permission", "the guide"),
+        );
+        self.printer.say(
+            "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
+             Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and \
+             --permission choose otherwise.",
+        );
+    }
+
+    /// Step 5.
+    async fn client_secret(&mut self) -> anyhow::Result<()> {
+        self.printer.heading(5, STEPS, "Create the client secret");
+        self.printer.say(
+            "The platform proves it is the app with a client secret. aad-setup creates it and \
+             hands it straight to the platform: it is not shown or saved (unless you ask, with \
+             --show-secret or --secret-file).",
+        );
+        self.printer.place(
+            "Azure portal",
+            "the app > Certificates & secrets > Client secrets > New client secret",
+        );
+        let secret = &self.args.secret;
+        let (description, expiry) = (
+            secret.secret_description.clone(),
+            secret.secret_expiry.clone(),
+        );
+        self.args.secret.secret_description = self
+            .value("secret_description", "Description", &description, |v| {
+                validate::name("the description", v)
+            })
+            .await?;
+        if !self.given.has("secret_expiry") {
+            self.printer.say(
+                "When it expires: the guide says Never, which the portal removed in 2021 (it \
+                 meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
+                 portal's longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) \
+                 works too, and `never` is still accepted, as 99 years.",
+            );
+        }
+        self.args.secret.secret_expiry = self
+            .value("secret_expiry", "Expires", &expiry, check_expiry)
+            .await?;
+        Ok(())
+    }
+
+    /// Step 6: offered when this sign-in may grant it.
+    async fn admin_consent(&mut self, session: &Session) -> anyhow::Result<()> {
+        self.printer.heading(6, STEPS, "Admin consent");
+        self.printer.say(&format!(
+            "{} needs an administrator's consent before anyone can use it. Granting it now \
+             consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
+             admin consents when selecting Connect on the platform, or in the portal later.",
+            self.args.app.permission
+        ));
+        self.printer.place(
+            "Azure portal",
+            "the app > API permissions > Grant admin consent for your directory",
+        );
+        if let Some(source) = self.given.source("admin_consent") {
+            self.printer
+                .shown("Admin consent", "grant it", &format!("from {source}"));
+        } else if auth::require(session, &[GRANT_CONSENT]).is_err() {
+            self.printer.say(
+                "This sign-in may not grant consent (it lacks \
+                 DelegatedPermissionGrant.ReadWrite.All), so the summary says where to grant it. \
+                 (Signing in with a device code, run again with --admin-consent to ask for that \
+                 right.)",
+            );
+        } else {
+            self.args.admin_consent = self
+                .prompts
+                .confirm("Grant tenant-wide admin consent now?", false)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Step 7, the same in both paths.
+    async fn connection(&mut self) -> anyhow::Result<()> {
+        self.printer
+            .heading(7, STEPS, "Create the platform connection");
+        self.printer.say(
+            "Last, your team's Azure Active Directory connection on the platform, with the app's \
+             Client ID, Client Secret, Resource and Tenant: aad-setup fills in all four.",
+        );
+        self.printer.place(
+            "Platform",
+            "Admin > Integrations > Azure Active Directory > Add this Connection",
+        );
+        let name = self.args.platform.connection_name.clone();
+        self.args.platform.connection_name = self
+            .value("connection_name", "Connection name", &name, |v| {
+                validate::name("the connection name", v)
+            })
+            .await?;
+        let graph = ApiRef::parse(&self.args.app.api).is_graph();
+        match &self.args.platform.resource {
+            Some(resource) => self.printer.shown(
+                "Resource",
+                resource,
+                &source_or(self.given, "resource", "--resource"),
+            ),
+            None if graph => {
+                let host = settings::endpoints(&self.args)?.cloud.graph;
+                self.printer
+                    .shown("Resource", host, "Microsoft Graph's address");
+                self.printer.say(
+                    "Resource is the address of the API the platform calls with the app (the \
+                     guide gives no value): the one the permission belongs to. --resource \
+                     changes it.",
+                );
+            }
+            None => {
+                // Another API: its address cannot be derived.
+                let resource = self
+                    .prompts
+                    .text(
+                        &format!("Resource (the App ID URI of {})", self.args.app.api),
+                        None,
+                        check_resource,
+                    )
+                    .await?;
+                self.args.platform.resource = Some(resource);
+            }
+        }
+        Ok(())
+    }
+
+    /// The plan is shown: ask to go ahead ("no" by default when something
+    /// that exists would be changed or replaced).
+    async fn go_ahead(&self, destructive: bool) -> anyhow::Result<()> {
+        if destructive {
+            self.printer.say(
+                "Something that exists would be changed or replaced, so the answer defaults to no.",
+            );
+        }
+        if self
+            .prompts
+            .confirm("Make these changes?", !destructive)
+            .await?
+        {
+            return Ok(());
+        }
+        Err(
+            Failure::new(Kind::Failed, "the plan was declined; nothing was changed")
+                .with_hint(
+                    "run `aad-setup` again when ready; `aad-setup --dry-run` shows the plan without asking",
+                )
+                .into(),
+        )
+    }
+
+    // --- Steps 3 to 7, made by the admin in the portal --------------------
+
+    async fn in_the_portal(mut self) -> anyhow::Result<()> {
+        self.printer.say(
+            "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
+             values you copy from it and makes the platform connection.",
+        );
+        let token = self.platform().await?;
+        self.portal_steps().await?;
+        let (credentials, tenant_id) = self.portal_values().await?;
+        self.connection().await?;
+
+        let connect_args = ConnectArgs {
+            client_id: Some(credentials.client_id.clone()),
+            tenant: Some(credentials.tenant.clone()),
+            app_secret_file: None,
+            replace: false,
+            dry_run: self.args.dry_run,
+            cloud: self.args.microsoft.cloud,
+            login_url: self.args.microsoft.login_url.clone(),
+            platform: self.args.platform.clone(),
+        };
+        let plan = settings::connect_plan(
+            &connect_args,
+            Supplied {
+                sign_in: None,
+                platform_token: Some(token),
+                app_secret: Some(credentials.secret),
+            },
+        )?;
+        let target = {
+            let _spinner = self
+                .printer
+                .spinner("Reading the platform to make the plan");
+            connect::preflight(&self.http, &plan, &self.printer.without_steps()).await?
+        };
+        let preview = connect::preview(&plan, &target, &tenant_id);
+        if plan.dry_run {
+            self.printer.report(&preview);
+            return Ok(());
+        }
+        self.printer.plan(&preview, true);
+        self.go_ahead(target.existing.is_some()).await?;
+        drop(self.prompts);
+        let report = connect::apply(&plan, &target, &tenant_id, self.printer).await?;
+        self.printer.report(&report);
+        Ok(())
+    }
+
+    /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
+    async fn portal_steps(&self) -> anyhow::Result<()> {
+        let app = &self.args.app;
+        self.printer
+            .heading(3, STEPS, "Register the app (in the portal)");
+        self.printer.place(
+            "Azure portal",
+            "https://portal.azure.com > Microsoft Entra ID > App registrations",
+        );
+        self.printer.numbered(&[
+            "Select New registration.".into(),
+            format!("Name: {}", app.app_name),
+            "Supported account types: Accounts in this organizational directory only (single \
+             tenant)."
+                .into(),
+            format!(
+                "Redirect URI: keep the drop-down on Web (not SPA or public client) and enter {}",
+                app.redirect_uri
+            ),
+            "Select Register.".into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once the app is registered")
+            .await?;
+
+        self.printer
+            .heading(4, STEPS, "Add the API permission (in the portal)");
+        self.printer
+            .place("Azure portal", "the app > API permissions");
+        self.printer.numbered(&[
+            "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer \
+             offers this permission)."
+                .into(),
+            format!(
+                "Select Delegated permissions, tick {}, and select Add permissions.",
+                app.permission
+            ),
+            "Optionally select Grant admin consent for your directory: it consents for everyone \
+             now; otherwise an admin consents when selecting Connect on the platform."
+                .into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once the permission is added")
+            .await?;
+
+        self.printer
+            .heading(5, STEPS, "Create the client secret (in the portal)");
+        self.printer.place(
+            "Azure portal",
+            "the app > Certificates & secrets > Client secrets",
+        );
+        self.printer.numbered(&[
+            "Select New client secret.".into(),
+            format!("Description: {}", self.args.secret.secret_description),
+            "Expires: 24 months, the longest the portal offers (the guide's Never no longer \
+             exists). Note the date: the secret must be replaced before then."
+                .into(),
+            "Select Add, then copy the secret's Value now (not its Secret ID): the portal shows \
+             it only once."
+                .into(),
+        ]);
+        self.prompts
+            .pause("Press Enter once you have copied the Value")
+            .await
+    }
+
+    /// Step 6 in the portal: the app's IDs and secret, asked until the
+    /// secret signs in with them. Returns them, and the tenant id.
+    async fn portal_values(&self) -> anyhow::Result<(AppCredentials, String)> {
+        self.printer
+            .heading(6, STEPS, "Give aad-setup the app's values");
+        self.printer.place(
+            "Azure portal",
+            "the app > Overview: Application (client) ID and Directory (tenant) ID",
+        );
+        let endpoints = settings::endpoints(&self.args)?;
+        let mut client_id: Option<String> = None;
+        let mut tenant = self
+            .args
+            .microsoft
+            .tenant
+            .clone()
+            .or_else(|| env::var(env::AZURE_TENANT_ID))
+            .filter(|t| validate::is_guid(t.trim()));
+        loop {
+            let id = self
+                .prompts
+                .text("Application (client) ID", client_id.as_deref(), |v| {
+                    validate::guid("the Application (client) ID", v)
+                })
+                .await?;
+            let directory = self
+                .prompts
+                .text("Directory (tenant) ID", tenant.as_deref(), |v| {
+                    validate::guid("the Directory (tenant) ID", v)
+                })
+                .await?;
+            let secret = self
+                .prompts
+                .secret("Client secret Value (typed hidden)")
+                .await?;
+            let credentials = AppCredentials {
+                tenant: directory.clone(),
+                client_id: id.clone(),
+                secret,
+                source: "the prompt".into(),
+            };
+            match connect::check_secret(&self.http, &endpoints, &credentials, self.printer).await {
+                Ok(tenant_id) => return Ok((credentials, tenant_id)),
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    self.printer.say(
+                        "That secret does not sign in with these IDs, so the platform could not \
+                         use it. Check the IDs on the app's Overview, and paste the secret's \
+                         Value (not its Secret ID). A secret made a minute ago may need another \
+                         minute before Entra knows it.",
+                    );
+                    client_id = Some(id);
+                    tenant = Some(directory);
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+}
+
+/// `client-secret` for `AuthChoice::ClientSecret`: the flag's own spelling.
+fn auth_name(method: AuthChoice) -> String {
+    method
+        .to_possible_value()
+        .map_or_else(String::new, |v| v.get_name().to_owned())
+}
+
+fn source_or(given: &Given, id: &str, otherwise: &str) -> String {
+    given
+        .source(id)
+        .map_or_else(|| otherwise.to_owned(), |s| format!("from {s}"))
+}
+
+fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {
+    error::failure(err).is_some_and(|f| f.kind == kind)
+}
+
+fn check_expiry(value: &str) -> Result<String, String> {
+    validate::expiry(value, jiff::Timestamp::now()).map(|_| value.trim().to_owned())
+}
+
+fn check_resource(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value.is_empty() || value.contains(char::is_whitespace) {
+        Err(format!(
+            "'{value}' is not an App ID URI (such as https://contoso.crm.dynamics.com)"
+        ))
+    } else {
+        Ok(value.to_owned())
+    }
+}
+
+fn readable_file(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    match std::fs::read_to_string(value) {
+        Ok(text) if !text.trim().is_empty() => Ok(value.to_owned()),
+        Ok(_) => Err(format!("{value} is empty")),
+        Err(e) => Err(format!("cannot read {value}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expiry_answers_are_checked_and_kept_as_typed() {
+        assert_eq!(check_expiry(" 18mo ").unwrap(), "18mo");
+        assert!(check_expiry("soon").unwrap_err().contains("not understood"));
+    }
+
+    #[test]
+    fn a_token_file_must_be_readable_and_not_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, " \n").unwrap();
+        assert!(
+            readable_file(empty.to_str().unwrap())
+                .unwrap_err()
+                .contains("empty")
+        );
+        assert!(readable_file("/no/such/file").is_err());
+    }
+
+    #[test]
+    fn methods_are_named_as_the_flag_spells_them() {
+        assert_eq!(auth_name(AuthChoice::ClientSecret), "client-secret");
+        assert_eq!(auth_name(AuthChoice::AzCli), "az-cli");
+    }
+}

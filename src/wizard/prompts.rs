@@ -1,0 +1,198 @@
+//! The wizard's prompts, and the terminal they borrow: dialoguer is used
+//! here and nowhere else.
+//!
+//! Each prompt runs on a blocking thread, so that Ctrl-C is heard (by
+//! `commands`) while it waits. Dialoguer hides the cursor in menus and turns
+//! echo off for hidden input, and leaves both so when Ctrl-C interrupts it:
+//! [`Terminal`] puts them back however the wizard ends.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use dialoguer::theme::{ColorfulTheme, SimpleTheme, Theme};
+use dialoguer::{Confirm, Input, Password, Select};
+use secrecy::SecretString;
+
+use crate::error;
+use crate::output::Printer;
+use crate::platform::auth as platform_auth;
+
+/// The prompts, and the terminal they borrow.
+pub(super) struct Prompts {
+    color: bool,
+    terminal: Terminal,
+}
+
+type Check = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
+
+impl Prompts {
+    pub(super) fn new(printer: &Printer) -> Prompts {
+        Prompts {
+            color: printer.color(),
+            terminal: Terminal::default(),
+        }
+    }
+
+    /// Runs a dialoguer prompt on a blocking thread, so that Ctrl-C is
+    /// heard (by `commands`) while it waits.
+    async fn ask<T: Send + 'static>(
+        &self,
+        prompt: impl FnOnce(&dyn Theme) -> dialoguer::Result<T> + Send + 'static,
+    ) -> anyhow::Result<T> {
+        self.terminal.remember();
+        let color = self.color;
+        let answer = tokio::task::spawn_blocking(move || {
+            let colorful = ColorfulTheme::default();
+            let theme: &dyn Theme = if color { &colorful } else { &SimpleTheme };
+            prompt(theme)
+        })
+        .await
+        .context("the prompt stopped unexpectedly")?;
+        answer.map_err(|dialoguer::Error::IO(e)| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                crate::commands::interrupted().into()
+            } else {
+                anyhow::Error::new(e).context("reading your answer from the terminal")
+            }
+        })
+    }
+
+    /// A line of text, checked as it is typed; the checked (normalised)
+    /// value is returned.
+    pub(super) async fn text(
+        &self,
+        label: &str,
+        default: Option<&str>,
+        check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
+    ) -> anyhow::Result<String> {
+        let check: Check = Arc::new(check);
+        let label = label.to_owned();
+        let default = default.map(str::to_owned);
+        let checker = Arc::clone(&check);
+        let raw = self
+            .ask(move |theme| {
+                let mut input = Input::<String>::with_theme(theme)
+                    .with_prompt(label)
+                    .validate_with(move |v: &String| checker(v).map(|_| ()));
+                if let Some(default) = default {
+                    input = input.default(default);
+                }
+                input.interact_text()
+            })
+            .await?;
+        check(&raw).map_err(error::usage)
+    }
+
+    /// A secret, typed hidden: nothing is echoed, and dialoguer's copy is
+    /// wiped once it is held as a secret.
+    pub(super) async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
+        let label = label.to_owned();
+        let mut raw = self
+            .ask(move |theme| {
+                Password::with_theme(theme)
+                    .with_prompt(label)
+                    .validate_with(|v: &String| {
+                        if v.trim().is_empty() {
+                            Err("it is empty")
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .interact()
+            })
+            .await?;
+        let secret = SecretString::from(raw.trim().to_owned());
+        secrecy::zeroize::Zeroize::zeroize(&mut raw);
+        Ok(secret)
+    }
+
+    pub(super) async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
+        let label = label.to_owned();
+        self.ask(move |theme| {
+            Confirm::with_theme(theme)
+                .with_prompt(label)
+                .default(default)
+                .wait_for_newline(true)
+                .interact()
+        })
+        .await
+    }
+
+    pub(super) async fn select(
+        &self,
+        label: &str,
+        items: Vec<String>,
+        default: usize,
+    ) -> anyhow::Result<usize> {
+        let label = label.to_owned();
+        self.ask(move |theme| {
+            Select::with_theme(theme)
+                .with_prompt(label)
+                .items(&items)
+                .default(default)
+                .interact()
+        })
+        .await
+    }
+
+    /// Waits for Enter (a step done in the portal).
+    pub(super) async fn pause(&self, label: &str) -> anyhow::Result<()> {
+        let label = label.to_owned();
+        self.ask(move |theme| {
+            Input::<String>::with_theme(theme)
+                .with_prompt(label)
+                .allow_empty(true)
+                .report(false)
+                .interact_text()
+        })
+        .await
+        .map(drop)
+    }
+
+    /// The platform team, as the approval flow needs it.
+    pub(super) async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
+        printer.say(
+            "Your team is the name before .pushbot.com in the address you sign in to the platform at \
+             (acme for https://acme.pushbot.com).",
+        );
+        self.text("Your platform team", None, platform_auth::team_domain)
+            .await
+    }
+}
+
+/// The terminal as the prompts found it. Dialoguer hides the cursor in
+/// menus and turns echo off for hidden input, and leaves both so when
+/// interrupted; dropping this (at the end, or when Ctrl-C drops the run)
+/// shows the cursor and restores the line settings saved before the last
+/// prompt.
+#[derive(Default)]
+struct Terminal {
+    #[cfg(unix)]
+    saved: RefCell<Option<rustix::termios::Termios>>,
+    #[cfg(not(unix))]
+    saved: RefCell<Option<()>>,
+}
+
+impl Terminal {
+    fn remember(&self) {
+        #[cfg(unix)]
+        if let Ok(settings) = rustix::termios::tcgetattr(std::io::stdin()) {
+            *self.saved.borrow_mut() = Some(settings);
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        #[cfg(unix)]
+        if let Some(settings) = self.saved.borrow_mut().take() {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                &settings,
+            );
+        }
+        let _ = console::Term::stderr().show_cursor();
+    }
+}

@@ -1,0 +1,863 @@
+//! The interactive wizard, driven in a real pseudo-terminal (rexpect): what
+//! the admin sees and answers, what ends up in the emulator, and that the
+//! terminal is left as it was found.
+
+use std::process::{Command, Stdio};
+
+use rexpect::process::WaitStatus;
+use rexpect::session::{Options, PtySession, spawn_with_options};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+/// Per expectation. The debug binary answers in milliseconds; this is
+/// room for a loaded machine, not a pause.
+const TIMEOUT_MS: u64 = 5_000;
+
+/// A wizard in a pseudo-terminal, with everything it printed kept.
+struct Pty {
+    session: PtySession,
+    transcript: String,
+}
+
+impl Pty {
+    /// Runs `cmd` with the terminal as its stdin, stdout and stderr.
+    fn spawn(mut cmd: Command) -> Pty {
+        cmd.stdin(Stdio::inherit())
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit());
+        let session = spawn_with_options(cmd, Options::new().timeout_ms(Some(TIMEOUT_MS)))
+            .expect("the binary starts in a pseudo-terminal");
+        Pty {
+            session,
+            transcript: String::new(),
+        }
+    }
+
+    /// Waits for `needle`, failing with everything seen so far.
+    #[track_caller]
+    fn expect(&mut self, needle: &str) -> &mut Pty {
+        match self.session.exp_string(needle) {
+            Ok(before) => {
+                self.transcript.push_str(&before);
+                self.transcript.push_str(needle);
+            }
+            Err(e) => panic!(
+                "waiting for {needle:?}: {e}\n--- screen so far\n{}",
+                self.transcript
+            ),
+        }
+        self
+    }
+
+    /// Waits for the prompt `prompt`, then types `line` and Enter.
+    #[track_caller]
+    fn answer(&mut self, prompt: &str, line: &str) -> &mut Pty {
+        self.expect(prompt);
+        self.session.send_line(line).expect("typing");
+        self
+    }
+
+    fn ctrl_c(&mut self) {
+        self.session.send_control('c').expect("Ctrl-C");
+    }
+
+    /// Waits for the end; the exit code and the whole screen.
+    #[track_caller]
+    fn finish(mut self) -> (i32, String) {
+        match self.session.exp_eof() {
+            Ok(rest) => self.transcript.push_str(&rest),
+            Err(e) => panic!("waiting for the end: {e}\n--- screen\n{}", self.transcript),
+        }
+        let code = match self.session.process().wait() {
+            Ok(WaitStatus::Exited(_, code)) => code,
+            other => panic!(
+                "the wizard did not exit normally: {other:?}\n{}",
+                self.transcript
+            ),
+        };
+        (code, self.transcript)
+    }
+}
+
+/// `aad-setup ARGS` as the emulator's admin, at a terminal.
+fn wizard(h: &Harness, args: &[&str]) -> Pty {
+    let mut cmd = h.cmd();
+    cmd.args(args);
+    Pty::spawn(cmd)
+}
+
+/// The prompts of a run that accepts every default, from the app's name on.
+fn accept_defaults(p: &mut Pty) {
+    p.answer("Name [workflow-activedirectory-integration]: ", "")
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Grant tenant-wide admin consent now? [y/N]", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "");
+}
+
+/// What a setup leaves in the tenant and on the platform, without the ids
+/// and times that differ from run to run.
+fn outcome(h: &Harness) -> Value {
+    let state = h.state();
+    let ours = h.our_apps();
+    let app_ids: Vec<&Value> = ours.iter().map(|a| &a["appId"]).collect();
+    let apps: Vec<Value> = ours
+        .iter()
+        .map(|a| {
+            json!({
+                "displayName": a["displayName"],
+                "signInAudience": a["signInAudience"],
+                "tags": a["tags"],
+                "web": a["web"],
+                "requiredResourceAccess": a["requiredResourceAccess"],
+                "secrets": a["passwordCredentials"].as_array().unwrap().iter().map(|c| json!({
+                    "displayName": c["displayName"],
+                    // The day it expires: the runs are seconds apart.
+                    "expires": c["endDateTime"].as_str().unwrap()[..10].to_owned(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let connections: Vec<Value> = state["connections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c["name"],
+                "integrationId": c["integrationId"],
+                "team": c["team"],
+                "params": c["params"].as_array().unwrap().iter().map(|p| json!({
+                    "referenceName": p["referenceName"],
+                    // Ids differ per run: say whose they are.
+                    "value": if app_ids.contains(&&p["value"]) {
+                        json!("<the app's client id>")
+                    } else if p["value"] == h.creds.tenant_id.as_str() {
+                        json!("<the tenant id>")
+                    } else {
+                        p["value"].clone()
+                    },
+                    "holdsTheAppsSecret": app_ids.contains(&&p["matchesCredential"]["appId"]),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    json!({
+        "apps": apps,
+        "servicePrincipals": state["servicePrincipals"].as_array().unwrap().iter().filter(|s| app_ids.contains(&&s["appId"])).count(),
+        "grants": state["oauth2PermissionGrants"].as_array().unwrap().len(),
+        "connections": connections,
+    })
+}
+
+#[test]
+fn the_wizard_with_its_defaults_ends_where_setup_does_and_shows_plan_steps_and_summary() {
+    let h = Harness::new();
+    let mut p = wizard(&h, &["--auth", "client-secret"]);
+    p.expect("[1/7] Sign in to Microsoft")
+        .expect("Signed in to Microsoft")
+        .expect("[2/7] Sign in to the platform")
+        .expect("Signed in to the platform")
+        .expect("[3/7] Register the app");
+    accept_defaults(&mut p);
+    p.expect("The plan (nothing has been changed yet):")
+        .expect("create the app registration \"workflow-activedirectory-integration\"")
+        .expect("create the platform connection \"Azure Active Directory (aad-setup)\"");
+    assert!(
+        h.our_apps().is_empty() && h.list("connections").is_empty(),
+        "nothing exists while the plan is shown"
+    );
+    p.answer("Make these changes? [Y/n]", "");
+    p.expect("App registration: workflow-activedirectory-integration (created)")
+        .expect("Client secret: \"pagerdutysecretkey\" created")
+        .expect("Platform connection: \"Azure Active Directory (aad-setup)\" created")
+        .expect("Verified: the new secret signs in")
+        .expect("Azure Active Directory integration is set up.")
+        .expect("Client ID")
+        .expect("Admin > Integrations");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("connection permissions are set only there"),
+        "{screen}"
+    );
+    h.assert_no_secret("the screen", &screen);
+
+    let flags = Harness::new();
+    flags.setup(&[]).assert_code(0);
+    assert_eq!(outcome(&h), outcome(&flags));
+    assert_eq!(h.our_apps().len(), 1);
+    assert_eq!(h.list("connections").len(), 1);
+}
+
+#[test]
+fn a_bad_answer_is_explained_and_asked_again() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_TENANT_ID")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    let tenant_prompt = "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com): ";
+    p.answer(tenant_prompt, "not-a-guid")
+        .expect("error: tenant 'not-a-guid' is neither a tenant id (GUID) nor a domain")
+        .answer(tenant_prompt, &h.creds.tenant_id)
+        .expect("Signed in to Microsoft")
+        .answer("Name [workflow-activedirectory-integration]: ", "");
+    let redirect_prompt = "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ";
+    p.answer(redirect_prompt, "http://security.pushbot.com/oauth")
+        .expect("must use https (http is accepted only for localhost)")
+        .answer(redirect_prompt, "")
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "soon")
+        .expect("error: secret expiry 'soon' is not understood")
+        .answer("Expires [24 months]: ", "")
+        .answer("Grant tenant-wide admin consent now? [y/N]", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+
+    let apps = h.our_apps();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(
+        apps[0]["web"]["redirectUris"],
+        json!(["https://security.pushbot.com/oauth"])
+    );
+    let end: jiff::Timestamp = apps[0]["passwordCredentials"][0]["endDateTime"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let days = jiff::Timestamp::now().until(end).unwrap().get_seconds() / 86_400;
+    assert!(
+        (725..=735).contains(&days),
+        "the default 24 months: {days} days"
+    );
+    let tenant = h.list("connections")[0]["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["referenceName"] == "tenant")
+        .unwrap()["value"]
+        .clone();
+    assert_eq!(tenant, h.creds.tenant_id.as_str());
+    h.assert_no_secret("the screen", &screen);
+}
+
+#[test]
+fn values_given_by_flags_or_variables_are_shown_and_not_asked() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env("AAD_SETUP_SECRET_DESCRIPTION", "from-the-environment")
+        .args([
+            "setup",
+            "--auth",
+            "client-secret",
+            "--app-name",
+            "custom-integration",
+            "--redirect-uri",
+            "https://example.com/callback",
+            "--secret-expiry",
+            "12mo",
+            "--admin-consent",
+            "--connection-name",
+            "Entra (ops)",
+        ]);
+    let mut p = Pty::spawn(cmd);
+    p.expect("Name: custom-integration (from --app-name)")
+        .expect("Redirect URI (type Web): https://example.com/callback (from --redirect-uri)")
+        .expect("Description: from-the-environment (from AAD_SETUP_SECRET_DESCRIPTION)")
+        .expect("Expires: 12mo (from --secret-expiry)")
+        .expect("Admin consent: grant it (from --admin-consent)")
+        .expect("Connection name: Entra (ops) (from --connection-name)")
+        .expect("grant tenant-wide admin consent for Directory.ReadWrite.All")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    for asked in [
+        "Name [",
+        "Redirect URI (type Web) [",
+        "Description [",
+        "Expires [",
+        "admin consent now?",
+        "Connection name [",
+        "How do you want to sign in",
+    ] {
+        assert!(!screen.contains(asked), "{asked:?} was asked:\n{screen}");
+    }
+
+    let apps = h.list("applications");
+    let app = apps
+        .iter()
+        .find(|a| a["displayName"] == "custom-integration")
+        .expect("the app has the given name");
+    assert_eq!(
+        app["web"]["redirectUris"],
+        json!(["https://example.com/callback"])
+    );
+    let secret = &app["passwordCredentials"][0];
+    assert_eq!(secret["displayName"], "from-the-environment");
+    let end: jiff::Timestamp = secret["endDateTime"].as_str().unwrap().parse().unwrap();
+    let days = jiff::Timestamp::now().until(end).unwrap().get_seconds() / 86_400;
+    assert!((360..=370).contains(&days), "12 months: {days} days");
+    assert_eq!(h.list("oauth2PermissionGrants").len(), 1, "consent granted");
+    assert_eq!(h.list("connections")[0]["name"], "Entra (ops)");
+}
+
+#[test]
+fn ctrl_c_at_a_prompt_exits_130_shows_the_cursor_and_changes_nothing() {
+    let h = Harness::new();
+    let before = h.created();
+    let mut p = wizard(&h, &[]);
+    // The menu hides the cursor (dialoguer leaves it hidden on Ctrl-C).
+    p.expect("\x1b[?25l")
+        .expect("How do you want to sign in to Microsoft?")
+        .expect("None: I'll do the Azure steps in the portal myself");
+    let seen = p.transcript.len();
+    p.ctrl_c();
+    let (code, screen) = p.finish();
+    assert_eq!(code, 130, "{screen}");
+    let after = &screen[seen..];
+    assert!(
+        after.contains("\x1b[?25h"),
+        "the cursor is shown again after Ctrl-C: {after:?}"
+    );
+    assert!(after.contains("nothing was changed"), "{after}");
+    assert_eq!(h.created(), before);
+    assert_eq!(h.requests("POST", &h.graph_path("")), 0);
+    assert_eq!(h.requests("POST", "/platform"), 0);
+}
+
+#[test]
+fn ctrl_c_at_a_hidden_prompt_turns_echo_back_on() {
+    use rustix::termios::{LocalModes, tcgetattr};
+
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET")
+        .args(["--auth", "client-secret"]);
+    // rexpect starts its terminal without echo; a real one has it.
+    let mut p = Pty::spawn(with_echo_on(cmd));
+    p.expect("Its client secret (typed hidden): ");
+    p.ctrl_c();
+    let master = p.session.process().get_file_handle().expect("the terminal");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 130, "{screen}");
+    let settings = tcgetattr(&master).expect("the terminal's settings");
+    assert!(
+        settings.local_modes.contains(LocalModes::ECHO),
+        "echo is back on after Ctrl-C at a hidden prompt"
+    );
+    assert!(h.our_apps().is_empty());
+}
+
+#[test]
+fn the_portal_path_checks_what_it_is_given_and_makes_only_the_connection() {
+    let h = Harness::new();
+    let (app_id, key_id, secret) = portal_app(&h);
+    let graph_writes = h.requests("POST", &h.graph_path(""));
+    let mut cmd = h.cmd();
+    // No secret in the environment and no `az`: the menu starts at its top.
+    cmd.env_remove("AZURE_CLIENT_SECRET").env("PATH", "");
+    let mut p = Pty::spawn(cmd);
+    p.expect("How do you want to sign in to Microsoft?")
+        .expect("None: I'll do the Azure steps in the portal myself");
+    // Up from the first item is the last: "None: I'll do the Azure steps in the portal".
+    p.session.send("k").unwrap();
+    p.session.send_line("").unwrap();
+    p.expect("Signed in to the platform")
+        .expect("[3/7] Register the app (in the portal)")
+        .expect("Name: workflow-activedirectory-integration")
+        .answer("Press Enter once the app is registered", "")
+        .expect("[4/7] Add the API permission (in the portal)")
+        .answer("Press Enter once the permission is added", "")
+        .expect("[5/7] Create the client secret (in the portal)")
+        .expect("Description: pagerdutysecretkey")
+        .answer("Press Enter once you have copied the Value", "")
+        .answer("Application (client) ID: ", &app_id)
+        .answer(
+            &format!("Directory (tenant) ID [{}]: ", h.creds.tenant_id),
+            "",
+        )
+        .answer(
+            "Client secret Value (typed hidden): ",
+            "not-the-secret-value",
+        )
+        .expect("AADSTS7000215")
+        .expect("That secret does not sign in with these IDs")
+        .answer(&format!("Application (client) ID [{app_id}]: "), "")
+        .answer(
+            &format!("Directory (tenant) ID [{}]: ", h.creds.tenant_id),
+            "",
+        )
+        .answer("Client secret Value (typed hidden): ", &secret)
+        .expect("Checked the app: its client secret signs in to Entra")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .expect("create the platform connection \"Azure Active Directory (aad-setup)\"")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Platform connection: \"Azure Active Directory (aad-setup)\" created")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    h.assert_no_secret("the screen", &screen);
+    assert!(!screen.contains("not-the-secret-value"), "typed hidden");
+
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1);
+    let params = connections[0]["params"].as_array().unwrap().clone();
+    let param = |r: &str| {
+        params
+            .iter()
+            .find(|p| p["referenceName"] == r)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(param("client-id")["value"], app_id.as_str());
+    assert_eq!(param("tenant")["value"], h.creds.tenant_id.as_str());
+    assert_eq!(param("resource")["value"], "https://graph.microsoft.com");
+    assert_eq!(
+        param("client-secret")["matchesCredential"]["keyId"],
+        key_id.as_str()
+    );
+    assert_eq!(h.our_apps().len(), 1, "no app was made");
+    assert_eq!(
+        h.requests("POST", &h.graph_path("")),
+        graph_writes,
+        "nothing was written to Graph"
+    );
+}
+
+#[test]
+fn the_wizard_gets_a_platform_token_by_approval_and_saves_it_privately() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.expect("No platform access token was found")
+        .answer("Get a platform access token now? [Y/n]", "")
+        .answer("Your platform team: ", "acme")
+        .expect("https://acme.pushbot.com/access-tokens/approve?userTokenID=");
+    let (_, id) = p
+        .session
+        .exp_regex("[0-9a-fA-F-]{36}")
+        .expect("the token's id in the address");
+    p.expect("&application=aad-setup");
+    control(&h, "platform/approve", json!({ "id": id }));
+    p.expect("Signed in to the platform: access token approved for team acme.pushbot.com")
+        .expect("Saved the platform token");
+    accept_defaults(&mut p);
+    p.answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    h.assert_no_secret("the screen", &screen);
+
+    let path = h.home.path().join(".catalytic/tokens/default");
+    assert_mode_0600(&path);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        h.emu.issued_secrets().contains(&saved.trim().to_owned()),
+        "the approved token is what was saved"
+    );
+    assert_eq!(h.list("connections").len(), 1, "made with that token");
+}
+
+#[test]
+fn platform_login_saves_a_private_token_and_never_overwrites_one() {
+    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    config.platform.auto_approve_tokens_after_millis = Some(0);
+    let h = Harness::with(config);
+    let login = |extra: &[&str]| {
+        let mut cmd = h.bare_cmd();
+        cmd.env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+            .args(["platform-login", "--team", "acme"])
+            .args(extra);
+        h.run(&mut cmd)
+    };
+    let first = login(&[]);
+    first.assert_code(0);
+    let path = h.home.path().join(".catalytic/tokens/default");
+    assert_eq!(
+        first.stdout.trim(),
+        path.display().to_string(),
+        "prints the path"
+    );
+    assert!(
+        first.stderr.contains("approve?userTokenID="),
+        "{}",
+        first.stderr
+    );
+    assert_mode_0600(&path);
+    let saved = std::fs::read_to_string(&path).unwrap();
+    h.assert_no_secret("stdout", &first.stdout);
+    h.assert_no_secret("stderr", &first.stderr);
+    let token_requests = |h: &Harness| {
+        h.request_log()
+            .iter()
+            .filter(|r| r["method"] == "POST" && r["path"] == "/platform/v2.0.0/api/auth")
+            .count()
+    };
+    assert_eq!(token_requests(&h), 1);
+
+    // The token works: setup finds it where the SDKs look.
+    let setup = h.run(h.cmd().env_remove("CATALYTIC_TOKEN").args(["setup"]));
+    setup.assert_code(0);
+
+    let again = login(&[]);
+    again.assert_code(2);
+    assert!(
+        again.stderr.contains("never overwritten"),
+        "{}",
+        again.stderr
+    );
+    assert!(again.stderr.contains("--name"), "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), saved);
+    assert_eq!(
+        token_requests(&h),
+        1,
+        "refused before asking the platform for a token"
+    );
+
+    let named = login(&["--name", "acme-ci", "--output", "json"]);
+    named.assert_code(0);
+    let other = h.home.path().join(".catalytic/tokens/acme-ci");
+    assert_eq!(named.json()["path"], other.display().to_string());
+    assert_mode_0600(&other);
+    assert_ne!(std::fs::read_to_string(&other).unwrap(), saved);
+}
+
+#[test]
+fn platform_login_at_a_terminal_asks_for_the_team() {
+    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    config.platform.auto_approve_tokens_after_millis = Some(0);
+    let h = Harness::with(config);
+    let mut cmd = h.bare_cmd();
+    cmd.env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+        .args(["platform-login", "--name", "acme"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Your platform team: ", "acme team")
+        .expect("error: team 'acme team' is not a team name")
+        .answer("Your platform team: ", "https://acme.pushbot.com/")
+        .expect("Saved the platform token");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    let path = h.home.path().join(".catalytic/tokens/acme");
+    assert!(screen.contains(&path.display().to_string()), "{screen}");
+    assert_mode_0600(&path);
+    h.assert_no_secret("the screen", &screen);
+}
+
+#[test]
+fn platform_login_without_an_approval_fails_sign_in_and_saves_nothing() {
+    let h = Harness::new();
+    let mut cmd = h.bare_cmd();
+    cmd.env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+        .env("AAD_SETUP_TEAM", "acme.pushbot.com")
+        .args(["platform-login", "--wait", "1"]);
+    let run = h.run(&mut cmd);
+    run.assert_code(3);
+    assert!(run.stderr.contains("was not approved"), "{}", run.stderr);
+    assert!(!h.home.path().join(".catalytic/tokens/default").exists());
+
+    let no_team = h.run(
+        h.bare_cmd()
+            .env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+            .arg("platform-login"),
+    );
+    no_team.assert_code(2);
+    assert!(no_team.stderr.contains("--team"), "{}", no_team.stderr);
+    assert!(
+        no_team.stderr.contains("AAD_SETUP_TEAM"),
+        "{}",
+        no_team.stderr
+    );
+}
+
+#[test]
+fn without_a_terminal_or_with_no_input_nothing_is_asked() {
+    let h = Harness::new();
+    // Pointed at the emulator, with nothing to sign in with.
+    let unsigned = || {
+        let mut cmd = h.bare_cmd();
+        cmd.env("AAD_SETUP_LOGIN_URL", h.emu.login_url())
+            .env("AAD_SETUP_GRAPH_URL", h.emu.graph_url())
+            .env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+            .args(["--auth", "client-secret"]);
+        cmd
+    };
+    let names_the_tenant = |text: &str| {
+        for name in ["--tenant", "AAD_SETUP_TENANT", "AZURE_TENANT_ID"] {
+            assert!(text.contains(name), "names {name}: {text}");
+        }
+        for prompt in ["[1/7]", "Tenant (", "[y/N]", "[Y/n]"] {
+            assert!(!text.contains(prompt), "asked {prompt:?}: {text}");
+        }
+    };
+
+    // Answers piped in are never read as answers.
+    let mut piped = unsigned();
+    piped
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = piped.spawn().unwrap();
+    std::io::Write::write_all(
+        &mut child.stdin.take().unwrap(),
+        format!("{}\n\n\n\n\ny\n", h.creds.tenant_id).as_bytes(),
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    names_the_tenant(&String::from_utf8_lossy(&out.stderr));
+
+    // At a terminal, --no-input and CI=true mean the same.
+    let mut no_input = unsigned();
+    no_input.arg("--no-input");
+    let mut ci = unsigned();
+    ci.env("CI", "true");
+    for cmd in [no_input, ci] {
+        let (code, screen) = Pty::spawn(cmd).finish();
+        assert_eq!(code, 2, "{screen}");
+        names_the_tenant(&screen);
+    }
+
+    // The platform token too: exit 2, naming every way to give one.
+    let mut cmd = h.cmd();
+    cmd.env_remove("CATALYTIC_TOKEN").args(["--no-input"]);
+    let (code, screen) = Pty::spawn(cmd).finish();
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("CATALYTIC_TOKEN"), "{screen}");
+    assert!(screen.contains("platform-login"), "{screen}");
+    assert!(
+        !screen.contains("Get a platform access token now?"),
+        "{screen}"
+    );
+    assert!(h.our_apps().is_empty());
+}
+
+#[test]
+fn replacing_what_exists_asks_with_no_as_the_default() {
+    let h = Harness::new();
+    h.setup(&[]).assert_code(0);
+    let before = h.state();
+    let mut p = wizard(&h, &["--auth", "client-secret", "--rotate"]);
+    p.expect("[3/7] Register the app");
+    accept_defaults(&mut p);
+    p.expect("replace the platform connection")
+        .expect("Already in place, kept as it is:")
+        .expect("the app registration \"workflow-activedirectory-integration\"")
+        .expect("so the answer defaults to")
+        .answer("Make these changes? [y/N]", "");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("nothing was changed"), "{screen}");
+    let after = h.state();
+    assert_eq!(after["applications"], before["applications"]);
+    assert_eq!(after["connections"], before["connections"]);
+}
+
+#[test]
+fn ctrl_c_during_the_changes_stops_at_a_step_boundary_and_reports_what_exists() {
+    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    // A new app stays invisible for a while: the run waits for it, visibly.
+    config.replication.millis = 1_500;
+    let h = Harness::with(config);
+    let mut cmd = h.cmd();
+    cmd.env("AAD_SETUP_BACKOFF_SCALE", "0.05")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.expect("[3/7] Register the app");
+    accept_defaults(&mut p);
+    p.answer("Make these changes? [Y/n]", "")
+        .expect("Waiting for the new app to replicate");
+    p.ctrl_c();
+    p.expect("stopping once the step in hand is done")
+        .expect("App registration: workflow-activedirectory-integration (created)")
+        .expect("Setup was INTERRUPTED before it finished")
+        .expect("stopped on Ctrl-C before adding the client secret");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 130, "{screen}");
+    let apps = h.our_apps();
+    assert_eq!(apps.len(), 1, "the app the step made is kept and reported");
+    assert_eq!(
+        apps[0]["passwordCredentials"],
+        json!([]),
+        "no secret was made"
+    );
+    assert!(
+        h.list("servicePrincipals")
+            .iter()
+            .any(|s| s["appId"] == apps[0]["appId"]),
+        "the step in hand (the service principal) was finished"
+    );
+    assert!(h.list("connections").is_empty());
+    assert!(
+        screen.contains(apps[0]["appId"].as_str().unwrap()),
+        "{screen}"
+    );
+}
+
+#[test]
+fn connect_puts_an_app_made_elsewhere_on_the_platform_and_refuses_a_secret_that_does_not_work() {
+    let h = Harness::new();
+    let (app_id, key_id, secret) = portal_app(&h);
+    let graph_writes = h.requests("POST", &h.graph_path(""));
+    // The harness's AZURE_* sign in for `setup`; `connect` must not take
+    // them for the app's values (the tenant, from AZURE_TENANT_ID, is the same).
+    let connect = |secret: Option<&str>, extra: &[&str]| {
+        let mut cmd = h.cmd();
+        cmd.args(["connect", "--client-id", &app_id]).args(extra);
+        if let Some(secret) = secret {
+            cmd.env("AAD_SETUP_APP_CLIENT_SECRET", secret);
+        }
+        h.run(&mut cmd)
+    };
+
+    let missing = connect(None, &[]);
+    missing.assert_code(2);
+    for name in ["AAD_SETUP_APP_CLIENT_SECRET", "--app-secret-file"] {
+        assert!(
+            missing.stderr.contains(name),
+            "names {name}: {}",
+            missing.stderr
+        );
+    }
+
+    let wrong = connect(Some("not-the-secret-value"), &[]);
+    wrong.assert_code(3);
+    assert!(wrong.stderr.contains("AADSTS7000215"), "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("use the secret's value, not its id"),
+        "{}",
+        wrong.stderr
+    );
+
+    let dry = connect(Some(&secret), &["--dry-run", "--output", "json"]);
+    dry.assert_code(0);
+    assert_eq!(dry.json()["status"], "dry-run");
+    assert!(
+        h.list("connections").is_empty(),
+        "a failed check and a dry run make nothing"
+    );
+
+    let file = h.home.path().join("app-secret");
+    std::fs::write(&file, format!("{secret}\n")).unwrap();
+    let made = connect(
+        None,
+        &[
+            "--app-secret-file",
+            file.to_str().unwrap(),
+            "--output",
+            "json",
+        ],
+    );
+    made.assert_code(0);
+    let out = made.json();
+    assert_eq!(out["status"], "done");
+    assert_eq!(out["clientId"], app_id.as_str());
+    assert_eq!(out["connection"]["action"], "created");
+    assert_eq!(
+        out["verification"],
+        json!({ "secretSignsIn": true, "connectionVisible": true })
+    );
+    h.assert_no_secret("stdout", &made.stdout);
+    h.assert_no_secret("stderr", &made.stderr);
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1);
+    let params = connections[0]["params"].as_array().unwrap().clone();
+    let param = |r: &str| {
+        params
+            .iter()
+            .find(|p| p["referenceName"] == r)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(param("client-id")["value"], app_id.as_str());
+    assert_eq!(param("tenant")["value"], h.creds.tenant_id.as_str());
+    assert_eq!(
+        param("client-secret")["matchesCredential"]["keyId"],
+        key_id.as_str()
+    );
+
+    let again = connect(Some(&secret), &[]);
+    again.assert_code(2);
+    assert!(again.stderr.contains("--replace"), "{}", again.stderr);
+    assert_eq!(h.list("connections")[0]["id"], connections[0]["id"]);
+
+    let replaced = connect(Some(&secret), &["--replace", "--output", "json"]);
+    replaced.assert_code(0);
+    assert_eq!(replaced.json()["connection"]["action"], "updated");
+    let now = h.list("connections");
+    assert_eq!(now.len(), 1, "the old connection was deleted");
+    assert_ne!(now[0]["id"], connections[0]["id"]);
+    assert_eq!(
+        h.requests("POST", &h.graph_path("")),
+        graph_writes,
+        "connect never writes to Azure"
+    );
+}
+
+/// `cmd`, started by a shell that turns the terminal's echo on first.
+fn with_echo_on(cmd: Command) -> Command {
+    let mut sh = Command::new("sh");
+    sh.env_clear();
+    for (key, value) in cmd.get_envs() {
+        if let Some(value) = value {
+            sh.env(key, value);
+        }
+    }
+    sh.arg("-c")
+        .arg("stty echo && exec \"$0\" \"$@\"")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    sh
+}
+
+/// An app registered by hand, as in the portal: the app, its service
+/// principal and a secret. Returns the client id, the secret's key id and
+/// its value.
+fn portal_app(h: &Harness) -> (String, String, String) {
+    let app = h.graph_post(
+        "applications",
+        json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }),
+    );
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    h.graph_post("servicePrincipals", json!({ "appId": app_id }));
+    let secret = h.graph_post(
+        &format!("applications/{}/addPassword", app["id"].as_str().unwrap()),
+        json!({ "passwordCredential": { "displayName": "pagerdutysecretkey" } }),
+    );
+    (
+        app_id,
+        secret["keyId"].as_str().unwrap().to_owned(),
+        secret["secretText"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// The emulator's control plane: the "user" side of interactive flows.
+fn control(h: &Harness, route: &str, body: Value) {
+    let url = format!("{}/_emulator/{route}", h.emu.base_url());
+    let status = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async { reqwest::Client::new().post(url).json(&body).send().await })
+        .expect("the emulator answers")
+        .status();
+    assert!(status.is_success(), "{route}: {status}");
+}
+
+#[track_caller]
+fn assert_mode_0600(path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{} is private", path.display());
+}
