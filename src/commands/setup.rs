@@ -415,7 +415,13 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             "the previous connection {} was replaced and deleted",
             old.id
         ));
-        if let Some(old_key) = previous_key.filter(|k| *k != secret.key_id) {
+        // Without a local record (a new machine), the secret the old
+        // connection held is the one a re-run would have reused.
+        let held = previous_key.or_else(|| {
+            create_secret::current(&app.app, &plan.secret.description, None)
+                .map(|c| c.key_id.clone())
+        });
+        if let Some(old_key) = held.filter(|k| *k != secret.key_id) {
             if app
                 .app
                 .password_credentials

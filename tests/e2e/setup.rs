@@ -418,3 +418,24 @@ fn never_expiring_secrets_are_99_years_with_a_warning() {
             .unwrap();
     assert_eq!(years, 99, "{end}");
 }
+
+#[test]
+fn rotate_on_a_new_machine_still_removes_the_secret_the_old_connection_held() {
+    let h = Harness::new();
+    let first = h.setup(&[]).json();
+    // Another machine: no local record of which secret the connection holds.
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
+            .args(["setup", "--rotate", "--output", "json"]),
+    );
+    run.assert_code(0);
+    let out = run.json();
+    let creds = h.our_apps()[0]["passwordCredentials"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(creds.len(), 1, "{creds:?}");
+    assert_eq!(creds[0]["keyId"], out["secret"]["keyId"]);
+    assert_ne!(creds[0]["keyId"], first["secret"]["keyId"]);
+}
