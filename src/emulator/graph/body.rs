@@ -84,18 +84,25 @@ pub(crate) fn not_modelled(name: &str, type_name: &str, target: &str) -> GErr {
 pub(crate) fn string(v: &Value, target: &str) -> Result<String, GErr> {
     match v {
         Value::String(s) => Ok(s.clone()),
-        Value::Null => Err(null_error(target, "Edm.String")),
-        Value::Bool(_) | Value::Number(_) => Err(reader_error(
-            format!("Cannot convert the literal '{v}' to the expected type 'Edm.String'."),
+        other => Err(not_a(other, target, "Edm.String")),
+    }
+}
+
+/// The OData reader's answer to a value of the wrong JSON type.
+fn not_a(v: &Value, target: &str, edm: &str) -> GErr {
+    match v {
+        Value::Null => null_error(target, edm),
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => reader_error(
+            format!("Cannot convert the literal '{v}' to the expected type '{edm}'."),
             target,
-        )),
-        other => Err(reader_error(
+        ),
+        other => reader_error(
             format!(
                 "An unexpected '{}' node was found when reading from the JSON reader. A 'PrimitiveValue' node was expected.",
                 node(other)
             ),
             target,
-        )),
+        ),
     }
 }
 
@@ -110,18 +117,7 @@ pub(crate) fn opt_string(v: &Value, target: &str) -> Result<Option<String>, GErr
 pub(crate) fn boolean(v: &Value, target: &str) -> Result<bool, GErr> {
     match v {
         Value::Bool(b) => Ok(*b),
-        Value::Null => Err(null_error(target, "Edm.Boolean")),
-        Value::String(_) | Value::Number(_) => Err(reader_error(
-            format!("Cannot convert the literal '{v}' to the expected type 'Edm.Boolean'."),
-            target,
-        )),
-        other => Err(reader_error(
-            format!(
-                "An unexpected '{}' node was found when reading from the JSON reader. A 'PrimitiveValue' node was expected.",
-                node(other)
-            ),
-            target,
-        )),
+        other => Err(not_a(other, target, "Edm.Boolean")),
     }
 }
 
