@@ -54,6 +54,15 @@ pub enum Command {
     /// secret, create the platform connection, verify. On a terminal, asks
     /// for what it needs and confirms the plan first.
     Setup(Box<SetupCommand>),
+    /// The Azure half only: register the app with its permission and a new
+    /// client secret, verify the secret signs in, and hand the credentials
+    /// on (--secret-file, or --show-secret / --output json) for `connect` or
+    /// for someone who sets up the platform by hand.
+    Register(Box<RegisterArgs>),
+    /// Replace the client secret: a new secret, the platform connection
+    /// replaced with one that holds it, verified, then the old secret
+    /// removed. Needs an existing app registration; never creates one.
+    Rotate(Box<RotateArgs>),
     /// Check an existing setup: the app, its redirect URI and permission, the
     /// service principal, consent, the secret's expiry, the platform
     /// connection. Read-only; exit 1 when something needs attention.
@@ -84,7 +93,7 @@ pub enum Command {
 #[command(next_help_heading = "Output and input")]
 pub struct GlobalArgs {
     /// Result format on stdout. Progress and messages always go to stderr.
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human, env = env::OUTPUT)]
+    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Human, env = env::OUTPUT)]
     pub output: OutputFormat,
 
     /// Never prompt; a missing value is an error naming the flag and variable
@@ -393,6 +402,173 @@ impl RemoveArgs {
             dry_run: self.dry_run,
             ..SetupArgs::default()
         }
+    }
+}
+
+/// `aad-setup register`: the Azure half.
+#[derive(Debug, Args, Clone)]
+pub struct RegisterArgs {
+    #[command(flatten)]
+    pub microsoft: MicrosoftArgs,
+    #[command(flatten)]
+    pub app: AppArgs,
+
+    /// The secret's description (portal: Certificates & secrets > Description).
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey", help_heading = "Client secret")]
+    pub secret_description: String,
+
+    /// When the secret expires: a duration (24 months, 18mo, 1y, P2Y, 90d), a
+    /// date (2027-11-29), or `never` (99 years; the portal removed it, tenant
+    /// policies may refuse it).
+    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = "24 months", help_heading = "Client secret")]
+    pub secret_expiry: String,
+
+    /// Write the new secret to this file, created with mode 0600 (it must
+    /// not exist). This or --show-secret is required: the secret's value is
+    /// shown once, when it is created.
+    #[arg(long, value_name = "PATH", env = env::SECRET_FILE, help_heading = "Client secret")]
+    pub secret_file: Option<PathBuf>,
+
+    /// Print the new secret in the result (stdout; with --output json, as
+    /// `secret.value`).
+    #[arg(long, help_heading = "Client secret")]
+    pub show_secret: bool,
+
+    /// Add a new secret even if the app has an unexpired one of this
+    /// description. The older secrets are kept (something may hold them):
+    /// `aad-setup rotate` replaces the platform's and removes the old one.
+    #[arg(long, help_heading = "Client secret")]
+    pub new_secret: bool,
+
+    /// The Resource value to hand on with the credentials. Default: the
+    /// chosen API's URI, https://graph.microsoft.com for Microsoft Graph.
+    #[arg(long, value_name = "URI", env = env::RESOURCE, help_heading = "App registration")]
+    pub resource: Option<String>,
+
+    /// Also grant tenant-wide admin consent for the permission (portal: API
+    /// permissions > Grant admin consent). Needs
+    /// DelegatedPermissionGrant.ReadWrite.All.
+    #[arg(long, help_heading = "App registration")]
+    pub admin_consent: bool,
+
+    /// Sign in and read, then print every change the run would make, and
+    /// change nothing.
+    #[arg(long, help_heading = "Output and input")]
+    pub dry_run: bool,
+
+    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl RegisterArgs {
+    pub fn as_setup(&self) -> SetupArgs {
+        SetupArgs {
+            microsoft: self.microsoft.clone(),
+            platform: PlatformArgs {
+                platform_url: DEFAULT_PLATFORM_URL.into(),
+                resource: self.resource.clone(),
+                ..PlatformArgs::default()
+            },
+            app: self.app.clone(),
+            secret: SecretArgs {
+                secret_description: self.secret_description.clone(),
+                secret_expiry: self.secret_expiry.clone(),
+                show_secret: self.show_secret,
+                secret_file: self.secret_file.clone(),
+                rotate: self.new_secret,
+                keep_secret_on_failure: false,
+            },
+            admin_consent: self.admin_consent,
+            dry_run: self.dry_run,
+            state_dir: self.state_dir.clone(),
+        }
+    }
+}
+
+/// `aad-setup rotate`: a new secret for an existing setup.
+#[derive(Debug, Args, Clone)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub microsoft: MicrosoftArgs,
+    #[command(flatten)]
+    pub platform: PlatformArgs,
+
+    /// The app's display name: the app to find.
+    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = "workflow-activedirectory-integration", help_heading = "App registration")]
+    pub app_name: String,
+
+    /// The app by its Application (client) ID or Object ID, even if this
+    /// tool did not create it.
+    #[arg(long, value_name = "GUID", env = env::APP_ID, help_heading = "App registration")]
+    pub app_id: Option<String>,
+
+    /// The secret's description: the old secret has it, the new one gets it.
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey", help_heading = "Client secret")]
+    pub secret_description: String,
+
+    /// When the new secret expires (24 months, 18mo, 1y, P2Y, 90d, a date,
+    /// or `never`).
+    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = "24 months", help_heading = "Client secret")]
+    pub secret_expiry: String,
+
+    /// Print the new secret in the result (stdout). Off by default.
+    #[arg(long, help_heading = "Client secret")]
+    pub show_secret: bool,
+
+    /// Also write the new secret to this file, created with mode 0600 (it
+    /// must not exist).
+    #[arg(long, value_name = "PATH", env = env::SECRET_FILE, help_heading = "Client secret")]
+    pub secret_file: Option<PathBuf>,
+
+    /// If the platform refuses the new connection, keep the new secret and
+    /// write it to a 0600 file (path printed) instead of removing it. The
+    /// old secret and connection are untouched either way.
+    #[arg(long, help_heading = "Client secret")]
+    pub keep_secret_on_failure: bool,
+
+    /// Sign in and read, then print every change the run would make, and
+    /// change nothing.
+    #[arg(long, help_heading = "Output and input")]
+    pub dry_run: bool,
+
+    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
+impl RotateArgs {
+    pub fn as_setup(&self) -> SetupArgs {
+        SetupArgs {
+            microsoft: self.microsoft.clone(),
+            platform: self.platform.clone(),
+            app: AppArgs {
+                app_name: self.app_name.clone(),
+                app_id: self.app_id.clone(),
+                ..guide_app()
+            },
+            secret: SecretArgs {
+                secret_description: self.secret_description.clone(),
+                secret_expiry: self.secret_expiry.clone(),
+                show_secret: self.show_secret,
+                secret_file: self.secret_file.clone(),
+                rotate: true,
+                keep_secret_on_failure: self.keep_secret_on_failure,
+            },
+            admin_consent: false,
+            dry_run: self.dry_run,
+            state_dir: self.state_dir.clone(),
+        }
+    }
+}
+
+/// The guide's app settings, for commands that do not take them all.
+fn guide_app() -> AppArgs {
+    AppArgs {
+        app_name: "workflow-activedirectory-integration".into(),
+        redirect_uri: "https://security.pushbot.com/oauth".into(),
+        api: "Microsoft Graph".into(),
+        permission: "Directory.ReadWrite.All".into(),
+        app_id: None,
+        adopt: false,
     }
 }
 

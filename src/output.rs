@@ -297,7 +297,9 @@ impl Printer {
 
     fn human(&self, r: &Report) {
         let heading = match r.status {
-            Status::Done => "Azure Active Directory integration is set up.",
+            Status::Done => r
+                .heading
+                .unwrap_or("Azure Active Directory integration is set up."),
             Status::Partial => {
                 "Setup is PARTIAL: the Azure side exists, the platform connection does not."
             }
@@ -388,10 +390,13 @@ impl Printer {
         };
         if r.status == Status::Done {
             row("Secret signs in", verified(r.verification.secret_signs_in));
-            row(
-                "Connection visible",
-                verified(r.verification.connection_visible),
-            );
+            // `register` makes no connection: nothing to check there.
+            if r.connection.is_some() || r.verification.connection_visible.is_some() {
+                row(
+                    "Connection visible",
+                    verified(r.verification.connection_visible),
+                );
+            }
         }
         if !r.notes.is_empty() {
             println!();

@@ -22,6 +22,8 @@ pub struct Record {
     pub connection_id: Option<String>,
     pub integration_id: Option<String>,
     pub team: Option<String>,
+    /// The Resource the connection was given (`rotate` gives it again).
+    pub resource: Option<String>,
     pub updated_at: Option<String>,
 }
 

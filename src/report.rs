@@ -171,6 +171,10 @@ pub struct Report {
     /// Notes worth reading (reused values, old secrets left in place).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// The human summary's first line when done, if not the whole
+    /// integration's ("set up").
+    #[serde(skip)]
+    pub heading: Option<&'static str>,
 }
 
 impl Report {
@@ -193,6 +197,7 @@ impl Report {
             unchanged: Vec::new(),
             next_steps: Vec::new(),
             notes: Vec::new(),
+            heading: None,
         }
     }
 }

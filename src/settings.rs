@@ -198,14 +198,31 @@ pub struct PlatformSpec {
     pub fields: Vec<(ConnValue, String)>,
 }
 
-/// Everything `setup` needs, validated.
+/// Which command a [`Plan`] is for: they share the steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The whole guide.
+    Setup,
+    /// The Azure half: no platform, the credentials handed on.
+    Register,
+    /// A new secret for an existing setup: never creates or changes the
+    /// app registration.
+    Rotate,
+}
+
+/// Everything `setup`, `register` and `rotate` need, validated.
 #[derive(Debug)]
 pub struct Plan {
+    pub mode: Mode,
     pub endpoints: Endpoints,
     pub sign_in: SignIn,
     pub app: AppSpec,
     pub secret: SecretSpec,
-    pub platform: PlatformSpec,
+    /// `None` for `register`, which leaves the platform alone.
+    pub platform: Option<PlatformSpec>,
+    /// `--resource`; `None`: the API's own URI (Graph: the cloud's Graph
+    /// host), or for `rotate` what the last run gave the platform.
+    pub resource: Option<String>,
     pub dry_run: bool,
     pub state_dir: PathBuf,
     /// Warnings to show before the run (e.g. "never" expiry).
@@ -249,6 +266,15 @@ pub struct Supplied {
     pub app_secret: Option<SecretString>,
 }
 
+impl Plan {
+    /// The platform half's settings; every command but `register` has them.
+    pub fn platform(&self) -> anyhow::Result<&PlatformSpec> {
+        self.platform
+            .as_ref()
+            .context("internal: this command does not reach the platform")
+    }
+}
+
 /// Builds the plan for `setup`.
 pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
     plan_with(args, interaction, Supplied::default())
@@ -256,6 +282,21 @@ pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan>
 
 /// [`plan`], with what the wizard supplied.
 pub fn plan_with(
+    args: &SetupArgs,
+    interaction: &Interaction,
+    supplied: Supplied,
+) -> anyhow::Result<Plan> {
+    build(Mode::Setup, args, interaction, supplied)
+}
+
+/// Builds the plan for `register` or `rotate` (from their arguments, put in
+/// `setup`'s shape).
+pub fn plan_for(mode: Mode, args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
+    build(mode, args, interaction, Supplied::default())
+}
+
+fn build(
+    mode: Mode,
     args: &SetupArgs,
     interaction: &Interaction,
     supplied: Supplied,
@@ -319,14 +360,34 @@ pub fn plan_with(
     if let Some(path) = &secret.secret_file {
         check_new_file("--secret-file", path)?;
     }
+    if mode == Mode::Register
+        && !args.dry_run
+        && !secret.show_secret
+        && secret.secret_file.is_none()
+    {
+        return Err(crate::error::Failure::new(
+            crate::error::Kind::Usage,
+            "register hands the new client secret on, and its value is shown only once: say where it goes",
+        )
+        .with_hint(format!(
+            "give --secret-file PATH (created with mode 0600; or {}) or --show-secret (printed on stdout, in the JSON with --output json)",
+            env::SECRET_FILE
+        ))
+        .into());
+    }
 
-    let platform = platform_spec(&args.platform, supplied.platform_token)?;
+    let resource = resource_arg(args.platform.resource.as_deref())?;
+    let platform = match mode {
+        Mode::Register => None,
+        Mode::Setup | Mode::Rotate => Some(platform_spec(&args.platform, supplied.platform_token)?),
+    };
     let state_dir = match &args.state_dir {
         Some(dir) => dir.clone(),
         None => default_state_dir()?,
     };
 
     Ok(Plan {
+        mode,
         endpoints,
         sign_in,
         app: AppSpec {
@@ -347,6 +408,7 @@ pub fn plan_with(
             keep_on_failure: secret.keep_secret_on_failure,
         },
         platform,
+        resource,
         dry_run: args.dry_run,
         state_dir,
         warnings,
@@ -633,18 +695,7 @@ fn platform_spec(
     };
     let integration = validate::name("--integration", &p.integration).map_err(usage)?;
     let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
-    let resource = p
-        .resource
-        .as_deref()
-        .map(|r| {
-            let r = r.trim();
-            if r.is_empty() {
-                Err(usage("--resource is empty"))
-            } else {
-                Ok(r.to_owned())
-            }
-        })
-        .transpose()?;
+    let resource = resource_arg(p.resource.as_deref())?;
     let mut fields = Vec::new();
     for entry in &p.fields {
         let (value, field) = entry.split_once('=').ok_or_else(|| {
@@ -670,6 +721,20 @@ fn platform_spec(
         resource,
         fields,
     })
+}
+
+/// `--resource`, trimmed; an empty one is refused.
+fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
+    value
+        .map(|r| {
+            let r = r.trim();
+            if r.is_empty() {
+                Err(usage("--resource is empty"))
+            } else {
+                Ok(r.to_owned())
+            }
+        })
+        .transpose()
 }
 
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,

@@ -50,12 +50,25 @@ pub async fn run(
         return Ok(());
     }
     if !args.yes {
-        return Err(Failure::new(
-            Kind::Usage,
-            format!("remove would {}", changes.join("; and ")),
-        )
-        .with_hint("run again with --yes to confirm (or --dry-run to only list)")
-        .into());
+        if !interaction.interactive {
+            return Err(Failure::new(
+                Kind::Usage,
+                format!("remove would {}", changes.join("; and ")),
+            )
+            .with_hint("run again with --yes to confirm (or --dry-run to only list)")
+            .into());
+        }
+        printer.say("Removing will:");
+        for c in &changes {
+            printer.say(&format!("  - {c}"));
+        }
+        if !crate::wizard::confirm(printer, "Remove these?").await? {
+            return Err(Failure::new(
+                Kind::Failed,
+                "the removal was declined; nothing was removed",
+            )
+            .into());
+        }
     }
 
     let mut removed = json!({});

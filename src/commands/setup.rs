@@ -15,7 +15,7 @@ use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
 use crate::report::{Action, AppInfo, ConnectionInfo, PermissionInfo, Report, SecretInfo, Status};
-use crate::settings::Plan;
+use crate::settings::{Mode, Plan};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{
@@ -147,7 +147,7 @@ impl<'a> Setup<'a> {
 /// A Graph 403 that is not already explained becomes exit 4 with the same
 /// message the up-front check gives (DESIGN "Sign-in to Microsoft"); a 401
 /// (expired or foreign token) is a sign-in failure, exit 3.
-fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> anyhow::Error {
+pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> anyhow::Error {
     if error::failure(&err).is_some() {
         return err;
     }
@@ -178,16 +178,26 @@ fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> anyhow::Erro
 /// One pass over the steps: a look when `ctx.dry_run`, else the run.
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan = ctx.plan;
+    let platform = plan.platform()?;
     let target = platform_preflight::run(ctx).await?;
     let perm = resolve_permission::run(ctx, graph).await?;
+    // A rotation keeps the Resource the connection was given last time.
     let resource = plan
-        .platform
         .resource
         .clone()
+        .or_else(|| {
+            (plan.mode == Mode::Rotate)
+                .then(|| ctx.record.resource.clone())
+                .flatten()
+        })
         .or_else(|| perm.resource_uri.clone())
         .unwrap_or_default();
 
     let mut report = Report::new(session.tenant_id.clone());
+    if plan.mode == Mode::Rotate {
+        report.heading =
+            Some("The client secret is rotated: the platform connection holds the new one.");
+    }
     report.resource = resource.clone();
     report.permission = Some(PermissionInfo {
         api: perm.api_name.clone(),
@@ -304,7 +314,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 }
                 None => format!(
                     "create the platform connection \"{}\" on \"{}\" for team {team} (Client ID, Client Secret, Resource {resource}, Tenant)",
-                    plan.platform.connection_name, target.integration.name
+                    platform.connection_name, target.integration.name
                 ),
             });
         } else if let Some(c) = &existing {
@@ -357,10 +367,10 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         ctx.record.team = Some(team.clone());
         ctx.save_record();
         report.notes.push(
-            "the platform connection and its secret were reused; pass --rotate for a new secret"
+            "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
                 .into(),
         );
-        finish(&mut report, plan, &perm);
+        finish(&mut report, plan, &platform.connection_name, &perm);
         return Ok(report);
     };
 
@@ -370,28 +380,24 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         resource: &resource,
         tenant: &session.tenant_id,
     };
-    let connected = match connect_platform::create(
-        ctx.printer,
-        &target,
-        &plan.platform.connection_name,
-        &values,
-    )
-    .await
-    {
-        Ok(c) => c,
-        Err(err) => {
-            return Err(partial(
-                ctx,
-                graph,
-                &mut report,
-                &app.app,
-                &secret.key_id,
-                &value,
-                err,
-            )
-            .await);
-        }
-    };
+    let connected =
+        match connect_platform::create(ctx.printer, &target, &platform.connection_name, &values)
+            .await
+        {
+            Ok(c) => c,
+            Err(err) => {
+                return Err(partial(
+                    ctx,
+                    graph,
+                    &mut report,
+                    &app.app,
+                    &secret.key_id,
+                    &value,
+                    err,
+                )
+                .await);
+            }
+        };
     // From here the run finishes even when asked to stop: what remains
     // checks the result and removes what it replaced.
     let previous_key = ctx.record.secret_key_id.clone();
@@ -399,8 +405,15 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     ctx.record.secret_key_id = Some(secret.key_id.clone());
     ctx.record.integration_id = Some(target.integration.id.clone());
     ctx.record.team = Some(team.clone());
+    ctx.record.resource = Some(resource.clone());
     ctx.save_record();
     report.connection = Some(connection_info(&connected.connection, connected.action));
+    if plan.mode == Mode::Rotate && connected.replaced.is_none() {
+        report.notes.push(format!(
+            "there was no platform connection \"{}\" to replace, so one was made; other secrets \"{}\" of the app, if any, were kept: remove them in the Azure portal once nothing uses them",
+            platform.connection_name, plan.secret.description
+        ));
+    }
 
     verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, &value).await?;
     report.verification.secret_signs_in = Some(true);
@@ -440,7 +453,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             s.value = Some(value.clone());
         }
     }
-    finish(&mut report, plan, &perm);
+    finish(&mut report, plan, &platform.connection_name, &perm);
     Ok(report)
 }
 
@@ -452,11 +465,14 @@ pub fn platform_next_step(connection: &str) -> String {
     )
 }
 
-fn finish(report: &mut Report, plan: &Plan, perm: &resolve_permission::ResolvedPermission) {
+fn finish(
+    report: &mut Report,
+    plan: &Plan,
+    connection_name: &str,
+    perm: &resolve_permission::ResolvedPermission,
+) {
     report.status = Status::Done;
-    report
-        .next_steps
-        .push(platform_next_step(&plan.platform.connection_name));
+    report.next_steps.push(platform_next_step(connection_name));
     let consented = report
         .consent
         .as_ref()
@@ -469,7 +485,7 @@ fn finish(report: &mut Report, plan: &Plan, perm: &resolve_permission::ResolvedP
     }
     if let Some(end) = report.secret.as_ref().and_then(|s| s.expires.clone()) {
         report.next_steps.push(format!(
-            "The client secret expires {end}: run `aad-setup --rotate` before then."
+            "The client secret expires {end}: run `aad-setup rotate` before then."
         ));
     }
 }

@@ -138,7 +138,7 @@ pub async fn run(
                     plan.secret.description,
                     secret.end_date_time.as_deref().unwrap_or("never"),
                     if soon {
-                        format!(" — within {}: run `aad-setup --rotate`", args.warn_within)
+                        format!(" — within {}: run `aad-setup rotate`", args.warn_within)
                     } else {
                         String::new()
                     }
@@ -149,7 +149,7 @@ pub async fn run(
             "client secret",
             false,
             format!(
-                "no unexpired secret \"{}\"; run `aad-setup --rotate`",
+                "no unexpired secret \"{}\"; run `aad-setup rotate`",
                 plan.secret.description
             ),
         ),
@@ -161,7 +161,7 @@ pub async fn run(
             Some(c) => format!("\"{}\" ({}) on team {}", c.name, c.id, target.client.team()),
             None => format!(
                 "no connection \"{}\" on team {}; run `aad-setup setup`",
-                plan.platform.connection_name,
+                plan.platform()?.connection_name,
                 target.client.team()
             ),
         },

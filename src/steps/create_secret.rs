@@ -15,6 +15,7 @@ use crate::error::{Failure, Kind};
 use crate::graph::types::{AddedPassword, Application, PasswordCredential};
 use crate::graph::{Graph, graph_error};
 use crate::report::Action;
+use crate::settings::Mode;
 
 use super::{Ctx, is_ambiguous};
 
@@ -53,21 +54,25 @@ pub fn current<'a>(
     .max_by(|a, b| a.end_date_time.cmp(&b.end_date_time))
 }
 
+/// Adds the secret, or reuses the current one when `reusable` (`setup`:
+/// the platform connection holds it; `register`: it was handed on when it
+/// was made) and no new one was asked for.
 pub async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     app: &Application,
-    connection_exists: bool,
+    reusable: bool,
 ) -> anyhow::Result<SecretState> {
     let spec = &ctx.plan.secret;
-    if !spec.rotate && connection_exists {
+    if !spec.rotate && reusable {
         if let Some(c) = current(app, &spec.description, ctx.record.secret_key_id.as_deref()) {
+            let why = match ctx.plan.mode {
+                Mode::Register => "it was handed on when it was made",
+                Mode::Setup | Mode::Rotate => "the platform connection holds it",
+            };
             ctx.printer.step(
                 "Client secret",
-                &format!(
-                    "\"{}\" reused (the platform connection holds it)",
-                    spec.description
-                ),
+                &format!("\"{}\" reused ({why})", spec.description),
             );
             return Ok(SecretState {
                 key_id: c.key_id.clone(),

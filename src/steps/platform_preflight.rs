@@ -29,7 +29,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
         &ctx.http,
         ctx.printer,
         &ctx.plan.endpoints.platform,
-        &ctx.plan.platform,
+        ctx.plan.platform()?,
         ctx.record.connection_id.as_deref(),
     )
     .await

@@ -15,7 +15,7 @@ use crate::graph::types::{
 };
 use crate::graph::{GraphError, graph_error};
 use crate::report::Action;
-use crate::settings::APP_TAG;
+use crate::settings::{APP_TAG, Mode};
 
 use super::resolve_permission::ResolvedPermission;
 use super::{Ctx, is_ambiguous};
@@ -40,7 +40,21 @@ pub async fn run(
     let dry_run = ctx.dry_run;
     let found = locate(ctx, graph).await?;
     let mut changes = Vec::new();
+    let rotating = ctx.plan.mode == Mode::Rotate;
     let (app, action, created) = match found {
+        None if rotating => {
+            return Err(Failure::new(
+                Kind::Failed,
+                format!(
+                    "there is no app registration \"{}\" made by aad-setup in this tenant, so there is no secret to rotate",
+                    ctx.plan.app.name
+                ),
+            )
+            .with_hint("run `aad-setup setup` to make one, or give --app-id for an app registered another way")
+            .into());
+        }
+        // A rotation changes the secret, never the app it belongs to.
+        Some((app, _)) if rotating => (app, Action::Reused, false),
         None if dry_run => {
             changes.push(format!(
                 "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",

@@ -71,7 +71,10 @@ fn status_flags_a_secret_that_expires_soon() {
     let secret = check(&run.json(), "client secret").clone();
     assert_eq!(secret["ok"], false);
     assert!(
-        secret["detail"].as_str().unwrap().contains("--rotate"),
+        secret["detail"]
+            .as_str()
+            .unwrap()
+            .contains("aad-setup rotate"),
         "{secret}"
     );
     status(&h, &["--warn-within", "5d"]).assert_code(0);

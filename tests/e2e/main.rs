@@ -8,6 +8,7 @@ mod support;
 mod demo;
 mod emulator_cmd;
 mod failures;
+mod halves;
 mod lifecycle;
 mod secrets;
 mod setup;

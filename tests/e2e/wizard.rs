@@ -865,3 +865,27 @@ fn assert_mode_0600(path: &std::path::Path) {
     let mode = std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{} is private", path.display());
 }
+
+#[test]
+fn remove_at_a_terminal_asks_first_and_no_keeps_everything() {
+    let h = Harness::new();
+    h.setup(&[]).assert_code(0);
+    let before = h.created();
+
+    let mut p = wizard(&h, &["remove"]);
+    p.expect("Removing will:")
+        .expect("delete the platform connection")
+        .expect("delete the app registration")
+        .answer("Remove these? [y/N]", "");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 1, "{screen}");
+    assert!(screen.contains("nothing was removed"), "{screen}");
+    assert_eq!(h.created(), before, "a plain Enter is no");
+
+    let mut p = wizard(&h, &["remove"]);
+    p.answer("Remove these? [y/N]", "y");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(h.our_apps().is_empty(), "{screen}");
+    assert!(h.list("connections").is_empty(), "{screen}");
+}

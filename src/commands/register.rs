@@ -1,0 +1,218 @@
+//! `aad-setup register`: the Azure half of the guide only (steps 1–4 and
+//! consent): the app registration, its permission, a client secret, checked
+//! by signing in with it, then handed on: to a 0600 file (`--secret-file`),
+//! or on stdout when asked (`--show-secret`, with `--output json` as
+//! `secret.value`). The platform is not touched; `connect` (or an admin in
+//! the platform's Admin > Integrations) takes it from there.
+
+use crate::auth::Session;
+use crate::error::{Failure, Kind};
+use crate::graph::Graph;
+use crate::http::Http;
+use crate::output::Printer;
+use crate::record::Store;
+use crate::report::{Action, AppInfo, PermissionInfo, Report, SecretInfo, Status};
+use crate::settings::{Interaction, Mode, Plan};
+use crate::steps::register_app::SINGLE_TENANT;
+use crate::steps::{
+    Ctx, Stop, create_secret, grant_consent, register_app, resolve_permission, sign_in, verify,
+};
+
+use crate::cli::RegisterArgs;
+
+pub async fn run(
+    args: &RegisterArgs,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    let plan = crate::settings::plan_for(Mode::Register, &args.as_setup(), interaction)?;
+    for warning in &plan.warnings {
+        printer.warn(warning);
+    }
+    let http = Http::new()?;
+    let (graph, session) = sign_in::run(
+        &http,
+        &plan.endpoints,
+        &plan.sign_in,
+        plan.app.admin_consent,
+        printer,
+    )
+    .await?;
+    let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
+    let record = store.load(&session.tenant_id, &plan.app.name);
+    let mut ctx = Ctx {
+        http,
+        printer,
+        plan: &plan,
+        store: (!plan.dry_run).then_some(store),
+        record,
+        dry_run: plan.dry_run,
+    };
+    let report = pass(&mut ctx, &graph, &session)
+        .await
+        .map_err(|err| super::setup::classify_graph_refusal(err, &session))?;
+    printer.report(&report);
+    Ok(())
+}
+
+async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
+    let plan: &Plan = ctx.plan;
+    let perm = resolve_permission::run(ctx, graph).await?;
+    let mut report = Report::new(session.tenant_id.clone());
+    report.heading = Some("The Azure app is registered; the platform connection is not made.");
+    report.resource = plan
+        .resource
+        .clone()
+        .or_else(|| perm.resource_uri.clone())
+        .unwrap_or_default();
+    report.permission = Some(PermissionInfo {
+        api: perm.api_name.clone(),
+        api_app_id: perm.api_app_id.clone(),
+        name: perm.value.clone(),
+        id: perm.permission_id.clone(),
+        kind: "Scope".into(),
+        admin_consent_required: perm.admin_consent_required,
+    });
+
+    let stop = Stop::process();
+    if !ctx.dry_run {
+        stop.begin_changes();
+    }
+    let app = register_app::run(ctx, graph, &perm).await?;
+    report.app = Some(AppInfo {
+        display_name: plan.app.name.clone(),
+        object_id: app.app.id.clone(),
+        client_id: app.app.app_id.clone(),
+        sign_in_audience: SINGLE_TENANT.into(),
+        redirect_uri: plan.app.redirect_uri.clone(),
+        action: app.action,
+        service_principal_id: app.sp.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
+        service_principal_action: app.sp_action,
+    });
+    report.changes.extend(app.changes.iter().cloned());
+    if stop.requested() {
+        report.status = Status::Interrupted;
+        report
+            .notes
+            .push("stopped on Ctrl-C before adding the client secret".into());
+        report.next_steps.push(
+            "Run the same command again: it reuses the app and adds only what is missing.".into(),
+        );
+        ctx.printer.report(&report);
+        return Err(Failure::new(
+            Kind::Interrupted,
+            "interrupted before adding the client secret; what exists is listed above",
+        )
+        .into());
+    }
+
+    let secret = create_secret::run(ctx, graph, &app.app, true).await?;
+    report.secret = Some(SecretInfo {
+        description: plan.secret.description.clone(),
+        key_id: secret.key_id.clone(),
+        hint: secret.hint.clone(),
+        expires: secret.end.clone(),
+        action: secret.action,
+        file: plan
+            .secret
+            .file
+            .as_ref()
+            .filter(|_| secret.action == Action::Created)
+            .map(|p| p.display().to_string()),
+        value: None,
+    });
+    if plan.app.admin_consent {
+        let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
+        if ctx.dry_run && consent.action != Action::Reused {
+            report.changes.push(format!(
+                "grant tenant-wide admin consent for {}",
+                perm.value
+            ));
+        }
+        report.consent = Some(consent);
+    }
+
+    if ctx.dry_run {
+        if secret.action == Action::WouldCreate {
+            report.changes.push(format!(
+                "add a client secret \"{}\" expiring {}, and hand it on{}",
+                plan.secret.description,
+                secret.end.as_deref().unwrap_or("?"),
+                match &plan.secret.file {
+                    Some(p) => format!(" in {} (mode 0600)", p.display()),
+                    None => String::new(),
+                }
+            ));
+        } else {
+            report.unchanged.push(format!(
+                "the client secret \"{}\" (expires {})",
+                plan.secret.description,
+                secret.end.as_deref().unwrap_or("unknown")
+            ));
+        }
+        if app.action == Action::Reused {
+            report.unchanged.insert(
+                0,
+                format!(
+                    "the app registration \"{}\" (client id {})",
+                    plan.app.name, app.app.app_id
+                ),
+            );
+        }
+        report.status = Status::DryRun;
+        return Ok(report);
+    }
+
+    ctx.record.app_object_id = Some(app.app.id.clone());
+    ctx.record.app_id = Some(app.app.app_id.clone());
+    if let Some(value) = &secret.value {
+        ctx.save_record();
+        verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, value).await?;
+        report.verification.secret_signs_in = Some(true);
+        if plan.secret.show {
+            if let Some(s) = report.secret.as_mut() {
+                s.value = Some(value.clone());
+            }
+        }
+        report.next_steps.push(connect_step(
+            &app.app.app_id,
+            &session.tenant_id,
+            &report.resource,
+            plan.secret.file.as_deref(),
+        ));
+    } else {
+        report.notes.push(format!(
+            "the app has an unexpired secret \"{}\" already (key id {}); its value was handed on when it was made and cannot be read back. Pass --new-secret for another one.",
+            plan.secret.description, secret.key_id
+        ));
+    }
+    report.status = Status::Done;
+    if perm.admin_consent_required
+        && report
+            .consent
+            .as_ref()
+            .is_none_or(|c| c.action == Action::WouldCreate)
+    {
+        report.next_steps.push(format!(
+            "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
+            perm.value, plan.app.name
+        ));
+    }
+    Ok(report)
+}
+
+/// The platform half, from what `register` handed on.
+fn connect_step(
+    client_id: &str,
+    tenant_id: &str,
+    resource: &str,
+    secret_file: Option<&std::path::Path>,
+) -> String {
+    let secret = match secret_file {
+        Some(path) => format!("--app-secret-file {}", path.display()),
+        None => "--app-secret-file PATH (a file holding the secret shown above)".into(),
+    };
+    format!(
+        "Create the platform connection: `aad-setup connect --client-id {client_id} --tenant {tenant_id} --resource {resource} {secret}`, or in the platform's Admin > Integrations > Azure Active Directory > Add this Connection with these four values."
+    )
+}

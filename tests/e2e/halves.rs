@@ -1,0 +1,286 @@
+//! The guide in parts: `register` (the Azure half, credentials handed on),
+//! `connect` (the platform half) and `rotate` (a new secret for a setup that
+//! exists).
+
+use std::os::unix::fs::PermissionsExt as _;
+
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+fn register(h: &Harness, args: &[&str]) -> Run {
+    h.run(h.cmd().args(["register", "--output", "json"]).args(args))
+}
+
+fn rotate(h: &Harness, args: &[&str]) -> Run {
+    h.run(h.cmd().args(["rotate", "--output", "json"]).args(args))
+}
+
+fn platform_requests(h: &Harness) -> usize {
+    h.request_log()
+        .iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.contains("/platform/")))
+        .count()
+}
+
+fn graph_writes(h: &Harness) -> usize {
+    ["POST", "PATCH", "DELETE"]
+        .iter()
+        .map(|m| h.requests(m, &h.graph_path("")))
+        .sum()
+}
+
+fn key_ids(app: &Value) -> Vec<String> {
+    app["passwordCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["keyId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
+    connection["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["referenceName"] == reference)
+        .unwrap_or_else(|| panic!("no param {reference} in {connection}"))
+}
+
+#[test]
+fn register_makes_the_azure_half_and_connect_finishes_it_from_what_was_handed_on() {
+    let h = Harness::new();
+    let file = h.home.path().join("app.secret");
+    let run = register(&h, &["--secret-file", file.to_str().unwrap()]);
+    run.assert_code(0);
+    let out = run.json();
+
+    // The Azure half, exactly as setup makes it.
+    let apps = h.our_apps();
+    assert_eq!(apps.len(), 1, "{apps:?}");
+    let app = &apps[0];
+    assert_eq!(app["signInAudience"], "AzureADMyOrg");
+    assert_eq!(
+        app["web"]["redirectUris"],
+        json!(["https://security.pushbot.com/oauth"])
+    );
+    assert_eq!(
+        app["requiredResourceAccess"][0]["resourceAccess"][0]["id"],
+        DIRECTORY_RW_SCOPE
+    );
+    assert_eq!(key_ids(app), vec![out["secret"]["keyId"].as_str().unwrap()]);
+    assert_eq!(
+        app["passwordCredentials"][0]["displayName"],
+        "pagerdutysecretkey"
+    );
+    assert_eq!(out["app"]["clientId"], app["appId"]);
+    assert_eq!(out["verification"]["secretSignsIn"], true);
+    assert_eq!(out["resource"], "https://graph.microsoft.com");
+
+    // The platform is left alone.
+    assert!(h.list("connections").is_empty());
+    assert_eq!(
+        platform_requests(&h),
+        0,
+        "register never calls the platform"
+    );
+
+    // The secret went to the file, private, and nowhere else.
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let value = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        h.emu.issued_secrets().contains(&value.trim().to_owned()),
+        "the file holds the secret Graph issued"
+    );
+    h.assert_no_secret("stdout", &run.stdout);
+    h.assert_no_secret("stderr", &run.stderr);
+    assert!(out["secret"].get("value").is_none(), "{out}");
+    assert_eq!(out["secret"]["file"], file.to_str().unwrap());
+
+    // The next step is a command that works as printed.
+    let next = out["nextSteps"][0].as_str().unwrap();
+    let command = next
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {next}"));
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(words[..2], ["aad-setup", "connect"], "{command}");
+    let connected = h.run(h.cmd().args(&words[1..]).args(["--output", "json"]));
+    connected.assert_code(0);
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1);
+    let c = &connections[0];
+    assert_eq!(param(c, "client-id")["value"], app["appId"]);
+    assert_eq!(param(c, "tenant")["value"], h.creds.tenant_id.as_str());
+    assert_eq!(param(c, "resource")["value"], "https://graph.microsoft.com");
+    assert_eq!(
+        param(c, "client-secret")["matchesCredential"]["keyId"],
+        out["secret"]["keyId"],
+        "the connection holds the very secret register handed on"
+    );
+}
+
+#[test]
+fn register_without_a_place_for_the_secret_stops_before_anything() {
+    let h = Harness::new();
+    let before = h.created();
+    let run = register(&h, &[]);
+    run.assert_code(2);
+    for named in ["--secret-file", "--show-secret"] {
+        assert!(run.stderr.contains(named), "names {named}: {}", run.stderr);
+    }
+    assert_eq!(h.created(), before);
+    assert_eq!(graph_writes(&h), 0);
+    assert!(h.request_log().is_empty(), "not even a sign-in");
+}
+
+#[test]
+fn register_again_reuses_the_secret_and_new_secret_adds_one_shown_only_when_asked() {
+    let h = Harness::new();
+    let file = h.home.path().join("first.secret");
+    let first = register(&h, &["--secret-file", file.to_str().unwrap()]).json();
+
+    // Again: the app and its secret are reused, and no secret is added.
+    let again = register(&h, &["--show-secret"]);
+    again.assert_code(0);
+    let out = again.json();
+    assert_eq!(out["app"]["action"], "reused");
+    assert_eq!(out["secret"]["action"], "reused");
+    assert_eq!(out["secret"]["keyId"], first["secret"]["keyId"]);
+    assert!(
+        out["secret"].get("value").is_none(),
+        "a reused secret cannot be shown"
+    );
+    assert!(
+        out["notes"][0].as_str().unwrap().contains("--new-secret"),
+        "{out}"
+    );
+    assert_eq!(key_ids(&h.our_apps()[0]).len(), 1);
+
+    // --new-secret: one more, the first kept (something may hold it).
+    let newer = register(&h, &["--new-secret", "--show-secret"]);
+    newer.assert_code(0);
+    let out = newer.json();
+    assert_eq!(out["secret"]["action"], "created");
+    let keys = key_ids(&h.our_apps()[0]);
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(keys.contains(&first["secret"]["keyId"].as_str().unwrap().to_owned()));
+    let shown = out["secret"]["value"]
+        .as_str()
+        .expect("--show-secret shows it");
+    assert!(h.emu.issued_secrets().contains(&shown.to_owned()));
+    assert!(h.list("connections").is_empty());
+}
+
+#[test]
+fn register_dry_run_lists_the_changes_and_makes_none() {
+    let h = Harness::new();
+    let before = h.created();
+    let run = h.run(h.cmd().args(["register", "--dry-run"]));
+    run.assert_code(0);
+    assert!(
+        run.stdout.contains("Dry run: nothing was changed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("create the app registration"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("add a client secret"), "{}", run.stdout);
+    assert_eq!(h.created(), before);
+    assert_eq!(graph_writes(&h), 0);
+}
+
+#[test]
+fn rotate_replaces_secret_and_connection_and_never_touches_the_app() {
+    let h = Harness::new();
+    // Set up with values off the guide's defaults: rotate must keep them.
+    let first = h
+        .setup(&[
+            "--redirect-uri",
+            "https://workflows.example.com/oauth",
+            "--resource",
+            "https://graph.microsoft.com/",
+        ])
+        .json();
+    let app_before = h.our_apps()[0].clone();
+
+    // Looking first changes nothing and says what would happen.
+    let writes = graph_writes(&h);
+    let connections = h.list("connections");
+    let look = h.run(h.cmd().args(["rotate", "--dry-run"]));
+    look.assert_code(0);
+    assert!(
+        look.stdout.contains("add a client secret"),
+        "{}",
+        look.stdout
+    );
+    assert!(
+        look.stdout.contains("replace the platform connection"),
+        "{}",
+        look.stdout
+    );
+    assert_eq!(graph_writes(&h), writes);
+    assert_eq!(h.list("connections"), connections);
+
+    let run = rotate(&h, &[]);
+    run.assert_code(0);
+    let out = run.json();
+    assert_eq!(out["secret"]["action"], "created");
+    assert_ne!(out["secret"]["keyId"], first["secret"]["keyId"]);
+    assert_eq!(out["app"]["action"], "reused");
+
+    let app = &h.our_apps()[0];
+    assert_eq!(
+        key_ids(app),
+        vec![out["secret"]["keyId"].as_str().unwrap()],
+        "the old secret is removed once the new one works"
+    );
+    assert_eq!(app["web"], app_before["web"], "the redirect URI is kept");
+    assert_eq!(
+        h.requests("PATCH", &h.graph_path("applications")),
+        0,
+        "rotate never patches the app"
+    );
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1, "the old connection is deleted");
+    let c = &connections[0];
+    assert_eq!(c["id"], out["connection"]["id"]);
+    assert_ne!(c["id"], first["connection"]["id"]);
+    assert_eq!(
+        param(c, "client-secret")["matchesCredential"]["keyId"],
+        out["secret"]["keyId"]
+    );
+    assert_eq!(
+        param(c, "resource")["value"],
+        "https://graph.microsoft.com/",
+        "the Resource the connection was given is given again"
+    );
+    h.assert_no_secret("stdout", &run.stdout);
+    h.assert_no_secret("stderr", &run.stderr);
+
+    let human = h.run(h.cmd().arg("rotate"));
+    human.assert_code(0);
+    assert!(
+        human.stdout.starts_with("The client secret is rotated"),
+        "{}",
+        human.stdout
+    );
+}
+
+#[test]
+fn rotate_without_a_setup_creates_nothing() {
+    let h = Harness::new();
+    let before = h.created();
+    let run = rotate(&h, &[]);
+    run.assert_code(1);
+    assert!(run.stderr.contains("no secret to rotate"), "{}", run.stderr);
+    assert!(run.stderr.contains("aad-setup setup"), "{}", run.stderr);
+    assert_eq!(h.created(), before);
+    assert_eq!(graph_writes(&h), 0);
+    assert!(h.list("connections").is_empty());
+}
