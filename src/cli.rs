@@ -259,7 +259,7 @@ pub struct AppArgs {
 
     /// Take over an existing app of the same name that this tool did not
     /// create (it is tagged and reconciled).
-    #[arg(long)]
+    #[arg(long, env = env::ADOPT, value_parser = clap::builder::FalseyValueParser::new())]
     pub adopt: bool,
 }
 
@@ -278,7 +278,7 @@ pub struct SecretArgs {
     pub secret_expiry: String,
 
     /// Print the new secret in the result (stdout). Off by default.
-    #[arg(long)]
+    #[arg(long, env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
     pub show_secret: bool,
 
     /// Also write the new secret to this file, created with mode 0600 (it
@@ -288,12 +288,12 @@ pub struct SecretArgs {
 
     /// Create a new secret and replace the connection even if the existing
     /// ones work.
-    #[arg(long)]
+    #[arg(long, env = env::ROTATE, value_parser = clap::builder::FalseyValueParser::new())]
     pub rotate: bool,
 
     /// If the platform step fails after the secret exists, keep the secret
     /// and write it to a 0600 file (path printed) instead of removing it.
-    #[arg(long)]
+    #[arg(long, env = env::KEEP_SECRET_ON_FAILURE, value_parser = clap::builder::FalseyValueParser::new())]
     pub keep_secret_on_failure: bool,
 }
 
@@ -311,12 +311,12 @@ pub struct SetupArgs {
     /// Also grant tenant-wide admin consent for the permission (portal: API
     /// permissions > Grant admin consent). Needs
     /// DelegatedPermissionGrant.ReadWrite.All.
-    #[arg(long, help_heading = "App registration")]
+    #[arg(long, help_heading = "App registration", env = env::ADMIN_CONSENT, value_parser = clap::builder::FalseyValueParser::new())]
     pub admin_consent: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long, help_heading = "Output and input")]
+    #[arg(long, help_heading = "Output and input", env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
     /// Where the local record of what was created lives (no secrets in it).
@@ -340,7 +340,7 @@ pub struct StatusArgs {
 
     /// Report the secret as needing rotation when it expires within this
     /// long (30d, 2 weeks, 3mo).
-    #[arg(long, value_name = "DURATION", default_value = "30d")]
+    #[arg(long, value_name = "DURATION", env = env::WARN_WITHIN, default_value = "30d")]
     pub warn_within: String,
 
     #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
@@ -357,11 +357,11 @@ pub struct RemoveArgs {
     pub app: AppArgs,
 
     /// Confirm the removal (required: it deletes the app registration).
-    #[arg(long)]
+    #[arg(long, env = env::YES, value_parser = clap::builder::FalseyValueParser::new())]
     pub yes: bool,
 
     /// List what would be removed, remove nothing.
-    #[arg(long)]
+    #[arg(long, env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
     #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
@@ -431,13 +431,13 @@ pub struct RegisterArgs {
 
     /// Print the new secret in the result (stdout; with --output json, as
     /// `secret.value`).
-    #[arg(long, help_heading = "Client secret")]
+    #[arg(long, help_heading = "Client secret", env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
     pub show_secret: bool,
 
     /// Add a new secret even if the app has an unexpired one of this
     /// description. The older secrets are kept (something may hold them):
     /// `aad-setup rotate` replaces the platform's and removes the old one.
-    #[arg(long, help_heading = "Client secret")]
+    #[arg(long, help_heading = "Client secret", env = env::NEW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
     pub new_secret: bool,
 
     /// The Resource value to hand on with the credentials. Default: the
@@ -448,12 +448,12 @@ pub struct RegisterArgs {
     /// Also grant tenant-wide admin consent for the permission (portal: API
     /// permissions > Grant admin consent). Needs
     /// DelegatedPermissionGrant.ReadWrite.All.
-    #[arg(long, help_heading = "App registration")]
+    #[arg(long, help_heading = "App registration", env = env::ADMIN_CONSENT, value_parser = clap::builder::FalseyValueParser::new())]
     pub admin_consent: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long, help_heading = "Output and input")]
+    #[arg(long, help_heading = "Output and input", env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
     #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
@@ -512,7 +512,7 @@ pub struct RotateArgs {
     pub secret_expiry: String,
 
     /// Print the new secret in the result (stdout). Off by default.
-    #[arg(long, help_heading = "Client secret")]
+    #[arg(long, help_heading = "Client secret", env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
     pub show_secret: bool,
 
     /// Also write the new secret to this file, created with mode 0600 (it
@@ -523,12 +523,12 @@ pub struct RotateArgs {
     /// If the platform refuses the new connection, keep the new secret and
     /// write it to a 0600 file (path printed) instead of removing it. The
     /// old secret and connection are untouched either way.
-    #[arg(long, help_heading = "Client secret")]
+    #[arg(long, help_heading = "Client secret", env = env::KEEP_SECRET_ON_FAILURE, value_parser = clap::builder::FalseyValueParser::new())]
     pub keep_secret_on_failure: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long, help_heading = "Output and input")]
+    #[arg(long, help_heading = "Output and input", env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
     #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
@@ -602,12 +602,12 @@ pub struct ConnectArgs {
 
     /// Replace a connection of the same name: the new one is created and
     /// checked first, then the old one is deleted.
-    #[arg(long)]
+    #[arg(long, env = env::REPLACE, value_parser = clap::builder::FalseyValueParser::new())]
     pub replace: bool,
 
     /// Check the secret and the platform, print what would be done, and
     /// change nothing.
-    #[arg(long)]
+    #[arg(long, env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
     /// The Microsoft cloud: where the secret is checked, and the default
@@ -635,11 +635,11 @@ pub struct PlatformLoginArgs {
     /// Save the token as ~/.catalytic/tokens/NAME. `default` is the one the
     /// platform's SDKs and aad-setup use unasked; another name is used with
     /// --platform-token-file NAME.
-    #[arg(long, value_name = "NAME", default_value = "default")]
+    #[arg(long, value_name = "NAME", env = env::TOKEN_NAME, default_value = "default")]
     pub name: String,
 
     /// How long to wait for the approval, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECONDS", env = env::WAIT, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub wait: u64,
 
     /// The platform's API base.
@@ -718,7 +718,7 @@ pub struct DemoArgs {
     pub no_faults: bool,
 
     /// Print the demo's secret (it is the emulator's, not a real one).
-    #[arg(long)]
+    #[arg(long, env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
     pub show_secret: bool,
 }
 

@@ -8,13 +8,14 @@ pub mod emulator;
 pub mod platform_login;
 pub mod register;
 pub mod remove;
+pub mod rotate;
 pub mod setup;
 pub mod status;
 
 use crate::cli::{Cli, Command, Given, SetupArgs};
 use crate::error::{Failure, Kind};
 use crate::output::Printer;
-use crate::settings::{self, Interaction, Mode};
+use crate::settings::{self, Interaction};
 use crate::steps::Stop;
 
 /// Runs a parsed command line; returns the process exit code.
@@ -89,10 +90,7 @@ async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> any
         None => setup(&cli.setup, &cli.given, interaction, printer).await,
         Some(Command::Setup(cmd)) => setup(&cmd.args, &cmd.given, interaction, printer).await,
         Some(Command::Register(args)) => register::run(&args, interaction, printer).await,
-        Some(Command::Rotate(args)) => {
-            let plan = settings::plan_for(Mode::Rotate, &args.as_setup(), interaction)?;
-            setup::run(&plan, printer).await
-        }
+        Some(Command::Rotate(args)) => rotate::run(&args, interaction, printer).await,
         Some(Command::Connect(args)) => connect::run(&args, printer).await,
         Some(Command::PlatformLogin(args)) => {
             platform_login::run(&args, interaction, printer).await

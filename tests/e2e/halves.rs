@@ -284,3 +284,32 @@ fn rotate_without_a_setup_creates_nothing() {
     assert_eq!(graph_writes(&h), 0);
     assert!(h.list("connections").is_empty());
 }
+
+#[test]
+fn switches_read_their_variables_as_pipelines_set_them() {
+    let h = Harness::new();
+    let before = h.created();
+    let look = h.run(
+        h.cmd()
+            .env("AAD_SETUP_DRY_RUN", "1")
+            .env("AAD_SETUP_SHOW_SECRET", "true")
+            .arg("register"),
+    );
+    look.assert_code(0);
+    assert!(look.stdout.contains("Dry run"), "{}", look.stdout);
+    assert_eq!(h.created(), before, "AAD_SETUP_DRY_RUN=1 is --dry-run");
+
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_DRY_RUN", "false")
+            .env("AAD_SETUP_SHOW_SECRET", "true")
+            .args(["register", "--output", "json"]),
+    );
+    run.assert_code(0);
+    let out = run.json();
+    assert_eq!(out["status"], "done", "AAD_SETUP_DRY_RUN=false is off");
+    let shown = out["secret"]["value"]
+        .as_str()
+        .expect("AAD_SETUP_SHOW_SECRET");
+    assert!(h.emu.issued_secrets().contains(&shown.to_owned()));
+}
