@@ -59,6 +59,10 @@ pub enum Command {
     /// on (--secret-file, or --show-secret / --output json) for `connect` or
     /// for someone who sets up the platform by hand.
     Register(Box<RegisterArgs>),
+    /// The platform half only: create the connection for an app registered
+    /// elsewhere (in the Azure portal, say) from its Client ID, Tenant ID and
+    /// client secret, after checking that the secret signs in.
+    Connect(Box<ConnectArgs>),
     /// Replace the client secret: a new secret, the platform connection
     /// replaced with one that holds it, verified, then the old secret
     /// removed. Needs an existing app registration; never creates one.
@@ -68,12 +72,8 @@ pub enum Command {
     /// connection. Read-only; exit 1 when something needs attention.
     Status(Box<StatusArgs>),
     /// Delete the platform connection and the app registration this tool
-    /// made (asks for --yes).
+    /// made (asks first at a terminal; --yes elsewhere).
     Remove(Box<RemoveArgs>),
-    /// The platform half only: create the connection for an app registered
-    /// elsewhere (in the Azure portal, say) from its Client ID, Tenant ID and
-    /// client secret, after checking that the secret signs in.
-    Connect(Box<ConnectArgs>),
     /// Get a platform access token by approving it in your browser, and save
     /// it where the platform's SDKs look (~/.catalytic/tokens/NAME, mode
     /// 0600, never over an existing file). Prints the file's path.

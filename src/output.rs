@@ -422,6 +422,9 @@ impl Printer {
             lines.push(format!("client-id={}", app.client_id));
             lines.push(format!("object-id={}", app.object_id));
         }
+        if !r.resource.is_empty() {
+            lines.push(format!("resource={}", r.resource));
+        }
         if let Some(c) = &r.connection {
             lines.push(format!("connection-id={}", c.id));
         }

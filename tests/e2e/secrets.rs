@@ -103,4 +103,8 @@ fn github_actions_masks_before_printing_and_writes_outputs() {
     let written = std::fs::read_to_string(&outputs).unwrap();
     assert!(written.contains("client-id="), "{written}");
     assert!(written.contains("connection-id="), "{written}");
+    assert!(
+        written.contains("resource=https://graph.microsoft.com\n"),
+        "{written}"
+    );
 }
