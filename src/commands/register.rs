@@ -11,9 +11,8 @@ use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::Store;
-use crate::report::{Action, AppInfo, PermissionInfo, Report, SecretInfo, Status};
+use crate::report::{Action, Report, SecretInfo, Status};
 use crate::settings::{Interaction, Mode, Plan};
-use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{
     Ctx, Stop, create_secret, grant_consent, register_app, resolve_permission, sign_in, verify,
 };
@@ -65,30 +64,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .clone()
         .or_else(|| perm.resource_uri.clone())
         .unwrap_or_default();
-    report.permission = Some(PermissionInfo {
-        api: perm.api_name.clone(),
-        api_app_id: perm.api_app_id.clone(),
-        name: perm.value.clone(),
-        id: perm.permission_id.clone(),
-        kind: "Scope".into(),
-        admin_consent_required: perm.admin_consent_required,
-    });
+    report.permission = Some(perm.info());
 
     let stop = Stop::process();
     if !ctx.dry_run {
         stop.begin_changes();
     }
     let app = register_app::run(ctx, graph, &perm).await?;
-    report.app = Some(AppInfo {
-        display_name: plan.app.name.clone(),
-        object_id: app.app.id.clone(),
-        client_id: app.app.app_id.clone(),
-        sign_in_audience: SINGLE_TENANT.into(),
-        redirect_uri: plan.app.redirect_uri.clone(),
-        action: app.action,
-        service_principal_id: app.sp.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
-        service_principal_action: app.sp_action,
-    });
+    report.app = Some(app.info(&plan.app));
     report.changes.extend(app.changes.iter().cloned());
     if stop.requested() {
         report.status = Status::Interrupted;

@@ -14,10 +14,9 @@ use crate::graph::{Graph, graph_error};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
-use crate::report::{Action, AppInfo, ConnectionInfo, PermissionInfo, Report, SecretInfo, Status};
+use crate::report::{Action, ConnectionInfo, Report, SecretInfo, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::connect_platform::{self, Values};
-use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{
     Ctx, Stop, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
     sign_in, verify,
@@ -199,14 +198,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             Some("The client secret is rotated: the platform connection holds the new one.");
     }
     report.resource = resource.clone();
-    report.permission = Some(PermissionInfo {
-        api: perm.api_name.clone(),
-        api_app_id: perm.api_app_id.clone(),
-        name: perm.value.clone(),
-        id: perm.permission_id.clone(),
-        kind: "Scope".into(),
-        admin_consent_required: perm.admin_consent_required,
-    });
+    report.permission = Some(perm.info());
 
     // Everything before this point only read.
     let stop = Stop::process();
@@ -214,16 +206,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         stop.begin_changes();
     }
     let app = register_app::run(ctx, graph, &perm).await?;
-    report.app = Some(AppInfo {
-        display_name: plan.app.name.clone(),
-        object_id: app.app.id.clone(),
-        client_id: app.app.app_id.clone(),
-        sign_in_audience: SINGLE_TENANT.into(),
-        redirect_uri: plan.app.redirect_uri.clone(),
-        action: app.action,
-        service_principal_id: app.sp.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
-        service_principal_action: app.sp_action,
-    });
+    report.app = Some(app.info(&plan.app));
     report.changes.extend(app.changes.iter().cloned());
     if stop.requested() {
         return Err(interrupted(

@@ -118,6 +118,22 @@ pub async fn run(
     })
 }
 
+impl AppState {
+    /// For the summary and the JSON.
+    pub fn info(&self, spec: &crate::settings::AppSpec) -> crate::report::AppInfo {
+        crate::report::AppInfo {
+            display_name: spec.name.clone(),
+            object_id: self.app.id.clone(),
+            client_id: self.app.app_id.clone(),
+            sign_in_audience: SINGLE_TENANT.into(),
+            redirect_uri: spec.redirect_uri.clone(),
+            action: self.action,
+            service_principal_id: self.sp.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
+            service_principal_action: self.sp_action,
+        }
+    }
+}
+
 /// The app to use, and whether it still needs our tag (an untagged namesake
 /// is an error unless `--adopt` / `--app-id`).
 pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Application, bool)>> {

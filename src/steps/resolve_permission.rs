@@ -27,6 +27,20 @@ pub struct ResolvedPermission {
     pub resource_uri: Option<String>,
 }
 
+impl ResolvedPermission {
+    /// For the summary and the JSON.
+    pub fn info(&self) -> crate::report::PermissionInfo {
+        crate::report::PermissionInfo {
+            api: self.api_name.clone(),
+            api_app_id: self.api_app_id.clone(),
+            name: self.value.clone(),
+            id: self.permission_id.clone(),
+            kind: "Scope".into(),
+            admin_consent_required: self.admin_consent_required,
+        }
+    }
+}
+
 pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
     let app = &ctx.plan.app;
     let sp = match &app.api {
