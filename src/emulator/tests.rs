@@ -1661,7 +1661,16 @@ async fn device_code_flow_pending_approved_redeemed_and_refreshed() {
 
 #[tokio::test]
 async fn device_code_slow_down_decline_expiry_and_auto_approval() {
-    let t = start().await; // interval 5 s
+    // An interval no two back-to-back polls can take, however loaded the
+    // machine: the second poll is always too soon.
+    let t = start_with(EmulatorConfig {
+        sign_in: SignInConfig {
+            device_code_interval_secs: 3600,
+            ..SignInConfig::default()
+        },
+        ..EmulatorConfig::default()
+    })
+    .await;
     let r = t.device_code(CLI, "Application.ReadWrite.All").await;
     let code = s(&r.body["device_code"]);
     assert_eq!(
@@ -1699,10 +1708,9 @@ async fn device_code_slow_down_decline_expiry_and_auto_approval() {
         .await;
     assert_aad_error(&r, 400, "invalid_resource", 500011);
 
-    t.emu.update(|c| {
-        c.sign_in.device_auto_approve_after_polls = Some(1);
-        c.sign_in.device_code_expires_in_secs = 1;
-    });
+    // Auto approval after one poll: the first is pending, the next approved.
+    t.emu
+        .update(|c| c.sign_in.device_auto_approve_after_polls = Some(1));
     let r = t
         .device_code(CLI, "Application.ReadWrite.All offline_access")
         .await;
@@ -1711,11 +1719,23 @@ async fn device_code_slow_down_decline_expiry_and_auto_approval() {
         t.poll(CLI, &code).await.body["error"],
         "authorization_pending"
     );
+    let r = t.poll(CLI, &code).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    // Codes that live 1 s, polled only after that (a lower bound on time,
+    // which load cannot break): expired, though the first poll of each
+    // would be approved; auto approval never beats expiry.
+    t.emu.update(|c| {
+        c.sign_in.device_auto_approve_after_polls = Some(0);
+        c.sign_in.device_code_expires_in_secs = 1;
+    });
+    let r = t
+        .device_code(CLI, "Application.ReadWrite.All offline_access")
+        .await;
+    let code = s(&r.body["device_code"]);
     let expiring = s(&t.device_code(CLI, "User.Read").await.body["device_code"]);
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let r = t.poll(CLI, &code).await;
-    // The first code expired as well (1 s); auto approval never beats expiry.
-    assert_aad_error(&r, 400, "expired_token", 70019);
+    assert_aad_error(&t.poll(CLI, &code).await, 400, "expired_token", 70019);
     assert_aad_error(&t.poll(CLI, &expiring).await, 400, "expired_token", 70019);
 }
 

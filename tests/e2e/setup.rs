@@ -408,15 +408,20 @@ fn never_expiring_secrets_are_99_years_with_a_warning() {
     run.assert_code(0);
     assert!(run.stderr.contains("warning:"), "{}", run.stderr);
     assert!(run.stderr.contains("removed \"Never\""), "{}", run.stderr);
-    let end = h.our_apps()[0]["passwordCredentials"][0]["endDateTime"]
-        .as_str()
+    // 99 years from when the secret was made (not from the test's clock
+    // afterwards, which may already be in the next year).
+    let secret = &h.our_apps()[0]["passwordCredentials"][0];
+    let at = |key: &str| -> jiff::Timestamp { secret[key].as_str().unwrap().parse().unwrap() };
+    let (start, end) = (at("startDateTime"), at("endDateTime"));
+    let expected = start
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .checked_add(jiff::Span::new().years(99))
         .unwrap()
-        .to_owned();
-    let years = end[..4].parse::<i32>().unwrap()
-        - jiff::Timestamp::now().to_string()[..4]
-            .parse::<i32>()
-            .unwrap();
-    assert_eq!(years, 99, "{end}");
+        .timestamp();
+    assert!(
+        expected.duration_since(end).abs() < jiff::SignedDuration::from_mins(10),
+        "{start} + 99 years is {expected}, not {end}"
+    );
 }
 
 #[test]

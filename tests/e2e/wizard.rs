@@ -11,8 +11,9 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 /// Per expectation. The debug binary answers in milliseconds; this is
-/// room for a loaded machine, not a pause.
-const TIMEOUT_MS: u64 = 5_000;
+/// room for a loaded machine (CI's two cores, every test at once), not a
+/// pause: a wait ends as soon as the text is there.
+const TIMEOUT_MS: u64 = 60_000;
 
 /// A wizard in a pseudo-terminal, with everything it printed kept.
 struct Pty {
@@ -60,6 +61,53 @@ impl Pty {
 
     fn ctrl_c(&mut self) {
         self.session.send_control('c').expect("Ctrl-C");
+    }
+
+    /// Waits until the terminal's line settings satisfy `ready`: a prompt
+    /// prints its text first and only then switches the terminal (raw mode
+    /// for a menu, echo off for hidden input), so the text on the screen
+    /// does not yet mean the prompt is reading.
+    #[track_caller]
+    fn wait_for_terminal(&mut self, what: &str, ready: impl Fn(&rustix::termios::Termios) -> bool) {
+        let master = self
+            .session
+            .process()
+            .get_file_handle()
+            .expect("the terminal");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(TIMEOUT_MS);
+        loop {
+            let settings = rustix::termios::tcgetattr(&master).expect("the terminal's settings");
+            if ready(&settings) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "waiting for {what}\n--- screen so far\n{}",
+                self.transcript
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+
+    /// Waits until a hidden prompt reads: echo is off. Only then may it be
+    /// typed to: the prompt turns echo off with TCSAFLUSH, which throws away
+    /// whatever was typed before (and a Ctrl-C before it would test a
+    /// prompt that is not yet hiding anything). Needs a terminal that
+    /// starts with echo on ([`with_echo_on`]).
+    #[track_caller]
+    fn wait_for_hidden_input(&mut self) -> &mut Pty {
+        self.wait_for_terminal("the hidden prompt to turn echo off", |t| {
+            !t.local_modes.contains(rustix::termios::LocalModes::ECHO)
+        });
+        self
+    }
+
+    /// Waits for the hidden prompt `prompt`, then types `line` and Enter.
+    #[track_caller]
+    fn answer_hidden(&mut self, prompt: &str, line: &str) -> &mut Pty {
+        self.expect(prompt).wait_for_hidden_input();
+        self.session.send_line(line).expect("typing");
+        self
     }
 
     /// Waits for the end; the exit code and the whole screen.
@@ -117,8 +165,7 @@ fn outcome(h: &Harness) -> Value {
                 "requiredResourceAccess": a["requiredResourceAccess"],
                 "secrets": a["passwordCredentials"].as_array().unwrap().iter().map(|c| json!({
                     "displayName": c["displayName"],
-                    // The day it expires: the runs are seconds apart.
-                    "expires": c["endDateTime"].as_str().unwrap()[..10].to_owned(),
+                    "lifetime": lifetime(c),
                 })).collect::<Vec<_>>(),
             })
         })
@@ -153,6 +200,31 @@ fn outcome(h: &Harness) -> Value {
         "grants": state["oauth2PermissionGrants"].as_array().unwrap().len(),
         "connections": connections,
     })
+}
+
+/// How long a secret lives from when Graph made it: in whole months when
+/// it is that (whatever the calendar does at month ends), else in days. Not
+/// the day it ends: two runs seconds apart may straddle midnight (UTC).
+fn lifetime(credential: &Value) -> String {
+    let at = |key: &str| -> jiff::Timestamp { credential[key].as_str().unwrap().parse().unwrap() };
+    let (start, end) = (at("startDateTime"), at("endDateTime"));
+    let from = start.to_zoned(jiff::tz::TimeZone::UTC);
+    // The expiry is reckoned when the plan is made, a little before the
+    // secret is: an hour is room for that, and far less than a day.
+    let near =
+        |t: jiff::Timestamp| t.duration_since(end).abs() < jiff::SignedDuration::from_hours(1);
+    (1..=1200)
+        .find(|&months| {
+            near(
+                from.checked_add(jiff::Span::new().months(months))
+                    .unwrap()
+                    .timestamp(),
+            )
+        })
+        .map_or_else(
+            || format!("{} days", end.duration_since(start).as_secs() / 86_400),
+            |months| format!("{months} months"),
+        )
 }
 
 #[test]
@@ -320,6 +392,11 @@ fn ctrl_c_at_a_prompt_exits_130_shows_the_cursor_and_changes_nothing() {
     p.expect("\x1b[?25l")
         .expect("How do you want to sign in to Microsoft?")
         .expect("None: I'll do the Azure steps in the portal myself");
+    // Pressed while the menu reads keys (raw mode), not while it is still
+    // being drawn.
+    p.wait_for_terminal("the menu to read keys", |t| {
+        !t.local_modes.contains(rustix::termios::LocalModes::ICANON)
+    });
     let seen = p.transcript.len();
     p.ctrl_c();
     let (code, screen) = p.finish();
@@ -345,7 +422,8 @@ fn ctrl_c_at_a_hidden_prompt_turns_echo_back_on() {
         .args(["--auth", "client-secret"]);
     // rexpect starts its terminal without echo; a real one has it.
     let mut p = Pty::spawn(with_echo_on(cmd));
-    p.expect("Its client secret (typed hidden): ");
+    p.expect("Its client secret (typed hidden): ")
+        .wait_for_hidden_input();
     p.ctrl_c();
     let master = p.session.process().get_file_handle().expect("the terminal");
     let (code, screen) = p.finish();
@@ -366,7 +444,9 @@ fn the_portal_path_checks_what_it_is_given_and_makes_only_the_connection() {
     let mut cmd = h.cmd();
     // No secret in the environment and no `az`: the menu starts at its top.
     cmd.env_remove("AZURE_CLIENT_SECRET").env("PATH", "");
-    let mut p = Pty::spawn(cmd);
+    // Echo on, as at a real terminal, so that the test can tell when the
+    // hidden prompts read.
+    let mut p = Pty::spawn(with_echo_on(cmd));
     p.expect("How do you want to sign in to Microsoft?")
         .expect("None: I'll do the Azure steps in the portal myself");
     // Up from the first item is the last: "None: I'll do the Azure steps in the portal".
@@ -386,7 +466,7 @@ fn the_portal_path_checks_what_it_is_given_and_makes_only_the_connection() {
             &format!("Directory (tenant) ID [{}]: ", h.creds.tenant_id),
             "",
         )
-        .answer(
+        .answer_hidden(
             "Client secret Value (typed hidden): ",
             "not-the-secret-value",
         )
@@ -397,7 +477,7 @@ fn the_portal_path_checks_what_it_is_given_and_makes_only_the_connection() {
             &format!("Directory (tenant) ID [{}]: ", h.creds.tenant_id),
             "",
         )
-        .answer("Client secret Value (typed hidden): ", &secret)
+        .answer_hidden("Client secret Value (typed hidden): ", &secret)
         .expect("Checked the app: its client secret signs in to Entra")
         .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
         .expect("create the platform connection \"Azure Active Directory (aad-setup)\"")
@@ -671,11 +751,15 @@ fn replacing_what_exists_asks_with_no_as_the_default() {
 #[test]
 fn ctrl_c_during_the_changes_stops_at_a_step_boundary_and_reports_what_exists() {
     let mut config = aad_setup::emulator::EmulatorConfig::default();
-    // A new app stays invisible for a while: the run waits for it, visibly.
-    config.replication.millis = 1_500;
+    // A new app stays invisible until the test lets it replicate: the run
+    // waits for it, visibly, for as long as the Ctrl-C takes to land (no
+    // delay to outrun on a loaded machine).
+    config.replication.requests = u32::MAX;
     let h = Harness::with(config);
     let mut cmd = h.cmd();
-    cmd.env("AAD_SETUP_BACKOFF_SCALE", "0.05")
+    // Short waits between looks, yet a minute or more in all before the
+    // run would give up on the app.
+    cmd.env("AAD_SETUP_BACKOFF_SCALE", "0.25")
         .args(["--auth", "client-secret"]);
     let mut p = Pty::spawn(cmd);
     p.expect("[3/7] Register the app");
@@ -683,8 +767,10 @@ fn ctrl_c_during_the_changes_stops_at_a_step_boundary_and_reports_what_exists() 
     p.answer("Make these changes? [Y/n]", "")
         .expect("Waiting for the new app to replicate");
     p.ctrl_c();
-    p.expect("stopping once the step in hand is done")
-        .expect("App registration: workflow-activedirectory-integration (created)")
+    p.expect("stopping once the step in hand is done");
+    // The stop is requested while the step is in hand; now it may end.
+    h.emu.update(|c| c.replication.requests = 0);
+    p.expect("App registration: workflow-activedirectory-integration (created)")
         .expect("Setup was INTERRUPTED before it finished")
         .expect("stopped on Ctrl-C before adding the client secret");
     let (code, screen) = p.finish();
@@ -809,9 +895,10 @@ fn connect_puts_an_app_made_elsewhere_on_the_platform_and_refuses_a_secret_that_
     );
 }
 
-/// `cmd`, started by a shell that turns the terminal's echo on first.
+/// `cmd`, started by a shell that turns the terminal's echo on first
+/// (`command -p`: `cmd`'s PATH may be empty).
 fn with_echo_on(cmd: Command) -> Command {
-    let mut sh = Command::new("sh");
+    let mut sh = Command::new("/bin/sh");
     sh.env_clear();
     for (key, value) in cmd.get_envs() {
         if let Some(value) = value {
@@ -819,7 +906,7 @@ fn with_echo_on(cmd: Command) -> Command {
         }
     }
     sh.arg("-c")
-        .arg("stty echo && exec \"$0\" \"$@\"")
+        .arg("command -p stty echo && exec \"$0\" \"$@\"")
         .arg(cmd.get_program())
         .args(cmd.get_args());
     sh
