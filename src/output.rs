@@ -5,7 +5,10 @@
 //! colour only on a terminal without NO_COLOR. The secret is printed only
 //! when the report carries it (the user asked), and on GitHub Actions it is
 //! masked (a workflow command on stderr) before anything could print it.
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//!
+//! A closed stdout or stderr (`aad-setup status | head -1`) is not a panic:
+//! what cannot be written is dropped and the run goes on, so that a setup
+//! is never cut short because its reader went away.
 
 use std::io::{IsTerminal as _, Write as _};
 use std::time::Duration;
@@ -18,6 +21,26 @@ use crate::cli::OutputFormat;
 use crate::env;
 use crate::report::{Report, Status};
 use crate::settings::Interaction;
+
+/// `println!` that cannot panic (see the module's documentation).
+macro_rules! out {
+    () => {
+        out!("")
+    };
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that cannot panic.
+macro_rules! err {
+    () => {
+        err!("")
+    };
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
 
 #[derive(Debug, Clone)]
 pub struct Printer {
@@ -73,12 +96,12 @@ impl Printer {
         } else {
             "✓".into()
         };
-        eprintln!("{mark} {label}: {detail}");
+        err!("{mark} {label}: {detail}");
     }
 
     /// A neutral progress line.
     pub fn info(&self, message: &str) {
-        eprintln!("  {message}");
+        err!("  {message}");
     }
 
     /// Something the user must act on now (a device code): set apart and bold.
@@ -88,9 +111,9 @@ impl Printer {
         } else {
             message.to_owned()
         };
-        eprintln!();
-        eprintln!("  >>> {text}");
-        eprintln!();
+        err!();
+        err!("  >>> {text}");
+        err!();
     }
 
     pub fn warn(&self, message: &str) {
@@ -99,9 +122,9 @@ impl Printer {
         } else {
             "warning:".into()
         };
-        eprintln!("{label} {message}");
+        err!("{label} {message}");
         if self.github {
-            eprintln!("::warning::{}", message.replace('\n', " "));
+            err!("::warning::{}", message.replace('\n', " "));
         }
     }
 
@@ -113,27 +136,27 @@ impl Printer {
         } else {
             text
         };
-        eprintln!();
-        eprintln!("{text}");
+        err!();
+        err!("{text}");
     }
 
     /// The wizard: a paragraph of explanation, wrapped to the terminal.
     pub fn say(&self, text: &str) {
         for line in wrap(text, text_width(), "  ") {
-            eprintln!("{line}");
+            err!("{line}");
         }
     }
 
     /// The wizard: where the same thing lives in the Azure portal or the
     /// platform (`Azure portal: Microsoft Entra ID > App registrations`).
     pub fn place(&self, site: &str, path: &str) {
-        eprintln!("  {} {path}", self.dim(&format!("{site}:")));
+        err!("  {} {path}", self.dim(&format!("{site}:")));
     }
 
     /// The wizard: a value it will use without asking, and where it came
     /// from (`Name: x (from --app-name)`).
     pub fn shown(&self, label: &str, value: &str, source: &str) {
-        eprintln!("  {label}: {value} {}", self.dim(&format!("({source})")));
+        err!("  {label}: {value} {}", self.dim(&format!("({source})")));
     }
 
     /// The wizard: a numbered list (the portal's clicks, in order).
@@ -153,17 +176,17 @@ impl Printer {
 
     /// The wizard: what a run would do, before it asks to go ahead.
     pub fn plan(&self, report: &Report, changes: bool) {
-        eprintln!();
+        err!();
         if changes {
-            eprintln!("The plan (nothing has been changed yet):");
+            err!("The plan (nothing has been changed yet):");
             for change in &report.changes {
                 hanging("+", change);
             }
         } else {
-            eprintln!("Nothing to change: everything is in place.");
+            err!("Nothing to change: everything is in place.");
         }
         if !report.unchanged.is_empty() {
-            eprintln!("Already in place, kept as it is:");
+            err!("Already in place, kept as it is:");
             for kept in &report.unchanged {
                 hanging("=", kept);
             }
@@ -185,7 +208,7 @@ impl Printer {
                 return Spinner { bar: Some(bar) };
             }
         }
-        eprintln!("  {message}…");
+        err!("  {message}…");
         Spinner { bar: None }
     }
 
@@ -198,10 +221,10 @@ impl Printer {
         };
         let mut chain = err.chain();
         if let Some(first) = chain.next() {
-            eprintln!("{label} {first}");
+            err!("{label} {first}");
         }
         for cause in chain {
-            eprintln!("  Caused by: {cause}");
+            err!("  Caused by: {cause}");
         }
         if let Some(hint) = crate::error::hint(err) {
             let label = if self.color {
@@ -209,10 +232,10 @@ impl Printer {
             } else {
                 "hint:".into()
             };
-            eprintln!("  {label} {hint}");
+            err!("  {label} {hint}");
         }
         if self.github {
-            eprintln!("::error::{}", err.to_string().replace('\n', " "));
+            err!("::error::{}", err.to_string().replace('\n', " "));
         }
     }
 
@@ -222,13 +245,13 @@ impl Printer {
     /// that stdout stays exactly the result (`--output json > file` parses).
     pub fn mask(&self, value: &str) {
         if self.github {
-            eprintln!("::add-mask::{value}");
+            err!("::add-mask::{value}");
         }
     }
 
     /// Prints any JSON document as the result (commands other than setup).
     pub fn json(&self, value: &serde_json::Value) {
-        println!(
+        out!(
             "{}",
             serde_json::to_string_pretty(value).unwrap_or_default()
         );
@@ -238,13 +261,13 @@ impl Printer {
     pub fn status(&self, report: &crate::commands::status::StatusReport) {
         match self.format {
             OutputFormat::Json => {
-                println!(
+                out!(
                     "{}",
                     serde_json::to_string_pretty(report).unwrap_or_default()
                 );
             }
             OutputFormat::Human => {
-                println!("Tenant {}", report.tenant_id);
+                out!("Tenant {}", report.tenant_id);
                 for check in &report.checks {
                     let mark = match (check.ok, self.color) {
                         (true, true) => style("✓").green().to_string(),
@@ -252,10 +275,10 @@ impl Printer {
                         (true, false) => "✓".into(),
                         (false, false) => "✗".into(),
                     };
-                    println!("{mark} {:<20} {}", check.name, check.detail);
+                    out!("{mark} {:<20} {}", check.name, check.detail);
                 }
-                println!();
-                println!(
+                out!();
+                out!(
                     "{}",
                     if report.healthy {
                         "Healthy."
@@ -269,7 +292,7 @@ impl Printer {
 
     /// A plain line of the human result.
     pub fn line(&self, text: &str) {
-        println!("{text}");
+        out!("{text}");
     }
 
     /// The result of a setup run, in the chosen format, plus GitHub outputs.
@@ -286,7 +309,7 @@ impl Printer {
                 ) {
                     secret.insert("value".into(), value.expose_secret().into());
                 }
-                println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+                out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             }
             OutputFormat::Human => self.human(report),
         }
@@ -308,22 +331,22 @@ impl Printer {
                 "Setup was INTERRUPTED before it finished. What exists now is listed below."
             }
         };
-        println!("{heading}");
+        out!("{heading}");
         if r.status == Status::DryRun {
             for change in &r.changes {
-                println!("  - {change}");
+                out!("  - {change}");
             }
             if !r.unchanged.is_empty() {
-                println!("Already in place:");
+                out!("Already in place:");
                 for kept in &r.unchanged {
-                    println!("  = {kept}");
+                    out!("  = {kept}");
                 }
             }
         }
-        println!();
+        out!();
         let row = |k: &str, v: &str| {
             if !v.trim().is_empty() {
-                println!("  {k:<20} {v}");
+                out!("  {k:<20} {v}");
             }
         };
         row("Tenant ID", &r.tenant.id);
@@ -399,16 +422,16 @@ impl Printer {
             }
         }
         if !r.notes.is_empty() {
-            println!();
+            out!();
             for note in &r.notes {
-                println!("Note: {note}");
+                out!("Note: {note}");
             }
         }
         if !r.next_steps.is_empty() {
-            println!();
-            println!("Next:");
+            out!();
+            out!("Next:");
             for (i, step) in r.next_steps.iter().enumerate() {
-                println!("  {}. {step}", i + 1);
+                out!("  {}. {step}", i + 1);
             }
         }
     }
@@ -448,10 +471,10 @@ fn hanging(lead: &str, text: &str) {
     let indent = " ".repeat(lead.len() + 3);
     let mut lines = wrap(text, text_width(), &indent).into_iter();
     if let Some(first) = lines.next() {
-        eprintln!("  {lead} {}", first.trim_start());
+        err!("  {lead} {}", first.trim_start());
     }
     for line in lines {
-        eprintln!("{line}");
+        err!("{line}");
     }
 }
 

@@ -23,6 +23,8 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
     if args.port != 0 || config.port == 0 {
         config.port = args.port;
     }
+    // Heard before the banner says to press it.
+    let mut interrupts = super::Interrupts::listen()?;
     let emulator = Emulator::start(config)
         .await
         .context("starting the emulator")?;
@@ -79,9 +81,7 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
             printer.line("Press Ctrl-C to stop.");
         }
     }
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    interrupts.next().await;
     emulator.shutdown().await;
     Ok(())
 }

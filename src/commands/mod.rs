@@ -45,13 +45,14 @@ pub fn run(cli: Cli) -> i32 {
         };
     }
     let result = runtime.block_on(async {
+        let mut interrupts = Interrupts::listen()?;
         let work = dispatch(cli, &interaction, &printer);
         tokio::pin!(work);
         loop {
             tokio::select! {
                 // First, so that Ctrl-C is caught before the first prompt.
                 biased;
-                _ = tokio::signal::ctrl_c() => {
+                () = interrupts.next() => {
                     if Stop::process().request() {
                         printer.warn("stopping once the step in hand is done, so that nothing is left half-made; press Ctrl-C again to stop at once");
                         continue;
@@ -69,6 +70,41 @@ pub fn run(cli: Cli) -> i32 {
         Err(err) => {
             printer.error(&err);
             crate::error::exit_code(&err)
+        }
+    }
+}
+
+/// Ctrl-C, heard from the moment [`Interrupts::listen`] returns: one that
+/// comes between two waits is kept for the next, never lost (and never
+/// left to the default handler, which would end the process mid-step).
+pub(crate) struct Interrupts {
+    #[cfg(unix)]
+    signal: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    /// Must be called within the runtime.
+    pub(crate) fn listen() -> anyhow::Result<Interrupts> {
+        #[cfg(unix)]
+        {
+            use anyhow::Context as _;
+            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                .context("listening for Ctrl-C")?;
+            Ok(Interrupts { signal })
+        }
+        #[cfg(not(unix))]
+        Ok(Interrupts {})
+    }
+
+    /// The next Ctrl-C.
+    pub(crate) async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            self.signal.recv().await;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
         }
     }
 }

@@ -69,6 +69,35 @@ fn the_emulator_command_serves_a_setup_and_stops_on_ctrl_c() {
 }
 
 #[test]
+fn ctrl_c_right_after_the_banner_with_its_reader_gone_is_a_clean_stop() {
+    let h = Harness::new();
+    let mut child = h
+        .bare_cmd()
+        .arg("emulator")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("Emulator listening on"), "{first}");
+    // No pause: the banner is the promise that Ctrl-C is heard. The reader
+    // is gone too, so the rest of the banner meets a closed pipe.
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stopped cleanly, not killed by the signal: {status:?}"
+    );
+}
+
+#[test]
 fn a_bad_emulator_config_file_is_a_usage_error() {
     let h = Harness::new();
     let file = h.write_file(

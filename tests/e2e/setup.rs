@@ -444,3 +444,24 @@ fn rotate_on_a_new_machine_still_removes_the_secret_the_old_connection_held() {
     assert_eq!(creds[0]["keyId"], out["secret"]["keyId"]);
     assert_ne!(creds[0]["keyId"], first["secret"]["keyId"]);
 }
+
+#[test]
+fn a_reader_that_goes_away_does_not_cut_the_setup_short() {
+    // `aad-setup setup | head -1`, at its harshest: stdout is closed before
+    // the tool writes a byte of its result.
+    let h = Harness::new();
+    let mut child = h
+        .cmd()
+        .args(["setup", "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(h.our_apps().len(), 1);
+    assert_eq!(h.list("connections").len(), 1, "the setup was finished");
+}
