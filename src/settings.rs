@@ -208,6 +208,9 @@ pub enum Mode {
     /// A new secret for an existing setup: never creates or changes the
     /// app registration.
     Rotate,
+    /// Deleting what the tool made: the platform only when a token is
+    /// found (after `register` there may be none, and nothing there).
+    Remove,
 }
 
 /// Everything `setup`, `register` and `rotate` need, validated.
@@ -218,7 +221,8 @@ pub struct Plan {
     pub sign_in: SignIn,
     pub app: AppSpec,
     pub secret: SecretSpec,
-    /// `None` for `register`, which leaves the platform alone.
+    /// `None` for `register`, which leaves the platform alone, and for
+    /// `remove` without a platform token.
     pub platform: Option<PlatformSpec>,
     /// `--resource`; `None`: the API's own URI (Graph: the cloud's Graph
     /// host), or for `rotate` what the last run gave the platform.
@@ -380,6 +384,10 @@ fn build(
     let platform = match mode {
         Mode::Register => None,
         Mode::Setup | Mode::Rotate => Some(platform_spec(&args.platform, supplied.platform_token)?),
+        Mode::Remove => match find_platform_token(args.platform.platform_token_file.as_deref())? {
+            Some(token) => Some(platform_spec(&args.platform, Some(token))?),
+            None => None,
+        },
     };
     let state_dir = match &args.state_dir {
         Some(dir) => dir.clone(),

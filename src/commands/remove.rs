@@ -9,7 +9,7 @@ use crate::auth::{self, MANAGE_APPS};
 use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
 use crate::output::Printer;
-use crate::settings::{self, Interaction};
+use crate::settings::{self, Interaction, Mode};
 use crate::steps::{platform_preflight, register_app, sign_in};
 
 pub async fn run(
@@ -17,20 +17,42 @@ pub async fn run(
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let plan = settings::plan(&args.as_setup(), interaction)?;
+    let plan = settings::plan_for(Mode::Remove, &args.as_setup(), interaction)?;
     let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
     let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
-    let target = platform_preflight::run(&ctx).await?;
+    let target = match &plan.platform {
+        Some(_) => Some(platform_preflight::run(&ctx).await?),
+        None => None,
+    };
     let app = register_app::locate(&ctx, &graph).await?;
 
     let mut changes = Vec::new();
-    if let Some(c) = &target.existing {
+    let existing = target
+        .as_ref()
+        .and_then(|t| t.existing.as_ref().map(|c| (t, c)));
+    if let Some((target, c)) = existing {
         changes.push(format!(
             "delete the platform connection \"{}\" ({}) on team {}",
             c.name,
             c.id,
             target.client.team()
         ));
+    }
+    if target.is_none() {
+        if let Some(id) = &ctx.record.connection_id {
+            return Err(Failure::new(
+                Kind::Usage,
+                format!("a platform connection ({id}) holds this app's secret, and no platform token was found to delete it with; nothing was removed"),
+            )
+            .with_hint(format!(
+                "set {}, pass --platform-token-file, or run `aad-setup platform-login --team TEAM`, then run remove again",
+                crate::env::CATALYTIC_TOKEN
+            ))
+            .into());
+        }
+        if app.is_some() {
+            printer.warn("no platform token was found, so the platform is not checked: a connection there that holds this app's secret (none is recorded) would stop working");
+        }
     }
     if let Some((app, _)) = &app {
         changes.push(format!(
@@ -72,7 +94,7 @@ pub async fn run(
     }
 
     let mut removed = json!({});
-    if let Some(c) = &target.existing {
+    if let Some((target, c)) = existing {
         target.client.delete_connection(&c.id).await?;
         printer.step("Platform connection", &format!("\"{}\" deleted", c.name));
         removed["connectionId"] = json!(c.id);

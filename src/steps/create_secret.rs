@@ -68,7 +68,7 @@ pub async fn run(
         if let Some(c) = current(app, &spec.description, ctx.record.secret_key_id.as_deref()) {
             let why = match ctx.plan.mode {
                 Mode::Register => "it was handed on when it was made",
-                Mode::Setup | Mode::Rotate => "the platform connection holds it",
+                Mode::Setup | Mode::Rotate | Mode::Remove => "the platform connection holds it",
             };
             ctx.printer.step(
                 "Client secret",

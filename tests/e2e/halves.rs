@@ -313,3 +313,43 @@ fn switches_read_their_variables_as_pipelines_set_them() {
         .expect("AAD_SETUP_SHOW_SECRET");
     assert!(h.emu.issued_secrets().contains(&shown.to_owned()));
 }
+
+#[test]
+fn remove_after_register_needs_no_platform_token_but_a_recorded_connection_does() {
+    let h = Harness::new();
+    register(&h, &["--show-secret"]).assert_code(0);
+    let removed = h.run(
+        h.cmd()
+            .env_remove("CATALYTIC_TOKEN")
+            .args(["remove", "--yes"]),
+    );
+    removed.assert_code(0);
+    assert!(h.our_apps().is_empty(), "{}", removed.stderr);
+    assert!(
+        removed.stderr.contains("no platform token was found"),
+        "{}",
+        removed.stderr
+    );
+    assert_eq!(platform_requests(&h), 0);
+
+    // With a connection on record, the platform cannot be skipped.
+    h.setup(&[]).assert_code(0);
+    let before = h.created();
+    let refused = h.run(
+        h.cmd()
+            .env_remove("CATALYTIC_TOKEN")
+            .args(["remove", "--yes"]),
+    );
+    refused.assert_code(2);
+    assert!(
+        refused.stderr.contains("nothing was removed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("platform-login"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(h.created(), before);
+}
