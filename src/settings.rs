@@ -313,10 +313,6 @@ fn build(
             endpoints.cloud.name
         ));
     }
-    let sign_in = match supplied.sign_in {
-        Some(sign_in) => sign_in,
-        None => sign_in_method(args, interaction, &endpoints, None)?,
-    };
 
     let app = &args.app;
     let name = validate::name("--app-name", &app.app_name).map_err(usage)?;
@@ -381,17 +377,26 @@ fn build(
     }
 
     let resource = resource_arg(args.platform.resource.as_deref())?;
-    let platform = match mode {
-        Mode::Register => None,
-        Mode::Setup | Mode::Rotate => Some(platform_spec(&args.platform, supplied.platform_token)?),
-        Mode::Remove => match find_platform_token(args.platform.platform_token_file.as_deref())? {
-            Some(token) => Some(platform_spec(&args.platform, Some(token))?),
-            None => None,
-        },
+    // A token that is given is checked now; one that is missing is reported
+    // after the sign-in, so that what is wrong is told before what is
+    // missing, and Microsoft's half before the platform's.
+    let token = match (supplied.platform_token, mode) {
+        (Some(token), _) => Some(token),
+        (None, Mode::Register) => None,
+        (None, _) => find_platform_token(args.platform.platform_token_file.as_deref())?,
     };
     let state_dir = match &args.state_dir {
         Some(dir) => dir.clone(),
         None => default_state_dir()?,
+    };
+    let sign_in = match supplied.sign_in {
+        Some(sign_in) => sign_in,
+        None => sign_in_method(args, interaction, &endpoints, None)?,
+    };
+    let platform = match (mode, token) {
+        (Mode::Register, _) | (Mode::Remove, None) => None,
+        (_, Some(token)) => Some(platform_spec(&args.platform, Some(token))?),
+        (Mode::Setup | Mode::Rotate, None) => return Err(missing_platform_token()),
     };
 
     Ok(Plan {
@@ -748,18 +753,20 @@ fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
 /// `~/.catalytic/tokens/default` (platform-api.md §2.2).
 pub fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
-    find_platform_token(flag)?.ok_or_else(|| {
-        crate::error::Failure::new(
-            crate::error::Kind::Usage,
-            "no platform access token was found",
-        )
-        .with_hint(format!(
-            "set {}, pass --platform-token-file PATH|NAME ({}), or save a token as ~/.catalytic/tokens/default: `aad-setup platform-login --team TEAM` gets one that you approve in your browser as a team Admin",
-            env::CATALYTIC_TOKEN,
-            env::PLATFORM_TOKEN_FILE
-        ))
-        .into()
-    })
+    find_platform_token(flag)?.ok_or_else(missing_platform_token)
+}
+
+fn missing_platform_token() -> anyhow::Error {
+    crate::error::Failure::new(
+        crate::error::Kind::Usage,
+        "no platform access token was found",
+    )
+    .with_hint(format!(
+        "set {}, pass --platform-token-file PATH|NAME ({}), or save a token as ~/.catalytic/tokens/default: `aad-setup platform-login --team TEAM` gets one that you approve in your browser as a team Admin",
+        env::CATALYTIC_TOKEN,
+        env::PLATFORM_TOKEN_FILE
+    ))
+    .into()
 }
 
 /// [`platform_token`], or `None` when none of the places has one. A token

@@ -369,3 +369,33 @@ fn pascal_cased_problem_details_are_read_too() {
         run.stderr
     );
 }
+
+#[test]
+fn a_value_typed_wrong_is_reported_before_a_missing_sign_in() {
+    // Nothing to sign in with, and one bad value: the bad value is what the
+    // admin hears about (exit 2), before anything is asked of Microsoft.
+    let h = Harness::new();
+    let bare = || {
+        let mut cmd = h.bare_cmd();
+        cmd.env("AAD_SETUP_LOGIN_URL", h.emu.login_url())
+            .env("AAD_SETUP_GRAPH_URL", h.emu.graph_url())
+            .env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url());
+        cmd
+    };
+    let expiry = h.run(bare().args(["rotate", "--secret-expiry", "soon"]));
+    expiry.assert_code(2);
+    assert!(
+        expiry.stderr.contains("--secret-expiry"),
+        "{}",
+        expiry.stderr
+    );
+
+    let token = h.run(bare().env("CATALYTIC_TOKEN", "abc").arg("setup"));
+    token.assert_code(2);
+    assert!(token.stderr.contains("CATALYTIC_TOKEN"), "{}", token.stderr);
+    assert!(!token.stderr.contains("sign in"), "{}", token.stderr);
+    assert!(
+        h.request_log().is_empty(),
+        "nothing was asked of any service"
+    );
+}
