@@ -5,6 +5,7 @@
 
 mod support;
 
+mod action;
 mod demo;
 mod emulator_cmd;
 mod failures;

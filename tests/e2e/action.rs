@@ -1,0 +1,181 @@
+//! The GitHub Action (`.github/actions/aad-setup`): its step script run as
+//! the runner runs it, with the inputs as INPUT_* variables, against the
+//! emulator; and its action.yml checked against the script, so that an
+//! input cannot be declared and then silently dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::*;
+
+const ACTION: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.github/actions/aad-setup");
+
+/// The step as the runner starts it: `bash run.sh`, with the workflow's env
+/// (here: the emulator's URLs and the pipeline app's secret) and the inputs.
+fn step(h: &Harness, outputs: &Path, inputs: &[(&str, &str)]) -> Run {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_aad-setup"))
+        .parent()
+        .expect("the binary's folder");
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
+    .unwrap();
+    let mut cmd = Command::new("bash");
+    cmd.arg(PathBuf::from(ACTION).join("run.sh"))
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", h.home.path())
+        .env("AAD_SETUP_STATE_DIR", h.state_dir())
+        .env("AAD_SETUP_BACKOFF_SCALE", "0")
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", outputs)
+        .env("AAD_SETUP_LOGIN_URL", h.emu.login_url())
+        .env("AAD_SETUP_GRAPH_URL", h.emu.graph_url())
+        .env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+        .env("AZURE_CLIENT_SECRET", &h.creds.admin_client_secret)
+        .stdin(std::process::Stdio::null());
+    for (name, value) in inputs {
+        cmd.env(
+            format!("INPUT_{}", name.to_uppercase().replace('-', "_")),
+            value,
+        );
+    }
+    h.run(&mut cmd)
+}
+
+fn outputs(path: &Path) -> Vec<(String, String)> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+fn output<'a>(all: &'a [(String, String)], name: &str) -> &'a str {
+    all.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no output {name} in {all:?}"))
+}
+
+#[test]
+fn the_action_sets_up_from_its_inputs_and_fills_its_outputs() {
+    let h = Harness::new();
+    let out = h.home.path().join("github_output");
+    let inputs = [
+        ("tenant", h.creds.tenant_id.as_str()),
+        ("client-id", h.creds.admin_client_id.as_str()),
+        ("platform-token", h.creds.platform_admin_token.as_str()),
+        ("secret-expiry", "12mo"),
+        ("admin-consent", "true"),
+        ("dry-run", "false"),
+        ("args", "--connection-name Entra --output json"),
+    ];
+    // Looking first, as a pipeline might: nothing is made.
+    let look = step(&h, &out, &[&inputs[..], &[("dry-run", "true")]].concat());
+    look.assert_code(0);
+    assert_eq!(look.json()["status"], "dry-run");
+    assert!(h.our_apps().is_empty());
+
+    let run = step(&h, &out, &inputs);
+    run.assert_code(0);
+    let report = run.json();
+    let written = outputs(&out);
+    let apps = h.our_apps();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(
+        output(&written, "client-id"),
+        apps[0]["appId"].as_str().unwrap()
+    );
+    assert_eq!(output(&written, "tenant-id"), h.creds.tenant_id);
+    assert_eq!(output(&written, "resource"), "https://graph.microsoft.com");
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1);
+    assert_eq!(connections[0]["name"], "Entra", "args reach aad-setup");
+    assert_eq!(
+        output(&written, "connection-id"),
+        connections[0]["id"].as_str().unwrap()
+    );
+    assert_eq!(
+        report["consent"]["action"], "created",
+        "admin-consent: true"
+    );
+    let expires: jiff::Timestamp = report["secret"]["expires"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let days = expires.duration_since(jiff::Timestamp::now()).as_secs() / 86_400;
+    assert!(
+        (360..=370).contains(&days),
+        "secret-expiry 12mo: {days} days"
+    );
+    h.assert_no_secret("the step's log", &(run.stdout.clone() + &run.stderr));
+    h.assert_no_secret(
+        "the step's outputs",
+        &std::fs::read_to_string(&out).unwrap(),
+    );
+}
+
+#[test]
+fn a_command_the_action_does_not_know_fails_the_step_and_changes_nothing() {
+    let h = Harness::new();
+    let out = h.home.path().join("github_output");
+    let run = step(&h, &out, &[("command", "demo")]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("::error::"), "{}", run.stdout);
+    assert!(h.request_log().is_empty());
+}
+
+#[test]
+fn every_input_the_action_declares_reaches_its_script() {
+    let yml = std::fs::read_to_string(PathBuf::from(ACTION).join("action.yml")).unwrap();
+    let script = std::fs::read_to_string(PathBuf::from(ACTION).join("run.sh")).unwrap();
+    let section = |name: &str| -> Vec<String> {
+        let start = yml
+            .find(&format!("\n{name}:\n"))
+            .unwrap_or_else(|| panic!("no {name}:"));
+        yml[start + name.len() + 3..]
+            .lines()
+            .take_while(|l| l.is_empty() || l.starts_with(' '))
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
+            .map(|l| l.trim().trim_end_matches(':').to_owned())
+            .collect()
+    };
+    let inputs = section("inputs");
+    assert!(inputs.len() >= 8, "{inputs:?}");
+    for input in &inputs {
+        let var = format!("INPUT_{}", input.to_uppercase().replace('-', "_"));
+        assert!(
+            yml.contains(&format!("{var}: ${{{{ inputs.{input} }}}}")),
+            "action.yml passes {input} to the step as {var}"
+        );
+        assert!(script.contains(&var), "run.sh reads {var}");
+    }
+    // Each output is one that aad-setup writes to $GITHUB_OUTPUT.
+    let outputs = section("outputs");
+    assert_eq!(
+        outputs,
+        [
+            "tenant-id",
+            "client-id",
+            "object-id",
+            "resource",
+            "connection-id"
+        ]
+    );
+    let h = Harness::new();
+    let out = h.home.path().join("github_output");
+    h.setup_json_on_github(&out);
+    let written = std::fs::read_to_string(&out).unwrap();
+    for name in &outputs {
+        assert!(
+            written.contains(&format!("{name}=")),
+            "aad-setup writes {name}"
+        );
+    }
+}
