@@ -122,7 +122,8 @@ pub enum OutputFormat {
 pub struct MicrosoftArgs {
     /// How to sign in to Microsoft. `auto` tries, in order: a Graph token
     /// file, a client secret, a federated token file, GitHub Actions OIDC, an
-    /// Azure CLI login, and (on a terminal only) the device code flow.
+    /// Azure CLI login, and (on a terminal only) the device code flow;
+    /// `browser` is chosen only by name.
     #[arg(long, value_enum, env = env::AUTH, default_value_t = AuthChoice::Auto)]
     pub auth: AuthChoice,
 
@@ -133,8 +134,8 @@ pub struct MicrosoftArgs {
 
     /// The client id (appId) of the identity that signs in: with a secret or
     /// a federated token, the pipeline's app (also read from AZURE_CLIENT_ID);
-    /// with --auth device-code, a public client of your organisation's (also
-    /// read from AAD_SETUP_PUBLIC_CLIENT_ID). Never the app this tool creates.
+    /// with --auth device-code or browser, a public client of your
+    /// organisation's (also read from AAD_SETUP_PUBLIC_CLIENT_ID). Never the app this tool creates.
     #[arg(long, value_name = "GUID")]
     pub client_id: Option<String>,
 
@@ -171,6 +172,9 @@ pub enum AuthChoice {
     AzCli,
     /// Show a code to enter at microsoft.com/devicelogin from any browser.
     DeviceCode,
+    /// Sign in in a browser on this machine (authorization code with PKCE;
+    /// where Conditional Access blocks the device code).
+    Browser,
     /// App-only: AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET
     /// (or --client-secret-file).
     ClientSecret,

@@ -64,6 +64,8 @@ pub const AZURE_AUTHORITY_HOST: &str = "AZURE_AUTHORITY_HOST";
 pub const CATALYTIC_TOKEN: &str = "CATALYTIC_TOKEN";
 // Ecosystem.
 pub const NO_COLOR: &str = "NO_COLOR";
+/// The browser `--auth browser` opens (a command), as other tools read it.
+pub const BROWSER: &str = "BROWSER";
 pub const CI: &str = "CI";
 pub const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 pub const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";

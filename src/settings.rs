@@ -93,6 +93,13 @@ pub enum SignIn {
         client_id: String,
         scope: String,
     },
+    /// Authorization code with PKCE, in a browser on this machine.
+    Browser {
+        /// A tenant, or `organizations` (the token says which).
+        tenant: String,
+        client_id: String,
+        scope: String,
+    },
     /// App-only with a federated assertion.
     WorkloadIdentity {
         tenant: String,
@@ -590,7 +597,7 @@ pub fn sign_in_method(
             })
         }
         AuthChoice::AzCli => Ok(SignIn::AzCli { tenant }),
-        AuthChoice::DeviceCode => {
+        AuthChoice::DeviceCode | AuthChoice::Browser => {
             let client_id = match ms
                 .client_id
                 .clone()
@@ -599,17 +606,27 @@ pub fn sign_in_method(
                 Some(id) => validate::guid("public client id", &id).map_err(usage)?,
                 None => {
                     tracing::info!(
-                        "device code: signing in through Microsoft Graph Command Line Tools ({}); give --client-id or {} to use your organisation's own public client",
+                        "signing in as yourself through Microsoft Graph Command Line Tools ({}); give --client-id or {} to use your organisation's own public client",
                         crate::auth::device_code::GRAPH_CLI_CLIENT_ID,
                         env::PUBLIC_CLIENT_ID
                     );
                     crate::auth::device_code::GRAPH_CLI_CLIENT_ID.to_owned()
                 }
             };
-            Ok(SignIn::DeviceCode {
-                tenant: tenant.unwrap_or_else(|| "organizations".into()),
-                client_id,
-                scope: crate::auth::device_code::scopes(endpoints, args.admin_consent),
+            let tenant = tenant.unwrap_or_else(|| "organizations".into());
+            let scope = crate::auth::device_code::scopes(endpoints, args.admin_consent);
+            Ok(if method == AuthChoice::Browser {
+                SignIn::Browser {
+                    tenant,
+                    client_id,
+                    scope,
+                }
+            } else {
+                SignIn::DeviceCode {
+                    tenant,
+                    client_id,
+                    scope,
+                }
             })
         }
         AuthChoice::Auto => unreachable!("auto was resolved above"),

@@ -227,6 +227,10 @@ impl Wizard<'_> {
                 "Device code: sign in as yourself, in any browser, with a code",
             ),
             (
+                Some(AuthChoice::Browser),
+                "Browser: sign in as yourself in a browser on this machine",
+            ),
+            (
                 az.then_some(AuthChoice::AzCli),
                 "Azure CLI: reuse your `az login`",
             ),
@@ -626,7 +630,7 @@ impl Wizard<'_> {
             self.printer.say(
                 "This sign-in may not grant consent (it lacks \
                  DelegatedPermissionGrant.ReadWrite.All), so the summary says where to grant it. \
-                 (Signing in with a device code, run again with --admin-consent to ask for that \
+                 (Signing in as yourself, run again with --admin-consent to ask for that \
                  right.)",
             );
         } else {

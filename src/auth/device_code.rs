@@ -105,32 +105,7 @@ pub async fn sign_in(
         )
         .await?;
         match answer {
-            Ok(token) => {
-                let read = claims::read(&token.access_token);
-                let scopes_granted = token.scope.as_deref().map(|s| {
-                    s.split_whitespace()
-                        .map(|x| x.rsplit('/').next().unwrap_or(x).to_owned())
-                        .collect::<Vec<_>>()
-                });
-                let permissions = read
-                    .as_ref()
-                    .map(claims::Claims::permissions)
-                    .or(scopes_granted);
-                return Ok(Session {
-                    tenant_id: read
-                        .as_ref()
-                        .and_then(|c| c.tid.clone())
-                        .unwrap_or_else(|| tenant.to_owned()),
-                    permissions,
-                    app_only: false,
-                    identity: read
-                        .as_ref()
-                        .and_then(|c| c.upn.clone())
-                        .map_or_else(|| "the signed-in user".to_owned(), |u| format!("user {u}")),
-                    method: "device-code",
-                    token: token.access_token,
-                });
-            }
+            Ok(token) => return Ok(delegated_session(token, tenant, "device-code")),
             Err(e) => match e.error.as_str() {
                 "authorization_pending" => {}
                 "slow_down" => {
@@ -159,6 +134,40 @@ pub async fn sign_in(
                 }
             },
         }
+    }
+}
+
+/// A user's session from a token answer (device code, browser): the
+/// tenant and the user from the token's claims, the permissions from its
+/// `scp` or else the answer's `scope`.
+pub fn delegated_session(
+    token: entra::TokenResponse,
+    tenant: &str,
+    method: &'static str,
+) -> Session {
+    let read = claims::read(&token.access_token);
+    let scopes_granted = token.scope.as_deref().map(|s| {
+        s.split_whitespace()
+            .map(|x| x.rsplit('/').next().unwrap_or(x).to_owned())
+            .collect::<Vec<_>>()
+    });
+    let permissions = read
+        .as_ref()
+        .map(claims::Claims::permissions)
+        .or(scopes_granted);
+    Session {
+        tenant_id: read
+            .as_ref()
+            .and_then(|c| c.tid.clone())
+            .unwrap_or_else(|| tenant.to_owned()),
+        permissions,
+        app_only: false,
+        identity: read
+            .as_ref()
+            .and_then(|c| c.upn.clone())
+            .map_or_else(|| "the signed-in user".to_owned(), |u| format!("user {u}")),
+        method,
+        token: token.access_token,
     }
 }
 

@@ -46,6 +46,21 @@ pub struct EntraError {
 }
 
 impl EntraError {
+    /// An error the browser brought back on the redirect (`error`,
+    /// `error_description`), whose AADSTS code is in the description.
+    pub fn from_redirect(error: &str, description: &str) -> EntraError {
+        let code = description
+            .strip_prefix("AADSTS")
+            .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+            .and_then(|digits| digits.parse().ok());
+        EntraError {
+            error: error.to_owned(),
+            error_description: description.to_owned(),
+            error_codes: code.into_iter().collect(),
+            ..EntraError::default()
+        }
+    }
+
     pub fn has_code(&self, code: u64) -> bool {
         self.error_codes.contains(&code)
             || self
@@ -80,7 +95,7 @@ impl EntraError {
             ),
             (
                 &[53003, 530035],
-                "blocked by Conditional Access or security defaults: try another sign-in method, or ask your Entra administrator",
+                "blocked by Conditional Access or security defaults (which often block the device code flow): try --auth browser or --auth az-cli, or ask your Entra administrator",
             ),
             (
                 &[65001, 90094],

@@ -6,6 +6,7 @@
 //! a `SecretString`, never printed or logged.
 
 pub mod az_cli;
+pub mod browser;
 pub mod claims;
 pub mod client_secret;
 pub mod device_code;
@@ -73,6 +74,11 @@ pub async fn sign_in(
             client_id,
             scope,
         } => device_code::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+        SignIn::Browser {
+            tenant,
+            client_id,
+            scope,
+        } => browser::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
         SignIn::AzCli { tenant } => az_cli::sign_in(tenant.as_deref()).await?,
         SignIn::Token { token, tenant } => {
             let claims = claims::read(token);

@@ -228,6 +228,10 @@ pub struct SignInConfig {
     /// Approve a pending device code automatically after this many polls, with the
     /// scopes it asked for. `None` = only `POST /_emulator/device/approve` approves.
     pub device_auto_approve_after_polls: Option<u32>,
+    /// What the admin does on the browser sign-in page (`/authorize`):
+    /// `approve` (the default), or `decline` (the browser comes back with
+    /// `access_denied`, AADSTS65004).
+    pub browser_decision: BrowserDecision,
     /// A federated identity credential on the admin caller app: a `client_assertion`
     /// with this issuer, subject and audience signs the admin app in
     /// (entra-sign-in.md §7). `None` = no federated credential.
@@ -245,6 +249,7 @@ impl Default for SignInConfig {
             device_code_slow_down: true,
             device_code_slow_down_polls: 0,
             device_auto_approve_after_polls: None,
+            browser_decision: BrowserDecision::Approve,
             federated_credential: Some(FederatedCredential::default()),
             github_oidc_request_token: None,
         }
@@ -265,6 +270,15 @@ impl SignInConfig {
         }
         Ok(())
     }
+}
+
+/// The admin's answer on the emulated browser sign-in page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrowserDecision {
+    #[default]
+    Approve,
+    Decline,
 }
 
 /// A federated identity credential (`issuer`, `subject`, one audience), as created by

@@ -87,6 +87,7 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
     let endpoint = match rest {
         ["oauth2", "v2.0", "token"] => Endpoint::Token,
         ["oauth2", "v2.0", "devicecode"] => Endpoint::DeviceCode,
+        ["oauth2", "v2.0", "authorize"] => Endpoint::Authorize,
         ["v2.0", ".well-known", "openid-configuration"] => Endpoint::OpenIdV2,
         [".well-known", "openid-configuration"] => Endpoint::OpenIdV1,
         ["discovery", "v2.0", "keys"] => Endpoint::Keys,
@@ -113,6 +114,7 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
     match endpoint {
         Endpoint::Token => token(st, req),
         Endpoint::DeviceCode => device_code(st, req),
+        Endpoint::Authorize => authorize(st, req),
         Endpoint::OpenIdV2 => openid(st, true),
         Endpoint::OpenIdV1 => openid(st, false),
         Endpoint::Keys => Reply::json(
@@ -129,6 +131,7 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
 enum Endpoint {
     Token,
     DeviceCode,
+    Authorize,
     OpenIdV2,
     OpenIdV1,
     Keys,
@@ -248,6 +251,7 @@ fn token(st: &mut State, req: &Req) -> Reply {
     match grant_type {
         GRANT_CLIENT_CREDENTIALS => client_credentials(st, req, &form),
         GRANT_DEVICE_CODE => device_code_poll(st, &form),
+        "authorization_code" => redeem_code(st, &form),
         GRANT_REFRESH_TOKEN => refresh(st, &form),
         other => aad_error(
             400,
@@ -647,25 +651,10 @@ fn device_code(st: &mut State, req: &Req) -> Reply {
         return missing_parameter("scope");
     };
     // The public client must be known: a first-party id (Azure CLI, Microsoft Graph
-    // Command Line Tools), or an app of the
-    // tenant. A tenant app that is not a public client (`isFallbackPublicClient`) gets
-    // AADSTS7000218 (entra-sign-in.md §4).
-    let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
-        .iter()
-        .any(|id| client_id.eq_ignore_ascii_case(id));
-    if !first_party {
-        let app = st.app_index_by_app_id(client_id);
-        let Some(ai) = app.filter(|&ai| st.app_visible(ai)) else {
-            return app_not_found(st, client_id);
-        };
-        if st.apps[ai].is_fallback_public_client != Some(true) {
-            return aad_error(
-                401,
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
-            );
-        }
+    // Command Line Tools), or an app of the tenant. A tenant app that is not a public
+    // client (`isFallbackPublicClient`) gets AADSTS7000218 (entra-sign-in.md §4).
+    if let Err(reply) = check_public_client(st, client_id) {
+        return reply;
     }
     let scopes = delegated_scopes(scope);
     if let Some(foreign) = scopes.foreign {
@@ -869,6 +858,255 @@ fn refresh(st: &mut State, form: &Form) -> Reply {
     // Refresh tokens rotate: the old one is spent.
     st.refresh_tokens.remove(rt);
     delegated_token_reply(st, &info.client_id, info.scp, true)
+}
+
+// --- Authorization code with PKCE (entra-sign-in.md §5) -----------------------------
+
+/// A public client may sign in users: a first-party one, or a tenant app that allows
+/// public client flows (device code and browser alike).
+fn check_public_client(st: &mut State, client_id: &str) -> Result<(), Reply> {
+    let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
+        .iter()
+        .any(|id| client_id.eq_ignore_ascii_case(id));
+    if first_party {
+        return Ok(());
+    }
+    let app = st.app_index_by_app_id(client_id);
+    let Some(ai) = app.filter(|&ai| st.app_visible(ai)) else {
+        return Err(app_not_found(st, client_id));
+    };
+    if st.apps[ai].is_fallback_public_client != Some(true) {
+        return Err(aad_error(
+            401,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+        ));
+    }
+    Ok(())
+}
+
+/// `http://localhost[:port][/]`: the loopback redirect a public client may use with any
+/// port (reply-url.md, "Localhost exceptions"). `127.0.0.1` and `[::1]` are not matched
+/// by the first-party clients' registration.
+fn is_localhost_redirect(uri: &str) -> bool {
+    url::Url::parse(uri).is_ok_and(|u| {
+        u.scheme() == "http"
+            && u.host_str() == Some("localhost")
+            && (u.path() == "/" || u.path().is_empty())
+            && u.query().is_none()
+            && u.fragment().is_none()
+    })
+}
+
+/// `GET /authorize`: the sign-in page. The emulated admin answers at once, as the
+/// configuration says, and the browser is sent back to `redirect_uri`. Errors about the
+/// client or the redirect URI are shown on the page (no redirect: the URI is not
+/// trusted); the others go back on the redirect, with the `state`.
+fn authorize(st: &mut State, req: &Req) -> Reply {
+    let q = |k: &str| {
+        req.query
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    let page = |code: u32, text: &str| {
+        Reply::json(
+            400,
+            &json!({"error": "invalid_request", "error_description": format!("AADSTS{code}: {text}")}),
+        )
+    };
+    let Some(client_id) = q("client_id") else {
+        return page(
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
+    };
+    if let Err(reply) = check_public_client(st, client_id) {
+        return reply;
+    }
+    let Some(redirect_uri) = q("redirect_uri") else {
+        return page(
+            900144,
+            "The request body must contain the following parameter: 'redirect_uri'.",
+        );
+    };
+    if !is_localhost_redirect(redirect_uri) {
+        return page(
+            50011,
+            &format!(
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
+            ),
+        );
+    }
+    let state = q("state").map(str::to_owned);
+    let back = |pairs: &[(&str, &str)]| {
+        let mut url = url::Url::parse(redirect_uri).expect("checked above");
+        {
+            let mut query = url.query_pairs_mut();
+            for (k, v) in pairs {
+                query.append_pair(k, v);
+            }
+            if let Some(s) = &state {
+                query.append_pair("state", s);
+            }
+        }
+        let mut reply = Reply::empty(302);
+        reply.headers.push(("Location".into(), url.to_string()));
+        reply
+    };
+    let error = |error: &str, code: u32, text: &str| {
+        back(&[
+            ("error", error),
+            ("error_description", &format!("AADSTS{code}: {text}")),
+        ])
+    };
+    if q("response_type") != Some("code") {
+        return error(
+            "unsupported_response_type",
+            700054,
+            "response_type 'code' is required for this flow.",
+        );
+    }
+    let challenge = match (q("code_challenge"), q("code_challenge_method")) {
+        (None, _) => None,
+        (Some(c), None | Some("plain")) => Some((c.to_owned(), "plain".to_owned())),
+        (Some(c), Some("S256")) => Some((c.to_owned(), "S256".to_owned())),
+        (Some(_), Some(_)) => {
+            return error(
+                "invalid_request",
+                501491,
+                "Invalid size of Code_Challenge parameter or code_challenge_method.",
+            );
+        }
+    };
+    let Some(scope) = q("scope") else {
+        return error(
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'scope'.",
+        );
+    };
+    let scopes = delegated_scopes(scope);
+    let graph_sp = st.sp_index_by_app_id(GRAPH_APP_ID);
+    if let Some(bad) = scopes.graph.iter().find(|v| {
+        *v != ".default"
+            && !graph_sp.is_some_and(|i| st.sps[i].scopes.iter().any(|s| &s.value == *v))
+    }) {
+        return error(
+            "invalid_scope",
+            70011,
+            &format!(
+                "The provided value for the input parameter 'scope' is not valid. The scope https://graph.microsoft.com/{bad} does not exist."
+            ),
+        );
+    }
+    if scopes.foreign.is_some() || scopes.graph.is_empty() {
+        return error(
+            "invalid_scope",
+            70011,
+            "The provided value for the input parameter 'scope' is not valid.",
+        );
+    }
+    if st.config.sign_in.browser_decision == super::config::BrowserDecision::Decline {
+        return error(
+            "access_denied",
+            65004,
+            "User declined to consent to access the app.",
+        );
+    }
+    let code = format!("1.AQ{}", super::util::random_from(super::util::ALNUM, 160));
+    st.issued_secrets.push(code.clone());
+    st.auth_codes.push(super::state::AuthCode {
+        code: code.clone(),
+        client_id: client_id.to_owned(),
+        redirect_uri: redirect_uri.to_owned(),
+        challenge,
+        scopes: scopes.graph,
+        offline_access: scopes.offline_access,
+        // Authorization codes live about ten minutes.
+        expires_at: std::time::Instant::now() + std::time::Duration::from_secs(600),
+        redeemed: false,
+    });
+    back(&[("code", &code), ("session_state", &super::util::new_guid())])
+}
+
+/// `grant_type=authorization_code`: the code, once, by the client it was issued to, with
+/// the same redirect URI and the PKCE verifier.
+fn redeem_code(st: &mut State, form: &Form) -> Reply {
+    use sha2::Digest as _;
+    let Some(client_id) = form.get("client_id") else {
+        return missing_parameter("client_id");
+    };
+    let Some(code) = form.get("code") else {
+        return missing_parameter("code");
+    };
+    let Some(redirect_uri) = form.get("redirect_uri") else {
+        return missing_parameter("redirect_uri");
+    };
+    let Some(ac) = st.auth_codes.iter_mut().find(|c| c.code == code) else {
+        return aad_error(
+            400,
+            "invalid_grant",
+            70000,
+            "Provided grant is invalid or malformed.",
+        );
+    };
+    if ac.redeemed {
+        return aad_error(
+            400,
+            "invalid_grant",
+            54005,
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
+        );
+    }
+    if std::time::Instant::now() >= ac.expires_at {
+        return aad_error(
+            400,
+            "invalid_grant",
+            70008,
+            "The provided authorization code or refresh token has expired due to inactivity. Send a new interactive authorization request for this user and resource.",
+        );
+    }
+    if !ac.client_id.eq_ignore_ascii_case(client_id) {
+        return aad_error(
+            400,
+            "invalid_grant",
+            70000,
+            "Provided grant is invalid or malformed.",
+        );
+    }
+    if ac.redirect_uri != redirect_uri {
+        return aad_error(
+            400,
+            "invalid_grant",
+            50011,
+            &format!(
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URI the authorization code was issued for."
+            ),
+        );
+    }
+    if let Some((challenge, method)) = &ac.challenge {
+        let Some(verifier) = form.get("code_verifier") else {
+            return missing_parameter("code_verifier");
+        };
+        let computed = if method == "S256" {
+            super::util::b64url(&sha2::Sha256::digest(verifier.as_bytes()))
+        } else {
+            verifier.to_owned()
+        };
+        if &computed != challenge {
+            return aad_error(
+                400,
+                "invalid_grant",
+                501481,
+                "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+            );
+        }
+    }
+    ac.redeemed = true;
+    let (client, scp, offline) = (ac.client_id.clone(), ac.scopes.clone(), ac.offline_access);
+    delegated_token_reply(st, &client, scp, offline)
 }
 
 /// `POST /_emulator/device/approve|decline`: the user's decision for a user code.

@@ -36,8 +36,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    EmulatorConfig, Fault, FederatedCredential, FieldSeed, IntegrationSeed, PlatformConfig,
-    ReplicationConfig, SignInConfig, ThrottleConfig,
+    BrowserDecision, EmulatorConfig, Fault, FederatedCredential, FieldSeed, IntegrationSeed,
+    PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
 };
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,

@@ -473,6 +473,7 @@ pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
         tokens: Default::default(),
         refresh_tokens: Default::default(),
         device_codes: Vec::new(),
+        auth_codes: Vec::new(),
         issued_secrets: Vec::new(),
         platform: Platform {
             integrations,

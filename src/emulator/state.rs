@@ -237,6 +237,20 @@ pub(crate) struct DeviceCode {
     pub status: DeviceStatus,
 }
 
+/// An authorization code issued by `/authorize` (entra-sign-in.md §5).
+#[derive(Debug, Clone)]
+pub(crate) struct AuthCode {
+    pub code: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// `code_challenge` and its method, when PKCE was used.
+    pub challenge: Option<(String, String)>,
+    pub scopes: Vec<String>,
+    pub offline_access: bool,
+    pub expires_at: Instant,
+    pub redeemed: bool,
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Field {
     pub id: String,
@@ -343,6 +357,7 @@ pub(crate) struct State {
     pub tokens: HashMap<String, TokenInfo>,
     pub refresh_tokens: HashMap<String, RefreshInfo>,
     pub device_codes: Vec<DeviceCode>,
+    pub auth_codes: Vec<AuthCode>,
     pub issued_secrets: Vec<String>,
     pub platform: Platform,
     pub log: Vec<RequestRecord>,

@@ -574,3 +574,121 @@ fn azure_authority_host_points_sign_in_elsewhere() {
         run.stderr
     );
 }
+
+// --- Browser sign-in (authorization code with PKCE) -------------------------
+
+/// `setup --auth browser ARGS`, with a "browser" that only notes the URL it
+/// is asked to open (the test then plays the browser). Returns the child and
+/// the URL.
+fn spawn_browser(h: &Harness, extra: &[&str]) -> (std::process::Child, String) {
+    let noted = h.home.path().join("opened-url");
+    let browser = h.write_file(
+        "browser.sh",
+        "#!/bin/sh\nprintf '%s' \"$1\" > \"$URL_FILE\"\n",
+    );
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let child = without_secret(h)
+        .env("BROWSER", &browser)
+        .env("URL_FILE", &noted)
+        .args(["setup", "--auth", "browser", "--output", "json"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let url = loop {
+        match std::fs::read_to_string(&noted) {
+            Ok(url) if !url.is_empty() => break url,
+            _ if Instant::now() > deadline => panic!("the browser was never opened"),
+            _ => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    (child, url)
+}
+
+fn finish(child: std::process::Child) -> Run {
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+    }
+}
+
+fn query_param(url: &str, name: &str) -> Option<String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+#[test]
+fn a_browser_sign_in_completes_a_setup_with_pkce_and_shows_nothing_secret() {
+    let h = Harness::new();
+    let (child, url) = spawn_browser(&h, &["-vv"]);
+    // What the tool asks Entra for: a code, for exactly the scopes the run
+    // needs, bound to a PKCE challenge, returned to a localhost port.
+    assert_eq!(query_param(&url, "response_type").as_deref(), Some("code"));
+    assert_eq!(
+        query_param(&url, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+    assert!(query_param(&url, "code_challenge").is_some_and(|c| c.len() == 43));
+    let redirect = query_param(&url, "redirect_uri").unwrap();
+    assert!(redirect.starts_with("http://localhost:"), "{redirect}");
+    let scope = query_param(&url, "scope").unwrap();
+    assert!(scope.contains("Application.ReadWrite.All"), "{scope}");
+    assert!(!scope.contains("DelegatedPermissionGrant"), "{scope}");
+
+    let (status, landed) = h.browse(&url);
+    assert_eq!(status, 200, "the tool's page after the sign-in");
+    assert!(landed.starts_with(&redirect), "{landed}");
+    let run = finish(child);
+    assert_set_up(&h, &run);
+    assert!(run.stderr.contains("(browser)"), "{}", run.stderr);
+    // The code came back through the browser: it is in no output either
+    // (it is among the emulator's issued secrets).
+    assert!(
+        h.emu
+            .issued_secrets()
+            .iter()
+            .any(|s| landed.contains(s.as_str()))
+    );
+}
+
+#[test]
+fn a_declined_browser_sign_in_is_exit_3_with_nothing_changed() {
+    let mut config = EmulatorConfig::default();
+    config.sign_in.browser_decision = aad_setup::emulator::BrowserDecision::Decline;
+    let h = Harness::with(config);
+    let before = h.created();
+    let (child, url) = spawn_browser(&h, &[]);
+    h.browse(&url);
+    let run = finish(child);
+    run.assert_code(3);
+    assert!(run.stderr.contains("AADSTS65004"), "{}", run.stderr);
+    assert!(run.stderr.contains("declined"), "{}", run.stderr);
+    assert_eq!(h.created(), before);
+}
+
+#[test]
+fn a_browser_return_this_run_did_not_start_is_refused() {
+    let h = Harness::new();
+    let (child, url) = spawn_browser(&h, &[]);
+    // Something else knocks first with a forged code: the tool refuses it,
+    // and redeems nothing.
+    let redirect = query_param(&url, "redirect_uri").unwrap();
+    let (status, _) = h.browse(&format!("{redirect}/?code=forged&state=not-ours"));
+    assert_eq!(status, 400);
+    let run = finish(child);
+    run.assert_code(3);
+    assert!(run.stderr.contains("did not start"), "{}", run.stderr);
+    assert_eq!(h.requests("POST", "/login"), 0, "no code was redeemed");
+    assert!(h.our_apps().is_empty());
+}

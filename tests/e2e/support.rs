@@ -198,6 +198,16 @@ impl Harness {
         run.json()
     }
 
+    /// What a browser does with a URL: GET it, following redirects (to the
+    /// tool's loopback listener, for a sign-in). The final status and URL.
+    pub fn browse(&self, url: &str) -> (u16, String) {
+        let url = url.to_owned();
+        self.rt.block_on(async move {
+            let resp = reqwest::get(url).await.expect("the browser's request");
+            (resp.status().as_u16(), resp.url().to_string())
+        })
+    }
+
     /// GETs a JSON document (from another emulator, for instance).
     pub fn block_on_get(&self, url: &str) -> Value {
         let url = url.to_owned();
