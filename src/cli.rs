@@ -360,6 +360,11 @@ pub struct RemoveArgs {
     #[command(flatten)]
     pub app: AppArgs,
 
+    /// Delete the app registration only: the platform is not checked or
+    /// changed (for an app made by `register`, or without a platform token).
+    #[arg(long, env = env::AZURE_ONLY, value_parser = clap::builder::FalseyValueParser::new())]
+    pub azure_only: bool,
+
     /// Confirm the removal (required: it deletes the app registration).
     #[arg(long, env = env::YES, value_parser = clap::builder::FalseyValueParser::new())]
     pub yes: bool,
@@ -439,8 +444,9 @@ pub struct RegisterArgs {
     pub show_secret: bool,
 
     /// Add a new secret even if the app has an unexpired one of this
-    /// description. The older secrets are kept (something may hold them):
-    /// `aad-setup rotate` replaces the platform's and removes the old one.
+    /// description (without it, such a secret makes the run stop: its value
+    /// cannot be read back to hand on). The older secrets are kept, as
+    /// something may hold them: remove those no one uses in the portal.
     #[arg(long, help_heading = "Client secret", env = env::NEW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
     pub new_secret: bool,
 

@@ -39,6 +39,7 @@ pub const KEEP_SECRET_ON_FAILURE: &str = "AAD_SETUP_KEEP_SECRET_ON_FAILURE";
 pub const DRY_RUN: &str = "AAD_SETUP_DRY_RUN";
 pub const REPLACE: &str = "AAD_SETUP_REPLACE";
 pub const YES: &str = "AAD_SETUP_YES";
+pub const AZURE_ONLY: &str = "AAD_SETUP_AZURE_ONLY";
 pub const WARN_WITHIN: &str = "AAD_SETUP_WARN_WITHIN";
 pub const TOKEN_NAME: &str = "AAD_SETUP_TOKEN_NAME";
 pub const WAIT: &str = "AAD_SETUP_WAIT";

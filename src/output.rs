@@ -8,9 +8,12 @@
 //!
 //! A closed stdout or stderr (`aad-setup status | head -1`) is not a panic:
 //! what cannot be written is dropped and the run goes on, so that a setup
-//! is never cut short because its reader went away.
+//! is never cut short because its reader went away. Whether the result
+//! reached stdout is remembered, for the one case where that matters: a
+//! secret that was to be handed on there ([`Printer::report`]).
 
 use std::io::{IsTerminal as _, Write as _};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use console::style;
@@ -22,13 +25,18 @@ use crate::env;
 use crate::report::{Report, Status};
 use crate::settings::Interaction;
 
+/// Set when a write to stdout failed (a closed pipe).
+static STDOUT_LOST: AtomicBool = AtomicBool::new(false);
+
 /// `println!` that cannot panic (see the module's documentation).
 macro_rules! out {
     () => {
         out!("")
     };
     ($($arg:tt)*) => {{
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            STDOUT_LOST.store(true, Ordering::Relaxed);
+        }
     }};
 }
 
@@ -296,7 +304,9 @@ impl Printer {
     }
 
     /// The result of a setup run, in the chosen format, plus GitHub outputs.
-    pub fn report(&self, report: &Report) {
+    /// Prints the result; false when it did not reach stdout (closed).
+    pub fn report(&self, report: &Report) -> bool {
+        STDOUT_LOST.store(false, Ordering::Relaxed);
         if let Some(value) = report.secret.as_ref().and_then(|s| s.value.as_ref()) {
             self.mask(value.expose_secret());
         }
@@ -313,9 +323,13 @@ impl Printer {
             }
             OutputFormat::Human => self.human(report),
         }
+        if std::io::stdout().lock().flush().is_err() {
+            STDOUT_LOST.store(true, Ordering::Relaxed);
+        }
         if self.github {
             self.github_outputs(report);
         }
+        !STDOUT_LOST.load(Ordering::Relaxed)
     }
 
     fn human(&self, r: &Report) {
@@ -425,6 +439,12 @@ impl Printer {
             out!();
             for note in &r.notes {
                 out!("Note: {note}");
+            }
+        }
+        if !r.warnings.is_empty() {
+            out!();
+            for warning in &r.warnings {
+                out!("NEEDS ATTENTION: {warning}");
             }
         }
         if !r.next_steps.is_empty() {

@@ -171,6 +171,10 @@ pub struct Report {
     /// Notes worth reading (reused values, old secrets left in place).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// What went wrong after the result was in place (an old connection
+    /// or secret not removed): the run exits 1 after the summary.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The human summary's first line when done, if not the whole
     /// integration's ("set up").
     #[serde(skip)]
@@ -197,6 +201,7 @@ impl Report {
             unchanged: Vec::new(),
             next_steps: Vec::new(),
             notes: Vec::new(),
+            warnings: Vec::new(),
             heading: None,
         }
     }

@@ -384,6 +384,9 @@ fn build(
     }
 
     let resource = resource_arg(args.platform.resource.as_deref())?;
+    if mode != Mode::Register {
+        platform_values(&args.platform)?;
+    }
     // A token that is given is checked now; one that is missing is reported
     // after the sign-in, so that what is wrong is told before what is
     // missing, and Microsoft's half before the platform's.
@@ -719,10 +722,30 @@ fn platform_spec(
     p: &PlatformArgs,
     supplied: Option<PlatformToken>,
 ) -> anyhow::Result<PlatformSpec> {
+    // The values first: a value typed wrong is told before a missing token.
+    let values = platform_values(p)?;
     let token = match supplied {
         Some(token) => token,
         None => platform_token(p.platform_token_file.as_deref())?,
     };
+    Ok(PlatformSpec {
+        token,
+        integration: values.integration,
+        connection_name: values.connection_name,
+        resource: values.resource,
+        fields: values.fields,
+    })
+}
+
+/// The platform flags, checked.
+struct PlatformValues {
+    integration: String,
+    connection_name: String,
+    resource: Option<String>,
+    fields: Vec<(ConnValue, String)>,
+}
+
+fn platform_values(p: &PlatformArgs) -> anyhow::Result<PlatformValues> {
     let integration = validate::name("--integration", &p.integration).map_err(usage)?;
     let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
     let resource = resource_arg(p.resource.as_deref())?;
@@ -744,8 +767,7 @@ fn platform_spec(
         }
         fields.push((value, field.to_owned()));
     }
-    Ok(PlatformSpec {
-        token,
+    Ok(PlatformValues {
         integration,
         connection_name,
         resource,

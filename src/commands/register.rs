@@ -50,8 +50,35 @@ pub async fn run(
     let report = pass(&mut ctx, &graph, &session)
         .await
         .map_err(|err| super::setup::classify_graph_refusal(err, &session))?;
-    printer.report(&report);
+    let delivered = printer.report(&report);
+    // A new secret meant for stdout alone that did not get there is no
+    // one's: remove it rather than leave it dangling.
+    let stranded = report
+        .secret
+        .as_ref()
+        .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
+    if let (false, Some(secret), Some(app)) = (delivered, stranded, report.app.as_ref()) {
+        let what = release(&graph, &app.object_id, &secret.key_id).await;
+        return Err(Failure::new(
+            Kind::Failed,
+            format!("the output was closed before the new secret could be handed on; {what}"),
+        )
+        .with_hint("run again with its output read to the end, or with --secret-file PATH")
+        .into());
+    }
     Ok(())
+}
+
+/// Removes a new secret that no one holds; says how that went.
+async fn release(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
+    match graph.remove_password(app_object_id, key_id).await {
+        Ok(()) => {
+            format!("the new secret ({key_id}) was removed, so none is left that no one holds")
+        }
+        Err(e) => format!(
+            "the new secret ({key_id}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+        ),
+    }
 }
 
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
@@ -148,27 +175,44 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
 
     ctx.record.app_object_id = Some(app.app.id.clone());
     ctx.record.app_id = Some(app.app.app_id.clone());
-    if let Some(value) = &secret.value {
-        ctx.save_record();
-        verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, value).await?;
-        report.verification.secret_signs_in = Some(true);
-        if plan.secret.show {
-            if let Some(s) = report.secret.as_mut() {
-                s.value = Some(value.clone());
-            }
-        }
-        report.next_steps.push(connect_step(
-            &app.app.app_id,
-            &session.tenant_id,
-            &report.resource,
-            plan.secret.file.as_deref(),
-        ));
-    } else {
-        report.notes.push(format!(
-            "the app has an unexpired secret \"{}\" already (key id {}); its value was handed on when it was made and cannot be read back. Pass --new-secret for another one.",
-            plan.secret.description, secret.key_id
-        ));
+    ctx.save_record();
+    let Some(value) = &secret.value else {
+        return Err(Failure::new(
+            Kind::Failed,
+            format!(
+                "the app has an unexpired client secret \"{}\" already (key id {}, expires {}): its value cannot be read back, so there is nothing new to hand on",
+                plan.secret.description,
+                secret.key_id,
+                secret.end.as_deref().unwrap_or("unknown")
+            ),
+        )
+        .with_hint("use the value handed on when it was made, or pass --new-secret to add another (the old one stays until you remove it; `aad-setup rotate` replaces the platform's)")
+        .into());
+    };
+    if let Err(err) = verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, value).await
+    {
+        let what = match &plan.secret.file {
+            Some(path) => format!("the new secret is kept in {}", path.display()),
+            // To be shown only after the check: no one has it.
+            None => release(graph, &app.app.id, &secret.key_id).await,
+        };
+        return Err(err.context(Failure::new(
+            Kind::Failed,
+            format!("the new client secret did not obtain a token from Entra; {what}"),
+        )));
     }
+    report.verification.secret_signs_in = Some(true);
+    if plan.secret.show {
+        if let Some(s) = report.secret.as_mut() {
+            s.value = Some(value.clone());
+        }
+    }
+    report.next_steps.push(connect_step(
+        &app.app.app_id,
+        &session.tenant_id,
+        &report.resource,
+        plan.secret.file.as_deref(),
+    ));
     report.status = Status::Done;
     if perm.admin_consent_required
         && report

@@ -20,9 +20,20 @@ pub async fn run(
     let plan = settings::plan_for(Mode::Remove, &args.as_setup(), interaction)?;
     let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
     let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
-    let target = match &plan.platform {
-        Some(_) => Some(platform_preflight::run(&ctx).await?),
-        None => None,
+    let target = match (&plan.platform, args.azure_only) {
+        (Some(_), false) => Some(platform_preflight::run(&ctx).await?),
+        (_, true) => None,
+        (None, false) => {
+            return Err(Failure::new(
+                Kind::Usage,
+                "no platform access token was found, so the platform connection cannot be checked or deleted; nothing was removed",
+            )
+            .with_hint(format!(
+                "give a platform token ({}, --platform-token-file, or `aad-setup platform-login --team TEAM`), or pass --azure-only to delete the app registration alone (a platform connection that holds its secret would stop working)",
+                crate::env::CATALYTIC_TOKEN
+            ))
+            .into());
+        }
     };
     let app = register_app::locate(&ctx, &graph).await?;
 
@@ -38,21 +49,11 @@ pub async fn run(
             target.client.team()
         ));
     }
-    if target.is_none() {
-        if let Some(id) = &ctx.record.connection_id {
-            return Err(Failure::new(
-                Kind::Usage,
-                format!("a platform connection ({id}) holds this app's secret, and no platform token was found to delete it with; nothing was removed"),
-            )
-            .with_hint(format!(
-                "set {}, pass --platform-token-file, or run `aad-setup platform-login --team TEAM`, then run remove again",
-                crate::env::CATALYTIC_TOKEN
-            ))
-            .into());
-        }
-        if app.is_some() {
-            printer.warn("no platform token was found, so the platform is not checked: a connection there that holds this app's secret (none is recorded) would stop working");
-        }
+    if target.is_none() && app.is_some() {
+        printer.warn(&match &ctx.record.connection_id {
+            Some(id) => format!("--azure-only: the platform connection {id}, which holds this app's secret, is kept and will stop working"),
+            None => "--azure-only: the platform is not checked; a connection there that holds this app's secret would stop working".into(),
+        });
     }
     if let Some((app, _)) = &app {
         changes.push(format!(
@@ -93,6 +94,8 @@ pub async fn run(
         }
     }
 
+    // From here a Ctrl-C waits for the deletion in hand, and says so.
+    crate::steps::Stop::process().begin_changes();
     let mut removed = json!({});
     if let Some((target, c)) = existing {
         target.client.delete_connection(&c.id).await?;

@@ -139,7 +139,7 @@ impl<'a> Setup<'a> {
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         self.printer.report(&report);
-        Ok(())
+        unfinished(&report)
     }
 }
 
@@ -191,6 +191,11 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         })
         .or_else(|| perm.resource_uri.clone())
         .unwrap_or_default();
+    if plan.mode == Mode::Rotate && plan.resource.is_none() && ctx.record.resource.is_none() {
+        ctx.printer.warn(&format!(
+            "the Resource the connection was given is not known here (no local record): the new connection gets {resource}; pass --resource if it was another"
+        ));
+    }
 
     let mut report = Report::new(session.tenant_id.clone());
     if plan.mode == Mode::Rotate {
@@ -405,30 +410,34 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     );
 
     // Replaced: the old connection, then the secret it held, go only now.
+    // The new ones work already, so a failure here is reported, not fatal.
     if let Some(old) = &connected.replaced {
-        target.client.delete_connection(&old.id).await?;
-        report.notes.push(format!(
-            "the previous connection {} was replaced and deleted",
-            old.id
-        ));
-        // Without a local record (a new machine), the secret the old
-        // connection held is the one a re-run would have reused.
-        let held = previous_key.or_else(|| {
-            create_secret::current(&app.app, &plan.secret.description, None)
-                .map(|c| c.key_id.clone())
-        });
-        if let Some(old_key) = held.filter(|k| *k != secret.key_id) {
-            if app
-                .app
-                .password_credentials
-                .iter()
-                .any(|c| c.key_id == old_key)
-            {
-                graph.remove_password(&app.app.id, &old_key).await?;
-                report
+        match target.client.delete_connection(&old.id).await {
+            Ok(()) => report.notes.push(format!(
+                "the previous connection {} was replaced and deleted",
+                old.id
+            )),
+            Err(e) => report.warnings.push(format!(
+                "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                old.id
+            )),
+        }
+        match held_secret(&app.app, &plan.secret.description, previous_key, &secret.key_id) {
+            Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
+                Ok(()) => report
                     .notes
-                    .push(format!("the secret it held ({old_key}) was removed"));
-            }
+                    .push(format!("the secret it held ({old_key}) was removed")),
+                Err(e) => report.warnings.push(format!(
+                    "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+                )),
+            },
+            Held::Unknown(candidates) => report.warnings.push(format!(
+                "which secret the previous connection held is not known here (no local record), and {} secrets \"{}\" could be it ({}): none was removed. Remove the one no one uses in the Azure portal, Certificates & secrets",
+                candidates.len(),
+                plan.secret.description,
+                candidates.join(", ")
+            )),
+            Held::None => {}
         }
     }
     if plan.secret.show {
@@ -438,6 +447,68 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     }
     finish(&mut report, plan, &platform.connection_name, &perm);
     Ok(report)
+}
+
+/// A result in place with something left to do by hand (see
+/// [`Report::warnings`]): exit 1 after the summary, which lists it.
+pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
+    if report.warnings.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Kind::Failed,
+        format!(
+            "the new secret and connection are in place and verified, but {} thing(s) need your attention (listed above)",
+            report.warnings.len()
+        ),
+    )
+    .into())
+}
+
+/// The secret a replaced connection held.
+enum Held {
+    Known(String),
+    /// No record, and more than one secret could be it.
+    Unknown(Vec<String>),
+    None,
+}
+
+/// The recorded key; without a record (a new machine), the one unexpired
+/// secret of our description that existed before this run, if there is
+/// exactly one. Never a guess among several: removing the wrong one would
+/// break whoever holds it.
+fn held_secret(
+    app: &crate::graph::types::Application,
+    description: &str,
+    recorded: Option<String>,
+    new_key: &str,
+) -> Held {
+    let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
+    if let Some(key) = recorded.filter(|k| k != new_key) {
+        return if exists(&key) {
+            Held::Known(key)
+        } else {
+            Held::None
+        };
+    }
+    let now = jiff::Timestamp::now();
+    let candidates: Vec<String> = app
+        .password_credentials
+        .iter()
+        .filter(|c| c.display_name.as_deref() == Some(description) && c.key_id != new_key)
+        .filter(|c| {
+            c.end_date_time
+                .as_deref()
+                .and_then(|e| e.parse::<jiff::Timestamp>().ok())
+                .is_none_or(|end| end > now)
+        })
+        .map(|c| c.key_id.clone())
+        .collect();
+    match candidates.len() {
+        0 => Held::None,
+        1 => Held::Known(candidates.into_iter().next().expect("one")),
+        _ => Held::Unknown(candidates),
+    }
 }
 
 /// What to do in the platform once the connection exists; `connect` says

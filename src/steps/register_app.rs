@@ -196,7 +196,9 @@ pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Appl
                 others.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
             ),
         )
-        .with_hint(if others.len() == 1 {
+        .with_hint(if ctx.plan.mode == Mode::Rotate {
+            "to rotate its secret, give --app-id <client id>"
+        } else if others.len() == 1 {
             "to use it, run again with --adopt (or --app-id <client id>); to make a separate app, choose another --app-name"
         } else {
             "pick one with --app-id <client id>, or choose another --app-name"

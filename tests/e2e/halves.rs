@@ -137,32 +137,30 @@ fn register_without_a_place_for_the_secret_stops_before_anything() {
 }
 
 #[test]
-fn register_again_reuses_the_secret_and_new_secret_adds_one_shown_only_when_asked() {
+fn register_again_has_nothing_to_hand_on_unless_a_new_secret_is_asked_for() {
     let h = Harness::new();
     let file = h.home.path().join("first.secret");
     let first = register(&h, &["--secret-file", file.to_str().unwrap()]).json();
 
-    // Again: the app and its secret are reused, and no secret is added.
-    let again = register(&h, &["--show-secret"]);
-    again.assert_code(0);
-    let out = again.json();
-    assert_eq!(out["app"]["action"], "reused");
-    assert_eq!(out["secret"]["action"], "reused");
-    assert_eq!(out["secret"]["keyId"], first["secret"]["keyId"]);
+    // Again: the existing secret cannot be read back, so there is nothing to
+    // hand on, and the run says so rather than succeed with nothing.
+    let second = h.home.path().join("second.secret");
+    let again = register(&h, &["--secret-file", second.to_str().unwrap()]);
+    again.assert_code(1);
     assert!(
-        out["secret"].get("value").is_none(),
-        "a reused secret cannot be shown"
+        again.stderr.contains("cannot be read back"),
+        "{}",
+        again.stderr
     );
-    assert!(
-        out["notes"][0].as_str().unwrap().contains("--new-secret"),
-        "{out}"
-    );
-    assert_eq!(key_ids(&h.our_apps()[0]).len(), 1);
+    assert!(again.stderr.contains("--new-secret"), "{}", again.stderr);
+    assert!(!second.exists());
+    assert_eq!(key_ids(&h.our_apps()[0]).len(), 1, "no secret was added");
 
     // --new-secret: one more, the first kept (something may hold it).
     let newer = register(&h, &["--new-secret", "--show-secret"]);
     newer.assert_code(0);
     let out = newer.json();
+    assert_eq!(out["app"]["action"], "reused");
     assert_eq!(out["secret"]["action"], "created");
     let keys = key_ids(&h.our_apps()[0]);
     assert_eq!(keys.len(), 2, "{keys:?}");
@@ -172,6 +170,54 @@ fn register_again_reuses_the_secret_and_new_secret_adds_one_shown_only_when_aske
         .expect("--show-secret shows it");
     assert!(h.emu.issued_secrets().contains(&shown.to_owned()));
     assert!(h.list("connections").is_empty());
+}
+
+#[test]
+fn a_secret_that_cannot_be_handed_on_is_not_left_behind() {
+    // Its check fails: shown only after the check, so no one has it.
+    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    config.faults.push(aad_setup::emulator::Fault {
+        method: "POST".into(),
+        path_contains: "/oauth2/v2.0/token".into(),
+        status: 400,
+        times: 1,
+        ..Default::default()
+    });
+    let h = Harness::with(config);
+    let token = h.write_file(
+        "graph-token",
+        &h.emu
+            .mint_graph_token(aad_setup::emulator::TokenKind::App(vec![
+                "Application.ReadWrite.All".into(),
+            ])),
+    );
+    let failed = register(
+        &h,
+        &[
+            "--show-secret",
+            "--graph-token-file",
+            token.to_str().unwrap(),
+        ],
+    );
+    failed.assert_code(1);
+    assert!(failed.stderr.contains("was removed"), "{}", failed.stderr);
+    assert!(key_ids(&h.our_apps()[0]).is_empty(), "no dangling secret");
+
+    // Its reader goes away: the same.
+    let mut child = h
+        .cmd()
+        .args(["register", "--show-secret", "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("output was closed"), "{stderr}");
+    assert!(key_ids(&h.our_apps()[0]).is_empty(), "no dangling secret");
+    h.assert_no_secret("stderr", &stderr);
 }
 
 #[test]
@@ -315,31 +361,16 @@ fn switches_read_their_variables_as_pipelines_set_them() {
 }
 
 #[test]
-fn remove_after_register_needs_no_platform_token_but_a_recorded_connection_does() {
+fn remove_without_a_platform_token_needs_azure_only_to_leave_the_platform_alone() {
     let h = Harness::new();
     register(&h, &["--show-secret"]).assert_code(0);
-    let removed = h.run(
-        h.cmd()
-            .env_remove("CATALYTIC_TOKEN")
-            .args(["remove", "--yes"]),
-    );
-    removed.assert_code(0);
-    assert!(h.our_apps().is_empty(), "{}", removed.stderr);
-    assert!(
-        removed.stderr.contains("no platform token was found"),
-        "{}",
-        removed.stderr
-    );
-    assert_eq!(platform_requests(&h), 0);
-
-    // With a connection on record, the platform cannot be skipped.
-    h.setup(&[]).assert_code(0);
-    let before = h.created();
-    let refused = h.run(
-        h.cmd()
-            .env_remove("CATALYTIC_TOKEN")
-            .args(["remove", "--yes"]),
-    );
+    let no_token = || {
+        let mut cmd = h.cmd();
+        cmd.env_remove("CATALYTIC_TOKEN").args(["remove", "--yes"]);
+        cmd
+    };
+    // Without a token the platform cannot be checked: nothing is removed.
+    let refused = h.run(&mut no_token());
     refused.assert_code(2);
     assert!(
         refused.stderr.contains("nothing was removed"),
@@ -347,9 +378,62 @@ fn remove_after_register_needs_no_platform_token_but_a_recorded_connection_does(
         refused.stderr
     );
     assert!(
-        refused.stderr.contains("platform-login"),
+        refused.stderr.contains("--azure-only"),
         "{}",
         refused.stderr
     );
-    assert_eq!(h.created(), before);
+    assert_eq!(h.our_apps().len(), 1);
+
+    let removed = h.run(no_token().arg("--azure-only"));
+    removed.assert_code(0);
+    assert!(h.our_apps().is_empty(), "{}", removed.stderr);
+    assert!(
+        removed.stderr.contains("--azure-only"),
+        "{}",
+        removed.stderr
+    );
+    assert_eq!(platform_requests(&h), 0, "the platform is not called");
+}
+
+#[test]
+fn rotate_on_a_new_machine_removes_no_secret_it_cannot_tell_is_the_old_ones() {
+    let h = Harness::new();
+    let first = h.setup(&[]).json();
+    let handed = h.home.path().join("handed.secret");
+    let other = register(
+        &h,
+        &["--new-secret", "--secret-file", handed.to_str().unwrap()],
+    )
+    .json();
+    // A new machine: no local record says which secret the connection holds.
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
+            .args(["rotate", "--output", "json"]),
+    );
+    run.assert_code(1);
+    let out = run.json();
+    assert_eq!(out["status"], "done", "the rotation itself is done");
+    let warning = out["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("none was removed"), "{warning}");
+    let keys = key_ids(&h.our_apps()[0]);
+    for kept in [&first["secret"]["keyId"], &other["secret"]["keyId"]] {
+        assert!(
+            keys.contains(&kept.as_str().unwrap().to_owned()),
+            "{keys:?}"
+        );
+    }
+    assert!(keys.contains(&out["secret"]["keyId"].as_str().unwrap().to_owned()));
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1, "the old connection is deleted");
+    assert_eq!(
+        param(&connections[0], "client-secret")["matchesCredential"]["keyId"],
+        out["secret"]["keyId"]
+    );
+    assert!(
+        run.stderr
+            .contains("Resource the connection was given is not known"),
+        "{}",
+        run.stderr
+    );
 }
