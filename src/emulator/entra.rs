@@ -886,17 +886,20 @@ fn check_public_client(st: &mut State, client_id: &str) -> Result<(), Reply> {
     Ok(())
 }
 
-/// `http://localhost[:port][/]`: the loopback redirect a public client may use with any
-/// port (reply-url.md, "Localhost exceptions"). `127.0.0.1` and `[::1]` are not matched
-/// by the first-party clients' registration.
-fn is_localhost_redirect(uri: &str) -> bool {
-    url::Url::parse(uri).is_ok_and(|u| {
-        u.scheme() == "http"
-            && u.host_str() == Some("localhost")
-            && (u.path() == "/" || u.path().is_empty())
-            && u.query().is_none()
-            && u.fragment().is_none()
-    })
+/// Whether a requested redirect URI matches a registered one: exactly, or, for
+/// `localhost`, with any port (reply-url.md, "Localhost exceptions"). Whether the port is
+/// ignored for `127.0.0.1` too is not clearly documented, so it is not here.
+fn redirect_matches(registered: &str, requested: &str) -> bool {
+    let (Ok(r), Ok(q)) = (url::Url::parse(registered), url::Url::parse(requested)) else {
+        return false;
+    };
+    if r.host_str() == Some("localhost") && q.host_str() == Some("localhost") {
+        return r.scheme() == q.scheme()
+            && r.path() == q.path()
+            && q.query().is_none()
+            && q.fragment().is_none();
+    }
+    r == q
 }
 
 /// `GET /authorize`: the sign-in page. The emulated admin answers at once, as the
@@ -922,16 +925,27 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
             "The request body must contain the following parameter: 'client_id'.",
         );
     };
-    if let Err(reply) = check_public_client(st, client_id) {
-        return reply;
-    }
     let Some(redirect_uri) = q("redirect_uri") else {
         return page(
             900144,
             "The request body must contain the following parameter: 'redirect_uri'.",
         );
     };
-    if !is_localhost_redirect(redirect_uri) {
+    // The first-party public clients have `http://localhost` registered; a tenant app
+    // has what its `publicClient.redirectUris` say (its `web` ones need a secret).
+    let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
+        .iter()
+        .any(|id| client_id.eq_ignore_ascii_case(id));
+    let registered = if first_party {
+        vec!["http://localhost".to_owned()]
+    } else {
+        let app = st.app_index_by_app_id(client_id);
+        let Some(ai) = app.filter(|&ai| st.app_visible(ai)) else {
+            return app_not_found(st, client_id);
+        };
+        st.apps[ai].public_client_redirect_uris.clone()
+    };
+    if !registered.iter().any(|r| redirect_matches(r, redirect_uri)) {
         return page(
             50011,
             &format!(
@@ -970,6 +984,14 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
     }
     let challenge = match (q("code_challenge"), q("code_challenge_method")) {
         (None, _) => None,
+        // RFC 7636 §4.2: 43 to 128 characters.
+        (Some(c), _) if !(43..=128).contains(&c.len()) => {
+            return error(
+                "invalid_request",
+                501491,
+                "Invalid size of Code_Challenge parameter.",
+            );
+        }
         (Some(c), None | Some("plain")) => Some((c.to_owned(), "plain".to_owned())),
         (Some(c), Some("S256")) => Some((c.to_owned(), "S256".to_owned())),
         (Some(_), Some(_)) => {

@@ -244,6 +244,7 @@ fn caller(
         description: None,
         notes: None,
         is_fallback_public_client: None,
+        public_client_redirect_uris: Vec::new(),
         password_credentials: vec![PasswordCred {
             key_id: new_guid(),
             display_name: Some("emulator".to_owned()),

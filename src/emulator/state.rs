@@ -122,6 +122,9 @@ pub(crate) struct App {
     pub description: Option<String>,
     pub notes: Option<String>,
     pub is_fallback_public_client: Option<bool>,
+    /// `publicClient.redirectUris` (the portal's "Mobile and desktop
+    /// applications"): where `/authorize` may send a user back.
+    pub public_client_redirect_uris: Vec<String>,
     pub password_credentials: Vec<PasswordCred>,
     /// Directory object ids of the owners (service principals or users).
     pub owners: Vec<String>,

@@ -2079,3 +2079,54 @@ async fn a_declining_admin_sends_the_browser_back_with_access_denied() {
     );
     assert!(returned(&location, "code").is_none());
 }
+
+#[tokio::test]
+async fn a_tenant_apps_browser_sign_in_returns_only_to_its_public_client_redirect_uris() {
+    let t = &start().await;
+    let token = t.admin().await;
+    let app = |body: Value| t.graph(Method::POST, "/applications", &token, Some(body));
+    let with = s(&app(json!({
+        "displayName": "org-cli",
+        "publicClient": {"redirectUris": ["http://localhost"]},
+    }))
+    .await
+    .body["appId"]);
+    // A web redirect URI does not make a public client.
+    let without = s(&app(json!({
+        "displayName": "org-web",
+        "web": {"redirectUris": ["http://localhost"]},
+    }))
+    .await
+    .body["appId"]);
+    let bad = app(
+        json!({"displayName": "x", "publicClient": {"redirectUris": ["http://example.com/cb"]}}),
+    )
+    .await;
+    assert_eq!(bad.status, 400, "{}", bad.text);
+    let ask = |client: String, challenge: &'static str| async move {
+        t.authorize(&[
+            ("client_id", client.as_str()),
+            ("response_type", "code"),
+            ("redirect_uri", "http://localhost:43210"),
+            ("scope", SCOPE),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .await
+    };
+    let (status, location, _) = ask(with.clone(), CHALLENGE).await;
+    assert_eq!(status, 302, "any port on a registered http://localhost");
+    assert!(returned(&location.unwrap(), "code").is_some());
+    let (status, location, body) = ask(without, CHALLENGE).await;
+    assert_eq!(status, 400);
+    assert!(location.is_none());
+    assert!(
+        s(&body["error_description"]).starts_with("AADSTS50011"),
+        "{body}"
+    );
+    let (_, location, _) = ask(with, "too-short").await;
+    assert_eq!(
+        returned(&location.unwrap(), "error").as_deref(),
+        Some("invalid_request")
+    );
+}

@@ -78,7 +78,6 @@ const NOT_MODELLED: &[&str] = &[
     "oauth2RequirePostResponse",
     "optionalClaims",
     "parentalControlSettings",
-    "publicClient",
     "requestSignatureVerification",
     "samlMetadataUrl",
     "serviceManagementReference",
@@ -200,7 +199,7 @@ pub(crate) fn app_json(app: &App, creds: &[&PasswordCred]) -> Value {
         "optionalClaims": null,
         "parentalControlSettings": {"countriesBlockedForMinors": [], "legalAgeGroupRule": "Allow"},
         "passwordCredentials": creds.iter().map(|c| password_json(c, false)).collect::<Vec<_>>(),
-        "publicClient": {"redirectUris": []},
+        "publicClient": {"redirectUris": app.public_client_redirect_uris},
         "publisherDomain": null,
         "requiredResourceAccess": app.required_resource_access.iter().map(|r| json!({
             "resourceAppId": r.resource_app_id,
@@ -316,6 +315,7 @@ struct AppInput {
     description: Option<Option<String>>,
     notes: Option<Option<String>>,
     is_fallback_public_client: Option<Option<bool>>,
+    public_client_redirect_uris: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -363,6 +363,10 @@ fn parse_input(st: &mut State, map: &Map<String, Value>) -> Result<AppInput, GEr
             "notes" => input.notes = Some(body::opt_string(v, key)?),
             "isFallbackPublicClient" => {
                 input.is_fallback_public_client = Some(body::opt_boolean(v, key)?);
+            }
+            "publicClient" => {
+                input.public_client_redirect_uris =
+                    Some(parse_public_client(body::object_of(v, key)?)?);
             }
             // Secrets are created only by addPassword (microsoft-graph.md §2.2).
             "passwordCredentials" => {
@@ -447,6 +451,49 @@ fn parse_web(map: &Map<String, Value>) -> Result<WebInput, GErr> {
 /// Web redirect URI rules (microsoft-graph.md §2.2, from reply-url.md): absolute, https
 /// (http only for localhost / 127.0.0.1), at most 256 characters, no wildcard [inf:
 /// wildcards are restricted by audience; strict: refused], no fragment.
+/// `publicClient`: only `redirectUris`, each an absolute URI without a fragment or
+/// wildcard: https, http on localhost, or a custom scheme (`msal<appId>://auth`).
+fn parse_public_client(map: &Map<String, Value>) -> Result<Vec<String>, GErr> {
+    let mut uris = Vec::new();
+    for (key, v) in map {
+        let target = format!("publicClient.{key}");
+        match key.as_str() {
+            "redirectUris" => {
+                for uri in body::strings(v, &target)? {
+                    let parsed = url::Url::parse(&uri);
+                    let ok = !uri.contains('*')
+                        && parsed.as_ref().is_ok_and(|p| {
+                            p.fragment().is_none()
+                                && match p.scheme() {
+                                    "http" => {
+                                        p.host_str() == Some("localhost")
+                                            || p.host_str() == Some("127.0.0.1")
+                                    }
+                                    _ => true,
+                                }
+                        });
+                    if !ok {
+                        return Err(GErr::invalid_value(
+                            "publicClient.redirectUris",
+                            "Application",
+                            format!("'{uri}' is not a valid public client redirect URI"),
+                        ));
+                    }
+                    uris.push(uri);
+                }
+            }
+            k => {
+                return Err(body::unknown_property(
+                    k,
+                    "publicClientApplication",
+                    &target,
+                ));
+            }
+        }
+    }
+    Ok(uris)
+}
+
 fn check_redirect_uri(uri: &str) -> Result<(), GErr> {
     let bad = |reason: String| {
         Err(GErr::invalid_value(
@@ -628,6 +675,9 @@ fn apply(app: &mut App, input: AppInput) {
     if let Some(v) = input.is_fallback_public_client {
         app.is_fallback_public_client = v;
     }
+    if let Some(v) = input.public_client_redirect_uris {
+        app.public_client_redirect_uris = v;
+    }
 }
 
 fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
@@ -657,6 +707,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
         description: None,
         notes: None,
         is_fallback_public_client: None,
+        public_client_redirect_uris: Vec::new(),
         password_credentials: Vec::new(),
         // The creating principal owns what it creates (entra-sign-in.md §1).
         owners: vec![ctx.token.oid.clone()],
