@@ -63,13 +63,8 @@ pub async fn sign_in(
     client_id: &str,
     scope: &str,
 ) -> anyhow::Result<Session> {
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .context("opening a local port for the browser to return to")?;
+    let (listener, listener_v6) = listen().await?;
     let port = listener.local_addr()?.port();
-    // `localhost` may resolve to ::1 first in a browser: listen there too,
-    // on the same port, where the machine allows it.
-    let listener_v6 = TcpListener::bind(("::1", port)).await.ok();
     let redirect_uri = format!("http://localhost:{port}");
     let verifier = verifier();
     let state = random_state();
@@ -91,10 +86,14 @@ pub async fn sign_in(
     } else {
         format!("To sign in to Microsoft, open {url} in a browser on this machine")
     });
+    printer.info("If the browser shows an error instead of returning here, press Ctrl-C.");
 
     let back = {
         let _spinner = printer.spinner("Waiting for you to sign in in the browser");
-        tokio::time::timeout(WAIT, receive(&listener, listener_v6.as_ref(), &state))
+        tokio::time::timeout(
+            WAIT,
+            receive(printer, &listener, listener_v6.as_ref(), &state),
+        )
             .await
             .map_err(|_| {
                 Failure::new(
@@ -152,61 +151,124 @@ pub async fn sign_in(
     }
 }
 
-/// Opens `url` in the user's browser: `$BROWSER` if set, else the
-/// platform's opener. False when none could be started (the URL is shown
-/// either way).
+/// Opens `url` in the user's browser: `$BROWSER` if set (as other tools
+/// read it: `:`-separated commands, tried in turn, each with its arguments
+/// and `%s` for the URL, else the URL last), else the platform's opener.
+/// False when none could be started (the URL is shown either way).
 fn open_browser(url: &Url) -> bool {
-    let command = match crate::env::var(crate::env::BROWSER) {
-        Some(browser) => browser,
-        None if cfg!(target_os = "macos") => "open".into(),
-        None if cfg!(windows) => "explorer".into(),
-        None => "xdg-open".into(),
+    let commands: Vec<Vec<String>> = match crate::env::var(crate::env::BROWSER) {
+        Some(browser) => browser
+            .split(':')
+            .map(|c| browser_command(c, url.as_str()))
+            .collect(),
+        None if cfg!(target_os = "macos") => vec![vec!["open".into(), url.to_string()]],
+        None if cfg!(windows) => vec![vec!["explorer".into(), url.to_string()]],
+        None => vec![vec!["xdg-open".into(), url.to_string()]],
     };
-    std::process::Command::new(command)
-        .arg(url.as_str())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .is_ok()
+    commands.iter().any(|argv| {
+        let Some((program, args)) = argv.split_first() else {
+            return false;
+        };
+        std::process::Command::new(program)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .is_ok()
+    })
 }
 
-/// Accepts connections until one brings this sign-in's `state` back (a
-/// browser may ask for a favicon first, or something else may knock).
+/// One `$BROWSER` entry as argv: `%s` replaced by the URL, else the URL added.
+fn browser_command(entry: &str, url: &str) -> Vec<String> {
+    let mut argv: Vec<String> = entry.split_whitespace().map(str::to_owned).collect();
+    if argv.iter().any(|a| a.contains("%s")) {
+        for a in &mut argv {
+            *a = a.replace("%s", url);
+        }
+    } else if !argv.is_empty() {
+        argv.push(url.to_owned());
+    }
+    argv
+}
+
+/// A loopback port for the browser to return to, on 127.0.0.1 and, where
+/// the machine has IPv6, on ::1 too (`localhost` may resolve to ::1 first
+/// in a browser): the same port on both, or another port.
+async fn listen() -> anyhow::Result<(TcpListener, Option<TcpListener>)> {
+    for _ in 0..20 {
+        let v4 = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .context("opening a local port for the browser to return to")?;
+        let port = v4.local_addr()?.port();
+        match TcpListener::bind(("::1", port)).await {
+            Ok(v6) => return Ok((v4, Some(v6))),
+            // Taken on ::1 by something else: another port.
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => continue,
+            // No IPv6 here: 127.0.0.1 is all a browser can reach.
+            Err(_) => return Ok((v4, None)),
+        }
+    }
+    anyhow::bail!("no local port was free on both 127.0.0.1 and ::1 for the browser to return to")
+}
+
+/// What one connection brought.
+enum Knock {
+    /// The sign-in's return.
+    Back(Return),
+    /// A return with another `state`: answered, ignored.
+    Stray,
+}
+
+/// Accepts connections, each read in a task of its own (a browser may open
+/// one and send nothing), until one brings this sign-in's `state` back.
 async fn receive(
+    printer: &Printer,
     v4: &TcpListener,
     v6: Option<&TcpListener>,
     state: &str,
 ) -> anyhow::Result<Return> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Knock>(8);
     loop {
-        let (stream, _) = match v6 {
-            Some(v6) => tokio::select! {
-                s = v4.accept() => s,
-                s = v6.accept() => s,
+        let accepted = tokio::select! {
+            knock = rx.recv() => match knock {
+                Some(Knock::Back(back)) => return Ok(back),
+                Some(Knock::Stray) => {
+                    printer.warn("ignored a return to the sign-in port that this run did not start (its state did not match)");
+                    continue;
+                }
+                None => continue,
             },
-            None => v4.accept().await,
-        }
-        .context("waiting for the browser")?;
-        if let Some(back) = answer(stream, state).await? {
-            return Ok(back);
-        }
+            s = v4.accept() => s,
+            s = async {
+                match v6 {
+                    Some(v6) => v6.accept().await,
+                    None => std::future::pending().await,
+                }
+            } => s,
+        };
+        let (stream, _) = accepted.context("waiting for the browser")?;
+        let (tx, state) = (tx.clone(), state.to_owned());
+        tokio::spawn(async move {
+            if let Ok(Some(knock)) =
+                tokio::time::timeout(Duration::from_secs(30), answer(stream, &state)).await
+            {
+                let _ = tx.send(knock).await;
+            }
+        });
     }
 }
 
-/// Reads one request; answers it with a page for the user. `None` when it
-/// was not the sign-in's return.
-async fn answer(mut stream: TcpStream, state: &str) -> anyhow::Result<Option<Return>> {
+/// Reads one request and answers it with a page for the user. `None` when
+/// it was not a return to the sign-in (a favicon, say).
+async fn answer(mut stream: TcpStream, state: &str) -> Option<Knock> {
     let mut buf = Vec::with_capacity(2048);
     let mut chunk = [0u8; 1024];
     while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-        let n = match tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await {
-            Ok(Ok(n)) => n,
-            _ => return Ok(None),
-        };
-        if n == 0 {
-            break;
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
-        buf.extend_from_slice(&chunk[..n]);
     }
     let head = String::from_utf8_lossy(&buf);
     let target = head
@@ -223,25 +285,21 @@ async fn answer(mut stream: TcpStream, state: &str) -> anyhow::Result<Option<Ret
             .find(|(key, _)| key == k)
             .map(|(_, v)| v.clone())
     };
-    let (status, page, back) = match (get("state"), get("code"), get("error")) {
+    let (status, page, knock) = match (get("state"), get("code"), get("error")) {
         (Some(s), _, _) if s != state => (
             "400 Bad Request",
             "This is not the sign-in aad-setup started. Nothing was done; you can close this tab.",
-            Some(Err(Failure::new(
-                Kind::SignIn,
-                "the browser returned a sign-in that this run did not start (its state does not match); nothing was done",
-            )
-            .with_hint("run again, and use only the sign-in page aad-setup opens"))),
+            Some(Knock::Stray),
         ),
         (Some(_), Some(code), _) => (
             "200 OK",
             "Signed in. aad-setup carries on in the terminal; you can close this tab.",
-            Some(Ok(Return::Code(code))),
+            Some(Knock::Back(Return::Code(code))),
         ),
         (Some(_), None, Some(error)) => (
             "200 OK",
             "The sign-in did not complete. See the terminal; you can close this tab.",
-            Some(Ok(Return::Error {
+            Some(Knock::Back(Return::Error {
                 error,
                 description: get("error_description").unwrap_or_default(),
             })),
@@ -258,11 +316,7 @@ async fn answer(mut stream: TcpStream, state: &str) -> anyhow::Result<Option<Ret
     // The user's tab may be gone already; the sign-in does not depend on it.
     let _ = stream.write_all(reply.as_bytes()).await;
     let _ = stream.shutdown().await;
-    match back {
-        None => Ok(None),
-        Some(Ok(r)) => Ok(Some(r)),
-        Some(Err(f)) => Err(f.into()),
-    }
+    knock
 }
 
 #[cfg(test)]
@@ -276,6 +330,20 @@ mod tests {
             challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
+    }
+
+    #[test]
+    fn browser_entries_take_their_arguments_and_the_url() {
+        assert_eq!(browser_command("firefox", "U"), ["firefox", "U"]);
+        assert_eq!(
+            browser_command("firefox --new-window", "U"),
+            ["firefox", "--new-window", "U"]
+        );
+        assert_eq!(
+            browser_command("open -a Safari %s", "U"),
+            ["open", "-a", "Safari", "U"]
+        );
+        assert!(browser_command("  ", "U").is_empty());
     }
 
     #[test]
