@@ -13,6 +13,11 @@ const ACTION: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.github/actions/aad-s
 /// The step as the runner starts it: `bash run.sh`, with the workflow's env
 /// (here: the emulator's URLs and the pipeline app's secret) and the inputs.
 fn step(h: &Harness, outputs: &Path, inputs: &[(&str, &str)]) -> Run {
+    step_with(h, outputs, inputs, &[])
+}
+
+/// [`step`], with more of the job's env.
+fn step_with(h: &Harness, outputs: &Path, inputs: &[(&str, &str)], env: &[(&str, &str)]) -> Run {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_aad-setup"))
         .parent()
         .expect("the binary's folder");
@@ -36,6 +41,9 @@ fn step(h: &Harness, outputs: &Path, inputs: &[(&str, &str)]) -> Run {
         .env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
         .env("AZURE_CLIENT_SECRET", &h.creds.admin_client_secret)
         .stdin(std::process::Stdio::null());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
     for (name, value) in inputs {
         cmd.env(
             format!("INPUT_{}", name.to_uppercase().replace('-', "_")),
@@ -73,7 +81,8 @@ fn the_action_sets_up_from_its_inputs_and_fills_its_outputs() {
         ("secret-expiry", "12mo"),
         ("admin-consent", "true"),
         ("dry-run", "false"),
-        ("args", "--connection-name Entra --output json"),
+        // Over two lines, as a YAML block would give them.
+        ("args", "--connection-name Entra\n--output json"),
     ];
     // Looking first, as a pipeline might: nothing is made.
     let look = step(&h, &out, &[&inputs[..], &[("dry-run", "true")]].concat());
@@ -148,6 +157,11 @@ fn every_input_the_action_declares_reaches_its_script() {
     };
     let inputs = section("inputs");
     assert!(inputs.len() >= 8, "{inputs:?}");
+    // A default would always reach run.sh and override what the job's own
+    // AAD_SETUP_ variables say; only the command has one.
+    let defaults = yml.matches("\n    default:").count();
+    assert_eq!(defaults, 1, "only `command` has a default");
+    assert!(yml.contains("  command:\n    description: \"What to run: setup, register, rotate, status or remove\"\n    default: setup\n"));
     for input in &inputs {
         let var = format!("INPUT_{}", input.to_uppercase().replace('-', "_"));
         assert!(
@@ -165,7 +179,8 @@ fn every_input_the_action_declares_reaches_its_script() {
             "client-id",
             "object-id",
             "resource",
-            "connection-id"
+            "connection-id",
+            "client-secret"
         ]
     );
     let h = Harness::new();
@@ -178,4 +193,23 @@ fn every_input_the_action_declares_reaches_its_script() {
             "aad-setup writes {name}"
         );
     }
+}
+
+#[test]
+fn inputs_left_empty_leave_the_jobs_own_variables_alone() {
+    // The job says dry run in its env; the action's switches are not given.
+    let h = Harness::new();
+    let out = h.home.path().join("github_output");
+    let inputs = [
+        ("tenant", h.creds.tenant_id.as_str()),
+        ("client-id", h.creds.admin_client_id.as_str()),
+        ("platform-token", h.creds.platform_admin_token.as_str()),
+        ("dry-run", ""),
+        ("admin-consent", ""),
+        ("args", "--output json"),
+    ];
+    let run = step_with(&h, &out, &inputs, &[("AAD_SETUP_DRY_RUN", "true")]);
+    run.assert_code(0);
+    assert_eq!(run.json()["status"], "dry-run");
+    assert!(h.our_apps().is_empty(), "the job's AAD_SETUP_DRY_RUN held");
 }

@@ -30,8 +30,10 @@ pass AAD_SETUP_ADMIN_CONSENT "${INPUT_ADMIN_CONSENT:-}"
 pass AAD_SETUP_DRY_RUN "${INPUT_DRY_RUN:-}"
 export AAD_SETUP_NO_INPUT=true
 
+# Split on spaces, tabs and newlines (all lines of a multi-line input); no
+# quoting: a value with spaces belongs in its AAD_SETUP_ variable.
 args=()
 if [ -n "${INPUT_ARGS:-}" ]; then
-  read -r -a args <<<"$INPUT_ARGS"
+  read -r -d '' -a args <<<"$INPUT_ARGS" || true
 fi
 exec aad-setup "$command" ${args[@]+"${args[@]}"}
