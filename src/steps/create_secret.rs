@@ -55,8 +55,8 @@ pub fn current<'a>(
 }
 
 /// Adds the secret, or reuses the current one when `reusable` (`setup`:
-/// the platform connection holds it; `register`: it was handed on when it
-/// was made) and no new one was asked for.
+/// the platform connection holds it; `register`: it exists, and the run
+/// then stops, having nothing new to hand on) and no new one was asked for.
 pub async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
@@ -67,7 +67,7 @@ pub async fn run(
     if !spec.rotate && reusable {
         if let Some(c) = current(app, &spec.description, ctx.record.secret_key_id.as_deref()) {
             let why = match ctx.plan.mode {
-                Mode::Register => "it was handed on when it was made",
+                Mode::Register => "an unexpired one exists; its value cannot be read back",
                 Mode::Setup | Mode::Rotate | Mode::Remove => "the platform connection holds it",
             };
             ctx.printer.step(
