@@ -344,6 +344,9 @@ impl Printer {
             Status::Interrupted => {
                 "Setup was INTERRUPTED before it finished. What exists now is listed below."
             }
+            Status::NeedsAttention => {
+                "The new secret and connection are in place and verified, but something NEEDS YOUR ATTENTION (below)."
+            }
         };
         out!("{heading}");
         if r.status == Status::DryRun {
@@ -425,7 +428,7 @@ impl Printer {
             Some(false) => "NO",
             None => "not checked",
         };
-        if r.status == Status::Done {
+        if matches!(r.status, Status::Done | Status::NeedsAttention) {
             row("Secret signs in", verified(r.verification.secret_signs_in));
             // `register` makes no connection: nothing to check there.
             if r.connection.is_some() || r.verification.connection_visible.is_some() {

@@ -135,9 +135,12 @@ impl<'a> Setup<'a> {
             record: self.record,
             dry_run: false,
         };
-        let report = pass(&mut ctx, &self.graph, &self.session)
+        let mut report = pass(&mut ctx, &self.graph, &self.session)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
+        if !report.warnings.is_empty() {
+            report.status = Status::NeedsAttention;
+        }
         self.printer.report(&report);
         unfinished(&report)
     }
@@ -350,10 +353,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         report.verification.connection_visible =
             Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
         ctx.record.connection_id = Some(connection.id.clone());
-        ctx.record.secret_key_id = Some(secret.key_id.clone());
+        // A guess is not written down: a later rotation would trust it.
+        ctx.record.secret_key_id = secret.known.then(|| secret.key_id.clone());
         ctx.record.integration_id = Some(target.integration.id.clone());
         ctx.record.team = Some(team.clone());
         ctx.save_record();
+        if secret.known && create_secret::tagged(&app.app) != Some(secret.key_id.as_str()) {
+            mark_held(ctx, graph, &app.app, &secret.key_id, &mut report).await;
+        }
         report.notes.push(
             "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
                 .into(),
@@ -388,7 +395,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         };
     // From here the run finishes even when asked to stop: what remains
     // checks the result and removes what it replaced.
-    let previous_key = ctx.record.secret_key_id.clone();
+    let held = held_secret(
+        &app.app,
+        &plan.secret.description,
+        &ctx.record,
+        connected.replaced.as_ref().map(|c| c.id.as_str()),
+        &secret.key_id,
+    );
+    mark_held(ctx, graph, &app.app, &secret.key_id, &mut report).await;
     ctx.record.connection_id = Some(connected.connection.id.clone());
     ctx.record.secret_key_id = Some(secret.key_id.clone());
     ctx.record.integration_id = Some(target.integration.id.clone());
@@ -422,7 +436,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 old.id
             )),
         }
-        match held_secret(&app.app, &plan.secret.description, previous_key, &secret.key_id) {
+        match held {
             Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
                 Ok(()) => report
                     .notes
@@ -432,8 +446,8 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 )),
             },
             Held::Unknown(candidates) => report.warnings.push(format!(
-                "which secret the previous connection held is not known here (no local record), and {} secrets \"{}\" could be it ({}): none was removed. Remove the one no one uses in the Azure portal, Certificates & secrets",
-                candidates.len(),
+                "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
+                if candidates.len() == 1 { "one secret" } else { "these secrets" },
                 plan.secret.description,
                 candidates.join(", ")
             )),
@@ -458,7 +472,7 @@ pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
     Err(Failure::new(
         Kind::Failed,
         format!(
-            "the new secret and connection are in place and verified, but {} thing(s) need your attention (listed above)",
+            "the new secret and connection are in place and verified, but {} thing(s) need your attention (listed in the result)",
             report.warnings.len()
         ),
     )
@@ -468,28 +482,34 @@ pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
 /// The secret a replaced connection held.
 enum Held {
     Known(String),
-    /// No record, and more than one secret could be it.
+    /// Neither the record nor the app's tag says; these could be it.
     Unknown(Vec<String>),
     None,
 }
 
-/// The recorded key; without a record (a new machine), the one unexpired
-/// secret of our description that existed before this run, if there is
-/// exactly one. Never a guess among several: removing the wrong one would
-/// break whoever holds it.
+/// The key a replaced connection held: the local record's, when it is the
+/// record of that very connection; else the one the app's tag names (it is
+/// written whenever a connection is made). Never a guess: removing the
+/// wrong secret would break whoever holds it, so without either the
+/// unexpired secrets of our description are listed, and none is removed.
 fn held_secret(
     app: &crate::graph::types::Application,
     description: &str,
-    recorded: Option<String>,
+    record: &Record,
+    replaced: Option<&str>,
     new_key: &str,
 ) -> Held {
-    let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
-    if let Some(key) = recorded.filter(|k| k != new_key) {
-        return if exists(&key) {
-            Held::Known(key)
-        } else {
-            Held::None
-        };
+    let exists = |k: &str| k != new_key && app.password_credentials.iter().any(|c| c.key_id == k);
+    let recorded = record
+        .secret_key_id
+        .as_deref()
+        .filter(|_| replaced.is_some() && record.connection_id.as_deref() == replaced);
+    if let Some(key) = recorded
+        .into_iter()
+        .chain(create_secret::tagged(app))
+        .find(|k| exists(k))
+    {
+        return Held::Known(key.to_owned());
     }
     let now = jiff::Timestamp::now();
     let candidates: Vec<String> = app
@@ -504,10 +524,33 @@ fn held_secret(
         })
         .map(|c| c.key_id.clone())
         .collect();
-    match candidates.len() {
-        0 => Held::None,
-        1 => Held::Known(candidates.into_iter().next().expect("one")),
-        _ => Held::Unknown(candidates),
+    if candidates.is_empty() {
+        Held::None
+    } else {
+        Held::Unknown(candidates)
+    }
+}
+
+/// Tags the app with the secret its platform connection now holds (see
+/// [`create_secret::HELD_TAG`]). A failure is a warning: the connection
+/// works; only a later rotation on another machine would lack the tag.
+async fn mark_held(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app: &crate::graph::types::Application,
+    key_id: &str,
+    report: &mut Report,
+) {
+    let patch = serde_json::json!({ "tags": create_secret::tags_holding(app, key_id) });
+    let tagged = ctx
+        .through_replication("the app to replicate in Entra", || {
+            graph.update_application(&app.id, &patch)
+        })
+        .await;
+    if let Err(e) = tagged {
+        report.warnings.push(format!(
+            "the app could not be tagged with the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
+        ));
     }
 }
 

@@ -123,7 +123,9 @@ pub async fn run(
         &app,
         &plan.secret.description,
         ctx.record.secret_key_id.as_deref(),
-    ) {
+    )
+    .map(|c| c.credential)
+    {
         Some(secret) => {
             let end = secret
                 .end_date_time

@@ -21,6 +21,9 @@ use super::{Ctx, is_ambiguous};
 
 pub struct SecretState {
     pub key_id: String,
+    /// A reused secret is known to be the one the connection holds (the
+    /// local record or the app's tag says so), not the likeliest guess.
+    pub known: bool,
     /// The value, only when this run created it.
     pub value: Option<SecretString>,
     pub hint: Option<String>,
@@ -28,30 +31,70 @@ pub struct SecretState {
     pub action: Action,
 }
 
-/// The secret the connection holds: the recorded key, else the newest one
-/// with our description that has not expired.
+/// The app tag that names the secret the platform connection holds
+/// (`aad-setup:connection-secret:<keyId>`): kept on the app itself, so that
+/// any machine can tell which secret a rotation replaces. A key id is not a
+/// secret; the portal shows it.
+pub const HELD_TAG: &str = "aad-setup:connection-secret:";
+
+/// The key id the app's tag names, if any.
+pub fn tagged(app: &Application) -> Option<&str> {
+    app.tags.iter().find_map(|t| t.strip_prefix(HELD_TAG))
+}
+
+/// The app's tags with `key_id` as the held secret (and the tool's own tag).
+pub fn tags_holding(app: &Application, key_id: &str) -> Vec<String> {
+    let mut tags: Vec<String> = app
+        .tags
+        .iter()
+        .filter(|t| !t.starts_with(HELD_TAG))
+        .cloned()
+        .collect();
+    if !tags.iter().any(|t| t == crate::settings::APP_TAG) {
+        tags.push(crate::settings::APP_TAG.to_owned());
+    }
+    tags.push(format!("{HELD_TAG}{key_id}"));
+    tags
+}
+
+/// The secret the connection holds, and whether that is known.
+pub struct Current<'a> {
+    pub credential: &'a PasswordCredential,
+    /// The local record or the app's tag names it; otherwise it is the
+    /// newest unexpired secret of our description: a guess.
+    pub known: bool,
+}
+
+/// The secret the connection holds: the recorded key, else the key the
+/// app's tag names, else (a guess) the newest one with our description that
+/// has not expired.
 pub fn current<'a>(
     app: &'a Application,
     description: &str,
     recorded: Option<&str>,
-) -> Option<&'a PasswordCredential> {
-    let ours = app
-        .password_credentials
-        .iter()
-        .filter(|c| c.display_name.as_deref() == Some(description));
-    if let Some(key) = recorded {
-        if let Some(c) = app.password_credentials.iter().find(|c| c.key_id == key) {
-            return Some(c);
-        }
+) -> Option<Current<'a>> {
+    let find = |key: &str| app.password_credentials.iter().find(|c| c.key_id == key);
+    if let Some(credential) = recorded.into_iter().chain(tagged(app)).find_map(find) {
+        return Some(Current {
+            credential,
+            known: true,
+        });
     }
     let now = jiff::Timestamp::now();
-    ours.filter(|c| {
-        c.end_date_time
-            .as_deref()
-            .and_then(|e| e.parse::<jiff::Timestamp>().ok())
-            .is_none_or(|end| end > now)
-    })
-    .max_by(|a, b| a.end_date_time.cmp(&b.end_date_time))
+    app.password_credentials
+        .iter()
+        .filter(|c| c.display_name.as_deref() == Some(description))
+        .filter(|c| {
+            c.end_date_time
+                .as_deref()
+                .and_then(|e| e.parse::<jiff::Timestamp>().ok())
+                .is_none_or(|end| end > now)
+        })
+        .max_by(|a, b| a.end_date_time.cmp(&b.end_date_time))
+        .map(|credential| Current {
+            credential,
+            known: false,
+        })
 }
 
 /// Adds the secret, or reuses the current one when `reusable` (`setup`:
@@ -65,7 +108,11 @@ pub async fn run(
 ) -> anyhow::Result<SecretState> {
     let spec = &ctx.plan.secret;
     if !spec.rotate && reusable {
-        if let Some(c) = current(app, &spec.description, ctx.record.secret_key_id.as_deref()) {
+        if let Some(Current {
+            credential: c,
+            known,
+        }) = current(app, &spec.description, ctx.record.secret_key_id.as_deref())
+        {
             let why = match ctx.plan.mode {
                 Mode::Register => "an unexpired one exists; its value cannot be read back",
                 Mode::Setup | Mode::Rotate | Mode::Remove => "the platform connection holds it",
@@ -76,6 +123,7 @@ pub async fn run(
             );
             return Ok(SecretState {
                 key_id: c.key_id.clone(),
+                known,
                 value: None,
                 hint: c.hint.clone(),
                 end: c.end_date_time.clone(),
@@ -87,6 +135,7 @@ pub async fn run(
     if ctx.dry_run {
         return Ok(SecretState {
             key_id: String::new(),
+            known: false,
             value: None,
             hint: None,
             end: Some(end),
@@ -126,6 +175,7 @@ pub async fn run(
         ),
     );
     Ok(SecretState {
+        known: true,
         key_id: added.key_id,
         hint: added.hint,
         end: added.end_date_time.or(Some(end)),

@@ -288,10 +288,15 @@ fn rotate_replaces_secret_and_connection_and_never_touches_the_app() {
     );
     assert_eq!(app["web"], app_before["web"], "the redirect URI is kept");
     assert_eq!(
-        h.requests("PATCH", &h.graph_path("applications")),
-        0,
-        "rotate never patches the app"
+        app["requiredResourceAccess"],
+        app_before["requiredResourceAccess"]
     );
+    // The only change to the app: its tag names the secret now held.
+    let held = format!(
+        "aad-setup:connection-secret:{}",
+        out["secret"]["keyId"].as_str().unwrap()
+    );
+    assert_eq!(app["tags"], json!(["aad-setup", held]));
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1, "the old connection is deleted");
     let c = &connections[0];
@@ -395,35 +400,94 @@ fn remove_without_a_platform_token_needs_azure_only_to_leave_the_platform_alone(
     assert_eq!(platform_requests(&h), 0, "the platform is not called");
 }
 
+/// The same binary on another machine: no local record.
+fn elsewhere(h: &Harness, name: &str) -> std::process::Command {
+    let mut cmd = h.cmd();
+    cmd.env("AAD_SETUP_STATE_DIR", h.home.path().join(name));
+    cmd
+}
+
 #[test]
-fn rotate_on_a_new_machine_removes_no_secret_it_cannot_tell_is_the_old_ones() {
+fn rotate_on_another_machine_removes_the_secret_the_apps_tag_names_and_no_other() {
     let h = Harness::new();
     let first = h.setup(&[]).json();
+    // Another secret of the same description, handed to someone else.
     let handed = h.home.path().join("handed.secret");
     let other = register(
         &h,
         &["--new-secret", "--secret-file", handed.to_str().unwrap()],
     )
     .json();
-    // A new machine: no local record says which secret the connection holds.
-    let run = h.run(
-        h.cmd()
-            .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
-            .args(["rotate", "--output", "json"]),
+
+    // A re-run elsewhere reuses the secret the connection holds, not the
+    // newest one.
+    let again = h.run(elsewhere(&h, "b").args(["setup", "--output", "json"]));
+    again.assert_code(0);
+    assert_eq!(again.json()["secret"]["keyId"], first["secret"]["keyId"]);
+
+    let run = h.run(elsewhere(&h, "b").args(["rotate", "--output", "json"]));
+    run.assert_code(0);
+    let out = run.json();
+    let keys = key_ids(&h.our_apps()[0]);
+    assert!(
+        !keys.contains(&first["secret"]["keyId"].as_str().unwrap().to_owned()),
+        "the held one is removed"
     );
+    assert!(
+        keys.contains(&other["secret"]["keyId"].as_str().unwrap().to_owned()),
+        "the handed-on one is kept"
+    );
+    assert!(keys.contains(&out["secret"]["keyId"].as_str().unwrap().to_owned()));
+    assert_eq!(keys.len(), 2, "{keys:?}");
+
+    // And back on the first machine, whose record is now stale: the tag wins.
+    let back = h.run(h.cmd().args(["rotate", "--output", "json"]));
+    back.assert_code(0);
+    let keys = key_ids(&h.our_apps()[0]);
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert!(!keys.contains(&out["secret"]["keyId"].as_str().unwrap().to_owned()));
+}
+
+#[test]
+fn rotate_that_cannot_tell_which_secret_was_held_removes_none_and_says_so() {
+    let h = Harness::new();
+    // The Azure half by `register`, the platform half by `connect`: no tag
+    // and no record say which secret the connection holds.
+    let file = h.home.path().join("app.secret");
+    let first = register(&h, &["--secret-file", file.to_str().unwrap()]).json();
+    let connect = first["nextSteps"][0]
+        .as_str()
+        .unwrap()
+        .split('`')
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let words: Vec<&str> = connect.split_whitespace().collect();
+    h.run(
+        h.cmd()
+            .args(&words[1..])
+            .args(["--connection-name", "Azure Active Directory (aad-setup)"]),
+    )
+    .assert_code(0);
+    let handed = h.home.path().join("handed.secret");
+    let other = register(
+        &h,
+        &["--new-secret", "--secret-file", handed.to_str().unwrap()],
+    )
+    .json();
+
+    let run = h.run(elsewhere(&h, "b").args(["rotate", "--output", "json"]));
     run.assert_code(1);
     let out = run.json();
-    assert_eq!(out["status"], "done", "the rotation itself is done");
+    assert_eq!(out["status"], "needs-attention");
     let warning = out["warnings"][0].as_str().unwrap();
     assert!(warning.contains("none was removed"), "{warning}");
     let keys = key_ids(&h.our_apps()[0]);
     for kept in [&first["secret"]["keyId"], &other["secret"]["keyId"]] {
-        assert!(
-            keys.contains(&kept.as_str().unwrap().to_owned()),
-            "{keys:?}"
-        );
+        let kept = kept.as_str().unwrap();
+        assert!(keys.contains(&kept.to_owned()), "{keys:?}");
+        assert!(warning.contains(kept), "{warning}");
     }
-    assert!(keys.contains(&out["secret"]["keyId"].as_str().unwrap().to_owned()));
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1, "the old connection is deleted");
     assert_eq!(
