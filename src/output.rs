@@ -326,10 +326,9 @@ impl Printer {
         if std::io::stdout().lock().flush().is_err() {
             STDOUT_LOST.store(true, Ordering::Relaxed);
         }
-        if self.github {
-            self.github_outputs(report);
-        }
-        !STDOUT_LOST.load(Ordering::Relaxed)
+        let secret_in_outputs = self.github && self.github_outputs(report);
+        // The secret reached the step's outputs even if stdout was closed.
+        !STDOUT_LOST.load(Ordering::Relaxed) || secret_in_outputs
     }
 
     fn human(&self, r: &Report) {
@@ -459,9 +458,10 @@ impl Printer {
         }
     }
 
-    fn github_outputs(&self, r: &Report) {
+    /// Writes the step outputs; true when they carry the shown secret.
+    fn github_outputs(&self, r: &Report) -> bool {
         let Some(path) = env::var(env::GITHUB_OUTPUT) else {
-            return;
+            return false;
         };
         let mut lines = vec![format!("tenant-id={}", r.tenant.id)];
         if let Some(app) = &r.app {
@@ -474,9 +474,12 @@ impl Printer {
         if let Some(c) = &r.connection {
             lines.push(format!("connection-id={}", c.id));
         }
-        if let Some(value) = r.secret.as_ref().and_then(|s| s.value.as_ref()) {
+        let with_secret = if let Some(value) = r.secret.as_ref().and_then(|s| s.value.as_ref()) {
             lines.push(format!("client-secret={}", value.expose_secret()));
-        }
+            true
+        } else {
+            false
+        };
         let written = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
@@ -484,7 +487,9 @@ impl Printer {
             .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
         if let Err(e) = written {
             self.warn(&format!("could not write GitHub outputs to {path}: {e}"));
+            return false;
         }
+        with_secret
     }
 }
 

@@ -215,9 +215,9 @@ pub enum Mode {
     /// A new secret for an existing setup: never creates or changes the
     /// app registration.
     Rotate,
-    /// Deleting what the tool made: the platform only when a token is
-    /// found (after `register` there may be none, and nothing there).
-    Remove,
+    /// Deleting what the tool made; with `platform: false`
+    /// (`--azure-only`), the app registration alone.
+    Remove { platform: bool },
 }
 
 /// Everything `setup`, `register` and `rotate` need, validated.
@@ -384,17 +384,30 @@ fn build(
     }
 
     let resource = resource_arg(args.platform.resource.as_deref())?;
-    if mode != Mode::Register {
+    let needs_platform = !matches!(mode, Mode::Register | Mode::Remove { platform: false });
+    if needs_platform {
         platform_values(&args.platform)?;
     }
     // A token that is given is checked now; one that is missing is reported
     // after the sign-in, so that what is wrong is told before what is
-    // missing, and Microsoft's half before the platform's.
-    let token = match (supplied.platform_token, mode) {
-        (Some(token), _) => Some(token),
-        (None, Mode::Register) => None,
-        (None, _) => find_platform_token(args.platform.platform_token_file.as_deref())?,
+    // missing, and Microsoft's half before the platform's. `remove` says so
+    // before the sign-in: it would change nothing anyway.
+    let token = match (supplied.platform_token, needs_platform) {
+        (Some(token), true) => Some(token),
+        (_, false) => None,
+        (None, true) => find_platform_token(args.platform.platform_token_file.as_deref())?,
     };
+    if token.is_none() && mode == (Mode::Remove { platform: true }) {
+        return Err(crate::error::Failure::new(
+            crate::error::Kind::Usage,
+            "no platform access token was found, so the platform connection cannot be checked or deleted; nothing was removed",
+        )
+        .with_hint(format!(
+            "give a platform token ({}, --platform-token-file, or `aad-setup platform-login --team TEAM`), or pass --azure-only to delete the app registration alone (a platform connection that holds its secret would stop working)",
+            env::CATALYTIC_TOKEN
+        ))
+        .into());
+    }
     let state_dir = match &args.state_dir {
         Some(dir) => dir.clone(),
         None => default_state_dir()?,
@@ -403,10 +416,10 @@ fn build(
         Some(sign_in) => sign_in,
         None => sign_in_method(args, interaction, &endpoints, None)?,
     };
-    let platform = match (mode, token) {
-        (Mode::Register, _) | (Mode::Remove, None) => None,
-        (_, Some(token)) => Some(platform_spec(&args.platform, Some(token))?),
-        (Mode::Setup | Mode::Rotate, None) => return Err(missing_platform_token()),
+    let platform = match token {
+        Some(token) => Some(platform_spec(&args.platform, Some(token))?),
+        None if needs_platform => return Err(missing_platform_token()),
+        None => None,
     };
 
     Ok(Plan {

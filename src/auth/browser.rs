@@ -158,8 +158,8 @@ pub async fn sign_in(
 fn open_browser(url: &Url) -> bool {
     let commands: Vec<Vec<String>> = match crate::env::var(crate::env::BROWSER) {
         Some(browser) => browser
-            .split(':')
-            .map(|c| browser_command(c, url.as_str()))
+            .split(if cfg!(windows) { ';' } else { ':' })
+            .map(|entry| browser_command(entry, url.as_str()))
             .collect(),
         None if cfg!(target_os = "macos") => vec![vec!["open".into(), url.to_string()]],
         None if cfg!(windows) => vec![vec!["explorer".into(), url.to_string()]],
@@ -179,8 +179,13 @@ fn open_browser(url: &Url) -> bool {
     })
 }
 
-/// One `$BROWSER` entry as argv: `%s` replaced by the URL, else the URL added.
+/// One `$BROWSER` entry as argv: a path to a program as it is (it may hold
+/// spaces: `/mnt/c/Program Files/…/chrome.exe` under WSL), else split on
+/// spaces; `%s` replaced by the URL, else the URL added.
 fn browser_command(entry: &str, url: &str) -> Vec<String> {
+    if std::path::Path::new(entry.trim()).is_file() {
+        return vec![entry.trim().to_owned(), url.to_owned()];
+    }
     let mut argv: Vec<String> = entry.split_whitespace().map(str::to_owned).collect();
     if argv.iter().any(|a| a.contains("%s")) {
         for a in &mut argv {
@@ -344,6 +349,12 @@ mod tests {
             ["open", "-a", "Safari", "U"]
         );
         assert!(browser_command("  ", "U").is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let spaced = dir.path().join("Program Files").join("browser");
+        std::fs::create_dir_all(spaced.parent().unwrap()).unwrap();
+        std::fs::write(&spaced, "").unwrap();
+        let spaced = spaced.to_str().unwrap();
+        assert_eq!(browser_command(spaced, "U"), [spaced, "U"]);
     }
 
     #[test]

@@ -154,8 +154,8 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 }
             ));
         } else {
-            report.unchanged.push(format!(
-                "the client secret \"{}\" (expires {})",
+            report.notes.push(format!(
+                "a real run would stop here: the app has an unexpired client secret \"{}\" (expires {}) whose value cannot be read back to hand on; pass --new-secret for another",
                 plan.secret.description,
                 secret.end.as_deref().unwrap_or("unknown")
             ));
@@ -196,10 +196,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             // To be shown only after the check: no one has it.
             None => release(graph, &app.app.id, &secret.key_id).await,
         };
-        return Err(err.context(Failure::new(
-            Kind::Failed,
-            format!("the new client secret did not obtain a token from Entra; {what}"),
-        )));
+        return Err(err.context(Failure::new(Kind::Failed, what)));
     }
     report.verification.secret_signs_in = Some(true);
     if plan.secret.show {

@@ -17,23 +17,16 @@ pub async fn run(
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let plan = settings::plan_for(Mode::Remove, &args.as_setup(), interaction)?;
+    let mode = Mode::Remove {
+        platform: !args.azure_only,
+    };
+    let plan = settings::plan_for(mode, &args.as_setup(), interaction)?;
     let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
     let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
-    let target = match (&plan.platform, args.azure_only) {
-        (Some(_), false) => Some(platform_preflight::run(&ctx).await?),
-        (_, true) => None,
-        (None, false) => {
-            return Err(Failure::new(
-                Kind::Usage,
-                "no platform access token was found, so the platform connection cannot be checked or deleted; nothing was removed",
-            )
-            .with_hint(format!(
-                "give a platform token ({}, --platform-token-file, or `aad-setup platform-login --team TEAM`), or pass --azure-only to delete the app registration alone (a platform connection that holds its secret would stop working)",
-                crate::env::CATALYTIC_TOKEN
-            ))
-            .into());
-        }
+    // The plan has the platform unless --azure-only.
+    let target = match &plan.platform {
+        Some(_) => Some(platform_preflight::run(&ctx).await?),
+        None => None,
     };
     let app = register_app::locate(&ctx, &graph).await?;
 

@@ -183,20 +183,22 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     let platform = plan.platform()?;
     let target = platform_preflight::run(ctx).await?;
     let perm = resolve_permission::run(ctx, graph).await?;
-    // A rotation keeps the Resource the connection was given last time.
+    // A rotation (`rotate`, `setup --rotate`) keeps the Resource the
+    // connection was given last time.
+    let rotating = plan.secret.rotate;
     let resource = plan
         .resource
         .clone()
-        .or_else(|| {
-            (plan.mode == Mode::Rotate)
-                .then(|| ctx.record.resource.clone())
-                .flatten()
-        })
+        .or_else(|| rotating.then(|| ctx.record.resource.clone()).flatten())
         .or_else(|| perm.resource_uri.clone())
         .unwrap_or_default();
-    if plan.mode == Mode::Rotate && plan.resource.is_none() && ctx.record.resource.is_none() {
+    if rotating
+        && target.existing.is_some()
+        && plan.resource.is_none()
+        && ctx.record.resource.is_none()
+    {
         ctx.printer.warn(&format!(
-            "the Resource the connection was given is not known here (no local record): the new connection gets {resource}; pass --resource if it was another"
+            "the Resource the connection was given is not known here (the local record does not have it): the new connection gets {resource}; pass --resource if it was another"
         ));
     }
 

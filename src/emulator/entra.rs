@@ -932,27 +932,38 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
         );
     };
     // The first-party public clients have `http://localhost` registered; a tenant app
-    // has what its `publicClient.redirectUris` say (its `web` ones need a secret).
+    // has its `publicClient.redirectUris` and its `web` ones. A code issued to a `web`
+    // redirect belongs to a confidential client: redeeming it needs the secret.
     let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
         .iter()
         .any(|id| client_id.eq_ignore_ascii_case(id));
-    let registered = if first_party {
-        vec!["http://localhost".to_owned()]
+    let registered: Vec<(String, bool)> = if first_party {
+        vec![("http://localhost".to_owned(), true)]
     } else {
         let app = st.app_index_by_app_id(client_id);
         let Some(ai) = app.filter(|&ai| st.app_visible(ai)) else {
             return app_not_found(st, client_id);
         };
-        st.apps[ai].public_client_redirect_uris.clone()
+        let app = &st.apps[ai];
+        let public = app
+            .public_client_redirect_uris
+            .iter()
+            .map(|u| (u.clone(), true));
+        let web = app.web.redirect_uris.iter().map(|u| (u.clone(), false));
+        public.chain(web).collect()
     };
-    if !registered.iter().any(|r| redirect_matches(r, redirect_uri)) {
+    let Some(public) = registered
+        .iter()
+        .find(|(r, _)| redirect_matches(r, redirect_uri))
+        .map(|(_, public)| *public)
+    else {
         return page(
             50011,
             &format!(
                 "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'."
             ),
         );
-    }
+    };
     let state = q("state").map(str::to_owned);
     let back = |pairs: &[(&str, &str)]| {
         let mut url = url::Url::parse(redirect_uri).expect("checked above");
@@ -1044,6 +1055,7 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
         client_id: client_id.to_owned(),
         redirect_uri: redirect_uri.to_owned(),
         challenge,
+        public,
         scopes: scopes.graph,
         offline_access: scopes.offline_access,
         // Authorization codes live about ten minutes.
@@ -1126,8 +1138,29 @@ fn redeem_code(st: &mut State, form: &Form) -> Reply {
             );
         }
     }
-    ac.redeemed = true;
+    let public = ac.public;
     let (client, scp, offline) = (ac.client_id.clone(), ac.scopes.clone(), ac.offline_access);
+    if !public {
+        // Issued to a `web` redirect: a confidential client's code.
+        let Some(secret) = form.get("client_secret") else {
+            return aad_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
+        };
+        let Some(ai) = st.app_index_by_app_id(&client) else {
+            return app_not_found(st, &client);
+        };
+        if let Err(reply) = check_secret(st, ai, secret) {
+            return reply;
+        }
+    }
+    // Spent only once the client is satisfied.
+    if let Some(ac) = st.auth_codes.iter_mut().find(|c| c.code == code) {
+        ac.redeemed = true;
+    }
     delegated_token_reply(st, &client, scp, offline)
 }
 

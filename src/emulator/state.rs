@@ -248,6 +248,9 @@ pub(crate) struct AuthCode {
     pub redirect_uri: String,
     /// `code_challenge` and its method, when PKCE was used.
     pub challenge: Option<(String, String)>,
+    /// Issued to a public client redirect; else to a `web` one, whose code is
+    /// redeemed only with the client's secret.
+    pub public: bool,
     pub scopes: Vec<String>,
     pub offline_access: bool,
     pub expires_at: Instant,

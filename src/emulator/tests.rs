@@ -2081,7 +2081,7 @@ async fn a_declining_admin_sends_the_browser_back_with_access_denied() {
 }
 
 #[tokio::test]
-async fn a_tenant_apps_browser_sign_in_returns_only_to_its_public_client_redirect_uris() {
+async fn a_tenant_apps_browser_sign_in_returns_only_to_its_registered_redirect_uris() {
     let t = &start().await;
     let token = t.admin().await;
     let app = |body: Value| t.graph(Method::POST, "/applications", &token, Some(body));
@@ -2117,7 +2117,27 @@ async fn a_tenant_apps_browser_sign_in_returns_only_to_its_public_client_redirec
     let (status, location, _) = ask(with.clone(), CHALLENGE).await;
     assert_eq!(status, 302, "any port on a registered http://localhost");
     assert!(returned(&location.unwrap(), "code").is_some());
-    let (status, location, body) = ask(without, CHALLENGE).await;
+    // Registered under `web` only: the code is issued, but it belongs to a
+    // confidential client, so it is redeemed only with the client's secret.
+    let (status, location, _) = ask(without.clone(), CHALLENGE).await;
+    assert_eq!(status, 302);
+    let code = returned(&location.unwrap(), "code").expect("code");
+    let r = t
+        .token_request(
+            &t.creds.tenant_id,
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", without.as_str()),
+                ("code", code.as_str()),
+                ("redirect_uri", "http://localhost:43210"),
+                ("code_verifier", VERIFIER),
+            ],
+        )
+        .await;
+    assert_aad_error(&r, 401, "invalid_client", 7000218);
+    // Registered nowhere: refused on the page.
+    let stranger = s(&app(json!({"displayName": "org-none"})).await.body["appId"]);
+    let (status, location, body) = ask(stranger, CHALLENGE).await;
     assert_eq!(status, 400);
     assert!(location.is_none());
     assert!(

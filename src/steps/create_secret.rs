@@ -115,7 +115,9 @@ pub async fn run(
         {
             let why = match ctx.plan.mode {
                 Mode::Register => "an unexpired one exists; its value cannot be read back",
-                Mode::Setup | Mode::Rotate | Mode::Remove => "the platform connection holds it",
+                Mode::Setup | Mode::Rotate | Mode::Remove { .. } => {
+                    "the platform connection holds it"
+                }
             };
             ctx.printer.step(
                 "Client secret",

@@ -374,9 +374,12 @@ fn remove_without_a_platform_token_needs_azure_only_to_leave_the_platform_alone(
         cmd.env_remove("CATALYTIC_TOKEN").args(["remove", "--yes"]);
         cmd
     };
-    // Without a token the platform cannot be checked: nothing is removed.
+    // Without a token the platform cannot be checked: nothing is removed,
+    // and nothing is asked of Microsoft either (not even a sign-in).
+    let requests = h.request_log().len();
     let refused = h.run(&mut no_token());
     refused.assert_code(2);
+    assert_eq!(h.request_log().len(), requests);
     assert!(
         refused.stderr.contains("nothing was removed"),
         "{}",
@@ -389,7 +392,12 @@ fn remove_without_a_platform_token_needs_azure_only_to_leave_the_platform_alone(
     );
     assert_eq!(h.our_apps().len(), 1);
 
-    let removed = h.run(no_token().arg("--azure-only"));
+    // --azure-only does not look at the platform's settings at all.
+    let removed = h.run(
+        no_token()
+            .env("CATALYTIC_TOKEN", "not-a-token")
+            .arg("--azure-only"),
+    );
     removed.assert_code(0);
     assert!(h.our_apps().is_empty(), "{}", removed.stderr);
     assert!(
