@@ -11,7 +11,7 @@ use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::Store;
-use crate::report::{Action, Report, SecretInfo, Status};
+use crate::report::{Action, Report, Status};
 use crate::settings::{Interaction, Mode, Plan};
 use crate::steps::{
     Ctx, Stop, create_secret, grant_consent, register_app, resolve_permission, sign_in, verify,
@@ -117,20 +117,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     }
 
     let secret = create_secret::run(ctx, graph, &app.app, true).await?;
-    report.secret = Some(SecretInfo {
-        description: plan.secret.description.clone(),
-        key_id: secret.key_id.clone(),
-        hint: secret.hint.clone(),
-        expires: secret.end.clone(),
-        action: secret.action,
-        file: plan
-            .secret
-            .file
-            .as_ref()
-            .filter(|_| secret.action == Action::Created)
-            .map(|p| p.display().to_string()),
-        value: None,
-    });
+    report.secret = Some(secret.info(&plan.secret));
     if plan.app.admin_consent {
         let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
         if ctx.dry_run && consent.action != Action::Reused {

@@ -14,7 +14,7 @@ use crate::graph::{Graph, graph_error};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
-use crate::report::{Action, ConnectionInfo, Report, SecretInfo, Status};
+use crate::report::{Action, ConnectionInfo, Report, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::{
@@ -236,20 +236,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .value
         .as_ref()
         .map(|value| (&app.app, secret.key_id.as_str(), value));
-    report.secret = Some(SecretInfo {
-        description: plan.secret.description.clone(),
-        key_id: secret.key_id.clone(),
-        hint: secret.hint.clone(),
-        expires: secret.end.clone(),
-        action: secret.action,
-        file: plan
-            .secret
-            .file
-            .as_ref()
-            .filter(|_| secret.action == Action::Created)
-            .map(|p| p.display().to_string()),
-        value: None,
-    });
+    report.secret = Some(secret.info(&plan.secret));
     if stop.requested() {
         return Err(interrupted(
             ctx,

@@ -31,6 +31,26 @@ pub struct SecretState {
     pub action: Action,
 }
 
+impl SecretState {
+    /// For the summary and the JSON (never with the value: the output
+    /// module adds it when it was asked for).
+    pub fn info(&self, spec: &crate::settings::SecretSpec) -> crate::report::SecretInfo {
+        crate::report::SecretInfo {
+            description: spec.description.clone(),
+            key_id: self.key_id.clone(),
+            hint: self.hint.clone(),
+            expires: self.end.clone(),
+            action: self.action,
+            file: spec
+                .file
+                .as_ref()
+                .filter(|_| self.action == Action::Created)
+                .map(|p| p.display().to_string()),
+            value: None,
+        }
+    }
+}
+
 /// The app tag that names the secret the platform connection holds
 /// (`aad-setup:connection-secret:<keyId>`): kept on the app itself, so that
 /// any machine can tell which secret a rotation replaces. A key id is not a

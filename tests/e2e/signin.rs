@@ -581,34 +581,17 @@ fn azure_authority_host_points_sign_in_elsewhere() {
 /// is asked to open (the test then plays the browser). Returns the child and
 /// the URL.
 fn spawn_browser(h: &Harness, extra: &[&str]) -> (std::process::Child, String) {
-    let noted = h.home.path().join("opened-url");
-    let browser = h.write_file(
-        "browser.sh",
-        "#!/bin/sh\nprintf '%s' \"$1\" > \"$URL_FILE\"\n",
-    );
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
-    let child = without_secret(h)
-        .env("BROWSER", &browser)
-        .env("URL_FILE", &noted)
+    let browser = h.fake_browser();
+    let mut cmd = without_secret(h);
+    browser.on(&mut cmd);
+    let child = cmd
         .args(["setup", "--auth", "browser", "--output", "json"])
         .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let url = loop {
-        match std::fs::read_to_string(&noted) {
-            Ok(url) if !url.is_empty() => break url,
-            _ if Instant::now() > deadline => panic!("the browser was never opened"),
-            _ => std::thread::sleep(Duration::from_millis(20)),
-        }
-    };
-    (child, url)
+    (child, browser.opened_url())
 }
 
 fn finish(child: std::process::Child) -> Run {

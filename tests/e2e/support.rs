@@ -208,6 +208,26 @@ impl Harness {
         })
     }
 
+    /// A "browser" for `--auth browser` that only notes the URL it is asked
+    /// to open: set `BROWSER` and `URL_FILE` on the command to `browser` and
+    /// `noted`, then [`Harness::opened_url`] waits for it, and the test plays
+    /// the browser with [`Harness::browse`].
+    pub fn fake_browser(&self) -> FakeBrowser {
+        let browser = self.write_file(
+            "browser.sh",
+            "#!/bin/sh\nprintf '%s' \"$1\" > \"$URL_FILE\"\n",
+        );
+        std::fs::set_permissions(
+            &browser,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("chmod");
+        FakeBrowser {
+            browser,
+            noted: self.home.path().join("opened-url"),
+        }
+    }
+
     /// GETs a JSON document (from another emulator, for instance).
     pub fn block_on_get(&self, url: &str) -> Value {
         let url = url.to_owned();
@@ -310,4 +330,31 @@ pub fn read_tree(dir: &Path) -> String {
         }
     }
     all
+}
+
+/// See [`Harness::fake_browser`].
+pub struct FakeBrowser {
+    pub browser: PathBuf,
+    pub noted: PathBuf,
+}
+
+impl FakeBrowser {
+    /// Sets `BROWSER` (and where it notes the URL) on `cmd`.
+    pub fn on(&self, cmd: &mut Command) {
+        cmd.env("BROWSER", &self.browser)
+            .env("URL_FILE", &self.noted);
+    }
+
+    /// The URL the tool asked the browser to open, once it has.
+    #[track_caller]
+    pub fn opened_url(&self) -> String {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            match std::fs::read_to_string(&self.noted) {
+                Ok(url) if !url.is_empty() => return url,
+                _ if std::time::Instant::now() > deadline => panic!("the browser was never opened"),
+                _ => std::thread::sleep(std::time::Duration::from_millis(20)),
+            }
+        }
+    }
 }

@@ -987,22 +987,11 @@ fn remove_at_a_terminal_asks_first_and_no_keeps_everything() {
 #[test]
 fn the_wizard_signs_in_through_the_browser_when_chosen() {
     let h = Harness::new();
-    let noted = h.home.path().join("opened-url");
-    let browser = h.write_file(
-        "browser.sh",
-        "#!/bin/sh\nprintf '%s' \"$1\" > \"$URL_FILE\"\n",
-    );
-    std::fs::set_permissions(
-        &browser,
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let browser = h.fake_browser();
     let mut cmd = h.cmd();
     // No secret and no `az`: the menu starts at its top, the device code.
-    cmd.env_remove("AZURE_CLIENT_SECRET")
-        .env("PATH", "")
-        .env("BROWSER", &browser)
-        .env("URL_FILE", &noted);
+    cmd.env_remove("AZURE_CLIENT_SECRET").env("PATH", "");
+    browser.on(&mut cmd);
     let mut p = Pty::spawn(cmd);
     p.expect("How do you want to sign in to Microsoft?")
         .expect("Browser: sign in as yourself in a browser on this machine")
@@ -1010,14 +999,7 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
     p.session.send("j").unwrap();
     p.session.send_line("").unwrap();
     p.expect("Sign in to Microsoft in your browser");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let url = loop {
-        match std::fs::read_to_string(&noted) {
-            Ok(url) if !url.is_empty() => break url,
-            _ if std::time::Instant::now() > deadline => panic!("no browser was opened"),
-            _ => std::thread::sleep(std::time::Duration::from_millis(20)),
-        }
-    };
+    let url = browser.opened_url();
     assert_eq!(h.browse(&url).0, 200);
     p.expect("Signed in to Microsoft: user")
         .expect("(browser)")
