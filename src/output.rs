@@ -343,9 +343,7 @@ impl Printer {
             Status::Interrupted => {
                 "Setup was INTERRUPTED before it finished. What exists now is listed below."
             }
-            Status::NeedsAttention => {
-                "The new secret and connection are in place and verified, but something NEEDS YOUR ATTENTION (below)."
-            }
+            Status::NeedsAttention => "Done, but something NEEDS YOUR ATTENTION (below).",
         };
         out!("{heading}");
         if r.status == Status::DryRun {

@@ -45,8 +45,7 @@ pub enum Status {
     /// Stopped by Ctrl-C once changes had begun, at a step boundary (exit
     /// 130); the report says what exists.
     Interrupted,
-    /// In place and verified, with something left to do by hand (the
-    /// `warnings`): exit 1.
+    /// Done, with something left to do by hand (the `warnings`): exit 1.
     NeedsAttention,
 }
 

@@ -116,7 +116,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .into());
     }
 
-    let secret = create_secret::run(ctx, graph, &app.app, true).await?;
+    let secret = create_secret::run(ctx, graph, &app.app, create_secret::Reuse::Any).await?;
     report.secret = Some(secret.info(&plan.secret));
     if plan.app.admin_consent {
         let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;

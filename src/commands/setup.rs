@@ -186,16 +186,22 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     // A rotation (`rotate`, `setup --rotate`) keeps the Resource the
     // connection was given last time.
     let rotating = plan.secret.rotate;
+    // The record's, only if it recorded the connection being replaced.
+    let recorded_resource = target
+        .existing
+        .as_ref()
+        .filter(|c| ctx.record.connection_id.as_deref() == Some(c.id.as_str()))
+        .and_then(|_| ctx.record.resource.clone());
     let resource = plan
         .resource
         .clone()
-        .or_else(|| rotating.then(|| ctx.record.resource.clone()).flatten())
+        .or_else(|| rotating.then(|| recorded_resource.clone()).flatten())
         .or_else(|| perm.resource_uri.clone())
         .unwrap_or_default();
     if rotating
         && target.existing.is_some()
         && plan.resource.is_none()
-        && ctx.record.resource.is_none()
+        && recorded_resource.is_none()
     {
         ctx.printer.warn(&format!(
             "the Resource the connection was given is not known here (the local record does not have it): the new connection gets {resource}; pass --resource if it was another"
@@ -231,7 +237,11 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
 
     // A connection made for another app is not ours to keep.
     let existing = target.existing.clone();
-    let secret = create_secret::run(ctx, graph, &app.app, existing.is_some()).await?;
+    let reuse = match &existing {
+        Some(c) => create_secret::Reuse::HeldBy(&c.id),
+        None => create_secret::Reuse::Nothing,
+    };
+    let secret = create_secret::run(ctx, graph, &app.app, reuse).await?;
     let new_secret = secret
         .value
         .as_ref()
@@ -288,12 +298,12 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 Some(c) => {
                     report.connection = Some(connection_info(c, Action::WouldUpdate));
                     format!(
-                        "replace the platform connection \"{}\" ({}) with one holding the new secret, then delete the old one and remove the secret it held",
+                        "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with it), then delete the old one and remove the secret it held",
                         c.name, c.id
                     )
                 }
                 None => format!(
-                    "create the platform connection \"{}\" on \"{}\" for team {team} (Client ID, Client Secret, Resource {resource}, Tenant)",
+                    "create the platform connection \"{}\" on \"{}\" for team {team} (Client ID, Client Secret, Resource {resource}, Tenant), and tag the app with the secret it holds",
                     platform.connection_name, target.integration.name
                 ),
             });
@@ -306,6 +316,16 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
                 c.name,
                 c.id
             ));
+            if secret.known
+                && create_secret::tagged(&app.app, &c.id) != Some(secret.key_id.as_str())
+            {
+                report.changes.push(format!(
+                    "tag the app with the secret the connection holds ({}{}:{})",
+                    create_secret::HELD_TAG,
+                    c.id,
+                    secret.key_id
+                ));
+            }
         }
         if app.action == Action::Reused {
             report.unchanged.insert(
@@ -347,8 +367,22 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         ctx.record.integration_id = Some(target.integration.id.clone());
         ctx.record.team = Some(team.clone());
         ctx.save_record();
-        if secret.known && create_secret::tagged(&app.app) != Some(secret.key_id.as_str()) {
-            mark_held(ctx, graph, &app.app, &secret.key_id, &mut report).await;
+        if secret.known
+            && create_secret::tagged(&app.app, &connection.id) != Some(secret.key_id.as_str())
+        {
+            let mut tags = app.app.tags.clone();
+            let held = Some(secret.key_id.as_str());
+            mark_held(
+                ctx,
+                graph,
+                &app.app.id,
+                &mut tags,
+                &connection.id,
+                held,
+                &[],
+                &mut report,
+            )
+            .await;
         }
         report.notes.push(
             "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
@@ -384,20 +418,37 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         };
     // From here the run finishes even when asked to stop: what remains
     // checks the result and removes what it replaced.
-    let held = held_secret(
-        &app.app,
-        &plan.secret.description,
-        &ctx.record,
-        connected.replaced.as_ref().map(|c| c.id.as_str()),
-        &secret.key_id,
-    );
-    mark_held(ctx, graph, &app.app, &secret.key_id, &mut report).await;
-    ctx.record.connection_id = Some(connected.connection.id.clone());
+    let held = connected.replaced.as_ref().map(|old| {
+        held_secret(
+            &app.app,
+            &plan.secret.description,
+            &ctx.record,
+            &old.id,
+            &secret.key_id,
+        )
+    });
+    let new_connection = connected.connection.id.clone();
+    ctx.record.connection_id = Some(new_connection.clone());
     ctx.record.secret_key_id = Some(secret.key_id.clone());
     ctx.record.integration_id = Some(target.integration.id.clone());
     ctx.record.team = Some(team.clone());
     ctx.record.resource = Some(resource.clone());
     ctx.save_record();
+    // The app says which secret the new connection holds (the old one's
+    // tag stays while the old connection does).
+    let mut tags = app.app.tags.clone();
+    let key = Some(secret.key_id.as_str());
+    mark_held(
+        ctx,
+        graph,
+        &app.app.id,
+        &mut tags,
+        &new_connection,
+        key,
+        &[],
+        &mut report,
+    )
+    .await;
     report.connection = Some(connection_info(&connected.connection, connected.action));
     if plan.mode == Mode::Rotate && connected.replaced.is_none() {
         report.notes.push(format!(
@@ -414,12 +465,17 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
 
     // Replaced: the old connection, then the secret it held, go only now.
     // The new ones work already, so a failure here is reported, not fatal.
-    if let Some(old) = &connected.replaced {
+    if let (Some(old), Some(held)) = (&connected.replaced, held) {
         match target.client.delete_connection(&old.id).await {
-            Ok(()) => report.notes.push(format!(
-                "the previous connection {} was replaced and deleted",
-                old.id
-            )),
+            Ok(()) => {
+                report.notes.push(format!(
+                    "the previous connection {} was replaced and deleted",
+                    old.id
+                ));
+                let gone = [old.id.as_str()];
+                mark_held(ctx, graph, &app.app.id, &mut tags, &new_connection, key, &gone, &mut report)
+                    .await;
+            }
             Err(e) => report.warnings.push(format!(
                 "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
                 old.id
@@ -461,7 +517,7 @@ pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
     Err(Failure::new(
         Kind::Failed,
         format!(
-            "the new secret and connection are in place and verified, but {} thing(s) need your attention (listed in the result)",
+            "done, but {} thing(s) need your attention (listed in the result)",
             report.warnings.len()
         ),
     )
@@ -477,28 +533,25 @@ enum Held {
 }
 
 /// The key a replaced connection held: the local record's, when it is the
-/// record of that very connection; else the one the app's tag names (it is
-/// written whenever a connection is made). Never a guess: removing the
+/// record of that very connection, else the one the app's tag names for it
+/// (written whenever a connection is made). Never a guess: removing the
 /// wrong secret would break whoever holds it, so without either the
 /// unexpired secrets of our description are listed, and none is removed.
 fn held_secret(
     app: &crate::graph::types::Application,
     description: &str,
     record: &Record,
-    replaced: Option<&str>,
+    replaced: &str,
     new_key: &str,
 ) -> Held {
-    let exists = |k: &str| k != new_key && app.password_credentials.iter().any(|c| c.key_id == k);
-    let recorded = record
-        .secret_key_id
-        .as_deref()
-        .filter(|_| replaced.is_some() && record.connection_id.as_deref() == replaced);
-    if let Some(key) = recorded
-        .into_iter()
-        .chain(create_secret::tagged(app))
-        .find(|k| exists(k))
-    {
-        return Held::Known(key.to_owned());
+    if let Some(key) = create_secret::named_for(app, record, replaced) {
+        let exists = key != new_key && app.password_credentials.iter().any(|c| c.key_id == key);
+        return if exists {
+            Held::Known(key.to_owned())
+        } else {
+            // Named, and gone already: nothing to remove.
+            Held::None
+        };
     }
     let now = jiff::Timestamp::now();
     let candidates: Vec<String> = app
@@ -520,26 +573,42 @@ fn held_secret(
     }
 }
 
-/// Tags the app with the secret its platform connection now holds (see
-/// [`create_secret::HELD_TAG`]). A failure is a warning: the connection
-/// works; only a later rotation on another machine would lack the tag.
+/// Tags the app with the secret `connection` holds (`key`), and drops the
+/// tags of connections that are `gone` (see [`create_secret::HELD_TAG`]).
+/// `tags` is the app's tags as last written, kept up to date. A failure is
+/// a warning: the connection works; only a later rotation elsewhere would
+/// lack the tag.
+#[allow(clippy::too_many_arguments)]
 async fn mark_held(
     ctx: &Ctx<'_>,
     graph: &Graph,
-    app: &crate::graph::types::Application,
-    key_id: &str,
+    app_object_id: &str,
+    tags: &mut Vec<String>,
+    connection: &str,
+    key: Option<&str>,
+    gone: &[&str],
     report: &mut Report,
 ) {
-    let patch = serde_json::json!({ "tags": create_secret::tags_holding(app, key_id) });
-    let tagged = ctx
+    let Some(wanted) = create_secret::tags_holding(tags, connection, key, gone) else {
+        report.notes.push(format!(
+            "the connection id {connection} is too long for the app's held-secret tag; a rotation on another machine will list the secrets instead of removing one"
+        ));
+        return;
+    };
+    if wanted == *tags {
+        return;
+    }
+    let patch = serde_json::json!({ "tags": wanted });
+    let written = ctx
         .through_replication("the app to replicate in Entra", || {
-            graph.update_application(&app.id, &patch)
+            graph.update_application(app_object_id, &patch)
         })
         .await;
-    if let Err(e) = tagged {
-        report.warnings.push(format!(
+    match written {
+        Ok(()) => *tags = wanted,
+        Err(e) => report.warnings.push(format!(
             "the app could not be tagged with the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
-        ));
+        )),
     }
 }
 

@@ -119,13 +119,13 @@ pub async fn run(
             },
         );
     }
-    match create_secret::current(
-        &app,
-        &plan.secret.description,
-        ctx.record.secret_key_id.as_deref(),
-    )
-    .map(|c| c.credential)
-    {
+    // The secret the connection holds, when the record or the app's tag
+    // names it for that connection; else the newest of the description.
+    let named = target
+        .existing
+        .as_ref()
+        .and_then(|c| create_secret::named_for(&app, &ctx.record, &c.id));
+    match create_secret::current(&app, &plan.secret.description, named).map(|c| c.credential) {
         Some(secret) => {
             let end = secret
                 .end_date_time

@@ -51,65 +51,94 @@ impl SecretState {
     }
 }
 
-/// The app tag that names the secret the platform connection holds
-/// (`aad-setup:connection-secret:<keyId>`): kept on the app itself, so that
-/// any machine can tell which secret a rotation replaces. A key id is not a
-/// secret; the portal shows it.
+/// The app tags that name the secret each platform connection holds
+/// (`aad-setup:connection-secret:<connectionId>:<keyId>`, one per
+/// connection): kept on the app itself, so that any machine can tell which
+/// secret a connection holds, and a rotation removes that one and no other.
+/// Neither id is a secret; the portal shows key ids.
 pub const HELD_TAG: &str = "aad-setup:connection-secret:";
 
-/// The key id the app's tag names, if any.
-pub fn tagged(app: &Application) -> Option<&str> {
-    app.tags.iter().find_map(|t| t.strip_prefix(HELD_TAG))
+/// Graph documents no limit for a tag; this keeps well within what the
+/// portal shows, and a longer one is simply not written.
+const TAG_MAX: usize = 256;
+
+/// The key id the app's tag names for `connection`, if any.
+pub fn tagged<'a>(app: &'a Application, connection: &str) -> Option<&'a str> {
+    app.tags.iter().find_map(|t| {
+        t.strip_prefix(HELD_TAG)?
+            .strip_prefix(connection)?
+            .strip_prefix(':')
+    })
 }
 
-/// The app's tags with `key_id` as the held secret (and the tool's own tag).
-pub fn tags_holding(app: &Application, key_id: &str) -> Vec<String> {
-    let mut tags: Vec<String> = app
-        .tags
+/// The app's tags with `key_id` held by `connection`, and no tag for the
+/// connections in `gone`; the app's other tags as they are. `None` when
+/// the tag would be too long to write.
+pub fn tags_holding(
+    tags: &[String],
+    connection: &str,
+    key_id: Option<&str>,
+    gone: &[&str],
+) -> Option<Vec<String>> {
+    let names = |t: &str, c: &str| {
+        t.strip_prefix(HELD_TAG)
+            .and_then(|rest| rest.strip_prefix(c))
+            .is_some_and(|rest| rest.starts_with(':'))
+    };
+    let mut out: Vec<String> = tags
         .iter()
-        .filter(|t| !t.starts_with(HELD_TAG))
+        .filter(|t| !names(t, connection) && !gone.iter().any(|g| names(t, g)))
         .cloned()
         .collect();
-    if !tags.iter().any(|t| t == crate::settings::APP_TAG) {
-        tags.push(crate::settings::APP_TAG.to_owned());
+    if let Some(key) = key_id {
+        let tag = format!("{HELD_TAG}{connection}:{key}");
+        if tag.len() > TAG_MAX {
+            return None;
+        }
+        out.push(tag);
     }
-    tags.push(format!("{HELD_TAG}{key_id}"));
-    tags
+    Some(out)
 }
 
-/// The secret the connection holds, and whether that is known.
+/// The secret a connection holds, and whether that is known.
 pub struct Current<'a> {
     pub credential: &'a PasswordCredential,
-    /// The local record or the app's tag names it; otherwise it is the
-    /// newest unexpired secret of our description: a guess.
+    /// Named for that connection by the local record or the app's tag;
+    /// otherwise it is the newest unexpired secret of our description: a
+    /// guess.
     pub known: bool,
 }
 
-/// The secret the connection holds: the recorded key, else the key the
-/// app's tag names, else (a guess) the newest one with our description that
-/// has not expired.
+fn unexpired(c: &PasswordCredential, now: jiff::Timestamp) -> bool {
+    c.end_date_time
+        .as_deref()
+        .and_then(|e| e.parse::<jiff::Timestamp>().ok())
+        .is_none_or(|end| end > now)
+}
+
+/// The unexpired secret a connection holds: the one `named` (by the record
+/// or the tag, for that connection), else (a guess) the newest unexpired
+/// one with our description. An expired secret is never current: a new one
+/// replaces it.
 pub fn current<'a>(
     app: &'a Application,
     description: &str,
-    recorded: Option<&str>,
+    named: Option<&str>,
 ) -> Option<Current<'a>> {
-    let find = |key: &str| app.password_credentials.iter().find(|c| c.key_id == key);
-    if let Some(credential) = recorded.into_iter().chain(tagged(app)).find_map(find) {
-        return Some(Current {
-            credential,
-            known: true,
-        });
-    }
     let now = jiff::Timestamp::now();
+    if let Some(key) = named {
+        return app
+            .password_credentials
+            .iter()
+            .find(|c| c.key_id == key && unexpired(c, now))
+            .map(|credential| Current {
+                credential,
+                known: true,
+            });
+    }
     app.password_credentials
         .iter()
-        .filter(|c| c.display_name.as_deref() == Some(description))
-        .filter(|c| {
-            c.end_date_time
-                .as_deref()
-                .and_then(|e| e.parse::<jiff::Timestamp>().ok())
-                .is_none_or(|end| end > now)
-        })
+        .filter(|c| c.display_name.as_deref() == Some(description) && unexpired(c, now))
         .max_by(|a, b| a.end_date_time.cmp(&b.end_date_time))
         .map(|credential| Current {
             credential,
@@ -117,21 +146,57 @@ pub fn current<'a>(
         })
 }
 
-/// Adds the secret, or reuses the current one when `reusable` (`setup`:
-/// the platform connection holds it; `register`: it exists, and the run
-/// then stops, having nothing new to hand on) and no new one was asked for.
+/// The key the record or the app's tag names for `connection`: the
+/// record's only when it recorded that very connection.
+pub fn named_for<'a>(
+    app: &'a Application,
+    record: &'a crate::record::Record,
+    connection: &str,
+) -> Option<&'a str> {
+    record
+        .secret_key_id
+        .as_deref()
+        .filter(|_| record.connection_id.as_deref() == Some(connection))
+        .or_else(|| tagged(app, connection))
+}
+
+/// What a run may reuse instead of adding a secret.
+pub enum Reuse<'a> {
+    /// `setup`: the secret this platform connection holds.
+    HeldBy(&'a str),
+    /// `register`: any unexpired secret of the description (the run then
+    /// stops, having nothing new to hand on).
+    Any,
+    /// Always a new secret.
+    Nothing,
+}
+
+/// Adds the secret, or reuses the current one (see [`Reuse`]) unless a new
+/// one was asked for.
 pub async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     app: &Application,
-    reusable: bool,
+    reuse: Reuse<'_>,
 ) -> anyhow::Result<SecretState> {
     let spec = &ctx.plan.secret;
-    if !spec.rotate && reusable {
+    let found = match reuse {
+        _ if spec.rotate => None,
+        // Named for this connection, or (nothing names it) the likeliest
+        // one, flagged as a guess.
+        Reuse::HeldBy(connection) => current(
+            app,
+            &spec.description,
+            named_for(app, &ctx.record, connection),
+        ),
+        Reuse::Any => current(app, &spec.description, None),
+        Reuse::Nothing => None,
+    };
+    {
         if let Some(Current {
             credential: c,
             known,
-        }) = current(app, &spec.description, ctx.record.secret_key_id.as_deref())
+        }) = found
         {
             let why = match ctx.plan.mode {
                 Mode::Register => "an unexpired one exists; its value cannot be read back",
@@ -249,4 +314,112 @@ fn policy_error(err: anyhow::Error, description: &str) -> anyhow::Error {
         );
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Record;
+
+    fn cred(key: &str, description: &str, end: &str) -> PasswordCredential {
+        PasswordCredential {
+            key_id: key.into(),
+            display_name: Some(description.into()),
+            end_date_time: Some(end.into()),
+            ..PasswordCredential::default()
+        }
+    }
+
+    fn app(tags: &[&str], creds: Vec<PasswordCredential>) -> Application {
+        Application {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            password_credentials: creds,
+            ..Application::default()
+        }
+    }
+
+    const LATER: &str = "2099-01-01T00:00:00Z";
+    const LATEST: &str = "2099-06-01T00:00:00Z";
+    const PAST: &str = "2001-01-01T00:00:00Z";
+
+    #[test]
+    fn each_connection_has_its_own_tag_and_only_its_own_is_replaced() {
+        let tags = vec![
+            "aad-setup".to_owned(),
+            "team:x".to_owned(),
+            format!("{HELD_TAG}c1:k1"),
+            format!("{HELD_TAG}c2:k2"),
+        ];
+        let after = tags_holding(&tags, "c1", Some("k3"), &[]).unwrap();
+        assert_eq!(
+            after,
+            [
+                "aad-setup".to_owned(),
+                "team:x".to_owned(),
+                format!("{HELD_TAG}c2:k2"),
+                format!("{HELD_TAG}c1:k3"),
+            ]
+        );
+        // A replaced connection's tag goes with it; another's stays.
+        let after = tags_holding(&after, "c3", Some("k4"), &["c1"]).unwrap();
+        assert!(!after.iter().any(|t| t.contains("c1:")), "{after:?}");
+        assert!(after.contains(&format!("{HELD_TAG}c2:k2")));
+        // A connection id that is a prefix of another is not mistaken for it.
+        let after = tags_holding(&[format!("{HELD_TAG}c10:k")], "c1", None, &[]).unwrap();
+        assert_eq!(after, [format!("{HELD_TAG}c10:k")]);
+        // Too long to write: not written.
+        assert!(tags_holding(&[], &"x".repeat(300), Some("k"), &[]).is_none());
+
+        let a = app(
+            &[&format!("{HELD_TAG}c2:k2"), &format!("{HELD_TAG}c10:k9")],
+            vec![],
+        );
+        assert_eq!(tagged(&a, "c2"), Some("k2"));
+        assert_eq!(tagged(&a, "c1"), None);
+    }
+
+    #[test]
+    fn the_record_names_a_secret_only_for_the_connection_it_recorded() {
+        let a = app(&[&format!("{HELD_TAG}c2:k-tag")], vec![]);
+        let record = Record {
+            connection_id: Some("c1".into()),
+            secret_key_id: Some("k-record".into()),
+            ..Record::default()
+        };
+        assert_eq!(named_for(&a, &record, "c1"), Some("k-record"));
+        assert_eq!(
+            named_for(&a, &record, "c2"),
+            Some("k-tag"),
+            "stale record: the tag"
+        );
+        assert_eq!(named_for(&a, &record, "c3"), None);
+    }
+
+    #[test]
+    fn a_named_secret_is_current_only_while_unexpired_and_a_guess_is_flagged() {
+        let a = app(
+            &[],
+            vec![
+                cred("old", "pagerdutysecretkey", PAST),
+                cred("k1", "pagerdutysecretkey", LATER),
+                cred("k2", "pagerdutysecretkey", LATEST),
+                cred("other", "something else", LATEST),
+            ],
+        );
+        let named = current(&a, "pagerdutysecretkey", Some("k1")).unwrap();
+        assert_eq!(
+            (named.credential.key_id.as_str(), named.known),
+            ("k1", true)
+        );
+        assert!(
+            current(&a, "pagerdutysecretkey", Some("old")).is_none(),
+            "expired"
+        );
+        assert!(current(&a, "pagerdutysecretkey", Some("gone")).is_none());
+        let guess = current(&a, "pagerdutysecretkey", None).unwrap();
+        assert_eq!(
+            (guess.credential.key_id.as_str(), guess.known),
+            ("k2", false)
+        );
+    }
 }

@@ -78,6 +78,14 @@ pub async fn run(
                 Some((patch, what)) => {
                     graph.update_application(&app.id, &patch).await?;
                     tracing::info!("updated the app: {}", what.join("; "));
+                    // Later writes of the tags start from what was written.
+                    let mut app = app;
+                    if let Some(tags) = patch.get("tags").and_then(Value::as_array) {
+                        app.tags = tags
+                            .iter()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect();
+                    }
                     (app, Action::Updated, false)
                 }
             }

@@ -242,7 +242,7 @@ fn register_dry_run_lists_the_changes_and_makes_none() {
 }
 
 #[test]
-fn rotate_replaces_secret_and_connection_and_never_touches_the_app() {
+fn rotate_replaces_secret_and_connection_and_changes_only_the_apps_held_secret_tag() {
     let h = Harness::new();
     // Set up with values off the guide's defaults: rotate must keep them.
     let first = h
@@ -293,7 +293,8 @@ fn rotate_replaces_secret_and_connection_and_never_touches_the_app() {
     );
     // The only change to the app: its tag names the secret now held.
     let held = format!(
-        "aad-setup:connection-secret:{}",
+        "aad-setup:connection-secret:{}:{}",
+        out["connection"]["id"].as_str().unwrap(),
         out["secret"]["keyId"].as_str().unwrap()
     );
     assert_eq!(app["tags"], json!(["aad-setup", held]));
@@ -507,5 +508,65 @@ fn rotate_that_cannot_tell_which_secret_was_held_removes_none_and_says_so() {
             .contains("Resource the connection was given is not known"),
         "{}",
         run.stderr
+    );
+}
+
+#[test]
+fn two_connections_on_one_app_each_keep_their_own_secret_through_a_rotation() {
+    let h = Harness::new();
+    let x = h.setup(&[]).json();
+    let y = h
+        .run(elsewhere(&h, "b").args(["setup", "--output", "json", "--connection-name", "Y"]))
+        .json();
+    assert_ne!(x["secret"]["keyId"], y["secret"]["keyId"]);
+
+    // From a third machine, rotate the first: its secret goes, Y's stays.
+    let run = h.run(elsewhere(&h, "c").args(["rotate", "--output", "json"]));
+    run.assert_code(0);
+    let out = run.json();
+    let keys = key_ids(&h.our_apps()[0]);
+    let key = |v: &Value| v["secret"]["keyId"].as_str().unwrap().to_owned();
+    assert!(!keys.contains(&key(&x)), "{keys:?}");
+    assert!(keys.contains(&key(&y)), "Y's secret is kept: {keys:?}");
+    assert!(keys.contains(&key(&out)));
+    let y_connection = h
+        .list("connections")
+        .into_iter()
+        .find(|c| c["name"] == "Y")
+        .expect("Y is kept");
+    assert_eq!(
+        param(&y_connection, "client-secret")["matchesCredential"]["keyId"],
+        y["secret"]["keyId"]
+    );
+}
+
+#[test]
+fn rotating_an_app_given_by_id_adds_only_the_held_secret_tag() {
+    let h = Harness::new();
+    let planted = h.graph_post(
+        "applications",
+        json!({ "displayName": "made-elsewhere", "signInAudience": "AzureADMyOrg", "tags": ["team:x"] }),
+    );
+    let app_id = planted["appId"].as_str().unwrap();
+    let run = h.run(
+        h.cmd()
+            .args(["rotate", "--output", "json", "--app-id", app_id]),
+    );
+    run.assert_code(0);
+    let out = run.json();
+    let app = h
+        .list("applications")
+        .into_iter()
+        .find(|a| a["appId"] == app_id)
+        .unwrap();
+    let held = format!(
+        "aad-setup:connection-secret:{}:{}",
+        out["connection"]["id"].as_str().unwrap(),
+        out["secret"]["keyId"].as_str().unwrap()
+    );
+    assert_eq!(
+        app["tags"],
+        json!(["team:x", held]),
+        "not marked as made by aad-setup"
     );
 }
