@@ -570,3 +570,48 @@ fn rotating_an_app_given_by_id_adds_only_the_held_secret_tag() {
         "not marked as made by aad-setup"
     );
 }
+
+#[test]
+fn a_shown_secret_that_reaches_the_github_step_outputs_is_handed_on() {
+    let h = Harness::new();
+    let outputs = h.home.path().join("github_output");
+    let mut child = h
+        .cmd()
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_OUTPUT", &outputs)
+        .args(["register", "--show-secret", "--output", "json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Nobody reads stdout; the step's outputs carry the secret instead.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&outputs).unwrap();
+    let secret = written
+        .lines()
+        .find_map(|l| l.strip_prefix("client-secret="))
+        .expect("the secret is a step output");
+    assert!(h.emu.issued_secrets().contains(&secret.to_owned()));
+    assert_eq!(key_ids(&h.our_apps()[0]).len(), 1, "and it is kept");
+}
+
+#[test]
+fn register_dry_run_says_when_a_real_run_would_stop() {
+    let h = Harness::new();
+    register(&h, &["--show-secret"]).assert_code(0);
+    let look = h.run(h.cmd().args(["register", "--dry-run"]));
+    look.assert_code(0);
+    assert!(
+        look.stdout.contains("a real run would stop here"),
+        "{}",
+        look.stdout
+    );
+    assert!(look.stdout.contains("--new-secret"), "{}", look.stdout);
+}
