@@ -8,7 +8,6 @@
 use crate::auth::Session;
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
-use crate::http::Http;
 use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Report, Status};
@@ -25,18 +24,7 @@ pub async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let plan = crate::settings::plan_for(Mode::Register, &args.as_setup(), interaction)?;
-    for warning in &plan.warnings {
-        printer.warn(warning);
-    }
-    let http = Http::new()?;
-    let (graph, session) = sign_in::run(
-        &http,
-        &plan.endpoints,
-        &plan.sign_in,
-        plan.app.admin_consent,
-        printer,
-    )
-    .await?;
+    let (http, graph, session) = sign_in::for_plan(&plan, printer).await?;
     let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
     let record = store.load(&session.tenant_id, &plan.app.name);
     let mut ctx = Ctx {

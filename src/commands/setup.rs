@@ -24,18 +24,7 @@ use crate::steps::{
 
 /// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
 pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
-    for warning in &plan.warnings {
-        printer.warn(warning);
-    }
-    let http = Http::new()?;
-    let (graph, session) = sign_in::run(
-        &http,
-        &plan.endpoints,
-        &plan.sign_in,
-        plan.app.admin_consent,
-        printer,
-    )
-    .await?;
+    let (http, graph, session) = sign_in::for_plan(plan, printer).await?;
     let setup = Setup::new(plan, printer, http, graph, session);
     if plan.dry_run {
         let preview = setup.preview(printer).await?;
@@ -558,12 +547,7 @@ fn held_secret(
         .password_credentials
         .iter()
         .filter(|c| c.display_name.as_deref() == Some(description) && c.key_id != new_key)
-        .filter(|c| {
-            c.end_date_time
-                .as_deref()
-                .and_then(|e| e.parse::<jiff::Timestamp>().ok())
-                .is_none_or(|end| end > now)
-        })
+        .filter(|c| c.unexpired_at(now))
         .map(|c| c.key_id.clone())
         .collect();
     if candidates.is_empty() {

@@ -127,10 +127,7 @@ pub async fn run(
         .and_then(|c| create_secret::named_for(&app, &ctx.record, &c.id));
     match create_secret::current(&app, &plan.secret.description, named).map(|c| c.credential) {
         Some(secret) => {
-            let end = secret
-                .end_date_time
-                .as_deref()
-                .and_then(|e| e.parse::<jiff::Timestamp>().ok());
+            let end = secret.end();
             let soon = end.is_some_and(|end| end <= warn_limit);
             check(
                 "client secret",

@@ -60,6 +60,18 @@ pub struct PasswordCredential {
     pub end_date_time: Option<String>,
 }
 
+impl PasswordCredential {
+    /// When it expires, if Graph said (and said it readably).
+    pub fn end(&self) -> Option<jiff::Timestamp> {
+        self.end_date_time.as_deref().and_then(|e| e.parse().ok())
+    }
+
+    /// Not expired at `now` (one without an end never expires).
+    pub fn unexpired_at(&self, now: jiff::Timestamp) -> bool {
+        self.end().is_none_or(|end| end > now)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ServicePrincipal {

@@ -109,13 +109,6 @@ pub struct Current<'a> {
     pub known: bool,
 }
 
-fn unexpired(c: &PasswordCredential, now: jiff::Timestamp) -> bool {
-    c.end_date_time
-        .as_deref()
-        .and_then(|e| e.parse::<jiff::Timestamp>().ok())
-        .is_none_or(|end| end > now)
-}
-
 /// The unexpired secret a connection holds: the one `named` (by the record
 /// or the tag, for that connection), else (a guess) the newest unexpired
 /// one with our description. An expired secret is never current: a new one
@@ -130,7 +123,7 @@ pub fn current<'a>(
         return app
             .password_credentials
             .iter()
-            .find(|c| c.key_id == key && unexpired(c, now))
+            .find(|c| c.key_id == key && c.unexpired_at(now))
             .map(|credential| Current {
                 credential,
                 known: true,
@@ -138,7 +131,7 @@ pub fn current<'a>(
     }
     app.password_credentials
         .iter()
-        .filter(|c| c.display_name.as_deref() == Some(description) && unexpired(c, now))
+        .filter(|c| c.display_name.as_deref() == Some(description) && c.unexpired_at(now))
         .max_by(|a, b| a.end_date_time.cmp(&b.end_date_time))
         .map(|credential| Current {
             credential,

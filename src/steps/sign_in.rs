@@ -36,6 +36,27 @@ pub async fn run(
     Ok((graph, session))
 }
 
+/// How `setup` and `register` begin: the plan's warnings, then [`run`]
+/// with the plan's sign-in and rights.
+pub async fn for_plan(
+    plan: &crate::settings::Plan,
+    printer: &Printer,
+) -> anyhow::Result<(Http, Graph, Session)> {
+    for warning in &plan.warnings {
+        printer.warn(warning);
+    }
+    let http = Http::new()?;
+    let (graph, session) = run(
+        &http,
+        &plan.endpoints,
+        &plan.sign_in,
+        plan.app.admin_consent,
+        printer,
+    )
+    .await?;
+    Ok((http, graph, session))
+}
+
 /// For commands that work on an existing setup (`status`, `remove`): signs
 /// in, checks `needs`, and loads the local record into a fresh [`Ctx`].
 pub async fn begin<'a>(

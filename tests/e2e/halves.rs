@@ -39,15 +39,6 @@ fn key_ids(app: &Value) -> Vec<String> {
         .collect()
 }
 
-fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
-    connection["params"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["referenceName"] == reference)
-        .unwrap_or_else(|| panic!("no param {reference} in {connection}"))
-}
-
 #[test]
 fn register_makes_the_azure_half_and_connect_finishes_it_from_what_was_handed_on() {
     let h = Harness::new();
@@ -100,14 +91,8 @@ fn register_makes_the_azure_half_and_connect_finishes_it_from_what_was_handed_on
     assert_eq!(out["secret"]["file"], file.to_str().unwrap());
 
     // The next step is a command that works as printed.
-    let next = out["nextSteps"][0].as_str().unwrap();
-    let command = next
-        .split('`')
-        .nth(1)
-        .unwrap_or_else(|| panic!("no command in {next}"));
-    let words: Vec<&str> = command.split_whitespace().collect();
-    assert_eq!(words[..2], ["aad-setup", "connect"], "{command}");
-    let connected = h.run(h.cmd().args(&words[1..]).args(["--output", "json"]));
+    let words = printed_connect(&out);
+    let connected = h.run(h.cmd().args(&words).args(["--output", "json"]));
     connected.assert_code(0);
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1);
@@ -409,6 +394,31 @@ fn remove_without_a_platform_token_needs_azure_only_to_leave_the_platform_alone(
     assert_eq!(platform_requests(&h), 0, "the platform is not called");
 }
 
+/// The `connect` command a `register` run printed as its next step: the
+/// arguments after `aad-setup`.
+#[track_caller]
+fn printed_connect(out: &Value) -> Vec<String> {
+    let next = out["nextSteps"][0].as_str().unwrap();
+    let command = next
+        .split('`')
+        .nth(1)
+        .unwrap_or_else(|| panic!("no command in {next}"));
+    let words: Vec<String> = command.split_whitespace().map(str::to_owned).collect();
+    assert_eq!(words[..2], ["aad-setup", "connect"], "{command}");
+    words[1..].to_vec()
+}
+
+/// `register --new-secret` into a file: another secret of the same
+/// description, handed to someone else. The run's JSON.
+fn hand_on_another(h: &Harness) -> Value {
+    let handed = h.home.path().join("handed.secret");
+    register(
+        h,
+        &["--new-secret", "--secret-file", handed.to_str().unwrap()],
+    )
+    .json()
+}
+
 /// The same binary on another machine: no local record.
 fn elsewhere(h: &Harness, name: &str) -> std::process::Command {
     let mut cmd = h.cmd();
@@ -421,12 +431,7 @@ fn rotate_on_another_machine_removes_the_secret_the_apps_tag_names_and_no_other(
     let h = Harness::new();
     let first = h.setup(&[]).json();
     // Another secret of the same description, handed to someone else.
-    let handed = h.home.path().join("handed.secret");
-    let other = register(
-        &h,
-        &["--new-secret", "--secret-file", handed.to_str().unwrap()],
-    )
-    .json();
+    let other = hand_on_another(&h);
 
     // A re-run elsewhere reuses the secret the connection holds, not the
     // newest one.
@@ -464,26 +469,13 @@ fn rotate_that_cannot_tell_which_secret_was_held_removes_none_and_says_so() {
     // and no record say which secret the connection holds.
     let file = h.home.path().join("app.secret");
     let first = register(&h, &["--secret-file", file.to_str().unwrap()]).json();
-    let connect = first["nextSteps"][0]
-        .as_str()
-        .unwrap()
-        .split('`')
-        .nth(1)
-        .unwrap()
-        .to_owned();
-    let words: Vec<&str> = connect.split_whitespace().collect();
     h.run(
         h.cmd()
-            .args(&words[1..])
+            .args(printed_connect(&first))
             .args(["--connection-name", "Azure Active Directory (aad-setup)"]),
     )
     .assert_code(0);
-    let handed = h.home.path().join("handed.secret");
-    let other = register(
-        &h,
-        &["--new-secret", "--secret-file", handed.to_str().unwrap()],
-    )
-    .json();
+    let other = hand_on_another(&h);
 
     let run = h.run(elsewhere(&h, "b").args(["rotate", "--output", "json"]));
     run.assert_code(1);

@@ -5,18 +5,6 @@ use serde_json::{Value, json};
 
 use crate::support::*;
 
-/// The connection's params as (referenceName → param).
-fn params(connection: &Value) -> Vec<Value> {
-    connection["params"].as_array().cloned().unwrap_or_default()
-}
-
-fn param<'a>(params: &'a [Value], reference: &str) -> &'a Value {
-    params
-        .iter()
-        .find(|p| p["referenceName"] == reference)
-        .unwrap_or_else(|| panic!("no param {reference} in {params:?}"))
-}
-
 #[test]
 fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     let h = Harness::new();
@@ -65,15 +53,12 @@ fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     assert_eq!(connections.len(), 1);
     let c = &connections[0];
     assert_eq!(c["name"], "Azure Active Directory (aad-setup)");
-    let p = params(c);
-    assert_eq!(param(&p, "client-id")["value"], app["appId"]);
-    assert_eq!(
-        param(&p, "resource")["value"],
-        "https://graph.microsoft.com"
-    );
-    assert_eq!(param(&p, "tenant")["value"], h.creds.tenant_id.as_str());
+    let p = c;
+    assert_eq!(param(p, "client-id")["value"], app["appId"]);
+    assert_eq!(param(p, "resource")["value"], "https://graph.microsoft.com");
+    assert_eq!(param(p, "tenant")["value"], h.creds.tenant_id.as_str());
     // The very secret Graph issued, proven without the secret in the snapshot.
-    let secret = param(&p, "client-secret");
+    let secret = param(p, "client-secret");
     assert_eq!(secret["matchesCredential"]["keyId"], creds[0]["keyId"]);
     assert_eq!(secret["matchesCredential"]["appId"], app["appId"]);
 
@@ -173,7 +158,7 @@ fn rotate_replaces_the_secret_and_the_connection_and_removes_the_old_ones() {
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1, "the old connection is deleted");
     assert_eq!(connections[0]["id"], out["connection"]["id"]);
-    let secret = param(&params(&connections[0]), "client-secret").clone();
+    let secret = param(&connections[0], "client-secret").clone();
     assert_eq!(secret["matchesCredential"]["keyId"], out["secret"]["keyId"]);
 }
 
@@ -254,16 +239,13 @@ fn differently_named_fields_still_map() {
     run.assert_code(0);
     let connections = h.list("connections");
     assert_eq!(connections.len(), 1);
-    let p = params(&connections[0]);
+    let p = &connections[0];
+    assert_eq!(param(p, "directoryId")["value"], h.creds.tenant_id.as_str());
     assert_eq!(
-        param(&p, "directoryId")["value"],
-        h.creds.tenant_id.as_str()
-    );
-    assert_eq!(
-        param(&p, "resourceUri")["value"],
+        param(p, "resourceUri")["value"],
         "https://graph.microsoft.com"
     );
-    assert!(param(&p, "clientSecret")["matchesCredential"]["keyId"].is_string());
+    assert!(param(p, "clientSecret")["matchesCredential"]["keyId"].is_string());
 }
 
 #[test]
@@ -297,8 +279,9 @@ fn a_field_the_tool_cannot_guess_is_named_with_field() {
     assert!(run.stderr.contains("AAD Realm"), "{}", run.stderr);
     assert!(h.our_apps().is_empty());
     h.setup(&["--field", "tenant=realm"]).assert_code(0);
-    let p = params(&h.list("connections")[0]);
-    assert_eq!(param(&p, "realm")["value"], h.creds.tenant_id.as_str());
+    let connections = h.list("connections");
+    let p = &connections[0];
+    assert_eq!(param(p, "realm")["value"], h.creds.tenant_id.as_str());
 }
 
 #[test]

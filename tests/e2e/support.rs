@@ -358,3 +358,14 @@ impl FakeBrowser {
         }
     }
 }
+
+/// A platform connection's param, by its field's referenceName (as the
+/// emulator's state shows it).
+pub fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
+    connection["params"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["referenceName"] == reference)
+        .unwrap_or_else(|| panic!("no param {reference} in {connection}"))
+}
