@@ -9,8 +9,6 @@
 pub mod auth;
 pub mod cli;
 pub mod commands;
-#[cfg(feature = "emulator")]
-pub mod emulator;
 pub mod env;
 pub mod error;
 pub mod graph;

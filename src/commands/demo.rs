@@ -10,9 +10,9 @@ use secrecy::SecretString;
 use crate::cli::{
     AppArgs, AuthChoice, CloudChoice, DemoArgs, MicrosoftArgs, PlatformArgs, SecretArgs, SetupArgs,
 };
-use crate::emulator::{Emulator, EmulatorConfig};
 use crate::output::Printer;
 use crate::settings::{self, Interaction};
+use aad_setup_emulator::{Emulator, EmulatorConfig};
 
 pub async fn run(
     args: &DemoArgs,

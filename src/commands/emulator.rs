@@ -5,8 +5,8 @@
 use anyhow::Context as _;
 
 use crate::cli::{EmulatorArgs, OutputFormat};
-use crate::emulator::{Emulator, EmulatorConfig};
 use crate::output::Printer;
+use aad_setup_emulator::{Emulator, EmulatorConfig};
 
 pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
     let mut config = match &args.config {

@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aad_setup::emulator::{Credentials, Emulator, EmulatorConfig};
+use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aad-setup");
 

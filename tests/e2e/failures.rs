@@ -95,7 +95,7 @@ fn the_token_store_default_file_is_used() {
 
 #[test]
 fn a_platform_without_the_integration_fails_before_anything() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     config.platform.azure_ad = None;
     let h = Harness::with(config);
     let before = h.created();
@@ -304,8 +304,8 @@ fn keep_secret_on_failure_writes_a_private_file() {
 
 #[test]
 fn a_lost_answer_to_create_the_app_is_not_retried_blindly() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
-    config.faults.push(aad_setup::emulator::Fault {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.faults.push(aad_setup_emulator::Fault {
         method: "POST".into(),
         path_contains: "/v1.0/applications".into(),
         status: 503,
@@ -325,9 +325,9 @@ fn a_lost_answer_to_create_the_app_is_not_retried_blindly() {
 
 #[test]
 fn a_tenant_policy_on_secret_lifetime_names_the_flag_and_a_shorter_expiry_then_works() {
-    let config = aad_setup::emulator::EmulatorConfig {
+    let config = aad_setup_emulator::EmulatorConfig {
         max_secret_lifetime_days: Some(365),
-        ..aad_setup::emulator::EmulatorConfig::default()
+        ..aad_setup_emulator::EmulatorConfig::default()
     };
     let h = Harness::with(config);
     let run = h.setup(&[]);
@@ -352,7 +352,7 @@ fn a_tenant_policy_on_secret_lifetime_names_the_flag_and_a_shorter_expiry_then_w
 
 #[test]
 fn pascal_cased_problem_details_are_read_too() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     config.platform.pascal_case_errors = true;
     let h = Harness::with(config);
     let run = h.run(

@@ -160,8 +160,8 @@ fn register_again_has_nothing_to_hand_on_unless_a_new_secret_is_asked_for() {
 #[test]
 fn a_secret_that_cannot_be_handed_on_is_not_left_behind() {
     // Its check fails: shown only after the check, so no one has it.
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
-    config.faults.push(aad_setup::emulator::Fault {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.faults.push(aad_setup_emulator::Fault {
         method: "POST".into(),
         path_contains: "/oauth2/v2.0/token".into(),
         status: 400,
@@ -172,7 +172,7 @@ fn a_secret_that_cannot_be_handed_on_is_not_left_behind() {
     let token = h.write_file(
         "graph-token",
         &h.emu
-            .mint_graph_token(aad_setup::emulator::TokenKind::App(vec![
+            .mint_graph_token(aad_setup_emulator::TokenKind::App(vec![
                 "Application.ReadWrite.All".into(),
             ])),
     );

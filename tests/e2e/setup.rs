@@ -219,7 +219,7 @@ fn app_id_selects_an_existing_app_explicitly() {
 
 #[test]
 fn differently_named_fields_still_map() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     let seed = config
         .platform
         .azure_ad
@@ -250,7 +250,7 @@ fn differently_named_fields_still_map() {
 
 #[test]
 fn an_extra_required_field_is_refused_before_anything_is_created() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     let seed = config.platform.azure_ad.as_mut().unwrap();
     let mut extra = seed.fields[0].clone();
     extra.name = "Subscription ID".into();
@@ -268,7 +268,7 @@ fn an_extra_required_field_is_refused_before_anything_is_created() {
 
 #[test]
 fn a_field_the_tool_cannot_guess_is_named_with_field() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     let seed = config.platform.azure_ad.as_mut().unwrap();
     seed.fields[3].name = "AAD Realm".into();
     seed.fields[3].reference_name = "realm".into();
@@ -338,7 +338,7 @@ fn dry_run_signs_in_reads_and_changes_nothing() {
 
 #[test]
 fn replication_delay_and_throttling_are_ridden_out_with_one_of_everything() {
-    let mut config = aad_setup::emulator::EmulatorConfig::demo();
+    let mut config = aad_setup_emulator::EmulatorConfig::demo();
     config.replication.millis = 0;
     config.replication.requests = 3;
     config.throttle.every = 4;

@@ -6,7 +6,7 @@ use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use aad_setup::emulator::{EmulatorConfig, TokenKind};
+use aad_setup_emulator::{EmulatorConfig, TokenKind};
 use serde_json::json;
 
 use crate::support::*;
@@ -648,7 +648,7 @@ fn a_browser_sign_in_completes_a_setup_with_pkce_and_shows_nothing_secret() {
 #[test]
 fn a_declined_browser_sign_in_is_exit_3_with_nothing_changed() {
     let mut config = EmulatorConfig::default();
-    config.sign_in.browser_decision = aad_setup::emulator::BrowserDecision::Decline;
+    config.sign_in.browser_decision = aad_setup_emulator::BrowserDecision::Decline;
     let h = Harness::with(config);
     let before = h.created();
     let (child, url) = spawn_browser(&h, &[]);

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use aad_setup::emulator::{Credentials, Emulator, EmulatorConfig, TokenKind};
+use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig, TokenKind};
 use serde_json::Value;
 
 pub const APP_NAME: &str = "workflow-activedirectory-integration";

@@ -559,7 +559,7 @@ fn the_wizard_gets_a_platform_token_by_approval_and_saves_it_privately() {
 
 #[test]
 fn platform_login_saves_a_private_token_and_never_overwrites_one() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     config.platform.auto_approve_tokens_after_millis = Some(0);
     let h = Harness::with(config);
     let login = |extra: &[&str]| {
@@ -623,7 +623,7 @@ fn platform_login_saves_a_private_token_and_never_overwrites_one() {
 
 #[test]
 fn platform_login_at_a_terminal_asks_for_the_team() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     config.platform.auto_approve_tokens_after_millis = Some(0);
     let h = Harness::with(config);
     let mut cmd = h.bare_cmd();
@@ -757,7 +757,7 @@ fn replacing_what_exists_asks_with_no_as_the_default() {
 
 #[test]
 fn ctrl_c_during_the_changes_stops_at_a_step_boundary_and_reports_what_exists() {
-    let mut config = aad_setup::emulator::EmulatorConfig::default();
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
     // A new app stays invisible until the test lets it replicate: the run
     // waits for it, visibly, for as long as the Ctrl-C takes to land (no
     // delay to outrun on a loaded machine).

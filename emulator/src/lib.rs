@@ -8,7 +8,7 @@
 //! reference says [unk], the stricter choice is made and commented.
 //!
 //! It never prints: everything it knows is returned as data ([`Emulator::snapshot`],
-//! `GET /_emulator/state`). It depends on no other module of the crate.
+//! `GET /_emulator/state`). It is its own crate and depends on nothing of `aad-setup`.
 //!
 //! Layout: `config` (what can be configured), `seed` (the starting world), `state` (the
 //! world), `entra` (`/login`), `graph` (`/graph`), `platform` (`/platform`), `control`
