@@ -228,6 +228,11 @@ pub struct SignInConfig {
     /// Approve a pending device code automatically after this many polls, with the
     /// scopes it asked for. `None` = only `POST /_emulator/device/approve` approves.
     pub device_auto_approve_after_polls: Option<u32>,
+    /// Who signs in when the emulator approves on its own (device code auto-approval,
+    /// the browser sign-in page) or when an approval names no user: `admin` (Global
+    /// Administrator, may consent to anything) or `developer` (Application Developer:
+    /// manages only apps they own, cannot obtain DelegatedPermissionGrant.ReadWrite.All).
+    pub user: String,
     /// What the admin does on the browser sign-in page (`/authorize`):
     /// `approve` (the default), or `decline` (the browser comes back with
     /// `access_denied`, AADSTS65004).
@@ -249,6 +254,7 @@ impl Default for SignInConfig {
             device_code_slow_down: true,
             device_code_slow_down_polls: 0,
             device_auto_approve_after_polls: None,
+            user: "admin".to_owned(),
             browser_decision: BrowserDecision::Approve,
             federated_credential: Some(FederatedCredential::default()),
             github_oidc_request_token: None,
@@ -260,6 +266,13 @@ impl SignInConfig {
     fn validate(&self) -> Result<(), String> {
         if self.device_code_expires_in_secs == 0 {
             return Err("sign_in.device_code_expires_in_secs must be at least 1".to_owned());
+        }
+        let local = self.user.split('@').next().unwrap_or_default();
+        if !local.eq_ignore_ascii_case("admin") && !local.eq_ignore_ascii_case("developer") {
+            return Err(format!(
+                "sign_in.user must be admin or developer, got '{}'",
+                self.user
+            ));
         }
         if let Some(f) = &self.federated_credential {
             if f.issuer.is_empty() || f.subject.is_empty() || f.audience.is_empty() {

@@ -1,7 +1,9 @@
 //! The control plane (`/_emulator`), for the `aad-setup emulator` command and for tests
 //! that drive the emulator out of process: state snapshot, credentials, minted tokens,
 //! run-time configuration, and the "user" side of interactive flows (approving a device
-//! code or a platform access token, the GitHub Actions OIDC endpoint).
+//! code or a platform access token, the GitHub Actions OIDC endpoint). The same
+//! approvals as HTML pages for a person are in `pages`. The README's emulator section
+//! documents every route.
 //!
 //! These requests are not throttled, not faulted and not logged in the snapshot.
 
@@ -33,6 +35,9 @@ fn strings(v: Option<&Value>) -> Option<Vec<String>> {
 pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
     let segs = segments(req.path.strip_prefix("/_emulator").unwrap_or(""));
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if let Some(reply) = super::pages::handle(st, req, &segs) {
+        return reply;
+    }
     let result = match (req.method.as_str(), segs.as_slice()) {
         ("GET", ["state"]) => Ok(Reply::json(
             200,
@@ -86,13 +91,19 @@ fn mint(st: &mut State, req: &Req) -> Result<Reply, Reply> {
     Ok(Reply::json(200, &json!({"access_token": token})))
 }
 
-/// The signed-in user approving (`{"user_code", "scp"?}`) or declining a device code.
+/// The signed-in user approving (`{"user_code", "user"?, "scp"?}`) or declining a
+/// device code.
 fn device(st: &mut State, req: &Req, decision: &str) -> Result<Reply, Reply> {
     let map = body(req)?;
     let code = map
         .get("user_code")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("user_code is required"))?;
+    let user = match map.get("user") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(u)) => Some(u.as_str()),
+        Some(_) => return Err(bad("user must be a string")),
+    };
     let choice = if decision == "approve" {
         Some(match map.get("scp") {
             None | Some(Value::Null) => Vec::new(),
@@ -101,13 +112,15 @@ fn device(st: &mut State, req: &Req, decision: &str) -> Result<Reply, Reply> {
     } else {
         None
     };
-    if super::entra::decide_device(st, code, choice) {
-        Ok(Reply::empty(204))
-    } else {
-        Err(Reply::json(
+    match super::entra::decide_device(st, code, user, choice) {
+        Ok(()) => Ok(Reply::empty(204)),
+        Err(super::entra::DeviceDecisionError::UnknownUser) => {
+            Err(bad("user must be admin or developer (or their UPN)"))
+        }
+        Err(super::entra::DeviceDecisionError::NoPendingCode) => Err(Reply::json(
             404,
             &json!({"error": "no pending device code with that user_code"}),
-        ))
+        )),
     }
 }
 

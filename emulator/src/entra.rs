@@ -93,9 +93,15 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
         ["discovery", "v2.0", "keys"] => Endpoint::Keys,
         _ => return Reply::json(404, &json!({"error": "not found"})),
     };
-    if !st.tenant_matches(tenant) {
+    let segment = if st.tenant_matches(tenant) {
+        Segment::Tenant
+    } else if tenant.eq_ignore_ascii_case("organizations") {
+        Segment::Organizations
+    } else if tenant.eq_ignore_ascii_case("common") {
+        Segment::Common
+    } else {
         return invalid_tenant(tenant);
-    }
+    };
     let post_only = matches!(endpoint, Endpoint::Token | Endpoint::DeviceCode);
     if post_only && req.method != "POST" {
         return aad_error(
@@ -112,11 +118,11 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
         return Reply::empty(405);
     }
     match endpoint {
-        Endpoint::Token => token(st, req),
-        Endpoint::DeviceCode => device_code(st, req),
-        Endpoint::Authorize => authorize(st, req),
-        Endpoint::OpenIdV2 => openid(st, true),
-        Endpoint::OpenIdV1 => openid(st, false),
+        Endpoint::Token => token(st, req, segment),
+        Endpoint::DeviceCode => device_code(st, req, segment),
+        Endpoint::Authorize => authorize(st, req, segment),
+        Endpoint::OpenIdV2 => openid(st, true, segment),
+        Endpoint::OpenIdV1 => openid(st, false, segment),
         Endpoint::Keys => Reply::json(
             200,
             &json!({"keys": [{
@@ -126,6 +132,58 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
             }]}),
         ),
     }
+}
+
+/// The `{tenant}` path segment (entra-sign-in.md §2): the tenant (id or verified
+/// domain), or `organizations` / `common`, valid for the device code and authorization
+/// code flows, where the tenant comes from the user who signs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Segment {
+    Tenant,
+    Organizations,
+    Common,
+}
+
+impl Segment {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant",
+            Self::Organizations => "organizations",
+            Self::Common => "common",
+        }
+    }
+}
+
+/// A tenant app (not a first-party one) that is single-tenant cannot use
+/// `/organizations` or `/common` (AADSTS50194; entra-sign-in.md §2, §11).
+fn check_multi_tenant_segment(st: &State, client_id: &str, segment: Segment) -> Result<(), Reply> {
+    if segment == Segment::Tenant || is_first_party(client_id) {
+        return Ok(());
+    }
+    let Some(ai) = st.app_index_by_app_id(client_id) else {
+        return Ok(());
+    };
+    let app = &st.apps[ai];
+    if app.sign_in_audience == "AzureADMyOrg" {
+        return Err(aad_error(
+            400,
+            "invalid_request",
+            50194,
+            &format!(
+                "Application '{}'({}) is not configured as a multi-tenant application. Usage of the /{} endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.",
+                app.app_id,
+                app.display_name,
+                segment.name()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+fn is_first_party(client_id: &str) -> bool {
+    [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
+        .iter()
+        .any(|id| client_id.eq_ignore_ascii_case(id))
 }
 
 enum Endpoint {
@@ -138,17 +196,28 @@ enum Endpoint {
 }
 
 /// The discovery document (entra-sign-in.md §3), pointing at the emulator.
-fn openid(st: &State, v2: bool) -> Reply {
+fn openid(st: &State, v2: bool, segment: Segment) -> Reply {
     let login = st.login_url();
-    let tid = &st.tenant.id;
+    // `/organizations` and `/common` publish the placeholder `{tenantid}` in the issuer
+    // and their own segment in the endpoints.
+    let tid = match segment {
+        Segment::Tenant => st.tenant.id.clone(),
+        other => other.name().to_owned(),
+    };
+    let tid = &tid;
+    let issuer_tid = if segment == Segment::Tenant {
+        tid.as_str()
+    } else {
+        "{tenantid}"
+    };
     let (issuer, base) = if v2 {
         (
-            format!("{login}/{tid}/v2.0"),
+            format!("{login}/{issuer_tid}/v2.0"),
             format!("{login}/{tid}/oauth2/v2.0"),
         )
     } else {
         (
-            format!("https://sts.windows.net/{tid}/"),
+            format!("https://sts.windows.net/{issuer_tid}/"),
             format!("{login}/{tid}/oauth2"),
         )
     };
@@ -240,7 +309,7 @@ fn basic_credentials(req: &Req) -> Option<Option<(String, String)>> {
     }))
 }
 
-fn token(st: &mut State, req: &Req) -> Reply {
+fn token(st: &mut State, req: &Req, segment: Segment) -> Reply {
     let form = Form::parse(req);
     if form.has_duplicates() {
         return malformed();
@@ -248,6 +317,21 @@ fn token(st: &mut State, req: &Req) -> Reply {
     let Some(grant_type) = form.get("grant_type") else {
         return missing_parameter("grant_type");
     };
+    if grant_type == GRANT_CLIENT_CREDENTIALS && segment != Segment::Tenant {
+        // Client credentials need an explicit tenant (entra-sign-in.md §6). Entra's
+        // answer on `/organizations` is [unk]: refused with the `/common` code.
+        let text = if segment == Segment::Common {
+            "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint."
+        } else {
+            "The client credentials grant needs a tenant-specific endpoint: use the tenant id or a verified domain instead of /organizations."
+        };
+        return aad_error(400, "invalid_request", 9001023, text);
+    }
+    if let Some(client_id) = form.get("client_id") {
+        if let Err(reply) = check_multi_tenant_segment(st, client_id, segment) {
+            return reply;
+        }
+    }
     match grant_type {
         GRANT_CLIENT_CREDENTIALS => client_credentials(st, req, &form),
         GRANT_DEVICE_CODE => device_code_poll(st, &form),
@@ -425,6 +509,7 @@ fn client_credentials(st: &mut State, req: &Req, form: &Form) -> Reply {
         roles: st.sps[si].graph_roles.clone(),
         scp: Vec::new(),
         exp: 0,
+        owner_only: false,
     };
     let name = st.apps[ai].display_name.clone();
     let (token, _) = issue(st, info, &name, None);
@@ -532,11 +617,16 @@ fn issue(
     st: &mut State,
     mut info: TokenInfo,
     app_display_name: &str,
-    refresh_for: Option<&str>,
+    refresh_for: Option<(&str, usize)>,
 ) -> (String, Option<String>) {
-    let upn = info
-        .delegated
-        .then(|| st.admin_user.user_principal_name.clone());
+    let upn = info.delegated.then(|| {
+        st.users
+            .iter()
+            .find(|u| u.id == info.oid)
+            .unwrap_or_else(|| st.admin_user())
+            .user_principal_name
+            .clone()
+    });
     let (token, exp) = jwt::graph_access_token(&jwt::AccessClaims {
         tenant_id: &st.tenant.id,
         oid: &info.oid,
@@ -549,13 +639,14 @@ fn issue(
         lifetime_secs: st.config.access_token_lifetime_secs,
     });
     info.exp = exp;
-    let refresh = refresh_for.map(|client_id| {
+    let refresh = refresh_for.map(|(client_id, user)| {
         let rt = format!("1.A{}", super::util::random_from(super::util::ALNUM, 120));
         st.refresh_tokens.insert(
             rt.clone(),
             super::state::RefreshInfo {
                 client_id: client_id.to_owned(),
                 scp: info.scp.clone(),
+                user,
             },
         );
         st.issued_secrets.push(rt.clone());
@@ -568,18 +659,26 @@ fn issue(
 
 /// `Emulator::mint_graph_token` and `POST /_emulator/tokens`.
 pub(crate) fn mint(st: &mut State, kind: &TokenKind) -> String {
-    let (info, name) = match kind {
-        TokenKind::Delegated(scp) => (
+    let delegated = |user: &super::state::User, scp: &[String]| {
+        (
             TokenInfo {
-                oid: st.admin_user.id.clone(),
+                oid: user.id.clone(),
                 app_id: AZURE_CLI_CLIENT_ID.to_owned(),
                 delegated: true,
                 roles: Vec::new(),
-                scp: scp.clone(),
+                scp: scp.to_vec(),
                 exp: 0,
+                owner_only: user.owner_only,
             },
             "Microsoft Azure CLI".to_owned(),
-        ),
+        )
+    };
+    let (info, name) = match kind {
+        TokenKind::Delegated(scp) => delegated(st.admin_user(), scp),
+        TokenKind::DelegatedAs(user, scp) => {
+            let i = st.user_index(user).unwrap_or(0);
+            delegated(&st.users[i], scp)
+        }
         TokenKind::App(roles) => {
             let app_id = st.admin_app_id.clone();
             let oid = st
@@ -594,6 +693,7 @@ pub(crate) fn mint(st: &mut State, kind: &TokenKind) -> String {
                     roles: roles.clone(),
                     scp: Vec::new(),
                     exp: 0,
+                    owner_only: false,
                 },
                 "aad-setup-emulator-admin".to_owned(),
             )
@@ -639,7 +739,7 @@ fn delegated_scopes(scope: &str) -> DelegatedScopes {
     out
 }
 
-fn device_code(st: &mut State, req: &Req) -> Reply {
+fn device_code(st: &mut State, req: &Req, segment: Segment) -> Reply {
     let form = Form::parse(req);
     if form.has_duplicates() {
         return malformed();
@@ -654,6 +754,9 @@ fn device_code(st: &mut State, req: &Req) -> Reply {
     // Command Line Tools), or an app of the tenant. A tenant app that is not a public
     // client (`isFallbackPublicClient`) gets AADSTS7000218 (entra-sign-in.md §4).
     if let Err(reply) = check_public_client(st, client_id) {
+        return reply;
+    }
+    if let Err(reply) = check_multi_tenant_segment(st, client_id, segment) {
         return reply;
     }
     let scopes = delegated_scopes(scope);
@@ -704,7 +807,10 @@ fn device_code(st: &mut State, req: &Req) -> Reply {
         polls: 0,
         status: super::state::DeviceStatus::Pending,
     });
-    let verification_uri = "https://microsoft.com/devicelogin";
+    // Entra answers `https://microsoft.com/devicelogin` (entra-sign-in.md §4); the
+    // emulator's users sign in on its own local page instead, which a client shows the
+    // same way.
+    let verification_uri = st.credentials.device_approval_url.clone();
     Reply::json(
         200,
         &json!({
@@ -729,6 +835,8 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
         return missing_parameter("device_code");
     };
     let auto = st.config.sign_in.device_auto_approve_after_polls;
+    let auto_user = st.user_index(&st.config.sign_in.user).unwrap_or(0);
+    let users = st.users.clone();
     let slow_down = st.config.sign_in.device_code_slow_down;
     let forced_slow_downs = st.config.sign_in.device_code_slow_down_polls;
     let Some(dc) = st
@@ -766,7 +874,7 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
         );
     }
     if dc.status == DeviceStatus::Pending && auto.is_some_and(|n| dc.polls > n) {
-        dc.status = DeviceStatus::Approved(dc.scopes.clone());
+        dc.status = approval(&users[auto_user], auto_user, dc.scopes.clone());
     }
     match dc.status.clone() {
         DeviceStatus::Pending => aad_error(
@@ -788,30 +896,58 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
             54005,
             "OAuth2 Authorization code was already redeemed, please retry with a new valid code or use an existing refresh token.",
         ),
-        DeviceStatus::Approved(scp) => {
+        DeviceStatus::ConsentMissing(scope) => {
+            let client = dc.client_id.clone();
+            consent_missing(&client, &scope)
+        }
+        DeviceStatus::Approved(user, scp) => {
             let offline = dc.offline_access;
             let client = dc.client_id.clone();
             dc.status = DeviceStatus::Redeemed;
-            delegated_token_reply(st, &client, scp, offline)
+            delegated_token_reply(st, &client, user, scp, offline)
         }
     }
+}
+
+/// What the user's approval of these scopes gives: the token, or AADSTS65001 for a
+/// scope the user can neither find consented nor consent to.
+fn approval(user: &super::state::User, index: usize, scopes: Vec<String>) -> super::state::DeviceStatus {
+    match user.missing_consent(&scopes) {
+        Some(missing) => super::state::DeviceStatus::ConsentMissing(missing.clone()),
+        None => super::state::DeviceStatus::Approved(index, scopes),
+    }
+}
+
+/// AADSTS65001: the user may not consent to a scope the client asked for
+/// (entra-sign-in.md §11).
+fn consent_missing(client_id: &str, scope: &str) -> Reply {
+    aad_error(
+        400,
+        "invalid_grant",
+        65001,
+        &format!(
+            "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: https://graph.microsoft.com/{scope}; an administrator must consent.)"
+        ),
+    )
 }
 
 fn delegated_token_reply(
     st: &mut State,
     client_id: &str,
+    user: usize,
     scp: Vec<String>,
     offline: bool,
 ) -> Reply {
     let info = TokenInfo {
-        oid: st.admin_user.id.clone(),
+        oid: st.users[user].id.clone(),
         app_id: client_id.to_owned(),
         delegated: true,
         roles: Vec::new(),
         scp: scp.clone(),
         exp: 0,
+        owner_only: st.users[user].owner_only,
     };
-    let (token, refresh) = issue(st, info, "public client", offline.then_some(client_id));
+    let (token, refresh) = issue(st, info, "public client", offline.then_some((client_id, user)));
     let scope = scp
         .iter()
         .map(|s| format!("https://graph.microsoft.com/{s}"))
@@ -857,7 +993,7 @@ fn refresh(st: &mut State, form: &Form) -> Reply {
     }
     // Refresh tokens rotate: the old one is spent.
     st.refresh_tokens.remove(rt);
-    delegated_token_reply(st, &info.client_id, info.scp, true)
+    delegated_token_reply(st, &info.client_id, info.user, info.scp, true)
 }
 
 // --- Authorization code with PKCE (entra-sign-in.md §5) -----------------------------
@@ -865,10 +1001,7 @@ fn refresh(st: &mut State, form: &Form) -> Reply {
 /// A public client may sign in users: a first-party one, or a tenant app that allows
 /// public client flows (device code and browser alike).
 fn check_public_client(st: &mut State, client_id: &str) -> Result<(), Reply> {
-    let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
-        .iter()
-        .any(|id| client_id.eq_ignore_ascii_case(id));
-    if first_party {
+    if is_first_party(client_id) {
         return Ok(());
     }
     let app = st.app_index_by_app_id(client_id);
@@ -906,7 +1039,7 @@ fn redirect_matches(registered: &str, requested: &str) -> bool {
 /// configuration says, and the browser is sent back to `redirect_uri`. Errors about the
 /// client or the redirect URI are shown on the page (no redirect: the URI is not
 /// trusted); the others go back on the redirect, with the `state`.
-fn authorize(st: &mut State, req: &Req) -> Reply {
+fn authorize(st: &mut State, req: &Req, segment: Segment) -> Reply {
     let q = |k: &str| {
         req.query
             .iter()
@@ -934,10 +1067,10 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
     // The first-party public clients have `http://localhost` registered; a tenant app
     // has its `publicClient.redirectUris` and its `web` ones. A code issued to a `web`
     // redirect belongs to a confidential client: redeeming it needs the secret.
-    let first_party = [AZURE_CLI_CLIENT_ID, GRAPH_CLI_CLIENT_ID]
-        .iter()
-        .any(|id| client_id.eq_ignore_ascii_case(id));
-    let registered: Vec<(String, bool)> = if first_party {
+    if let Err(reply) = check_multi_tenant_segment(st, client_id, segment) {
+        return reply;
+    }
+    let registered: Vec<(String, bool)> = if is_first_party(client_id) {
         vec![("http://localhost".to_owned(), true)]
     } else {
         let app = st.app_index_by_app_id(client_id);
@@ -1048,6 +1181,18 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
             "User declined to consent to access the app.",
         );
     }
+    // The configured user signs in; a scope they may not consent to stops the sign-in
+    // (AADSTS65001; entra-sign-in.md §1, §11).
+    let user = st.user_index(&st.config.sign_in.user).unwrap_or(0);
+    if let Some(missing) = st.users[user].missing_consent(&scopes.graph) {
+        return error(
+            "consent_required",
+            65001,
+            &format!(
+                "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: https://graph.microsoft.com/{missing}; an administrator must consent.)"
+            ),
+        );
+    }
     let code = format!("1.AQ{}", super::util::random_from(super::util::ALNUM, 160));
     st.issued_secrets.push(code.clone());
     st.auth_codes.push(super::state::AuthCode {
@@ -1061,6 +1206,7 @@ fn authorize(st: &mut State, req: &Req) -> Reply {
         // Authorization codes live about ten minutes.
         expires_at: std::time::Instant::now() + std::time::Duration::from_secs(600),
         redeemed: false,
+        user,
     });
     back(&[("code", &code), ("session_state", &super::util::new_guid())])
 }
@@ -1139,7 +1285,12 @@ fn redeem_code(st: &mut State, form: &Form) -> Reply {
         }
     }
     let public = ac.public;
-    let (client, scp, offline) = (ac.client_id.clone(), ac.scopes.clone(), ac.offline_access);
+    let (client, scp, offline, user) = (
+        ac.client_id.clone(),
+        ac.scopes.clone(),
+        ac.offline_access,
+        ac.user,
+    );
     if !public {
         // Issued to a `web` redirect: a confidential client's code.
         let Some(secret) = form.get("client_secret") else {
@@ -1161,29 +1312,48 @@ fn redeem_code(st: &mut State, form: &Form) -> Reply {
     if let Some(ac) = st.auth_codes.iter_mut().find(|c| c.code == code) {
         ac.redeemed = true;
     }
-    delegated_token_reply(st, &client, scp, offline)
+    delegated_token_reply(st, &client, user, scp, offline)
 }
 
-/// `POST /_emulator/device/approve|decline`: the user's decision for a user code.
+/// `POST /_emulator/device/approve|decline` and the device page: the user's decision
+/// for a user code. `user` names who signs in (`None`: the configured `sign_in.user`);
+/// `decision` is `None` to decline, else the scopes to approve (empty: those asked
+/// for). A scope the user may not consent to makes the next poll answer AADSTS65001.
 pub(crate) fn decide_device(
     st: &mut State,
     user_code: &str,
+    user: Option<&str>,
     decision: Option<Vec<String>>,
-) -> bool {
+) -> Result<(), DeviceDecisionError> {
     use super::state::DeviceStatus;
+    let user = match user {
+        Some(name) => st
+            .user_index(name)
+            .ok_or(DeviceDecisionError::UnknownUser)?,
+        None => st.user_index(&st.config.sign_in.user).unwrap_or(0),
+    };
+    let signed_in = st.users[user].clone();
+    let code = user_code.trim().replace('-', "");
     let Some(dc) = st
         .device_codes
         .iter_mut()
-        .find(|d| d.user_code.eq_ignore_ascii_case(user_code) && d.status == DeviceStatus::Pending)
+        .find(|d| d.user_code.eq_ignore_ascii_case(&code) && d.status == DeviceStatus::Pending)
     else {
-        return false;
+        return Err(DeviceDecisionError::NoPendingCode);
     };
     dc.status = match decision {
-        Some(scp) if scp.is_empty() => DeviceStatus::Approved(dc.scopes.clone()),
-        Some(scp) => DeviceStatus::Approved(scp),
+        Some(scp) if scp.is_empty() => approval(&signed_in, user, dc.scopes.clone()),
+        Some(scp) => approval(&signed_in, user, scp),
         None => DeviceStatus::Declined,
     };
-    true
+    Ok(())
+}
+
+/// Why a device code decision was not recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeviceDecisionError {
+    NoPendingCode,
+    UnknownUser,
 }
 
 /// `GET /_emulator/github-oidc`: a GitHub-Actions-style OIDC token whose claims match

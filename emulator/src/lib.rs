@@ -12,13 +12,14 @@
 //!
 //! Layout: `config` (what can be configured), `seed` (the starting world), `state` (the
 //! world), `entra` (`/login`), `graph` (`/graph`), `platform` (`/platform`), `control`
-//! (`/_emulator`), `snapshot` (what tests inspect), `jwt`, `util`.
+//! (`/_emulator`), `pages` (the approval pages a person uses), `snapshot` (what tests inspect), `jwt`, `util`.
 
 mod config;
 mod control;
 mod entra;
 mod graph;
 mod jwt;
+mod pages;
 mod platform;
 mod seed;
 mod snapshot;
@@ -49,8 +50,9 @@ pub use snapshot::{
 use state::{RequestRecord, State};
 use util::{Reply, Req};
 
-/// What a running emulator hands to clients: the tenant, the two caller apps' secrets,
-/// and the two platform tokens. `Debug` redacts the secrets.
+/// What a running emulator hands to clients: the tenant, the caller apps' secrets, the
+/// interactive users, the two platform tokens and the local approval pages. `Debug`
+/// redacts the secrets.
 #[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Credentials {
     pub tenant_id: String,
@@ -70,6 +72,56 @@ pub struct Credentials {
     pub github_oidc_request_url: String,
     /// `ACTIONS_ID_TOKEN_REQUEST_TOKEN` that endpoint accepts.
     pub github_oidc_request_token: String,
+    /// Every app-only identity the tenant holds, the two above included: the
+    /// identities admins really run the tool with, each holding exactly its `roles`.
+    pub identities: Vec<AppIdentity>,
+    /// The users who sign in interactively (device code, browser).
+    pub users: Vec<UserIdentity>,
+    /// The page where a person enters a device code and approves or declines it (also
+    /// the device code answer's `verification_uri`).
+    pub device_approval_url: String,
+    /// The page listing pending platform access tokens to approve or cancel.
+    pub platform_approval_url: String,
+}
+
+impl Credentials {
+    /// The app-only identity with this name (`admin`, `writer`, `owned-by`, `reader`,
+    /// `directory-reader`).
+    pub fn identity(&self, name: &str) -> Option<&AppIdentity> {
+        self.identities.iter().find(|i| i.name == name)
+    }
+}
+
+/// An app-only caller (client credentials): its name, appId, secret and the Microsoft
+/// Graph application permissions (`roles`) its tokens carry. `Debug` redacts the secret.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AppIdentity {
+    pub name: String,
+    pub display_name: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub roles: Vec<String>,
+}
+
+impl std::fmt::Debug for AppIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppIdentity")
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"[REDACTED]")
+            .field("roles", &self.roles)
+            .finish()
+    }
+}
+
+/// A user who signs in interactively: who they are, their directory role, and the
+/// delegated scopes they can obtain (`None`: any, they may consent to everything).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserIdentity {
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub role: String,
+    pub consentable_scopes: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -86,6 +138,10 @@ impl std::fmt::Debug for Credentials {
             .field("platform_team", &self.platform_team)
             .field("github_oidc_request_url", &self.github_oidc_request_url)
             .field("github_oidc_request_token", &"[REDACTED]")
+            .field("identities", &self.identities)
+            .field("users", &self.users)
+            .field("device_approval_url", &self.device_approval_url)
+            .field("platform_approval_url", &self.platform_approval_url)
             .finish()
     }
 }
@@ -96,6 +152,9 @@ pub enum TokenKind {
     /// A user token (the seeded admin user, via the Azure CLI client id) with these
     /// delegated scopes in `scp`.
     Delegated(Vec<String>),
+    /// A user token of the seeded user with this UPN or local part (`developer`) with
+    /// these delegated scopes: their role still limits what Graph lets them do.
+    DelegatedAs(String, Vec<String>),
     /// An app-only token of the admin caller app with exactly these `roles`.
     App(Vec<String>),
 }

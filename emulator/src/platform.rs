@@ -19,7 +19,7 @@ use super::util::{
 
 /// SDK default page size (platform-api.md §3.2).
 const DEFAULT_PAGE_SIZE: usize = 25;
-/// [unk] the server's maximum page size; strict: 100.
+/// [unk] the server's maximum page size: larger requests get pages of 100.
 const MAX_PAGE_SIZE: usize = 100;
 /// Default `waitTimeMillis` (platform-api.md §2.4).
 const DEFAULT_WAIT_MILLIS: u64 = 300_000;
@@ -321,26 +321,18 @@ fn integration_json(st: &State, integ: &Integration, caller: &PlatformToken) -> 
 }
 
 fn list(st: &State, req: &Req, caller: &PlatformToken) -> PResult {
-    for (k, _) in &req.query {
-        if k != "page_size" && k != "page_token" {
-            // v2.0.0 takes only these two (platform-api.md §3.2); [unk] whether others
-            // are ignored: strict, refused.
-            return Err(PErr::validation(
-                k,
-                format!(
-                    "Unknown query parameter '{k}'. Only page_size and page_token are accepted."
-                ),
-            ));
-        }
-    }
+    // v2.0.0 binds only `page_size` and `page_token` (platform-api.md §3.2); an ASP.NET
+    // API ignores parameters it does not bind, such as the `query` the platform's Node
+    // SDK still sends for `find({query})`. So they are ignored, not refused.
     let size = match req.query_value("page_size") {
         None => DEFAULT_PAGE_SIZE,
         Some(s) => match s.parse::<usize>() {
-            Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            // Over the maximum: capped, as paging APIs do, not refused.
+            Ok(n) if n >= 1 => n.min(MAX_PAGE_SIZE),
             _ => {
                 return Err(PErr::validation(
                     "page_size",
-                    format!("The value '{s}' is not valid for page_size (1-{MAX_PAGE_SIZE})."),
+                    format!("The value '{s}' is not valid for page_size."),
                 ));
             }
         },

@@ -1,14 +1,16 @@
 //! The world the emulator starts with: a tenant holding the Microsoft Graph and Dynamics
-//! CRM service principals (with their real, global permission ids), two caller apps
-//! (admin and reader) with secrets, one admin user for delegated tokens, and a platform
-//! team with an admin and a member token and a page-spanning list of integrations.
+//! CRM service principals (with their real, global permission ids), the app-only caller
+//! identities admins really use ([`APP_IDENTITIES`]) with secrets, two users for
+//! delegated tokens (a Global Administrator and an Application Developer), and a
+//! platform team with an admin and a member token and a page-spanning list of
+//! integrations.
 //!
 //! Tenant-specific object ids are generated per start, as they differ per real tenant
 //! (microsoft-graph.md §2.8).
 
 use std::time::Instant;
 
-use super::Credentials;
+use super::{AppIdentity, Credentials, UserIdentity};
 use super::config::{EmulatorConfig, IntegrationSeed};
 use super::state::{
     App, AppRole, Counters, Field, Integration, PasswordCred, PermissionScope, Platform,
@@ -80,6 +82,50 @@ const GRAPH_ROLES: &[(&str, &str)] = &[
         "498476ce-e0fe-48b0-b801-37ba7e2685c6",
         "Organization.Read.All",
     ),
+    ("7ab1d382-f21e-4acd-a863-ba3e13f7da61", "Directory.Read.All"),
+];
+
+/// The app-only identities a tenant really runs the tool with: (name, display name,
+/// Graph application permissions). `admin` holds everything the tool can use; the
+/// others are the least-privilege cases the README's table covers
+/// (entra-sign-in.md §1; microsoft-graph.md §2.7, §2.9).
+pub(crate) const APP_IDENTITIES: &[(&str, &str, &[&str])] = &[
+    (
+        "admin",
+        "aad-setup-emulator-admin",
+        &[
+            "Application.ReadWrite.All",
+            "DelegatedPermissionGrant.ReadWrite.All",
+        ],
+    ),
+    (
+        "writer",
+        "aad-setup-emulator-writer",
+        &["Application.ReadWrite.All"],
+    ),
+    (
+        "owned-by",
+        "aad-setup-emulator-owned-by",
+        &["Application.ReadWrite.OwnedBy"],
+    ),
+    (
+        "reader",
+        "aad-setup-emulator-reader",
+        &["Application.Read.All"],
+    ),
+    (
+        "directory-reader",
+        "aad-setup-emulator-directory-reader",
+        &["Directory.Read.All"],
+    ),
+];
+
+/// Delegated scopes consented tenant-wide for the interactive clients, so that a user
+/// who may not consent to admin scopes can still obtain them.
+const CONSENTED_FOR_USERS: &[&str] = &[
+    "Application.ReadWrite.All",
+    "Application.Read.All",
+    "User.Read",
 ];
 
 /// Dynamics CRM's only delegated scope (microsoft-graph.md §3, §6).
@@ -379,45 +425,67 @@ pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
         policy_id: new_guid(),
         created,
     };
-    let admin_user = User {
-        id: new_guid(),
-        user_principal_name: format!("admin@{}", tenant.domain),
-        display_name: "Emulator Admin".to_owned(),
-    };
+    let users = vec![
+        User {
+            id: new_guid(),
+            user_principal_name: format!("admin@{}", tenant.domain),
+            display_name: "Emulator Admin".to_owned(),
+            role: "Global Administrator".to_owned(),
+            consentable: None,
+            owner_only: false,
+        },
+        // Registers apps and manages the ones they own; may not consent to admin scopes
+        // (so never holds DelegatedPermissionGrant.ReadWrite.All) nor manage others'
+        // apps (entra-sign-in.md §1; microsoft-graph.md §2.7).
+        User {
+            id: new_guid(),
+            user_principal_name: format!("developer@{}", tenant.domain),
+            display_name: "Emulator Developer".to_owned(),
+            role: "Application Developer".to_owned(),
+            consentable: Some(CONSENTED_FOR_USERS.iter().map(|s| (*s).to_owned()).collect()),
+            owner_only: true,
+        },
+    ];
 
-    let admin_secret = config
-        .admin_client_secret
-        .clone()
-        .unwrap_or_else(new_client_secret);
-    let reader_secret = config
-        .reader_client_secret
-        .clone()
-        .unwrap_or_else(new_client_secret);
-    let (admin_app, admin_sp) = caller(
-        "aad-setup-emulator-admin",
-        config
-            .admin_client_id
+    let mut apps = Vec::new();
+    let mut caller_sps = Vec::new();
+    let mut identities = Vec::new();
+    for (name, display_name, roles) in APP_IDENTITIES {
+        let (id, secret) = match *name {
+            "admin" => (&config.admin_client_id, &config.admin_client_secret),
+            "reader" => (&config.reader_client_id, &config.reader_client_secret),
+            _ => (&None, &None),
+        };
+        let app_id = id
             .clone()
-            .map_or_else(new_guid, |s| s.to_ascii_lowercase()),
-        admin_secret.clone(),
-        &[
-            "Application.ReadWrite.All",
-            "DelegatedPermissionGrant.ReadWrite.All",
-        ],
-        created,
-        &tenant.id,
-    );
-    let (reader_app, reader_sp) = caller(
-        "aad-setup-emulator-reader",
-        config
-            .reader_client_id
-            .clone()
-            .map_or_else(new_guid, |s| s.to_ascii_lowercase()),
-        reader_secret.clone(),
-        &["Application.Read.All"],
-        created,
-        &tenant.id,
-    );
+            .map_or_else(new_guid, |s| s.to_ascii_lowercase());
+        let secret = secret.clone().unwrap_or_else(new_client_secret);
+        let (app, sp) = caller(
+            display_name,
+            app_id.clone(),
+            secret.clone(),
+            roles,
+            created,
+            &tenant.id,
+        );
+        apps.push(app);
+        caller_sps.push(sp);
+        identities.push(AppIdentity {
+            name: (*name).to_owned(),
+            display_name: (*display_name).to_owned(),
+            client_id: app_id,
+            client_secret: secret,
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        });
+    }
+    let find = |name: &str| {
+        identities
+            .iter()
+            .find(|i| i.name == name)
+            .cloned()
+            .expect("seeded identity")
+    };
+    let (admin, reader) = (find("admin"), find("reader"));
 
     let team = config.platform.team.to_ascii_lowercase();
     let env = config.platform.environment.clone();
@@ -451,25 +519,39 @@ pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
     let credentials = Credentials {
         tenant_id: tenant.id.clone(),
         tenant_domain: tenant.domain.clone(),
-        admin_client_id: admin_app.app_id.clone(),
-        admin_client_secret: admin_secret,
-        reader_client_id: reader_app.app_id.clone(),
-        reader_client_secret: reader_secret,
+        admin_client_id: admin.client_id.clone(),
+        admin_client_secret: admin.client_secret,
+        reader_client_id: reader.client_id,
+        reader_client_secret: reader.client_secret,
         platform_admin_token: admin_token.serialized(),
         platform_member_token: member_token.serialized(),
         platform_team: team,
         github_oidc_request_url: format!("{base_url}/_emulator/github-oidc?api-version=2.0"),
         github_oidc_request_token: github_token,
+        identities,
+        users: users
+            .iter()
+            .map(|u| UserIdentity {
+                user_principal_name: u.user_principal_name.clone(),
+                display_name: u.display_name.clone(),
+                role: u.role.clone(),
+                consentable_scopes: u.consentable.clone(),
+            })
+            .collect(),
+        device_approval_url: format!("{base_url}/_emulator/device"),
+        platform_approval_url: format!("{base_url}/_emulator/platform"),
     };
+    let mut sps = vec![graph_sp(), dynamics_sp()];
+    sps.extend(caller_sps);
 
     State {
-        admin_app_id: admin_app.app_id.clone(),
+        admin_app_id: admin.client_id,
         config,
         base_url,
         tenant,
-        admin_user,
-        apps: vec![admin_app, reader_app],
-        sps: vec![graph_sp(), dynamics_sp(), admin_sp, reader_sp],
+        users,
+        apps,
+        sps,
         grants: Vec::new(),
         tokens: Default::default(),
         refresh_tokens: Default::default(),

@@ -69,11 +69,33 @@ pub(crate) struct Tenant {
     pub created: jiff::Timestamp,
 }
 
+/// A user who signs in interactively (device code, browser). With delegated tokens the
+/// effective rights are the token's scopes intersected with the user's directory role
+/// (entra-sign-in.md §1).
 #[derive(Debug, Clone)]
 pub(crate) struct User {
     pub id: String,
     pub user_principal_name: String,
     pub display_name: String,
+    /// The directory role, as the portal names it.
+    pub role: String,
+    /// Delegated Graph scopes this user can obtain for an interactive client: consent
+    /// given tenant-wide, or consent the user may give. `None` = any (an administrator
+    /// who may consent to everything).
+    pub consentable: Option<Vec<String>>,
+    /// The role lets the user change only applications and service principals they
+    /// own (Application Developer), whatever the token's scopes say.
+    pub owner_only: bool,
+}
+
+impl User {
+    /// The first requested scope this user cannot obtain.
+    pub fn missing_consent<'a>(&self, scopes: &'a [String]) -> Option<&'a String> {
+        let allowed = self.consentable.as_ref()?;
+        scopes
+            .iter()
+            .find(|s| !allowed.iter().any(|a| a.eq_ignore_ascii_case(s)))
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -193,6 +215,8 @@ pub(crate) struct TokenInfo {
     pub roles: Vec<String>,
     pub scp: Vec<String>,
     pub exp: i64,
+    /// A delegated token of a user whose role limits writes to objects they own.
+    pub owner_only: bool,
 }
 
 impl TokenInfo {
@@ -214,12 +238,17 @@ impl TokenInfo {
 pub(crate) struct RefreshInfo {
     pub client_id: String,
     pub scp: Vec<String>,
+    /// Index of the signed-in user in `State::users`.
+    pub user: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DeviceStatus {
     Pending,
-    Approved(Vec<String>),
+    /// Approved by the user at this index of `State::users`, with these scopes.
+    Approved(usize, Vec<String>),
+    /// The user cannot consent to this scope (AADSTS65001 at the next poll).
+    ConsentMissing(String),
     Declined,
     Redeemed,
 }
@@ -255,6 +284,8 @@ pub(crate) struct AuthCode {
     pub offline_access: bool,
     pub expires_at: Instant,
     pub redeemed: bool,
+    /// Index of the signed-in user in `State::users`.
+    pub user: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -356,7 +387,8 @@ pub(crate) struct State {
     pub config: EmulatorConfig,
     pub base_url: String,
     pub tenant: Tenant,
-    pub admin_user: User,
+    /// Interactive users; the first is the all-powerful administrator.
+    pub users: Vec<User>,
     pub apps: Vec<App>,
     pub sps: Vec<Sp>,
     pub grants: Vec<Grant>,
@@ -376,6 +408,23 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The seeded Global Administrator.
+    pub fn admin_user(&self) -> &User {
+        &self.users[0]
+    }
+
+    /// The user a local part (`developer`) or a full UPN names.
+    pub fn user_index(&self, name: &str) -> Option<usize> {
+        self.users.iter().position(|u| {
+            u.user_principal_name.eq_ignore_ascii_case(name)
+                || u
+                    .user_principal_name
+                    .split('@')
+                    .next()
+                    .is_some_and(|local| local.eq_ignore_ascii_case(name))
+        })
+    }
+
     pub fn login_url(&self) -> String {
         format!("{}/login", self.base_url)
     }

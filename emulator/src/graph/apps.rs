@@ -263,9 +263,6 @@ fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let mut items = Vec::new();
     for i in 0..st.apps.len() {
         let app = &st.apps[i];
-        if access == Access::Owned && !owns(&ctx.token, &app.owners) {
-            continue;
-        }
         let matched = q.matches(&|prop| match prop {
             "displayName" => vec![app.display_name.clone()],
             "appId" => vec![app.app_id.clone()],
@@ -288,9 +285,6 @@ fn get(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
     }
     let select = odata::entity_select(ctx, &META)?;
     let i = find(st, target)?;
-    if access == Access::Owned && !owns(&ctx.token, &st.apps[i].owners) {
-        return Err(GErr::denied());
-    }
     let with_creds = select
         .as_ref()
         .is_none_or(|s| s.iter().any(|p| p == "passwordCredentials"));
@@ -646,22 +640,18 @@ fn apply(app: &mut App, input: AppInput) {
         app.tags = v;
     }
     if let Some(w) = input.web {
-        // Properties of the complex value that were not sent keep their values.
-        if let Some(v) = w.redirect_uris {
-            app.web.redirect_uris = v;
-        }
-        if let Some(v) = w.home_page_url {
-            app.web.home_page_url = v;
-        }
-        if let Some(v) = w.logout_url {
-            app.web.logout_url = v;
-        }
-        if let Some(v) = w.id_token_issuance {
-            app.web.enable_id_token_issuance = v;
-        }
-        if let Some(v) = w.access_token_issuance {
-            app.web.enable_access_token_issuance = v;
-        }
+        // A complex value in a PATCH replaces the stored one whole: properties of `web`
+        // not sent fall back to their defaults. microsoft-graph.md §2.3 says only that
+        // properties not sent keep their values; whether Graph merges inside a complex
+        // value is [unk], so strict: replaced, and a client must send `web` whole as it
+        // read it (OData's PATCH semantics for complex values).
+        app.web = Web {
+            redirect_uris: w.redirect_uris.unwrap_or_default(),
+            home_page_url: w.home_page_url.flatten(),
+            logout_url: w.logout_url.flatten(),
+            enable_id_token_issuance: w.id_token_issuance.unwrap_or(false),
+            enable_access_token_issuance: w.access_token_issuance.unwrap_or(false),
+        };
     }
     if let Some(v) = input.required_resource_access {
         app.required_resource_access = v;

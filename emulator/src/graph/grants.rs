@@ -191,7 +191,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
             ));
         }
         ("Principal", Some(p)) => {
-            if !st.admin_user.id.eq_ignore_ascii_case(p) {
+            if !st.users.iter().any(|u| u.id.eq_ignore_ascii_case(p)) {
                 return Err(missing_reference(p));
             }
         }

@@ -232,36 +232,45 @@ pub(crate) enum Access {
 }
 
 // Delegated tokens of Azure CLI carry `Directory.AccessAsUser.All` (act as the signed-in
-// admin); the emulated admin user may do everything, so it grants everything.
+// user): for the emulated Global Administrator that grants everything; for a user whose
+// role limits them to their own objects it grants what that role allows.
 const AS_USER: &str = "Directory.AccessAsUser.All";
 
 fn delegated_as_user(t: &TokenInfo) -> bool {
     t.delegated && t.has_any(&[AS_USER])
 }
 
-/// Reading applications and service principals (microsoft-graph.md §2.1, §2.8).
+/// Reading applications and service principals (microsoft-graph.md §2.1, §2.7, §2.8).
+/// `Application.ReadWrite.OwnedBy` may list every application and service principal:
+/// the permission tables of both list calls accept it (microsoft-graph.md §2.7); only
+/// its writes are limited to what it owns.
 pub(crate) fn app_read_access(t: &TokenInfo) -> Access {
-    if t.has_any(&[
+    let readers = [
         "Application.Read.All",
         "Application.ReadWrite.All",
         "Directory.Read.All",
         "Directory.ReadWrite.All",
-    ]) || delegated_as_user(t)
+    ];
+    if t.has_any(&readers)
+        || delegated_as_user(t)
+        || (!t.delegated && t.has_any(&["Application.ReadWrite.OwnedBy"]))
     {
         Access::All
-    } else if !t.delegated && t.has_any(&["Application.ReadWrite.OwnedBy"]) {
-        // [unk] whether OwnedBy may read objects it does not own: strict, it may not.
-        Access::Owned
     } else {
         Access::None
     }
 }
 
 /// Creating, changing and deleting applications and service principals
-/// (microsoft-graph.md §2.2; entra-sign-in.md §1).
+/// (microsoft-graph.md §2.2, §2.7; entra-sign-in.md §1). A delegated token acts within
+/// the user's role: an Application Developer changes only what they own.
 pub(crate) fn app_write_access(t: &TokenInfo) -> Access {
     if t.has_any(&["Application.ReadWrite.All"]) || delegated_as_user(t) {
-        Access::All
+        if t.delegated && t.owner_only {
+            Access::Owned
+        } else {
+            Access::All
+        }
     } else if !t.delegated && t.has_any(&["Application.ReadWrite.OwnedBy"]) {
         Access::Owned
     } else {
@@ -269,18 +278,23 @@ pub(crate) fn app_write_access(t: &TokenInfo) -> Access {
     }
 }
 
-/// Reading delegated permission grants.
+/// Reading delegated permission grants: `Directory.Read.All` at least, or a grant
+/// permission; `Application.ReadWrite.All` alone is refused (microsoft-graph.md §2.9).
 pub(crate) fn grant_read(t: &TokenInfo) -> bool {
     t.has_any(&[
         "DelegatedPermissionGrant.Read.All",
         "DelegatedPermissionGrant.ReadWrite.All",
         "Directory.Read.All",
         "Directory.ReadWrite.All",
-    ]) || delegated_as_user(t)
+    ]) || (delegated_as_user(t) && !t.owner_only)
 }
 
-/// Writing delegated permission grants (microsoft-graph.md §2.9).
+/// Writing delegated permission grants (microsoft-graph.md §2.9); a user must also hold
+/// a role that may consent tenant-wide, which an Application Developer does not.
 pub(crate) fn grant_write(t: &TokenInfo) -> bool {
+    if t.delegated && t.owner_only {
+        return false;
+    }
     t.has_any(&[
         "DelegatedPermissionGrant.ReadWrite.All",
         "Directory.ReadWrite.All",

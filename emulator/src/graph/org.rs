@@ -70,7 +70,7 @@ fn org_json(st: &State) -> Value {
         "preferredLanguage": "en",
         "state": null,
         "street": null,
-        "technicalNotificationMails": [st.admin_user.user_principal_name],
+        "technicalNotificationMails": [st.admin_user().user_principal_name],
         "tenantType": "AAD",
         "verifiedDomains": [{
             "capabilities": "Email, OfficeCommunicationsOnlineService",
@@ -135,15 +135,19 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
                 return Err(GErr::denied());
             }
             let select = odata::entity_select(ctx, &USER_META)?;
-            let u = &st.admin_user;
+            let u = st
+                .users
+                .iter()
+                .find(|u| u.id == ctx.token.oid)
+                .unwrap_or_else(|| st.admin_user());
             let value = json!({
                 "@odata.context": format!("{}/$metadata#users/$entity", ctx.root),
                 "id": u.id,
                 "displayName": u.display_name,
                 "userPrincipalName": u.user_principal_name,
                 "mail": u.user_principal_name,
-                "givenName": "Emulator",
-                "surname": "Admin",
+                "givenName": u.display_name.split(' ').next(),
+                "surname": u.display_name.split(' ').nth(1),
                 "jobTitle": null,
                 "businessPhones": [],
                 "mobilePhone": null,

@@ -166,9 +166,6 @@ fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let mut items = Vec::new();
     for i in 0..st.sps.len() {
         let sp = &st.sps[i];
-        if access == Access::Owned && !owns(&ctx.token, &sp.owners) {
-            continue;
-        }
         let matched = q.matches(&|prop| match prop {
             "appId" => vec![sp.app_id.clone()],
             "displayName" => vec![sp.display_name.clone()],
@@ -191,9 +188,6 @@ fn get(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
     }
     let select = odata::entity_select(ctx, &META)?;
     let i = find(st, key)?;
-    if access == Access::Owned && !owns(&ctx.token, &st.sps[i].owners) {
-        return Err(GErr::denied());
-    }
     let mut value = odata::project(json_of(st, i), select.as_deref());
     if let Value::Object(map) = &mut value {
         map.insert(
@@ -280,6 +274,11 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let app = st.app_index_by_app_id(&app_id);
     let visible = app.filter(|&a| st.app_visible(a));
     let owned = visible.is_some_and(|a| owns(&ctx.token, &st.apps[a].owners));
+    if access == Access::Owned && !owned && ctx.token.delegated {
+        // An Application Developer may create the service principal only of an app
+        // they own (microsoft-graph.md §2.7).
+        return Err(GErr::denied());
+    }
     if access == Access::Owned && !owned {
         // With OwnedBy the backing app must be one the caller owns; Graph's message is
         // the misleading "must in the local tenant", also seen while the app replicates

@@ -94,6 +94,16 @@ fn credentials_debug_redacts_secrets() {
         platform_team: "acme.pushbot.com".into(),
         github_oidc_request_url: "u".into(),
         github_oidc_request_token: "SECRET5".into(),
+        identities: vec![AppIdentity {
+            name: "writer".into(),
+            display_name: "w".into(),
+            client_id: "w".into(),
+            client_secret: "SECRET6".into(),
+            roles: vec!["Application.ReadWrite.All".into()],
+        }],
+        users: Vec::new(),
+        device_approval_url: "d".into(),
+        platform_approval_url: "p".into(),
     };
     assert!(!format!("{c:?}").contains("SECRET"));
 }
