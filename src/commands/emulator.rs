@@ -36,6 +36,8 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
             "graphUrl": emulator.graph_url(),
             "platformUrl": emulator.platform_url(),
             "stateUrl": format!("{}/_emulator/state", emulator.base_url()),
+            "deviceApprovalUrl": creds.device_approval_url,
+            "platformApprovalUrl": creds.platform_approval_url,
             "credentials": creds,
         })),
         OutputFormat::Human => {
@@ -69,10 +71,29 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
             ));
             printer.line("");
             printer.line(&format!("Tenant domain: {}", creds.tenant_domain));
-            printer.line(&format!(
-                "Read-only app (no write permission): {} / {}",
-                creds.reader_client_id, creds.reader_client_secret
-            ));
+            printer.line("");
+            printer.line("Sign in to Microsoft by device code: enter the code at");
+            printer.line(&format!("  {}", creds.device_approval_url));
+            printer.line("Approve a platform access token (aad-setup platform login) at");
+            printer.line(&format!("  {}", creds.platform_approval_url));
+            printer.line("");
+            printer.line("App-only identities (AZURE_CLIENT_ID / AZURE_CLIENT_SECRET):");
+            for identity in &creds.identities {
+                printer.line(&format!(
+                    "  {:<17} {} / {}  ({})",
+                    identity.name,
+                    identity.client_id,
+                    identity.client_secret,
+                    identity.roles.join(", ")
+                ));
+            }
+            printer.line("Users for device code and browser sign-in:");
+            for user in &creds.users {
+                printer.line(&format!(
+                    "  {} ({})",
+                    user.user_principal_name, user.role
+                ));
+            }
             printer.line(&format!(
                 "Platform member token (not an Admin): {}",
                 creds.platform_member_token

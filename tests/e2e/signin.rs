@@ -403,10 +403,11 @@ fn spawn_device_code(h: &Harness, extra: &[&str]) -> (std::process::Child, Strin
 fn device_code_shows_the_code_and_url_and_completes_when_approved() {
     let h = Harness::with(device_config());
     let (child, code, lines) = spawn_device_code(&h, &["--output", "json"]);
+    // The emulator's own approval page stands in for microsoft.com/devicelogin.
     assert!(
         lines
             .iter()
-            .any(|l| l.contains("https://microsoft.com/devicelogin")),
+            .any(|l| l.contains(&h.creds.device_approval_url)),
         "{lines:?}"
     );
     assert!((200..300).contains(&h.control_post("device/approve", json!({ "user_code": code }))));
@@ -519,7 +520,7 @@ fn auto_on_a_terminal_with_nothing_configured_offers_the_device_code() {
         .expect("the whole menu");
     session.send_line("").expect("enter");
     session
-        .exp_string("https://microsoft.com/devicelogin")
+        .exp_string(&h.creds.device_approval_url)
         .expect("the URL is shown");
     session.send_control('c').expect("ctrl-c");
     session.exp_eof().expect("it ends");

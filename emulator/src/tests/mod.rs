@@ -193,6 +193,7 @@ mod control;
 mod device_code_federated_approval;
 mod faults;
 mod grants;
+mod identities;
 mod graph_auth;
 mod platform;
 mod replication;
