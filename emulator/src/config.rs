@@ -22,6 +22,11 @@ pub struct EmulatorConfig {
     pub tenant_domain: String,
     /// The organization's display name (`GET /organization`).
     pub tenant_display_name: String,
+    /// Which Microsoft cloud the tenant lives in: the Graph resource its tokens are for,
+    /// the hosts its discovery document names, and the federated credential's default
+    /// audience (entra-sign-in.md §2, §7). The emulator is reached on loopback whatever
+    /// the cloud; only what a client must get right per cloud changes.
+    pub cloud: EmulatedCloud,
     /// appId of the app-only caller with Application.ReadWrite.All and
     /// DelegatedPermissionGrant.ReadWrite.All. `None` = random per start.
     pub admin_client_id: Option<String>,
@@ -63,6 +68,7 @@ impl Default for EmulatorConfig {
             tenant_id: None,
             tenant_domain: "contoso.onmicrosoft.com".to_owned(),
             tenant_display_name: "Contoso".to_owned(),
+            cloud: EmulatedCloud::Public,
             admin_client_id: None,
             admin_client_secret: None,
             reader_client_id: None,
@@ -149,6 +155,57 @@ impl EmulatorConfig {
         }
         self.sign_in.validate()?;
         self.platform.validate()
+    }
+}
+
+/// A Microsoft cloud (entra-sign-in.md §2): `public`, `usgov` (GCC High), `usgov-dod`
+/// (DoD) or `china`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EmulatedCloud {
+    #[default]
+    Public,
+    Usgov,
+    UsgovDod,
+    China,
+}
+
+impl EmulatedCloud {
+    /// Microsoft Graph's resource URI (and host) in this cloud.
+    pub fn graph_resource(self) -> &'static str {
+        match self {
+            Self::Public => "https://graph.microsoft.com",
+            Self::Usgov => "https://graph.microsoft.us",
+            Self::UsgovDod => "https://dod-graph.microsoft.us",
+            Self::China => "https://microsoftgraph.chinacloudapi.cn",
+        }
+    }
+
+    /// The authority host.
+    pub fn login_host(self) -> &'static str {
+        match self {
+            Self::Public => "https://login.microsoftonline.com",
+            Self::Usgov | Self::UsgovDod => "https://login.microsoftonline.us",
+            Self::China => "https://login.chinacloudapi.cn",
+        }
+    }
+
+    /// The discovery document's `cloud_instance_name`.
+    pub fn instance_name(self) -> &'static str {
+        match self {
+            Self::Public => "microsoftonline.com",
+            Self::Usgov | Self::UsgovDod => "microsoftonline.us",
+            Self::China => "chinacloudapi.cn",
+        }
+    }
+
+    /// The default audience of a federated identity credential (entra-sign-in.md §7).
+    pub fn token_exchange_audience(self) -> &'static str {
+        match self {
+            Self::Public => "api://AzureADTokenExchange",
+            Self::Usgov | Self::UsgovDod => "api://AzureADTokenExchangeUSGov",
+            Self::China => "api://AzureADTokenExchangeChina",
+        }
     }
 }
 
@@ -564,6 +621,7 @@ pub(crate) fn patched(
             c.tenant_id.clone(),
             c.tenant_domain.clone(),
             c.tenant_display_name.clone(),
+            c.cloud,
             c.admin_client_id.clone(),
             c.admin_client_secret.clone(),
             c.reader_client_id.clone(),
@@ -603,6 +661,7 @@ pub(crate) fn keep_frozen(base: &EmulatorConfig, next: &mut EmulatorConfig) {
     next.tenant_domain.clone_from(&base.tenant_domain);
     next.tenant_display_name
         .clone_from(&base.tenant_display_name);
+    next.cloud = base.cloud;
     next.admin_client_id.clone_from(&base.admin_client_id);
     next.admin_client_secret
         .clone_from(&base.admin_client_secret);

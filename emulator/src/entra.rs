@@ -234,7 +234,7 @@ fn openid(st: &State, v2: bool, segment: Segment) -> Reply {
             "scopes_supported": ["openid", "profile", "email", "offline_access"],
             "issuer": issuer,
             "request_uri_parameter_supported": false,
-            "userinfo_endpoint": "https://graph.microsoft.com/oidc/userinfo",
+            "userinfo_endpoint": format!("{}/oidc/userinfo", st.graph_resource()),
             "authorization_endpoint": format!("{base}/authorize"),
             "device_authorization_endpoint": format!("{base}/devicecode"),
             "http_logout_supported": true,
@@ -244,11 +244,10 @@ fn openid(st: &State, v2: bool, segment: Segment) -> Reply {
                 "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
             "kerberos_endpoint": format!("{login}/{tid}/kerberos"),
             "tenant_region_scope": "NA",
-            // The emulator stands in for the public cloud (entra-sign-in.md §2), so the
-            // cloud-identifying hosts are the public cloud's.
-            "cloud_instance_name": "microsoftonline.com",
+            // The cloud-identifying hosts are the emulated cloud's (entra-sign-in.md §2, §3).
+            "cloud_instance_name": st.config.cloud.instance_name(),
             "cloud_graph_host_name": "graph.windows.net",
-            "msgraph_host": "graph.microsoft.com",
+            "msgraph_host": st.graph_resource().trim_start_matches("https://"),
             "rbac_url": "https://pas.windows.net",
         }),
     )
@@ -373,17 +372,18 @@ fn check_default_scope(st: &State, scope: &str) -> Result<(), Reply> {
         ));
     }
     let resource = items[0].trim_end_matches("/.default");
-    if !is_graph_resource(resource) {
+    if !is_graph_resource(st, resource) {
         return Err(resource_not_found(st, resource));
     }
     Ok(())
 }
 
-/// The identifiers of Microsoft Graph a scope may name. The emulator issues tokens for
-/// Graph only.
-fn is_graph_resource(resource: &str) -> bool {
+/// The identifiers of Microsoft Graph a scope may name: its appId, or its resource URI
+/// in the emulated cloud (another cloud's Graph is not a resource of this tenant). The
+/// emulator issues tokens for Graph only.
+fn is_graph_resource(st: &State, resource: &str) -> bool {
     let r = resource.trim_end_matches('/');
-    r == "https://graph.microsoft.com" || r.eq_ignore_ascii_case(GRAPH_APP_ID)
+    r == st.graph_resource() || r.eq_ignore_ascii_case(GRAPH_APP_ID)
 }
 
 fn resource_not_found(st: &State, resource: &str) -> Reply {
@@ -628,6 +628,7 @@ fn issue(
             .clone()
     });
     let (token, exp) = jwt::graph_access_token(&jwt::AccessClaims {
+        audience: st.graph_resource(),
         tenant_id: &st.tenant.id,
         oid: &info.oid,
         app_id: &info.app_id,
@@ -712,7 +713,7 @@ struct DelegatedScopes {
     foreign: Option<String>,
 }
 
-fn delegated_scopes(scope: &str) -> DelegatedScopes {
+fn delegated_scopes(st: &State, scope: &str) -> DelegatedScopes {
     let mut out = DelegatedScopes {
         graph: Vec::new(),
         offline_access: false,
@@ -726,9 +727,9 @@ fn delegated_scopes(scope: &str) -> DelegatedScopes {
                 let (resource, value) = match item.rsplit_once('/') {
                     Some((r, v)) => (r, v),
                     // A bare value means Microsoft Graph (v2 endpoint convention).
-                    None => ("https://graph.microsoft.com", item),
+                    None => (st.graph_resource(), item),
                 };
-                if is_graph_resource(resource) && !value.is_empty() {
+                if is_graph_resource(st, resource) && !value.is_empty() {
                     out.graph.push(value.to_owned());
                 } else if out.foreign.is_none() {
                     out.foreign = Some(resource.to_owned());
@@ -759,7 +760,7 @@ fn device_code(st: &mut State, req: &Req, segment: Segment) -> Reply {
     if let Err(reply) = check_multi_tenant_segment(st, client_id, segment) {
         return reply;
     }
-    let scopes = delegated_scopes(scope);
+    let scopes = delegated_scopes(st, scope);
     if let Some(foreign) = scopes.foreign {
         return resource_not_found(st, &foreign);
     }
@@ -773,7 +774,8 @@ fn device_code(st: &mut State, req: &Req, segment: Segment) -> Reply {
             "invalid_scope",
             70011,
             &format!(
-                "The provided value for the input parameter 'scope' is not valid. The scope https://graph.microsoft.com/{bad} does not exist."
+                "The provided value for the input parameter 'scope' is not valid. The scope {}/{bad} does not exist.",
+                st.graph_resource()
             ),
         );
     }
@@ -911,7 +913,11 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
 
 /// What the user's approval of these scopes gives: the token, or AADSTS65001 for a
 /// scope the user can neither find consented nor consent to.
-fn approval(user: &super::state::User, index: usize, scopes: Vec<String>) -> super::state::DeviceStatus {
+fn approval(
+    user: &super::state::User,
+    index: usize,
+    scopes: Vec<String>,
+) -> super::state::DeviceStatus {
     match user.missing_consent(&scopes) {
         Some(missing) => super::state::DeviceStatus::ConsentMissing(missing.clone()),
         None => super::state::DeviceStatus::Approved(index, scopes),
@@ -926,7 +932,7 @@ fn consent_missing(client_id: &str, scope: &str) -> Reply {
         "invalid_grant",
         65001,
         &format!(
-            "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: https://graph.microsoft.com/{scope}; an administrator must consent.)"
+            "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: {scope}; an administrator must consent.)"
         ),
     )
 }
@@ -947,10 +953,15 @@ fn delegated_token_reply(
         exp: 0,
         owner_only: st.users[user].owner_only,
     };
-    let (token, refresh) = issue(st, info, "public client", offline.then_some((client_id, user)));
+    let (token, refresh) = issue(
+        st,
+        info,
+        "public client",
+        offline.then_some((client_id, user)),
+    );
     let scope = scp
         .iter()
-        .map(|s| format!("https://graph.microsoft.com/{s}"))
+        .map(|s| format!("{}/{s}", st.graph_resource()))
         .chain(std::iter::once("openid profile".to_owned()))
         .chain(offline.then(|| "offline_access".to_owned()))
         .collect::<Vec<_>>()
@@ -1153,7 +1164,7 @@ fn authorize(st: &mut State, req: &Req, segment: Segment) -> Reply {
             "The request body must contain the following parameter: 'scope'.",
         );
     };
-    let scopes = delegated_scopes(scope);
+    let scopes = delegated_scopes(st, scope);
     let graph_sp = st.sp_index_by_app_id(GRAPH_APP_ID);
     if let Some(bad) = scopes.graph.iter().find(|v| {
         *v != ".default"
@@ -1163,7 +1174,8 @@ fn authorize(st: &mut State, req: &Req, segment: Segment) -> Reply {
             "invalid_scope",
             70011,
             &format!(
-                "The provided value for the input parameter 'scope' is not valid. The scope https://graph.microsoft.com/{bad} does not exist."
+                "The provided value for the input parameter 'scope' is not valid. The scope {}/{bad} does not exist.",
+                st.graph_resource()
             ),
         );
     }
@@ -1189,7 +1201,7 @@ fn authorize(st: &mut State, req: &Req, segment: Segment) -> Reply {
             "consent_required",
             65001,
             &format!(
-                "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: https://graph.microsoft.com/{missing}; an administrator must consent.)"
+                "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: {missing}; an administrator must consent.)"
             ),
         );
     }

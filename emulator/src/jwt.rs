@@ -43,6 +43,8 @@ pub(crate) fn claims(token: &str) -> Option<Map<String, Value>> {
 
 /// What goes into an access token for Microsoft Graph.
 pub(crate) struct AccessClaims<'a> {
+    /// Microsoft Graph's resource URI in the emulated cloud.
+    pub audience: &'a str,
     pub tenant_id: &'a str,
     pub oid: &'a str,
     pub app_id: &'a str,
@@ -60,7 +62,7 @@ pub(crate) fn graph_access_token(c: &AccessClaims<'_>) -> (String, i64) {
     let iat = super::util::unix_now();
     let exp = iat + i64::try_from(c.lifetime_secs).unwrap_or(3599);
     let mut claims = json!({
-        "aud": "https://graph.microsoft.com",
+        "aud": c.audience,
         "iss": format!("https://sts.windows.net/{}/", c.tenant_id),
         "iat": iat,
         "nbf": iat,

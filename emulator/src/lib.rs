@@ -37,8 +37,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    BrowserDecision, EmulatorConfig, Fault, FederatedCredential, FieldSeed, IntegrationSeed,
-    PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
+    BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FederatedCredential, FieldSeed,
+    IntegrationSeed, PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
 };
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,

@@ -64,13 +64,20 @@ fn device_form(st: &State, message: Option<&str>) -> String {
          <p><label>Sign in as <select name=\"user\">{users}</select></label></p>\
          <p><button name=\"decision\" value=\"approve\">Approve</button> \
          <button name=\"decision\" value=\"decline\">Decline</button></p></form>",
-        msg = message.map_or_else(String::new, |m| format!("<p><strong>{}</strong></p>", escape(m)))
+        msg = message.map_or_else(String::new, |m| format!(
+            "<p><strong>{}</strong></p>",
+            escape(m)
+        ))
     )
 }
 
 fn device(st: &mut State, req: &Req) -> Reply {
     if req.method == "GET" {
-        return page(200, "Sign in to the emulated tenant", &device_form(st, None));
+        return page(
+            200,
+            "Sign in to the emulated tenant",
+            &device_form(st, None),
+        );
     }
     let form = Form::parse(req);
     let code = form.get("user_code").unwrap_or_default().to_owned();
@@ -146,7 +153,10 @@ fn platform_list(st: &State, only: Option<&str>, message: Option<&str>) -> Strin
     };
     format!(
         "{}{list}",
-        message.map_or_else(String::new, |m| format!("<p><strong>{}</strong></p>", escape(m)))
+        message.map_or_else(String::new, |m| format!(
+            "<p><strong>{}</strong></p>",
+            escape(m)
+        ))
     )
 }
 

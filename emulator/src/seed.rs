@@ -10,7 +10,6 @@
 
 use std::time::Instant;
 
-use super::{AppIdentity, Credentials, UserIdentity};
 use super::config::{EmulatorConfig, IntegrationSeed};
 use super::state::{
     App, AppRole, Counters, Field, Integration, PasswordCred, PermissionScope, Platform,
@@ -18,6 +17,7 @@ use super::state::{
     TokenApproval, User, Web,
 };
 use super::util::{ALNUM, decode_platform_token, new_guid, now, random_from};
+use super::{AppIdentity, Credentials, UserIdentity};
 
 /// Microsoft Graph's appId (microsoft-graph.md §3).
 pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -182,7 +182,7 @@ pub(crate) fn new_client_secret() -> String {
     )
 }
 
-fn graph_sp() -> Sp {
+fn graph_sp(resource: &str) -> Sp {
     Sp {
         id: new_guid(),
         app_id: GRAPH_APP_ID.to_owned(),
@@ -192,8 +192,8 @@ fn graph_sp() -> Sp {
         account_enabled: true,
         service_principal_names: vec![
             GRAPH_APP_ID.to_owned(),
-            "https://graph.microsoft.com".to_owned(),
-            "https://graph.microsoft.com/".to_owned(),
+            resource.to_owned(),
+            format!("{resource}/"),
         ],
         scopes: GRAPH_SCOPES
             .iter()
@@ -413,7 +413,14 @@ fn platform_token(
 }
 
 /// Builds the starting state. `config` must have been validated.
-pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
+pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
+    // Outside the public cloud the federated credential's default audience is that
+    // cloud's (entra-sign-in.md §7), unless one was configured.
+    if let Some(fed) = &mut config.sign_in.federated_credential {
+        if fed.audience == super::config::EmulatedCloud::Public.token_exchange_audience() {
+            fed.audience = config.cloud.token_exchange_audience().to_owned();
+        }
+    }
     let created = now() - jiff::SignedDuration::from_hours(24 * 400);
     let tenant = Tenant {
         id: config
@@ -442,7 +449,12 @@ pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
             user_principal_name: format!("developer@{}", tenant.domain),
             display_name: "Emulator Developer".to_owned(),
             role: "Application Developer".to_owned(),
-            consentable: Some(CONSENTED_FOR_USERS.iter().map(|s| (*s).to_owned()).collect()),
+            consentable: Some(
+                CONSENTED_FOR_USERS
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect(),
+            ),
             owner_only: true,
         },
     ];
@@ -456,9 +468,7 @@ pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
             "reader" => (&config.reader_client_id, &config.reader_client_secret),
             _ => (&None, &None),
         };
-        let app_id = id
-            .clone()
-            .map_or_else(new_guid, |s| s.to_ascii_lowercase());
+        let app_id = id.clone().map_or_else(new_guid, |s| s.to_ascii_lowercase());
         let secret = secret.clone().unwrap_or_else(new_client_secret);
         let (app, sp) = caller(
             display_name,
@@ -541,7 +551,7 @@ pub(crate) fn build(config: EmulatorConfig, base_url: String) -> State {
         device_approval_url: format!("{base_url}/_emulator/device"),
         platform_approval_url: format!("{base_url}/_emulator/platform"),
     };
-    let mut sps = vec![graph_sp(), dynamics_sp()];
+    let mut sps = vec![graph_sp(config.cloud.graph_resource()), dynamics_sp()];
     sps.extend(caller_sps);
 
     State {

@@ -417,12 +417,16 @@ impl State {
     pub fn user_index(&self, name: &str) -> Option<usize> {
         self.users.iter().position(|u| {
             u.user_principal_name.eq_ignore_ascii_case(name)
-                || u
-                    .user_principal_name
+                || u.user_principal_name
                     .split('@')
                     .next()
                     .is_some_and(|local| local.eq_ignore_ascii_case(name))
         })
+    }
+
+    /// Microsoft Graph's resource URI in the emulated cloud.
+    pub fn graph_resource(&self) -> &'static str {
+        self.config.cloud.graph_resource()
     }
 
     pub fn login_url(&self) -> String {

@@ -89,10 +89,7 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
             }
             printer.line("Users for device code and browser sign-in:");
             for user in &creds.users {
-                printer.line(&format!(
-                    "  {} ({})",
-                    user.user_principal_name, user.role
-                ));
+                printer.line(&format!("  {} ({})", user.user_principal_name, user.role));
             }
             printer.line(&format!(
                 "Platform member token (not an Admin): {}",

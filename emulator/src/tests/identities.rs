@@ -38,7 +38,11 @@ impl T {
     /// polled on `tenant`.
     async fn device_sign_in(&self, tenant: &str, scope: &str, user: &str) -> Resp {
         let r = self
-            .login(tenant, "devicecode", &[("client_id", CLI), ("scope", scope)])
+            .login(
+                tenant,
+                "devicecode",
+                &[("client_id", CLI), ("scope", scope)],
+            )
             .await;
         assert_eq!(r.status, 200, "{}", r.text);
         let approve = self
@@ -222,7 +226,11 @@ async fn device_code_on_organizations_and_common_takes_the_tenant_from_the_user(
     );
     let r = read(t.http.get(url).send().await.unwrap()).await;
     assert_eq!(r.status, 200);
-    assert!(s(&r.body["issuer"]).ends_with("/{tenantid}/v2.0"), "{}", r.text);
+    assert!(
+        s(&r.body["issuer"]).ends_with("/{tenantid}/v2.0"),
+        "{}",
+        r.text
+    );
     // Client credentials need the tenant.
     for segment in ["organizations", "common"] {
         let r = t
@@ -259,8 +267,10 @@ async fn a_single_tenant_public_client_cannot_use_organizations() {
             Method::POST,
             "/applications",
             &admin,
-            Some(json!({"displayName": "own-public-client", "signInAudience": "AzureADMyOrg",
-                "isFallbackPublicClient": true})),
+            Some(
+                json!({"displayName": "own-public-client", "signInAudience": "AzureADMyOrg",
+                "isFallbackPublicClient": true}),
+            ),
         )
         .await;
     let client = s(&r.body["appId"]);
@@ -366,10 +376,7 @@ async fn the_browser_sign_in_as_the_developer_stops_on_a_scope_they_cannot_conse
         .build()
         .unwrap();
     let authorize = |scope: String| {
-        let url = format!(
-            "{}/organizations/oauth2/v2.0/authorize",
-            t.emu.login_url()
-        );
+        let url = format!("{}/organizations/oauth2/v2.0/authorize", t.emu.login_url());
         let client = client.clone();
         async move {
             let r = client
@@ -480,7 +487,8 @@ async fn a_service_principal_keeps_the_tags_it_was_created_with() {
         )
         .await;
     assert_eq!(r.body["tags"], tags);
-    let filter = "/servicePrincipals?$filter=tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')";
+    let filter =
+        "/servicePrincipals?$filter=tags/any(t:t eq 'WindowsAzureActiveDirectoryIntegratedApp')";
     let r = t.graph(Method::GET, filter, &admin, None).await;
     assert!(
         r.body["value"]
@@ -529,9 +537,17 @@ async fn a_person_approves_a_device_code_on_the_local_page() {
         )
         .await;
     // The device code answer sends the user to the local page.
-    assert_eq!(code.body["verification_uri"], json!(t.creds.device_approval_url));
+    assert_eq!(
+        code.body["verification_uri"],
+        json!(t.creds.device_approval_url)
+    );
     assert!(s(&code.body["message"]).contains(&t.creds.device_approval_url));
-    let page = t.http.get(&t.creds.device_approval_url).send().await.unwrap();
+    let page = t
+        .http
+        .get(&t.creds.device_approval_url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 200);
     assert!(
         page.headers()["content-type"]
@@ -652,4 +668,101 @@ async fn a_team_admin_approves_a_platform_token_on_the_local_page() {
         .await
         .unwrap();
     assert_eq!(r.status(), 404, "no longer pending");
+}
+
+#[tokio::test]
+async fn each_cloud_has_its_own_graph_resource_hosts_and_token_exchange_audience() {
+    let cases = [
+        (
+            EmulatedCloud::Usgov,
+            "https://graph.microsoft.us",
+            "microsoftonline.us",
+            "api://AzureADTokenExchangeUSGov",
+        ),
+        (
+            EmulatedCloud::UsgovDod,
+            "https://dod-graph.microsoft.us",
+            "microsoftonline.us",
+            "api://AzureADTokenExchangeUSGov",
+        ),
+        (
+            EmulatedCloud::China,
+            "https://microsoftgraph.chinacloudapi.cn",
+            "chinacloudapi.cn",
+            "api://AzureADTokenExchangeChina",
+        ),
+        (
+            EmulatedCloud::Public,
+            "https://graph.microsoft.com",
+            "microsoftonline.com",
+            "api://AzureADTokenExchange",
+        ),
+    ];
+    for (cloud, graph, instance, audience) in cases {
+        let t = &start_with(EmulatorConfig {
+            cloud,
+            ..EmulatorConfig::default()
+        })
+        .await;
+        let tenant = t.creds.tenant_id.clone();
+        let token = |scope: String, assertion: Option<String>| async move {
+            let mut form = vec![
+                ("client_id", t.creds.admin_client_id.clone()),
+                ("scope", scope),
+                ("grant_type", "client_credentials".to_owned()),
+            ];
+            match assertion {
+                Some(a) => {
+                    form.push((
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_owned(),
+                    ));
+                    form.push(("client_assertion", a));
+                }
+                None => form.push(("client_secret", t.creds.admin_client_secret.clone())),
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            t.login(&t.creds.tenant_id, "token", &form).await
+        };
+        let r = token(format!("{graph}/.default"), None).await;
+        assert_eq!(r.status, 200, "{cloud:?}: {}", r.text);
+        assert_eq!(claims(&s(&r.body["access_token"]))["aud"], graph);
+        if cloud != EmulatedCloud::Public {
+            // Another cloud's Graph is not a resource of this tenant.
+            let r = token("https://graph.microsoft.com/.default".into(), None).await;
+            assert_aad_error(&r, 400, "invalid_resource", 500011);
+        }
+        let url = format!(
+            "{}/{tenant}/v2.0/.well-known/openid-configuration",
+            t.emu.login_url()
+        );
+        let doc = read(t.http.get(url).send().await.unwrap()).await;
+        assert_eq!(
+            doc.body["msgraph_host"],
+            graph.trim_start_matches("https://")
+        );
+        assert_eq!(doc.body["cloud_instance_name"], instance);
+        // The federated credential trusts the cloud's default audience only.
+        for (aud, ok) in [
+            (audience, true),
+            ("api://AzureADTokenExchangeElsewhere", false),
+        ] {
+            let r = read(
+                t.http
+                    .get(&t.creds.github_oidc_request_url)
+                    .query(&[("audience", aud)])
+                    .bearer_auth(&t.creds.github_oidc_request_token)
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            let r = token(format!("{graph}/.default"), Some(s(&r.body["value"]))).await;
+            if ok {
+                assert_eq!(r.status, 200, "{cloud:?} {aud}: {}", r.text);
+            } else {
+                assert_aad_error(&r, 400, "invalid_client", 700213);
+            }
+        }
+    }
 }
