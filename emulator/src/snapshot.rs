@@ -53,6 +53,10 @@ pub struct ApplicationSnapshot {
 #[serde(rename_all = "camelCase")]
 pub struct WebSnapshot {
     pub redirect_uris: Vec<String>,
+    pub home_page_url: Option<String>,
+    pub logout_url: Option<String>,
+    pub enable_id_token_issuance: bool,
+    pub enable_access_token_issuance: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +203,10 @@ pub(crate) fn build(st: &State) -> Snapshot {
                 tags: a.tags.clone(),
                 web: WebSnapshot {
                     redirect_uris: a.web.redirect_uris.clone(),
+                    home_page_url: a.web.home_page_url.clone(),
+                    logout_url: a.web.logout_url.clone(),
+                    enable_id_token_issuance: a.web.enable_id_token_issuance,
+                    enable_access_token_issuance: a.web.enable_access_token_issuance,
                 },
                 required_resource_access: a
                     .required_resource_access

@@ -18,17 +18,49 @@ struct AzToken {
 
 /// Whether an `az` executable is on PATH (for `auto`).
 pub fn available() -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
-        return false;
+    locate().is_some()
+}
+
+/// The Azure CLI's executable. On Windows it is `az.cmd`, which `Command`
+/// does not find from `az` (it only tries `.exe`), so the PATH is searched
+/// with each PATHEXT extension; the standard library runs a `.cmd` found
+/// this way through `cmd.exe` with its arguments escaped.
+fn locate() -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    let pathext = std::env::var_os("PATHEXT");
+    find_on_path(&path, pathext.as_deref(), cfg!(windows))
+}
+
+/// `az` in the first PATH directory that has it: the bare name elsewhere,
+/// `az` plus one of PATHEXT's extensions (default `.COM;.EXE;.BAT;.CMD`) on
+/// Windows.
+fn find_on_path(
+    path: &std::ffi::OsStr,
+    pathext: Option<&std::ffi::OsStr>,
+    windows: bool,
+) -> Option<std::path::PathBuf> {
+    let names: Vec<String> = if windows {
+        pathext
+            .and_then(|p| p.to_str())
+            .unwrap_or(".COM;.EXE;.BAT;.CMD")
+            .split(';')
+            .filter(|e| !e.is_empty())
+            .map(|e| format!("az{}", e.to_ascii_lowercase()))
+            .collect()
+    } else {
+        vec!["az".to_owned()]
     };
-    std::env::split_paths(&path).any(|dir| {
-        let candidate = dir.join("az");
-        candidate.is_file()
+    std::env::split_paths(path).find_map(|dir| {
+        names
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|candidate| candidate.is_file())
     })
 }
 
 pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
-    let mut cmd = tokio::process::Command::new("az");
+    let program = locate().unwrap_or_else(|| "az".into());
+    let mut cmd = tokio::process::Command::new(program);
     cmd.args([
         "account",
         "get-access-token",
@@ -102,4 +134,49 @@ pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
         method: "az-cli",
         token: token.access_token,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::find_on_path;
+
+    fn dir_with(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for f in files {
+            std::fs::write(dir.path().join(f), "").expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn windows_finds_az_cmd_through_pathext() {
+        let empty = dir_with(&[]);
+        let cli = dir_with(&["az.cmd"]);
+        let path = std::env::join_paths([empty.path(), cli.path()]).unwrap();
+        let found = find_on_path(&path, Some(".COM;.EXE;.BAT;.CMD".as_ref()), true);
+        assert_eq!(found, Some(cli.path().join("az.cmd")));
+        // Without PATHEXT, the Windows default list still has .CMD.
+        assert_eq!(
+            find_on_path(&path, None, true),
+            Some(cli.path().join("az.cmd"))
+        );
+        // A bare `az` (no extension) is not what Windows runs.
+        let bare = dir_with(&["az"]);
+        let path = std::env::join_paths([bare.path()]).unwrap();
+        assert_eq!(find_on_path(&path, None, true), None);
+    }
+
+    #[test]
+    fn elsewhere_the_bare_name_is_found_in_path_order() {
+        let first = dir_with(&["az"]);
+        let second = dir_with(&["az"]);
+        let path = std::env::join_paths([first.path(), second.path()]).unwrap();
+        assert_eq!(
+            find_on_path(&path, None, false),
+            Some(first.path().join("az"))
+        );
+        let cmd_only = dir_with(&["az.cmd"]);
+        let path = std::env::join_paths([cmd_only.path()]).unwrap();
+        assert_eq!(find_on_path(&path, None, false), None);
+    }
 }

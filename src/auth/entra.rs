@@ -99,7 +99,15 @@ impl EntraError {
             ),
             (
                 &[65001, 90094],
-                "an administrator must consent to the client first",
+                "an administrator must consent to the client first, or the account lacks a role that may consent to what was asked (--admin-consent asks for DelegatedPermissionGrant.ReadWrite.All): sign in as a Cloud Application Administrator, or run without --admin-consent",
+            ),
+            (
+                &[7000218],
+                "the client is not a public client: turn on \"Allow public client flows\" (Authentication) on the app named by --client-id, or pass a credential (--auth client-secret)",
+            ),
+            (
+                &[50011],
+                "the redirect URI does not match: register http://localhost under \"Mobile and desktop applications\" on the app named by --client-id (browser sign-in answers on http://localhost:<port>)",
             ),
             (
                 &[700016],
@@ -111,7 +119,7 @@ impl EntraError {
             ),
             (
                 &[7000222],
-                "the client secret has expired: create a new one (aad-setup rotate, once available, or the Azure portal)",
+                "the client secret has expired: create a new one for the signing-in app in the Azure portal (for the integration's own app, aad-setup rotate makes one)",
             ),
             (
                 &[7000229],

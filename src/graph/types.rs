@@ -26,10 +26,15 @@ impl Application {
     }
 }
 
+/// An app's `web` settings. Graph replaces a complex value sent in a PATCH
+/// whole, so everything read (home page, logout URL, implicit-grant
+/// settings, and whatever Graph adds) is kept in `other` and sent back.
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub struct Web {
     pub redirect_uris: Vec<String>,
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]

@@ -245,6 +245,7 @@ fn new_application(name: &str, redirect_uri: &str, perm: &ResolvedPermission) ->
         tags: vec![APP_TAG.into()],
         web: Web {
             redirect_uris: vec![redirect_uri.to_owned()],
+            ..Web::default()
         },
         required_resource_access: vec![RequiredResourceAccess {
             resource_app_id: perm.api_app_id.clone(),
@@ -306,10 +307,15 @@ fn reconcile(
         ));
     }
     if !app.redirect_uris().iter().any(|u| u == redirect_uri) {
-        // Collections are sent whole: keep the admin's other URIs.
-        let mut uris = app.redirect_uris().to_vec();
-        uris.push(redirect_uri.to_owned());
-        patch.insert("web".into(), json!({ "redirectUris": uris }));
+        // A complex value is replaced whole, and collections are sent whole:
+        // send `web` as read (home page, logout URL, implicit-grant settings
+        // and the admin's other URIs kept), with the guide's URI added.
+        // `redirectUriSettings` is left out: it restates `redirectUris` (with
+        // indexes) and would contradict the new list.
+        let mut web = app.web.clone().unwrap_or_default();
+        web.other.remove("redirectUriSettings");
+        web.redirect_uris.push(redirect_uri.to_owned());
+        patch.insert("web".into(), serde_json::to_value(web).unwrap_or_default());
         what.push(format!("add the Web redirect URI {redirect_uri}"));
     }
     let has_permission = app.required_resource_access.iter().any(|r| {
@@ -352,6 +358,10 @@ fn reconcile(
     (!patch.is_empty()).then_some((Value::Object(patch), what))
 }
 
+/// The tag the portal gives the service principals it creates: what lists one
+/// under Enterprise applications.
+pub const ENTERPRISE_APP_TAG: &str = "WindowsAzureActiveDirectoryIntegratedApp";
+
 /// Finds or creates the app's service principal. Right after the app was
 /// created, Entra may not know it yet: those answers are waited out.
 async fn service_principal(
@@ -368,7 +378,9 @@ async fn service_principal(
             return Ok((None, Action::WouldCreate));
         }
     }
-    let tags = vec![APP_TAG.to_owned()];
+    // The portal's tag lists it under Enterprise applications
+    // (microsoft-graph.md §2.7); ours says who made it.
+    let tags = vec![ENTERPRISE_APP_TAG.to_owned(), APP_TAG.to_owned()];
     let result = ctx
         .through_replication("the new app to replicate in Entra", || {
             graph.create_service_principal(&app.app_id, &tags)
@@ -422,6 +434,15 @@ mod tests {
             sign_in_audience: Some("AzureADMultipleOrgs".into()),
             web: Some(Web {
                 redirect_uris: vec!["https://other.example/cb".into()],
+                other: json!({
+                    "homePageUrl": "https://other.example/",
+                    "logoutUrl": "https://other.example/logout",
+                    "implicitGrantSettings": {"enableIdTokenIssuance": true, "enableAccessTokenIssuance": false},
+                    "redirectUriSettings": [{"uri": "https://other.example/cb", "index": null}],
+                })
+                .as_object()
+                .cloned()
+                .unwrap(),
             }),
             required_resource_access: vec![RequiredResourceAccess {
                 resource_app_id: "00000003-0000-0000-c000-000000000000".into(),
@@ -436,11 +457,14 @@ mod tests {
             reconcile(&app, "https://security.pushbot.com/oauth", &perm(), true).unwrap();
         assert_eq!(patch["signInAudience"], "AzureADMyOrg");
         assert_eq!(
-            patch["web"]["redirectUris"],
-            json!([
-                "https://other.example/cb",
-                "https://security.pushbot.com/oauth"
-            ])
+            patch["web"],
+            json!({
+                "redirectUris": ["https://other.example/cb", "https://security.pushbot.com/oauth"],
+                "homePageUrl": "https://other.example/",
+                "logoutUrl": "https://other.example/logout",
+                "implicitGrantSettings": {"enableIdTokenIssuance": true, "enableAccessTokenIssuance": false},
+            }),
+            "the whole web object as read, with the guide's URI added"
         );
         assert_eq!(
             patch["requiredResourceAccess"][0]["resourceAccess"]

@@ -273,6 +273,12 @@ impl Harness {
         let mut all = self.emu.issued_secrets();
         all.push(self.creds.admin_client_secret.clone());
         all.push(self.creds.reader_client_secret.clone());
+        all.extend(
+            self.creds
+                .identities
+                .iter()
+                .map(|i| i.client_secret.clone()),
+        );
         all.push(self.creds.platform_admin_token.clone());
         all.push(self.creds.platform_member_token.clone());
         all.retain(|s| s.len() >= 8);
