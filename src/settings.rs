@@ -337,13 +337,9 @@ fn build(
             app.permission
         )));
     }
+    // Without --resource, another API's Resource comes from its service
+    // principal once signed in (resolve_permission).
     let api = ApiRef::parse(&app.api);
-    if !api.is_graph() && args.platform.resource.is_none() {
-        return Err(usage(format!(
-            "--api '{}' is not Microsoft Graph, so the Resource cannot be derived: give --resource (the API's App ID URI)",
-            app.api
-        )));
-    }
 
     let secret = &args.secret;
     let description =

@@ -88,6 +88,20 @@ pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermiss
     Ok(resolved)
 }
 
+/// The v1 `resource` of an API other than Microsoft Graph: its App ID URI, the
+/// first of its `servicePrincipalNames` that is an https URL without a
+/// wildcard; else its appId, which the v1 endpoint also accepts
+/// (microsoft-graph.md §6).
+fn app_id_uri(sp: &ServicePrincipal) -> String {
+    sp.service_principal_names
+        .iter()
+        .find(|n| {
+            !n.contains('*')
+                && url::Url::parse(n).is_ok_and(|u| u.scheme() == "https" && u.has_host())
+        })
+        .map_or_else(|| sp.app_id.clone(), |n| n.trim_end_matches('/').to_owned())
+}
+
 /// Finds the delegated permission on the API, or explains what it offers.
 pub fn resolve(
     sp: &ServicePrincipal,
@@ -102,11 +116,11 @@ pub fn resolve(
                 .is_some_and(|v| v.eq_ignore_ascii_case(wanted))
     });
     if let Some(scope) = scope {
-        let resource_uri = if sp.app_id == GRAPH_APP_ID {
-            Some(graph_host.trim_end_matches('/').to_owned())
+        let resource_uri = Some(if sp.app_id == GRAPH_APP_ID {
+            graph_host.trim_end_matches('/').to_owned()
         } else {
-            None
-        };
+            app_id_uri(sp)
+        });
         return Ok(ResolvedPermission {
             api_name,
             api_app_id: sp.app_id.clone(),
@@ -193,6 +207,22 @@ mod tests {
         let ok = resolve(&dynamics(), "user_impersonation", "x").unwrap();
         assert_eq!(ok.permission_id, "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4");
         assert!(!ok.admin_consent_required);
-        assert_eq!(ok.resource_uri, None);
+        // No App ID URI among its names: the appId is the resource.
+        assert_eq!(
+            ok.resource_uri.as_deref(),
+            Some("00000007-0000-0000-c000-000000000000")
+        );
+        let mut named = dynamics();
+        named.service_principal_names = vec![
+            "00000007-0000-0000-c000-000000000000".into(),
+            "Microsoft.CRM".into(),
+            "https://*.crm.dynamics.com".into(),
+            "https://contoso.crm.dynamics.com/".into(),
+        ];
+        let ok = resolve(&named, "user_impersonation", "x").unwrap();
+        assert_eq!(
+            ok.resource_uri.as_deref(),
+            Some("https://contoso.crm.dynamics.com")
+        );
     }
 }
