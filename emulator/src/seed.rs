@@ -96,6 +96,7 @@ pub(crate) const APP_IDENTITIES: &[(&str, &str, &[&str])] = &[
         &[
             "Application.ReadWrite.All",
             "DelegatedPermissionGrant.ReadWrite.All",
+            "Organization.Read.All",
         ],
     ),
     (

@@ -133,6 +133,7 @@ pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
         ),
         method: "az-cli",
         token: token.access_token,
+        directory: None,
     })
 }
 

@@ -87,6 +87,7 @@ pub async fn sign_in_app(
         identity: format!("app {client_id}"),
         method,
         token: token.access_token,
+        directory: None,
     })
 }
 

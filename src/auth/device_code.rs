@@ -39,10 +39,14 @@ fn default_interval() -> u64 {
     5
 }
 
-/// The scopes a run needs, and nothing more.
+/// The scopes a run needs, and nothing more: User.Read reads the directory's
+/// name (microsoft-graph.md §2.10).
 pub fn scopes(endpoints: &Endpoints, admin_consent: bool) -> String {
     let graph = endpoints.cloud.graph.trim_end_matches('/');
-    let mut scopes = vec![format!("{graph}/Application.ReadWrite.All")];
+    let mut scopes = vec![
+        format!("{graph}/Application.ReadWrite.All"),
+        format!("{graph}/User.Read"),
+    ];
     if admin_consent {
         scopes.push(format!("{graph}/DelegatedPermissionGrant.ReadWrite.All"));
     }
@@ -168,6 +172,7 @@ pub fn delegated_session(
             .map_or_else(|| "the signed-in user".to_owned(), |u| format!("user {u}")),
         method,
         token: token.access_token,
+        directory: None,
     }
 }
 

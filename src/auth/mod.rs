@@ -34,6 +34,18 @@ pub struct Session {
     pub identity: String,
     /// The method used (`client-secret`, `token`).
     pub method: &'static str,
+    /// The directory's name and default domain, when Graph would say
+    /// (filled in after sign-in: `steps::sign_in`).
+    pub directory: Option<Directory>,
+}
+
+/// Which directory a sign-in landed in, by name: guest and MSP admins can
+/// land in another than they meant (microsoft-graph.md §2.10).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Directory {
+    pub display_name: String,
+    pub default_domain: Option<String>,
 }
 
 impl std::fmt::Debug for Session {
@@ -94,6 +106,7 @@ pub async fn sign_in(
                 app_only: claims.as_ref().is_some_and(|c| c.scp.is_none()),
                 identity: "the given Graph token".into(),
                 method: "token",
+                directory: None,
             }
         }
     };

@@ -19,21 +19,77 @@ pub async fn run(
     admin_consent: bool,
     printer: &Printer,
 ) -> anyhow::Result<(Graph, Session)> {
-    let session = auth::sign_in(http, endpoints, printer, method).await?;
+    let mut session = auth::sign_in(http, endpoints, printer, method).await?;
     let mut needs = vec![MANAGE_APPS];
     if admin_consent {
         needs.push(GRANT_CONSENT);
     }
     auth::require(&session, &needs)?;
     let graph = Graph::new(http.clone(), &endpoints.graph, session.token.clone());
-    printer.step(
-        "Signed in to Microsoft",
-        &format!(
-            "{} ({}), tenant {}",
-            session.identity, session.method, session.tenant_id
-        ),
-    );
+    session.directory = directory(&graph, &session).await?;
+    printer.step("Signed in to Microsoft", &signed_in(&session));
     Ok((graph, session))
+}
+
+/// "user x (device-code), tenant Contoso (contoso.onmicrosoft.com, id …)".
+pub fn signed_in(session: &Session) -> String {
+    format!(
+        "{} ({}), tenant {}",
+        session.identity,
+        session.method,
+        tenant_label(session)
+    )
+}
+
+/// The tenant by name and default domain when known, always with its id.
+pub fn tenant_label(session: &Session) -> String {
+    match &session.directory {
+        Some(d) => match &d.default_domain {
+            Some(domain) => format!("{} ({domain}, id {})", d.display_name, session.tenant_id),
+            None => format!("{} (id {})", d.display_name, session.tenant_id),
+        },
+        None => session.tenant_id.clone(),
+    }
+}
+
+/// The directory's display name and default domain (`GET /organization`).
+/// Reading it needs User.Read (delegated) or Organization.Read.All
+/// (app-only); without them the run goes on with the tenant id alone. As the
+/// first Graph call, it is where a token Graph does not accept shows (exit 3).
+async fn directory(graph: &Graph, session: &Session) -> anyhow::Result<Option<auth::Directory>> {
+    let org = match graph.organization().await {
+        Ok(org) => org,
+        Err(err) => match crate::graph::graph_error(&err) {
+            Some(e) if e.is_denied() => {
+                tracing::info!("the directory's name is not readable: {err:#}");
+                return Ok(None);
+            }
+            Some(e) if e.status == reqwest::StatusCode::UNAUTHORIZED => {
+                let failure = crate::error::Failure::new(
+                    crate::error::Kind::SignIn,
+                    format!(
+                        "Microsoft Graph did not accept the token of {} ({})",
+                        session.identity, e.code
+                    ),
+                )
+                .with_hint("the token may have expired or be meant for another API: sign in again");
+                return Err(err.context(failure));
+            }
+            _ => return Err(err),
+        },
+    };
+    Ok(org.and_then(|o| {
+        let name = o.display_name?;
+        let default_domain = o
+            .verified_domains
+            .iter()
+            .find(|d| d.is_default)
+            .map(|d| d.name.clone());
+        Some(auth::Directory {
+            display_name: name,
+            default_domain,
+        })
+    }))
 }
 
 /// How `setup` and `register` begin: the plan's warnings, then [`run`]
@@ -65,9 +121,10 @@ pub async fn begin<'a>(
     needs: &[auth::Need],
 ) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
     let http = Http::new()?;
-    let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
+    let mut session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
     auth::require(&session, needs)?;
     let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
+    session.directory = directory(&graph, &session).await?;
     let store = crate::record::Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
     let ctx = Ctx {
         http,
