@@ -100,24 +100,7 @@ pub async fn run(
         ),
     );
     if let Some(sp) = &sp {
-        let grants = graph.list_grants(&sp.id).await?;
-        let consented = grants.iter().any(|g| {
-            g.resource_id == perm.api_sp_id
-                && g.consent_type == "AllPrincipals"
-                && g.scope
-                    .split_whitespace()
-                    .any(|s| s.eq_ignore_ascii_case(&perm.value))
-        });
-        // Consent is optional (the admin may grant it on the platform's Connect).
-        check(
-            "admin consent",
-            true,
-            if consented {
-                "granted for all users".into()
-            } else {
-                "not granted (optional: --admin-consent or the portal)".into()
-            },
-        );
+        check("admin consent", true, consent(&graph, sp, &perm, &session).await?);
     }
     // The secret the connection holds, when the record or the app's tag
     // names it for that connection; else the newest of the description.
@@ -166,6 +149,41 @@ pub async fn run(
         },
     );
     finish(printer, &session.tenant_id, checks)
+}
+
+/// Whether the tenant-wide grant exists. Consent is optional (the admin may
+/// grant it on the platform's Connect), so it never fails the check; reading
+/// grants needs Directory.Read.All (or a grant permission), which
+/// Application.ReadWrite.All alone lacks (microsoft-graph.md §2.9): then it
+/// is unknown, and says which permission would read it.
+async fn consent(
+    graph: &crate::graph::Graph,
+    sp: &crate::graph::types::ServicePrincipal,
+    perm: &resolve_permission::ResolvedPermission,
+    session: &crate::auth::Session,
+) -> anyhow::Result<String> {
+    let grants = match graph.list_grants(&sp.id).await {
+        Ok(grants) => grants,
+        Err(err) if crate::graph::graph_error(&err).is_some_and(|e| e.is_denied()) => {
+            return Ok(format!(
+                "unknown: reading delegated permission grants needs Directory.Read.All (or DelegatedPermissionGrant.ReadWrite.All), which {} lacks",
+                session.identity
+            ));
+        }
+        Err(err) => return Err(err),
+    };
+    let consented = grants.iter().any(|g| {
+        g.resource_id == perm.api_sp_id
+            && g.consent_type == "AllPrincipals"
+            && g.scope
+                .split_whitespace()
+                .any(|s| s.eq_ignore_ascii_case(&perm.value))
+    });
+    Ok(if consented {
+        "granted for all users".into()
+    } else {
+        "not granted (optional: --admin-consent or the portal)".into()
+    })
 }
 
 /// Now plus `--warn-within`.
