@@ -194,6 +194,7 @@ impl Wizard<'_> {
                 &endpoints,
                 &method,
                 args.admin_consent,
+                args.dry_run,
                 self.printer,
             )
             .await;

@@ -100,7 +100,11 @@ pub async fn run(
         ),
     );
     if let Some(sp) = &sp {
-        check("admin consent", true, consent(&graph, sp, &perm, &session).await?);
+        check(
+            "admin consent",
+            true,
+            consent(&graph, sp, &perm, &session).await?,
+        );
     }
     // The secret the connection holds, when the record or the app's tag
     // names it for that connection; else the newest of the description.

@@ -24,11 +24,29 @@ pub async fn run(
             grant_id: None,
         });
     };
-    let grants = ctx
+    let grants = match ctx
         .through_replication("the new service principal to replicate", || {
             graph.list_grants(&sp.id)
         })
-        .await?;
+        .await
+    {
+        Ok(grants) => grants,
+        // A dry run by an identity that cannot read grants (it needs
+        // Directory.Read.All, microsoft-graph.md §2.9): what exists is unknown.
+        Err(err)
+            if ctx.dry_run && crate::graph::graph_error(&err).is_some_and(|e| e.is_denied()) =>
+        {
+            ctx.printer.warn(&format!(
+                "the existing grants cannot be read (that needs Directory.Read.All): a real run would create the grant for {}, or extend an existing one",
+                perm.value
+            ));
+            return Ok(ConsentInfo {
+                action: Action::WouldCreate,
+                grant_id: None,
+            });
+        }
+        Err(err) => return Err(err),
+    };
     let existing = grants
         .iter()
         .find(|g| g.resource_id == perm.api_sp_id && g.consent_type == "AllPrincipals");

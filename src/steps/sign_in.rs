@@ -12,11 +12,14 @@ use super::Ctx;
 /// Signs in with `method`, and checks the rights the run needs (to grant
 /// consent as well, with `admin_consent`). It comes before the rest of the
 /// plan exists: the wizard signs in first, then asks the other questions.
+/// A dry run only reads: a missing right is a warning naming what a real run
+/// needs, so a reviewer with read rights sees the plan.
 pub async fn run(
     http: &Http,
     endpoints: &Endpoints,
     method: &SignIn,
     admin_consent: bool,
+    dry_run: bool,
     printer: &Printer,
 ) -> anyhow::Result<(Graph, Session)> {
     let mut session = auth::sign_in(http, endpoints, printer, method).await?;
@@ -24,7 +27,22 @@ pub async fn run(
     if admin_consent {
         needs.push(GRANT_CONSENT);
     }
-    auth::require(&session, &needs)?;
+    if dry_run {
+        for need in &needs {
+            if let Err(err) = auth::require(&session, std::slice::from_ref(need)) {
+                let (message, hint) = crate::error::failure(&err).map_or_else(
+                    || (format!("{err:#}"), None),
+                    |f| (f.message.clone(), f.hint.clone()),
+                );
+                printer.warn(&format!(
+                    "{message}: a real run would stop here (exit 4){}",
+                    hint.map_or_else(String::new, |h| format!("; {h}"))
+                ));
+            }
+        }
+    } else {
+        auth::require(&session, &needs)?;
+    }
     let graph = Graph::new(http.clone(), &endpoints.graph, session.token.clone());
     session.directory = directory(&graph, &session).await?;
     printer.step("Signed in to Microsoft", &signed_in(&session));
@@ -107,6 +125,7 @@ pub async fn for_plan(
         &plan.endpoints,
         &plan.sign_in,
         plan.app.admin_consent,
+        plan.dry_run,
         printer,
     )
     .await?;

@@ -10,6 +10,7 @@ mod demo;
 mod emulator_cmd;
 mod failures;
 mod halves;
+mod identities;
 mod lifecycle;
 mod secrets;
 mod setup;

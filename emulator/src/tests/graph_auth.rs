@@ -29,7 +29,7 @@ async fn graph_rejects_missing_foreign_and_expired_tokens() {
 #[tokio::test]
 async fn graph_echoes_client_request_id_and_sends_request_id() {
     let t = start().await;
-    let token = t.admin().await;
+    let token = t.reader().await;
     let r = read(
         t.http
             .get(format!("{}/v1.0/organization", t.emu.graph_url()))
@@ -40,7 +40,7 @@ async fn graph_echoes_client_request_id_and_sends_request_id() {
             .unwrap(),
     )
     .await;
-    // The admin app has no Organization.Read.All: 403, still with both ids.
+    // The reader app has no Organization.Read.All: 403, still with both ids.
     assert_graph_error(&r, 403, "Authorization_RequestDenied");
     assert_eq!(r.headers["client-request-id"], "abc-123");
     assert_eq!(

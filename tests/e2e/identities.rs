@@ -1,0 +1,412 @@
+//! The least-privilege table (README, "Least privilege"), row by row: every
+//! command run as each identity admins really use, against a tenant that
+//! holds exactly those identities. Each row asserts the exit code, what the
+//! user is told, and what exists in the emulator afterwards.
+
+use std::process::Command;
+
+use aad_setup_emulator::EmulatorConfig;
+
+use crate::support::*;
+
+/// Who runs the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// App-only: Application.ReadWrite.All + DelegatedPermissionGrant.ReadWrite.All.
+    Admin,
+    /// App-only: Application.ReadWrite.All only.
+    Writer,
+    /// App-only: Application.ReadWrite.OwnedBy only.
+    OwnedBy,
+    /// App-only: Application.Read.All only.
+    Reader,
+    /// A user by device code, an Application Developer: cannot obtain
+    /// DelegatedPermissionGrant.ReadWrite.All, changes only apps they own.
+    Developer,
+}
+
+impl Who {
+    fn identity(self) -> &'static str {
+        match self {
+            Who::Admin => "admin",
+            Who::Writer => "writer",
+            Who::OwnedBy => "owned-by",
+            Who::Reader => "reader",
+            Who::Developer => "developer",
+        }
+    }
+}
+
+/// What exists before the command runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Before {
+    Nothing,
+    /// A whole setup, with admin consent, made by the full admin.
+    SetUpByAdmin,
+    /// A whole setup made by the same identity.
+    SetUpBySelf,
+}
+
+/// A harness whose device code is approved at once by the developer.
+fn harness() -> Harness {
+    let mut config = EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 0;
+    config.sign_in.device_auto_approve_after_polls = Some(0);
+    config.sign_in.user = "developer".into();
+    Harness::with(config)
+}
+
+/// The binary signed in as `who`.
+fn cmd_as(h: &Harness, who: Who) -> Command {
+    let mut cmd = h.cmd();
+    match who {
+        Who::Developer => {
+            cmd.env_remove("AZURE_CLIENT_ID")
+                .env_remove("AZURE_CLIENT_SECRET")
+                .env("AAD_SETUP_AUTH", "device-code");
+        }
+        other => {
+            let id = h.creds.identity(other.identity()).expect("seeded identity");
+            cmd.env("AZURE_CLIENT_ID", &id.client_id)
+                .env("AZURE_CLIENT_SECRET", &id.client_secret);
+        }
+    }
+    cmd
+}
+
+fn prepare(h: &Harness, who: Who, before: Before) {
+    match before {
+        Before::Nothing => {}
+        Before::SetUpByAdmin => {
+            h.setup(&["--admin-consent"]).assert_code(0);
+        }
+        Before::SetUpBySelf => {
+            h.run(cmd_as(h, who).args(["setup", "--output", "json"]))
+                .assert_code(0);
+        }
+    }
+}
+
+/// One row: `args` run as `who` after `before`; the exit code and words the
+/// output must contain (stdout and stderr together).
+struct Row {
+    who: Who,
+    before: Before,
+    args: &'static [&'static str],
+    code: i32,
+    says: &'static [&'static str],
+    /// Whether the emulator's objects (apps, service principals, grants,
+    /// connections) must be as before the command.
+    unchanged: bool,
+}
+
+#[track_caller]
+fn check(rows: &[Row]) {
+    for row in rows {
+        let h = harness();
+        prepare(&h, row.who, row.before);
+        let before = h.created();
+        let secrets_before = secret_count(&h);
+        let run = h.run(cmd_as(&h, row.who).args(row.args));
+        let what = format!("{:?} {:?} {:?}", row.who, row.before, row.args);
+        assert_eq!(
+            run.code, row.code,
+            "{what}: exit {}\n--- stdout\n{}\n--- stderr\n{}",
+            run.code, run.stdout, run.stderr
+        );
+        let all = format!("{}\n{}", run.stdout, run.stderr);
+        for word in row.says {
+            assert!(all.contains(word), "{what}: does not say {word:?}:\n{all}");
+        }
+        if row.unchanged {
+            assert_eq!(h.created(), before, "{what}: something changed");
+            assert_eq!(secret_count(&h), secrets_before, "{what}: a secret changed");
+        }
+        h.assert_no_secret("stdout", &run.stdout);
+        h.assert_no_secret("stderr", &run.stderr);
+    }
+}
+
+fn secret_count(h: &Harness) -> usize {
+    h.our_apps()
+        .iter()
+        .map(|a| a["passwordCredentials"].as_array().map_or(0, Vec::len))
+        .sum()
+}
+
+#[test]
+fn setup_as_each_identity() {
+    use Who::*;
+    let row = |who, code, says, unchanged| Row {
+        who,
+        before: Before::Nothing,
+        args: &["setup"],
+        code,
+        says,
+        unchanged,
+    };
+    check(&[
+        row(Admin, 0, &[], false),
+        row(Writer, 0, &["--admin-consent"], false),
+        row(OwnedBy, 0, &[], false),
+        row(Developer, 0, &[], false),
+        row(Reader, 4, &["Application.ReadWrite.All"], true),
+    ]);
+    // What a setup as each leaves: the app, its service principal (tagged for
+    // the portal's Enterprise applications) and the connection.
+    for who in [Writer, OwnedBy, Developer] {
+        let h = harness();
+        h.run(cmd_as(&h, who).arg("setup")).assert_code(0);
+        let app = &h.our_apps()[0];
+        let sp = h
+            .list("servicePrincipals")
+            .into_iter()
+            .find(|s| s["appId"] == app["appId"])
+            .unwrap_or_else(|| panic!("{who:?}: no service principal"));
+        assert!(
+            sp["tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "WindowsAzureActiveDirectoryIntegratedApp"),
+            "{who:?}: {sp}"
+        );
+        assert_eq!(h.list("connections").len(), 1, "{who:?}");
+        assert!(h.list("oauth2PermissionGrants").is_empty(), "{who:?}");
+    }
+}
+
+#[test]
+fn setup_with_admin_consent_as_each_identity() {
+    use Who::*;
+    let row = |who, code, says, unchanged| Row {
+        who,
+        before: Before::Nothing,
+        args: &["setup", "--admin-consent"],
+        code,
+        says,
+        unchanged,
+    };
+    check(&[
+        row(Admin, 0, &[], false),
+        row(Writer, 4, &["DelegatedPermissionGrant.ReadWrite.All"], true),
+        row(
+            OwnedBy,
+            4,
+            &["DelegatedPermissionGrant.ReadWrite.All"],
+            true,
+        ),
+        row(Reader, 4, &["Application.ReadWrite.All"], true),
+        // The scope is asked for at sign-in, which the developer cannot
+        // obtain: Entra refuses the sign-in, before anything is made.
+        row(Developer, 3, &["AADSTS65001", "admin"], true),
+    ]);
+}
+
+#[test]
+fn a_dry_run_as_each_identity_shows_the_plan() {
+    use Who::*;
+    let row = |who, says| Row {
+        who,
+        before: Before::Nothing,
+        args: &["setup", "--dry-run"],
+        code: 0,
+        says,
+        unchanged: true,
+    };
+    check(&[
+        row(Admin, &["create"]),
+        row(Writer, &["create"]),
+        row(OwnedBy, &["create"]),
+        row(Developer, &["create"]),
+        // A reviewer with read rights sees the plan and what a real run needs.
+        row(Reader, &["create", "Application.ReadWrite.All"]),
+    ]);
+    // With consent asked for, the plan also names the grant permission.
+    check(&[
+        Row {
+            who: Reader,
+            before: Before::Nothing,
+            args: &["setup", "--dry-run", "--admin-consent"],
+            code: 0,
+            says: &[
+                "Application.ReadWrite.All",
+                "DelegatedPermissionGrant.ReadWrite.All",
+            ],
+            unchanged: true,
+        },
+        // Over an existing setup, grants it cannot read are said to be unknown.
+        Row {
+            who: Writer,
+            before: Before::SetUpByAdmin,
+            args: &["setup", "--dry-run", "--admin-consent"],
+            code: 0,
+            says: &[
+                "DelegatedPermissionGrant.ReadWrite.All",
+                "Directory.Read.All",
+            ],
+            unchanged: true,
+        },
+    ]);
+}
+
+#[test]
+fn status_as_each_identity() {
+    use Who::*;
+    let row = |who, says| Row {
+        who,
+        before: Before::SetUpByAdmin,
+        args: &["status"],
+        code: 0,
+        says,
+        unchanged: true,
+    };
+    check(&[
+        row(Admin, &["granted for all users"]),
+        // Reading grants needs Directory.Read.All: consent is unknown, not a
+        // failure.
+        row(Writer, &["unknown", "Directory.Read.All"]),
+        row(OwnedBy, &["unknown", "Directory.Read.All"]),
+        row(Reader, &["unknown", "Directory.Read.All"]),
+        row(Developer, &["unknown", "Directory.Read.All"]),
+    ]);
+}
+
+#[test]
+fn rotate_as_each_identity() {
+    use Who::*;
+    let row = |who, before, code, says, unchanged| Row {
+        who,
+        before,
+        args: &["rotate"],
+        code,
+        says,
+        unchanged,
+    };
+    check(&[
+        row(Admin, Before::SetUpByAdmin, 0, &[], false),
+        row(Writer, Before::SetUpByAdmin, 0, &[], false),
+        row(OwnedBy, Before::SetUpBySelf, 0, &[], false),
+        row(Developer, Before::SetUpBySelf, 0, &[], false),
+        // Someone else's app: OwnedBy and the developer may not change it.
+        row(
+            OwnedBy,
+            Before::SetUpByAdmin,
+            4,
+            &["Application.ReadWrite.All"],
+            true,
+        ),
+        row(
+            Developer,
+            Before::SetUpByAdmin,
+            4,
+            &["Application.ReadWrite.All"],
+            true,
+        ),
+        row(
+            Reader,
+            Before::SetUpByAdmin,
+            4,
+            &["Application.ReadWrite.All"],
+            true,
+        ),
+    ]);
+}
+
+#[test]
+fn remove_as_each_identity() {
+    use Who::*;
+    let row = |who, before, code, says, unchanged| Row {
+        who,
+        before,
+        args: &["remove", "--yes"],
+        code,
+        says,
+        unchanged,
+    };
+    check(&[
+        row(Admin, Before::SetUpByAdmin, 0, &[], false),
+        row(Writer, Before::SetUpByAdmin, 0, &[], false),
+        row(OwnedBy, Before::SetUpBySelf, 0, &[], false),
+        row(Developer, Before::SetUpBySelf, 0, &[], false),
+        row(
+            Reader,
+            Before::SetUpByAdmin,
+            4,
+            &["Application.ReadWrite.All"],
+            true,
+        ),
+    ]);
+    // A dry run is for anyone who can read.
+    check(&[Row {
+        who: Reader,
+        before: Before::SetUpByAdmin,
+        args: &["remove", "--dry-run"],
+        code: 0,
+        says: &["delete"],
+        unchanged: true,
+    }]);
+}
+
+#[test]
+fn an_adopted_app_keeps_every_web_setting_except_what_the_guide_requires() {
+    let h = harness();
+    let planted = h.graph_post(
+        "applications",
+        serde_json::json!({
+            "displayName": APP_NAME,
+            "signInAudience": "AzureADMyOrg",
+            "web": {
+                "redirectUris": ["https://intranet.example/callback"],
+                "homePageUrl": "https://intranet.example/",
+                "logoutUrl": "https://intranet.example/logout",
+                "implicitGrantSettings": {"enableIdTokenIssuance": true, "enableAccessTokenIssuance": true},
+            },
+        }),
+    );
+    h.setup(&["--adopt"]).assert_code(0);
+    let app = &h.our_apps()[0];
+    assert_eq!(app["id"], planted["id"]);
+    assert_eq!(
+        app["web"],
+        serde_json::json!({
+            "redirectUris": ["https://intranet.example/callback", "https://security.pushbot.com/oauth"],
+            "homePageUrl": "https://intranet.example/",
+            "logoutUrl": "https://intranet.example/logout",
+            "enableIdTokenIssuance": true,
+            "enableAccessTokenIssuance": true,
+        })
+    );
+    // Its service principal, made by the tool, is an Enterprise application.
+    let sp = h
+        .list("servicePrincipals")
+        .into_iter()
+        .find(|s| s["appId"] == app["appId"])
+        .expect("service principal");
+    assert_eq!(
+        sp["tags"],
+        serde_json::json!(["WindowsAzureActiveDirectoryIntegratedApp", "aad-setup"])
+    );
+}
+
+#[test]
+fn the_default_resource_of_another_api_comes_from_its_service_principal() {
+    let h = harness();
+    let run = h.setup(&[
+        "--api",
+        "Dynamics CRM",
+        "--permission",
+        "user_impersonation",
+    ]);
+    run.assert_code(0);
+    // Dynamics' principal names no App ID URL: its appId is the v1 resource.
+    let connection = &h.list("connections")[0];
+    assert_eq!(
+        param(connection, "resource")["value"],
+        "00000007-0000-0000-c000-000000000000"
+    );
+    assert_eq!(
+        run.json()["resource"],
+        "00000007-0000-0000-c000-000000000000"
+    );
+}
