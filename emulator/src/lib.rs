@@ -333,6 +333,10 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         body: body.to_vec(),
     };
     let service = Service::of(&req.path);
+    let latency = shared.lock().config.latency_millis;
+    if latency > 0 && service != Service::Control {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let request_id = util::new_guid();
     // Graph echoes the client's id, or repeats its own when none was sent.
     let client_request_id = req
