@@ -20,6 +20,8 @@ enum Who {
     OwnedBy,
     /// App-only: Application.Read.All only.
     Reader,
+    /// App-only: Directory.Read.All only.
+    DirectoryReader,
     /// A user by device code, an Application Developer: cannot obtain
     /// DelegatedPermissionGrant.ReadWrite.All, changes only apps they own.
     Developer,
@@ -32,6 +34,7 @@ impl Who {
             Who::Writer => "writer",
             Who::OwnedBy => "owned-by",
             Who::Reader => "reader",
+            Who::DirectoryReader => "directory-reader",
             Who::Developer => "developer",
         }
     }
@@ -107,7 +110,9 @@ fn check(rows: &[Row]) {
         prepare(&h, row.who, row.before);
         let before = h.created();
         let secrets_before = secret_count(&h);
-        let run = h.run(cmd_as(&h, row.who).args(row.args));
+        let home = h.home.path().display().to_string();
+        let args: Vec<String> = row.args.iter().map(|a| a.replace("{home}", &home)).collect();
+        let run = h.run(cmd_as(&h, row.who).args(&args));
         let what = format!("{:?} {:?} {:?}", row.who, row.before, row.args);
         assert_eq!(
             run.code, row.code,
@@ -251,6 +256,26 @@ fn a_dry_run_as_each_identity_shows_the_plan() {
 }
 
 #[test]
+fn register_as_each_identity() {
+    use Who::*;
+    let row = |who, code, says, unchanged| Row {
+        who,
+        before: Before::Nothing,
+        args: &["register", "--secret-file", "{home}/aad.secret"],
+        code,
+        says,
+        unchanged,
+    };
+    check(&[
+        row(Admin, 0, &[], false),
+        row(Writer, 0, &[], false),
+        row(OwnedBy, 0, &[], false),
+        row(Developer, 0, &[], false),
+        row(Reader, 4, &["Application.ReadWrite.All"], true),
+    ]);
+}
+
+#[test]
 fn status_as_each_identity() {
     use Who::*;
     let row = |who, says| Row {
@@ -269,6 +294,8 @@ fn status_as_each_identity() {
         row(OwnedBy, &["unknown", "Directory.Read.All"]),
         row(Reader, &["unknown", "Directory.Read.All"]),
         row(Developer, &["unknown", "Directory.Read.All"]),
+        // Directory.Read.All reads the grants.
+        row(DirectoryReader, &["granted for all users"]),
     ]);
 }
 
