@@ -64,6 +64,7 @@ pub async fn run(
         args: args.clone(),
         http: Http::new()?,
         prompts: Prompts::new(printer),
+        consent_first: None,
     };
     wizard.welcome();
     match wizard.microsoft().await? {
@@ -91,6 +92,9 @@ struct Wizard<'a> {
     args: SetupArgs,
     http: Http,
     prompts: Prompts,
+    /// The admin-consent answer, when it was asked before an interactive
+    /// sign-in (whose scope depends on it).
+    consent_first: Option<bool>,
 }
 
 /// Signed in to Microsoft: the wizard makes the Azure changes.
@@ -187,8 +191,23 @@ impl Wizard<'_> {
         let endpoints = settings::endpoints(&self.args)?;
         let mut typed = Typed::default();
         loop {
-            let (args, secret) = self.sign_in_values(method, &mut typed).await?;
-            let method = settings::sign_in_method(&args, self.interaction, &endpoints, secret)?;
+            let (mut args, secret) = self.sign_in_values(method, &mut typed).await?;
+            let mut method = settings::sign_in_method(&args, self.interaction, &endpoints, secret)?;
+            if matches!(method, SignIn::DeviceCode { .. } | SignIn::Browser { .. })
+                && self.given.source("admin_consent").is_none()
+            {
+                // The scope is asked for at sign-in: decide consent first.
+                let grant = match self.consent_first {
+                    Some(grant) => grant,
+                    None => self.ask_consent_first().await?,
+                };
+                self.consent_first = Some(grant);
+                if grant != args.admin_consent {
+                    args.admin_consent = grant;
+                    // No secret for these methods: the scope is all that changes.
+                    method = settings::sign_in_method(&args, self.interaction, &endpoints, None)?;
+                }
+            }
             let signed_in = sign_in::run(
                 &self.http,
                 &endpoints,
@@ -215,6 +234,25 @@ impl Wizard<'_> {
                 Err(err) => return Err(err),
             }
         }
+    }
+
+    /// Before a sign-in as yourself: whether to grant tenant-wide consent,
+    /// since the sign-in must then ask for DelegatedPermissionGrant.ReadWrite.All.
+    async fn ask_consent_first(&self) -> anyhow::Result<bool> {
+        self.printer.say(&format!(
+            "{} needs an administrator's consent before anyone can use it. aad-setup can grant \
+             it for everyone in the directory; the sign-in then also asks for \
+             DelegatedPermissionGrant.ReadWrite.All, which a Cloud Application Administrator \
+             (or Application Administrator) can give. Otherwise an admin consents when selecting \
+             Connect on the platform, or in the portal later.",
+            self.args.app.permission
+        ));
+        self.prompts
+            .confirm(
+                "Grant tenant-wide admin consent as part of this setup?",
+                false,
+            )
+            .await
     }
 
     async fn choose_method(&self) -> anyhow::Result<Choice> {
@@ -474,6 +512,7 @@ impl Wizard<'_> {
         for warning in &plan.warnings {
             self.printer.warn(warning);
         }
+        let directory = sign_in::directory_name(&signed_in.session);
         let setup = Setup::new(
             &plan,
             self.printer,
@@ -493,7 +532,7 @@ impl Wizard<'_> {
         }
         self.printer.plan(&preview.report, preview.changes);
         if preview.changes {
-            self.go_ahead(preview.destructive).await?;
+            self.go_ahead(preview.destructive, Some(&directory)).await?;
         }
         // No prompt from here on: give the terminal back before the changes.
         drop(self.prompts);
@@ -627,6 +666,12 @@ impl Wizard<'_> {
         if let Some(source) = self.given.source("admin_consent") {
             self.printer
                 .shown("Admin consent", "grant it", &format!("from {source}"));
+        } else if let Some(grant) = self.consent_first {
+            self.printer.shown(
+                "Admin consent",
+                if grant { "grant it" } else { "not now" },
+                "as answered before signing in",
+            );
         } else if auth::require(session, &[GRANT_CONSENT]).is_err() {
             self.printer.say(
                 "This sign-in may not grant consent (it lacks \
@@ -696,7 +741,9 @@ impl Wizard<'_> {
 
     /// The plan is shown: ask to go ahead ("no" by default when something
     /// that exists would be changed or replaced).
-    async fn go_ahead(&self, destructive: bool) -> anyhow::Result<()> {
+    /// The plan's confirmation, naming the directory it changes: guest and
+    /// MSP admins can be signed in to another than they meant.
+    async fn go_ahead(&self, destructive: bool, directory: Option<&str>) -> anyhow::Result<()> {
         if destructive {
             self.printer.say(
                 "Something that exists would be changed or replaced, so the answer defaults to no.",
@@ -704,7 +751,13 @@ impl Wizard<'_> {
         }
         if self
             .prompts
-            .confirm("Make these changes?", !destructive)
+            .confirm(
+                &directory.map_or_else(
+                    || "Make these changes?".to_owned(),
+                    |d| format!("Make these changes in {d}?"),
+                ),
+                !destructive,
+            )
             .await?
         {
             return Ok(());
@@ -760,7 +813,7 @@ impl Wizard<'_> {
             return Ok(());
         }
         self.printer.plan(&preview, true);
-        self.go_ahead(target.existing.is_some()).await?;
+        self.go_ahead(target.existing.is_some(), None).await?;
         drop(self.prompts);
         let report = connect::apply(&plan, &target, &tenant_id, self.printer).await?;
         self.printer.report(&report);

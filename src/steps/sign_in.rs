@@ -70,6 +70,18 @@ pub fn tenant_label(session: &Session) -> String {
     }
 }
 
+/// The directory as a person knows it: "Contoso (contoso.onmicrosoft.com)",
+/// else "tenant <id>".
+pub fn directory_name(session: &Session) -> String {
+    match &session.directory {
+        Some(d) => match &d.default_domain {
+            Some(domain) => format!("{} ({domain})", d.display_name),
+            None => d.display_name.clone(),
+        },
+        None => format!("tenant {}", session.tenant_id),
+    }
+}
+
 /// The directory's display name and default domain (`GET /organization`).
 /// Reading it needs User.Read (delegated) or Organization.Read.All
 /// (app-only); without them the run goes on with the tenant id alone. As the

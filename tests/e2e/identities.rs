@@ -111,7 +111,11 @@ fn check(rows: &[Row]) {
         let before = h.created();
         let secrets_before = secret_count(&h);
         let home = h.home.path().display().to_string();
-        let args: Vec<String> = row.args.iter().map(|a| a.replace("{home}", &home)).collect();
+        let args: Vec<String> = row
+            .args
+            .iter()
+            .map(|a| a.replace("{home}", &home))
+            .collect();
         let run = h.run(cmd_as(&h, row.who).args(&args));
         let what = format!("{:?} {:?} {:?}", row.who, row.before, row.args);
         assert_eq!(

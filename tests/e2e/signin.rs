@@ -520,6 +520,10 @@ fn auto_on_a_terminal_with_nothing_configured_offers_the_device_code() {
         .expect("the whole menu");
     session.send_line("").expect("enter");
     session
+        .exp_string("Grant tenant-wide admin consent as part of this setup? [y/N]")
+        .expect("consent is decided before the sign-in");
+    session.send_line("").expect("enter");
+    session
         .exp_string(&h.creds.device_approval_url)
         .expect("the URL is shown");
     session.send_control('c').expect("ctrl-c");

@@ -251,7 +251,10 @@ fn the_wizard_with_its_defaults_ends_where_setup_does_and_shows_plan_steps_and_s
         h.our_apps().is_empty() && h.list("connections").is_empty(),
         "nothing exists while the plan is shown"
     );
-    p.answer("Make these changes? [Y/n]", "");
+    p.answer(
+        "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+        "",
+    );
     p.expect("App registration: workflow-activedirectory-integration (created)")
         .expect("Client secret: \"pagerdutysecretkey\" created")
         .expect("Platform connection: \"Azure Active Directory (aad-setup)\" created")
@@ -297,7 +300,10 @@ fn a_bad_answer_is_explained_and_asked_again() {
         .answer("Expires [24 months]: ", "")
         .answer("Grant tenant-wide admin consent now? [y/N]", "")
         .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
-        .answer("Make these changes? [Y/n]", "")
+        .answer(
+            "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+            "",
+        )
         .expect("Azure Active Directory integration is set up.");
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
@@ -356,7 +362,10 @@ fn values_given_by_flags_or_variables_are_shown_and_not_asked() {
         .expect("Admin consent: grant it (from --admin-consent)")
         .expect("Connection name: Entra (ops) (from --connection-name)")
         .expect("grant tenant-wide admin consent for Directory.ReadWrite.All")
-        .answer("Make these changes? [Y/n]", "")
+        .answer(
+            "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+            "",
+        )
         .expect("Azure Active Directory integration is set up.");
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
@@ -541,8 +550,11 @@ fn the_wizard_gets_a_platform_token_by_approval_and_saves_it_privately() {
     p.expect("Signed in to the platform: access token approved for team acme.pushbot.com")
         .expect("Saved the platform token");
     accept_defaults(&mut p);
-    p.answer("Make these changes? [Y/n]", "")
-        .expect("Azure Active Directory integration is set up.");
+    p.answer(
+        "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+        "",
+    )
+    .expect("Azure Active Directory integration is set up.");
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
     h.assert_no_secret("the screen", &screen);
@@ -746,7 +758,10 @@ fn replacing_what_exists_asks_with_no_as_the_default() {
         .expect("Already in place, kept as it is:")
         .expect("the app registration \"workflow-activedirectory-integration\"")
         .expect("so the answer defaults to")
-        .answer("Make these changes? [y/N]", "");
+        .answer(
+            "Make these changes in Contoso (contoso.onmicrosoft.com)? [y/N]",
+            "",
+        );
     let (code, screen) = p.finish();
     assert_eq!(code, 1, "{screen}");
     assert!(screen.contains("nothing was changed"), "{screen}");
@@ -771,8 +786,11 @@ fn ctrl_c_during_the_changes_stops_at_a_step_boundary_and_reports_what_exists() 
     let mut p = Pty::spawn(cmd);
     p.expect("[3/7] Register the app");
     accept_defaults(&mut p);
-    p.answer("Make these changes? [Y/n]", "")
-        .expect("Waiting for the new app to replicate");
+    p.answer(
+        "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+        "",
+    )
+    .expect("Waiting for the new app to replicate");
     p.ctrl_c();
     p.expect("stopping once the step in hand is done");
     // The stop is requested while the step is in hand; now it may end.
@@ -998,11 +1016,17 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
         .expect("None: I'll do the Azure steps in the portal myself");
     p.session.send("j").unwrap();
     p.session.send_line("").unwrap();
+    // Signing in as yourself: consent is decided first, since the sign-in
+    // asks for the right to grant it only when it is wanted.
+    p.answer(
+        "Grant tenant-wide admin consent as part of this setup? [y/N]",
+        "",
+    );
     p.expect("Sign in to Microsoft in your browser");
     let url = browser.opened_url();
     assert_eq!(h.browse(&url).0, 200);
     p.expect("Signed in to Microsoft: user")
-        .expect("(browser)")
+        .expect("(browser), tenant Contoso (contoso.onmicrosoft.com, id ")
         .expect("[3/7] Register the app")
         .answer("Name [workflow-activedirectory-integration]: ", "")
         .answer(
@@ -1011,14 +1035,59 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
         )
         .answer("Description [pagerdutysecretkey]: ", "")
         .answer("Expires [24 months]: ", "")
-        // Signed in for Application.ReadWrite.All only: consent is not offered.
-        .expect("This sign-in may not grant consent")
+        // Answered before signing in: not asked again.
+        .expect("as answered before signing in")
         .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
-        .answer("Make these changes? [Y/n]", "");
+        .answer(
+            "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+            "",
+        );
     p.expect("Azure Active Directory integration is set up.");
     let (code, screen) = p.finish();
     assert_eq!(code, 0, "{screen}");
     h.assert_no_secret("the screen", &screen);
     assert_eq!(h.our_apps().len(), 1);
     assert_eq!(h.list("connections").len(), 1);
+}
+
+#[test]
+fn signing_in_as_yourself_decides_consent_first_and_asks_for_its_scope() {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 0;
+    config.sign_in.device_auto_approve_after_polls = Some(0);
+    let h = Harness::with(config);
+    let mut cmd = h.cmd();
+    // No secret and no `az`: the menu starts at its top, the device code.
+    cmd.env_remove("AZURE_CLIENT_SECRET").env("PATH", "");
+    let mut p = Pty::spawn(cmd);
+    p.expect("How do you want to sign in to Microsoft?")
+        .expect("None: I'll do the Azure steps in the portal myself");
+    p.session.send_line("").unwrap();
+    p.answer(
+        "Grant tenant-wide admin consent as part of this setup? [y/N]",
+        "y",
+    )
+    .expect(&h.creds.device_approval_url)
+    // The directory is named, not only its id.
+    .expect("(device-code), tenant Contoso (contoso.onmicrosoft.com, id ")
+    .answer("Name [workflow-activedirectory-integration]: ", "")
+    .answer(
+        "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+        "",
+    )
+    .answer("Description [pagerdutysecretkey]: ", "")
+    .answer("Expires [24 months]: ", "")
+    .expect("as answered before signing in")
+    .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+    .answer(
+        "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
+        "",
+    );
+    p.expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    // The sign-in asked for the grant right, so the grant was made.
+    let grants = h.list("oauth2PermissionGrants");
+    assert_eq!(grants.len(), 1, "{screen}");
+    assert_eq!(grants[0]["scope"], "Directory.ReadWrite.All");
 }
