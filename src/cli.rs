@@ -149,9 +149,11 @@ pub struct MicrosoftArgs {
     #[arg(long, value_name = "PATH", env = env::GRAPH_TOKEN_FILE)]
     pub graph_token_file: Option<PathBuf>,
 
-    /// The Microsoft cloud: sets the sign-in and Graph hosts.
-    #[arg(long, value_enum, env = env::CLOUD, default_value_t = CloudChoice::Public)]
-    pub cloud: CloudChoice,
+    /// The Microsoft cloud: sets the sign-in and Graph hosts, the token's
+    /// scope and the GitHub OIDC audience. Default: the cloud whose sign-in
+    /// host AZURE_AUTHORITY_HOST names, else public.
+    #[arg(long, value_enum, env = env::CLOUD)]
+    pub cloud: Option<CloudChoice>,
 
     /// Override the sign-in host (https; http only on loopback). Also read
     /// from AZURE_AUTHORITY_HOST.
@@ -192,6 +194,8 @@ pub enum CloudChoice {
     Public,
     /// login.microsoftonline.us, graph.microsoft.us (GCC High)
     Usgov,
+    /// login.microsoftonline.us, dod-graph.microsoft.us (DoD)
+    UsgovDod,
     /// login.chinacloudapi.cn, microsoftgraph.chinacloudapi.cn (21Vianet)
     China,
 }
@@ -621,9 +625,10 @@ pub struct ConnectArgs {
     pub dry_run: bool,
 
     /// The Microsoft cloud: where the secret is checked, and the default
-    /// Resource (its Microsoft Graph host).
-    #[arg(long, value_enum, env = env::CLOUD, default_value_t = CloudChoice::Public, help_heading = "Microsoft sign-in")]
-    pub cloud: CloudChoice,
+    /// Resource (its Microsoft Graph host). Default: the cloud whose sign-in
+    /// host AZURE_AUTHORITY_HOST names, else public.
+    #[arg(long, value_enum, env = env::CLOUD, help_heading = "Microsoft sign-in")]
+    pub cloud: Option<CloudChoice>,
 
     /// Override the sign-in host (https; http only on loopback). Also read
     /// from AZURE_AUTHORITY_HOST.

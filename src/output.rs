@@ -365,7 +365,10 @@ impl Printer {
         };
         row("Tenant ID", &r.tenant.id);
         if let Some(name) = &r.tenant.name {
-            row("Tenant", name);
+            match &r.tenant.default_domain {
+                Some(domain) => row("Tenant", &format!("{name} ({domain})")),
+                None => row("Tenant", name),
+            }
         }
         if let Some(app) = &r.app {
             row(

@@ -53,8 +53,12 @@ pub enum Status {
 #[serde(rename_all = "camelCase")]
 pub struct TenantInfo {
     pub id: String,
+    /// The directory's display name, when Graph says (`GET /organization`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Its default verified domain, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default_domain: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -184,12 +188,19 @@ pub struct Report {
 }
 
 impl Report {
+    /// Names the directory (display name, default domain) next to its id.
+    pub fn in_directory(mut self, name: Option<String>, default_domain: Option<String>) -> Report {
+        self.tenant.name = name;
+        self.tenant.default_domain = default_domain;
+        self
+    }
+
     pub fn new(tenant_id: String) -> Report {
         Report {
             status: Status::Done,
             tenant: TenantInfo {
                 id: tenant_id,
-                name: None,
+                ..TenantInfo::default()
             },
             app: None,
             permission: None,

@@ -29,33 +29,71 @@ pub const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
 /// The tag that marks apps this tool created (microsoft-graph.md §2.1).
 pub const APP_TAG: &str = "aad-setup";
 
-/// Hosts per cloud (entra-sign-in.md §2).
+/// Hosts per cloud (entra-sign-in.md §2), and the audience a GitHub OIDC
+/// token is asked for there (§7: the federated credential's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cloud {
     pub name: &'static str,
     pub login: &'static str,
     pub graph: &'static str,
+    pub token_exchange_audience: &'static str,
 }
 
 impl Cloud {
+    pub const PUBLIC: Cloud = Cloud {
+        name: "public",
+        login: "https://login.microsoftonline.com",
+        graph: "https://graph.microsoft.com",
+        token_exchange_audience: "api://AzureADTokenExchange",
+    };
+    /// US Government L4 (GCC High).
+    pub const USGOV: Cloud = Cloud {
+        name: "usgov",
+        login: "https://login.microsoftonline.us",
+        graph: "https://graph.microsoft.us",
+        token_exchange_audience: "api://AzureADTokenExchangeUSGov",
+    };
+    /// US Government L5 (DoD): the same sign-in host, its own Graph host.
+    pub const USGOV_DOD: Cloud = Cloud {
+        name: "usgov-dod",
+        login: "https://login.microsoftonline.us",
+        graph: "https://dod-graph.microsoft.us",
+        token_exchange_audience: "api://AzureADTokenExchangeUSGov",
+    };
+    /// China, operated by 21Vianet.
+    pub const CHINA: Cloud = Cloud {
+        name: "china",
+        login: "https://login.chinacloudapi.cn",
+        graph: "https://microsoftgraph.chinacloudapi.cn",
+        token_exchange_audience: "api://AzureADTokenExchangeChina",
+    };
+
     pub fn of(choice: CloudChoice) -> Cloud {
         match choice {
-            CloudChoice::Public => Cloud {
-                name: "public",
-                login: "https://login.microsoftonline.com",
-                graph: "https://graph.microsoft.com",
-            },
-            CloudChoice::Usgov => Cloud {
-                name: "usgov",
-                login: "https://login.microsoftonline.us",
-                graph: "https://graph.microsoft.us",
-            },
-            CloudChoice::China => Cloud {
-                name: "china",
-                login: "https://login.chinacloudapi.cn",
-                graph: "https://microsoftgraph.chinacloudapi.cn",
-            },
+            CloudChoice::Public => Cloud::PUBLIC,
+            CloudChoice::Usgov => Cloud::USGOV,
+            CloudChoice::UsgovDod => Cloud::USGOV_DOD,
+            CloudChoice::China => Cloud::CHINA,
         }
+    }
+
+    /// The cloud a run is in: `--cloud` when given; else the one whose
+    /// sign-in host AZURE_AUTHORITY_HOST names (a pipeline in GCC High may
+    /// set only that; its Graph host and scope must follow — entra-sign-in.md
+    /// §2); else the public cloud. The US Government host is shared by GCC
+    /// High and DoD: it means GCC High unless `--cloud usgov-dod` says DoD.
+    pub fn resolve(explicit: Option<CloudChoice>, authority_host: Option<&str>) -> Cloud {
+        if let Some(choice) = explicit {
+            return Cloud::of(choice);
+        }
+        let Some(host) = authority_host.and_then(|h| validate::service_url("", h).ok()) else {
+            return Cloud::PUBLIC;
+        };
+        let host = host.host_str().unwrap_or_default().to_ascii_lowercase();
+        [Cloud::USGOV, Cloud::CHINA]
+            .into_iter()
+            .find(|c| c.login.trim_start_matches("https://") == host)
+            .unwrap_or(Cloud::PUBLIC)
     }
 }
 
@@ -459,13 +497,14 @@ pub fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
 }
 
 fn endpoints_of(
-    cloud: CloudChoice,
+    cloud: Option<CloudChoice>,
     login_url: Option<&str>,
     graph_url: Option<&str>,
     platform_url: &str,
 ) -> anyhow::Result<Endpoints> {
-    let cloud = Cloud::of(cloud);
-    let (login_raw, login_from) = match (login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
+    let authority_host = env::var(env::AZURE_AUTHORITY_HOST);
+    let cloud = Cloud::resolve(cloud, authority_host.as_deref());
+    let (login_raw, login_from) = match (login_url, authority_host) {
         (Some(v), _) => (v.to_owned(), "--login-url"),
         (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
         (None, None) => (cloud.login.to_owned(), "--cloud"),
@@ -1001,6 +1040,56 @@ fn default_state_dir() -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cloud_comes_from_the_flag_else_the_authority_host_else_public() {
+        // (--cloud, AZURE_AUTHORITY_HOST) → (login, Graph, scope's resource, OIDC audience)
+        let cases = [
+            (None, None, Cloud::PUBLIC),
+            (Some(CloudChoice::Usgov), None, Cloud::USGOV),
+            (Some(CloudChoice::UsgovDod), None, Cloud::USGOV_DOD),
+            (Some(CloudChoice::China), None, Cloud::CHINA),
+            // The variable alone implies the cloud, with or without a scheme.
+            (None, Some("login.microsoftonline.us"), Cloud::USGOV),
+            (
+                None,
+                Some("https://login.microsoftonline.us/"),
+                Cloud::USGOV,
+            ),
+            (None, Some("https://LOGIN.chinacloudapi.cn"), Cloud::CHINA),
+            (None, Some("login.microsoftonline.com"), Cloud::PUBLIC),
+            (None, Some("http://127.0.0.1:8080/login"), Cloud::PUBLIC),
+            // An explicit --cloud wins.
+            (
+                Some(CloudChoice::China),
+                Some("login.microsoftonline.us"),
+                Cloud::CHINA,
+            ),
+            (
+                Some(CloudChoice::UsgovDod),
+                Some("login.microsoftonline.us"),
+                Cloud::USGOV_DOD,
+            ),
+            (
+                Some(CloudChoice::Public),
+                Some("login.microsoftonline.us"),
+                Cloud::PUBLIC,
+            ),
+        ];
+        for (flag, host, want) in cases {
+            assert_eq!(Cloud::resolve(flag, host), want, "{flag:?} {host:?}");
+        }
+        assert_eq!(Cloud::USGOV_DOD.graph, "https://dod-graph.microsoft.us");
+        assert_eq!(Cloud::USGOV_DOD.login, "https://login.microsoftonline.us");
+        assert_eq!(
+            Cloud::USGOV.token_exchange_audience,
+            "api://AzureADTokenExchangeUSGov"
+        );
+        assert_eq!(
+            Cloud::CHINA.token_exchange_audience,
+            "api://AzureADTokenExchangeChina"
+        );
+    }
 
     #[test]
     fn api_names_resolve_to_the_well_known_ids() {

@@ -4,8 +4,9 @@
 //!
 //! The assertion comes from `AZURE_FEDERATED_TOKEN_FILE` (re-read for every
 //! request: the platform rotates it) or from GitHub Actions' OIDC endpoint
-//! (`ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`,
-//! audience `api://AzureADTokenExchange`).
+//! (`ACTIONS_ID_TOKEN_REQUEST_URL` + `ACTIONS_ID_TOKEN_REQUEST_TOKEN`, with
+//! the cloud's audience: `api://AzureADTokenExchange`, `…USGov` or `…China`,
+//! what a federated credential expects there by default).
 
 use std::path::PathBuf;
 
@@ -20,8 +21,6 @@ use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
 use crate::settings::Endpoints;
-
-pub const AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// Where the federated assertion comes from.
 #[derive(Debug, Clone)]
@@ -38,7 +37,12 @@ impl Assertion {
         }
     }
 
-    async fn fetch(&self, http: &Http, printer: &Printer) -> anyhow::Result<SecretString> {
+    async fn fetch(
+        &self,
+        http: &Http,
+        printer: &Printer,
+        audience: &str,
+    ) -> anyhow::Result<SecretString> {
         match self {
             Assertion::File(path) => {
                 let raw = std::fs::read_to_string(path).map_err(|e| {
@@ -62,7 +66,7 @@ impl Assertion {
             }
             Assertion::GitHub { url, token } => {
                 let mut url = url.clone();
-                url.query_pairs_mut().append_pair("audience", AUDIENCE);
+                url.query_pairs_mut().append_pair("audience", audience);
                 let reply = http
                     .send("GitHub Actions' OIDC endpoint", Retry::Idempotent, |c| {
                         c.get(url.clone()).bearer_auth(token.expose_secret())
@@ -99,7 +103,9 @@ pub async fn sign_in(
     client_id: &str,
     assertion: &Assertion,
 ) -> anyhow::Result<Session> {
-    let jwt = assertion.fetch(http, printer).await?;
+    let jwt = assertion
+        .fetch(http, printer, endpoints.cloud.token_exchange_audience)
+        .await?;
     sign_in_app(
         http,
         endpoints,

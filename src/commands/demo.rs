@@ -60,7 +60,7 @@ pub async fn run(
             client_id: Some(creds.admin_client_id.clone()),
             client_secret_file: Some(secret_file),
             graph_token_file: None,
-            cloud: CloudChoice::Public,
+            cloud: Some(CloudChoice::Public),
             login_url: Some(emulator.login_url()),
             graph_url: Some(emulator.graph_url()),
         },

@@ -72,7 +72,13 @@ async fn release(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan: &Plan = ctx.plan;
     let perm = resolve_permission::run(ctx, graph).await?;
-    let mut report = Report::new(session.tenant_id.clone());
+    let mut report = Report::new(session.tenant_id.clone()).in_directory(
+        session.directory.as_ref().map(|d| d.display_name.clone()),
+        session
+            .directory
+            .as_ref()
+            .and_then(|d| d.default_domain.clone()),
+    );
     report.heading = Some("The Azure app is registered; the platform connection is not made.");
     report.resource = plan
         .resource

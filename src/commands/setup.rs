@@ -197,7 +197,13 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         ));
     }
 
-    let mut report = Report::new(session.tenant_id.clone());
+    let mut report = Report::new(session.tenant_id.clone()).in_directory(
+        session.directory.as_ref().map(|d| d.display_name.clone()),
+        session
+            .directory
+            .as_ref()
+            .and_then(|d| d.default_domain.clone()),
+    );
     if plan.mode == Mode::Rotate {
         report.heading =
             Some("The client secret is rotated: the platform connection holds the new one.");

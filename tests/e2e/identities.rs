@@ -441,3 +441,33 @@ fn the_default_resource_of_another_api_comes_from_its_service_principal() {
         "00000007-0000-0000-c000-000000000000"
     );
 }
+
+#[test]
+fn a_device_code_with_no_tenant_signs_in_through_organizations() {
+    let h = harness();
+    let mut cmd = cmd_as(&h, Who::Developer);
+    cmd.env_remove("AZURE_TENANT_ID")
+        .args(["setup", "--output", "json"]);
+    let run = h.run(&mut cmd);
+    run.assert_code(0);
+    // The tenant came from the token; the directory is named.
+    assert_eq!(
+        run.json()["tenant"],
+        serde_json::json!({
+            "id": h.creds.tenant_id,
+            "name": "Contoso",
+            "defaultDomain": "contoso.onmicrosoft.com",
+        }),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("tenant Contoso (contoso.onmicrosoft.com, id "),
+        "{}",
+        run.stderr
+    );
+    assert!(h.requests("POST", "/login/organizations/oauth2/v2.0/devicecode") == 1);
+    assert!(h.requests("POST", "/login/organizations/oauth2/v2.0/token") >= 1);
+    assert_eq!(h.our_apps().len(), 1);
+}
