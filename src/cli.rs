@@ -12,6 +12,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::env;
+use crate::output::OutputFormat;
 
 const AFTER_HELP: &str = "\
 Without a command, `aad-setup` runs `setup`. On a terminal it walks you
@@ -106,14 +107,6 @@ pub struct GlobalArgs {
     /// Never a header value or a body.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// A summary for people.
-    Human,
-    /// One JSON document.
-    Json,
 }
 
 /// Signing in to Microsoft, and where Microsoft is.

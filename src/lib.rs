@@ -1,13 +1,36 @@
 //! aad-setup: connects the workflow platform (PagerDuty Workflow Automation,
 //! formerly Catalytic) to Microsoft Entra ID.
 //!
-//! The layers, top to bottom: [`cli`] (what was typed) → [`settings`] (one
-//! validated plan) → [`commands`] → [`steps`] (one per step of the guide) →
-//! the service clients [`auth`], [`graph`], [`platform`] → [`http`]. All
-//! printing is in [`output`]; exit codes are decided in [`error`].
+//! A run goes: [`cli`] (what was typed) → [`settings`] (one validated plan)
+//! → [`commands`] (dispatch, one module per command, and the wizard, the
+//! interactive face of `setup`) → [`steps`] (one per step of the guide) →
+//! the service clients [`auth`], [`graph`], [`platform`] → [`http`].
+//!
+//! The imports follow these layers, top first; a module imports from its own
+//! layer and the layers below, never from one above, and no two modules
+//! import each other (`architecture.rs` checks both, reading the sources):
+//!
+//! 1. [`commands`] — it reads [`cli`], asks [`settings`] for the plan and
+//!    runs the command;
+//! 2. [`prompt`] — every question asked, the only user of dialoguer;
+//! 3. [`steps`] — they take the plan's values;
+//! 4. [`settings`] and [`cli`] — the plan, and what was typed; the plan is
+//!    made of the clients' own request types (an [`auth::SignIn`]);
+//! 5. [`auth`], [`graph`], [`platform`];
+//! 6. [`http`];
+//! 7. leaf utilities, which import nothing from the layers above: [`output`]
+//!    (all printing), [`report`] (results as data), [`error`] (exit codes),
+//!    [`cloud`] (where the services are), [`stop`] (Ctrl-C), [`env`] (every
+//!    variable's name), [`validate`], [`record`], [`secret_file`].
+//!
+//! The emulator (`emulator`, behind the `emulator` feature) imports
+//! nothing of the product.
 
+#[cfg(test)]
+mod architecture;
 pub mod auth;
 pub mod cli;
+pub mod cloud;
 pub mod commands;
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -17,10 +40,11 @@ pub mod graph;
 pub mod http;
 pub mod output;
 pub mod platform;
+pub mod prompt;
 pub mod record;
 pub mod report;
 pub mod secret_file;
 pub mod settings;
 pub mod steps;
+pub mod stop;
 pub mod validate;
-pub mod wizard;

@@ -20,10 +20,26 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::ExposeSecret as _;
 
-use crate::cli::OutputFormat;
 use crate::env;
 use crate::report::{Report, Status};
-use crate::settings::Interaction;
+
+/// How the result is printed (`--output`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// A summary for people.
+    Human,
+    /// One JSON document.
+    Json,
+}
+
+/// How the run talks to its user.
+#[derive(Debug, Clone, Copy)]
+pub struct Interaction {
+    pub format: OutputFormat,
+    /// Prompts are allowed: a terminal on stdin and stderr, no --no-input, not CI.
+    pub interactive: bool,
+    pub verbose: u8,
+}
 
 /// Set when a write to stdout failed (a closed pipe).
 static STDOUT_LOST: AtomicBool = AtomicBool::new(false);
@@ -266,7 +282,7 @@ impl Printer {
     }
 
     /// The result of `status`: one line per check, or JSON.
-    pub fn status(&self, report: &crate::commands::status::StatusReport) {
+    pub fn status(&self, report: &crate::report::StatusReport) {
         match self.format {
             OutputFormat::Json => {
                 out!(

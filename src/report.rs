@@ -208,3 +208,20 @@ impl Report {
         }
     }
 }
+
+/// One check of `status`.
+#[derive(Debug, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// The result of `status`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    pub healthy: bool,
+    pub tenant_id: String,
+    pub checks: Vec<Check>,
+}

@@ -14,11 +14,12 @@ use url::Url;
 
 use clap::ValueEnum as _;
 
-use crate::cli::{
-    AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, OutputFormat, PlatformArgs, SetupArgs,
-};
+use crate::auth::SignIn;
+use crate::cli::{AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, PlatformArgs, SetupArgs};
+use crate::cloud::{Cloud, Endpoints};
 use crate::env;
 use crate::error::usage;
+use crate::output::Interaction;
 use crate::platform::token::{self, PlatformToken};
 use crate::validate::{self, Expiry};
 
@@ -28,85 +29,6 @@ pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 pub const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
 /// The tag that marks apps this tool created (microsoft-graph.md §2.1).
 pub const APP_TAG: &str = "aad-setup";
-
-/// Hosts per cloud (entra-sign-in.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cloud {
-    pub name: &'static str,
-    pub login: &'static str,
-    pub graph: &'static str,
-}
-
-impl Cloud {
-    pub fn of(choice: CloudChoice) -> Cloud {
-        match choice {
-            CloudChoice::Public => Cloud {
-                name: "public",
-                login: "https://login.microsoftonline.com",
-                graph: "https://graph.microsoft.com",
-            },
-            CloudChoice::Usgov => Cloud {
-                name: "usgov",
-                login: "https://login.microsoftonline.us",
-                graph: "https://graph.microsoft.us",
-            },
-            CloudChoice::China => Cloud {
-                name: "china",
-                login: "https://login.chinacloudapi.cn",
-                graph: "https://microsoftgraph.chinacloudapi.cn",
-            },
-        }
-    }
-}
-
-/// Where the services are.
-#[derive(Debug, Clone)]
-pub struct Endpoints {
-    pub cloud: Cloud,
-    pub login: Url,
-    pub graph: Url,
-    pub platform: Url,
-}
-
-/// How to sign in to Microsoft, resolved.
-#[derive(Debug)]
-pub enum SignIn {
-    /// App-only, client credentials with a secret.
-    ClientSecret {
-        tenant: String,
-        client_id: String,
-        secret: SecretString,
-        /// Where the secret came from, for messages.
-        source: String,
-    },
-    /// A bearer token given as it is.
-    Token {
-        token: SecretString,
-        tenant: Option<String>,
-    },
-    /// The Azure CLI's login.
-    AzCli { tenant: Option<String> },
-    /// The device authorization flow, as a user.
-    DeviceCode {
-        /// A tenant, or `organizations` (the token says which).
-        tenant: String,
-        client_id: String,
-        scope: String,
-    },
-    /// Authorization code with PKCE, in a browser on this machine.
-    Browser {
-        /// A tenant, or `organizations` (the token says which).
-        tenant: String,
-        client_id: String,
-        scope: String,
-    },
-    /// App-only with a federated assertion.
-    WorkloadIdentity {
-        tenant: String,
-        client_id: String,
-        assertion: crate::auth::workload_identity::Assertion,
-    },
-}
 
 /// The API whose permission the app gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -240,26 +162,16 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// How the run talks to its user.
-#[derive(Debug, Clone, Copy)]
-pub struct Interaction {
-    pub format: OutputFormat,
-    /// Prompts are allowed: a terminal on stdin and stderr, no --no-input, not CI.
-    pub interactive: bool,
-    pub verbose: u8,
-}
-
-impl Interaction {
-    pub fn from_args(global: &GlobalArgs) -> Interaction {
-        let interactive = !global.no_input
-            && !env::flag(env::CI)
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal();
-        Interaction {
-            format: global.output,
-            interactive,
-            verbose: global.verbose,
-        }
+/// How the run talks to its user, from the global flags and the terminal.
+pub fn interaction(global: &GlobalArgs) -> Interaction {
+    let interactive = !global.no_input
+        && !env::flag(env::CI)
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    Interaction {
+        format: global.output,
+        interactive,
+        verbose: global.verbose,
     }
 }
 
@@ -468,7 +380,11 @@ fn endpoints_of(
     graph_url: Option<&str>,
     platform_url: &str,
 ) -> anyhow::Result<Endpoints> {
-    let cloud = Cloud::of(cloud);
+    let cloud = match cloud {
+        CloudChoice::Public => Cloud::PUBLIC,
+        CloudChoice::Usgov => Cloud::USGOV,
+        CloudChoice::China => Cloud::CHINA,
+    };
     let (login_raw, login_from) = match (login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
         (Some(v), _) => (v.to_owned(), "--login-url"),
         (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),

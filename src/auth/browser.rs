@@ -18,10 +18,10 @@ use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
 use super::{Session, device_code, entra};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::Endpoints;
 
 /// How long the browser has to come back.
 const WAIT: Duration = Duration::from_secs(300);

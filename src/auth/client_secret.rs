@@ -6,9 +6,9 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::entra::{self, EntraError, TokenResponse};
 use super::{Session, claims};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
-use crate::settings::Endpoints;
 
 /// `https://graph.microsoft.com/.default` for the cloud's Graph.
 pub fn graph_default_scope(endpoints: &Endpoints) -> String {

@@ -13,10 +13,10 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::{Session, claims, entra};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
-use crate::settings::Endpoints;
 
 /// Microsoft Graph Command Line Tools: a first-party public client that
 /// accepts dynamic Graph scopes (entra-sign-in.md §10). Tenants can block

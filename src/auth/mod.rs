@@ -15,11 +15,51 @@ pub mod workload_identity;
 
 use secrecy::SecretString;
 
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::{Endpoints, SignIn};
 use crate::validate;
+
+/// How to sign in to Microsoft, resolved.
+#[derive(Debug)]
+pub enum SignIn {
+    /// App-only, client credentials with a secret.
+    ClientSecret {
+        tenant: String,
+        client_id: String,
+        secret: SecretString,
+        /// Where the secret came from, for messages.
+        source: String,
+    },
+    /// A bearer token given as it is.
+    Token {
+        token: SecretString,
+        tenant: Option<String>,
+    },
+    /// The Azure CLI's login.
+    AzCli { tenant: Option<String> },
+    /// The device authorization flow, as a user.
+    DeviceCode {
+        /// A tenant, or `organizations` (the token says which).
+        tenant: String,
+        client_id: String,
+        scope: String,
+    },
+    /// Authorization code with PKCE, in a browser on this machine.
+    Browser {
+        /// A tenant, or `organizations` (the token says which).
+        tenant: String,
+        client_id: String,
+        scope: String,
+    },
+    /// App-only with a federated assertion.
+    WorkloadIdentity {
+        tenant: String,
+        client_id: String,
+        assertion: workload_identity::Assertion,
+    },
+}
 
 /// A signed-in Graph identity.
 pub struct Session {

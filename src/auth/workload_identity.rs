@@ -16,10 +16,10 @@ use url::Url;
 
 use super::Session;
 use super::client_secret::{Credential, sign_in_app};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
-use crate::settings::Endpoints;
 
 pub const AUDIENCE: &str = "api://AzureADTokenExchange";
 

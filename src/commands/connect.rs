@@ -8,14 +8,16 @@
 
 use crate::auth;
 use crate::cli::ConnectArgs;
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::report::{Action, ConnectionInfo, Report, Status};
-use crate::settings::{self, AppCredentials, ConnectPlan, Endpoints, Supplied};
+use crate::settings::{self, AppCredentials, ConnectPlan, Supplied};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
-use crate::steps::{Stop, verify};
+use crate::steps::verify;
+use crate::stop::Stop;
 
 pub async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
     let plan = settings::connect_plan(args, Supplied::default())?;

@@ -11,8 +11,9 @@ use crate::cli::{
     AppArgs, AuthChoice, CloudChoice, DemoArgs, MicrosoftArgs, PlatformArgs, SecretArgs, SetupArgs,
 };
 use crate::emulator::{Emulator, EmulatorConfig};
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction};
+use crate::settings;
 
 pub async fn run(
     args: &DemoArgs,

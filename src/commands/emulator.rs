@@ -4,8 +4,9 @@
 
 use anyhow::Context as _;
 
-use crate::cli::{EmulatorArgs, OutputFormat};
+use crate::cli::EmulatorArgs;
 use crate::emulator::{Emulator, EmulatorConfig};
+use crate::output::OutputFormat;
 use crate::output::Printer;
 
 pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
@@ -24,7 +25,7 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
         config.port = args.port;
     }
     // Heard before the banner says to press it.
-    let mut interrupts = super::Interrupts::listen()?;
+    let mut interrupts = crate::stop::Interrupts::listen()?;
     let emulator = Emulator::start(config)
         .await
         .context("starting the emulator")?;

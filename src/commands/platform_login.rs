@@ -9,14 +9,15 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{OutputFormat, PlatformLoginArgs};
+use crate::cli::PlatformLoginArgs;
 use crate::env;
 use crate::error::usage;
 use crate::http::Http;
+use crate::output::Interaction;
+use crate::output::OutputFormat;
 use crate::output::Printer;
 use crate::platform::auth;
 use crate::platform::token::PlatformToken;
-use crate::settings::Interaction;
 use crate::validate;
 
 pub async fn run(
@@ -31,7 +32,7 @@ pub async fn run(
         Some(team) => {
             auth::team_domain(team).map_err(|e| usage(format!("--team / {}: {e}", env::TEAM)))?
         }
-        None if interaction.interactive => crate::wizard::ask_team(printer).await?,
+        None if interaction.interactive => crate::prompt::ask_team(printer).await?,
         None => {
             return Err(usage(format!(
                 "platform-login needs your team: --team TEAM or {} (the name before .pushbot.com in your sign-in address)",

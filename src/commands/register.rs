@@ -8,13 +8,15 @@
 use crate::auth::Session;
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
+use crate::output::Interaction;
 use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Report, Status};
-use crate::settings::{Interaction, Mode, Plan};
+use crate::settings::{Mode, Plan};
 use crate::steps::{
-    Ctx, Stop, create_secret, grant_consent, register_app, resolve_permission, sign_in, verify,
+    Ctx, create_secret, grant_consent, register_app, resolve_permission, sign_in, verify,
 };
+use crate::stop::Stop;
 
 use crate::cli::RegisterArgs;
 

@@ -8,8 +8,9 @@ use serde_json::json;
 use crate::auth::{self, MANAGE_APPS};
 use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction, Mode};
+use crate::settings::{self, Mode};
 use crate::steps::{platform_preflight, register_app, sign_in};
 
 pub async fn run(
@@ -78,7 +79,7 @@ pub async fn run(
         for c in &changes {
             printer.say(&format!("  - {c}"));
         }
-        if !crate::wizard::confirm(printer, "Remove these?").await? {
+        if !crate::prompt::confirm(printer, "Remove these?").await? {
             return Err(Failure::new(
                 Kind::Failed,
                 "the removal was declined; nothing was removed",
@@ -88,7 +89,7 @@ pub async fn run(
     }
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.
-    crate::steps::Stop::process().begin_changes();
+    crate::stop::Stop::process().begin_changes();
     let mut removed = json!({});
     if let Some((target, c)) = existing {
         target.client.delete_connection(&c.id).await?;
@@ -104,10 +105,10 @@ pub async fn run(
         store.remove()?;
     }
     match printer.format() {
-        crate::cli::OutputFormat::Json => {
+        crate::output::OutputFormat::Json => {
             printer.json(&json!({ "status": "removed", "removed": removed }))
         }
-        crate::cli::OutputFormat::Human => {
+        crate::output::OutputFormat::Human => {
             printer.line("Removed:");
             for c in &changes {
                 printer.line(&format!("  - {}", c.replacen("delete", "deleted", 1)));

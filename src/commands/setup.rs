@@ -18,9 +18,10 @@ use crate::report::{Action, ConnectionInfo, Report, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::{
-    Ctx, Stop, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
+    Ctx, create_secret, grant_consent, platform_preflight, register_app, resolve_permission,
     sign_in, verify,
 };
+use crate::stop::Stop;
 
 /// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
 pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {

@@ -2,29 +2,14 @@
 //! check says what it found; the exit code is 1 when something is wrong or
 //! the secret expires within `--warn-within`.
 
-use serde::Serialize;
-
 use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction};
+use crate::report::{Check, StatusReport};
+use crate::settings;
 use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
-
-#[derive(Debug, Serialize)]
-pub struct Check {
-    pub name: &'static str,
-    pub ok: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusReport {
-    pub healthy: bool,
-    pub tenant_id: String,
-    pub checks: Vec<Check>,
-}
 
 pub async fn run(
     args: &StatusArgs,

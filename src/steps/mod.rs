@@ -14,7 +14,6 @@ pub mod sign_in;
 pub mod verify;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::graph::{GraphError, graph_error};
@@ -108,56 +107,6 @@ impl Ctx<'_> {
     }
 }
 
-/// Ctrl-C, as a run sees it. Until the first change, stopping is
-/// immediate: `commands` drops the run, and nothing exists. Once changes
-/// have begun, a Ctrl-C asks the run to stop at the next step boundary: the
-/// step in hand ends, what would dangle (a secret no connection holds) is
-/// undone, and the summary says what exists. A second Ctrl-C stops at once.
-///
-/// Signals belong to the process, and so does this.
-pub struct Stop {
-    changing: AtomicBool,
-    requested: AtomicBool,
-}
-
-static STOP: Stop = Stop::new();
-
-impl Stop {
-    const fn new() -> Stop {
-        Stop {
-            changing: AtomicBool::new(false),
-            requested: AtomicBool::new(false),
-        }
-    }
-
-    /// The process's.
-    pub fn process() -> &'static Stop {
-        &STOP
-    }
-
-    /// From here on, an interrupted run must stop cleanly, not at once.
-    pub fn begin_changes(&self) {
-        self.changing.store(true, Ordering::SeqCst);
-    }
-
-    /// Changes have begun.
-    pub fn changing(&self) -> bool {
-        self.changing.load(Ordering::SeqCst)
-    }
-
-    /// A Ctrl-C: `true` when the run will stop by itself at the next step
-    /// boundary (let it), `false` when it must be stopped now (before any
-    /// change, or at the second Ctrl-C).
-    pub fn request(&self) -> bool {
-        self.changing() && !self.requested.swap(true, Ordering::SeqCst)
-    }
-
-    /// The run was asked to stop at the next step boundary.
-    pub fn requested(&self) -> bool {
-        self.requested.load(Ordering::SeqCst)
-    }
-}
-
 pub fn is_replication(err: &anyhow::Error) -> bool {
     graph_error(err).is_some_and(GraphError::is_replication)
 }
@@ -173,23 +122,4 @@ pub fn is_ambiguous(err: &anyhow::Error) -> bool {
     }
     err.chain()
         .any(|e| e.downcast_ref::<reqwest::Error>().is_some())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stop_is_immediate_until_changes_begin_then_once_deferred() {
-        let stop = Stop::new();
-        assert!(!stop.request(), "before any change: stop now");
-        assert!(!stop.requested());
-        stop.begin_changes();
-        assert!(
-            stop.request(),
-            "the first Ctrl-C during changes is deferred"
-        );
-        assert!(stop.requested());
-        assert!(!stop.request(), "the second one stops at once");
-    }
 }

@@ -1,11 +1,12 @@
 //! Step 1: sign in to Microsoft and learn the tenant id; check, before any
 //! write, that the identity may do what the run needs.
 
+use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, MANAGE_APPS, Session};
+use crate::cloud::Endpoints;
 use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::{Endpoints, SignIn};
 
 use super::Ctx;
 

@@ -1,5 +1,7 @@
-//! The wizard's prompts, and the terminal they borrow: dialoguer is used
-//! here and nowhere else.
+//! Every question the tool asks, and the terminal the questions borrow:
+//! dialoguer is used here and nowhere else. The wizard asks through
+//! [`Prompts`]; [`confirm`] and [`ask_team`] are the single questions other
+//! commands ask.
 //!
 //! Each prompt runs on a blocking thread, so that Ctrl-C is heard (by
 //! `commands`) while it waits. Dialoguer hides the cursor in menus and turns
@@ -18,8 +20,19 @@ use crate::error;
 use crate::output::Printer;
 use crate::platform::auth as platform_auth;
 
+/// One question outside the wizard (`remove` at a terminal without
+/// --yes): yes or no, "no" unless typed otherwise.
+pub async fn confirm(printer: &Printer, question: &str) -> anyhow::Result<bool> {
+    Prompts::new(printer).confirm(question, false).await
+}
+
+/// `platform-login` at a terminal without --team.
+pub async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
+    Prompts::new(printer).team(printer).await
+}
+
 /// The prompts, and the terminal they borrow.
-pub(super) struct Prompts {
+pub(crate) struct Prompts {
     color: bool,
     terminal: Terminal,
 }
@@ -27,7 +40,7 @@ pub(super) struct Prompts {
 type Check = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
 
 impl Prompts {
-    pub(super) fn new(printer: &Printer) -> Prompts {
+    pub(crate) fn new(printer: &Printer) -> Prompts {
         Prompts {
             color: printer.color(),
             terminal: Terminal::default(),
@@ -51,7 +64,7 @@ impl Prompts {
         .context("the prompt stopped unexpectedly")?;
         answer.map_err(|dialoguer::Error::IO(e)| {
             if e.kind() == std::io::ErrorKind::Interrupted {
-                crate::commands::interrupted().into()
+                crate::stop::interrupted().into()
             } else {
                 anyhow::Error::new(e).context("reading your answer from the terminal")
             }
@@ -60,7 +73,7 @@ impl Prompts {
 
     /// A line of text, checked as it is typed; the checked (normalised)
     /// value is returned.
-    pub(super) async fn text(
+    pub(crate) async fn text(
         &self,
         label: &str,
         default: Option<&str>,
@@ -86,7 +99,7 @@ impl Prompts {
 
     /// A secret, typed hidden: nothing is echoed, and dialoguer's copy is
     /// wiped once it is held as a secret.
-    pub(super) async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
+    pub(crate) async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
         let label = label.to_owned();
         let mut raw = self
             .ask(move |theme| {
@@ -107,7 +120,7 @@ impl Prompts {
         Ok(secret)
     }
 
-    pub(super) async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
+    pub(crate) async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
         let label = label.to_owned();
         self.ask(move |theme| {
             Confirm::with_theme(theme)
@@ -119,7 +132,7 @@ impl Prompts {
         .await
     }
 
-    pub(super) async fn select(
+    pub(crate) async fn select(
         &self,
         label: &str,
         items: Vec<String>,
@@ -137,7 +150,7 @@ impl Prompts {
     }
 
     /// Waits for Enter (a step done in the portal).
-    pub(super) async fn pause(&self, label: &str) -> anyhow::Result<()> {
+    pub(crate) async fn pause(&self, label: &str) -> anyhow::Result<()> {
         let label = label.to_owned();
         self.ask(move |theme| {
             Input::<String>::with_theme(theme)
@@ -151,7 +164,7 @@ impl Prompts {
     }
 
     /// The platform team, as the approval flow needs it.
-    pub(super) async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
+    pub(crate) async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
         printer.say(
             "Your team is the name before .pushbot.com in the address you sign in to the platform at \
              (acme for https://acme.pushbot.com).",

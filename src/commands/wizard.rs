@@ -1,4 +1,4 @@
-//! The interactive wizard: `aad-setup` at a terminal walks an admin through
+//! The interactive face of `setup`: `aad-setup` at a terminal walks an admin through
 //! the platform's setup guide, in the guide's order and with its names, and
 //! says where each thing lives in the Azure portal.
 //!
@@ -17,9 +17,7 @@
 //! (the connection) are the same in both.
 //!
 //! It runs only when [`Interaction::interactive`] allows prompts; the
-//! prompts themselves, and the terminal they borrow, are in [`prompts`].
-
-mod prompts;
+//! prompts themselves, and the terminal they borrow, are in [`crate::prompt`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,21 +26,23 @@ use anyhow::Context as _;
 use clap::ValueEnum as _;
 use secrecy::SecretString;
 
+use super::{connect, platform_login, setup::Setup};
+use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, Session};
 use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
-use crate::commands::{connect, platform_login, setup::Setup};
 use crate::env;
 use crate::error::{self, Failure, Kind};
 use crate::graph::Graph;
 use crate::http::Http;
+use crate::output::Interaction;
 use crate::output::Printer;
 use crate::platform::Platform;
 use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
-use crate::settings::{self, ApiRef, AppCredentials, Interaction, SignIn, Supplied};
+use crate::prompt::Prompts;
+use crate::settings::{self, ApiRef, AppCredentials, Supplied};
 use crate::steps::sign_in;
 use crate::validate;
-use prompts::Prompts;
 
 /// Steps in either path; the headings count them.
 const STEPS: usize = 7;
@@ -70,17 +70,6 @@ pub async fn run(
         Some(signed_in) => wizard.automated(signed_in).await,
         None => wizard.in_the_portal().await,
     }
-}
-
-/// One question outside the wizard (`remove` at a terminal without
-/// --yes): yes or no, "no" unless typed otherwise.
-pub async fn confirm(printer: &Printer, question: &str) -> anyhow::Result<bool> {
-    Prompts::new(printer).confirm(question, false).await
-}
-
-/// `platform-login` at a terminal without --team.
-pub async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
-    Prompts::new(printer).team(printer).await
 }
 
 struct Wizard<'a> {
