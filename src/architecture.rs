@@ -36,6 +36,9 @@ const LAYERS: &[&[&str]] = &[
     ],
 ];
 
+/// The longest a product function may be, in lines from `fn` to its `}`.
+const MAX_FN_LINES: usize = 150;
+
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
 }
@@ -291,6 +294,83 @@ fn no_module_is_part_of_an_import_cycle() {
         visit(node, &graph, &mut Vec::new(), &mut done, &mut cycles);
     }
     assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+/// (lines, file, function, first line) of every function with a body.
+fn functions(path: &Path) -> Vec<(usize, String, String, usize)> {
+    let code = code_only(&std::fs::read_to_string(path).expect("read a source file"));
+    let bytes = code.as_bytes();
+    let line_of = |at: usize| code[..at].matches('\n').count() + 1;
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = code[from..].find("fn ") {
+        let at = from + pos;
+        from = at + 3;
+        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+            continue;
+        }
+        let name: String = code[at + 3..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            continue; // a `fn(…)` type
+        }
+        let Some(open) = code[at..].find(['{', ';']).map(|p| at + p) else {
+            continue;
+        };
+        if bytes[open] == b';' {
+            continue; // a declaration without a body
+        }
+        let mut depth = 0usize;
+        let mut close = open;
+        for (i, b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let first = line_of(at);
+        found.push((
+            line_of(close) - first + 1,
+            path.display().to_string(),
+            name,
+            first,
+        ));
+    }
+    found
+}
+
+#[test]
+fn no_product_function_is_longer_than_the_limit() {
+    let mut all: Vec<_> = product_files()
+        .iter()
+        .flat_map(|(_, path)| functions(path))
+        .collect();
+    assert!(
+        all.iter()
+            .any(|(_, _, name, _)| name == "no_product_function_is_longer_than_the_limit"),
+        "the scanner finds functions"
+    );
+    all.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let long: Vec<String> = all
+        .iter()
+        .filter(|(lines, ..)| *lines > MAX_FN_LINES)
+        .map(|(lines, file, name, line)| format!("{file}:{line} {name}: {lines} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines:\n{}",
+        long.join("\n")
+    );
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub async fn run(
         Some(_) => Some(platform_preflight::run(&ctx).await?),
         None => None,
     };
-    let app = register_app::locate(&ctx, &graph).await?;
+    let app = register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?;
 
     let mut changes = Vec::new();
     let existing = target

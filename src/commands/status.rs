@@ -24,7 +24,9 @@ pub async fn run(
 
     let target = platform_preflight::run(&ctx).await?;
     let perm = resolve_permission::run(&ctx, &graph).await?;
-    let Some((app, untagged)) = register_app::locate(&ctx, &graph).await? else {
+    let Some((app, untagged)) =
+        register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?
+    else {
         check(
             "app registration",
             false,

@@ -15,7 +15,6 @@ use crate::error::{Failure, Kind};
 use crate::graph::types::{AddedPassword, Application, PasswordCredential};
 use crate::graph::{Graph, graph_error};
 use crate::report::Action;
-use crate::settings::Mode;
 
 use super::{Ctx, is_ambiguous};
 
@@ -191,11 +190,9 @@ pub async fn run(
             known,
         }) = found
         {
-            let why = match ctx.plan.mode {
-                Mode::Register => "an unexpired one exists; its value cannot be read back",
-                Mode::Setup | Mode::Rotate | Mode::Remove { .. } => {
-                    "the platform connection holds it"
-                }
+            let why = match reuse {
+                Reuse::Any => "an unexpired one exists; its value cannot be read back",
+                Reuse::HeldBy(_) | Reuse::Nothing => "the platform connection holds it",
             };
             ctx.printer.step(
                 "Client secret",

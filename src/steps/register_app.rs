@@ -15,7 +15,7 @@ use crate::graph::types::{
 };
 use crate::graph::{GraphError, graph_error};
 use crate::report::Action;
-use crate::settings::{APP_TAG, Mode};
+use crate::settings::APP_TAG;
 
 use super::resolve_permission::ResolvedPermission;
 use super::{Ctx, is_ambiguous};
@@ -32,15 +32,26 @@ pub struct AppState {
     pub changes: Vec<String>,
 }
 
+/// What the run may do with the app it finds (the command decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Create it when missing, bring it in line with the plan when not.
+    Reconciled,
+    /// It must exist and stays as it is (a rotation changes the secret,
+    /// never the app it belongs to).
+    Required,
+}
+
 pub async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
+    existing: Existing,
 ) -> anyhow::Result<AppState> {
     let dry_run = ctx.dry_run;
-    let found = locate(ctx, graph).await?;
+    let found = locate(ctx, graph, existing).await?;
     let mut changes = Vec::new();
-    let rotating = ctx.plan.mode == Mode::Rotate;
+    let rotating = existing == Existing::Required;
     let (app, action, created) = match found {
         None if rotating => {
             return Err(Failure::new(
@@ -144,7 +155,11 @@ impl AppState {
 
 /// The app to use, and whether it still needs our tag (an untagged namesake
 /// is an error unless `--adopt` / `--app-id`).
-pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Application, bool)>> {
+pub async fn locate(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    existing: Existing,
+) -> anyhow::Result<Option<(Application, bool)>> {
     let spec = &ctx.plan.app;
     let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
     if let Some(id) = &spec.app_id {
@@ -204,7 +219,7 @@ pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Appl
                 others.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
             ),
         )
-        .with_hint(if ctx.plan.mode == Mode::Rotate {
+        .with_hint(if existing == Existing::Required {
             "to rotate its secret, give --app-id <client id>"
         } else if others.len() == 1 {
             "to use it, run again with --adopt (or --app-id <client id>); to make a separate app, choose another --app-name"
