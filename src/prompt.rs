@@ -17,6 +17,8 @@ use dialoguer::{Confirm, Input, Password, Select};
 use secrecy::SecretString;
 
 use crate::error;
+use console::style;
+
 use crate::output::Printer;
 use crate::platform::auth as platform_auth;
 
@@ -165,7 +167,8 @@ impl Prompts {
 
     /// The platform team, as the approval flow needs it.
     pub(crate) async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
-        printer.say(
+        crate::prompt::say(
+            printer,
             "Your team is the name before .pushbot.com in the address you sign in to the platform at \
              (acme for https://acme.pushbot.com).",
         );
@@ -207,5 +210,132 @@ impl Drop for Terminal {
             );
         }
         let _ = console::Term::stderr().show_cursor();
+    }
+}
+
+// The prose around the questions: laid out here, printed by the printer.
+
+/// a step of the guide begins (`[2/7] Sign in to the platform`).
+pub(crate) fn heading(printer: &Printer, number: usize, of: usize, title: &str) {
+    let text = format!("[{number}/{of}] {title}");
+    let text = if printer.color() {
+        style(text).bold().cyan().to_string()
+    } else {
+        text
+    };
+    printer.aside("");
+    printer.aside(&text);
+}
+
+/// a paragraph of explanation, wrapped to the terminal.
+pub(crate) fn say(printer: &Printer, text: &str) {
+    for line in wrap(text, text_width(), "  ") {
+        printer.aside(&line);
+    }
+}
+
+/// where the same thing lives in the Azure portal or the
+/// platform (`Azure portal: Microsoft Entra ID > App registrations`).
+pub(crate) fn place(printer: &Printer, site: &str, path: &str) {
+    printer.aside(&format!("  {} {path}", dim(printer, &format!("{site}:"))));
+}
+
+/// a value it will use without asking, and where it came
+/// from (`Name: x (from --app-name)`).
+pub(crate) fn shown(printer: &Printer, label: &str, value: &str, source: &str) {
+    printer.aside(&format!(
+        "  {label}: {value} {}",
+        dim(printer, &format!("({source})"))
+    ));
+}
+
+/// a numbered list (the portal's clicks, in order).
+pub(crate) fn numbered(printer: &Printer, items: &[String]) {
+    for (i, item) in items.iter().enumerate() {
+        hanging(printer, &format!("{:>2}.", i + 1), item);
+    }
+}
+
+fn dim(printer: &Printer, text: &str) -> String {
+    if printer.color() {
+        style(text).dim().to_string()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// what a run would do, before it asks to go ahead.
+pub(crate) fn plan(printer: &Printer, report: &crate::report::Report, changes: bool) {
+    printer.aside("");
+    if changes {
+        printer.aside("The plan (nothing has been changed yet):");
+        for change in &report.changes {
+            hanging(printer, "+", change);
+        }
+    } else {
+        printer.aside("Nothing to change: everything is in place.");
+    }
+    if !report.unchanged.is_empty() {
+        printer.aside("Already in place, kept as it is:");
+        for kept in &report.unchanged {
+            hanging(printer, "=", kept);
+        }
+    }
+}
+
+/// `  LEAD text…` on stderr, wrapped, the following lines indented under
+/// the text.
+fn hanging(printer: &Printer, lead: &str, text: &str) {
+    let indent = " ".repeat(lead.len() + 3);
+    let mut lines = wrap(text, text_width(), &indent).into_iter();
+    if let Some(first) = lines.next() {
+        printer.aside(&format!("  {lead} {}", first.trim_start()));
+    }
+    for line in lines {
+        printer.aside(&line);
+    }
+}
+
+/// Columns for the wizard's prose: the terminal's width, at most 100.
+fn text_width() -> usize {
+    usize::from(console::Term::stderr().size().1).clamp(40, 100)
+}
+
+/// `text` in lines of at most `width` columns, each starting with `indent`.
+/// A word longer than a line stands alone rather than being cut (URLs).
+fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        let empty = line.len() == indent.len();
+        if !empty
+            && console::measure_text_width(&line) + 1 + console::measure_text_width(word) > width
+        {
+            lines.push(std::mem::replace(&mut line, String::from(indent)));
+        } else if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_wraps_at_words_and_keeps_its_indent() {
+        let lines = wrap("one two three four five six", 15, "  ");
+        assert_eq!(lines, ["  one two three", "  four five six"]);
+        let lines = wrap("see https://security.pushbot.com/oauth now", 12, "  ");
+        assert_eq!(
+            lines,
+            ["  see", "  https://security.pushbot.com/oauth", "  now"]
+        );
+        assert_eq!(wrap("", 10, "  "), ["  "]);
     }
 }

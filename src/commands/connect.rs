@@ -36,11 +36,11 @@ pub async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
         .into());
     }
     if plan.dry_run {
-        printer.report(&preview(&plan, &target, &tenant_id));
+        printer.result(&preview(&plan, &target, &tenant_id));
         return Ok(());
     }
     let report = apply(&plan, &target, &tenant_id, printer).await?;
-    printer.report(&report);
+    printer.result(&report);
     Ok(())
 }
 

@@ -14,10 +14,10 @@ use crate::env;
 use crate::error::usage;
 use crate::http::Http;
 use crate::output::Interaction;
-use crate::output::OutputFormat;
 use crate::output::Printer;
 use crate::platform::auth;
 use crate::platform::token::PlatformToken;
+use crate::report::Outcome;
 use crate::validate;
 
 pub async fn run(
@@ -43,15 +43,12 @@ pub async fn run(
     let http = Http::new()?;
     let wait = Duration::from_secs(args.wait);
     let token = approve_and_save(&http, &base, &team, wait, &path, printer).await?;
-    match printer.format() {
-        OutputFormat::Json => printer.json(&serde_json::json!({
-            "path": path.display().to_string(),
-            "name": args.name,
-            "team": token.domain,
-            "tokenId": token.id,
-        })),
-        OutputFormat::Human => printer.line(&path.display().to_string()),
-    }
+    printer.result(&Saved {
+        path: path.display().to_string(),
+        name: args.name.clone(),
+        team: token.domain.clone(),
+        token_id: token.id.clone(),
+    });
     Ok(())
 }
 
@@ -90,4 +87,20 @@ pub async fn approve_and_save(
     let mut token = pending.token;
     token.source = path.display().to_string();
     Ok(token)
+}
+
+/// Where `platform-login` saved the token (never the token itself).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Saved {
+    path: String,
+    name: String,
+    team: String,
+    token_id: String,
+}
+
+impl Outcome for Saved {
+    fn human(&self, _color: bool) -> Vec<String> {
+        vec![self.path.clone()]
+    }
 }

@@ -39,7 +39,7 @@ pub async fn run(
     let report = pass(&mut ctx, &graph, &session)
         .await
         .map_err(|err| super::setup::classify_graph_refusal(err, &session))?;
-    let delivered = printer.report(&report);
+    let delivered = printer.result(&report);
     // A new secret meant for stdout alone that did not get there is no
     // one's: remove it rather than leave it dangling.
     let stranded = report

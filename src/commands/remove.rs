@@ -10,6 +10,7 @@ use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
 use crate::output::Interaction;
 use crate::output::Printer;
+use crate::report::Outcome;
 use crate::settings::{self, Mode};
 use crate::steps::{platform_preflight, register_app, sign_in};
 
@@ -75,9 +76,9 @@ pub async fn run(
             .with_hint("run again with --yes to confirm (or --dry-run to only list)")
             .into());
         }
-        printer.say("Removing will:");
+        crate::prompt::say(printer, "Removing will:");
         for c in &changes {
-            printer.say(&format!("  - {c}"));
+            crate::prompt::say(printer, &format!("  - {c}"));
         }
         if !crate::prompt::confirm(printer, "Remove these?").await? {
             return Err(Failure::new(
@@ -104,16 +105,30 @@ pub async fn run(
     if let Some(store) = &ctx.store {
         store.remove()?;
     }
-    match printer.format() {
-        crate::output::OutputFormat::Json => {
-            printer.json(&json!({ "status": "removed", "removed": removed }))
-        }
-        crate::output::OutputFormat::Human => {
-            printer.line("Removed:");
-            for c in &changes {
-                printer.line(&format!("  - {}", c.replacen("delete", "deleted", 1)));
-            }
-        }
-    }
+    printer.result(&Removed {
+        status: "removed",
+        removed,
+        changes,
+    });
     Ok(())
+}
+
+/// What `remove` deleted.
+#[derive(serde::Serialize)]
+struct Removed {
+    status: &'static str,
+    removed: serde_json::Value,
+    /// What was to be removed, in the words of the question.
+    #[serde(skip)]
+    changes: Vec<String>,
+}
+
+impl Outcome for Removed {
+    fn human(&self, _color: bool) -> Vec<String> {
+        let mut lines = vec!["Removed:".to_owned()];
+        for c in &self.changes {
+            lines.push(format!("  - {}", c.replacen("delete", "deleted", 1)));
+        }
+        lines
+    }
 }

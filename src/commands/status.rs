@@ -176,7 +176,7 @@ fn finish(printer: &Printer, tenant_id: &str, checks: Vec<Check>) -> anyhow::Res
         tenant_id: tenant_id.to_owned(),
         checks,
     };
-    printer.status(&report);
+    printer.result(&report);
     if healthy {
         Ok(())
     } else {

@@ -33,7 +33,7 @@ pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
     let setup = Setup::new(plan, printer, http, graph, session);
     if plan.dry_run {
         let preview = setup.preview(printer).await?;
-        printer.report(&preview.report);
+        printer.result(&preview.report);
         return Ok(());
     }
     setup.apply().await
@@ -135,7 +135,7 @@ impl<'a> Setup<'a> {
         if !report.warnings.is_empty() {
             report.status = Status::NeedsAttention;
         }
-        self.printer.report(&report);
+        self.printer.result(&report);
         unfinished(&report)
     }
 }

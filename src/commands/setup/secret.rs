@@ -405,7 +405,7 @@ async fn partial(
     report.next_steps.push(
         "Run the same command again: it reuses the app and creates only what is missing.".into(),
     );
-    ctx.printer.report(report);
+    ctx.printer.result(report);
     let inner = error::failure(&err);
     let mut failure = Failure::new(
         Kind::Partial,
@@ -435,7 +435,7 @@ async fn interrupted(
         "Run the same command again: it reuses what exists and creates only what is missing."
             .into(),
     );
-    ctx.printer.report(report);
+    ctx.printer.result(report);
     Failure::new(
         Kind::Interrupted,
         format!("interrupted {stopped}; what exists is listed above"),
