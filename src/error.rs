@@ -69,17 +69,9 @@ impl fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Shorthands that build an `anyhow::Error` of a kind.
+/// A usage error (exit 2) as an `anyhow::Error`.
 pub fn usage(message: impl Into<String>) -> anyhow::Error {
     Failure::new(Kind::Usage, message).into()
-}
-
-pub fn sign_in(message: impl Into<String>) -> anyhow::Error {
-    Failure::new(Kind::SignIn, message).into()
-}
-
-pub fn privileges(message: impl Into<String>) -> anyhow::Error {
-    Failure::new(Kind::Privileges, message).into()
 }
 
 /// The outermost classified failure, whether it is the root error or a

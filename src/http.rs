@@ -119,10 +119,6 @@ impl Http {
         })
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     /// Sends the request that `build` makes (called again for each attempt)
     /// and reads the whole answer. `service` names the service in messages.
     pub async fn send(

@@ -26,25 +26,27 @@
 //! The emulator (`emulator`, behind the `emulator` feature) imports
 //! nothing of the product.
 
+// The binary needs `cli` and `commands::run`, the tests `emulator`;
+// everything else is the crate's own.
 #[cfg(test)]
 mod architecture;
-pub mod auth;
+pub(crate) mod auth;
 pub mod cli;
-pub mod cloud;
+pub(crate) mod cloud;
 pub mod commands;
 #[cfg(feature = "emulator")]
 pub mod emulator;
-pub mod env;
-pub mod error;
-pub mod graph;
-pub mod http;
-pub mod output;
-pub mod platform;
-pub mod prompt;
-pub mod record;
-pub mod report;
-pub mod secret_file;
-pub mod settings;
-pub mod steps;
-pub mod stop;
-pub mod validate;
+pub(crate) mod env;
+pub(crate) mod error;
+pub(crate) mod graph;
+pub(crate) mod http;
+pub(crate) mod output;
+pub(crate) mod platform;
+pub(crate) mod prompt;
+pub(crate) mod record;
+pub(crate) mod report;
+pub(crate) mod secret_file;
+pub(crate) mod settings;
+pub(crate) mod steps;
+pub(crate) mod stop;
+pub(crate) mod validate;

@@ -13,7 +13,6 @@ pub enum Action {
     Created,
     Reused,
     Updated,
-    Skipped,
     Removed,
     /// Dry run: would be created / updated.
     WouldCreate,
@@ -26,7 +25,6 @@ impl Action {
             Action::Created => "created",
             Action::Reused => "reused",
             Action::Updated => "updated",
-            Action::Skipped => "skipped",
             Action::Removed => "removed",
             Action::WouldCreate => "would create",
             Action::WouldUpdate => "would update",

@@ -18,8 +18,6 @@ pub struct TokenResponse {
     /// Delegated flows: the granted scopes, space-separated.
     #[serde(default)]
     pub scope: Option<String>,
-    #[serde(default)]
-    pub refresh_token: Option<SecretString>,
 }
 
 impl fmt::Debug for TokenResponse {

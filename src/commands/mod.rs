@@ -1,17 +1,17 @@
 //! One module per command: each takes resolved settings and a printer.
 
-pub mod connect;
+pub(crate) mod connect;
 #[cfg(feature = "emulator")]
-pub mod demo;
+pub(crate) mod demo;
 #[cfg(feature = "emulator")]
-pub mod emulator;
-pub mod platform_login;
-pub mod register;
-pub mod remove;
-pub mod rotate;
-pub mod setup;
-pub mod status;
-pub mod wizard;
+pub(crate) mod emulator;
+pub(crate) mod platform_login;
+pub(crate) mod register;
+pub(crate) mod remove;
+pub(crate) mod rotate;
+pub(crate) mod setup;
+pub(crate) mod status;
+pub(crate) mod wizard;
 
 use crate::cli::{Cli, Command, Given, SetupArgs};
 use crate::output::Interaction;

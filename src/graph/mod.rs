@@ -236,17 +236,6 @@ impl Graph {
         }
     }
 
-    pub async fn organization(&self) -> anyhow::Result<Option<Organization>> {
-        let orgs: Vec<Organization> = self
-            .list(
-                "read the organization",
-                "organization",
-                &[("$select", "id,displayName,verifiedDomains".into())],
-            )
-            .await?;
-        Ok(orgs.into_iter().next())
-    }
-
     pub async fn find_applications_by_name(&self, name: &str) -> anyhow::Result<Vec<Application>> {
         self.list(
             "look up applications by name",

@@ -115,21 +115,6 @@ pub struct PermissionGrant {
     pub scope: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Organization {
-    pub id: String,
-    pub display_name: Option<String>,
-    pub verified_domains: Vec<VerifiedDomain>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct VerifiedDomain {
-    pub name: String,
-    pub is_default: bool,
-}
-
 /// A collection page.
 #[derive(Debug, Deserialize)]
 pub struct Page<T> {
@@ -144,7 +129,6 @@ pub struct Page<T> {
 #[serde(rename_all = "camelCase")]
 pub struct AddedPassword {
     pub key_id: String,
-    pub display_name: Option<String>,
     pub end_date_time: Option<String>,
     pub hint: Option<String>,
     pub secret_text: secrecy::SecretString,

@@ -156,7 +156,7 @@ pub async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Result<Pe
         })
         .await?;
     if !reply.status.is_success() {
-        let err = PlatformError::from_reply("start an access-token request", &reply);
+        let err = PlatformError::from_reply(&reply);
         let failure = if reply.status.as_u16() == 400 {
             Failure::new(Kind::Usage, err.to_string()).with_hint(
                 "check the team: the name before .pushbot.com in the address you sign in at",
@@ -213,7 +213,7 @@ pub async fn wait_for_approval(
     if reply.status.is_success() {
         return Ok(());
     }
-    let err = PlatformError::from_reply("approve the access token", &reply);
+    let err = PlatformError::from_reply(&reply);
     let failure = if reply.status.as_u16() == 401 {
         Failure::new(
             Kind::SignIn,

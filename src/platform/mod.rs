@@ -27,7 +27,6 @@ pub struct PlatformError {
     pub status: StatusCode,
     pub title: Option<String>,
     pub detail: Option<String>,
-    pub action: String,
 }
 
 impl fmt::Display for PlatformError {
@@ -44,7 +43,7 @@ impl fmt::Display for PlatformError {
 impl std::error::Error for PlatformError {}
 
 impl PlatformError {
-    pub(crate) fn from_reply(action: &str, reply: &Reply) -> PlatformError {
+    pub(crate) fn from_reply(reply: &Reply) -> PlatformError {
         let value: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
         let member = |name: &str| {
             value.as_object().and_then(|o| {
@@ -62,7 +61,6 @@ impl PlatformError {
             status: reply.status,
             title: member("title"),
             detail,
-            action: action.to_owned(),
         }
     }
 
@@ -155,7 +153,7 @@ impl Platform {
         if reply.status.is_success() {
             return Ok(reply);
         }
-        let err = PlatformError::from_reply(action, &reply);
+        let err = PlatformError::from_reply(&reply);
         let kind = err.kind();
         let hint = match kind {
             Kind::SignIn => Some(format!(
