@@ -5,24 +5,24 @@ use url::Url;
 
 /// Hosts per cloud (entra-sign-in.md §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cloud {
+pub(crate) struct Cloud {
     pub name: &'static str,
     pub login: &'static str,
     pub graph: &'static str,
 }
 
 impl Cloud {
-    pub const PUBLIC: Cloud = Cloud {
+    pub(crate) const PUBLIC: Cloud = Cloud {
         name: "public",
         login: "https://login.microsoftonline.com",
         graph: "https://graph.microsoft.com",
     };
-    pub const USGOV: Cloud = Cloud {
+    pub(crate) const USGOV: Cloud = Cloud {
         name: "usgov",
         login: "https://login.microsoftonline.us",
         graph: "https://graph.microsoft.us",
     };
-    pub const CHINA: Cloud = Cloud {
+    pub(crate) const CHINA: Cloud = Cloud {
         name: "china",
         login: "https://login.chinacloudapi.cn",
         graph: "https://microsoftgraph.chinacloudapi.cn",
@@ -31,7 +31,7 @@ impl Cloud {
 
 /// Where the services are.
 #[derive(Debug, Clone)]
-pub struct Endpoints {
+pub(crate) struct Endpoints {
     pub cloud: Cloud,
     pub login: Url,
     pub graph: Url,

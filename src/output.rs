@@ -34,7 +34,7 @@ pub enum OutputFormat {
 
 /// How the run talks to its user.
 #[derive(Debug, Clone, Copy)]
-pub struct Interaction {
+pub(crate) struct Interaction {
     pub format: OutputFormat,
     /// Prompts are allowed: a terminal on stdin and stderr, no --no-input, not CI.
     pub interactive: bool,
@@ -67,7 +67,7 @@ macro_rules! err {
 }
 
 #[derive(Debug, Clone)]
-pub struct Printer {
+pub(crate) struct Printer {
     format: OutputFormat,
     color: bool,
     stderr_tty: bool,
@@ -78,7 +78,7 @@ pub struct Printer {
 }
 
 impl Printer {
-    pub fn new(interaction: &Interaction) -> Printer {
+    pub(crate) fn new(interaction: &Interaction) -> Printer {
         let stderr_tty = std::io::stderr().is_terminal();
         let color = stderr_tty && env::var(env::NO_COLOR).is_none();
         console::set_colors_enabled(color);
@@ -93,13 +93,13 @@ impl Printer {
     }
 
     /// Colour is on (a terminal, no NO_COLOR): prompts match it.
-    pub fn color(&self) -> bool {
+    pub(crate) fn color(&self) -> bool {
         self.color
     }
 
     /// The same printer without finished-step lines, for a pass that only
     /// looks (its outcome is shown as the plan).
-    pub fn without_steps(&self) -> Printer {
+    pub(crate) fn without_steps(&self) -> Printer {
         Printer {
             steps: false,
             ..self.clone()
@@ -107,7 +107,7 @@ impl Printer {
     }
 
     /// A finished step: `✓ label: detail`.
-    pub fn step(&self, label: &str, detail: &str) {
+    pub(crate) fn step(&self, label: &str, detail: &str) {
         if !self.steps {
             return;
         }
@@ -120,12 +120,12 @@ impl Printer {
     }
 
     /// A neutral progress line.
-    pub fn info(&self, message: &str) {
+    pub(crate) fn info(&self, message: &str) {
         err!("  {message}");
     }
 
     /// Something the user must act on now (a device code): set apart and bold.
-    pub fn notice(&self, message: &str) {
+    pub(crate) fn notice(&self, message: &str) {
         let text = if self.color {
             style(message).bold().to_string()
         } else {
@@ -136,7 +136,7 @@ impl Printer {
         err!();
     }
 
-    pub fn warn(&self, message: &str) {
+    pub(crate) fn warn(&self, message: &str) {
         let label = if self.color {
             style("warning:").yellow().bold().to_string()
         } else {
@@ -150,13 +150,13 @@ impl Printer {
 
     /// A line for the person at the terminal, on stderr, as it is (the
     /// wizard's prose, laid out by [`crate::prompt`]).
-    pub fn aside(&self, line: &str) {
+    pub(crate) fn aside(&self, line: &str) {
         err!("{line}");
     }
 
     /// A spinner on a terminal; elsewhere (and where indicatif will not
     /// draw: TERM unset or `dumb`) one line saying what is awaited.
-    pub fn spinner(&self, message: &str) -> Spinner {
+    pub(crate) fn spinner(&self, message: &str) -> Spinner {
         if self.stderr_tty {
             let bar = ProgressBar::new_spinner();
             if !bar.is_hidden() {
@@ -174,7 +174,7 @@ impl Printer {
     }
 
     /// The error chain, then the hint, on stderr.
-    pub fn error(&self, err: &anyhow::Error) {
+    pub(crate) fn error(&self, err: &anyhow::Error) {
         let label = if self.color {
             style("error:").red().bold().to_string()
         } else {
@@ -204,14 +204,14 @@ impl Printer {
     /// be printed anywhere. Written to stderr, which the runner scans for
     /// workflow commands as it does stdout (actions/runner ScriptHandler), so
     /// that stdout stays exactly the result (`--output json > file` parses).
-    pub fn mask(&self, value: &str) {
+    pub(crate) fn mask(&self, value: &str) {
         if self.github {
             err!("::add-mask::{value}");
         }
     }
 
     /// A plain line of the human result.
-    pub fn line(&self, text: &str) {
+    pub(crate) fn line(&self, text: &str) {
         out!("{text}");
     }
 
@@ -219,7 +219,7 @@ impl Printer {
     /// masking a secret it shows, and its GitHub step outputs. False when
     /// it did not reach stdout (closed) and the step outputs do not carry
     /// the shown secret either: whoever was to receive it did not.
-    pub fn result(&self, outcome: &impl Outcome) -> bool {
+    pub(crate) fn result(&self, outcome: &impl Outcome) -> bool {
         STDOUT_LOST.store(false, Ordering::Relaxed);
         if let Some(value) = outcome.shown_secret() {
             self.mask(value.expose_secret());
@@ -266,12 +266,12 @@ impl Printer {
 }
 
 /// A running spinner; finishes (and clears) when dropped.
-pub struct Spinner {
+pub(crate) struct Spinner {
     bar: Option<ProgressBar>,
 }
 
 impl Spinner {
-    pub fn set_message(&self, message: &str) {
+    pub(crate) fn set_message(&self, message: &str) {
         if let Some(bar) = &self.bar {
             bar.set_message(message.to_owned());
         }

@@ -24,12 +24,12 @@ use crate::platform::auth as platform_auth;
 
 /// One question outside the wizard (`remove` at a terminal without
 /// --yes): yes or no, "no" unless typed otherwise.
-pub async fn confirm(printer: &Printer, question: &str) -> anyhow::Result<bool> {
+pub(crate) async fn confirm(printer: &Printer, question: &str) -> anyhow::Result<bool> {
     Prompts::new(printer).confirm(question, false).await
 }
 
 /// `platform-login` at a terminal without --team.
-pub async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
+pub(crate) async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
     Prompts::new(printer).team(printer).await
 }
 

@@ -9,7 +9,7 @@ use serde::Serialize;
 /// What a step did with an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Action {
+pub(crate) enum Action {
     Created,
     Reused,
     Updated,
@@ -20,7 +20,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Action::Created => "created",
             Action::Reused => "reused",
@@ -34,7 +34,7 @@ impl Action {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Status {
+pub(crate) enum Status {
     /// Everything is in place and verified.
     Done,
     /// Azure done, the platform not (exit 5).
@@ -50,7 +50,7 @@ pub enum Status {
 
 #[derive(Debug, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct TenantInfo {
+pub(crate) struct TenantInfo {
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -58,7 +58,7 @@ pub struct TenantInfo {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AppInfo {
+pub(crate) struct AppInfo {
     pub display_name: String,
     pub object_id: String,
     /// The Application (client) ID: the platform's Client ID.
@@ -72,7 +72,7 @@ pub struct AppInfo {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PermissionInfo {
+pub(crate) struct PermissionInfo {
     pub api: String,
     pub api_app_id: String,
     pub name: String,
@@ -85,7 +85,7 @@ pub struct PermissionInfo {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConsentInfo {
+pub(crate) struct ConsentInfo {
     pub action: Action,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grant_id: Option<String>,
@@ -93,7 +93,7 @@ pub struct ConsentInfo {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SecretInfo {
+pub(crate) struct SecretInfo {
     pub description: String,
     pub key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -120,7 +120,7 @@ impl std::fmt::Debug for SecretInfo {
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectionInfo {
+pub(crate) struct ConnectionInfo {
     pub id: String,
     pub name: String,
     pub integration_id: String,
@@ -131,7 +131,7 @@ pub struct ConnectionInfo {
 
 #[derive(Debug, Serialize, Default)]
 #[serde(rename_all = "camelCase")]
-pub struct Verification {
+pub(crate) struct Verification {
     /// The new secret obtained a token from Entra.
     pub secret_signs_in: Option<bool>,
     /// The connection is visible on the platform.
@@ -141,7 +141,7 @@ pub struct Verification {
 /// The whole result of `setup`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Report {
+pub(crate) struct Report {
     pub status: Status,
     pub tenant: TenantInfo,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -183,7 +183,7 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(tenant_id: String) -> Report {
+    pub(crate) fn new(tenant_id: String) -> Report {
         Report {
             status: Status::Done,
             tenant: TenantInfo {
@@ -210,7 +210,7 @@ impl Report {
 
 /// One check of `status`.
 #[derive(Debug, Serialize)]
-pub struct Check {
+pub(crate) struct Check {
     pub name: &'static str,
     pub ok: bool,
     pub detail: String,
@@ -219,7 +219,7 @@ pub struct Check {
 /// The result of `status`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct StatusReport {
+pub(crate) struct StatusReport {
     pub healthy: bool,
     pub tenant_id: String,
     pub checks: Vec<Check>,
@@ -228,7 +228,7 @@ pub struct StatusReport {
 /// A command's result: what it prints on stdout, as one JSON document or
 /// as lines for people. Every command's result implements it, and
 /// [`crate::output::Printer::result`] is the one way to print one.
-pub trait Outcome: Serialize {
+pub(crate) trait Outcome: Serialize {
     /// The lines of the human summary (`color`: a terminal without NO_COLOR).
     fn human(&self, color: bool) -> Vec<String>;
 

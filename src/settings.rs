@@ -24,21 +24,21 @@ use crate::platform::token::{self, PlatformToken};
 use crate::validate::{self, Expiry};
 
 /// Microsoft Graph's appId; its resource URI is the cloud's Graph host.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// Dynamics CRM's appId (what the guide calls "Dynamics").
-pub const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
+pub(crate) const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
 /// The tag that marks apps this tool created (microsoft-graph.md §2.1).
-pub const APP_TAG: &str = "aad-setup";
+pub(crate) const APP_TAG: &str = "aad-setup";
 
 /// The API whose permission the app gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiRef {
+pub(crate) enum ApiRef {
     AppId(String),
     Name(String),
 }
 
 impl ApiRef {
-    pub fn parse(value: &str) -> ApiRef {
+    pub(crate) fn parse(value: &str) -> ApiRef {
         let value = value.trim();
         if validate::is_guid(value) {
             return ApiRef::AppId(value.to_ascii_lowercase());
@@ -57,14 +57,14 @@ impl ApiRef {
         }
     }
 
-    pub fn is_graph(&self) -> bool {
+    pub(crate) fn is_graph(&self) -> bool {
         matches!(self, ApiRef::AppId(id) if id == GRAPH_APP_ID)
     }
 }
 
 /// Which of the four values a connection field receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConnValue {
+pub(crate) enum ConnValue {
     ClientId,
     ClientSecret,
     Resource,
@@ -72,14 +72,14 @@ pub enum ConnValue {
 }
 
 impl ConnValue {
-    pub const ALL: [ConnValue; 4] = [
+    pub(crate) const ALL: [ConnValue; 4] = [
         ConnValue::ClientId,
         ConnValue::ClientSecret,
         ConnValue::Resource,
         ConnValue::Tenant,
     ];
 
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             ConnValue::ClientId => "clientId",
             ConnValue::ClientSecret => "clientSecret",
@@ -96,7 +96,7 @@ impl ConnValue {
 }
 
 #[derive(Debug)]
-pub struct AppSpec {
+pub(crate) struct AppSpec {
     pub name: String,
     pub redirect_uri: String,
     pub api: ApiRef,
@@ -107,7 +107,7 @@ pub struct AppSpec {
 }
 
 #[derive(Debug)]
-pub struct SecretSpec {
+pub(crate) struct SecretSpec {
     pub description: String,
     pub expiry: Expiry,
     pub show: bool,
@@ -117,7 +117,7 @@ pub struct SecretSpec {
 }
 
 #[derive(Debug)]
-pub struct PlatformSpec {
+pub(crate) struct PlatformSpec {
     pub token: PlatformToken,
     pub integration: String,
     pub connection_name: String,
@@ -129,7 +129,7 @@ pub struct PlatformSpec {
 
 /// Which command a [`Plan`] is for: they share the steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The whole guide.
     Setup,
     /// The Azure half: no platform, the credentials handed on.
@@ -144,7 +144,7 @@ pub enum Mode {
 
 /// Everything `setup`, `register` and `rotate` need, validated.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub mode: Mode,
     pub endpoints: Endpoints,
     pub sign_in: SignIn,
@@ -163,7 +163,7 @@ pub struct Plan {
 }
 
 /// How the run talks to its user, from the global flags and the terminal.
-pub fn interaction(global: &GlobalArgs) -> Interaction {
+pub(crate) fn interaction(global: &GlobalArgs) -> Interaction {
     let interactive = !global.no_input
         && !env::flag(env::CI)
         && std::io::stdin().is_terminal()
@@ -180,7 +180,7 @@ pub fn interaction(global: &GlobalArgs) -> Interaction {
 /// wizard supplies each only where the flags and the environment gave
 /// nothing (or, for the sign-in, after using it), so each takes precedence.
 #[derive(Default)]
-pub struct Supplied {
+pub(crate) struct Supplied {
     /// The sign-in the wizard already used (`setup`).
     pub sign_in: Option<SignIn>,
     /// A platform token from the approval flow.
@@ -191,7 +191,7 @@ pub struct Supplied {
 
 impl Plan {
     /// The platform half's settings; every command but `register` has them.
-    pub fn platform(&self) -> anyhow::Result<&PlatformSpec> {
+    pub(crate) fn platform(&self) -> anyhow::Result<&PlatformSpec> {
         self.platform
             .as_ref()
             .context("internal: this command does not reach the platform")
@@ -199,12 +199,12 @@ impl Plan {
 }
 
 /// Builds the plan for `setup`.
-pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
+pub(crate) fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
     plan_with(args, interaction, Supplied::default())
 }
 
 /// [`plan`], with what the wizard supplied.
-pub fn plan_with(
+pub(crate) fn plan_with(
     args: &SetupArgs,
     interaction: &Interaction,
     supplied: Supplied,
@@ -214,7 +214,11 @@ pub fn plan_with(
 
 /// Builds the plan for `register` or `rotate` (from their arguments, put in
 /// `setup`'s shape).
-pub fn plan_for(mode: Mode, args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
+pub(crate) fn plan_for(
+    mode: Mode,
+    args: &SetupArgs,
+    interaction: &Interaction,
+) -> anyhow::Result<Plan> {
     build(mode, args, interaction, Supplied::default())
 }
 
@@ -364,7 +368,7 @@ fn build(
 }
 
 /// Where the services are, for `setup`.
-pub fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
+pub(crate) fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
     let ms = &args.microsoft;
     endpoints_of(
         ms.cloud,
@@ -417,7 +421,7 @@ fn tenant_arg(flag: Option<&str>) -> anyhow::Result<Option<String>> {
 /// How to sign in to Microsoft, from `--auth` and what it needs. A secret
 /// the wizard had typed (`typed_secret`) is used only when neither
 /// `--client-secret-file` nor AZURE_CLIENT_SECRET gives one.
-pub fn sign_in_method(
+pub(crate) fn sign_in_method(
     args: &SetupArgs,
     interaction: &Interaction,
     endpoints: &Endpoints,
@@ -588,7 +592,7 @@ fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Au
 
 /// What `--auth auto` would pick (the wizard offers it as the default), or
 /// `None` when nothing is configured and there is no terminal.
-pub fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthChoice> {
+pub(crate) fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthChoice> {
     let ms = &args.microsoft;
     let pick = |method: AuthChoice, why: &str| {
         tracing::info!(
@@ -720,7 +724,7 @@ fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
 
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
 /// `~/.catalytic/tokens/default` (platform-api.md §2.2).
-pub fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
+pub(crate) fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
     find_platform_token(flag)?.ok_or_else(missing_platform_token)
 }
 
@@ -739,7 +743,7 @@ fn missing_platform_token() -> anyhow::Error {
 
 /// [`platform_token`], or `None` when none of the places has one. A token
 /// that is there but unreadable or malformed is an error.
-pub fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<PlatformToken>> {
+pub(crate) fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<PlatformToken>> {
     let (raw, source) = if let Some(value) = flag {
         if value == "-" {
             (read_stdin("--platform-token-file")?, "stdin".to_owned())
@@ -771,7 +775,7 @@ pub fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<Platform
 
 /// The app whose values `connect` puts on the platform: registered
 /// elsewhere, identified by its client id, with its secret.
-pub struct AppCredentials {
+pub(crate) struct AppCredentials {
     pub tenant: String,
     pub client_id: String,
     pub secret: SecretString,
@@ -781,7 +785,7 @@ pub struct AppCredentials {
 
 impl AppCredentials {
     /// Signing in as the app itself: how `connect` checks the secret.
-    pub fn sign_in(&self) -> SignIn {
+    pub(crate) fn sign_in(&self) -> SignIn {
         SignIn::ClientSecret {
             tenant: self.tenant.clone(),
             client_id: self.client_id.clone(),
@@ -792,7 +796,7 @@ impl AppCredentials {
 }
 
 /// Everything `connect` needs, validated.
-pub struct ConnectPlan {
+pub(crate) struct ConnectPlan {
     pub endpoints: Endpoints,
     pub app: AppCredentials,
     pub platform: PlatformSpec,
@@ -803,7 +807,7 @@ pub struct ConnectPlan {
 }
 
 /// Builds the plan for `connect`.
-pub fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<ConnectPlan> {
+pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<ConnectPlan> {
     let endpoints = endpoints_of(
         args.cloud,
         args.login_url.as_deref(),
@@ -874,7 +878,7 @@ fn read_stdin(what: &str) -> anyhow::Result<String> {
 }
 
 /// A secret from a file (`-` for stdin), trimmed; an empty one is refused.
-pub fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString> {
+pub(crate) fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString> {
     let raw = if path == Path::new("-") {
         read_stdin(what)?
     } else {
@@ -889,7 +893,7 @@ pub fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString>
 }
 
 /// A file the run will create: it must not exist, and its folder must.
-pub fn check_new_file(what: &str, path: &Path) -> anyhow::Result<()> {
+pub(crate) fn check_new_file(what: &str, path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         return Err(usage(format!(
             "{what} {} exists already; secrets are never written over an existing file",

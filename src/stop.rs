@@ -12,7 +12,7 @@ use crate::error::{Failure, Kind};
 /// undone, and the summary says what exists. A second Ctrl-C stops at once.
 ///
 /// Signals belong to the process, and so does this.
-pub struct Stop {
+pub(crate) struct Stop {
     changing: AtomicBool,
     requested: AtomicBool,
 }
@@ -28,29 +28,29 @@ impl Stop {
     }
 
     /// The process's.
-    pub fn process() -> &'static Stop {
+    pub(crate) fn process() -> &'static Stop {
         &STOP
     }
 
     /// From here on, an interrupted run must stop cleanly, not at once.
-    pub fn begin_changes(&self) {
+    pub(crate) fn begin_changes(&self) {
         self.changing.store(true, Ordering::SeqCst);
     }
 
     /// Changes have begun.
-    pub fn changing(&self) -> bool {
+    pub(crate) fn changing(&self) -> bool {
         self.changing.load(Ordering::SeqCst)
     }
 
     /// A Ctrl-C: `true` when the run will stop by itself at the next step
     /// boundary (let it), `false` when it must be stopped now (before any
     /// change, or at the second Ctrl-C).
-    pub fn request(&self) -> bool {
+    pub(crate) fn request(&self) -> bool {
         self.changing() && !self.requested.swap(true, Ordering::SeqCst)
     }
 
     /// The run was asked to stop at the next step boundary.
-    pub fn requested(&self) -> bool {
+    pub(crate) fn requested(&self) -> bool {
         self.requested.load(Ordering::SeqCst)
     }
 }
@@ -58,14 +58,14 @@ impl Stop {
 /// Ctrl-C, heard from the moment [`Interrupts::listen`] returns: one that
 /// comes between two waits is kept for the next, never lost (and never
 /// left to the default handler, which would end the process mid-step).
-pub struct Interrupts {
+pub(crate) struct Interrupts {
     #[cfg(unix)]
     signal: tokio::signal::unix::Signal,
 }
 
 impl Interrupts {
     /// Must be called within the runtime.
-    pub fn listen() -> anyhow::Result<Interrupts> {
+    pub(crate) fn listen() -> anyhow::Result<Interrupts> {
         #[cfg(unix)]
         {
             use anyhow::Context as _;
@@ -78,7 +78,7 @@ impl Interrupts {
     }
 
     /// The next Ctrl-C.
-    pub async fn next(&mut self) {
+    pub(crate) async fn next(&mut self) {
         #[cfg(unix)]
         {
             self.signal.recv().await;
@@ -91,7 +91,7 @@ impl Interrupts {
 }
 
 /// Ctrl-C that stops the run at once (or a prompt it interrupted).
-pub fn interrupted() -> Failure {
+pub(crate) fn interrupted() -> Failure {
     if Stop::process().changing() {
         Failure::new(
             Kind::Interrupted,

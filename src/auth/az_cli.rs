@@ -17,7 +17,7 @@ struct AzToken {
 }
 
 /// Whether an `az` executable is on PATH (for `auto`).
-pub fn available() -> bool {
+pub(crate) fn available() -> bool {
     let Some(path) = std::env::var_os("PATH") else {
         return false;
     };
@@ -27,7 +27,7 @@ pub fn available() -> bool {
     })
 }
 
-pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
+pub(crate) async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
     let mut cmd = tokio::process::Command::new("az");
     cmd.args([
         "account",

@@ -45,7 +45,7 @@ fn random_state() -> String {
 }
 
 /// RFC 7636 §4.2, S256.
-pub fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
 }
 
@@ -55,7 +55,7 @@ enum Return {
     Error { error: String, description: String },
 }
 
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,

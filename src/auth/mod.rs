@@ -5,13 +5,13 @@
 //! as it is. The token is a secret from the moment it arrives: held in
 //! a `SecretString`, never printed or logged.
 
-pub mod az_cli;
-pub mod browser;
-pub mod claims;
-pub mod client_secret;
-pub mod device_code;
-pub mod entra;
-pub mod workload_identity;
+pub(crate) mod az_cli;
+pub(crate) mod browser;
+pub(crate) mod claims;
+pub(crate) mod client_secret;
+pub(crate) mod device_code;
+pub(crate) mod entra;
+pub(crate) mod workload_identity;
 
 use secrecy::SecretString;
 
@@ -23,7 +23,7 @@ use crate::validate;
 
 /// How to sign in to Microsoft, resolved.
 #[derive(Debug)]
-pub enum SignIn {
+pub(crate) enum SignIn {
     /// App-only, client credentials with a secret.
     ClientSecret {
         tenant: String,
@@ -62,7 +62,7 @@ pub enum SignIn {
 }
 
 /// A signed-in Graph identity.
-pub struct Session {
+pub(crate) struct Session {
     pub token: SecretString,
     /// The directory's id (GUID).
     pub tenant_id: String,
@@ -88,7 +88,7 @@ impl std::fmt::Debug for Session {
 }
 
 /// Signs in with the planned method and learns the tenant id.
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,
@@ -174,7 +174,7 @@ pub async fn sign_in(
 
 /// A right the run needs, with the alternatives that grant it.
 #[derive(Debug, Clone, Copy)]
-pub struct Need {
+pub(crate) struct Need {
     pub what: &'static str,
     /// Delegated scopes that grant it.
     pub scopes: &'static [&'static str],
@@ -184,14 +184,14 @@ pub struct Need {
     pub admin_roles: &'static str,
 }
 
-pub const MANAGE_APPS: Need = Need {
+pub(crate) const MANAGE_APPS: Need = Need {
     what: "Application.ReadWrite.All",
     scopes: &["Application.ReadWrite.All"],
     roles: &["Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"],
     admin_roles: "Application Administrator or Cloud Application Administrator",
 };
 
-pub const GRANT_CONSENT: Need = Need {
+pub(crate) const GRANT_CONSENT: Need = Need {
     what: "DelegatedPermissionGrant.ReadWrite.All",
     scopes: &[
         "DelegatedPermissionGrant.ReadWrite.All",
@@ -207,7 +207,7 @@ pub const GRANT_CONSENT: Need = Need {
 /// Fails with exit 4 before any write when the token visibly lacks a right.
 /// A token whose permissions cannot be read passes; Graph's first 403 then
 /// gets the same message (see [`denied`]).
-pub fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
+pub(crate) fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
     let Some(have) = &session.permissions else {
         return Ok(());
     };
@@ -233,7 +233,7 @@ pub fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
 }
 
 /// The "insufficient privileges" failure for a need.
-pub fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
+pub(crate) fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
     let hint = if session.app_only {
         format!(
             "grant the application permission {} to the signing-in app ({}) and grant admin consent for it, or sign in as an admin",

@@ -21,17 +21,17 @@ use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
 
-pub const AUDIENCE: &str = "api://AzureADTokenExchange";
+pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// Where the federated assertion comes from.
 #[derive(Debug, Clone)]
-pub enum Assertion {
+pub(crate) enum Assertion {
     File(PathBuf),
     GitHub { url: Url, token: SecretString },
 }
 
 impl Assertion {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Assertion::File(p) => format!("the federated token file {}", p.display()),
             Assertion::GitHub { .. } => "GitHub Actions' OIDC token".to_owned(),
@@ -91,7 +91,7 @@ impl Assertion {
     }
 }
 
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,

@@ -15,7 +15,7 @@ use crate::output::Interaction;
 use crate::output::Printer;
 use crate::settings;
 
-pub async fn run(
+pub(crate) async fn run(
     args: &DemoArgs,
     interaction: &Interaction,
     printer: &Printer,

@@ -9,7 +9,7 @@ use crate::emulator::{Credentials, Emulator, EmulatorConfig};
 use crate::output::Printer;
 use crate::report::Outcome;
 
-pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {

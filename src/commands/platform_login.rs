@@ -20,7 +20,7 @@ use crate::platform::token::PlatformToken;
 use crate::report::Outcome;
 use crate::validate;
 
-pub async fn run(
+pub(crate) async fn run(
     args: &PlatformLoginArgs,
     interaction: &Interaction,
     printer: &Printer,
@@ -55,7 +55,7 @@ pub async fn run(
 /// The approval flow with the admin: a pending token, the address where a
 /// team Admin approves it, the wait (a spinner; Ctrl-C gives up); then the
 /// token saved as `path` (new, mode 0600).
-pub async fn approve_and_save(
+pub(crate) async fn approve_and_save(
     http: &Http,
     base: &Url,
     team: &str,

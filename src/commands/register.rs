@@ -19,7 +19,7 @@ use super::setup::secret;
 
 use crate::cli::RegisterArgs;
 
-pub async fn run(
+pub(crate) async fn run(
     args: &RegisterArgs,
     interaction: &Interaction,
     printer: &Printer,

@@ -14,7 +14,7 @@ use crate::report::Outcome;
 use crate::settings::{self, Mode};
 use crate::steps::{platform_preflight, register_app, sign_in};
 
-pub async fn run(
+pub(crate) async fn run(
     args: &RemoveArgs,
     interaction: &Interaction,
     printer: &Printer,

@@ -10,7 +10,7 @@ use crate::output::Interaction;
 use crate::output::Printer;
 use crate::settings::{self, Mode};
 
-pub async fn run(
+pub(crate) async fn run(
     args: &RotateArgs,
     interaction: &Interaction,
     printer: &Printer,

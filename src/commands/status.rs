@@ -11,7 +11,7 @@ use crate::settings;
 use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
-pub async fn run(
+pub(crate) async fn run(
     args: &StatusArgs,
     interaction: &Interaction,
     printer: &Printer,

@@ -51,7 +51,7 @@ const STEPS: usize = 7;
 const APPROVAL_WAIT: Duration = Duration::from_secs(300);
 
 /// `aad-setup` / `aad-setup setup` at a terminal.
-pub async fn run(
+pub(crate) async fn run(
     args: &SetupArgs,
     given: &Given,
     interaction: &Interaction,

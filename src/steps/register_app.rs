@@ -20,10 +20,10 @@ use crate::settings::APP_TAG;
 use super::resolve_permission::ResolvedPermission;
 use super::{Ctx, is_ambiguous};
 
-pub const SINGLE_TENANT: &str = "AzureADMyOrg";
+pub(crate) const SINGLE_TENANT: &str = "AzureADMyOrg";
 const SP_SELECT: &str = "id,appId,displayName,tags";
 
-pub struct AppState {
+pub(crate) struct AppState {
     pub app: Application,
     pub sp: Option<ServicePrincipal>,
     pub action: Action,
@@ -34,7 +34,7 @@ pub struct AppState {
 
 /// What the run may do with the app it finds (the command decides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Existing {
+pub(crate) enum Existing {
     /// Create it when missing, bring it in line with the plan when not.
     Reconciled,
     /// It must exist and stays as it is (a rotation changes the secret,
@@ -42,7 +42,7 @@ pub enum Existing {
     Required,
 }
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
@@ -139,7 +139,7 @@ pub async fn run(
 
 impl AppState {
     /// For the summary and the JSON.
-    pub fn info(&self, spec: &crate::settings::AppSpec) -> crate::report::AppInfo {
+    pub(crate) fn info(&self, spec: &crate::settings::AppSpec) -> crate::report::AppInfo {
         crate::report::AppInfo {
             display_name: spec.name.clone(),
             object_id: self.app.id.clone(),
@@ -155,7 +155,7 @@ impl AppState {
 
 /// The app to use, and whether it still needs our tag (an untagged namesake
 /// is an error unless `--adopt` / `--app-id`).
-pub async fn locate(
+pub(crate) async fn locate(
     ctx: &Ctx<'_>,
     graph: &Graph,
     existing: Existing,

@@ -15,7 +15,7 @@ use super::Ctx;
 const SELECT: &str = "id,appId,displayName,oauth2PermissionScopes,appRoles,servicePrincipalNames";
 
 #[derive(Debug, Clone)]
-pub struct ResolvedPermission {
+pub(crate) struct ResolvedPermission {
     pub api_name: String,
     pub api_app_id: String,
     /// The API's service principal in this tenant: the grant's resourceId.
@@ -29,7 +29,7 @@ pub struct ResolvedPermission {
 
 impl ResolvedPermission {
     /// For the summary and the JSON.
-    pub fn info(&self) -> crate::report::PermissionInfo {
+    pub(crate) fn info(&self) -> crate::report::PermissionInfo {
         crate::report::PermissionInfo {
             api: self.api_name.clone(),
             api_app_id: self.api_app_id.clone(),
@@ -41,7 +41,7 @@ impl ResolvedPermission {
     }
 }
 
-pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
+pub(crate) async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
     let app = &ctx.plan.app;
     let sp = match &app.api {
         ApiRef::AppId(id) => graph.find_service_principal(id, SELECT).await?,
@@ -89,7 +89,7 @@ pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermiss
 }
 
 /// Finds the delegated permission on the API, or explains what it offers.
-pub fn resolve(
+pub(crate) fn resolve(
     sp: &ServicePrincipal,
     wanted: &str,
     graph_host: &str,

@@ -28,7 +28,7 @@ use crate::steps::{
 use crate::stop::Stop;
 
 /// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
-pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
     let (http, graph, session) = sign_in::for_plan(plan, printer).await?;
     let setup = Setup::new(plan, printer, http, graph, session);
     if plan.dry_run {
@@ -40,7 +40,7 @@ pub async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
 }
 
 /// A signed-in setup, ready to look or to do.
-pub struct Setup<'a> {
+pub(crate) struct Setup<'a> {
     plan: &'a Plan,
     printer: &'a Printer,
     http: Http,
@@ -51,7 +51,7 @@ pub struct Setup<'a> {
 }
 
 /// What a look found.
-pub struct Preview {
+pub(crate) struct Preview {
     /// Status `dry-run`; `changes` and `unchanged` say what a run would do.
     pub report: Report,
     /// Something would be created or changed.
@@ -81,7 +81,7 @@ impl Preview {
 }
 
 impl<'a> Setup<'a> {
-    pub fn new(
+    pub(crate) fn new(
         plan: &'a Plan,
         printer: &'a Printer,
         http: Http,
@@ -104,7 +104,7 @@ impl<'a> Setup<'a> {
     /// Reads everything and says what a run would change; changes nothing.
     /// Finished steps are shown through `printer` (the wizard passes one
     /// without them: it shows the plan instead).
-    pub async fn preview(&self, printer: &Printer) -> anyhow::Result<Preview> {
+    pub(crate) async fn preview(&self, printer: &Printer) -> anyhow::Result<Preview> {
         let mut ctx = Ctx {
             http: self.http.clone(),
             printer,
@@ -120,7 +120,7 @@ impl<'a> Setup<'a> {
     }
 
     /// Makes the changes, verifies them, and prints the summary.
-    pub async fn apply(self) -> anyhow::Result<()> {
+    pub(crate) async fn apply(self) -> anyhow::Result<()> {
         let mut ctx = Ctx {
             http: self.http,
             printer: self.printer,
@@ -417,7 +417,7 @@ pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
 
 /// What to do in the platform once the connection exists; `connect` says
 /// the same.
-pub fn platform_next_step(connection: &str) -> String {
+pub(crate) fn platform_next_step(connection: &str) -> String {
     format!(
         "In the platform, open Admin > Integrations > Azure Active Directory and select the connection \"{connection}\": set who may use it (connection permissions are set only there), then select Connect and sign in to Microsoft as an Azure admin."
     )
