@@ -20,8 +20,8 @@
 //! 6. [`http`];
 //! 7. leaf utilities, which import nothing from the layers above: [`output`]
 //!    (all printing), [`report`] (results as data), [`error`] (exit codes),
-//!    [`cloud`] (where the services are), [`stop`] (Ctrl-C), [`env`] (every
-//!    variable's name), [`validate`], [`record`], [`secret_file`].
+//!    [`cloud`] (where the services are), [`stop`] (Ctrl-C), [`guide`] (the guide's
+//!    values), [`env`] (every variable's name), [`validate`], [`record`], [`secret_file`].
 //!
 //! The emulator (`emulator`, behind the `emulator` feature) imports
 //! nothing of the product.
@@ -39,6 +39,7 @@ pub mod emulator;
 pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod graph;
+pub(crate) mod guide;
 pub(crate) mod http;
 pub(crate) mod output;
 pub(crate) mod platform;

@@ -19,16 +19,10 @@ use crate::cli::{AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, PlatformArgs,
 use crate::cloud::{Cloud, Endpoints};
 use crate::env;
 use crate::error::usage;
+use crate::guide::{DYNAMICS_APP_ID, GRAPH_APP_ID};
 use crate::output::Interaction;
 use crate::platform::token::{self, PlatformToken};
 use crate::validate::{self, Expiry};
-
-/// Microsoft Graph's appId; its resource URI is the cloud's Graph host.
-pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-/// Dynamics CRM's appId (what the guide calls "Dynamics").
-pub(crate) const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
-/// The tag that marks apps this tool created (microsoft-graph.md §2.1).
-pub(crate) const APP_TAG: &str = "aad-setup";
 
 /// The API whose permission the app gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -928,7 +922,7 @@ mod tests {
 
     #[test]
     fn api_names_resolve_to_the_well_known_ids() {
-        assert!(ApiRef::parse("Microsoft Graph").is_graph());
+        assert!(ApiRef::parse(crate::guide::API).is_graph());
         assert_eq!(
             ApiRef::parse("Dynamics CRM"),
             ApiRef::AppId(DYNAMICS_APP_ID.into())

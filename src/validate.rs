@@ -226,14 +226,14 @@ mod tests {
                 .as_str(),
             "https://login.microsoftonline.us/"
         );
-        assert!(redirect_uri("https://security.pushbot.com/oauth").is_ok());
+        assert!(redirect_uri(crate::guide::REDIRECT_URI).is_ok());
         assert!(redirect_uri("http://security.pushbot.com/oauth").is_err());
         assert!(redirect_uri("http://localhost:3000/cb").is_ok());
     }
 
     #[test]
     fn expiry_forms() {
-        let two_years = expiry("24 months", now()).unwrap();
+        let two_years = expiry(crate::guide::SECRET_EXPIRY, now()).unwrap();
         assert_eq!(two_years.timestamp().to_string(), "2028-11-29T10:00:00Z");
         assert_eq!(
             expiry("P1Y", now()).unwrap().timestamp().to_string(),

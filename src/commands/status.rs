@@ -4,11 +4,11 @@
 
 use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
+use crate::guide;
 use crate::output::Interaction;
 use crate::output::Printer;
 use crate::report::{Check, StatusReport};
 use crate::settings;
-use crate::steps::register_app::SINGLE_TENANT;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
 pub(crate) async fn run(
@@ -53,7 +53,7 @@ pub(crate) async fn run(
     );
     check(
         "single tenant",
-        app.sign_in_audience.as_deref() == Some(SINGLE_TENANT),
+        app.sign_in_audience.as_deref() == Some(guide::SIGN_IN_AUDIENCE),
         format!(
             "sign-in audience {}",
             app.sign_in_audience.as_deref().unwrap_or("unset")

@@ -390,23 +390,23 @@ mod tests {
         let a = app(
             &[],
             vec![
-                cred("old", "pagerdutysecretkey", PAST),
-                cred("k1", "pagerdutysecretkey", LATER),
-                cred("k2", "pagerdutysecretkey", LATEST),
+                cred("old", crate::guide::SECRET_DESCRIPTION, PAST),
+                cred("k1", crate::guide::SECRET_DESCRIPTION, LATER),
+                cred("k2", crate::guide::SECRET_DESCRIPTION, LATEST),
                 cred("other", "something else", LATEST),
             ],
         );
-        let named = current(&a, "pagerdutysecretkey", Some("k1")).unwrap();
+        let named = current(&a, crate::guide::SECRET_DESCRIPTION, Some("k1")).unwrap();
         assert_eq!(
             (named.credential.key_id.as_str(), named.known),
             ("k1", true)
         );
         assert!(
-            current(&a, "pagerdutysecretkey", Some("old")).is_none(),
+            current(&a, crate::guide::SECRET_DESCRIPTION, Some("old")).is_none(),
             "expired"
         );
-        assert!(current(&a, "pagerdutysecretkey", Some("gone")).is_none());
-        let guess = current(&a, "pagerdutysecretkey", None).unwrap();
+        assert!(current(&a, crate::guide::SECRET_DESCRIPTION, Some("gone")).is_none());
+        let guess = current(&a, crate::guide::SECRET_DESCRIPTION, None).unwrap();
         assert_eq!(
             (guess.credential.key_id.as_str(), guess.known),
             ("k2", false)

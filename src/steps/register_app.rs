@@ -14,13 +14,12 @@ use crate::graph::types::{
     Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web,
 };
 use crate::graph::{GraphError, graph_error};
+use crate::guide::{self, APP_TAG};
 use crate::report::Action;
-use crate::settings::APP_TAG;
 
 use super::resolve_permission::ResolvedPermission;
 use super::{Ctx, is_ambiguous};
 
-pub(crate) const SINGLE_TENANT: &str = "AzureADMyOrg";
 const SP_SELECT: &str = "id,appId,displayName,tags";
 
 pub(crate) struct AppState {
@@ -144,7 +143,7 @@ impl AppState {
             display_name: spec.name.clone(),
             object_id: self.app.id.clone(),
             client_id: self.app.app_id.clone(),
-            sign_in_audience: SINGLE_TENANT.into(),
+            sign_in_audience: guide::SIGN_IN_AUDIENCE.into(),
             redirect_uri: spec.redirect_uri.clone(),
             action: self.action,
             service_principal_id: self.sp.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
@@ -256,7 +255,7 @@ fn not_found(object_id: &str) -> anyhow::Error {
 fn new_application(name: &str, redirect_uri: &str, perm: &ResolvedPermission) -> NewApplication {
     NewApplication {
         display_name: name.to_owned(),
-        sign_in_audience: SINGLE_TENANT.into(),
+        sign_in_audience: guide::SIGN_IN_AUDIENCE.into(),
         tags: vec![APP_TAG.into()],
         web: Web {
             redirect_uris: vec![redirect_uri.to_owned()],
@@ -313,11 +312,12 @@ fn reconcile(
 ) -> Option<(Value, Vec<String>)> {
     let mut patch = Map::new();
     let mut what = Vec::new();
-    if app.sign_in_audience.as_deref() != Some(SINGLE_TENANT) {
-        patch.insert("signInAudience".into(), json!(SINGLE_TENANT));
+    if app.sign_in_audience.as_deref() != Some(guide::SIGN_IN_AUDIENCE) {
+        patch.insert("signInAudience".into(), json!(guide::SIGN_IN_AUDIENCE));
         what.push(format!(
-            "sign-in audience {} -> {SINGLE_TENANT} (single tenant)",
-            app.sign_in_audience.as_deref().unwrap_or("unset")
+            "sign-in audience {} -> {} (single tenant)",
+            app.sign_in_audience.as_deref().unwrap_or("unset"),
+            guide::SIGN_IN_AUDIENCE
         ));
     }
     if !app.redirect_uris().iter().any(|u| u == redirect_uri) {
@@ -408,11 +408,11 @@ mod tests {
 
     fn perm() -> ResolvedPermission {
         ResolvedPermission {
-            api_name: "Microsoft Graph".into(),
+            api_name: guide::API.into(),
             api_app_id: "00000003-0000-0000-c000-000000000000".into(),
             api_sp_id: "sp".into(),
             permission_id: "c5366453-9fb0-48a5-a156-24f0c49a4b84".into(),
-            value: "Directory.ReadWrite.All".into(),
+            value: guide::PERMISSION.into(),
             admin_consent_required: true,
             resource_uri: None,
         }
@@ -420,7 +420,7 @@ mod tests {
 
     #[test]
     fn a_conforming_app_needs_no_patch() {
-        let body = new_application("n", "https://security.pushbot.com/oauth", &perm());
+        let body = new_application("n", guide::REDIRECT_URI, &perm());
         let app = Application {
             sign_in_audience: Some(body.sign_in_audience.clone()),
             tags: body.tags.clone(),
@@ -428,7 +428,7 @@ mod tests {
             required_resource_access: body.required_resource_access.clone(),
             ..Application::default()
         };
-        assert!(reconcile(&app, "https://security.pushbot.com/oauth", &perm(), false).is_none());
+        assert!(reconcile(&app, guide::REDIRECT_URI, &perm(), false).is_none());
     }
 
     #[test]
@@ -447,15 +447,11 @@ mod tests {
             }],
             ..Application::default()
         };
-        let (patch, what) =
-            reconcile(&app, "https://security.pushbot.com/oauth", &perm(), true).unwrap();
-        assert_eq!(patch["signInAudience"], "AzureADMyOrg");
+        let (patch, what) = reconcile(&app, guide::REDIRECT_URI, &perm(), true).unwrap();
+        assert_eq!(patch["signInAudience"], guide::SIGN_IN_AUDIENCE);
         assert_eq!(
             patch["web"]["redirectUris"],
-            json!([
-                "https://other.example/cb",
-                "https://security.pushbot.com/oauth"
-            ])
+            json!(["https://other.example/cb", guide::REDIRECT_URI])
         );
         assert_eq!(
             patch["requiredResourceAccess"][0]["resourceAccess"]

@@ -8,7 +8,8 @@
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
 use crate::graph::types::ServicePrincipal;
-use crate::settings::{ApiRef, GRAPH_APP_ID};
+use crate::guide::GRAPH_APP_ID;
+use crate::settings::ApiRef;
 
 use super::Ctx;
 
@@ -178,7 +179,7 @@ mod tests {
     fn dynamics_has_no_directory_permission_and_says_where_it_lives() {
         let err = resolve(
             &dynamics(),
-            "Directory.ReadWrite.All",
+            crate::guide::PERMISSION,
             "https://graph.microsoft.com",
         )
         .unwrap_err();
@@ -188,7 +189,7 @@ mod tests {
             "{}",
             failure.message
         );
-        assert!(failure.hint.as_deref().unwrap().contains("Microsoft Graph"));
+        assert!(failure.hint.as_deref().unwrap().contains(crate::guide::API));
         assert_eq!(failure.kind, Kind::Usage);
         let ok = resolve(&dynamics(), "user_impersonation", "x").unwrap();
         assert_eq!(ok.permission_id, "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4");
