@@ -374,6 +374,23 @@ fn no_product_function_is_longer_than_the_limit() {
 }
 
 #[test]
+fn only_the_prompt_module_uses_dialoguer() {
+    let users: Vec<String> = product_files()
+        .iter()
+        .filter(|(module, _)| module != "prompt" && module != "architecture")
+        .filter(|(_, path)| {
+            code_only(&std::fs::read_to_string(path).expect("read a source file"))
+                .contains("dialoguer")
+        })
+        .map(|(_, path)| path.display().to_string())
+        .collect();
+    assert!(
+        users.is_empty(),
+        "dialoguer used outside prompt.rs: {users:?}"
+    );
+}
+
+#[test]
 fn the_scanner_reads_grouped_imports_and_skips_comments_and_strings() {
     let code = code_only(
         "use crate::{auth::{self, X}, http::Http};\n// use crate::graph;\nlet s = \"crate::platform\";\nfn f() { crate::steps::g() }\n",
