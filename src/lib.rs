@@ -6,25 +6,32 @@
 //! interactive face of `setup`) → [`steps`] (one per step of the guide) →
 //! the service clients [`auth`], [`graph`], [`platform`] → [`http`].
 //!
-//! The imports follow these layers, top first; a module imports from its own
-//! layer and the layers below, never from one above, and no two modules
-//! import each other (`architecture.rs` checks both, reading the sources):
+//! The imports follow the layers below, top first: a module imports from
+//! its own layer and the ones below it, never from one above, and no import
+//! cycle (`architecture.rs` checks both by reading the sources). `settings`
+//! and `cli` sit below the steps in this order, though a run starts there,
+//! because the steps take the plan's values as their input:
 //!
-//! 1. [`commands`] — it reads [`cli`], asks [`settings`] for the plan and
-//!    runs the command;
-//! 2. [`prompt`] — every question asked, the only user of dialoguer;
-//! 3. [`steps`] — they take the plan's values;
-//! 4. [`settings`] and [`cli`] — the plan, and what was typed; the plan is
-//!    made of the clients' own request types (an [`auth::SignIn`]);
+//! 1. [`commands`]: dispatch reads [`cli`], asks [`settings`] for the plan
+//!    and runs the command;
+//! 2. [`prompt`]: every question asked, the only user of dialoguer;
+//! 3. [`steps`];
+//! 4. [`settings`] and [`cli`]: the plan, made of the clients' own request
+//!    types (an [`auth::SignIn`]), and what was typed;
 //! 5. [`auth`], [`graph`], [`platform`];
 //! 6. [`http`];
-//! 7. leaf utilities, which import nothing from the layers above: [`output`]
-//!    (all printing), [`report`] (results as data), [`error`] (exit codes),
-//!    [`cloud`] (where the services are), [`stop`] (Ctrl-C), [`guide`] (the guide's
-//!    values), [`env`] (every variable's name), [`validate`], [`record`], [`secret_file`].
+//! 7. leaf utilities, which import nothing from the layers above:
+//!    [`output`] (all printing), [`report`] (results as data), [`error`]
+//!    (exit codes), [`cloud`] (where the services are), [`stop`] (Ctrl-C),
+//!    [`guide`] (the guide's values), [`env`] (every variable's name),
+//!    [`validate`], [`record`], [`secret_file`].
 //!
 //! The emulator (`emulator`, behind the `emulator` feature) imports
 //! nothing of the product.
+
+// These docs are for the crate's developers (`cargo doc
+// --document-private-items`): they link to the crate's own modules.
+#![allow(rustdoc::private_intra_doc_links)]
 
 // The binary needs `cli` and `commands::run`, the tests `emulator`;
 // everything else is the crate's own.
