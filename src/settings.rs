@@ -14,7 +14,9 @@ use url::Url;
 
 use clap::ValueEnum as _;
 
-use crate::auth::SignIn;
+use crate::auth::{
+    GivenToken, SignIn, az_cli, browser, client_secret, device_code, workload_identity,
+};
 use crate::cli::{AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, PlatformArgs, SetupArgs};
 use crate::cloud::{Cloud, Endpoints};
 use crate::env;
@@ -458,7 +460,7 @@ pub(crate) fn sign_in_method(
                 ))
             })?;
             let token = read_secret_file(path, "--graph-token-file")?;
-            Ok(SignIn::Token { token, tenant })
+            Ok(SignIn::Token(GivenToken { token, tenant }))
         }
         AuthChoice::ClientSecret => {
             let tenant = need_tenant("client-secret")?;
@@ -482,12 +484,12 @@ pub(crate) fn sign_in_method(
                     }
                 },
             };
-            Ok(SignIn::ClientSecret {
+            Ok(SignIn::ClientSecret(client_secret::Request {
                 tenant,
                 client_id,
                 secret,
                 source,
-            })
+            }))
         }
         AuthChoice::WorkloadIdentity => {
             use crate::auth::workload_identity::Assertion;
@@ -520,13 +522,13 @@ pub(crate) fn sign_in_method(
                     env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
                 )));
             };
-            Ok(SignIn::WorkloadIdentity {
+            Ok(SignIn::WorkloadIdentity(workload_identity::Request {
                 tenant,
                 client_id,
                 assertion,
-            })
+            }))
         }
-        AuthChoice::AzCli => Ok(SignIn::AzCli { tenant }),
+        AuthChoice::AzCli => Ok(SignIn::AzCli(az_cli::Request { tenant })),
         AuthChoice::DeviceCode | AuthChoice::Browser => {
             let client_id = match ms
                 .client_id
@@ -546,17 +548,17 @@ pub(crate) fn sign_in_method(
             let tenant = tenant.unwrap_or_else(|| "organizations".into());
             let scope = crate::auth::device_code::scopes(endpoints, args.admin_consent);
             Ok(if method == AuthChoice::Browser {
-                SignIn::Browser {
+                SignIn::Browser(browser::Request {
                     tenant,
                     client_id,
                     scope,
-                }
+                })
             } else {
-                SignIn::DeviceCode {
+                SignIn::DeviceCode(device_code::Request {
                     tenant,
                     client_id,
                     scope,
-                }
+                })
             })
         }
         AuthChoice::Auto => unreachable!("auto was resolved above"),
@@ -780,12 +782,12 @@ pub(crate) struct AppCredentials {
 impl AppCredentials {
     /// Signing in as the app itself: how `connect` checks the secret.
     pub(crate) fn sign_in(&self) -> SignIn {
-        SignIn::ClientSecret {
+        SignIn::ClientSecret(client_secret::Request {
             tenant: self.tenant.clone(),
             client_id: self.client_id.clone(),
             secret: self.secret.clone(),
             source: self.source.clone(),
-        }
+        })
     }
 }
 

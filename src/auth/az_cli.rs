@@ -8,6 +8,12 @@ use serde::Deserialize;
 use super::{Session, claims};
 use crate::error::{Failure, Kind};
 
+/// Signing in with the Azure CLI's login.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AzToken {

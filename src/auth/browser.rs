@@ -23,6 +23,16 @@ use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
 
+/// Signing in as a user in a browser on this machine (authorization code
+/// with PKCE).
+#[derive(Debug)]
+pub(crate) struct Request {
+    /// A tenant, or `organizations` (the token says which).
+    pub tenant: String,
+    pub client_id: String,
+    pub scope: String,
+}
+
 /// How long the browser has to come back.
 const WAIT: Duration = Duration::from_secs(300);
 

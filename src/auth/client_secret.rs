@@ -10,6 +10,16 @@ use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 
+/// Signing in as an app with its client secret.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: SecretString,
+    /// Where the secret came from, for messages.
+    pub source: String,
+}
+
 /// `https://graph.microsoft.com/.default` for the cloud's Graph.
 pub(crate) fn graph_default_scope(endpoints: &Endpoints) -> String {
     format!("{}/.default", endpoints.cloud.graph.trim_end_matches('/'))

@@ -18,6 +18,15 @@ use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
 
+/// Signing in as a user through the device authorization flow.
+#[derive(Debug)]
+pub(crate) struct Request {
+    /// A tenant, or `organizations` (the token says which).
+    pub tenant: String,
+    pub client_id: String,
+    pub scope: String,
+}
+
 /// Microsoft Graph Command Line Tools: a first-party public client that
 /// accepts dynamic Graph scopes (entra-sign-in.md §10). Tenants can block
 /// it; `--client-id` / AAD_SETUP_PUBLIC_CLIENT_ID names the organisation's own.

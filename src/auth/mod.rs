@@ -25,40 +25,24 @@ use crate::validate;
 #[derive(Debug)]
 pub(crate) enum SignIn {
     /// App-only, client credentials with a secret.
-    ClientSecret {
-        tenant: String,
-        client_id: String,
-        secret: SecretString,
-        /// Where the secret came from, for messages.
-        source: String,
-    },
+    ClientSecret(client_secret::Request),
     /// A bearer token given as it is.
-    Token {
-        token: SecretString,
-        tenant: Option<String>,
-    },
+    Token(GivenToken),
     /// The Azure CLI's login.
-    AzCli { tenant: Option<String> },
+    AzCli(az_cli::Request),
     /// The device authorization flow, as a user.
-    DeviceCode {
-        /// A tenant, or `organizations` (the token says which).
-        tenant: String,
-        client_id: String,
-        scope: String,
-    },
+    DeviceCode(device_code::Request),
     /// Authorization code with PKCE, in a browser on this machine.
-    Browser {
-        /// A tenant, or `organizations` (the token says which).
-        tenant: String,
-        client_id: String,
-        scope: String,
-    },
+    Browser(browser::Request),
     /// App-only with a federated assertion.
-    WorkloadIdentity {
-        tenant: String,
-        client_id: String,
-        assertion: workload_identity::Assertion,
-    },
+    WorkloadIdentity(workload_identity::Request),
+}
+
+/// A Graph token given as it is.
+#[derive(Debug)]
+pub(crate) struct GivenToken {
+    pub token: SecretString,
+    pub tenant: Option<String>,
 }
 
 /// A signed-in Graph identity.
@@ -95,32 +79,32 @@ pub(crate) async fn sign_in(
     plan: &SignIn,
 ) -> anyhow::Result<Session> {
     let mut session = match plan {
-        SignIn::ClientSecret {
+        SignIn::ClientSecret(client_secret::Request {
             tenant,
             client_id,
             secret,
             source,
-        } => client_secret::sign_in(http, endpoints, tenant, client_id, secret, source).await?,
-        SignIn::WorkloadIdentity {
+        }) => client_secret::sign_in(http, endpoints, tenant, client_id, secret, source).await?,
+        SignIn::WorkloadIdentity(workload_identity::Request {
             tenant,
             client_id,
             assertion,
-        } => {
+        }) => {
             workload_identity::sign_in(http, endpoints, printer, tenant, client_id, assertion)
                 .await?
         }
-        SignIn::DeviceCode {
+        SignIn::DeviceCode(device_code::Request {
             tenant,
             client_id,
             scope,
-        } => device_code::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
-        SignIn::Browser {
+        }) => device_code::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+        SignIn::Browser(browser::Request {
             tenant,
             client_id,
             scope,
-        } => browser::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
-        SignIn::AzCli { tenant } => az_cli::sign_in(tenant.as_deref()).await?,
-        SignIn::Token { token, tenant } => {
+        }) => browser::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+        SignIn::AzCli(az_cli::Request { tenant }) => az_cli::sign_in(tenant.as_deref()).await?,
+        SignIn::Token(GivenToken { token, tenant }) => {
             let claims = claims::read(token);
             let tenant_id = claims
                 .as_ref()
@@ -155,9 +139,9 @@ pub(crate) async fn sign_in(
             (false, _) => session.tenant_id.clone(),
             (
                 true,
-                SignIn::Token {
+                SignIn::Token(GivenToken {
                     tenant: Some(t), ..
-                },
+                }),
             ) => t.clone(),
             _ => {
                 return Err(Failure::new(

@@ -21,6 +21,14 @@ use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
 
+/// Signing in as an app with a federated assertion.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: String,
+    pub client_id: String,
+    pub assertion: Assertion,
+}
+
 pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// Where the federated assertion comes from.
