@@ -8,6 +8,12 @@ use serde::Deserialize;
 use super::{Session, claims};
 use crate::error::{Failure, Kind};
 
+/// Signing in with the Azure CLI's login.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AzToken {
@@ -17,7 +23,7 @@ struct AzToken {
 }
 
 /// Whether an `az` executable is on PATH (for `auto`).
-pub fn available() -> bool {
+pub(crate) fn available() -> bool {
     locate().is_some()
 }
 
@@ -58,7 +64,7 @@ fn find_on_path(
     })
 }
 
-pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
+pub(crate) async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
     let program = locate().unwrap_or_else(|| "az".into());
     let mut cmd = tokio::process::Command::new(program);
     cmd.args([

@@ -6,7 +6,7 @@
 //! whether it just created the object it cannot see; throttling is retried
 //! below, in [`crate::http`].
 
-pub mod types;
+pub(crate) mod types;
 
 use std::fmt;
 
@@ -26,7 +26,7 @@ const APP_SELECT: &str =
 
 /// An error answer from Graph, classified by its `code` (never its message).
 #[derive(Debug)]
-pub struct GraphError {
+pub(crate) struct GraphError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
@@ -79,7 +79,7 @@ impl GraphError {
         }
     }
 
-    pub fn has_code(&self, code: &str) -> bool {
+    pub(crate) fn has_code(&self, code: &str) -> bool {
         self.code.eq_ignore_ascii_case(code)
             || self
                 .detail_codes
@@ -87,12 +87,12 @@ impl GraphError {
                 .any(|c| c.eq_ignore_ascii_case(code))
     }
 
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.status == StatusCode::NOT_FOUND
     }
 
     /// 403 Authorization_RequestDenied: the token or the user lacks a right.
-    pub fn is_denied(&self) -> bool {
+    pub(crate) fn is_denied(&self) -> bool {
         self.status == StatusCode::FORBIDDEN
     }
 
@@ -101,7 +101,7 @@ impl GraphError {
     /// NoBackingApplicationObject / "does not reference a valid application
     /// object" / "reference-property objects are not present", the 403 "must
     /// in the local tenant" on service-principal create, and 409 on PATCH.
-    pub fn is_replication(&self) -> bool {
+    pub(crate) fn is_replication(&self) -> bool {
         match self.status.as_u16() {
             404 => true,
             400 => {
@@ -121,12 +121,12 @@ impl GraphError {
 }
 
 /// Finds the [`GraphError`] in an error chain, if the failure was Graph's answer.
-pub fn graph_error(err: &anyhow::Error) -> Option<&GraphError> {
+pub(crate) fn graph_error(err: &anyhow::Error) -> Option<&GraphError> {
     err.downcast_ref::<GraphError>()
 }
 
 /// A signed-in Graph client.
-pub struct Graph {
+pub(crate) struct Graph {
     http: Http,
     /// `https://graph.microsoft.com/v1.0` or an override.
     base: Url,
@@ -135,7 +135,7 @@ pub struct Graph {
 
 impl Graph {
     /// `graph_url` is the host (`https://graph.microsoft.com`); `/v1.0` is added.
-    pub fn new(http: Http, graph_url: &Url, token: SecretString) -> Graph {
+    pub(crate) fn new(http: Http, graph_url: &Url, token: SecretString) -> Graph {
         let mut base = graph_url.clone();
         let path = format!("{}/v1.0", base.path().trim_end_matches('/'));
         base.set_path(&path);
@@ -236,7 +236,9 @@ impl Graph {
         }
     }
 
-    pub async fn organization(&self) -> anyhow::Result<Option<Organization>> {
+    /// The directory's name and domains: User.Read (delegated) or
+    /// Organization.Read.All (app-only) reads them.
+    pub(crate) async fn organization(&self) -> anyhow::Result<Option<Organization>> {
         let orgs: Vec<Organization> = self
             .list(
                 "read the organization",
@@ -247,7 +249,10 @@ impl Graph {
         Ok(orgs.into_iter().next())
     }
 
-    pub async fn find_applications_by_name(&self, name: &str) -> anyhow::Result<Vec<Application>> {
+    pub(crate) async fn find_applications_by_name(
+        &self,
+        name: &str,
+    ) -> anyhow::Result<Vec<Application>> {
         self.list(
             "look up applications by name",
             "applications",
@@ -259,7 +264,7 @@ impl Graph {
         .await
     }
 
-    pub async fn find_application_by_app_id(
+    pub(crate) async fn find_application_by_app_id(
         &self,
         app_id: &str,
     ) -> anyhow::Result<Option<Application>> {
@@ -277,7 +282,10 @@ impl Graph {
     }
 
     /// `None` when Graph answers 404 (absent, or not replicated yet).
-    pub async fn get_application(&self, object_id: &str) -> anyhow::Result<Option<Application>> {
+    pub(crate) async fn get_application(
+        &self,
+        object_id: &str,
+    ) -> anyhow::Result<Option<Application>> {
         let result = self
             .get_json(
                 "read the application",
@@ -290,7 +298,10 @@ impl Graph {
 
     /// `POST /applications`. Retried on 429 only: a lost answer may mean the
     /// app exists, so the caller looks it up before trying again.
-    pub async fn create_application(&self, app: &NewApplication) -> anyhow::Result<Application> {
+    pub(crate) async fn create_application(
+        &self,
+        app: &NewApplication,
+    ) -> anyhow::Result<Application> {
         let body = serde_json::to_value(app)?;
         let reply = self
             .call(
@@ -305,7 +316,11 @@ impl Graph {
         reply.json()
     }
 
-    pub async fn update_application(&self, object_id: &str, patch: &Value) -> anyhow::Result<()> {
+    pub(crate) async fn update_application(
+        &self,
+        object_id: &str,
+        patch: &Value,
+    ) -> anyhow::Result<()> {
         self.call(
             "update the application",
             Method::PATCH,
@@ -318,7 +333,7 @@ impl Graph {
         Ok(())
     }
 
-    pub async fn delete_application(&self, object_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn delete_application(&self, object_id: &str) -> anyhow::Result<()> {
         self.call(
             "delete the application",
             Method::DELETE,
@@ -333,7 +348,7 @@ impl Graph {
 
     /// `addPassword`: mints a secret. Retried on 429 only; see
     /// [`crate::steps::create_secret`] for what happens when the answer is lost.
-    pub async fn add_password(
+    pub(crate) async fn add_password(
         &self,
         object_id: &str,
         description: &str,
@@ -356,7 +371,11 @@ impl Graph {
         reply.json()
     }
 
-    pub async fn remove_password(&self, object_id: &str, key_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn remove_password(
+        &self,
+        object_id: &str,
+        key_id: &str,
+    ) -> anyhow::Result<()> {
         self.call(
             "remove a client secret",
             Method::POST,
@@ -369,7 +388,7 @@ impl Graph {
         Ok(())
     }
 
-    pub async fn find_service_principal(
+    pub(crate) async fn find_service_principal(
         &self,
         app_id: &str,
         select: &str,
@@ -387,7 +406,7 @@ impl Graph {
         Ok(sps.into_iter().next())
     }
 
-    pub async fn find_service_principals_by_name(
+    pub(crate) async fn find_service_principals_by_name(
         &self,
         name: &str,
         select: &str,
@@ -405,7 +424,7 @@ impl Graph {
 
     /// `POST /servicePrincipals`. A conflict means it exists already; the
     /// caller looks it up.
-    pub async fn create_service_principal(
+    pub(crate) async fn create_service_principal(
         &self,
         app_id: &str,
         tags: &[String],
@@ -423,7 +442,10 @@ impl Graph {
         reply.json()
     }
 
-    pub async fn list_grants(&self, client_sp_id: &str) -> anyhow::Result<Vec<PermissionGrant>> {
+    pub(crate) async fn list_grants(
+        &self,
+        client_sp_id: &str,
+    ) -> anyhow::Result<Vec<PermissionGrant>> {
         self.list(
             "read delegated permission grants",
             "oauth2PermissionGrants",
@@ -435,7 +457,7 @@ impl Graph {
         .await
     }
 
-    pub async fn create_grant(
+    pub(crate) async fn create_grant(
         &self,
         client_sp_id: &str,
         resource_sp_id: &str,
@@ -459,7 +481,11 @@ impl Graph {
         reply.json()
     }
 
-    pub async fn update_grant_scope(&self, grant_id: &str, scope: &str) -> anyhow::Result<()> {
+    pub(crate) async fn update_grant_scope(
+        &self,
+        grant_id: &str,
+        scope: &str,
+    ) -> anyhow::Result<()> {
         self.call(
             "extend the admin consent grant",
             Method::PATCH,
@@ -474,7 +500,7 @@ impl Graph {
 }
 
 /// An OData string literal: quoted, with single quotes doubled.
-pub fn odata_string(value: &str) -> String {
+pub(crate) fn odata_string(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 

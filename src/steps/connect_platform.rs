@@ -17,14 +17,14 @@ use super::is_ambiguous;
 use super::platform_preflight::PlatformTarget;
 
 /// The four values.
-pub struct Values<'a> {
+pub(crate) struct Values<'a> {
     pub client_id: &'a str,
     pub client_secret: &'a SecretString,
     pub resource: &'a str,
     pub tenant: &'a str,
 }
 
-pub struct ConnectionState {
+pub(crate) struct ConnectionState {
     pub connection: Connection,
     pub action: Action,
     /// A connection this one replaces, to delete once the new one is verified.
@@ -33,7 +33,7 @@ pub struct ConnectionState {
 
 /// Creates the connection `name` holding `values` (for `setup` and
 /// `connect` alike).
-pub async fn create(
+pub(crate) async fn create(
     printer: &Printer,
     target: &PlatformTarget,
     name: &str,

@@ -1,11 +1,12 @@
 //! Step 1: sign in to Microsoft and learn the tenant id; check, before any
 //! write, that the identity may do what the run needs.
 
+use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, MANAGE_APPS, Session};
+use crate::cloud::Endpoints;
 use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::{Endpoints, SignIn};
 
 use super::Ctx;
 
@@ -14,7 +15,7 @@ use super::Ctx;
 /// plan exists: the wizard signs in first, then asks the other questions.
 /// A dry run only reads: a missing right is a warning naming what a real run
 /// needs, so a reviewer with read rights sees the plan.
-pub async fn run(
+pub(crate) async fn run(
     http: &Http,
     endpoints: &Endpoints,
     method: &SignIn,
@@ -50,7 +51,7 @@ pub async fn run(
 }
 
 /// "user x (device-code), tenant Contoso (contoso.onmicrosoft.com, id …)".
-pub fn signed_in(session: &Session) -> String {
+pub(crate) fn signed_in(session: &Session) -> String {
     format!(
         "{} ({}), tenant {}",
         session.identity,
@@ -60,7 +61,7 @@ pub fn signed_in(session: &Session) -> String {
 }
 
 /// The tenant by name and default domain when known, always with its id.
-pub fn tenant_label(session: &Session) -> String {
+pub(crate) fn tenant_label(session: &Session) -> String {
     match &session.directory {
         Some(d) => match &d.default_domain {
             Some(domain) => format!("{} ({domain}, id {})", d.display_name, session.tenant_id),
@@ -72,7 +73,7 @@ pub fn tenant_label(session: &Session) -> String {
 
 /// The directory as a person knows it: "Contoso (contoso.onmicrosoft.com)",
 /// else "tenant <id>".
-pub fn directory_name(session: &Session) -> String {
+pub(crate) fn directory_name(session: &Session) -> String {
     match &session.directory {
         Some(d) => match &d.default_domain {
             Some(domain) => format!("{} ({domain})", d.display_name),
@@ -124,7 +125,7 @@ async fn directory(graph: &Graph, session: &Session) -> anyhow::Result<Option<au
 
 /// How `setup` and `register` begin: the plan's warnings, then [`run`]
 /// with the plan's sign-in and rights.
-pub async fn for_plan(
+pub(crate) async fn for_plan(
     plan: &crate::settings::Plan,
     printer: &Printer,
 ) -> anyhow::Result<(Http, Graph, Session)> {
@@ -146,7 +147,7 @@ pub async fn for_plan(
 
 /// For commands that work on an existing setup (`status`, `remove`): signs
 /// in, checks `needs`, and loads the local record into a fresh [`Ctx`].
-pub async fn begin<'a>(
+pub(crate) async fn begin<'a>(
     plan: &'a crate::settings::Plan,
     printer: &'a Printer,
     needs: &[auth::Need],

@@ -1,0 +1,61 @@
+//! Where the services are: the hosts of each Microsoft cloud and the
+//! endpoints a run talks to. Plain values; imports nothing of the product.
+
+use url::Url;
+
+/// Hosts per cloud (entra-sign-in.md §2), and the audience a GitHub OIDC
+/// token is asked for there (§7: a federated credential's default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cloud {
+    pub name: &'static str,
+    pub login: &'static str,
+    pub graph: &'static str,
+    pub token_exchange_audience: &'static str,
+}
+
+impl Cloud {
+    pub(crate) const PUBLIC: Cloud = Cloud {
+        name: "public",
+        login: "https://login.microsoftonline.com",
+        graph: "https://graph.microsoft.com",
+        token_exchange_audience: "api://AzureADTokenExchange",
+    };
+    /// US Government L4 (GCC High).
+    pub(crate) const USGOV: Cloud = Cloud {
+        name: "usgov",
+        login: "https://login.microsoftonline.us",
+        graph: "https://graph.microsoft.us",
+        token_exchange_audience: "api://AzureADTokenExchangeUSGov",
+    };
+    /// US Government L5 (DoD): GCC High's sign-in host, its own Graph host.
+    pub(crate) const USGOV_DOD: Cloud = Cloud {
+        name: "usgov-dod",
+        login: "https://login.microsoftonline.us",
+        graph: "https://dod-graph.microsoft.us",
+        token_exchange_audience: "api://AzureADTokenExchangeUSGov",
+    };
+    /// China, operated by 21Vianet.
+    pub(crate) const CHINA: Cloud = Cloud {
+        name: "china",
+        login: "https://login.chinacloudapi.cn",
+        graph: "https://microsoftgraph.chinacloudapi.cn",
+        token_exchange_audience: "api://AzureADTokenExchangeChina",
+    };
+
+    /// The cloud whose sign-in host is `host` (lower case, no scheme): GCC
+    /// High for the US Government host it shares with DoD.
+    pub(crate) fn signing_in_at(host: &str) -> Option<Cloud> {
+        [Cloud::PUBLIC, Cloud::USGOV, Cloud::CHINA]
+            .into_iter()
+            .find(|c| c.login.trim_start_matches("https://") == host)
+    }
+}
+
+/// Where the services are.
+#[derive(Debug, Clone)]
+pub(crate) struct Endpoints {
+    pub cloud: Cloud,
+    pub login: Url,
+    pub graph: Url,
+    pub platform: Url,
+}
