@@ -268,7 +268,15 @@ fn dim(printer: &Printer, text: &str) -> String {
 pub(crate) fn plan(printer: &Printer, report: &crate::report::Report, changes: bool) {
     printer.aside("");
     if changes {
-        printer.aside("The plan (nothing has been changed yet):");
+        let tenant = &report.tenant;
+        let directory = match (&tenant.name, &tenant.default_domain) {
+            (Some(name), Some(domain)) => format!("{name} ({domain})"),
+            (Some(name), None) => name.clone(),
+            _ => format!("tenant {}", tenant.id),
+        };
+        printer.aside(&format!(
+            "The plan for {directory} (nothing has been changed yet):"
+        ));
         for change in &report.changes {
             hanging(printer, "+", change);
         }

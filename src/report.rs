@@ -237,6 +237,12 @@ pub(crate) struct Check {
 pub(crate) struct StatusReport {
     pub healthy: bool,
     pub tenant_id: String,
+    /// The directory's display name, when Graph says (`GET /organization`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_name: Option<String>,
+    /// Its default verified domain, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant_default_domain: Option<String>,
     pub checks: Vec<Check>,
 }
 
@@ -457,7 +463,12 @@ fn row(lines: &mut Vec<String>, key: &str, value: &str) {
 
 impl Outcome for StatusReport {
     fn human(&self, color: bool) -> Vec<String> {
-        let mut lines = vec![format!("Tenant {}", self.tenant_id)];
+        let tenant = match (&self.tenant_name, &self.tenant_default_domain) {
+            (Some(name), Some(domain)) => format!("{name} ({domain}, id {})", self.tenant_id),
+            (Some(name), None) => format!("{name} (id {})", self.tenant_id),
+            _ => self.tenant_id.clone(),
+        };
+        let mut lines = vec![format!("Tenant {tenant}")];
         for check in &self.checks {
             let mark = match (check.ok, color) {
                 (true, true) => console::style("✓").green().to_string(),

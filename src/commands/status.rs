@@ -35,7 +35,7 @@ pub(crate) async fn run(
                 plan.app.name
             ),
         );
-        return finish(printer, &session.tenant_id, checks);
+        return finish(printer, &session, checks);
     };
     check(
         "app registration",
@@ -139,7 +139,7 @@ pub(crate) async fn run(
             ),
         },
     );
-    finish(printer, &session.tenant_id, checks)
+    finish(printer, &session, checks)
 }
 
 /// Whether the tenant-wide grant exists. Consent is optional (the admin may
@@ -191,11 +191,20 @@ fn warn_limit(value: &str) -> anyhow::Result<jiff::Timestamp> {
         .map_err(|e| crate::error::usage(format!("--warn-within: {e}")))
 }
 
-fn finish(printer: &Printer, tenant_id: &str, checks: Vec<Check>) -> anyhow::Result<()> {
+fn finish(
+    printer: &Printer,
+    session: &crate::auth::Session,
+    checks: Vec<Check>,
+) -> anyhow::Result<()> {
     let healthy = checks.iter().all(|c| c.ok);
     let report = StatusReport {
         healthy,
-        tenant_id: tenant_id.to_owned(),
+        tenant_id: session.tenant_id.clone(),
+        tenant_name: session.directory.as_ref().map(|d| d.display_name.clone()),
+        tenant_default_domain: session
+            .directory
+            .as_ref()
+            .and_then(|d| d.default_domain.clone()),
         checks,
     };
     printer.result(&report);

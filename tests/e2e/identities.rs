@@ -291,7 +291,14 @@ fn status_as_each_identity() {
         unchanged: true,
     };
     check(&[
-        row(Admin, &["granted for all users"]),
+        // The directory is named where the identity may read it.
+        row(
+            Admin,
+            &[
+                "granted for all users",
+                "Tenant Contoso (contoso.onmicrosoft.com, id ",
+            ],
+        ),
         // Reading grants needs Directory.Read.All: consent is unknown, not a
         // failure.
         row(Writer, &["unknown", "Directory.Read.All"]),

@@ -244,7 +244,7 @@ fn the_wizard_with_its_defaults_ends_where_setup_does_and_shows_plan_steps_and_s
         .expect("Signed in to the platform")
         .expect("[3/7] Register the app");
     accept_defaults(&mut p);
-    p.expect("The plan (nothing has been changed yet):")
+    p.expect("The plan for Contoso (contoso.onmicrosoft.com) (nothing has been changed yet):")
         .expect("create the app registration \"workflow-activedirectory-integration\"")
         .expect("create the platform connection \"Azure Active Directory (aad-setup)\"");
     assert!(
