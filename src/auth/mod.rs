@@ -231,14 +231,32 @@ pub(crate) fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
 
 /// The "insufficient privileges" failure for a need.
 pub(crate) fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
+    let holds = |p: &str| {
+        session
+            .permissions
+            .as_ref()
+            .is_some_and(|have| have.iter().any(|h| h.eq_ignore_ascii_case(p)))
+    };
+    // Application.ReadWrite.OwnedBy (app-only) and an Application Developer
+    // (delegated) change only the apps they own (entra-sign-in.md §1).
+    let owned_only = if session.app_only
+        && holds("Application.ReadWrite.OwnedBy")
+        && !holds("Application.ReadWrite.All")
+    {
+        " (Application.ReadWrite.OwnedBy changes only the apps this identity owns, such as those it created)"
+    } else if !session.app_only && holds("Application.ReadWrite.All") {
+        " (a user who is not an administrator may change only the apps they own)"
+    } else {
+        ""
+    };
     let hint = if session.app_only {
         format!(
-            "grant the application permission {} to the signing-in app ({}) and grant admin consent for it, or sign in as an admin",
+            "grant the application permission {} to the signing-in app ({}) and grant admin consent for it, or sign in as an admin{owned_only}",
             need.what, session.identity
         )
     } else {
         format!(
-            "sign in as a user with the {} role, with consent to {}",
+            "sign in as a user with the {} role, with consent to {}{owned_only}",
             need.admin_roles, need.what
         )
     };

@@ -331,14 +331,21 @@ fn rotate_as_each_identity() {
             OwnedBy,
             Before::SetUpByAdmin,
             4,
-            &["Application.ReadWrite.All"],
+            &[
+                "Application.ReadWrite.All",
+                "OwnedBy changes only the apps this identity owns",
+            ],
             true,
         ),
         row(
             Developer,
             Before::SetUpByAdmin,
             4,
-            &["Application.ReadWrite.All"],
+            &[
+                "Application.ReadWrite.All",
+                "Application Administrator",
+                "only the apps they own",
+            ],
             true,
         ),
         row(
