@@ -241,6 +241,31 @@ impl Harness {
         })
     }
 
+    /// GETs a page as a browser would: its status and text.
+    pub fn block_on_get_text(&self, url: &str) -> (u16, String) {
+        let url = url.to_owned();
+        self.rt.block_on(async move {
+            let resp = reqwest::get(url).await.expect("get");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.expect("text"))
+        })
+    }
+
+    /// POSTs an HTML form as a browser would: its status and text.
+    pub fn block_on_post_form(&self, url: &str, pairs: &[(String, String)]) -> (u16, String) {
+        let (url, pairs) = (url.to_owned(), pairs.to_vec());
+        self.rt.block_on(async move {
+            let resp = reqwest::Client::new()
+                .post(url)
+                .form(&pairs)
+                .send()
+                .await
+                .expect("post");
+            let status = resp.status().as_u16();
+            (status, resp.text().await.expect("text"))
+        })
+    }
+
     /// A federated token from the emulated GitHub Actions OIDC endpoint.
     pub fn github_oidc_token(&self) -> String {
         let mut url = url::Url::parse(&self.creds.github_oidc_request_url).expect("url");
