@@ -71,19 +71,30 @@ fn patch_config(st: &mut State, req: &Req) -> Result<Reply, Reply> {
     ))
 }
 
-/// `{"scp": [...]}` → delegated token; `{"roles": [...]}` → app-only token.
+/// `{"scp": [...], "user"?}` → delegated token (of the admin user, or the
+/// user named: `admin`, `developer` or a UPN); `{"roles": [...]}` → app-only
+/// token of the admin app.
 fn mint(st: &mut State, req: &Req) -> Result<Reply, Reply> {
     let map = body(req)?;
-    let kind = match (map.get("scp"), map.get("roles"), map.len()) {
-        (Some(scp), None, 1) => TokenKind::Delegated(
+    let user = match map.get("user") {
+        None => None,
+        Some(Value::String(u)) if st.user_index(u).is_some() => Some(u.clone()),
+        Some(_) => return Err(bad("user must be admin or developer (or their UPN)")),
+    };
+    let kind = match (map.get("scp"), map.get("roles"), map.len(), user) {
+        (Some(scp), None, 1, None) => TokenKind::Delegated(
             strings(Some(scp)).ok_or_else(|| bad("scp must be an array of strings"))?,
         ),
-        (None, Some(roles), 1) => TokenKind::App(
+        (Some(scp), None, 2, Some(user)) => TokenKind::DelegatedAs(
+            user,
+            strings(Some(scp)).ok_or_else(|| bad("scp must be an array of strings"))?,
+        ),
+        (None, Some(roles), 1, None) => TokenKind::App(
             strings(Some(roles)).ok_or_else(|| bad("roles must be an array of strings"))?,
         ),
         _ => {
             return Err(bad(
-                "send exactly one of {\"scp\": [...]} or {\"roles\": [...]}",
+                "send exactly one of {\"scp\": [...], \"user\"?: \"...\"} or {\"roles\": [...]}",
             ));
         }
     };

@@ -243,7 +243,8 @@ fn delegated_as_user(t: &TokenInfo) -> bool {
 /// Reading applications and service principals (microsoft-graph.md §2.1, §2.7, §2.8).
 /// `Application.ReadWrite.OwnedBy` may list every application and service principal:
 /// the permission tables of both list calls accept it (microsoft-graph.md §2.7); only
-/// its writes are limited to what it owns.
+/// its writes are limited to what it owns. Reading one object by id is allowed alike
+/// [inf]: a list already returns the same object.
 pub(crate) fn app_read_access(t: &TokenInfo) -> Access {
     let readers = [
         "Application.Read.All",

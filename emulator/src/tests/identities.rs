@@ -766,3 +766,40 @@ async fn each_cloud_has_its_own_graph_resource_hosts_and_token_exchange_audience
         }
     }
 }
+
+#[tokio::test]
+async fn the_control_api_mints_a_token_for_the_user_named() {
+    let t = &start().await;
+    let r = t
+        .control_post(
+            "/tokens",
+            json!({"scp": ["Application.ReadWrite.All"], "user": "developer"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let token = s(&r.body["access_token"]);
+    assert!(s(&claims(&token)["upn"]).starts_with("developer@"));
+    // The developer's role still limits the token: another's app is not theirs.
+    let admin = t.admin().await;
+    let r = t
+        .graph(
+            Method::POST,
+            "/applications",
+            &admin,
+            Some(json!({"displayName": "admins"})),
+        )
+        .await;
+    let r = t
+        .graph(
+            Method::DELETE,
+            &format!("/applications/{}", s(&r.body["id"])),
+            &token,
+            None,
+        )
+        .await;
+    assert_graph_error(&r, 403, "Authorization_RequestDenied");
+    let r = t
+        .control_post("/tokens", json!({"scp": [], "user": "nobody"}))
+        .await;
+    assert_eq!(r.status, 400);
+}
