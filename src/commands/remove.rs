@@ -1,7 +1,8 @@
 //! `aad-setup remove`: deletes the platform connection, then the app
 //! registration (which takes its service principal with it; Entra keeps the
 //! app restorable for 30 days). Only an app this tool made, or the one named
-//! with `--app-id`, is ever deleted. Asks first, or needs `--yes`.
+//! with `--app-id`, is ever deleted. Asks first, or needs `--yes`. An
+//! identity that may not delete the app is stopped before the connection goes.
 
 use serde_json::json;
 
@@ -24,7 +25,7 @@ pub(crate) async fn run(
     };
     let plan = settings::plan_for(mode, &args.as_setup(), interaction)?;
     let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
-    let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
+    let (ctx, graph, session) = sign_in::begin(&plan, printer, needs).await?;
     // The plan has the platform unless --azure-only.
     let target = match &plan.platform {
         Some(_) => Some(platform_preflight::run(&ctx).await?),
@@ -87,6 +88,17 @@ pub(crate) async fn run(
             )
             .into());
         }
+    }
+
+    // An identity that may change only the apps it owns (OwnedBy, a user who
+    // is not an administrator) would be refused at the app, after the
+    // connection is gone. Ask Graph first, with a PATCH that changes nothing
+    // (the tags as read): a refusal is exit 4 with nothing removed.
+    if let Some((app, _)) = &app {
+        graph
+            .update_application(&app.id, &json!({ "tags": app.tags }))
+            .await
+            .map_err(|e| crate::commands::setup::classify_graph_refusal(e, &session))?;
     }
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.

@@ -381,6 +381,22 @@ fn remove_as_each_identity() {
             &["Application.ReadWrite.All"],
             true,
         ),
+        // Someone else's app: refused before the connection is deleted, so
+        // nothing is half removed.
+        row(
+            OwnedBy,
+            Before::SetUpByAdmin,
+            4,
+            &["OwnedBy changes only the apps this identity owns"],
+            true,
+        ),
+        row(
+            Developer,
+            Before::SetUpByAdmin,
+            4,
+            &["only the apps they own"],
+            true,
+        ),
     ]);
     // A dry run is for anyone who can read.
     check(&[Row {
