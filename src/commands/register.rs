@@ -13,7 +13,7 @@ use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Report, Status};
 use crate::settings::{Mode, Plan};
-use crate::steps::{Ctx, create_secret, resolve_permission, sign_in, verify};
+use crate::steps::{Ctx, create_secret, sign_in, verify};
 
 use super::setup::secret;
 
@@ -60,7 +60,7 @@ pub(crate) async fn run(
 
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan: &Plan = ctx.plan;
-    let perm = resolve_permission::run(ctx, graph).await?;
+    let (perm, found) = super::setup::resolve_and_look(ctx, graph).await?;
     let mut report = Report::new(session.tenant_id.clone()).in_directory(
         session.directory.as_ref().map(|d| d.display_name.clone()),
         session
@@ -76,7 +76,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .unwrap_or_default();
     report.permission = Some(perm.info());
 
-    let app = super::setup::register_the_app(ctx, graph, &perm, &mut report).await?;
+    let app = super::setup::register_the_app(ctx, graph, &perm, found, &mut report).await?;
     let reuse = create_secret::Reuse::Any;
     let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
     if ctx.dry_run {

@@ -41,14 +41,57 @@ pub(crate) enum Existing {
     Required,
 }
 
+/// What [`look`] read, before anything is changed.
+pub(crate) struct Found {
+    app: Option<(Application, bool)>,
+    /// The service principal of the client id the local record names, read
+    /// together with the app: used when that is the app found.
+    recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
+}
+
+/// The reads of this step, which need nothing from the permission: the app
+/// ([`locate`]) and, on a re-run, the recorded app's service principal at
+/// the same time. A failure to read the service principal counts only if
+/// that app is the one found, as it would have read it after.
+pub(crate) async fn look(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    existing: Existing,
+) -> anyhow::Result<Found> {
+    let recorded = ctx
+        .record
+        .app_id
+        .clone()
+        .filter(|_| ctx.plan.app.app_id.is_none());
+    let Some(app_id) = recorded else {
+        let app = locate(ctx, graph, existing).await?;
+        return Ok(Found {
+            app,
+            recorded_sp: None,
+        });
+    };
+    let (app, sp) = tokio::join!(
+        locate(ctx, graph, existing),
+        graph.find_service_principal(&app_id, SP_SELECT)
+    );
+    Ok(Found {
+        app: app?,
+        recorded_sp: Some((app_id, sp)),
+    })
+}
+
 pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
     existing: Existing,
+    found: Found,
 ) -> anyhow::Result<AppState> {
     let dry_run = ctx.dry_run;
-    let found = locate(ctx, graph, existing).await?;
+    let Found {
+        app: found,
+        recorded_sp,
+    } = found;
     let mut changes = Vec::new();
     let rotating = existing == Existing::Required;
     let (app, action, created) = match found {
@@ -111,7 +154,10 @@ pub(crate) async fn run(
         changes.push("create its service principal (the portal's enterprise application)".into());
         (None, Action::WouldCreate)
     } else {
-        service_principal(ctx, graph, &app, created).await?
+        let read = recorded_sp
+            .filter(|(id, _)| !created && *id == app.app_id)
+            .map(|(_, sp)| sp);
+        service_principal(ctx, graph, &app, created, read).await?
     };
     ctx.printer.step(
         "App registration",
@@ -379,14 +425,20 @@ pub(crate) const ENTERPRISE_APP_TAG: &str = "WindowsAzureActiveDirectoryIntegrat
 
 /// Finds or creates the app's service principal. Right after the app was
 /// created, Entra may not know it yet: those answers are waited out.
+/// `read`: what [`look`] read of it already.
 async fn service_principal(
     ctx: &Ctx<'_>,
     graph: &Graph,
     app: &Application,
     created: bool,
+    read: Option<anyhow::Result<Option<ServicePrincipal>>>,
 ) -> anyhow::Result<(Option<ServicePrincipal>, Action)> {
     if !created {
-        if let Some(sp) = graph.find_service_principal(&app.app_id, SP_SELECT).await? {
+        let sp = match read {
+            Some(sp) => sp?,
+            None => graph.find_service_principal(&app.app_id, SP_SELECT).await?,
+        };
+        if let Some(sp) = sp {
             return Ok((Some(sp), Action::Reused));
         }
         if ctx.dry_run {

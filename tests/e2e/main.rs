@@ -16,4 +16,5 @@ mod lifecycle;
 mod secrets;
 mod setup;
 mod signin;
+mod speed;
 mod wizard;

@@ -11,6 +11,8 @@
 
 pub(super) mod secret;
 
+use std::sync::Mutex;
+
 use crate::auth::{self, MANAGE_APPS, Session};
 use crate::error::{self, Failure, Kind};
 use crate::graph::{Graph, graph_error};
@@ -28,9 +30,23 @@ use crate::steps::{
 use crate::stop::Stop;
 
 /// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
+///
+/// The platform's requests need nothing from Microsoft: they are made while
+/// signing in. What either found is judged in the documented order, sign-in
+/// first, so a run that both would fail reports the sign-in's failure.
 pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
-    let (http, graph, session) = sign_in::for_plan(plan, printer).await?;
-    let setup = Setup::new(plan, printer, http, graph, session);
+    let http = Http::new()?;
+    let (signed_in, platform) = tokio::join!(sign_in::for_plan_on(&http, plan, printer), async {
+        match &plan.platform {
+            Some(spec) => {
+                Some(platform_preflight::fetch(&http, &plan.endpoints.platform, spec).await)
+            }
+            None => None,
+        }
+    });
+    let (graph, session) = signed_in?;
+    let mut setup = Setup::new(plan, printer, http, graph, session);
+    setup.platform = Mutex::new(platform.transpose()?);
     if plan.dry_run {
         let preview = setup.preview(printer).await?;
         printer.result(&preview.report);
@@ -48,6 +64,9 @@ pub(crate) struct Setup<'a> {
     session: Session,
     store: Store,
     record: Record,
+    /// The platform as read while signing in, for the first pass only (a
+    /// later one, such as the wizard's run after its look, reads it again).
+    platform: Mutex<Option<platform_preflight::Fetched>>,
 }
 
 /// What a look found.
@@ -98,7 +117,12 @@ impl<'a> Setup<'a> {
             session,
             store,
             record,
+            platform: Mutex::new(None),
         }
+    }
+
+    fn take_platform(&self) -> Option<platform_preflight::Fetched> {
+        self.platform.lock().map_or(None, |mut p| p.take())
     }
 
     /// Reads everything and says what a run would change; changes nothing.
@@ -113,7 +137,8 @@ impl<'a> Setup<'a> {
             record: self.record.clone(),
             dry_run: true,
         };
-        let report = pass(&mut ctx, &self.graph, &self.session)
+        let platform = self.take_platform();
+        let report = pass(&mut ctx, &self.graph, &self.session, platform)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         Ok(Preview::of(report))
@@ -121,6 +146,7 @@ impl<'a> Setup<'a> {
 
     /// Makes the changes, verifies them, and prints the summary.
     pub(crate) async fn apply(self) -> anyhow::Result<()> {
+        let platform = self.take_platform();
         let mut ctx = Ctx {
             http: self.http,
             printer: self.printer,
@@ -129,7 +155,7 @@ impl<'a> Setup<'a> {
             record: self.record,
             dry_run: false,
         };
-        let mut report = pass(&mut ctx, &self.graph, &self.session)
+        let mut report = pass(&mut ctx, &self.graph, &self.session, platform)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         if !report.warnings.is_empty() {
@@ -172,11 +198,23 @@ pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> a
 }
 
 /// One pass over the steps: a look when `ctx.dry_run`, else the run.
-async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
+/// `fetched`: the platform as read already (else it is read here).
+async fn pass(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    session: &Session,
+    fetched: Option<platform_preflight::Fetched>,
+) -> anyhow::Result<Report> {
     let plan = ctx.plan;
     let platform = plan.platform()?;
-    let target = platform_preflight::run(ctx).await?;
-    let perm = resolve_permission::run(ctx, graph).await?;
+    let target = match fetched {
+        Some(found) => {
+            let recorded = ctx.record.connection_id.as_deref();
+            platform_preflight::settle(found, ctx.printer, platform, recorded)?
+        }
+        None => platform_preflight::run(ctx).await?,
+    };
+    let (perm, found) = resolve_and_look(ctx, graph).await?;
     let resource = resource_for(ctx, &target, &perm);
     let mut report = Report::new(session.tenant_id.clone()).in_directory(
         session.directory.as_ref().map(|d| d.display_name.clone()),
@@ -191,7 +229,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     }
     report.resource = resource.clone();
     report.permission = Some(perm.info());
-    let app = register_the_app(ctx, graph, &perm, &mut report).await?;
+    let app = register_the_app(ctx, graph, &perm, found, &mut report).await?;
 
     // A connection made for another app is not ours to keep.
     let reuse = match &target.existing {
@@ -254,24 +292,46 @@ fn resource_for(ctx: &Ctx<'_>, target: &PlatformTarget, perm: &ResolvedPermissio
     resource
 }
 
+/// What the plan's mode lets the run do with the app it finds.
+fn existing_app(plan: &Plan) -> register_app::Existing {
+    match plan.mode {
+        Mode::Rotate => register_app::Existing::Required,
+        _ => register_app::Existing::Reconciled,
+    }
+}
+
+/// Steps 3 and 4's reads, made together (neither needs the other): the
+/// permission on the API's service principal, and the app (on a re-run, by
+/// the record's ids, with its service principal). A failure of both is
+/// reported as step 3's, as when they ran one after the other.
+pub(super) async fn resolve_and_look(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
+    let existing = existing_app(ctx.plan);
+    let (perm, found) = tokio::join!(
+        resolve_permission::run(ctx, graph),
+        register_app::look(ctx, graph, existing)
+    );
+    Ok((perm?, found?))
+}
+
 /// The first change, shared by `setup`, `rotate` and `register`: the app
-/// registration and its service principal (`rotate` only finds them).
-/// Everything before this only read; a Ctrl-C from here on stops at a step
-/// boundary.
+/// registration and its service principal (`rotate` only finds them), from
+/// what [`resolve_and_look`] found. Everything before this only read; a
+/// Ctrl-C from here on stops at a step boundary.
 pub(super) async fn register_the_app(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
+    found: register_app::Found,
     report: &mut Report,
 ) -> anyhow::Result<AppState> {
     if !ctx.dry_run {
         Stop::process().begin_changes();
     }
-    let existing = match ctx.plan.mode {
-        Mode::Rotate => register_app::Existing::Required,
-        _ => register_app::Existing::Reconciled,
-    };
-    let app = register_app::run(ctx, graph, perm, existing).await?;
+    let existing = existing_app(ctx.plan);
+    let app = register_app::run(ctx, graph, perm, existing, found).await?;
     report.app = Some(app.info(&ctx.plan.app));
     report.changes.extend(app.changes.iter().cloned());
     secret::checkpoint(ctx, graph, report, None, "before adding the client secret").await?;
