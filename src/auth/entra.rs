@@ -259,6 +259,24 @@ mod tests {
     }
 
     #[test]
+    fn an_organisations_own_public_client_gets_hints_that_say_what_to_fix() {
+        let hint = |code: u64| {
+            EntraError {
+                error_codes: vec![code],
+                ..EntraError::default()
+            }
+            .hint()
+            .unwrap_or_default()
+        };
+        assert!(hint(7000218).contains("Allow public client flows"));
+        assert!(hint(50011).contains("http://localhost"));
+        assert!(hint(50011).contains("Mobile and desktop applications"));
+        assert!(hint(65001).contains("--admin-consent"));
+        assert!(!hint(7000222).contains("once available"));
+        assert!(hint(7000222).contains("aad-setup rotate"));
+    }
+
+    #[test]
     fn endpoints_keep_a_path_prefix() {
         let login = Url::parse("http://127.0.0.1:9/login").unwrap();
         assert_eq!(
