@@ -229,6 +229,10 @@ pub(crate) struct Check {
     pub name: &'static str,
     pub ok: bool,
     pub detail: String,
+    /// Not known: the identity may not read it (the detail names the
+    /// permission that would). It does not fail the status.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
 
 /// The result of `status`.
@@ -471,6 +475,7 @@ impl Outcome for StatusReport {
         let mut lines = vec![format!("Tenant {tenant}")];
         for check in &self.checks {
             let mark = match (check.ok, color) {
+                _ if check.unknown => "?".to_owned(),
                 (true, true) => console::style("✓").green().to_string(),
                 (false, true) => console::style("✗").red().to_string(),
                 (true, false) => "✓".into(),

@@ -20,7 +20,15 @@ pub(crate) async fn run(
     let warn_limit = warn_limit(&args.warn_within)?;
     let (ctx, graph, session) = sign_in::begin(&plan, printer, &[]).await?;
     let mut checks = Vec::new();
-    let mut check = |name, ok, detail: String| checks.push(Check { name, ok, detail });
+    let mut check = |name, ok, detail: String| {
+        checks.push(Check {
+            name,
+            ok,
+            detail,
+            unknown: false,
+        });
+    };
+    let mut consent_unknown = false;
 
     let target = platform_preflight::run(&ctx).await?;
     let perm = resolve_permission::run(&ctx, &graph).await?;
@@ -87,11 +95,9 @@ pub(crate) async fn run(
         ),
     );
     if let Some(sp) = &sp {
-        check(
-            "admin consent",
-            true,
-            consent(&graph, sp, &perm, &session).await?,
-        );
+        let (detail, unknown) = consent(&graph, sp, &perm, &session).await?;
+        consent_unknown = unknown;
+        check("admin consent", true, detail);
     }
     // The secret the connection holds, when the record or the app's tag
     // names it for that connection; else the newest of the description.
@@ -139,6 +145,9 @@ pub(crate) async fn run(
             ),
         },
     );
+    if let Some(c) = checks.iter_mut().find(|c| c.name == "admin consent") {
+        c.unknown = consent_unknown;
+    }
     finish(printer, &session, checks)
 }
 
@@ -152,14 +161,15 @@ async fn consent(
     sp: &crate::graph::types::ServicePrincipal,
     perm: &resolve_permission::ResolvedPermission,
     session: &crate::auth::Session,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, bool)> {
     let grants = match graph.list_grants(&sp.id).await {
         Ok(grants) => grants,
         Err(err) if crate::graph::graph_error(&err).is_some_and(|e| e.is_denied()) => {
-            return Ok(format!(
+            let detail = format!(
                 "unknown: reading delegated permission grants needs Directory.Read.All (or DelegatedPermissionGrant.ReadWrite.All), which {} lacks",
                 session.identity
-            ));
+            );
+            return Ok((detail, true));
         }
         Err(err) => return Err(err),
     };
@@ -170,11 +180,12 @@ async fn consent(
                 .split_whitespace()
                 .any(|s| s.eq_ignore_ascii_case(&perm.value))
     });
-    Ok(if consented {
-        "granted for all users".into()
+    let detail = if consented {
+        "granted for all users"
     } else {
-        "not granted (optional: --admin-consent or the portal)".into()
-    })
+        "not granted (optional: --admin-consent or the portal)"
+    };
+    Ok((detail.to_owned(), false))
 }
 
 /// Now plus `--warn-within`.

@@ -301,13 +301,44 @@ fn status_as_each_identity() {
         ),
         // Reading grants needs Directory.Read.All: consent is unknown, not a
         // failure.
-        row(Writer, &["unknown", "Directory.Read.All"]),
+        row(
+            Writer,
+            &["? admin consent", "unknown", "Directory.Read.All"],
+        ),
         row(OwnedBy, &["unknown", "Directory.Read.All"]),
         row(Reader, &["unknown", "Directory.Read.All"]),
         row(Developer, &["unknown", "Directory.Read.All"]),
         // Directory.Read.All reads the grants.
         row(DirectoryReader, &["granted for all users"]),
     ]);
+}
+
+#[test]
+fn status_json_marks_what_it_could_not_read() {
+    let h = harness();
+    h.setup(&["--admin-consent"]).assert_code(0);
+    let run = h.run(cmd_as(&h, Who::Writer).args(["status", "--output", "json"]));
+    run.assert_code(0);
+    let out = run.json();
+    assert_eq!(out["healthy"], true);
+    let consent = out["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "admin consent")
+        .unwrap();
+    assert_eq!(consent["unknown"], true, "{consent}");
+    assert_eq!(consent["ok"], true);
+    // The others are known: no flag at all.
+    assert!(
+        out["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["name"] != "admin consent")
+            .all(|c| c.get("unknown").is_none()),
+        "{out}"
+    );
 }
 
 #[test]
