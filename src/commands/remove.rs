@@ -25,12 +25,17 @@ pub(crate) async fn run(
     };
     let plan = settings::plan_for(mode, &args.as_setup(), interaction)?;
     let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
-    let (ctx, graph, session) = sign_in::begin(&plan, printer, needs).await?;
-    // The plan has the platform unless --azure-only.
-    let target = match &plan.platform {
-        Some(_) => Some(platform_preflight::run(&ctx).await?),
-        None => None,
-    };
+    let (ctx, graph, mut session) = sign_in::begin(&plan, printer, needs).await?;
+    // The plan has the platform unless --azure-only; it is read while the
+    // directory's name is (a token Graph refuses is reported first).
+    let (directory, target) = tokio::join!(sign_in::directory(&graph, &session), async {
+        match &plan.platform {
+            Some(_) => Some(platform_preflight::run(&ctx).await),
+            None => None,
+        }
+    });
+    session.directory = directory?;
+    let target = target.transpose()?;
     let app = register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?;
 
     let mut changes = Vec::new();
@@ -77,7 +82,10 @@ pub(crate) async fn run(
             .with_hint("run again with --yes to confirm (or --dry-run to only list)")
             .into());
         }
-        crate::prompt::say(printer, "Removing will:");
+        crate::prompt::say(
+            printer,
+            &format!("Removing, in {}, will:", sign_in::directory_name(&session)),
+        );
         for c in &changes {
             crate::prompt::say(printer, &format!("  - {c}"));
         }

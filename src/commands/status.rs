@@ -18,7 +18,7 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let plan = settings::plan(&args.as_setup(), interaction)?;
     let warn_limit = warn_limit(&args.warn_within)?;
-    let (ctx, graph, session) = sign_in::begin(&plan, printer, &[]).await?;
+    let (ctx, graph, mut session) = sign_in::begin(&plan, printer, &[]).await?;
     let mut checks = Vec::new();
     let mut check = |name, ok, detail: String| {
         checks.push(Check {
@@ -30,7 +30,14 @@ pub(crate) async fn run(
     };
     let mut consent_unknown = false;
 
-    let target = platform_preflight::run(&ctx).await?;
+    // The directory's name is read while the platform is: a token Graph
+    // refuses is reported first (the documented order).
+    let (directory, target) = tokio::join!(
+        sign_in::directory(&graph, &session),
+        platform_preflight::run(&ctx)
+    );
+    session.directory = directory?;
+    let target = target?;
     let perm = resolve_permission::run(&ctx, &graph).await?;
     let Some((app, untagged)) =
         register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?

@@ -87,7 +87,10 @@ pub(crate) fn directory_name(session: &Session) -> String {
 /// Reading it needs User.Read (delegated) or Organization.Read.All
 /// (app-only); without them the run goes on with the tenant id alone. As the
 /// first Graph call, it is where a token Graph does not accept shows (exit 3).
-async fn directory(graph: &Graph, session: &Session) -> anyhow::Result<Option<auth::Directory>> {
+pub(crate) async fn directory(
+    graph: &Graph,
+    session: &Session,
+) -> anyhow::Result<Option<auth::Directory>> {
     let org = match graph.organization().await {
         Ok(org) => org,
         Err(err) => match crate::graph::graph_error(&err) {
@@ -156,17 +159,18 @@ pub(crate) async fn for_plan_on(
 }
 
 /// For commands that work on an existing setup (`status`, `remove`): signs
-/// in, checks `needs`, and loads the local record into a fresh [`Ctx`].
+/// in, checks `needs`, and loads the local record into a fresh [`Ctx`]. The
+/// directory's name is theirs to read ([`directory`]), alongside their first
+/// reads.
 pub(crate) async fn begin<'a>(
     plan: &'a crate::settings::Plan,
     printer: &'a Printer,
     needs: &[auth::Need],
 ) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
     let http = Http::new()?;
-    let mut session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
+    let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
     auth::require(&session, needs)?;
     let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());
-    session.directory = directory(&graph, &session).await?;
     let store = crate::record::Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
     let ctx = Ctx {
         http,

@@ -985,7 +985,7 @@ fn remove_at_a_terminal_asks_first_and_no_keeps_everything() {
     let before = h.created();
 
     let mut p = wizard(&h, &["remove"]);
-    p.expect("Removing will:")
+    p.expect("Removing, in Contoso (contoso.onmicrosoft.com), will:")
         .expect("delete the platform connection")
         .expect("delete the app registration")
         .answer("Remove these? [y/N]", "");
