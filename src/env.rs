@@ -52,6 +52,10 @@ pub(crate) const APP_CLIENT_SECRET: &str = "AAD_SETUP_APP_CLIENT_SECRET";
 pub(crate) const APP_SECRET_FILE: &str = "AAD_SETUP_APP_SECRET_FILE";
 /// `platform-login`: the platform team (name or address).
 pub(crate) const TEAM: &str = "AAD_SETUP_TEAM";
+/// The audience asked of GitHub Actions' OIDC endpoint (default: the
+/// cloud's, `api://AzureADTokenExchange` in the public cloud): for a
+/// federated credential made with another audience.
+pub(crate) const OIDC_AUDIENCE: &str = "AAD_SETUP_OIDC_AUDIENCE";
 /// Multiplies every retry delay (default 1). `0` removes the sleeps: the test
 /// suite sets it so that retries through replication and throttling are fast.
 pub(crate) const BACKOFF_SCALE: &str = "AAD_SETUP_BACKOFF_SCALE";

@@ -524,9 +524,23 @@ pub(crate) fn sign_in_method(
                             .ok_or(e)
                     })
                     .map_err(usage)?;
+                let audience = env::var(env::OIDC_AUDIENCE)
+                    .map(|a| {
+                        let a = a.trim().to_owned();
+                        if a.contains(char::is_whitespace) {
+                            Err(usage(format!(
+                                "{}: '{a}' is not an audience (such as api://AzureADTokenExchange)",
+                                env::OIDC_AUDIENCE
+                            )))
+                        } else {
+                            Ok(a)
+                        }
+                    })
+                    .transpose()?;
                 Assertion::GitHub {
                     url,
                     token: SecretString::from(token),
+                    audience,
                 }
             } else {
                 return Err(usage(format!(

@@ -34,7 +34,12 @@ pub(crate) struct Request {
 #[derive(Debug, Clone)]
 pub(crate) enum Assertion {
     File(PathBuf),
-    GitHub { url: Url, token: SecretString },
+    GitHub {
+        url: Url,
+        token: SecretString,
+        /// AAD_SETUP_OIDC_AUDIENCE; `None`: the cloud's default.
+        audience: Option<String>,
+    },
 }
 
 impl Assertion {
@@ -49,7 +54,7 @@ impl Assertion {
         &self,
         http: &Http,
         printer: &Printer,
-        audience: &str,
+        default_audience: &str,
     ) -> anyhow::Result<SecretString> {
         match self {
             Assertion::File(path) => {
@@ -72,8 +77,13 @@ impl Assertion {
                 }
                 Ok(SecretString::from(raw.to_owned()))
             }
-            Assertion::GitHub { url, token } => {
+            Assertion::GitHub {
+                url,
+                token,
+                audience: chosen,
+            } => {
                 let mut url = url.clone();
+                let audience = chosen.as_deref().unwrap_or(default_audience);
                 url.query_pairs_mut().append_pair("audience", audience);
                 let reply = http
                     .send("GitHub Actions' OIDC endpoint", Retry::Idempotent, |c| {

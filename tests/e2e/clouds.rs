@@ -154,3 +154,29 @@ fn azure_authority_host_alone_implies_the_cloud_and_an_explicit_cloud_wins() {
     );
     assert_resource(&h, &run, "https://microsoftgraph.chinacloudapi.cn");
 }
+
+#[test]
+fn a_variable_names_another_oidc_audience() {
+    // A federated credential made with an audience of its own.
+    let custom = |audience: &str| {
+        let mut config = EmulatorConfig::default();
+        if let Some(fed) = &mut config.sign_in.federated_credential {
+            fed.audience = audience.to_owned();
+        }
+        Harness::with(config)
+    };
+    let h = custom("api://ContosoPipelines");
+    let run = h.run(
+        github_oidc(&h)
+            .env("AAD_SETUP_OIDC_AUDIENCE", "api://ContosoPipelines")
+            .arg("setup"),
+    );
+    assert_resource(&h, &run, "https://graph.microsoft.com");
+    // Without it, the cloud's default is asked for, which this credential
+    // does not trust.
+    let h = custom("api://ContosoPipelines");
+    let run = h.run(github_oidc(&h).arg("setup"));
+    run.assert_code(3);
+    assert!(run.stderr.contains("AADSTS700213"), "{}", run.stderr);
+    assert!(h.our_apps().is_empty());
+}
