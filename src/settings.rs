@@ -370,6 +370,53 @@ pub(crate) fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
     )
 }
 
+/// The federated assertion for `--auth workload-identity`: the token file,
+/// else GitHub Actions OIDC (with AAD_SETUP_OIDC_AUDIENCE when set).
+fn federated_assertion() -> anyhow::Result<workload_identity::Assertion> {
+    use crate::auth::workload_identity::Assertion;
+    if let Some(file) = env::var(env::AZURE_FEDERATED_TOKEN_FILE) {
+        Ok(Assertion::File(PathBuf::from(file)))
+    } else if let (Some(url), Some(token)) = (
+        env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
+        env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+    ) {
+        let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
+            .or_else(|e| {
+                // The runner's URL carries a query string; validate the rest.
+                Url::parse(&url)
+                    .ok()
+                    .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
+                    .ok_or(e)
+            })
+            .map_err(usage)?;
+        let audience = env::var(env::OIDC_AUDIENCE)
+            .map(|a| {
+                let a = a.trim().to_owned();
+                if a.contains(char::is_whitespace) {
+                    Err(usage(format!(
+                        "{}: '{a}' is not an audience (such as api://AzureADTokenExchange)",
+                        env::OIDC_AUDIENCE
+                    )))
+                } else {
+                    Ok(a)
+                }
+            })
+            .transpose()?;
+        Ok(Assertion::GitHub {
+            url,
+            token: SecretString::from(token),
+            audience,
+        })
+    } else {
+        Err(usage(format!(
+            "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
+            env::AZURE_FEDERATED_TOKEN_FILE,
+            env::ACTIONS_ID_TOKEN_REQUEST_URL,
+            env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+        )))
+    }
+}
+
 /// The cloud a run is in: `--cloud` when given; else the one whose sign-in
 /// host AZURE_AUTHORITY_HOST names (a pipeline in GCC High may set only that;
 /// its Graph host and scope must follow — entra-sign-in.md §2); else the
@@ -506,50 +553,9 @@ pub(crate) fn sign_in_method(
             }))
         }
         AuthChoice::WorkloadIdentity => {
-            use crate::auth::workload_identity::Assertion;
             let tenant = need_tenant("workload-identity")?;
             let client_id = pipeline_client_id("workload-identity")?;
-            let assertion = if let Some(file) = env::var(env::AZURE_FEDERATED_TOKEN_FILE) {
-                Assertion::File(PathBuf::from(file))
-            } else if let (Some(url), Some(token)) = (
-                env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
-                env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
-            ) {
-                let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
-                    .or_else(|e| {
-                        // The runner's URL carries a query string; validate the rest.
-                        Url::parse(&url)
-                            .ok()
-                            .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
-                            .ok_or(e)
-                    })
-                    .map_err(usage)?;
-                let audience = env::var(env::OIDC_AUDIENCE)
-                    .map(|a| {
-                        let a = a.trim().to_owned();
-                        if a.contains(char::is_whitespace) {
-                            Err(usage(format!(
-                                "{}: '{a}' is not an audience (such as api://AzureADTokenExchange)",
-                                env::OIDC_AUDIENCE
-                            )))
-                        } else {
-                            Ok(a)
-                        }
-                    })
-                    .transpose()?;
-                Assertion::GitHub {
-                    url,
-                    token: SecretString::from(token),
-                    audience,
-                }
-            } else {
-                return Err(usage(format!(
-                    "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
-                    env::AZURE_FEDERATED_TOKEN_FILE,
-                    env::ACTIONS_ID_TOKEN_REQUEST_URL,
-                    env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
-                )));
-            };
+            let assertion = federated_assertion()?;
             Ok(SignIn::WorkloadIdentity(workload_identity::Request {
                 tenant,
                 client_id,
