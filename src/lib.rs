@@ -22,5 +22,6 @@ pub mod report;
 pub mod secret_file;
 pub mod settings;
 pub mod steps;
+pub mod tls;
 pub mod validate;
 pub mod wizard;

@@ -10,6 +10,7 @@ mod demo;
 mod emulator_cmd;
 mod failures;
 mod halves;
+mod install;
 mod lifecycle;
 mod secrets;
 mod setup;

@@ -1,0 +1,340 @@
+//! The release download path, run here against a local directory laid out
+//! as GitHub's releases are: `install/install.sh` (and the Action's install
+//! step, in action.rs) choose the archive for this machine, check its
+//! SHA-256, refuse a mismatch without installing anything, and respect a
+//! pinned version. The archives are made here from the test binary, named
+//! and checksummed as the release workflow names them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::Digest as _;
+
+use crate::support::Run;
+
+pub const INSTALL_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/install/install.sh");
+
+/// Every target the release workflow builds.
+pub const TARGETS: [&str; 5] = [
+    "x86_64-unknown-linux-musl",
+    "aarch64-unknown-linux-musl",
+    "x86_64-apple-darwin",
+    "aarch64-apple-darwin",
+    "x86_64-pc-windows-msvc",
+];
+
+/// The release target that runs on this machine.
+pub fn host_target() -> &'static str {
+    match (std::env::consts::OS, std::env::consts::ARCH) {
+        ("linux", "x86_64") => TARGETS[0],
+        ("linux", "aarch64") => TARGETS[1],
+        ("macos", "x86_64") => TARGETS[2],
+        ("macos", "aarch64") => TARGETS[3],
+        other => panic!("no release target for {other:?}"),
+    }
+}
+
+/// The old release's binary: a script that says which one it is.
+pub const OLD_VERSION: &str = "v9.8.6";
+pub const OLD_MARKER: &str = "aad-setup 9.8.6 (the pinned old release)";
+/// The newest release: the real binary for this machine.
+pub const NEW_VERSION: &str = "v9.8.7";
+
+/// A directory of releases: `download/<tag>/<archive>` with `<archive>.sha256`
+/// and `sha256sums.txt`, and `latest/download/` holding the newest.
+pub struct Releases {
+    pub dir: tempfile::TempDir,
+}
+
+impl Releases {
+    /// A fresh copy of the releases (made once per test run: packing the
+    /// binary is the slow part).
+    pub fn new() -> Releases {
+        static TEMPLATE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| {
+            let at = Path::new(env!("CARGO_TARGET_TMPDIR")).join("install-releases");
+            let _ = std::fs::remove_dir_all(&at);
+            std::fs::create_dir_all(&at).unwrap();
+            Releases::pack(&at);
+            at
+        });
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(template, dir.path());
+        Releases { dir }
+    }
+
+    fn pack(dir: &Path) {
+        let real = std::fs::read(env!("CARGO_BIN_EXE_aad-setup")).unwrap();
+        let old = format!("#!/bin/sh\necho '{OLD_MARKER}'\n").into_bytes();
+        for (tag, host_binary) in [(OLD_VERSION, &old), (NEW_VERSION, &real)] {
+            let at = dir.join("download").join(tag);
+            std::fs::create_dir_all(&at).unwrap();
+            let mut sums = String::new();
+            for target in TARGETS {
+                // The other targets' archives hold a script that would
+                // betray a wrong choice.
+                let wrong = format!("#!/bin/sh\necho 'the {target} build: wrong archive'\n");
+                let binary = if target == host_target() {
+                    host_binary.as_slice()
+                } else {
+                    wrong.as_bytes()
+                };
+                let name = archive(&at, target, binary);
+                let sum = hex(&sha2::Sha256::digest(
+                    std::fs::read(at.join(&name)).unwrap(),
+                ));
+                std::fs::write(
+                    at.join(format!("{name}.sha256")),
+                    format!("{sum}  {name}\n"),
+                )
+                .unwrap();
+                sums.push_str(&format!("{sum}  {name}\n"));
+            }
+            std::fs::write(at.join("sha256sums.txt"), sums).unwrap();
+        }
+        copy_tree(
+            &dir.join("download").join(NEW_VERSION),
+            &dir.join("latest/download"),
+        );
+    }
+
+    /// The base URL, as AAD_SETUP_RELEASES_URL takes it.
+    pub fn url(&self) -> String {
+        format!("file://{}", self.dir.path().display())
+    }
+
+    /// The host's archive of a release (`latest` or a tag).
+    pub fn host_archive(&self, version: &str) -> PathBuf {
+        let at = match version {
+            "latest" => self.dir.path().join("latest/download"),
+            tag => self.dir.path().join("download").join(tag),
+        };
+        at.join(format!("aad-setup-{}.tar.gz", host_target()))
+    }
+
+    /// Replaces the host archive of a release with other bytes, leaving its
+    /// checksum file saying what it said: a download that was tampered with.
+    pub fn tamper(&self, version: &str) {
+        let archive = self.host_archive(version);
+        let staging = tempfile::tempdir().unwrap();
+        let name = self::archive(
+            staging.path(),
+            host_target(),
+            b"#!/bin/sh\necho 'tampered'\n",
+        );
+        std::fs::copy(staging.path().join(name), archive).unwrap();
+    }
+}
+
+/// Packs `binary` as the release workflow does (the binary at the top of a
+/// tar.gz, or of a zip for Windows) and returns the archive's file name.
+fn archive(at: &Path, target: &str, binary: &[u8]) -> String {
+    let staging = tempfile::tempdir().unwrap();
+    let windows = target.contains("windows");
+    let exe = if windows {
+        "aad-setup.exe"
+    } else {
+        "aad-setup"
+    };
+    let path = staging.path().join(exe);
+    std::fs::write(&path, binary).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let name = if windows {
+        format!("aad-setup-{target}.zip")
+    } else {
+        format!("aad-setup-{target}.tar.gz")
+    };
+    let status = if windows {
+        Command::new("zip")
+            .arg("-q")
+            .arg(at.join(&name))
+            .arg(exe)
+            .current_dir(staging.path())
+            .status()
+    } else {
+        Command::new("tar")
+            .arg("-czf")
+            .arg(at.join(&name))
+            .arg(exe)
+            .current_dir(staging.path())
+            .status()
+    };
+    match status {
+        Ok(s) if s.success() => {}
+        // No zip here: the Windows archive is only present for the script
+        // to pass over; any bytes do.
+        _ if windows => std::fs::write(at.join(&name), binary).unwrap(),
+        other => panic!("tar: {other:?}"),
+    }
+    name
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &to.join(entry.file_name()));
+        } else {
+            std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// PATH without any directory that holds an aad-setup (the developer's, or
+/// the test binary's): the scripts must find none there.
+pub fn path_without_aad_setup() -> std::ffi::OsString {
+    let dirs = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .filter(|d| !d.join("aad-setup").exists())
+        .collect::<Vec<_>>();
+    std::env::join_paths(dirs).unwrap()
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    let out = cmd
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the script runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `sh install/install.sh ARGS` with a clean environment; dash where there
+/// is one, as Debian's sh, which holds the script to POSIX.
+fn install(releases: &Releases, home: &Path, args: &[&str]) -> Run {
+    let shell = if Path::new("/bin/dash").exists() {
+        "/bin/dash"
+    } else {
+        "sh"
+    };
+    run(Command::new(shell)
+        .arg(INSTALL_SH)
+        .args(args)
+        .env_clear()
+        .env("PATH", path_without_aad_setup())
+        .env("HOME", home)
+        .env("AAD_SETUP_RELEASES_URL", releases.url()))
+}
+
+fn version_of(binary: &Path) -> String {
+    let out = Command::new(binary).arg("--version").output().unwrap();
+    assert!(out.status.success(), "{} runs", binary.display());
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_install_script_installs_the_latest_archive_for_this_machine() {
+    let releases = Releases::new();
+    let home = tempfile::tempdir().unwrap();
+    let run = install(&releases, home.path(), &[]);
+    run.assert_code(0);
+    let installed = home.path().join(".local/bin/aad-setup");
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(env!("CARGO_BIN_EXE_aad-setup")).unwrap(),
+        "the real binary, from this machine's archive"
+    );
+    assert_eq!(
+        version_of(&installed),
+        format!("aad-setup {}", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(run.stderr.contains("checksum ok"), "{}", run.stderr);
+    assert!(run.stderr.contains(host_target()), "{}", run.stderr);
+    // ~/.local/bin is not on this PATH: the script says how to add it.
+    assert!(run.stderr.contains("not on PATH"), "{}", run.stderr);
+}
+
+#[test]
+fn the_install_script_installs_a_pinned_version_where_it_is_told() {
+    let releases = Releases::new();
+    let home = tempfile::tempdir().unwrap();
+    let to = home.path().join("tools");
+    let run = install(
+        &releases,
+        home.path(),
+        &["--version", OLD_VERSION, "--to", to.to_str().unwrap()],
+    );
+    run.assert_code(0);
+    assert_eq!(version_of(&to.join("aad-setup")), OLD_MARKER);
+    assert!(
+        !home.path().join(".local").exists(),
+        "only where it was told"
+    );
+
+    // The same as a bare number, replacing what is there.
+    install(
+        &releases,
+        home.path(),
+        &["--version", "9.8.7", "--to", to.to_str().unwrap()],
+    )
+    .assert_code(0);
+    assert_eq!(
+        version_of(&to.join("aad-setup")),
+        format!("aad-setup {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn the_install_script_refuses_an_archive_whose_checksum_does_not_match() {
+    let releases = Releases::new();
+    releases.tamper("latest");
+    let home = tempfile::tempdir().unwrap();
+    let run = install(&releases, home.path(), &[]);
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("checksum mismatch") && run.stderr.contains("nothing installed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !home.path().join(".local").exists(),
+        "nothing installed, no directory made"
+    );
+
+    // Over an earlier install: it stays as it was.
+    let to = home.path().join("tools");
+    install(
+        &releases,
+        home.path(),
+        &["--version", OLD_VERSION, "--to", to.to_str().unwrap()],
+    )
+    .assert_code(0);
+    let run = install(&releases, home.path(), &["--to", to.to_str().unwrap()]);
+    assert_ne!(run.code, 0);
+    assert_eq!(version_of(&to.join("aad-setup")), OLD_MARKER);
+    let left: Vec<_> = std::fs::read_dir(&to).unwrap().collect();
+    assert_eq!(left.len(), 1, "no half-installed file beside it");
+}
+
+#[test]
+fn the_install_script_refuses_a_release_without_its_checksum() {
+    let releases = Releases::new();
+    let archive = releases.host_archive(OLD_VERSION);
+    std::fs::remove_file(archive.with_file_name(format!(
+        "{}.sha256",
+        archive.file_name().unwrap().to_str().unwrap()
+    )))
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let run = install(&releases, home.path(), &["--version", OLD_VERSION]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("checksum"), "{}", run.stderr);
+    assert!(!home.path().join(".local").exists());
+
+    // A version that was never released: said so, nothing installed.
+    let run = install(&releases, home.path(), &["--version", "v0.0.1"]);
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("v0.0.1"), "{}", run.stderr);
+    assert!(!home.path().join(".local").exists());
+}
