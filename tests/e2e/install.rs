@@ -13,6 +13,7 @@ use sha2::Digest as _;
 use crate::support::Run;
 
 pub const INSTALL_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/install/install.sh");
+const PACKAGE_SH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.github/release/package.sh");
 
 /// Every target the release workflow builds.
 pub const TARGETS: [&str; 5] = [
@@ -83,12 +84,13 @@ impl Releases {
                 let sum = hex(&sha2::Sha256::digest(
                     std::fs::read(at.join(&name)).unwrap(),
                 ));
-                std::fs::write(
-                    at.join(format!("{name}.sha256")),
-                    format!("{sum}  {name}\n"),
-                )
-                .unwrap();
-                sums.push_str(&format!("{sum}  {name}\n"));
+                // package.sh's checksum file is the archive's.
+                let line = format!("{sum}  {name}\n");
+                assert_eq!(
+                    std::fs::read_to_string(at.join(format!("{name}.sha256"))).unwrap(),
+                    line
+                );
+                sums.push_str(&line);
             }
             std::fs::write(at.join("sha256sums.txt"), sums).unwrap();
         }
@@ -126,51 +128,29 @@ impl Releases {
     }
 }
 
-/// Packs `binary` as the release workflow does (the binary at the top of a
-/// tar.gz, or of a zip for Windows) and returns the archive's file name.
+/// Packs `binary` with the release workflow's own packing script
+/// (`.github/release/package.sh`) and returns the archive's file name; the
+/// script writes its `.sha256` beside it.
 fn archive(at: &Path, target: &str, binary: &[u8]) -> String {
     let staging = tempfile::tempdir().unwrap();
-    let windows = target.contains("windows");
-    let exe = if windows {
-        "aad-setup.exe"
-    } else {
-        "aad-setup"
-    };
-    let path = staging.path().join(exe);
+    let path = staging.path().join("binary");
     std::fs::write(&path, binary).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let name = if windows {
-        format!("aad-setup-{target}.zip")
-    } else {
-        format!("aad-setup-{target}.tar.gz")
-    };
-    let status = if windows {
-        Command::new("zip")
-            .arg("-q")
-            .arg(at.join(&name))
-            .arg(exe)
-            .current_dir(staging.path())
-            .status()
-    } else {
-        Command::new("tar")
-            .arg("-czf")
-            .arg(at.join(&name))
-            .arg(exe)
-            .current_dir(staging.path())
-            .status()
-    };
-    match status {
-        Ok(s) if s.success() => {}
-        // No zip here: the Windows archive is only present for the script
-        // to pass over; any bytes do.
-        _ if windows => std::fs::write(at.join(&name), binary).unwrap(),
-        other => panic!("tar: {other:?}"),
-    }
-    name
+    let out = Command::new("bash")
+        .arg(PACKAGE_SH)
+        .arg(target)
+        .arg(&path)
+        .arg(at)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "package.sh {target}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // It prints "<archive> <sha256>".
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let (name, _) = printed.trim().split_once(' ').unwrap();
+    name.to_owned()
 }
 
 fn copy_tree(from: &Path, to: &Path) {

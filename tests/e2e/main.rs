@@ -15,4 +15,5 @@ mod lifecycle;
 mod secrets;
 mod setup;
 mod signin;
+mod tls;
 mod wizard;
