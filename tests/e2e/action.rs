@@ -290,7 +290,7 @@ fn the_action_installs_the_pinned_release_for_the_runner_and_caches_it() {
         run.stdout.contains(OLD_MARKER),
         "the step shows the version"
     );
-    assert_eq!(github_path(job.path()), [dir.clone()]);
+    assert_eq!(github_path(job.path()), std::slice::from_ref(&dir));
 
     // A later job with the cache restored downloads nothing: the releases
     // are gone and it still installs.

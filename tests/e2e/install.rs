@@ -318,3 +318,44 @@ fn the_install_script_refuses_a_release_without_its_checksum() {
     assert!(run.stderr.contains("v0.0.1"), "{}", run.stderr);
     assert!(!home.path().join(".local").exists());
 }
+
+/// What the tests above cannot run, read: the release workflow builds every
+/// target the scripts download, packs with the script the tests use, and
+/// writes its repository into the scripts it publishes.
+#[test]
+fn the_release_workflow_builds_and_names_what_the_scripts_download() {
+    let read =
+        |p: &str| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap();
+    let yml = read(".github/workflows/release.yml");
+    let mut built: Vec<&str> = yml
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- target: "))
+        .collect();
+    built.sort_unstable();
+    let mut wanted = TARGETS.to_vec();
+    wanted.sort_unstable();
+    assert_eq!(built, wanted);
+    assert!(yml.contains("tags: [\"v*\"]"));
+    assert!(yml.contains("bash .github/release/package.sh ${{ matrix.target }}"));
+    assert!(yml.contains("cat ./*.sha256 > sha256sums.txt"));
+    assert_eq!(
+        yml.matches("uses: actions/attest-build-provenance@")
+            .count(),
+        2
+    );
+
+    let sh = read("install/install.sh");
+    let ps1 = read("install/install.ps1");
+    assert!(yml.contains(r#"sed "s|ORG/aad-setup|${GITHUB_REPOSITORY}|""#));
+    assert!(sh.contains(r#"repo="${AAD_SETUP_REPO:-ORG/aad-setup}""#));
+    assert!(ps1.contains("else { 'ORG/aad-setup' }"));
+    for target in TARGETS {
+        let (cpu, rest) = target.split_once('-').unwrap();
+        let picked = if target.contains("windows") {
+            ps1.contains(&format!("$Target = '{target}'"))
+        } else {
+            sh.contains(&format!(r#"echo "$cpu-{rest}""#)) && ["x86_64", "aarch64"].contains(&cpu)
+        };
+        assert!(picked, "an install script picks {target}");
+    }
+}
