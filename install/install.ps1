@@ -23,9 +23,10 @@ Set-StrictMode -Version Latest
 # The release workflow writes the repository here in the copy it publishes.
 $Repo = if ($env:AAD_SETUP_REPO) { $env:AAD_SETUP_REPO } else { 'ORG/aad-setup' }
 
+# A terminating error, not `exit`: under `irm … | iex`, exit would close
+# the user's PowerShell window; run as a file, it exits with 1.
 function Fail([string]$Message) {
-  Write-Error "aad-setup install: error: $Message" -ErrorAction Continue
-  exit 1
+  throw "aad-setup install: error: $Message"
 }
 function Say([string]$Message) { Write-Host "aad-setup install: $Message" }
 

@@ -3,7 +3,8 @@
 #
 #   1. An aad-setup already on PATH (installed by an earlier step) is used.
 #   2. Else the release binary for the runner's OS and CPU is downloaded and
-#      its SHA-256 checked by the repository's install/install.sh, into the
+#      its SHA-256 checked by the repository's install/install.sh (on
+#      Windows, install/install.ps1), into the
 #      runner's tool cache (RUNNER_TOOL_CACHE/aad-setup/<version>/<cpu>),
 #      which the action keeps across jobs with actions/cache for a pinned
 #      version. A binary already there (a cache hit) is used as it is.
@@ -52,7 +53,16 @@ elif [ "$version" = source ]; then
 else
   mode=release
 fi
+# Windows runners run this in Git Bash; the binary is a .exe, installed by
+# install.ps1 (install.sh is for Linux and macOS).
+exe=""
+case "$(uname -s)" in
+  MINGW* | MSYS* | CYGWIN*) exe=.exe ;;
+esac
 cache_root="${RUNNER_TOOL_CACHE:-${RUNNER_TEMP:-${TMPDIR:-/tmp}}}"
+if [ -n "$exe" ]; then
+  cache_root="$(cygpath -u "$cache_root")"
+fi
 dir="$cache_root/aad-setup/$version/$(uname -m)"
 # "latest" names no fixed release, so it is fetched each time; a pinned
 # version is cached.
@@ -64,7 +74,11 @@ esac
 if [ "${1:-}" = plan ]; then
   output mode "$mode"
   output version "$version"
-  output dir "$dir"
+  if [ -n "$exe" ]; then
+    output dir "$(cygpath -m "$dir")" # for actions/cache: D:/a/_tool/…
+  else
+    output dir "$dir"
+  fi
   output cache-key "$cache_key"
   exit 0
 fi
@@ -79,12 +93,17 @@ case "$mode" in
     dir="$dir/bin"
     ;;
   release)
-    if [ -x "$dir/aad-setup" ] && "$dir/aad-setup" --version >/dev/null 2>&1; then
+    if [ -x "$dir/aad-setup$exe" ] && "$dir/aad-setup$exe" --version >/dev/null 2>&1; then
       say "using the cached aad-setup $version in $dir"
     else
       # The release's own repository: the one the action is used from.
       export AAD_SETUP_REPO="${AAD_SETUP_REPO:-${GITHUB_ACTION_REPOSITORY:-${GITHUB_REPOSITORY:-ORG/aad-setup}}}"
-      if ! sh "$root/install/install.sh" --version "$version" --to "$dir"; then
+      if [ -n "$exe" ]; then
+        installed() { pwsh -NoProfile -File "$(cygpath -w "$root/install/install.ps1")" -Version "$version" -To "$(cygpath -w "$dir")" -NoModifyPath; }
+      else
+        installed() { sh "$root/install/install.sh" --version "$version" --to "$dir"; }
+      fi
+      if ! installed; then
         echo "::error::aad-setup action: could not install aad-setup $version (see above); set version: source to build it instead"
         exit 1
       fi
@@ -93,7 +112,11 @@ case "$mode" in
 esac
 if [ "$mode" != path ]; then
   if [ -n "${GITHUB_PATH:-}" ]; then
-    echo "$dir" >>"$GITHUB_PATH"
+    if [ -n "$exe" ]; then
+      cygpath -w "$dir" >>"$GITHUB_PATH"
+    else
+      echo "$dir" >>"$GITHUB_PATH"
+    fi
   fi
   export PATH="$dir:$PATH"
 fi
