@@ -115,7 +115,8 @@ sha256() {
 }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/aad-setup-install.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT INT TERM
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
 
 say "downloading $archive ($version) from $from"
 download "$from/$archive" "$tmp/$archive" || fail "could not download $from/$archive (is $version released for $target?)"

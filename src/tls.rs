@@ -1,8 +1,9 @@
 //! The TLS crypto provider: rustls with *ring*, installed once per process.
 //!
-//! reqwest is built with `rustls-no-provider` (its `rustls` feature would
-//! bring aws-lc-rs, whose build script needs a C toolchain and CMake-sized
-//! build time, which matters for the static cross builds of a release). With
+//! reqwest is built with `rustls-no-provider`: its `rustls` feature would
+//! bring aws-lc-rs, whose build script compiles the AWS-LC C library for
+//! every target of a release, the longest step of a clean build (README,
+//! "Release build and TLS"). With
 //! no provider of its own, reqwest takes the process default and panics when
 //! a client is built without one, so [`install_provider`] runs before any
 //! client is built: first thing in `main`.
