@@ -33,6 +33,7 @@ const LAYERS: &[&[&str]] = &[
         "validate",
         "record",
         "secret_file",
+        "tls",
     ],
 ];
 

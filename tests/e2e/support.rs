@@ -153,7 +153,7 @@ impl Harness {
             .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
         let url = format!("{}/v1.0/{path}", self.emu.graph_url());
         self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
+            let resp = crate::support::http_client()
                 .post(url)
                 .bearer_auth(token)
                 .json(&body)
@@ -174,7 +174,7 @@ impl Harness {
     pub fn control_post(&self, path: &str, body: serde_json::Value) -> u16 {
         let url = format!("{}/_emulator/{path}", self.emu.base_url());
         self.rt.block_on(async move {
-            reqwest::Client::new()
+            crate::support::http_client()
                 .post(url)
                 .json(&body)
                 .send()
@@ -203,7 +203,11 @@ impl Harness {
     pub fn browse(&self, url: &str) -> (u16, String) {
         let url = url.to_owned();
         self.rt.block_on(async move {
-            let resp = reqwest::get(url).await.expect("the browser's request");
+            let resp = crate::support::http_client()
+                .get(url)
+                .send()
+                .await
+                .expect("the browser's request");
             (resp.status().as_u16(), resp.url().to_string())
         })
     }
@@ -232,7 +236,9 @@ impl Harness {
     pub fn block_on_get(&self, url: &str) -> Value {
         let url = url.to_owned();
         self.rt.block_on(async move {
-            reqwest::get(url)
+            crate::support::http_client()
+                .get(url)
+                .send()
                 .await
                 .expect("get")
                 .json()
@@ -245,7 +251,11 @@ impl Harness {
     pub fn block_on_get_text(&self, url: &str) -> (u16, String) {
         let url = url.to_owned();
         self.rt.block_on(async move {
-            let resp = reqwest::get(url).await.expect("get");
+            let resp = crate::support::http_client()
+                .get(url)
+                .send()
+                .await
+                .expect("get");
             let status = resp.status().as_u16();
             (status, resp.text().await.expect("text"))
         })
@@ -255,7 +265,7 @@ impl Harness {
     pub fn block_on_post_form(&self, url: &str, pairs: &[(String, String)]) -> (u16, String) {
         let (url, pairs) = (url.to_owned(), pairs.to_vec());
         self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
+            let resp = crate::support::http_client()
                 .post(url)
                 .form(&pairs)
                 .send()
@@ -273,7 +283,7 @@ impl Harness {
             .append_pair("audience", "api://AzureADTokenExchange");
         let bearer = self.creds.github_oidc_request_token.clone();
         self.rt.block_on(async move {
-            let v: serde_json::Value = reqwest::Client::new()
+            let v: serde_json::Value = crate::support::http_client()
                 .get(url)
                 .bearer_auth(bearer)
                 .send()
@@ -399,4 +409,12 @@ pub fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
         .iter()
         .find(|p| p["referenceName"] == reference)
         .unwrap_or_else(|| panic!("no param {reference} in {connection}"))
+}
+
+/// An HTTP client for the tests' own calls to the emulator, with the TLS
+/// provider the tool ships (ring) installed first: reqwest is built without
+/// one of its own, and panics at client build when none is installed.
+pub fn http_client() -> reqwest::Client {
+    aad_setup::tls::install_provider();
+    reqwest::Client::new()
 }

@@ -965,7 +965,13 @@ fn control(h: &Harness, route: &str, body: Value) {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(async { reqwest::Client::new().post(url).json(&body).send().await })
+        .block_on(async {
+            crate::support::http_client()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+        })
         .expect("the emulator answers")
         .status();
     assert!(status.is_success(), "{route}: {status}");
