@@ -6,11 +6,13 @@
 mod support;
 
 mod action;
+mod contract;
 mod demo;
 mod emulator_cmd;
 mod failures;
 mod halves;
 mod lifecycle;
+mod pinned;
 mod secrets;
 mod setup;
 mod signin;

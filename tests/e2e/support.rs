@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig, TokenKind};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const APP_NAME: &str = "workflow-activedirectory-integration";
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -368,4 +368,25 @@ pub fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
         .iter()
         .find(|p| p["referenceName"] == reference)
         .unwrap_or_else(|| panic!("no param {reference} in {connection}"))
+}
+
+/// An app registered by hand, as in the portal: the app, its service
+/// principal and a secret. Returns the client id, the secret's key id and
+/// its value.
+pub fn portal_app(h: &Harness) -> (String, String, String) {
+    let app = h.graph_post(
+        "applications",
+        json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }),
+    );
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    h.graph_post("servicePrincipals", json!({ "appId": app_id }));
+    let secret = h.graph_post(
+        &format!("applications/{}/addPassword", app["id"].as_str().unwrap()),
+        json!({ "passwordCredential": { "displayName": "pagerdutysecretkey" } }),
+    );
+    (
+        app_id,
+        secret["keyId"].as_str().unwrap().to_owned(),
+        secret["secretText"].as_str().unwrap().to_owned(),
+    )
 }
