@@ -613,7 +613,9 @@ impl Report {
                 "{} ({})",
                 app.service_principal_id,
                 app.service_principal_action.as_str()
-            );
+            )
+            .trim_start()
+            .to_owned();
             row(lines, "Service principal", &sp);
         }
         if let (None, Some(client_id)) = (&self.app, &self.client_id) {

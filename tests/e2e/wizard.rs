@@ -414,6 +414,13 @@ fn ctrl_c_at_a_prompt_exits_130_shows_the_cursor_and_changes_nothing() {
         "the cursor is shown again after Ctrl-C: {after:?}"
     );
     assert!(after.contains("nothing was changed"), "{after}");
+    // On a line of its own, not after the menu's text.
+    assert!(
+        strip_ansi(after)
+            .split(['\n', '\r'])
+            .any(|line| line.starts_with("error: interrupted; nothing was changed")),
+        "{after:?}"
+    );
     assert_eq!(h.created(), before);
     assert_eq!(h.requests("POST", &h.graph_path("")), 0);
     assert_eq!(h.requests("POST", "/platform"), 0);
@@ -435,6 +442,13 @@ fn ctrl_c_at_a_hidden_prompt_turns_echo_back_on() {
     let master = p.session.process().get_file_handle().expect("the terminal");
     let (code, screen) = p.finish();
     assert_eq!(code, 130, "{screen}");
+    // The message on a line of its own, not after the prompt's text.
+    assert!(
+        strip_ansi(&screen)
+            .split(['\n', '\r'])
+            .any(|line| line.starts_with("error: interrupted; nothing was changed")),
+        "{screen:?}"
+    );
     let settings = tcgetattr(&master).expect("the terminal's settings");
     assert!(
         settings.local_modes.contains(LocalModes::ECHO),
@@ -1018,4 +1032,22 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
     h.assert_no_secret("the screen", &screen);
     assert_eq!(h.our_apps().len(), 1);
     assert_eq!(h.list("connections").len(), 1);
+}
+
+/// The text without terminal escape sequences (`ESC [ … letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
