@@ -82,7 +82,7 @@ pub enum Command {
     PlatformLogin(PlatformLoginArgs),
     /// Print the JSON Schema (draft 2020-12) of a command's `--output json`
     /// document: `run` (setup, register, rotate, connect), `status`,
-    /// `remove`, `platform-login`, `error`.
+    /// `remove`, `platform-login`, `error`, `emulator`.
     Schema(SchemaArgs),
     /// Run the whole setup against the built-in emulator: no Azure tenant or
     /// platform account needed.
@@ -97,8 +97,8 @@ pub enum Command {
 /// `aad-setup schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which document: run, status, remove, platform-login or error.
-    #[arg(value_parser = ["run", "status", "remove", "platform-login", "error"])]
+    /// Which document: run, status, remove, platform-login, error or emulator.
+    #[arg(value_parser = ["run", "status", "remove", "platform-login", "error", "emulator"])]
     pub name: String,
 }
 

@@ -18,6 +18,7 @@ pub(crate) const SCHEMAS: &[(&str, &str)] = &[
     ("remove", include_str!("schema/remove.json")),
     ("platform-login", include_str!("schema/platform-login.json")),
     ("error", include_str!("schema/error.json")),
+    ("emulator", include_str!("schema/emulator.json")),
 ];
 
 /// Every JSON document carries `schemaVersion` and the tool's `version`.

@@ -13,6 +13,7 @@ const RUN: &str = include_str!("../../src/schema/run.json");
 const STATUS: &str = include_str!("../../src/schema/status.json");
 const REMOVE: &str = include_str!("../../src/schema/remove.json");
 const ERROR: &str = include_str!("../../src/schema/error.json");
+const PLATFORM_LOGIN: &str = include_str!("../../src/schema/platform-login.json");
 
 /// Runs `cmd`, checks the exit code, and validates stdout (one JSON
 /// document) against `schema`. Returns the document.
@@ -21,21 +22,7 @@ fn valid(h: &Harness, cmd: &mut Command, code: i32, schema: &str) -> Value {
     let run = h.run(cmd);
     run.assert_code(code);
     let doc = run.json();
-    let schema: Value = serde_json::from_str(schema).expect("the schema is JSON");
-    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
-    let errors: Vec<String> = validator
-        .iter_errors(&doc)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
-    assert!(
-        errors.is_empty(),
-        "stdout does not match its schema:\n{}\n--- stdout\n{}\n--- stderr\n{}",
-        errors.join("\n"),
-        run.stdout,
-        run.stderr
-    );
-    assert_eq!(doc["schemaVersion"], 1);
-    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+    assert_matches(schema, &doc, &run.stderr);
     h.assert_no_secret("stdout", &run.stdout);
     doc
 }
@@ -275,4 +262,36 @@ fn failures_are_one_error_document_on_stdout() {
     let doc = valid(&h, &mut json_cmd(&h, &["rotate"]), 1, ERROR);
     assert_eq!(doc["error"]["kind"], "failed");
     assert!(doc["error"]["hint"].is_string());
+}
+
+#[test]
+fn platform_login_matches_its_schema() {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.platform.auto_approve_tokens_after_millis = Some(0);
+    let h = Harness::with(config);
+    let mut cmd = h.bare_cmd();
+    cmd.env("AAD_SETUP_PLATFORM_URL", h.emu.platform_url())
+        .args(["platform-login", "--team", "acme", "--output", "json"]);
+    let run = h.run(&mut cmd);
+    run.assert_code(0);
+    let doc = run.json();
+    assert_matches(PLATFORM_LOGIN, &doc, &run.stderr);
+    assert_eq!(doc["team"], "acme.pushbot.com");
+}
+
+#[test]
+fn the_schemas_ship_in_the_binary() {
+    let h = Harness::new();
+    for (name, text) in [
+        ("run", RUN),
+        ("status", STATUS),
+        ("remove", REMOVE),
+        ("error", ERROR),
+    ] {
+        let run = h.run(h.bare_cmd().args(["schema", name]));
+        run.assert_code(0);
+        assert_eq!(run.stdout.trim_end(), text.trim_end(), "{name}");
+    }
+    h.run(h.bare_cmd().args(["schema", "nonsense"]))
+        .assert_code(2);
 }

@@ -390,3 +390,22 @@ pub fn portal_app(h: &Harness) -> (String, String, String) {
         secret["secretText"].as_str().unwrap().to_owned(),
     )
 }
+
+/// `doc` (a command's stdout) matches `schema` (one of src/schema), and
+/// carries the schema version and the tool's version.
+#[track_caller]
+pub fn assert_matches(schema: &str, doc: &Value, stderr: &str) {
+    let schema: Value = serde_json::from_str(schema).expect("the schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "stdout does not match its schema:\n{}\n--- stdout\n{doc:#}\n--- stderr\n{stderr}",
+        errors.join("\n")
+    );
+    assert_eq!(doc["schemaVersion"], 1);
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+}
