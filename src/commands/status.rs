@@ -261,3 +261,39 @@ fn finish(
     )
     .into())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_is_three_states_and_never_a_failure() {
+        let granted = consent_check(Some(true));
+        assert_eq!(granted.consent, Some(ConsentState::Granted));
+        assert_eq!(granted.result, CheckResult::Ok);
+        let not = consent_check(Some(false));
+        assert_eq!(not.consent, Some(ConsentState::NotGranted));
+        assert_eq!(not.result, CheckResult::Info, "no tick for not granted");
+        assert!(not.ok);
+        let unknown = consent_check(None);
+        assert_eq!(unknown.consent, Some(ConsentState::Unknown));
+        assert_eq!(unknown.result, CheckResult::Info);
+    }
+
+    #[test]
+    fn the_secret_check_has_its_expiry_and_days_left() {
+        let now = jiff::Timestamp::now();
+        let end = now + jiff::SignedDuration::from_hours(24 * 10 + 1);
+        let limit = now + jiff::SignedDuration::from_hours(24 * 30);
+        let soon = secret_check("d", Some((Some(end), Some(end.to_string()))), limit, "30d");
+        assert_eq!(soon.result, CheckResult::Attention);
+        assert_eq!(soon.expires_at, Some(end.to_string()));
+        assert_eq!(soon.days_left, Some(10));
+        assert!(soon.detail.contains("within 30d"), "{}", soon.detail);
+        let later = secret_check("d", Some((Some(end), Some(end.to_string()))), now, "0d");
+        assert_eq!(later.result, CheckResult::Ok);
+        let none = secret_check("d", None, limit, "30d");
+        assert_eq!(none.result, CheckResult::Attention);
+        assert_eq!(none.days_left, None);
+    }
+}
