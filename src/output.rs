@@ -184,10 +184,6 @@ impl Printer {
     /// a declined plan are not errors: said plainly, without `error:`.
     pub(crate) fn error(&self, err: &anyhow::Error) {
         let kind = crate::error::kind(err);
-        if kind == Kind::Interrupted && self.stderr_tty {
-            // Off the line a prompt or spinner left the cursor on.
-            err!();
-        }
         let mut chain = err.chain();
         match kind {
             Kind::NeedsAttention | Kind::Declined => {
@@ -235,7 +231,8 @@ impl Printer {
         }
     }
 
-    /// Ends the line a prompt or spinner left the cursor on (a Ctrl-C).
+    /// Ends the line a prompt or spinner left the cursor on: a Ctrl-C,
+    /// heard while a question waits, is followed by a message of its own.
     pub(crate) fn break_line(&self) {
         if self.stderr_tty {
             err!();
