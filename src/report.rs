@@ -630,7 +630,13 @@ impl Report {
             );
         }
         if let Some(c) = &self.consent {
-            row(lines, "Admin consent", c.action.as_str());
+            let consent = match c.action {
+                Action::Created => "granted for all users",
+                Action::Reused => "granted for all users (already)",
+                Action::WouldCreate => "would grant for all users",
+                other => other.as_str(),
+            };
+            row(lines, "Admin consent", consent);
         }
         if let Some(s) = &self.secret {
             let expires = s.expires.as_deref().map_or("unknown".into(), when);
