@@ -6,12 +6,14 @@
 mod support;
 
 mod action;
+mod contract;
 mod demo;
 mod emulator_cmd;
 mod failures;
 mod halves;
 mod install;
 mod lifecycle;
+mod pinned;
 mod secrets;
 mod setup;
 mod signin;
