@@ -87,7 +87,7 @@ pub(crate) async fn create(
         Err(err) => return Err(err),
     };
     let action = if target.existing.is_some() {
-        Action::Updated
+        Action::Replaced
     } else {
         Action::Created
     };
@@ -96,7 +96,7 @@ pub(crate) async fn create(
         &format!(
             "\"{}\" {} (id {})",
             connection.name,
-            if action == Action::Updated {
+            if action == Action::Replaced {
                 "replaced"
             } else {
                 "created"

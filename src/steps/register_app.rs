@@ -15,7 +15,7 @@ use crate::graph::types::{
 };
 use crate::graph::{GraphError, graph_error};
 use crate::guide::{self, APP_TAG};
-use crate::report::Action;
+use crate::report::{Action, Change, Op};
 
 use super::resolve_permission::ResolvedPermission;
 use super::{Ctx, is_ambiguous};
@@ -28,7 +28,7 @@ pub(crate) struct AppState {
     pub action: Action,
     pub sp_action: Action,
     /// Changes a dry run would make.
-    pub changes: Vec<String>,
+    pub changes: Vec<Change>,
 }
 
 /// What the run may do with the app it finds (the command decides).
@@ -109,9 +109,13 @@ pub(crate) async fn run(
         // A rotation changes the secret, never the app it belongs to.
         Some((app, _)) if rotating => (app, Action::Reused, false),
         None if dry_run => {
-            changes.push(format!(
-                "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",
-                ctx.plan.app.name, ctx.plan.app.redirect_uri, perm.api_name, perm.value
+            changes.push(Change::new(
+                Op::Create,
+                "app.create",
+                format!(
+                    "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",
+                    ctx.plan.app.name, ctx.plan.app.redirect_uri, perm.api_name, perm.value
+                ),
             ));
             (Application::default(), Action::WouldCreate, true)
         }
@@ -121,10 +125,14 @@ pub(crate) async fn run(
             match patch {
                 None => (app, Action::Reused, false),
                 Some((_, what)) if dry_run => {
-                    changes.push(format!(
-                        "update the app \"{}\": {}",
-                        app.display_name,
-                        what.join("; ")
+                    changes.push(Change::new(
+                        Op::Change,
+                        "app.update",
+                        format!(
+                            "update the app \"{}\": {}",
+                            app.display_name,
+                            what.join("; ")
+                        ),
                     ));
                     (app, Action::WouldUpdate, false)
                 }
@@ -151,7 +159,11 @@ pub(crate) async fn run(
     }
 
     let (sp, sp_action) = if created && dry_run {
-        changes.push("create its service principal (the portal's enterprise application)".into());
+        changes.push(Change::new(
+            Op::Create,
+            "service-principal.create",
+            "create its service principal (the portal's enterprise application)",
+        ));
         (None, Action::WouldCreate)
     } else {
         let read = recorded_sp

@@ -7,6 +7,7 @@ mod support;
 
 mod action;
 mod clouds;
+mod contract;
 mod demo;
 mod emulator_cmd;
 mod failures;
@@ -14,6 +15,7 @@ mod halves;
 mod identities;
 mod install;
 mod lifecycle;
+mod pinned;
 mod secrets;
 mod setup;
 mod signin;

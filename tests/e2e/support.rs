@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig, TokenKind};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const APP_NAME: &str = "workflow-activedirectory-integration";
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -417,4 +417,44 @@ pub fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
 pub fn http_client() -> reqwest::Client {
     aad_setup::tls::install_provider();
     reqwest::Client::new()
+}
+
+/// An app registered by hand, as in the portal: the app, its service
+/// principal and a secret. Returns the client id, the secret's key id and
+/// its value.
+pub fn portal_app(h: &Harness) -> (String, String, String) {
+    let app = h.graph_post(
+        "applications",
+        json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }),
+    );
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    h.graph_post("servicePrincipals", json!({ "appId": app_id }));
+    let secret = h.graph_post(
+        &format!("applications/{}/addPassword", app["id"].as_str().unwrap()),
+        json!({ "passwordCredential": { "displayName": "pagerdutysecretkey" } }),
+    );
+    (
+        app_id,
+        secret["keyId"].as_str().unwrap().to_owned(),
+        secret["secretText"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `doc` (a command's stdout) matches `schema` (one of src/schema), and
+/// carries the schema version and the tool's version.
+#[track_caller]
+pub fn assert_matches(schema: &str, doc: &Value, stderr: &str) {
+    let schema: Value = serde_json::from_str(schema).expect("the schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "stdout does not match its schema:\n{}\n--- stdout\n{doc:#}\n--- stderr\n{stderr}",
+        errors.join("\n")
+    );
+    assert_eq!(doc["schemaVersion"], 1);
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
 }

@@ -19,7 +19,7 @@ use crate::graph::{Graph, graph_error};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
-use crate::report::{Action, ConnectionInfo, Report, Status};
+use crate::report::{Action, ConnectionInfo, Item, Op, Report, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
@@ -81,16 +81,11 @@ pub(crate) struct Preview {
 }
 
 impl Preview {
-    fn of(mut report: Report) -> Preview {
+    fn of(report: Report) -> Preview {
         let changes = !report.changes.is_empty();
-        if !changes {
-            report
-                .changes
-                .push("nothing: everything is in place".into());
-        }
         let would_update = |action: Option<Action>| action == Some(Action::WouldUpdate);
         let destructive = would_update(report.app.as_ref().map(|a| a.action))
-            || would_update(report.connection.as_ref().map(|c| c.action));
+            || report.connection.as_ref().map(|c| c.action) == Some(Action::WouldReplace);
         Preview {
             report,
             changes,
@@ -351,57 +346,82 @@ fn narrate(
     narrate_consent(perm, report);
     let existing = &target.existing;
     if secret.action == Action::WouldCreate {
-        report.changes.push(format!(
-            "add a client secret \"{}\" expiring {}",
-            plan.secret.description,
-            secret.end.as_deref().unwrap_or("?")
-        ));
-        report.changes.push(match existing {
-            Some(c) => {
-                report.connection = Some(connection_info(target, c, Action::WouldUpdate));
-                format!(
-                    "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with it), then delete the old one and remove the secret it held",
-                    c.name, c.id
-                )
-            }
-            None => format!(
-                "create the platform connection \"{}\" on \"{}\" for team {} (Client ID, Client Secret, Resource {}, Tenant), and tag the app with the secret it holds",
-                plan.platform.as_ref().map_or("", |p| p.connection_name.as_str()),
-                target.integration.name,
-                target.client.team(),
-                report.resource
+        report.change(
+            Op::Create,
+            "secret.create",
+            format!(
+                "add a client secret \"{}\" expiring {}",
+                plan.secret.description,
+                secret
+                    .end
+                    .as_deref()
+                    .map_or("?".into(), crate::report::when)
             ),
-        });
+        );
+        match existing {
+            Some(c) => {
+                report.connection = Some(connection_info(target, c, Action::WouldReplace));
+                report.change(
+                    Op::Change,
+                    "connection.replace",
+                    format!(
+                        "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with its key id), then delete the old one and remove the secret it held",
+                        c.name, c.id
+                    ),
+                );
+            }
+            None => report.change(
+                Op::Create,
+                "connection.create",
+                format!(
+                    "create the platform connection \"{}\" on \"{}\" for team {} (Client ID, Client Secret, Resource {}, Tenant), and tag the app with the key id of the secret it holds",
+                    plan.platform.as_ref().map_or("", |p| p.connection_name.as_str()),
+                    target.integration.name,
+                    target.client.team(),
+                    report.resource
+                ),
+            ),
+        }
     } else if let Some(c) = existing {
         report.connection = Some(connection_info(target, c, Action::Reused));
-        report.unchanged.push(format!(
-            "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
-            plan.secret.description,
-            secret.end.as_deref().unwrap_or("unknown"),
-            c.name,
-            c.id
-        ));
+        report.keep(
+            "secret.keep",
+            format!(
+                "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
+                plan.secret.description,
+                secret.end.as_deref().map_or("unknown".into(), crate::report::when),
+                c.name,
+                c.id
+            ),
+        );
         if secret.known && create_secret::tagged(&app.app, &c.id) != Some(secret.key_id.as_str()) {
-            report.changes.push(format!(
-                "tag the app with the secret the connection holds ({}{}:{})",
-                create_secret::HELD_TAG,
-                c.id,
-                secret.key_id
-            ));
+            report.change(
+                Op::Change,
+                "app.tag-held-secret",
+                format!(
+                    "tag the app with the key id of the secret the connection holds ({}{}:{})",
+                    create_secret::HELD_TAG,
+                    c.id,
+                    secret.key_id
+                ),
+            );
         }
     }
     if app.action == Action::Reused {
         report.unchanged.insert(
             0,
-            format!(
-                "the app registration \"{}\" (client id {}){}",
-                plan.app.name,
-                app.app.app_id,
-                if app.sp_action == Action::Reused {
-                    " and its service principal"
-                } else {
-                    ""
-                }
+            Item::new(
+                "app.keep",
+                format!(
+                    "the app registration \"{}\" (client id {}){}",
+                    plan.app.name,
+                    app.app.app_id,
+                    if app.sp_action == Action::Reused {
+                        " and its service principal"
+                    } else {
+                        ""
+                    }
+                ),
             ),
         );
     }
@@ -410,9 +430,10 @@ fn narrate(
         .as_ref()
         .is_some_and(|c| c.action == Action::Reused)
     {
-        report
-            .unchanged
-            .push(format!("tenant-wide admin consent for {}", perm.value));
+        report.keep(
+            "consent.keep",
+            format!("tenant-wide admin consent for {}", perm.value),
+        );
     }
     report.status = Status::DryRun;
 }
@@ -426,7 +447,7 @@ pub(super) fn narrate_consent(perm: &ResolvedPermission, report: &mut Report) {
     {
         let change = format!("grant tenant-wide admin consent for {}", perm.value);
         // Said before the secret, as the run does it.
-        report.changes.push(change);
+        report.change(Op::Create, "consent.grant", change);
     }
 }
 
@@ -443,6 +464,7 @@ fn connection_info(
         integration_name: target.integration.name.clone(),
         team: target.client.team().to_owned(),
         action,
+        previous_id: None,
     }
 }
 
@@ -466,19 +488,12 @@ fn record_connection(
 }
 
 /// A result in place with something left to do by hand (see
-/// [`Report::warnings`]): exit 1 after the summary, which lists it.
+/// [`Report::warnings`]): exit 6 after the summary, which lists it.
 pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
     if report.warnings.is_empty() {
         return Ok(());
     }
-    Err(Failure::new(
-        Kind::Failed,
-        format!(
-            "done, but {} thing(s) need your attention (listed in the result)",
-            report.warnings.len()
-        ),
-    )
-    .into())
+    Err(error::needs_attention(report.warnings.len()))
 }
 
 /// What to do in the platform once the connection exists; `connect` says
@@ -496,20 +511,30 @@ fn finish(
     perm: &resolve_permission::ResolvedPermission,
 ) {
     report.status = Status::Done;
-    report.next_steps.push(platform_next_step(connection_name));
+    report.next(
+        "platform.finish-connection",
+        platform_next_step(connection_name),
+    );
     let consented = report
         .consent
         .as_ref()
         .is_some_and(|c| c.action != Action::WouldCreate);
     if perm.admin_consent_required && !consented {
-        report.next_steps.push(format!(
-            "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
-            perm.value, plan.app.name
-        ));
+        report.next(
+            "consent.grant",
+            format!(
+                "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
+                perm.value, plan.app.name
+            ),
+        );
     }
     if let Some(end) = report.secret.as_ref().and_then(|s| s.expires.clone()) {
-        report.next_steps.push(format!(
-            "The client secret expires {end}: run `aad-setup rotate` before then."
-        ));
+        report.next(
+            "secret.rotate",
+            format!(
+                "The client secret expires {}: run `aad-setup rotate` before then.",
+                crate::report::when(&end)
+            ),
+        );
     }
 }

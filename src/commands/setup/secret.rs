@@ -181,11 +181,10 @@ pub(super) async fn hand_on(
         report,
     )
     .await;
-    report.connection = Some(connection_info(
-        target,
-        &connected.connection,
-        connected.action,
-    ));
+    report.connection = Some(
+        connection_info(target, &connected.connection, connected.action)
+            .replacing(connected.replaced.as_ref().map(|old| old.id.as_str())),
+    );
     if plan.mode == Mode::Rotate && connected.replaced.is_none() {
         report.notes.push(format!(
             "there was no platform connection \"{}\" to replace, so one was made; other secrets \"{}\" of the app, if any, were kept: remove them in the Azure portal once nothing uses them",
@@ -212,21 +211,27 @@ pub(super) async fn hand_on(
                 mark_held(ctx, graph, &app.app.id, &mut tags, &new_connection, key, &gone, report)
                     .await;
             }
-            Err(e) => report.warnings.push(format!(
-                "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
-                old.id
-            )),
+            Err(e) => report.warn(
+                "connection.previous-not-deleted",
+                format!(
+                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    old.id
+                ),
+            ),
         }
         match held {
             Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
                 Ok(()) => report
                     .notes
                     .push(format!("the secret it held ({old_key}) was removed")),
-                Err(e) => report.warnings.push(format!(
-                    "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
-                )),
+                Err(e) => report.warn(
+                    "secret.previous-not-removed",
+                    format!(
+                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+                    ),
+                ),
             },
-            Held::Unknown(candidates) => report.warnings.push(format!(
+            Held::Unknown(candidates) => report.warn("secret.previous-unknown", format!(
                 "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
                 if candidates.len() == 1 { "one secret" } else { "these secrets" },
                 plan.secret.description,
@@ -332,9 +337,12 @@ async fn mark_held(
         .await;
     match written {
         Ok(()) => *tags = wanted,
-        Err(e) => report.warnings.push(format!(
-            "the app could not be tagged with the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
-        )),
+        Err(e) => report.warn(
+            "app.tag-failed",
+            format!(
+                "the app could not be tagged with the key id of the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
+            ),
+        ),
     }
 }
 
@@ -399,11 +407,10 @@ async fn partial(
 ) -> anyhow::Error {
     report.status = Status::Partial;
     release_secret(ctx, graph, report, app, key_id, value).await;
-    report
-        .next_steps
-        .push(format!("Fix the platform problem: {err}"));
-    report.next_steps.push(
-        "Run the same command again: it reuses the app and creates only what is missing.".into(),
+    report.next("platform.fix", format!("Fix the platform problem: {err}"));
+    report.next(
+        "run-again",
+        "Run the same command again: it reuses the app and creates only what is missing.",
     );
     ctx.printer.result(report);
     let inner = error::failure(&err);
@@ -431,9 +438,9 @@ async fn interrupted(
     if let Some((app, key_id, value)) = new_secret {
         release_secret(ctx, graph, report, app, key_id, value).await;
     }
-    report.next_steps.push(
-        "Run the same command again: it reuses what exists and creates only what is missing."
-            .into(),
+    report.next(
+        "run-again",
+        "Run the same command again: it reuses what exists and creates only what is missing.",
     );
     ctx.printer.result(report);
     Failure::new(
