@@ -7,20 +7,19 @@
 //! Nothing here writes to Azure: the app and its secret are the admin's.
 
 use crate::auth;
-use crate::cli::ConnectArgs;
 use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::report::{Action, ConnectionInfo, Report, Status};
-use crate::settings::{self, AppCredentials, ConnectPlan, Supplied};
+use crate::settings::{AppCredentials, ConnectPlan, ConnectSettings};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
 use crate::steps::verify;
 use crate::stop::Stop;
 
-pub(crate) async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
-    let plan = settings::connect_plan(args, Supplied::default())?;
+pub(crate) async fn run(settings: ConnectSettings, printer: &Printer) -> anyhow::Result<()> {
+    let plan = settings.plan;
     let http = Http::new()?;
     let target = preflight(&http, &plan, printer).await?;
     let tenant_id = check_secret(&http, &plan.endpoints, &plan.app, printer).await?;

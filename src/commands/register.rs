@@ -8,23 +8,16 @@
 use crate::auth::Session;
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
-use crate::output::Interaction;
 use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Report, Status};
-use crate::settings::{Mode, Plan};
+use crate::settings::{Plan, RegisterSettings};
 use crate::steps::{Ctx, create_secret, resolve_permission, sign_in, verify};
 
 use super::setup::secret;
 
-use crate::cli::RegisterArgs;
-
-pub(crate) async fn run(
-    args: &RegisterArgs,
-    interaction: &Interaction,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    let plan = crate::settings::plan_for(Mode::Register, &args.as_setup(), interaction)?;
+pub(crate) async fn run(settings: RegisterSettings, printer: &Printer) -> anyhow::Result<()> {
+    let plan = settings.plan;
     let (http, graph, session) = sign_in::for_plan(&plan, printer).await?;
     let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
     let record = store.load(&session.tenant_id, &plan.app.name);

@@ -6,24 +6,20 @@
 use serde_json::json;
 
 use crate::auth::{self, MANAGE_APPS};
-use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
 use crate::output::Interaction;
 use crate::output::Printer;
 use crate::report::Outcome;
-use crate::settings::{self, Mode};
+use crate::settings::RemoveSettings;
 use crate::steps::{platform_preflight, register_app, sign_in};
 
 pub(crate) async fn run(
-    args: &RemoveArgs,
+    settings: RemoveSettings,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let mode = Mode::Remove {
-        platform: !args.azure_only,
-    };
-    let plan = settings::plan_for(mode, &args.as_setup(), interaction)?;
-    let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
+    let RemoveSettings { plan, yes } = settings;
+    let needs: &[auth::Need] = if plan.dry_run { &[] } else { &[MANAGE_APPS] };
     let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
     // The plan has the platform unless --azure-only.
     let target = match &plan.platform {
@@ -60,14 +56,14 @@ pub(crate) async fn run(
         printer.line("Nothing to remove: no app registration or platform connection made by aad-setup was found.");
         return Ok(());
     }
-    if args.dry_run {
+    if plan.dry_run {
         printer.line("Dry run: nothing was changed. Removing would:");
         for c in &changes {
             printer.line(&format!("  - {c}"));
         }
         return Ok(());
     }
-    if !args.yes {
+    if !yes {
         if !interaction.interactive {
             return Err(Failure::new(
                 Kind::Usage,

@@ -5,16 +5,9 @@
 //! it had: a new secret → a new platform connection holding it → verified →
 //! the old connection deleted and the secret it held removed.
 
-use crate::cli::RotateArgs;
-use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Mode};
+use crate::settings::RotateSettings;
 
-pub(crate) async fn run(
-    args: &RotateArgs,
-    interaction: &Interaction,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    let plan = settings::plan_for(Mode::Rotate, &args.as_setup(), interaction)?;
-    super::setup::run(&plan, printer).await
+pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::Result<()> {
+    super::setup::run(&settings.plan, printer).await
 }

@@ -2,22 +2,16 @@
 //! check says what it found; the exit code is 1 when something is wrong or
 //! the secret expires within `--warn-within`.
 
-use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
 use crate::guide;
-use crate::output::Interaction;
 use crate::output::Printer;
 use crate::report::{Check, StatusReport};
-use crate::settings;
+use crate::settings::StatusSettings;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
-pub(crate) async fn run(
-    args: &StatusArgs,
-    interaction: &Interaction,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    let plan = settings::plan(&args.as_setup(), interaction)?;
-    let warn_limit = warn_limit(&args.warn_within)?;
+pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::Result<()> {
+    let StatusSettings { plan, warn_within } = settings;
+    let warn_limit = warn_limit(&warn_within)?;
     let (ctx, graph, session) = sign_in::begin(&plan, printer, &[]).await?;
     let mut checks = Vec::new();
     let mut check = |name, ok, detail: String| checks.push(Check { name, ok, detail });
@@ -124,7 +118,7 @@ pub(crate) async fn run(
                     plan.secret.description,
                     secret.end_date_time.as_deref().unwrap_or("never"),
                     if soon {
-                        format!(" — within {}: run `aad-setup rotate`", args.warn_within)
+                        format!(" — within {}: run `aad-setup rotate`", warn_within)
                     } else {
                         String::new()
                     }

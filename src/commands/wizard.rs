@@ -29,8 +29,8 @@ use secrecy::SecretString;
 use super::{connect, platform_login, setup::Setup};
 use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, Session};
-use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
-use crate::env;
+use crate::cli::AuthChoice;
+use crate::cloud::Endpoints;
 use crate::error::{self, Failure, Kind};
 use crate::graph::Graph;
 use crate::http::Http;
@@ -40,7 +40,7 @@ use crate::platform::Platform;
 use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
 use crate::prompt::Prompts;
-use crate::settings::{self, ApiRef, AppCredentials, Supplied};
+use crate::settings::{self, ApiRef, AppCredentials, Inputs, SetupSettings, Source, Supplied};
 use crate::steps::sign_in;
 use crate::validate;
 
@@ -52,20 +52,22 @@ const APPROVAL_WAIT: Duration = Duration::from_secs(300);
 
 /// `aad-setup` / `aad-setup setup` at a terminal.
 pub(crate) async fn run(
-    args: &SetupArgs,
-    given: &Given,
+    settings: SetupSettings,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    // Where the services are: the wizard asks nothing that changes it.
+    let endpoints = settings::endpoints(&settings.inputs)?;
     let mut wizard = Wizard {
         printer,
         interaction,
-        given,
-        args: args.clone(),
+        inputs: settings.inputs,
+        endpoints,
         http: Http::new()?,
         prompts: Prompts::new(printer),
     };
     wizard.welcome();
+    wizard.refuse_bad_values()?;
     match wizard.microsoft().await? {
         Some(signed_in) => wizard.automated(signed_in).await,
         None => wizard.in_the_portal().await,
@@ -75,9 +77,9 @@ pub(crate) async fn run(
 struct Wizard<'a> {
     printer: &'a Printer,
     interaction: &'a Interaction,
-    given: &'a Given,
-    /// The flags, with the answers written in as they come.
-    args: SetupArgs,
+    /// Settings' values, with the answers written in as they come.
+    inputs: Inputs,
+    endpoints: Endpoints,
     http: Http,
     prompts: Prompts,
 }
@@ -127,21 +129,42 @@ impl Wizard<'_> {
         );
     }
 
-    /// The value of argument `id`: shown when it was given, else asked with
+    /// Every value given by a flag or a variable is checked before the
+    /// first question: one the wizard asks for at a step is reported and
+    /// asked again there; any other is refused at once (exit 2), before
+    /// anything is signed in to.
+    fn refuse_bad_values(&mut self) -> anyhow::Result<()> {
+        for (flag, problem) in settings::check_given(&self.inputs) {
+            if settings::ASKED.contains(&flag) {
+                self.printer
+                    .warn(&format!("{problem}; it is asked for again at its step"));
+                self.inputs.forget(flag);
+            } else {
+                return Err(error::usage(problem));
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of `--flag`: shown when it was given, else asked with
     /// `current` (the guide's default) offered.
     async fn value(
-        &self,
-        id: &str,
+        &mut self,
+        flag: &'static str,
         label: &str,
         current: &str,
         check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
     ) -> anyhow::Result<String> {
-        match self.given.source(id) {
+        match self.inputs.given(flag) {
             Some(source) => {
                 crate::prompt::shown(self.printer, label, current, &format!("from {source}"));
                 Ok(current.to_owned())
             }
-            None => self.prompts.text(label, Some(current), check).await,
+            None => {
+                let answer = self.prompts.text(label, Some(current), check).await?;
+                self.inputs.answer(flag);
+                Ok(answer)
+            }
         }
     }
 
@@ -162,9 +185,9 @@ impl Wizard<'_> {
             "Azure portal",
             "https://portal.azure.com, signed in as that admin",
         );
-        let method = match self.given.source("auth") {
+        let method = match self.inputs.given("auth") {
             Some(source) => {
-                let method = self.args.microsoft.auth;
+                let method = self.inputs.auth;
                 crate::prompt::shown(
                     self.printer,
                     "Method",
@@ -178,8 +201,8 @@ impl Wizard<'_> {
                 Choice::Portal => return Ok(None),
             },
         };
-        self.args.microsoft.auth = method;
-        let endpoints = settings::endpoints(&self.args)?;
+        self.inputs.auth = method;
+        let endpoints = self.endpoints.clone();
         let mut typed = Typed::default();
         loop {
             let (args, secret) = self.sign_in_values(method, &mut typed).await?;
@@ -194,7 +217,7 @@ impl Wizard<'_> {
             .await;
             match signed_in {
                 Ok((graph, session)) => {
-                    self.args = args;
+                    self.inputs = args;
                     return Ok(Some(SignedIn {
                         graph,
                         session,
@@ -214,10 +237,8 @@ impl Wizard<'_> {
     }
 
     async fn choose_method(&self) -> anyhow::Result<Choice> {
-        let az = auth::az_cli::available();
-        let federated = env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some()
-            || (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
-                && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some());
+        let az = settings::az_available(&self.inputs);
+        let federated = settings::federated_available(&self.inputs);
         let choices: Vec<(Choice, &str)> = [
             (
                 Some(AuthChoice::DeviceCode),
@@ -257,7 +278,7 @@ impl Wizard<'_> {
                 "(Azure CLI sign-in is not offered: `az` is not on PATH.)",
             );
         }
-        let auto = settings::auto_method(&self.args, self.interaction);
+        let auto = settings::auto_method(&self.inputs, self.interaction);
         let default = choices
             .iter()
             .position(|(c, _)| auto.is_some_and(|m| *c == Choice::Method(m)))
@@ -277,27 +298,16 @@ impl Wizard<'_> {
         &self,
         method: AuthChoice,
         typed: &mut Typed,
-    ) -> anyhow::Result<(SetupArgs, Option<SecretString>)> {
-        let mut args = self.args.clone();
-        let ms = &mut args.microsoft;
+    ) -> anyhow::Result<(Inputs, Option<SecretString>)> {
+        let mut args = self.inputs.clone();
         if matches!(
             method,
             AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
         ) {
-            let from_env = env::var(env::AZURE_TENANT_ID);
-            match (&ms.tenant, from_env) {
-                (Some(tenant), _) if typed.tenant.is_none() => crate::prompt::shown(
-                    self.printer,
-                    "Tenant",
-                    tenant,
-                    &source_or(self.given, "tenant", "--tenant"),
-                ),
-                (None, Some(tenant)) => crate::prompt::shown(
-                    self.printer,
-                    "Tenant",
-                    &tenant,
-                    &format!("from {}", env::AZURE_TENANT_ID),
-                ),
+            match (&args.tenant, args.given("tenant")) {
+                (Some(tenant), Some(source)) if typed.tenant.is_none() => {
+                    crate::prompt::shown(self.printer, "Tenant", tenant, &format!("from {source}"))
+                }
                 _ => {
                     let tenant = self
                         .prompts
@@ -308,18 +318,16 @@ impl Wizard<'_> {
                         )
                         .await?;
                     typed.tenant = Some(tenant.clone());
-                    ms.tenant = Some(tenant);
+                    args.tenant = Some(tenant);
+                    args.answer("tenant");
                 }
             }
-            match (&ms.client_id, env::var(env::AZURE_CLIENT_ID)) {
-                (Some(id), _) if typed.client_id.is_none() => {
-                    crate::prompt::shown(self.printer, "Signing-in app", id, "from --client-id");
-                }
-                (None, Some(id)) => crate::prompt::shown(
+            match settings::pipeline_client_id(&args) {
+                Some((id, source)) if typed.client_id.is_none() => crate::prompt::shown(
                     self.printer,
                     "Signing-in app",
                     &id,
-                    &format!("from {}", env::AZURE_CLIENT_ID),
+                    &format!("from {source}"),
                 ),
                 _ => {
                     let id = self
@@ -331,24 +339,28 @@ impl Wizard<'_> {
                         )
                         .await?;
                     typed.client_id = Some(id.clone());
-                    ms.client_id = Some(id);
+                    args.client_id = Some(id);
+                    args.answer("client-id");
                 }
             }
         }
         let mut secret = None;
         if method == AuthChoice::ClientSecret {
-            match (&ms.client_secret_file, env::var(env::AZURE_CLIENT_SECRET)) {
+            match (
+                &args.client_secret_file,
+                settings::client_secret_source(&args),
+            ) {
                 (Some(path), _) => crate::prompt::shown(
                     self.printer,
                     "Client secret",
                     "(hidden)",
                     &format!("from {}", path.display()),
                 ),
-                (None, Some(_)) if !typed.secret => crate::prompt::shown(
+                (None, Some(source)) if !typed.secret => crate::prompt::shown(
                     self.printer,
                     "Client secret",
                     "(hidden)",
-                    &format!("from {}", env::AZURE_CLIENT_SECRET),
+                    &format!("from {source}"),
                 ),
                 _ => {
                     secret = Some(
@@ -361,7 +373,7 @@ impl Wizard<'_> {
             }
         }
         if method == AuthChoice::Token {
-            match &ms.graph_token_file {
+            match &args.graph_token_file {
                 Some(path) if typed.token_file.is_none() => crate::prompt::shown(
                     self.printer,
                     "Graph token",
@@ -378,7 +390,8 @@ impl Wizard<'_> {
                         )
                         .await?;
                     typed.token_file = Some(path.clone());
-                    ms.graph_token_file = Some(PathBuf::from(path));
+                    args.graph_token_file = Some(PathBuf::from(path));
+                    args.answer("graph-token-file");
                 }
             }
         }
@@ -401,8 +414,10 @@ impl Wizard<'_> {
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
-        let found =
-            settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?;
+        let found = settings::find_platform_token(
+            self.inputs.platform_token_file.as_deref(),
+            &self.inputs.env,
+        )?;
         let token = match found {
             Some(token) => {
                 crate::prompt::shown(
@@ -415,7 +430,7 @@ impl Wizard<'_> {
             }
             None => self.approval().await?,
         };
-        let base = settings::endpoints(&self.args)?.platform;
+        let base = self.endpoints.platform.clone();
         Platform::new(self.http.clone(), &base, token.clone())
             .list_integrations(None)
             .await
@@ -447,11 +462,11 @@ impl Wizard<'_> {
             .await?
         {
             // The error the flags give, naming every other way.
-            return settings::platform_token(None);
+            return settings::platform_token(None, &self.inputs.env);
         }
         platform_auth::ensure_free(&path)?;
         let team = self.prompts.team(self.printer).await?;
-        let base = settings::endpoints(&self.args)?.platform;
+        let base = self.endpoints.platform.clone();
         platform_login::approve_and_save(
             &self.http,
             &base,
@@ -473,8 +488,10 @@ impl Wizard<'_> {
         self.admin_consent(&signed_in.session).await?;
         self.connection().await?;
 
-        let plan = settings::plan_with(
-            &self.args,
+        let plan = SetupSettings {
+            inputs: self.inputs.clone(),
+        }
+        .plan(
             self.interaction,
             Supplied {
                 sign_in: Some(signed_in.method),
@@ -524,18 +541,20 @@ impl Wizard<'_> {
             "Azure portal",
             "Microsoft Entra ID > App registrations > New registration",
         );
-        if let Some(app_id) = &self.args.app.app_id {
+        if let Some(app_id) = &self.inputs.app_id {
             crate::prompt::shown(
                 self.printer,
                 "Existing app",
                 app_id,
-                &source_or(self.given, "app_id", "--app-id"),
+                &source_or(&self.inputs, "app-id"),
             );
         }
-        let app = &self.args.app;
-        let (name, redirect_uri) = (app.app_name.clone(), app.redirect_uri.clone());
-        self.args.app.app_name = self
-            .value("app_name", "Name", &name, |v| {
+        let (name, redirect_uri) = (
+            self.inputs.app_name.clone(),
+            self.inputs.redirect_uri.clone(),
+        );
+        self.inputs.app_name = self
+            .value("app-name", "Name", &name, |v| {
                 validate::name("the app name", v)
             })
             .await?;
@@ -545,9 +564,9 @@ impl Wizard<'_> {
             "this organizational directory only (single tenant)",
             "the guide",
         );
-        self.args.app.redirect_uri = self
+        self.inputs.redirect_uri = self
             .value(
-                "redirect_uri",
+                "redirect-uri",
                 "Redirect URI (type Web)",
                 &redirect_uri,
                 validate::redirect_uri,
@@ -575,18 +594,13 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
-        let app = &self.args.app;
-        crate::prompt::shown(
-            self.printer,
-            "API",
-            &app.api,
-            &source_or(self.given, "api", "the default"),
-        );
+        let app = &self.inputs;
+        crate::prompt::shown(self.printer, "API", &app.api, &source_or(app, "api"));
         crate::prompt::shown(
             self.printer,
             "Permission",
             &format!("{} (delegated)", app.permission),
-            &source_or(self.given, "permission", "the guide"),
+            &source_or(app, "permission"),
         );
         crate::prompt::say(
             self.printer,
@@ -610,17 +624,16 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > Certificates & secrets > Client secrets > New client secret",
         );
-        let secret = &self.args.secret;
         let (description, expiry) = (
-            secret.secret_description.clone(),
-            secret.secret_expiry.clone(),
+            self.inputs.secret_description.clone(),
+            self.inputs.secret_expiry.clone(),
         );
-        self.args.secret.secret_description = self
-            .value("secret_description", "Description", &description, |v| {
+        self.inputs.secret_description = self
+            .value("secret-description", "Description", &description, |v| {
                 validate::name("the description", v)
             })
             .await?;
-        if !self.given.has("secret_expiry") {
+        if self.inputs.given("secret-expiry").is_none() {
             crate::prompt::say(
                 self.printer,
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
@@ -629,8 +642,8 @@ impl Wizard<'_> {
                  works too, and `never` is still accepted, as 99 years.",
             );
         }
-        self.args.secret.secret_expiry = self
-            .value("secret_expiry", "Expires", &expiry, check_expiry)
+        self.inputs.secret_expiry = self
+            .value("secret-expiry", "Expires", &expiry, check_expiry)
             .await?;
         Ok(())
     }
@@ -644,7 +657,7 @@ impl Wizard<'_> {
                 "{} needs an administrator's consent before anyone can use it. Granting it now \
              consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
              admin consents when selecting Connect on the platform, or in the portal later.",
-                self.args.app.permission
+                self.inputs.permission
             ),
         );
         crate::prompt::place(
@@ -652,7 +665,11 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > API permissions > Grant admin consent for your directory",
         );
-        if let Some(source) = self.given.source("admin_consent") {
+        if let Some(source) = self
+            .inputs
+            .given("admin-consent")
+            .filter(|_| self.inputs.admin_consent)
+        {
             crate::prompt::shown(
                 self.printer,
                 "Admin consent",
@@ -668,10 +685,11 @@ impl Wizard<'_> {
                  right.)",
             );
         } else {
-            self.args.admin_consent = self
+            self.inputs.admin_consent = self
                 .prompts
                 .confirm("Grant tenant-wide admin consent now?", false)
                 .await?;
+            self.inputs.answer("admin-consent");
         }
         Ok(())
     }
@@ -689,22 +707,22 @@ impl Wizard<'_> {
             "Platform",
             "Admin > Integrations > Azure Active Directory > Add this Connection",
         );
-        let name = self.args.platform.connection_name.clone();
-        self.args.platform.connection_name = self
-            .value("connection_name", "Connection name", &name, |v| {
+        let name = self.inputs.connection_name.clone();
+        self.inputs.connection_name = self
+            .value("connection-name", "Connection name", &name, |v| {
                 validate::name("the connection name", v)
             })
             .await?;
-        let graph = ApiRef::parse(&self.args.app.api).is_graph();
-        match &self.args.platform.resource {
+        let graph = ApiRef::parse(&self.inputs.api).is_graph();
+        match &self.inputs.resource {
             Some(resource) => crate::prompt::shown(
                 self.printer,
                 "Resource",
                 resource,
-                &source_or(self.given, "resource", "--resource"),
+                &source_or(&self.inputs, "resource"),
             ),
             None if graph => {
-                let host = settings::endpoints(&self.args)?.cloud.graph;
+                let host = self.endpoints.cloud.graph;
                 crate::prompt::shown(self.printer, "Resource", host, "Microsoft Graph's address");
                 crate::prompt::say(
                     self.printer,
@@ -718,12 +736,13 @@ impl Wizard<'_> {
                 let resource = self
                     .prompts
                     .text(
-                        &format!("Resource (the App ID URI of {})", self.args.app.api),
+                        &format!("Resource (the App ID URI of {})", self.inputs.api),
                         None,
                         check_resource,
                     )
                     .await?;
-                self.args.platform.resource = Some(resource);
+                self.inputs.resource = Some(resource);
+                self.inputs.answer("resource");
             }
         }
         Ok(())
@@ -767,18 +786,14 @@ impl Wizard<'_> {
         let (credentials, tenant_id) = self.portal_values().await?;
         self.connection().await?;
 
-        let connect_args = ConnectArgs {
-            client_id: Some(credentials.client_id.clone()),
-            tenant: Some(credentials.tenant.clone()),
-            app_secret_file: None,
-            replace: false,
-            dry_run: self.args.dry_run,
-            cloud: self.args.microsoft.cloud,
-            login_url: self.args.microsoft.login_url.clone(),
-            platform: self.args.platform.clone(),
-        };
+        // `connect`'s plan, from the values typed and the platform's flags.
+        let mut values = self.inputs.clone();
+        values.client_id = Some(credentials.client_id.clone());
+        values.tenant = Some(credentials.tenant.clone());
         let plan = settings::connect_plan(
-            &connect_args,
+            &values,
+            None,
+            false,
             Supplied {
                 sign_in: None,
                 platform_token: Some(token),
@@ -806,7 +821,7 @@ impl Wizard<'_> {
 
     /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
     async fn portal_steps(&self) -> anyhow::Result<()> {
-        let app = &self.args.app;
+        let app = &self.inputs;
         crate::prompt::heading(self.printer, 3, STEPS, "Register the app (in the portal)");
         crate::prompt::place(
             self.printer,
@@ -868,7 +883,7 @@ impl Wizard<'_> {
         );
         crate::prompt::numbered(self.printer, &[
             "Select New client secret.".into(),
-            format!("Description: {}", self.args.secret.secret_description),
+            format!("Description: {}", self.inputs.secret_description),
             "Expires: 24 months, the longest the portal offers (the guide's Never no longer \
              exists). Note the date: the secret must be replaced before then."
                 .into(),
@@ -890,14 +905,12 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > Overview: Application (client) ID and Directory (tenant) ID",
         );
-        let endpoints = settings::endpoints(&self.args)?;
+        let endpoints = self.endpoints.clone();
         let mut client_id: Option<String> = None;
         let mut tenant = self
-            .args
-            .microsoft
+            .inputs
             .tenant
             .clone()
-            .or_else(|| env::var(env::AZURE_TENANT_ID))
             .filter(|t| validate::is_guid(t.trim()));
         loop {
             let id = self
@@ -949,10 +962,12 @@ fn auth_name(method: AuthChoice) -> String {
         .map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
-fn source_or(given: &Given, id: &str, otherwise: &str) -> String {
-    given
-        .source(id)
-        .map_or_else(|| otherwise.to_owned(), |s| format!("from {s}"))
+/// "from --api", "from AAD_SETUP_API", or "the guide" for a default.
+fn source_or(inputs: &Inputs, flag: &str) -> String {
+    match inputs.source(flag) {
+        Some(Source::Default) | None => "the guide".to_owned(),
+        Some(source) => format!("from {source}"),
+    }
 }
 
 fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {

@@ -14,4 +14,5 @@ mod lifecycle;
 mod secrets;
 mod setup;
 mod signin;
+mod surface;
 mod wizard;
