@@ -56,18 +56,19 @@ pub(crate) async fn run(
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    let mut inputs = settings.inputs;
+    welcome(printer);
+    refuse_bad_values(&mut inputs, printer)?;
     // Where the services are: the wizard asks nothing that changes it.
-    let endpoints = settings::endpoints(&settings.inputs)?;
+    let endpoints = settings::endpoints(&inputs)?;
     let mut wizard = Wizard {
         printer,
         interaction,
-        inputs: settings.inputs,
+        inputs,
         endpoints,
         http: Http::new()?,
         prompts: Prompts::new(printer),
     };
-    wizard.welcome();
-    wizard.refuse_bad_values()?;
     match wizard.microsoft().await? {
         Some(signed_in) => wizard.automated(signed_in).await,
         None => wizard.in_the_portal().await,
@@ -118,34 +119,6 @@ impl Typed {
 }
 
 impl Wizard<'_> {
-    fn welcome(&self) {
-        crate::prompt::say(
-            self.printer,
-            "This connects the workflow platform to Microsoft Entra ID, following the platform's \
-             \"Azure Active Directory Integration Setup Guide\": an app registration with a \
-             permission and a client secret in Azure, then the platform's Azure Active Directory \
-             connection. It asks only what it cannot find, shows the plan, and changes nothing \
-             until you say so. Ctrl-C at any question stops with nothing changed.",
-        );
-    }
-
-    /// Every value given by a flag or a variable is checked before the
-    /// first question: one the wizard asks for at a step is reported and
-    /// asked again there; any other is refused at once (exit 2), before
-    /// anything is signed in to.
-    fn refuse_bad_values(&mut self) -> anyhow::Result<()> {
-        for (flag, problem) in settings::check_given(&self.inputs) {
-            if settings::ASKED.contains(&flag) {
-                self.printer
-                    .warn(&format!("{problem}; it is asked for again at its step"));
-                self.inputs.forget(flag);
-            } else {
-                return Err(error::usage(problem));
-            }
-        }
-        Ok(())
-    }
-
     /// The value of `--flag`: shown when it was given, else asked with
     /// `current` (the guide's default) offered.
     async fn value(
@@ -953,6 +926,33 @@ impl Wizard<'_> {
             }
         }
     }
+}
+
+fn welcome(printer: &Printer) {
+    crate::prompt::say(
+        printer,
+        "This connects the workflow platform to Microsoft Entra ID, following the platform's \
+         \"Azure Active Directory Integration Setup Guide\": an app registration with a \
+         permission and a client secret in Azure, then the platform's Azure Active Directory \
+         connection. It asks only what it cannot find, shows the plan, and changes nothing \
+         until you say so. Ctrl-C at any question stops with nothing changed.",
+    );
+}
+
+/// Every value given by a flag or a variable is checked before the first
+/// question: one the wizard asks for at a step is reported and asked again
+/// there; any other is refused at once (exit 2), before anything is signed
+/// in to.
+fn refuse_bad_values(inputs: &mut Inputs, printer: &Printer) -> anyhow::Result<()> {
+    for (flag, problem) in settings::check_given(inputs) {
+        if settings::ASKED.contains(&flag) {
+            printer.warn(&format!("{problem}; it is asked for again at its step"));
+            inputs.forget(flag);
+        } else {
+            return Err(error::usage(problem));
+        }
+    }
+    Ok(())
 }
 
 /// `client-secret` for `AuthChoice::ClientSecret`: the flag's own spelling.

@@ -1022,3 +1022,73 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
     assert_eq!(h.our_apps().len(), 1);
     assert_eq!(h.list("connections").len(), 1);
 }
+
+#[test]
+fn a_bad_value_given_by_flag_is_refused_before_any_sign_in_and_asked_again_at_its_step() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    // No tenant: the wizard asks for it, which holds it before the sign-in.
+    cmd.env_remove("AZURE_TENANT_ID").args([
+        "setup",
+        "--auth",
+        "client-secret",
+        "--redirect-uri",
+        "http://bad.example",
+    ]);
+    let mut p = Pty::spawn(cmd);
+    let tenant_prompt = "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com): ";
+    p.expect("--redirect-uri: redirect URI 'http://bad.example' must use https")
+        .expect("it is asked for again at its step")
+        .expect(tenant_prompt);
+    assert_eq!(
+        h.request_log().len(),
+        0,
+        "nothing reached the emulator before the bad value was refused"
+    );
+    p.session.send_line(&h.creds.tenant_id).expect("typing");
+    p.expect("Signed in to Microsoft")
+        .answer("Name [workflow-activedirectory-integration]: ", "")
+        // Asked, with the guide's value offered, not shown as given.
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "https://example.com/fixed",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Grant tenant-wide admin consent now? [y/N]", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("(from --redirect-uri)"), "{screen}");
+    assert_eq!(
+        h.our_apps()[0]["web"]["redirectUris"],
+        json!(["https://example.com/fixed"])
+    );
+}
+
+#[test]
+fn a_bad_value_the_wizard_does_not_ask_for_ends_it_before_the_first_question() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env("AAD_SETUP_LOGIN_URL", "http://login.example")
+        .args(["setup"]);
+    let (code, screen) = Pty::spawn(cmd).finish();
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("AAD_SETUP_LOGIN_URL"), "{screen}");
+    assert!(!screen.contains("How do you want to sign in"), "{screen}");
+    assert_eq!(h.request_log().len(), 0);
+
+    // With --no-input the same bad redirect URI is exit 2 at once.
+    let mut cmd = h.cmd();
+    cmd.args([
+        "setup",
+        "--no-input",
+        "--redirect-uri",
+        "http://bad.example",
+    ]);
+    let (code, screen) = Pty::spawn(cmd).finish();
+    assert_eq!(code, 2, "{screen}");
+    assert_eq!(h.request_log().len(), 0);
+}
