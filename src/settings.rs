@@ -922,6 +922,17 @@ impl Inputs {
     }
 }
 
+/// How long the wizard waits for a platform token's approval: what
+/// `platform-login --wait` takes from its variable, else its default.
+pub(crate) fn approval_wait(inputs: &Inputs) -> anyhow::Result<std::time::Duration> {
+    let mut r = Resolver::new("platform-login", &inputs.env);
+    Ok(std::time::Duration::from_secs(r.number(
+        "wait",
+        None,
+        1..=3600,
+    )?))
+}
+
 /// Whether `az` is on PATH (`--auth auto` and the wizard's choices).
 pub(crate) fn az_available(inputs: &Inputs) -> bool {
     crate::auth::az_cli::available(inputs.env.os(env::PATH))

@@ -20,7 +20,6 @@
 //! prompts themselves, and the terminal they borrow, are in [`crate::prompt`].
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::ValueEnum as _;
@@ -46,9 +45,6 @@ use crate::validate;
 
 /// Steps in either path; the headings count them.
 const STEPS: usize = 7;
-
-/// How long the approval flow waits: the platform SDKs' default.
-const APPROVAL_WAIT: Duration = Duration::from_secs(300);
 
 /// `aad-setup` / `aad-setup setup` at a terminal.
 pub(crate) async fn run(
@@ -158,23 +154,38 @@ impl Wizard<'_> {
             "Azure portal",
             "https://portal.azure.com, signed in as that admin",
         );
-        let method = match self.inputs.given("auth") {
-            Some(source) => {
-                let method = self.inputs.auth;
-                crate::prompt::shown(
-                    self.printer,
-                    "Method",
-                    &auth_name(method),
-                    &format!("from {source}"),
-                );
-                method
+        // A method given by flag or variable is used first; after a failed
+        // sign-in the admin may choose another.
+        let mut given = self.inputs.given("auth").cloned();
+        loop {
+            let method = match given.take() {
+                Some(source) => {
+                    let method = self.inputs.auth;
+                    crate::prompt::shown(
+                        self.printer,
+                        "Method",
+                        &auth_name(method),
+                        &format!("from {source}"),
+                    );
+                    method
+                }
+                None => match self.choose_method().await? {
+                    Choice::Method(method) => method,
+                    Choice::Portal => return Ok(None),
+                },
+            };
+            self.inputs.auth = method;
+            if let Some(signed_in) = self.sign_in_with(method).await? {
+                return Ok(Some(signed_in));
             }
-            None => match self.choose_method().await? {
-                Choice::Method(method) => method,
-                Choice::Portal => return Ok(None),
-            },
-        };
-        self.inputs.auth = method;
+        }
+    }
+
+    /// Signs in with `method`. A sign-in that fails on what was typed asks
+    /// for it again; one that fails otherwise (a declined device code, an
+    /// unknown tenant) offers to try again, to choose another way (`None`),
+    /// or to stop.
+    async fn sign_in_with(&mut self, method: AuthChoice) -> anyhow::Result<Option<SignedIn>> {
         let endpoints = self.endpoints.clone();
         let mut typed = Typed::default();
         loop {
@@ -203,6 +214,23 @@ impl Wizard<'_> {
                         self.printer,
                         "That did not sign in. Check what you typed, and try again.",
                     );
+                }
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    let choices = vec![
+                        "Try again".to_owned(),
+                        "Sign in another way (or make the Azure changes in the portal)".to_owned(),
+                        "Stop here (nothing was changed)".to_owned(),
+                    ];
+                    match self
+                        .prompts
+                        .select("That did not sign in. What now?", choices, 0)
+                        .await?
+                    {
+                        0 => {}
+                        1 => return Ok(None),
+                        _ => return Err(err),
+                    }
                 }
                 Err(err) => return Err(err),
             }
@@ -440,15 +468,37 @@ impl Wizard<'_> {
         platform_auth::ensure_free(&path)?;
         let team = self.prompts.team(self.printer).await?;
         let base = self.endpoints.platform.clone();
-        platform_login::approve_and_save(
-            &self.http,
-            &base,
-            &team,
-            APPROVAL_WAIT,
-            &path,
-            self.printer,
-        )
-        .await
+        let wait = settings::approval_wait(&self.inputs)?;
+        loop {
+            let approved = platform_login::approve_and_save(
+                &self.http,
+                &base,
+                &team,
+                wait,
+                &path,
+                self.printer,
+            )
+            .await;
+            match approved {
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    // Declined, or not approved in time: nothing was saved.
+                    self.printer.error(&err);
+                    let choices = vec![
+                        "Ask for another token to approve".to_owned(),
+                        "Stop here (nothing was changed)".to_owned(),
+                    ];
+                    if self
+                        .prompts
+                        .select("The token was not approved. What now?", choices, 0)
+                        .await?
+                        != 0
+                    {
+                        return Err(err);
+                    }
+                }
+                other => return other,
+            }
+        }
     }
 
     // --- Steps 3 to 7, made by aad-setup ----------------------------------

@@ -1092,3 +1092,99 @@ fn a_bad_value_the_wizard_does_not_ask_for_ends_it_before_the_first_question() {
     assert_eq!(code, 2, "{screen}");
     assert_eq!(h.request_log().len(), 0);
 }
+
+#[test]
+fn a_declined_device_code_offers_another_try_which_can_succeed() {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 1;
+    let h = Harness::with(config);
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET")
+        .args(["setup", "--auth", "device-code"]);
+    let mut p = Pty::spawn(cmd);
+    let code = |p: &mut Pty| {
+        let (_, found) = p
+            .session
+            .exp_regex(r"enter the code [A-Z0-9-]+")
+            .expect("a device code is shown");
+        found.rsplit(' ').next().unwrap().to_owned()
+    };
+    let first = code(&mut p);
+    assert!((200..300).contains(&h.control_post("device/decline", json!({ "user_code": first }))));
+    p.expect("That did not sign in. What now?");
+    assert_eq!(h.our_apps().len(), 0);
+    // "Try again" is the default.
+    p.session.send_line("").expect("choosing");
+    let second = code(&mut p);
+    assert_ne!(first, second, "a new code");
+    assert!((200..300).contains(&h.control_post("device/approve", json!({ "user_code": second }))));
+    p.expect("Signed in to Microsoft")
+        .answer("Name [workflow-activedirectory-integration]: ", "")
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(h.our_apps().len(), 1);
+}
+
+#[test]
+fn a_declined_device_code_can_end_the_run_with_nothing_changed() {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 1;
+    let h = Harness::with(config);
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET")
+        .args(["setup", "--auth", "device-code"]);
+    let mut p = Pty::spawn(cmd);
+    let (_, found) = p
+        .session
+        .exp_regex(r"enter the code [A-Z0-9-]+")
+        .expect("a device code is shown");
+    let code = found.rsplit(' ').next().unwrap().to_owned();
+    assert!((200..300).contains(&h.control_post("device/decline", json!({ "user_code": code }))));
+    p.expect("That did not sign in. What now?");
+    // Down twice: "Stop here".
+    p.session.send("\x1b[B\x1b[B").expect("moving");
+    p.session.send_line("").expect("choosing");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 3, "the sign-in's own failure: {screen}");
+    assert_eq!(h.our_apps().len(), 0);
+    assert_eq!(h.list("connections").len(), 0);
+}
+
+#[test]
+fn a_platform_token_not_approved_in_time_can_be_asked_for_again() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    // platform-login's wait, from its variable: one second for the first.
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .env("AAD_SETUP_WAIT", "1")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Get a platform access token now? [Y/n]", "")
+        .answer("Your platform team: ", "acme")
+        .expect("was not approved")
+        .expect("The token was not approved. What now?");
+    assert!(!h.home.path().join(".catalytic/tokens/default").exists());
+    p.session.send_line("").expect("asking again");
+    p.expect("https://acme.pushbot.com/access-tokens/approve?userTokenID=");
+    let (_, id) = p
+        .session
+        .exp_regex("[0-9a-fA-F-]{36}")
+        .expect("the token's id in the address");
+    control(&h, "platform/approve", json!({ "id": id }));
+    p.expect("Saved the platform token");
+    accept_defaults(&mut p);
+    p.answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(h.list("connections").len(), 1);
+}
