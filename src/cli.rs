@@ -1,9 +1,19 @@
 //! The command line, as clap sees it: definitions only, no behaviour.
 //!
-//! Everything here is "what was typed"; [`crate::settings`] turns it into the
-//! validated plan the commands run. No flag takes a secret as its value:
-//! argv is visible to every local user. Secrets come from the environment, a
-//! file (`-` for stdin), or a hidden prompt.
+//! Everything here is "what was typed": a flag not typed is `None` (or
+//! `false`), never its variable's value or its default. [`crate::settings`]
+//! fills those in (flag > variable > default) from the captured environment
+//! and the [`DEFAULTS`] table, checks them, and notes where each came from.
+//! Clap's own `env = …` is not used: it would read the process environment
+//! itself, at parse time, so the resolution could not be a pure function of
+//! (arguments, environment) with its own tests, nor tell the wizard where a
+//! value came from without going back to clap. The help still shows each
+//! flag's variable and default: [`command`] writes them in from the same
+//! tables settings reads ([`env::FLAGS`], [`DEFAULTS`]).
+//!
+//! No flag takes a secret as its value: argv is visible to every local
+//! user. Secrets come from the environment, a file (`-` for stdin), or a
+//! hidden prompt.
 
 use std::path::PathBuf;
 

@@ -29,7 +29,7 @@
 //! 7. leaf utilities, which import nothing from the layers above:
 //!    [`output`] (all printing), [`report`] (results as data), [`error`]
 //!    (exit codes), [`cloud`] (where the services are), [`stop`] (Ctrl-C),
-//!    [`guide`] (the guide's values), [`env`] (every variable's name),
+//!    [`guide`] (the guide's values), [`env`](mod@env) (every variable, read once),
 //!    [`validate`], [`record`], [`secret_file`].
 //!
 //! The emulator (`emulator`, behind the `emulator` feature) imports

@@ -1270,36 +1270,9 @@ pub(crate) fn sign_in_method(
             }))
         }
         AuthChoice::WorkloadIdentity => {
-            use crate::auth::workload_identity::Assertion;
             let tenant = need_tenant("workload-identity")?;
             let client_id = pipeline_client_id("workload-identity")?;
-            let assertion = if let Some(file) = environment.var(env::AZURE_FEDERATED_TOKEN_FILE) {
-                Assertion::File(PathBuf::from(file))
-            } else if let (Some(url), Some(token)) = (
-                environment.var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
-                environment.var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
-            ) {
-                let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
-                    .or_else(|e| {
-                        // The runner's URL carries a query string; validate the rest.
-                        Url::parse(&url)
-                            .ok()
-                            .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
-                            .ok_or(e)
-                    })
-                    .map_err(usage)?;
-                Assertion::GitHub {
-                    url,
-                    token: SecretString::from(token),
-                }
-            } else {
-                return Err(usage(format!(
-                    "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
-                    env::AZURE_FEDERATED_TOKEN_FILE,
-                    env::ACTIONS_ID_TOKEN_REQUEST_URL,
-                    env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
-                )));
-            };
+            let assertion = federated_assertion(environment)?;
             Ok(SignIn::WorkloadIdentity(workload_identity::Request {
                 tenant,
                 client_id,
@@ -1341,6 +1314,41 @@ pub(crate) fn sign_in_method(
             })
         }
         AuthChoice::Auto => unreachable!("auto was resolved above"),
+    }
+}
+
+/// The federated token `--auth workload-identity` presents: a file
+/// (AZURE_FEDERATED_TOKEN_FILE), else GitHub Actions OIDC.
+fn federated_assertion(
+    environment: &Environment,
+) -> anyhow::Result<crate::auth::workload_identity::Assertion> {
+    use crate::auth::workload_identity::Assertion;
+    if let Some(file) = environment.var(env::AZURE_FEDERATED_TOKEN_FILE) {
+        Ok(Assertion::File(PathBuf::from(file)))
+    } else if let (Some(url), Some(token)) = (
+        environment.var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
+        environment.var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+    ) {
+        let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
+            .or_else(|e| {
+                // The runner's URL carries a query string; validate the rest.
+                Url::parse(&url)
+                    .ok()
+                    .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
+                    .ok_or(e)
+            })
+            .map_err(usage)?;
+        Ok(Assertion::GitHub {
+            url,
+            token: SecretString::from(token),
+        })
+    } else {
+        Err(usage(format!(
+            "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
+            env::AZURE_FEDERATED_TOKEN_FILE,
+            env::ACTIONS_ID_TOKEN_REQUEST_URL,
+            env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+        )))
     }
 }
 

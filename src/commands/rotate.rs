@@ -1,6 +1,6 @@
 //! `aad-setup rotate`: a new client secret for an existing setup. It is
 //! `setup` with a new secret asked for, in a plan of its own kind
-//! ([`Mode::Rotate`]) that never creates the app registration or changes its
+//! ([`Mode::Rotate`](crate::settings::Mode::Rotate)) that never creates the app registration or changes its
 //! settings (only its held-secret tag) and gives the connection the Resource
 //! it had: a new secret → a new platform connection holding it → verified →
 //! the old connection deleted and the secret it held removed.
