@@ -236,10 +236,14 @@ impl Environment {
             .map(str::to_owned)
     }
 
-    /// A boolean-ish variable: set and not `0`/`false`/`no`/empty.
+    /// A switch's variable: on unless unset, empty, or one of `0`, `f`,
+    /// `false`, `n`, `no`, `off` (as clap reads a switch's variable).
     pub(crate) fn flag(&self, name: &str) -> bool {
         self.var(name).is_some_and(|v| {
-            !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no")
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "0" | "f" | "false" | "n" | "no" | "off"
+            )
         })
     }
 
@@ -258,7 +262,12 @@ mod tests {
 
     #[test]
     fn empty_values_are_unset_and_flags_read_as_people_write_them() {
-        let env = Environment::from_pairs(&[(TENANT, " "), (DRY_RUN, "false"), (YES, "1")]);
+        let env = Environment::from_pairs(&[
+            (TENANT, " "),
+            (DRY_RUN, "false"),
+            (YES, "1"),
+            (ADOPT, "Off"),
+        ]);
         assert_eq!(env.var(TENANT), None);
         assert!(!env.flag(DRY_RUN));
         assert!(env.flag(YES));

@@ -504,6 +504,11 @@ impl Inputs {
             .state_dir
             .clone()
             .or_else(|| env.var(env::STATE_DIR).map(PathBuf::from));
+        for (flag, source) in &r.sources {
+            if let Source::Variable(var) = source {
+                tracing::debug!("{command}: --{flag} from {var}");
+            }
+        }
         inputs.sources = r.sources;
         Ok(inputs)
     }
