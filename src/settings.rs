@@ -569,6 +569,16 @@ impl SetupSettings {
     ) -> anyhow::Result<Plan> {
         build(Mode::Setup, &self.inputs, interaction, supplied)
     }
+
+    /// The Azure half's plan (`register`'s), for the wizard's hand-off when
+    /// there is no platform token: the platform is left to its Admin.
+    pub(crate) fn register_plan(
+        &self,
+        interaction: &Interaction,
+        supplied: Supplied,
+    ) -> anyhow::Result<Plan> {
+        build(Mode::Register, &self.inputs, interaction, supplied)
+    }
 }
 
 /// `register`: the Azure half's plan.

@@ -403,7 +403,7 @@ impl Wizard<'_> {
 
     /// The platform token: found where the SDKs keep it, or obtained through
     /// the platform's approval flow; then checked against the platform.
-    async fn platform(&self) -> anyhow::Result<PlatformToken> {
+    async fn platform(&self) -> anyhow::Result<Option<PlatformToken>> {
         crate::prompt::heading(self.printer, 2, STEPS, "Sign in to the platform");
         crate::prompt::say(
             self.printer,
@@ -429,7 +429,10 @@ impl Wizard<'_> {
                 );
                 token
             }
-            None => self.approval().await?,
+            None => match self.approval().await? {
+                Some(token) => token,
+                None => return Ok(None),
+            },
         };
         let base = self.endpoints.platform.clone();
         Platform::new(self.http.clone(), &base, token.clone())
@@ -440,12 +443,12 @@ impl Wizard<'_> {
             "Signed in to the platform",
             &format!("team {}", token.domain),
         );
-        Ok(token)
+        Ok(Some(token))
     }
 
     /// No token anywhere: offer the approval flow, and save what it gives
-    /// as `~/.catalytic/tokens/default`, for next time.
-    async fn approval(&self) -> anyhow::Result<PlatformToken> {
+    /// as `~/.catalytic/tokens/default`, for next time. `None`: declined.
+    async fn approval(&self) -> anyhow::Result<Option<PlatformToken>> {
         let path = platform_auth::token_path("default").map_err(error::usage)?;
         crate::prompt::say(
             self.printer,
@@ -462,8 +465,7 @@ impl Wizard<'_> {
             .confirm("Get a platform access token now?", true)
             .await?
         {
-            // The error the flags give, naming every other way.
-            return settings::platform_token(None, &self.inputs.env);
+            return Ok(None);
         }
         platform_auth::ensure_free(&path)?;
         let team = self.prompts.team(self.printer).await?;
@@ -496,7 +498,7 @@ impl Wizard<'_> {
                         return Err(err);
                     }
                 }
-                other => return other,
+                other => return other.map(Some),
             }
         }
     }
@@ -504,7 +506,9 @@ impl Wizard<'_> {
     // --- Steps 3 to 7, made by aad-setup ----------------------------------
 
     async fn automated(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
-        let token = self.platform().await?;
+        let Some(token) = self.platform().await? else {
+            return self.hand_off(signed_in).await;
+        };
         self.app_registration().await?;
         self.api_permission();
         self.client_secret().await?;
@@ -771,6 +775,86 @@ impl Wizard<'_> {
         Ok(())
     }
 
+    /// No platform token: offer what `register` does — the Azure half now,
+    /// the secret in a new 0600 file, and the `aad-setup connect` command
+    /// for a platform Admin — or stop with the error the flags give.
+    async fn hand_off(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
+        let choices = vec![
+            "Make the Azure half now, and hand the platform connection to a platform Admin"
+                .to_owned(),
+            "Stop here (nothing was changed)".to_owned(),
+        ];
+        if self
+            .prompts
+            .select("Without a platform token, what now?", choices, 0)
+            .await?
+            != 0
+        {
+            // The error the flags give, naming every other way.
+            return settings::platform_token(None, &self.inputs.env).map(|_| ());
+        }
+        self.app_registration().await?;
+        self.api_permission();
+        self.client_secret().await?;
+        self.admin_consent(&signed_in.session).await?;
+        let path = self
+            .prompts
+            .text(
+                "Save the new client secret in (a new file, mode 0600)",
+                Some("aad-setup-client-secret"),
+                |v| {
+                    settings::check_new_file("the file", std::path::Path::new(v.trim()))
+                        .map(|()| v.trim().to_owned())
+                        .map_err(|e| e.to_string())
+                },
+            )
+            .await?;
+        self.inputs.secret_file = Some(PathBuf::from(path));
+        self.inputs.answer("secret-file");
+        let plan = SetupSettings {
+            inputs: self.inputs.clone(),
+        }
+        .register_plan(
+            self.interaction,
+            Supplied {
+                sign_in: Some(signed_in.method),
+                platform_token: None,
+                app_secret: None,
+            },
+        )?;
+        for warning in &plan.warnings {
+            self.printer.warn(warning);
+        }
+        crate::prompt::say(
+            self.printer,
+            &format!(
+                "aad-setup will register \"{}\" (or bring the one it made in line), add {}                  (delegated) and a client secret \"{}\", check that the secret signs in, and                  save it in {}. Then it prints the `aad-setup connect` command, and the values,                  for a platform Admin.",
+                plan.app.name,
+                plan.app.permission,
+                plan.secret.description,
+                self.inputs
+                    .secret_file
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("?"))
+                    .display()
+            ),
+        );
+        if plan.dry_run {
+            drop(self.prompts);
+        } else {
+            self.go_ahead(false).await?;
+            drop(self.prompts);
+        }
+        super::register::run_signed_in(
+            &plan,
+            self.http.clone(),
+            &signed_in.graph,
+            &signed_in.session,
+            self.printer,
+        )
+        .await
+    }
+
     /// The plan is shown: ask to go ahead ("no" by default when something
     /// that exists would be changed or replaced).
     async fn go_ahead(&self, destructive: bool) -> anyhow::Result<()> {
@@ -804,7 +888,10 @@ impl Wizard<'_> {
             "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
              values you copy from it and makes the platform connection.",
         );
-        let token = self.platform().await?;
+        let Some(token) = self.platform().await? else {
+            // The portal path has no Azure half to hand on.
+            return settings::platform_token(None, &self.inputs.env).map(|_| ());
+        };
         self.portal_steps().await?;
         let (credentials, tenant_id) = self.portal_values().await?;
         self.connection().await?;

@@ -1188,3 +1188,67 @@ fn a_platform_token_not_approved_in_time_can_be_asked_for_again() {
     assert_eq!(code, 0, "{screen}");
     assert_eq!(h.list("connections").len(), 1);
 }
+
+#[test]
+fn without_a_platform_token_the_wizard_offers_the_azure_half_and_the_hand_off() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Get a platform access token now? [Y/n]", "n")
+        .expect("Without a platform token, what now?");
+    // The default: the Azure half now.
+    p.session.send_line("").expect("choosing");
+    p.answer("Name [workflow-activedirectory-integration]: ", "")
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Grant tenant-wide admin consent now? [y/N]", "");
+    let file = h.home.path().join("handed-on-secret");
+    p.answer(
+        "Save the new client secret in (a new file, mode 0600) [aad-setup-client-secret]: ",
+        &file.display().to_string(),
+    )
+    .answer("Make these changes? [Y/n]", "")
+    .expect("aad-setup connect --client-id");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    h.assert_no_secret("the screen", &screen);
+
+    assert_eq!(h.our_apps().len(), 1, "the Azure half is made");
+    assert_eq!(
+        h.list("connections").len(),
+        0,
+        "the platform is left to its Admin"
+    );
+    assert_mode_0600(&file);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        h.emu.issued_secrets().contains(&saved.trim().to_owned()),
+        "the file holds the app's new secret"
+    );
+}
+
+#[test]
+fn without_a_platform_token_the_wizard_can_stop_with_nothing_changed() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Get a platform access token now? [Y/n]", "n")
+        .expect("Without a platform token, what now?");
+    p.session.send("\x1b[B").expect("moving");
+    p.session.send_line("").expect("choosing");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 2, "{screen}");
+    assert!(
+        screen.contains("no platform access token was found"),
+        "{screen}"
+    );
+    assert_eq!(h.our_apps().len(), 0);
+}
