@@ -1015,38 +1015,7 @@ fn build(
         )));
     }
 
-    let description =
-        validate::name("--secret-description", &args.secret_description).map_err(usage)?;
-    let expiry = validate::expiry(&args.secret_expiry, jiff::Timestamp::now())
-        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
-    if let Expiry::Never(_) = expiry {
-        warnings.push(
-            "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
-        );
-    } else if expiry
-        .timestamp()
-        .duration_since(jiff::Timestamp::now())
-        .as_secs()
-        > 2 * 366 * 86_400
-    {
-        warnings.push(
-            "--secret-expiry is longer than the portal's 24-month limit; tenant policies may refuse it".into(),
-        );
-    }
-    if let Some(path) = &args.secret_file {
-        check_new_file("--secret-file", path)?;
-    }
-    if mode == Mode::Register && !args.dry_run && !args.show_secret && args.secret_file.is_none() {
-        return Err(crate::error::Failure::new(
-            crate::error::Kind::Usage,
-            "register hands the new client secret on, and its value is shown only once: say where it goes",
-        )
-        .with_hint(format!(
-            "give --secret-file PATH (created with mode 0600; or {}) or --show-secret (printed on stdout, in the JSON with --output json)",
-            env::SECRET_FILE
-        ))
-        .into());
-    }
+    let secret = secret_spec(mode, args, &mut warnings)?;
 
     let resource = resource_arg(args.resource.as_deref())?;
     let needs_platform = !matches!(mode, Mode::Register | Mode::Remove { platform: false });
@@ -1100,19 +1069,60 @@ fn build(
             adopt: args.adopt,
             admin_consent: args.admin_consent,
         },
-        secret: SecretSpec {
-            description,
-            expiry,
-            show: args.show_secret,
-            file: args.secret_file.clone(),
-            rotate: args.rotate,
-            keep_on_failure: args.keep_secret_on_failure,
-        },
+        secret,
         platform,
         resource,
         dry_run: args.dry_run,
         state_dir,
         warnings,
+    })
+}
+
+/// The client secret's values, checked; warnings about its lifetime.
+fn secret_spec(
+    mode: Mode,
+    args: &Inputs,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<SecretSpec> {
+    let description =
+        validate::name("--secret-description", &args.secret_description).map_err(usage)?;
+    let expiry = validate::expiry(&args.secret_expiry, jiff::Timestamp::now())
+        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
+    if let Expiry::Never(_) = expiry {
+        warnings.push(
+            "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
+        );
+    } else if expiry
+        .timestamp()
+        .duration_since(jiff::Timestamp::now())
+        .as_secs()
+        > 2 * 366 * 86_400
+    {
+        warnings.push(
+            "--secret-expiry is longer than the portal's 24-month limit; tenant policies may refuse it".into(),
+        );
+    }
+    if let Some(path) = &args.secret_file {
+        check_new_file("--secret-file", path)?;
+    }
+    if mode == Mode::Register && !args.dry_run && !args.show_secret && args.secret_file.is_none() {
+        return Err(crate::error::Failure::new(
+            crate::error::Kind::Usage,
+            "register hands the new client secret on, and its value is shown only once: say where it goes",
+        )
+        .with_hint(format!(
+            "give --secret-file PATH (created with mode 0600; or {}) or --show-secret (printed on stdout, in the JSON with --output json)",
+            env::SECRET_FILE
+        ))
+        .into());
+    }
+    Ok(SecretSpec {
+        description,
+        expiry,
+        show: args.show_secret,
+        file: args.secret_file.clone(),
+        rotate: args.rotate,
+        keep_on_failure: args.keep_secret_on_failure,
     })
 }
 
@@ -1258,25 +1268,7 @@ pub(crate) fn sign_in_method(
         AuthChoice::ClientSecret => {
             let tenant = need_tenant("client-secret")?;
             let client_id = pipeline_client_id("client-secret")?;
-            let (secret, source) = match &ms.client_secret_file {
-                Some(path) => (
-                    read_secret_file(path, "--client-secret-file")?,
-                    path.display().to_string(),
-                ),
-                None => match (environment.var(env::AZURE_CLIENT_SECRET), typed_secret) {
-                    (Some(s), _) => (
-                        SecretString::from(s.trim().to_owned()),
-                        env::AZURE_CLIENT_SECRET.to_owned(),
-                    ),
-                    (None, Some(typed)) => (typed, "the prompt".to_owned()),
-                    (None, None) => {
-                        return Err(usage(format!(
-                            "--auth client-secret needs the secret: {} or --client-secret-file",
-                            env::AZURE_CLIENT_SECRET
-                        )));
-                    }
-                },
-            };
+            let (secret, source) = pipeline_secret(args, typed_secret)?;
             Ok(SignIn::ClientSecret(client_secret::Request {
                 tenant,
                 client_id,
@@ -1329,6 +1321,32 @@ pub(crate) fn sign_in_method(
             })
         }
         AuthChoice::Auto => unreachable!("auto was resolved above"),
+    }
+}
+
+/// The pipeline identity's client secret, and where it came from:
+/// `--client-secret-file`, else AZURE_CLIENT_SECRET, else what the wizard
+/// had typed.
+fn pipeline_secret(
+    args: &Inputs,
+    typed_secret: Option<SecretString>,
+) -> anyhow::Result<(SecretString, String)> {
+    if let Some(path) = &args.client_secret_file {
+        return Ok((
+            read_secret_file(path, "--client-secret-file")?,
+            path.display().to_string(),
+        ));
+    }
+    match (args.env.var(env::AZURE_CLIENT_SECRET), typed_secret) {
+        (Some(s), _) => Ok((
+            SecretString::from(s.trim().to_owned()),
+            env::AZURE_CLIENT_SECRET.to_owned(),
+        )),
+        (None, Some(typed)) => Ok((typed, "the prompt".to_owned())),
+        (None, None) => Err(usage(format!(
+            "--auth client-secret needs the secret: {} or --client-secret-file",
+            env::AZURE_CLIENT_SECRET
+        ))),
     }
 }
 
