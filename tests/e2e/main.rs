@@ -18,5 +18,6 @@ mod secrets;
 mod setup;
 mod signin;
 mod speed;
+mod surface;
 mod tls;
 mod wizard;
