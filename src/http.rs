@@ -18,7 +18,7 @@ use anyhow::Context as _;
 use rand::Rng as _;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 
-use crate::env;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Which failures a request may be retried on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,11 +70,9 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
+    /// The standard policy, its delays scaled by [`set_backoff_scale`].
     pub(crate) fn from_env() -> Policy {
-        let scale = env::var(env::BACKOFF_SCALE)
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .unwrap_or(1.0);
+        let scale = f64::from_bits(BACKOFF_SCALE.load(Ordering::Relaxed));
         Policy {
             attempts: 6,
             base: Duration::from_secs(1),
@@ -96,6 +94,15 @@ impl Policy {
         };
         raw.mul_f64(self.scale)
     }
+}
+
+/// The delays' multiplier (AAD_SETUP_BACKOFF_SCALE, resolved by settings),
+/// as f64 bits; 1 until the entry point sets it.
+static BACKOFF_SCALE: AtomicU64 = AtomicU64::new(0x3FF0_0000_0000_0000);
+
+/// Sets the multiplier of every retry delay for the rest of the process.
+pub(crate) fn set_backoff_scale(scale: f64) {
+    BACKOFF_SCALE.store(scale.to_bits(), Ordering::Relaxed);
 }
 
 /// The shared client.

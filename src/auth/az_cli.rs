@@ -2,6 +2,9 @@
 //! get-access-token --resource-type ms-graph`. Run without a shell; stdout
 //! (the token) is never logged; stderr gives the error message.
 
+use std::ffi::OsStr;
+use std::path::PathBuf;
+
 use secrecy::SecretString;
 use serde::Deserialize;
 
@@ -12,6 +15,8 @@ use crate::error::{Failure, Kind};
 #[derive(Debug)]
 pub(crate) struct Request {
     pub tenant: Option<String>,
+    /// The `az` found on PATH (`az.cmd` on Windows); `None`: plain `az`.
+    pub program: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -22,29 +27,23 @@ struct AzToken {
     tenant: Option<String>,
 }
 
-/// Whether an `az` executable is on PATH (for `auto`).
-pub(crate) fn available() -> bool {
-    locate().is_some()
+/// Whether an `az` executable is on `path` (PATH, for `auto`).
+pub(crate) fn available(path: Option<&OsStr>, pathext: Option<&OsStr>) -> bool {
+    locate(path, pathext).is_some()
 }
 
-/// The Azure CLI's executable. On Windows it is `az.cmd`, which `Command`
-/// does not find from `az` (it only tries `.exe`), so the PATH is searched
-/// with each PATHEXT extension; the standard library runs a `.cmd` found
-/// this way through `cmd.exe` with its arguments escaped.
-fn locate() -> Option<std::path::PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    let pathext = std::env::var_os("PATHEXT");
-    find_on_path(&path, pathext.as_deref(), cfg!(windows))
+/// The Azure CLI's executable on `path`. On Windows it is `az.cmd`, which
+/// `Command` does not find from `az` (it only tries `.exe`), so the PATH is
+/// searched with each PATHEXT extension; the standard library runs a `.cmd`
+/// found this way through `cmd.exe` with its arguments escaped.
+pub(crate) fn locate(path: Option<&OsStr>, pathext: Option<&OsStr>) -> Option<PathBuf> {
+    find_on_path(path?, pathext, cfg!(windows))
 }
 
 /// `az` in the first PATH directory that has it: the bare name elsewhere,
 /// `az` plus one of PATHEXT's extensions (default `.COM;.EXE;.BAT;.CMD`) on
 /// Windows.
-fn find_on_path(
-    path: &std::ffi::OsStr,
-    pathext: Option<&std::ffi::OsStr>,
-    windows: bool,
-) -> Option<std::path::PathBuf> {
+fn find_on_path(path: &OsStr, pathext: Option<&OsStr>, windows: bool) -> Option<PathBuf> {
     let names: Vec<String> = if windows {
         pathext
             .and_then(|p| p.to_str())
@@ -64,8 +63,9 @@ fn find_on_path(
     })
 }
 
-pub(crate) async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
-    let program = locate().unwrap_or_else(|| "az".into());
+pub(crate) async fn sign_in(request: &Request) -> anyhow::Result<Session> {
+    let tenant = request.tenant.as_deref();
+    let program = request.program.clone().unwrap_or_else(|| "az".into());
     let mut cmd = tokio::process::Command::new(program);
     cmd.args([
         "account",
