@@ -764,21 +764,9 @@ fn platform_values(p: &PlatformArgs) -> anyhow::Result<PlatformValues> {
     let resource = resource_arg(p.resource.as_deref())?;
     let mut fields = Vec::new();
     for entry in &p.fields {
-        let (value, field) = entry.split_once('=').ok_or_else(|| {
-            usage(format!(
-                "--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)"
-            ))
-        })?;
-        let value = ConnValue::parse(value).ok_or_else(|| {
-            usage(format!(
-                "--field '{entry}': '{value}' is not one of clientId, clientSecret, resource, tenant"
-            ))
-        })?;
-        let field = field.trim();
-        if field.is_empty() {
-            return Err(usage(format!("--field '{entry}' names no field")));
-        }
-        fields.push((value, field.to_owned()));
+        let (value, field) = validate::field(entry).map_err(usage)?;
+        let value = ConnValue::parse(value).expect("validate::field names one of the four values");
+        fields.push((value, field));
     }
     Ok(PlatformValues {
         integration,
@@ -788,17 +776,10 @@ fn platform_values(p: &PlatformArgs) -> anyhow::Result<PlatformValues> {
     })
 }
 
-/// `--resource`, trimmed; an empty one is refused.
+/// `--resource`: an absolute URI (see [`validate::resource`]).
 fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
     value
-        .map(|r| {
-            let r = r.trim();
-            if r.is_empty() {
-                Err(usage("--resource is empty"))
-            } else {
-                Ok(r.to_owned())
-            }
-        })
+        .map(|r| validate::resource(r).map_err(usage))
         .transpose()
 }
 

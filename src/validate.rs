@@ -97,18 +97,52 @@ pub fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// A Web redirect URI, by Entra's rules (reply-url.md): absolute, https
-/// (http only for localhost), at most 256 characters.
+/// Characters Entra refuses in a redirect URI (reply-url.md, "Restrictions":
+/// special characters), with `*` (no wildcards) and `#` (no fragment).
+const REDIRECT_FORBIDDEN: &[char] = &['!', '$', '\'', '(', ')', ',', ';', '*', '#'];
+
+/// Entra's length limit for a redirect URI.
+pub const REDIRECT_MAX: usize = 256;
+
+/// A Web redirect URI, by Entra's documented rules (reply-url.md): an
+/// absolute URL with a host, https (http only for a loopback host:
+/// localhost, 127.0.0.1, [::1]), no wildcard, no fragment, none of the
+/// characters `! $ ' ( ) , ;`, no spaces, at most 256 characters.
 pub fn redirect_uri(value: &str) -> Result<String, String> {
     let value = value.trim();
-    if value.len() > 256 {
+    if value.len() > REDIRECT_MAX {
         return Err(format!(
-            "redirect URI is {} characters long; Entra accepts at most 256",
+            "redirect URI is {} characters long; Entra accepts at most {REDIRECT_MAX}",
             value.len()
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "redirect URI '{}' contains a space or control character ({:?})",
+            value.escape_default(),
+            c
+        ));
+    }
+    if value.contains('*') {
+        return Err(format!(
+            "redirect URI '{value}' contains a wildcard (*); Entra needs the exact URI"
+        ));
+    }
+    if value.contains('#') {
+        return Err(format!(
+            "redirect URI '{value}' has a fragment (#...); Entra does not accept one"
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| REDIRECT_FORBIDDEN.contains(c)) {
+        return Err(format!(
+            "redirect URI '{value}' contains '{c}'; Entra does not accept any of ! $ ' ( ) , ;"
         ));
     }
     let url = Url::parse(value)
         .map_err(|e| format!("redirect URI '{value}' is not an absolute URL: {e}"))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("redirect URI '{value}' has no host"));
+    }
     match url.scheme() {
         "https" => Ok(value.to_owned()),
         "http" if is_loopback(&url) => Ok(value.to_owned()),
@@ -116,6 +150,70 @@ pub fn redirect_uri(value: &str) -> Result<String, String> {
             "redirect URI '{value}' must use https (http is accepted only for localhost)"
         )),
     }
+}
+
+/// The Resource the platform passes to the token endpoint: the App ID URI
+/// of an API (microsoft-graph.md §6), so an absolute URI — a scheme, then
+/// the rest, such as `https://graph.microsoft.com` or `api://<client id>` —
+/// without spaces or a fragment, at most 256 characters.
+pub fn resource(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    const FORMS: &str = "an absolute URI such as https://graph.microsoft.com or api://<client id>";
+    if value.is_empty() {
+        return Err(format!("--resource is empty; give {FORMS}"));
+    }
+    if value.len() > REDIRECT_MAX {
+        return Err(format!(
+            "--resource is {} characters long; an App ID URI has at most {REDIRECT_MAX}",
+            value.len()
+        ));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) || value.contains('#') {
+        return Err(format!(
+            "--resource '{}' is not {FORMS} (no spaces or fragment)",
+            value.escape_default()
+        ));
+    }
+    let url = Url::parse(value).map_err(|_| format!("--resource '{value}' is not {FORMS}"))?;
+    // `Url` accepts `scheme:rest`; an App ID URI with an authority needs a host.
+    let after_scheme = &value[url.scheme().len() + 1..];
+    if after_scheme.is_empty()
+        || (after_scheme.starts_with("//") && url.host_str().is_none_or(str::is_empty))
+    {
+        return Err(format!("--resource '{value}' is not {FORMS}"));
+    }
+    Ok(value.to_owned())
+}
+
+/// The value names `--field VALUE=FIELD` accepts, in their spelling.
+pub const FIELD_VALUES: [&str; 4] = ["clientId", "clientSecret", "resource", "tenant"];
+
+/// `--field VALUE=FIELD`: which of the four values (one of
+/// [`FIELD_VALUES`], any case, spaces around ignored) goes into the
+/// platform field FIELD (its name or referenceName, not empty).
+pub fn field(entry: &str) -> Result<(&'static str, String), String> {
+    let (value, field) = entry.split_once('=').ok_or_else(|| {
+        format!("--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)")
+    })?;
+    let value = FIELD_VALUES
+        .into_iter()
+        .find(|v| v.eq_ignore_ascii_case(value.trim()))
+        .ok_or_else(|| {
+            format!(
+                "--field '{entry}': '{value}' is not one of clientId, clientSecret, resource, tenant"
+            )
+        })?;
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(format!("--field '{entry}' names no field"));
+    }
+    if field.chars().any(char::is_control) {
+        return Err(format!(
+            "--field '{}' contains control characters",
+            entry.escape_default()
+        ));
+    }
+    Ok((value, field.to_owned()))
 }
 
 /// A display or connection name: printable, 1–120 characters.

@@ -54,10 +54,12 @@ pub async fn check(
     let existing = recorded
         .and_then(|id| integration.connections.iter().find(|c| c.id == id))
         .or_else(|| {
+            // Its name, or the name a rotation gave it; the newest if several.
             integration
                 .connections
                 .iter()
-                .find(|c| c.name == spec.connection_name)
+                .filter(|c| super::connect_platform::is_ours(&c.name, &spec.connection_name))
+                .max_by(|a, b| a.created_at.cmp(&b.created_at))
         })
         .cloned();
     printer.step(

@@ -10,15 +10,15 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
+use crate::graph::GraphError;
 use crate::graph::types::{
     Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web,
 };
-use crate::graph::{GraphError, graph_error};
 use crate::report::Action;
 use crate::settings::{APP_TAG, Mode};
 
+use super::Ctx;
 use super::resolve_permission::ResolvedPermission;
-use super::{Ctx, is_ambiguous};
 
 pub const SINGLE_TENANT: &str = "AzureADMyOrg";
 const SP_SELECT: &str = "id,appId,displayName,tags";
@@ -234,6 +234,7 @@ fn not_found(object_id: &str) -> anyhow::Error {
         detail_codes: vec![],
         request_id: None,
         action: "read the application".into(),
+        method: reqwest::Method::GET,
     }
     .into()
 }
@@ -263,30 +264,14 @@ async fn create(
 ) -> anyhow::Result<Application> {
     let spec = &ctx.plan.app;
     let body = new_application(&spec.name, &spec.redirect_uri, perm);
-    match graph.create_application(&body).await {
-        Ok(app) => Ok(app),
-        Err(err) if is_ambiguous(&err) => {
-            // The app may exist although the answer was lost: look, never
-            // create blindly a second time (microsoft-graph.md §2.2).
-            ctx.printer.warn(
-                "the answer to creating the app was lost; looking for it before anything else",
-            );
-            for _ in 0..3 {
-                let found = graph.find_applications_by_name(&spec.name).await?;
-                if let Some(app) = found
-                    .into_iter()
-                    .find(|a| a.tags.iter().any(|t| t == APP_TAG))
-                {
-                    return Ok(app);
-                }
-                tokio::time::sleep(ctx.http.policy.delay(1, None)).await;
-            }
-            Err(err.context(
-                "the app may or may not have been created (Entra's answer was lost and it is not listed yet); run the same command again in a minute: it finds the app instead of making a second one",
-            ))
-        }
-        Err(err) => Err(err),
+    // A lost answer is looked up by the client before anything is sent
+    // again (microsoft-graph.md §2.2; the table in `crate::http`).
+    let made = graph.create_application(&body, APP_TAG).await?;
+    if made.found {
+        ctx.printer
+            .warn("the answer to creating the app was lost; the app it made was found and is used");
     }
+    Ok(made.value)
 }
 
 /// The PATCH that brings an existing app in line, and what it changes.
@@ -369,22 +354,19 @@ async fn service_principal(
         }
     }
     let tags = vec![APP_TAG.to_owned()];
-    let result = ctx
+    // A 409 or a lost answer is looked up by the client, never re-posted
+    // blindly (microsoft-graph.md §2.7).
+    let made = ctx
         .through_replication("the new app to replicate in Entra", || {
-            graph.create_service_principal(&app.app_id, &tags)
+            graph.create_service_principal(&app.app_id, &tags, SP_SELECT)
         })
-        .await;
-    match result {
-        Ok(sp) => Ok((Some(sp), Action::Created)),
-        // It exists after all (an earlier, interrupted run): use it.
-        Err(err)
-            if graph_error(&err).is_some_and(|e| e.status == reqwest::StatusCode::CONFLICT) =>
-        {
-            let sp = graph.find_service_principal(&app.app_id, SP_SELECT).await?;
-            Ok((sp, Action::Reused))
-        }
-        Err(err) => Err(err),
-    }
+        .await?;
+    let action = if made.found {
+        Action::Reused
+    } else {
+        Action::Created
+    };
+    Ok((Some(made.value), action))
 }
 
 #[cfg(test)]

@@ -311,6 +311,7 @@ fn a_lost_answer_to_create_the_app_is_not_retried_blindly() {
         status: 503,
         times: 1,
         after_processing: true,
+        ..Default::default()
     });
     let h = Harness::with(config);
     let run = h.setup(&[]);
