@@ -400,3 +400,30 @@ fn a_value_typed_wrong_is_reported_before_a_missing_sign_in() {
         "nothing was asked of any service"
     );
 }
+
+#[test]
+fn a_bad_resource_or_redirect_uri_is_refused_before_sign_in() {
+    let h = Harness::new();
+    for args in [
+        &["--resource", "not a uri"][..],
+        &["--resource", "graph.microsoft.com"],
+        &["--redirect-uri", "https://*.pushbot.com/oauth"],
+        &["--redirect-uri", "https://security.pushbot.com/oauth#top"],
+        &["--redirect-uri", "https://security.pushbot.com/o(auth)"],
+        &["--redirect-uri", "https://security.pushbot.com/a;b"],
+        &["--redirect-uri", "http://security.pushbot.com/oauth"],
+    ] {
+        let run = h.setup(args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(args[1]),
+            "names the value: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        h.request_log().is_empty(),
+        "nothing was sent, not even a sign-in: {:?}",
+        h.request_log()
+    );
+}
