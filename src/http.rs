@@ -183,10 +183,14 @@ pub struct Http {
 
 impl Http {
     pub fn new() -> anyhow::Result<Http> {
+        let timeout = env::var(env::HTTP_TIMEOUT)
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(Duration::from_secs(60), Duration::from_secs_f64);
         let client = reqwest::Client::builder()
             .user_agent(concat!("aad-setup/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
             .build()
             .context("could not set up the HTTP client")?;
         Ok(Http {

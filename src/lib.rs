@@ -9,6 +9,7 @@
 pub mod auth;
 pub mod cli;
 pub mod commands;
+pub mod custody;
 pub mod env;
 pub mod error;
 pub mod graph;

@@ -105,6 +105,8 @@ pub(crate) struct Shared {
     state: Mutex<State>,
     /// Requests held by a `hold` fault, oldest first.
     holds: Mutex<Vec<Held>>,
+    /// Requests being served (a slow or held one may outlive its client).
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
@@ -161,6 +163,7 @@ impl Emulator {
         let shared = Arc::new(Shared {
             state: Mutex::new(seed::build(config, base_url)),
             holds: Mutex::new(Vec::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -241,6 +244,15 @@ impl Emulator {
         debug_assert!(valid.is_ok(), "Emulator::update: {valid:?}");
     }
 
+    /// Requests being served right now, held ones included: a slow answer's
+    /// work goes on after its client gave up, so tests wait for zero before
+    /// they look at the state.
+    pub fn in_flight(&self) -> usize {
+        self.shared
+            .in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// The requests a `hold` fault is holding, oldest first.
     pub fn held(&self) -> Vec<HeldRequest> {
         self.shared.held()
@@ -312,7 +324,18 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         headers: parts.headers,
         body: body.to_vec(),
     };
-    match tokio::spawn(serve(shared, req)).await {
+    shared
+        .in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let counted = Arc::clone(&shared);
+    let task = tokio::spawn(async move {
+        let answer = serve(Arc::clone(&counted), req).await;
+        counted
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        answer
+    });
+    match task.await {
         Ok(Answer::Reply(reply)) => reply.into_response(),
         Ok(Answer::Dropped) | Err(_) => dropped_response(),
     }

@@ -21,8 +21,7 @@ use crate::http::{Http, Reply, Retry, is_lost};
 use types::*;
 
 /// The properties read when looking for an application.
-const APP_SELECT: &str =
-    "id,appId,displayName,signInAudience,web,requiredResourceAccess,passwordCredentials,tags";
+const APP_SELECT: &str = "id,appId,displayName,signInAudience,web,requiredResourceAccess,passwordCredentials,tags,createdDateTime";
 
 /// An error answer from Graph, classified by its `code` (never its message).
 #[derive(Debug)]

@@ -11,6 +11,7 @@ mod emulator_cmd;
 mod failures;
 mod halves;
 mod lifecycle;
+mod matrix;
 mod secrets;
 mod setup;
 mod signin;

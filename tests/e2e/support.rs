@@ -70,6 +70,19 @@ impl Harness {
         }
     }
 
+    /// Waits until the emulator serves no request: the work of a slow
+    /// answer goes on after the client gave up.
+    pub fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.emu.in_flight() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the emulator never settled"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.home.path().join("state")
     }
