@@ -6,6 +6,7 @@
 mod support;
 
 mod action;
+mod custody;
 mod demo;
 mod emulator_cmd;
 mod failures;

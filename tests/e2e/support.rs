@@ -182,6 +182,26 @@ impl Harness {
         })
     }
 
+    /// Deletes a platform connection as the team's admin would in the
+    /// platform's own pages.
+    pub fn platform_delete_connection(&self, id: &str) {
+        let url = format!(
+            "{}/api/integrations/-/connections/{id}",
+            self.emu.platform_url()
+        );
+        let token = self.creds.platform_admin_token.clone();
+        self.rt.block_on(async move {
+            let status = reqwest::Client::new()
+                .delete(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("platform call")
+                .status();
+            assert_eq!(status.as_u16(), 204, "the connection is deleted");
+        });
+    }
+
     /// POSTs to the emulator's control plane (`/_emulator/...`): a user's
     /// decision on a device code, for instance.
     pub fn control_post(&self, path: &str, body: serde_json::Value) -> u16 {
