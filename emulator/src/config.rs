@@ -54,6 +54,9 @@ pub struct EmulatorConfig {
     pub sign_in: SignInConfig,
     /// The workflow platform.
     pub platform: PlatformConfig,
+    /// Added before every answer (all services): a network round trip, so that a
+    /// benchmark can count how many requests a client makes one after another.
+    pub latency_millis: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -76,6 +79,7 @@ impl Default for EmulatorConfig {
             password_credentials_allowed: true,
             sign_in: SignInConfig::default(),
             platform: PlatformConfig::default(),
+            latency_millis: 0,
         }
     }
 }
@@ -101,6 +105,12 @@ impl EmulatorConfig {
     /// Checks values a config file could get wrong. Called by `Emulator::start` and for
     /// every run-time patch.
     pub fn validate(&self) -> Result<(), String> {
+        if self.latency_millis > 10_000 {
+            return Err(format!(
+                "latency_millis is at most 10000, got {}",
+                self.latency_millis
+            ));
+        }
         for (name, value) in [
             ("tenant_id", &self.tenant_id),
             ("admin_client_id", &self.admin_client_id),

@@ -354,6 +354,10 @@ async fn serve(shared: Arc<Shared>, req: Req) -> Answer {
     if service == Service::Control && req.path.starts_with("/_emulator/holds") {
         return Answer::Reply(holds_route(&shared, &req));
     }
+    let latency = shared.lock().config.latency_millis;
+    if latency > 0 && service != Service::Control {
+        tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    }
     let request_id = util::new_guid();
     // Graph echoes the client's id, or repeats its own when none was sent.
     let client_request_id = req

@@ -5,9 +5,19 @@
 //!   cargo bench --bench cli                 # 10 runs of each
 //!   AAD_SETUP_BENCH_RUNS=50 cargo bench --bench cli
 //!
-//! The emulator runs without replication delay or throttling, and the tool's
-//! backoff is scaled to zero, so the figures are the tool's own cost (plus
-//! loopback HTTP), not Entra's.
+//! The first table runs the emulator without replication delay, latency or
+//! throttling, and the tool's backoff scaled to zero, so its figures are the
+//! tool's own cost (plus loopback HTTP), not Entra's.
+//!
+//! Then two figures that are about the services' time, not the tool's:
+//! - sequential round trips: the same command with every answer delayed by a
+//!   latency L, against none: (wall with L - wall without) / L is how many
+//!   requests the command makes one after another (overlapping requests count
+//!   once);
+//! - replication overshoot: a fresh setup with new objects invisible for 5 s
+//!   (the app before its service principal and secret can be made, the secret
+//!   before it signs in: a floor of about 10 s), with the tool's real backoff,
+//!   against the same run without replication.
 
 #![allow(clippy::print_stdout)] // a report on stdout is what it is for
 
@@ -38,14 +48,16 @@ struct Env {
 
 impl Env {
     fn new() -> Env {
+        Env::with(EmulatorConfig::default())
+    }
+
+    fn with(config: EmulatorConfig) -> Env {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
             .build()
             .expect("runtime");
-        let emu = rt
-            .block_on(Emulator::start(EmulatorConfig::default()))
-            .expect("emulator");
+        let emu = rt.block_on(Emulator::start(config)).expect("emulator");
         let creds = emu.credentials();
         Env {
             _rt: rt,
@@ -206,5 +218,83 @@ fn main() {
     report("demo --no-faults", &mut demo);
     println!(
         "\nrequests: the most HTTP requests one run made (demo runs an emulator of its own, not counted)"
+    );
+
+    round_trips(runs.min(5));
+    replication_overshoot();
+}
+
+/// Median wall time of `runs` runs of `args`, each in a fresh tenant when
+/// `fresh`, else against one tenant set up first.
+fn median_wall(config: &EmulatorConfig, args: &[&str], fresh: bool, runs: usize) -> Duration {
+    let mut walls: Vec<Duration> = if fresh {
+        (0..runs)
+            .map(|_| Env::with(config.clone()).measure(args).wall)
+            .collect()
+    } else {
+        let env = Env::with(config.clone());
+        env.measure(&["setup", "--no-input"]);
+        (0..runs).map(|_| env.measure(args).wall).collect()
+    };
+    walls.sort();
+    walls[walls.len() / 2]
+}
+
+fn round_trips(runs: usize) {
+    const LATENCY_MS: u64 = 100;
+    let slow = EmulatorConfig {
+        latency_millis: LATENCY_MS,
+        ..EmulatorConfig::default()
+    };
+    println!(
+        "\n{:<34} {:>12} {:>12} {:>12}",
+        "sequential round trips", "no latency", "+100 ms", "round trips"
+    );
+    let cases: [(&str, &[&str], bool); 4] = [
+        ("setup (fresh tenant)", &["setup", "--no-input"], true),
+        (
+            "setup (again: nothing to do)",
+            &["setup", "--no-input"],
+            false,
+        ),
+        ("status", &["status", "--no-input"], false),
+        ("rotate", &["rotate", "--no-input"], false),
+    ];
+    for (name, args, fresh) in cases {
+        let base = median_wall(&EmulatorConfig::default(), args, fresh, runs);
+        let with = median_wall(&slow, args, fresh, runs);
+        let trips = (with.as_secs_f64() - base.as_secs_f64()) / (LATENCY_MS as f64 / 1000.0);
+        println!(
+            "{name:<34} {:>9.0} ms {:>9.0} ms {:>12.1}",
+            base.as_secs_f64() * 1000.0,
+            with.as_secs_f64() * 1000.0,
+            trips
+        );
+    }
+}
+
+fn replication_overshoot() {
+    const FLOOR_SECS: f64 = 10.0;
+    let timed = |config: EmulatorConfig| {
+        let env = Env::with(config);
+        let mut cmd = env.cmd(&["setup", "--no-input"]);
+        // The tool's real waits: replication is a matter of seconds.
+        cmd.env("AAD_SETUP_BACKOFF_SCALE", "1");
+        run(cmd).wall.as_secs_f64()
+    };
+    let without = timed(EmulatorConfig::default());
+    let with = timed(EmulatorConfig {
+        replication: aad_setup_emulator::ReplicationConfig {
+            requests: 0,
+            millis: 5_000,
+        },
+        ..EmulatorConfig::default()
+    });
+    println!(
+        "\nreplication (5 s per new object; floor about {FLOOR_SECS:.0} s): setup {without:.2} s without, \
+         {with:.2} s with: {:.2} s more, {:.2} s over the floor ({:.0} %)",
+        with - without,
+        with - without - FLOOR_SECS,
+        (with - without - FLOOR_SECS) / FLOOR_SECS * 100.0
     );
 }

@@ -222,3 +222,28 @@ async fn a_held_request_waits_for_the_test_then_is_done_or_dropped() {
         assert_eq!(app_count(&t, name), want, "{name}");
     }
 }
+
+#[tokio::test]
+async fn latency_delays_every_service_answer() {
+    let t = start_with(EmulatorConfig {
+        latency_millis: 150,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let token = t.admin().await;
+    let started = std::time::Instant::now();
+    let r = t
+        .graph(Method::GET, "/applications?$select=id", &token, None)
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(150),
+        "a Graph answer came before the configured latency: {:?}",
+        started.elapsed()
+    );
+    let too_slow = EmulatorConfig {
+        latency_millis: 10_001,
+        ..EmulatorConfig::default()
+    };
+    assert!(too_slow.validate().is_err());
+}
