@@ -286,26 +286,6 @@ pub fn plan_sweep(
     out
 }
 
-/// Carries out a [`Sweep`]: the secrets first, then the tags (a failure
-/// leaves the tags, so the next run tries again).
-pub async fn apply_sweep(
-    graph: &Graph,
-    app: &mut Application,
-    sweep: &Sweep,
-) -> anyhow::Result<()> {
-    for key in &sweep.remove {
-        graph.remove_password(&app.id, key).await?;
-        app.password_credentials.retain(|c| &c.key_id != key);
-    }
-    if sweep.tags != app.tags {
-        graph
-            .update_application(&app.id, &serde_json::json!({ "tags": sweep.tags }))
-            .await?;
-        app.tags.clone_from(&sweep.tags);
-    }
-    Ok(())
-}
-
 /// The app's tags with `add` added and every tag `gone` says removed.
 pub fn retag(tags: &[String], add: &[String], gone: impl Fn(&str) -> bool) -> Vec<String> {
     let mut out: Vec<String> = tags.iter().filter(|t| !gone(t)).cloned().collect();
@@ -315,6 +295,194 @@ pub fn retag(tags: &[String], add: &[String], gone: impl Fn(&str) -> bool) -> Ve
         }
     }
     out
+}
+
+/// This process's run: its id, locked under the state directory for as
+/// long as the process lives.
+static RUN: std::sync::OnceLock<RunLock> = std::sync::OnceLock::new();
+
+/// This process's run id (locked on first use).
+pub fn run_id(state_dir: &Path) -> &'static str {
+    &RUN.get_or_init(|| RunLock::acquire(state_dir)).run
+}
+
+/// Reads the app's tags afresh, changes them, and writes them back when
+/// they changed: other runs (and the admin) may have tagged it since.
+/// Returns the tags as written.
+pub async fn edit_tags(
+    graph: &Graph,
+    app_object_id: &str,
+    change: impl Fn(&[String]) -> Vec<String>,
+) -> anyhow::Result<Vec<String>> {
+    let mut app = None;
+    for n in 0..crate::steps::REPLICATION_ATTEMPTS {
+        app = graph.get_application(app_object_id).await?;
+        if app.is_some() {
+            break;
+        }
+        // Just created: not readable everywhere yet.
+        tokio::time::sleep(graph.poll_delay(n)).await;
+    }
+    let tags = app
+        .map(|a| a.tags)
+        .ok_or_else(|| anyhow::anyhow!("the app {app_object_id} could not be read to tag it"))?;
+    let wanted = change(&tags);
+    if wanted != tags {
+        graph
+            .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
+            .await?;
+    }
+    Ok(wanted)
+}
+
+/// Before `addPassword`: the intent, on the app, so that a run that is
+/// killed, or whose answer is lost, is explained to the next one.
+pub async fn intend(graph: &Graph, app_object_id: &str, state_dir: &Path) -> anyhow::Result<Pending> {
+    let pending = Pending {
+        run: run_id(state_dir).to_owned(),
+        since: jiff::Timestamp::now().as_second(),
+        key: None,
+    };
+    let tag = pending.tag();
+    edit_tags(graph, app_object_id, |tags| retag(tags, std::slice::from_ref(&tag), |_| false))
+        .await
+        .map_err(|e| e.context("could not record on the app that a secret is about to be added; nothing was added"))?;
+    Ok(pending)
+}
+
+/// After `addPassword`: the key id, on the app. `lost` (an answer was lost
+/// on the way) keeps the intent too, so that a secret the lost call made,
+/// if it lands later, is explained to the next run.
+pub async fn minted(
+    graph: &Graph,
+    app_object_id: &str,
+    intent: &Pending,
+    key: &str,
+    lost: bool,
+) -> anyhow::Result<()> {
+    let keyed = Pending {
+        key: Some(key.to_owned()),
+        ..intent.clone()
+    }
+    .tag();
+    let intent_tag = intent.tag();
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&keyed), |t| !lost && t == intent_tag)
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Whether a pending tag is about `key`.
+fn pending_for(tag: &str, key: &str) -> bool {
+    Pending::parse(tag).is_some_and(|p| p.key.as_deref() == Some(key))
+}
+
+/// A connection holds `key`: its held tag replaces the pending one (and
+/// the tags of the connections in `gone`, which no longer exist).
+pub async fn held_by(
+    graph: &Graph,
+    app_object_id: &str,
+    connection: &str,
+    key: &str,
+    gone: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let tag = held_tag(connection, key);
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&tag), |t| {
+            pending_for(t, key)
+                || t.strip_prefix(HELD).is_some_and(|rest| {
+                    rest.rsplit_once(':').is_some_and(|(c, k)| {
+                        (c == connection && k != key) || gone.contains(&c)
+                    })
+                })
+        })
+    })
+    .await
+}
+
+/// A person was handed `key`.
+pub async fn handed(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
+    let tag = handed_tag(key);
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&tag), |t| pending_for(t, key))
+    })
+    .await
+    .map(|_| ())
+}
+
+/// `key` was removed (or never handed on): its pending tag goes.
+pub async fn released(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
+    edit_tags(graph, app_object_id, |tags| retag(tags, &[], |t| pending_for(t, key)))
+        .await
+        .map(|_| ())
+}
+
+/// Everything this run's intent left, when the run ends with its secret
+/// handed on or removed: the intent tags of this run go (a lost answer's
+/// intent stays for the next run: see [`minted`]).
+pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_intent: bool) {
+    if keep_intent {
+        return;
+    }
+    let run = run_id(state_dir).to_owned();
+    let _ = edit_tags(graph, app_object_id, |tags| {
+        retag(tags, &[], |t| Pending::parse(t).is_some_and(|p| p.run == run))
+    })
+    .await;
+}
+
+/// The sweep of what earlier runs left (see the module doc): run on the
+/// app before anything else touches its secrets. `deleted` are the
+/// connections named by held tags that the platform says no longer exist.
+/// Returns what was done, for the summary.
+pub async fn sweep(
+    graph: &Graph,
+    app: &mut Application,
+    description: &str,
+    state_dir: &Path,
+    deleted: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let now = jiff::Timestamp::now().as_second();
+    let lease = lease();
+    let own = run_id(state_dir).to_owned();
+    let plan = plan_sweep(app, description, deleted, |p| {
+        p.run == own || alive(state_dir, p, now, lease)
+    });
+    if plan.tags == app.tags && plan.remove.is_empty() {
+        return Ok(Vec::new());
+    }
+    for key in &plan.remove {
+        graph.remove_password(&app.id, key).await?;
+        app.password_credentials.retain(|c| &c.key_id != key);
+    }
+    let dropped: Vec<String> = app
+        .tags
+        .iter()
+        .filter(|t| !plan.tags.contains(t))
+        .cloned()
+        .collect();
+    app.tags = edit_tags(graph, &app.id, |tags| retag(tags, &[], |t| dropped.iter().any(|d| d == t))).await?;
+    Ok(plan.notes)
+}
+
+/// The connections that held tags name and the platform no longer has:
+/// not in `listed` (what the caller may see), and 404 when asked.
+pub async fn deleted_connections(
+    app: &Application,
+    listed: &[String],
+    platform: &crate::platform::Platform,
+) -> anyhow::Result<Vec<String>> {
+    let mut deleted = Vec::new();
+    for (connection, _) in holders(&app.tags) {
+        if listed.contains(&connection) || deleted.contains(&connection) {
+            continue;
+        }
+        if platform.get_connection(&connection).await?.is_none() {
+            deleted.push(connection);
+        }
+    }
+    Ok(deleted)
 }
 
 #[cfg(test)]

@@ -128,6 +128,10 @@ pub struct ConnectionInfo {
     pub integration_name: String,
     pub team: String,
     pub action: Action,
+    /// The connection this one replaced (a rotation or `--replace` makes a
+    /// new object: the platform has no update).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_id: Option<String>,
 }
 
 #[derive(Debug, Serialize, Default)]

@@ -138,12 +138,18 @@ pub async fn apply(
         } else {
             Action::Created
         },
+        previous_id: connected.replaced.as_ref().map(|old| old.id.clone()),
     });
+    if let Some(old) = &connected.replaced {
+        report
+            .notes
+            .push(super::setup::replaced_note(&old.id, &connected.connection.name));
+    }
     report.verification.secret_signs_in = Some(true);
     report.verification.connection_visible = Some(visible);
     report.status = Status::Done;
     report.next_steps = vec![
-        super::setup::platform_next_step(&plan.platform.connection_name),
+        super::setup::platform_next_step(&connected.connection.name),
         "If it is not done yet, grant admin consent for the app's permission (Azure portal: App registrations > the app > API permissions > Grant admin consent).".into(),
         "Note when the client secret expires (Azure portal: the app > Certificates & secrets) and replace it before then: a new secret, then `aad-setup connect --replace`.".into(),
     ];

@@ -39,6 +39,18 @@ pub async fn run(
         .await
         .map_err(|err| super::setup::classify_graph_refusal(err, &session))?;
     let delivered = printer.report(&report);
+    let shown = report
+        .secret
+        .as_ref()
+        .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
+    if let (true, Some(secret), Some(app)) = (delivered, shown, report.app.as_ref()) {
+        // The person reading the output holds it now.
+        if let Err(e) = crate::custody::handed(&graph, &app.object_id, &secret.key_id).await {
+            printer.warn(&format!(
+                "the app could not be tagged with the secret handed on ({e:#})"
+            ));
+        }
+    }
     // A new secret meant for stdout alone that did not get there is no
     // one's: remove it rather than leave it dangling.
     let stranded = report
@@ -61,6 +73,7 @@ pub async fn run(
 async fn release(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
     match graph.remove_password(app_object_id, key_id).await {
         Ok(()) => {
+            let _ = crate::custody::released(graph, app_object_id, key_id).await;
             format!("the new secret ({key_id}) was removed, so none is left that no one holds")
         }
         Err(e) => format!(
@@ -85,9 +98,21 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     if !ctx.dry_run {
         stop.begin_changes();
     }
-    let app = register_app::run(ctx, graph, &perm).await?;
+    let mut app = register_app::run(ctx, graph, &perm).await?;
     report.app = Some(app.info(&plan.app));
     report.changes.extend(app.changes.iter().cloned());
+    if !ctx.dry_run {
+        // What earlier runs left in flight (crate::custody).
+        let swept = crate::custody::sweep(
+            graph,
+            &mut app.app,
+            &plan.secret.description,
+            &plan.state_dir,
+            &[],
+        )
+        .await?;
+        report.notes.extend(swept);
+    }
     if stop.requested() {
         report.status = Status::Interrupted;
         report
@@ -107,7 +132,18 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     let secret = create_secret::run(ctx, graph, &app.app, create_secret::Reuse::Any).await?;
     report.secret = Some(secret.info(&plan.secret));
     if plan.app.admin_consent {
-        let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
+        let consent = match grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await {
+            Ok(consent) => consent,
+            Err(err) => {
+                // A new secret that only the output would hand on is no
+                // one's yet: it goes with the failure.
+                if secret.value.is_some() && plan.secret.file.is_none() {
+                    let what = release(graph, &app.app.id, &secret.key_id).await;
+                    ctx.printer.warn(&what);
+                }
+                return Err(err);
+            }
+        };
         if ctx.dry_run && consent.action != Action::Reused {
             report.changes.push(format!(
                 "grant tenant-wide admin consent for {}",

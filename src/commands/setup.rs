@@ -9,6 +9,7 @@
 use secrecy::SecretString;
 
 use crate::auth::{self, MANAGE_APPS, Session};
+use crate::custody;
 use crate::error::{self, Failure, Kind};
 use crate::graph::{Graph, graph_error};
 use crate::http::Http;
@@ -210,9 +211,29 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     if !ctx.dry_run {
         stop.begin_changes();
     }
-    let app = register_app::run(ctx, graph, &perm).await?;
+    let mut app = register_app::run(ctx, graph, &perm).await?;
     report.app = Some(app.info(&plan.app));
     report.changes.extend(app.changes.iter().cloned());
+    if !ctx.dry_run {
+        // What earlier runs left: secrets in flight whose run is gone, and
+        // the secrets of connections deleted on the platform.
+        let listed: Vec<String> = target
+            .integration
+            .connections
+            .iter()
+            .map(|c| c.id.clone())
+            .collect();
+        let deleted = custody::deleted_connections(&app.app, &listed, &target.client).await?;
+        let swept = custody::sweep(
+            graph,
+            &mut app.app,
+            &plan.secret.description,
+            &plan.state_dir,
+            &deleted,
+        )
+        .await?;
+        report.notes.extend(swept);
+    }
     if stop.requested() {
         return Err(interrupted(
             ctx,
@@ -247,7 +268,19 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .await);
     }
     if plan.app.admin_consent {
-        let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await?;
+        let consent = match grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await {
+            Ok(consent) => consent,
+            Err(err) => {
+                // The new secret is no one's yet: it goes with the failure.
+                if let Some((app, key_id, value)) = new_secret {
+                    release_secret(ctx, graph, &mut report, app, key_id, value).await;
+                    for note in &report.notes {
+                        ctx.printer.warn(note);
+                    }
+                }
+                return Err(err);
+            }
+        };
         if ctx.dry_run && consent.action != Action::Reused {
             report.changes.push(format!(
                 "grant tenant-wide admin consent for {}",
@@ -274,6 +307,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         integration_name: target.integration.name.clone(),
         team: team.clone(),
         action,
+        previous_id: None,
     };
 
     if ctx.dry_run {
@@ -438,7 +472,13 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         &mut report,
     )
     .await;
-    report.connection = Some(connection_info(&connected.connection, connected.action));
+    report.connection = Some(ConnectionInfo {
+        previous_id: connected.replaced.as_ref().map(|old| old.id.clone()),
+        ..connection_info(&connected.connection, connected.action)
+    });
+    if let Some(old) = &connected.replaced {
+        report.notes.push(replaced_note(&old.id, &connected.connection.name));
+    }
     if plan.mode == Mode::Rotate && connected.replaced.is_none() {
         report.notes.push(format!(
             "there was no platform connection \"{}\" to replace, so one was made; other secrets \"{}\" of the app, if any, were kept: remove them in the Azure portal once nothing uses them",
@@ -493,7 +533,8 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             s.value = Some(value.clone());
         }
     }
-    finish(&mut report, plan, &platform.connection_name, &perm);
+    custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
+    finish(&mut report, plan, &connected.connection.name, &perm);
     Ok(report)
 }
 
@@ -579,21 +620,27 @@ async fn mark_held(
         ));
         return;
     };
-    if wanted == *tags {
+    let Some(key) = key else {
+        *tags = wanted;
         return;
-    }
-    let patch = serde_json::json!({ "tags": wanted });
-    let written = ctx
-        .through_replication("the app to replicate in Entra", || {
-            graph.update_application(app_object_id, &patch)
-        })
-        .await;
+    };
+    // Custody: the held tag replaces the secret's pending one.
+    let written = custody::held_by(graph, app_object_id, connection, key, gone).await;
+    let _ = ctx;
     match written {
-        Ok(()) => *tags = wanted,
+        Ok(now) => *tags = now,
         Err(e) => report.warnings.push(format!(
             "the app could not be tagged with the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
         )),
     }
+}
+
+/// What a replacement means for the platform admin; `connect --replace`
+/// says the same.
+pub fn replaced_note(previous: &str, name: &str) -> String {
+    format!(
+        "the connection is a new object, \"{name}\", replacing {previous} (the platform cannot update a connection): the platform admin repeats Connect and sets its permissions again"
+    )
 }
 
 /// What to do in the platform once the connection exists; `connect` says
@@ -657,6 +704,8 @@ async fn release_secret(
         };
         match path {
             Ok(p) => {
+                // A person holds it now.
+                let _ = custody::handed(graph, &app.id, key_id).await;
                 report.notes.push(format!("the new secret was kept (--keep-secret-on-failure) and written to {} (mode 0600)", p.display()));
                 if let Some(s) = report.secret.as_mut() {
                     s.file = Some(p.display().to_string());
@@ -667,6 +716,8 @@ async fn release_secret(
     } else {
         match graph.remove_password(&app.id, key_id).await {
             Ok(()) => {
+                let _ = custody::released(graph, &app.id, key_id).await;
+                custody::settle(graph, &app.id, &plan.state_dir, false).await;
                 report.notes.push(format!("the new secret ({key_id}) was removed, so nothing is left dangling"));
                 if let Some(s) = report.secret.as_mut() {
                     s.action = Action::Removed;

@@ -284,6 +284,11 @@ impl Graph {
         }
     }
 
+    /// The delay before look `n` while waiting for Entra to replicate.
+    pub fn poll_delay(&self, n: u32) -> std::time::Duration {
+        self.http.policy.poll_delay(n)
+    }
+
     pub async fn organization(&self) -> anyhow::Result<Option<Organization>> {
         let orgs: Vec<Organization> = self
             .list(

@@ -173,18 +173,46 @@ pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Appl
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .is_some_and(|t| jiff::Timestamp::now().duration_since(t).as_secs() < 600);
         let app = if recent {
-            ctx.through_replication("the application recorded by the last run", || async {
-                graph
-                    .get_application(&object_id)
-                    .await?
-                    .ok_or_else(|| not_found(&object_id))
-            })
-            .await
-            .ok()
+            let seen = ctx
+                .through_replication("the application recorded by the last run", || async {
+                    graph
+                        .get_application(&object_id)
+                        .await?
+                        .ok_or_else(|| not_found(&object_id))
+                })
+                .await;
+            match seen {
+                Ok(app) => Some(app),
+                // Not visible after the whole budget: it may still be
+                // replicating. Making another would leave two.
+                Err(err) if crate::steps::is_replication(&err) => {
+                    return Err(err.context(Failure::new(
+                        Kind::Failed,
+                        format!(
+                            "the app registration the last run made ({object_id}) is not visible in Entra yet; no second one was made"
+                        ),
+                    )
+                    .with_hint("run the same command again in a few minutes")));
+                }
+                Err(err) => return Err(err),
+            }
         } else {
             graph.get_application(&object_id).await?
         };
         if let Some(app) = app.filter(|a| a.display_name == spec.name) {
+            // Another run at the same time may have made one too.
+            let namesakes = graph.find_applications_by_name(&spec.name).await?;
+            let others: Vec<Application> = namesakes
+                .into_iter()
+                .filter(|a| tagged(a) && a.id != app.id)
+                .collect();
+            if !others.is_empty() {
+                let mut all = others;
+                all.push(app);
+                let winner = converge(ctx, graph, all).await?;
+                let needs_tag = !tagged(&winner);
+                return Ok(Some((winner, needs_tag)));
+            }
             let needs_tag = !tagged(&app);
             return Ok(Some((app, needs_tag)));
         }
@@ -212,18 +240,59 @@ pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Appl
             "pick one with --app-id <client id>, or choose another --app-name"
         })
         .into()),
-        (several, _) => Err(Failure::new(
+        (several, _) => Ok(Some((converge(ctx, graph, several.to_vec()).await?, false))),
+    }
+}
+
+/// Two runs at once (a CI job retried while the first still runs, two
+/// admins) can each make a tagged app. One is kept, whichever run looks:
+/// the one whose secret a connection holds (its held-secret tag), else the
+/// oldest (then the smallest object id). The others are removed when no
+/// one holds any of their secrets; otherwise the user picks.
+async fn converge(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    mut apps: Vec<Application>,
+) -> anyhow::Result<Application> {
+    let spec = &ctx.plan.app;
+    let holds = |a: &Application| {
+        a.tags.iter().any(|t| {
+            t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED)
+        })
+    };
+    apps.sort_by(|a, b| {
+        holds(b)
+            .cmp(&holds(a))
+            .then_with(|| a.created_date_time.cmp(&b.created_date_time))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let winner = apps.remove(0);
+    if apps.iter().any(holds) {
+        let mut all = vec![winner];
+        all.extend(apps);
+        return Err(Failure::new(
             Kind::Usage,
             format!(
-                "{} apps named \"{}\" carry the aad-setup tag ({})",
-                several.len(),
+                "{} apps named \"{}\" carry the aad-setup tag and more than one has a secret someone holds ({})",
+                all.len(),
                 spec.name,
-                several.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
+                all.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
             ),
         )
         .with_hint("pick one with --app-id <client id>")
-        .into()),
+        .into());
     }
+    if ctx.dry_run {
+        return Ok(winner);
+    }
+    for loser in &apps {
+        ctx.printer.warn(&format!(
+            "another run made a second app registration \"{}\" (client id {}) at the same time; it holds nothing and was removed, keeping client id {}",
+            spec.name, loser.app_id, winner.app_id
+        ));
+        graph.delete_application(&loser.id).await?;
+    }
+    Ok(winner)
 }
 
 fn not_found(object_id: &str) -> anyhow::Error {
