@@ -337,16 +337,26 @@ pub async fn edit_tags(
 
 /// Before `addPassword`: the intent, on the app, so that a run that is
 /// killed, or whose answer is lost, is explained to the next one.
-pub async fn intend(graph: &Graph, app_object_id: &str, state_dir: &Path) -> anyhow::Result<Pending> {
+pub async fn intend(
+    graph: &Graph,
+    app_object_id: &str,
+    state_dir: &Path,
+) -> anyhow::Result<Pending> {
     let pending = Pending {
         run: run_id(state_dir).to_owned(),
         since: jiff::Timestamp::now().as_second(),
         key: None,
     };
     let tag = pending.tag();
-    edit_tags(graph, app_object_id, |tags| retag(tags, std::slice::from_ref(&tag), |_| false))
-        .await
-        .map_err(|e| e.context("could not record on the app that a secret is about to be added; nothing was added"))?;
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&tag), |_| false)
+    })
+    .await
+    .map_err(|e| {
+        e.context(
+            "could not record on the app that a secret is about to be added; nothing was added",
+        )
+    })?;
     Ok(pending)
 }
 
@@ -367,7 +377,9 @@ pub async fn minted(
     .tag();
     let intent_tag = intent.tag();
     edit_tags(graph, app_object_id, |tags| {
-        retag(tags, std::slice::from_ref(&keyed), |t| !lost && t == intent_tag)
+        retag(tags, std::slice::from_ref(&keyed), |t| {
+            !lost && t == intent_tag
+        })
     })
     .await
     .map(|_| ())
@@ -392,9 +404,8 @@ pub async fn held_by(
         retag(tags, std::slice::from_ref(&tag), |t| {
             pending_for(t, key)
                 || t.strip_prefix(HELD).is_some_and(|rest| {
-                    rest.rsplit_once(':').is_some_and(|(c, k)| {
-                        (c == connection && k != key) || gone.contains(&c)
-                    })
+                    rest.rsplit_once(':')
+                        .is_some_and(|(c, k)| (c == connection && k != key) || gone.contains(&c))
                 })
         })
     })
@@ -413,9 +424,11 @@ pub async fn handed(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Re
 
 /// `key` was removed (or never handed on): its pending tag goes.
 pub async fn released(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
-    edit_tags(graph, app_object_id, |tags| retag(tags, &[], |t| pending_for(t, key)))
-        .await
-        .map(|_| ())
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, &[], |t| pending_for(t, key))
+    })
+    .await
+    .map(|_| ())
 }
 
 /// Everything this run's intent left, when the run ends with its secret
@@ -427,7 +440,9 @@ pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_i
     }
     let run = run_id(state_dir).to_owned();
     let _ = edit_tags(graph, app_object_id, |tags| {
-        retag(tags, &[], |t| Pending::parse(t).is_some_and(|p| p.run == run))
+        retag(tags, &[], |t| {
+            Pending::parse(t).is_some_and(|p| p.run == run)
+        })
     })
     .await;
 }
@@ -462,7 +477,10 @@ pub async fn sweep(
         .filter(|t| !plan.tags.contains(t))
         .cloned()
         .collect();
-    app.tags = edit_tags(graph, &app.id, |tags| retag(tags, &[], |t| dropped.iter().any(|d| d == t))).await?;
+    app.tags = edit_tags(graph, &app.id, |tags| {
+        retag(tags, &[], |t| dropped.iter().any(|d| d == t))
+    })
+    .await?;
     Ok(plan.notes)
 }
 

@@ -141,9 +141,10 @@ pub async fn apply(
         previous_id: connected.replaced.as_ref().map(|old| old.id.clone()),
     });
     if let Some(old) = &connected.replaced {
-        report
-            .notes
-            .push(super::setup::replaced_note(&old.id, &connected.connection.name));
+        report.notes.push(super::setup::replaced_note(
+            &old.id,
+            &connected.connection.name,
+        ));
     }
     report.verification.secret_signs_in = Some(true);
     report.verification.connection_visible = Some(visible);

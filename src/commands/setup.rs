@@ -171,7 +171,7 @@ pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> a
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan = ctx.plan;
     let platform = plan.platform()?;
-    let target = platform_preflight::run(ctx).await?;
+    let mut target = platform_preflight::run(ctx).await?;
     let perm = resolve_permission::run(ctx, graph).await?;
     // A rotation (`rotate`, `setup --rotate`) keeps the Resource the
     // connection was given last time.
@@ -233,6 +233,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         )
         .await?;
         report.notes.extend(swept);
+        choose_existing(&mut target, &app.app, &platform.connection_name);
     }
     if stop.requested() {
         return Err(interrupted(
@@ -411,7 +412,16 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
                 .into(),
         );
-        finish(&mut report, plan, &platform.connection_name, &perm);
+        remove_strays(
+            ctx,
+            graph,
+            &target,
+            &app.app.id,
+            &connection.id,
+            &mut report,
+        )
+        .await;
+        finish(&mut report, plan, &connection.name, &perm);
         return Ok(report);
     };
 
@@ -477,7 +487,9 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         ..connection_info(&connected.connection, connected.action)
     });
     if let Some(old) = &connected.replaced {
-        report.notes.push(replaced_note(&old.id, &connected.connection.name));
+        report
+            .notes
+            .push(replaced_note(&old.id, &connected.connection.name));
     }
     if plan.mode == Mode::Rotate && connected.replaced.is_none() {
         report.notes.push(format!(
@@ -492,42 +504,77 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         verify::connection_visible(ctx.printer, &target.client, &connected.connection.id).await?,
     );
 
-    // Replaced: the old connection, then the secret it held, go only now.
-    // The new ones work already, so a failure here is reported, not fatal.
+    // Replaced: the old connection, then the secret it held, then its tag
+    // go only now (in that order: a run killed in between leaves a tag that
+    // names a deleted connection, and the next run removes its secret). The
+    // new ones work already, so a failure here is reported, not fatal.
     if let (Some(old), Some(held)) = (&connected.replaced, held) {
-        match target.client.delete_connection(&old.id).await {
+        let deleted = match target.client.delete_connection(&old.id).await {
             Ok(()) => {
                 report.notes.push(format!(
                     "the previous connection {} was replaced and deleted",
                     old.id
                 ));
-                let gone = [old.id.as_str()];
-                mark_held(ctx, graph, &app.app.id, &mut tags, &new_connection, key, &gone, &mut report)
-                    .await;
+                true
             }
-            Err(e) => report.warnings.push(format!(
-                "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
-                old.id
-            )),
-        }
-        match held {
+            Err(e) => {
+                report.warnings.push(format!(
+                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    old.id
+                ));
+                false
+            }
+        };
+        let removed = match held {
             Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
-                Ok(()) => report
-                    .notes
-                    .push(format!("the secret it held ({old_key}) was removed")),
-                Err(e) => report.warnings.push(format!(
-                    "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
-                )),
+                Ok(()) => {
+                    report
+                        .notes
+                        .push(format!("the secret it held ({old_key}) was removed"));
+                    true
+                }
+                Err(e) => {
+                    report.warnings.push(format!(
+                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+                    ));
+                    false
+                }
             },
-            Held::Unknown(candidates) => report.warnings.push(format!(
-                "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
-                if candidates.len() == 1 { "one secret" } else { "these secrets" },
-                plan.secret.description,
-                candidates.join(", ")
-            )),
-            Held::None => {}
+            Held::Unknown(candidates) => {
+                report.warnings.push(format!(
+                    "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
+                    if candidates.len() == 1 { "one secret" } else { "these secrets" },
+                    plan.secret.description,
+                    candidates.join(", ")
+                ));
+                true
+            }
+            Held::None => true,
+        };
+        if deleted && removed {
+            let gone = [old.id.as_str()];
+            mark_held(
+                ctx,
+                graph,
+                &app.app.id,
+                &mut tags,
+                &new_connection,
+                key,
+                &gone,
+                &mut report,
+            )
+            .await;
         }
     }
+    remove_strays(
+        ctx,
+        graph,
+        &target,
+        &app.app.id,
+        &new_connection,
+        &mut report,
+    )
+    .await;
     if plan.secret.show {
         if let Some(s) = report.secret.as_mut() {
             s.value = Some(value.clone());
@@ -536,6 +583,88 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
     finish(&mut report, plan, &connected.connection.name, &perm);
     Ok(report)
+}
+
+/// Other connections of ours (the connection's name, or one a rotation
+/// gave it) than `keep`: what a run killed mid-rotation, or a second run at
+/// the same time, left. Each is deleted, then the secret the app's tag says
+/// it held, then that tag. A failure is a warning.
+async fn remove_strays(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &platform_preflight::PlatformTarget,
+    app_object_id: &str,
+    keep: &str,
+    report: &mut Report,
+) {
+    let base = &ctx
+        .plan
+        .platform
+        .as_ref()
+        .map(|p| p.connection_name.clone())
+        .unwrap_or_default();
+    let Ok(now) = target.client.get_integration(&target.integration.id).await else {
+        return;
+    };
+    let strays: Vec<_> = now
+        .connections
+        .iter()
+        .filter(|c| c.id != keep && connect_platform::is_ours(&c.name, base))
+        .collect();
+    if strays.is_empty() {
+        return;
+    }
+    let Ok(Some(app)) = graph.get_application(app_object_id).await else {
+        return;
+    };
+    let holders = custody::holders(&app.tags);
+    for stray in strays {
+        if let Err(e) = target.client.delete_connection(&stray.id).await {
+            report.warnings.push(format!(
+                "the connection {} (\"{}\"), left by an earlier or parallel run, could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                stray.id, stray.name
+            ));
+            continue;
+        }
+        report.notes.push(format!(
+            "the connection {} (\"{}\"), left by an earlier or parallel run, was deleted",
+            stray.id, stray.name
+        ));
+        for (_, key) in holders.iter().filter(|(c, _)| *c == stray.id) {
+            if graph.remove_password(app_object_id, key).await.is_ok() {
+                report
+                    .notes
+                    .push(format!("the secret it held ({key}) was removed"));
+            }
+        }
+        let id = stray.id.clone();
+        let _ = custody::edit_tags(graph, app_object_id, |tags| {
+            custody::retag(tags, &[], |t| {
+                t.strip_prefix(custody::HELD)
+                    .and_then(|rest| rest.rsplit_once(':'))
+                    .is_some_and(|(c, _)| c == id)
+            })
+        })
+        .await;
+    }
+}
+
+/// Of several connections of ours, the one to keep or replace: the one
+/// the app's tag says holds a secret the app still has, else the one
+/// found by the platform step (the record's, else the newest).
+fn choose_existing(
+    target: &mut platform_preflight::PlatformTarget,
+    app: &crate::graph::types::Application,
+    base: &str,
+) {
+    let tagged = target.integration.connections.iter().find(|c| {
+        connect_platform::is_ours(&c.name, base)
+            && create_secret::tagged(app, &c.id)
+                .is_some_and(|k| app.password_credentials.iter().any(|p| p.key_id == k))
+    });
+    if let Some(c) = tagged {
+        target.existing = Some(c.clone());
+    }
 }
 
 /// A result in place with something left to do by hand (see

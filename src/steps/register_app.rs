@@ -256,9 +256,9 @@ async fn converge(
 ) -> anyhow::Result<Application> {
     let spec = &ctx.plan.app;
     let holds = |a: &Application| {
-        a.tags.iter().any(|t| {
-            t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED)
-        })
+        a.tags
+            .iter()
+            .any(|t| t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED))
     };
     apps.sort_by(|a, b| {
         holds(b)
