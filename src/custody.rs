@@ -457,13 +457,25 @@ pub async fn sweep(
     description: &str,
     state_dir: &Path,
     deleted: &[String],
+    protected: &[String],
 ) -> anyhow::Result<Vec<String>> {
     let now = jiff::Timestamp::now().as_second();
     let lease = lease();
     let own = run_id(state_dir).to_owned();
-    let plan = plan_sweep(app, description, deleted, |p| {
+    let mut plan = plan_sweep(app, description, deleted, |p| {
         p.run == own || alive(state_dir, p, now, lease)
     });
+    // What this machine's record says someone holds stays, whatever the
+    // tags say (a late write may have lost a tag).
+    let kept: Vec<String> = plan
+        .remove
+        .iter()
+        .filter(|k| protected.contains(k))
+        .cloned()
+        .collect();
+    plan.remove.retain(|k| !kept.contains(k));
+    plan.notes
+        .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
     if plan.tags == app.tags && plan.remove.is_empty() {
         return Ok(Vec::new());
     }

@@ -45,6 +45,8 @@ pub async fn run(
         .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
     if let (true, Some(secret), Some(app)) = (delivered, shown, report.app.as_ref()) {
         // The person reading the output holds it now.
+        ctx.record.handed_key_ids.push(secret.key_id.clone());
+        ctx.save_record();
         if let Err(e) = crate::custody::handed(&graph, &app.object_id, &secret.key_id).await {
             printer.warn(&format!(
                 "the app could not be tagged with the secret handed on ({e:#})"
@@ -103,12 +105,14 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     report.changes.extend(app.changes.iter().cloned());
     if !ctx.dry_run {
         // What earlier runs left in flight (crate::custody).
+        let protected = ctx.record.handed_key_ids.clone();
         let swept = crate::custody::sweep(
             graph,
             &mut app.app,
             &plan.secret.description,
             &plan.state_dir,
             &[],
+            &protected,
         )
         .await?;
         report.notes.extend(swept);

@@ -224,12 +224,20 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             .map(|c| c.id.clone())
             .collect();
         let deleted = custody::deleted_connections(&app.app, &listed, &target.client).await?;
+        let protected: Vec<String> = ctx
+            .record
+            .handed_key_ids
+            .iter()
+            .chain(&ctx.record.secret_key_id)
+            .cloned()
+            .collect();
         let swept = custody::sweep(
             graph,
             &mut app.app,
             &plan.secret.description,
             &plan.state_dir,
             &deleted,
+            &protected,
         )
         .await?;
         report.notes.extend(swept);
@@ -805,6 +813,17 @@ fn finish(
     }
 }
 
+/// Notes in the local record that a person holds `key_id`.
+fn remember_handed(ctx: &Ctx<'_>, key_id: &str) {
+    if let Some(store) = &ctx.store {
+        let mut record = ctx.record.clone();
+        if !record.handed_key_ids.iter().any(|k| k == key_id) {
+            record.handed_key_ids.push(key_id.to_owned());
+        }
+        let _ = store.save(&record);
+    }
+}
+
 /// A new secret that no platform connection holds must not be left
 /// dangling: remove it (default), or keep it in a 0600 file
 /// (`--keep-secret-on-failure`). Says which in the report.
@@ -835,6 +854,7 @@ async fn release_secret(
             Ok(p) => {
                 // A person holds it now.
                 let _ = custody::handed(graph, &app.id, key_id).await;
+                remember_handed(ctx, key_id);
                 report.notes.push(format!("the new secret was kept (--keep-secret-on-failure) and written to {} (mode 0600)", p.display()));
                 if let Some(s) = report.secret.as_mut() {
                     s.file = Some(p.display().to_string());

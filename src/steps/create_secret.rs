@@ -271,6 +271,8 @@ pub async fn run(
     if let Some(path) = &spec.file {
         crate::secret_file::write_new(path, &added.secret_text)?;
         // A person holds it from here.
+        ctx.record.handed_key_ids.push(added.key_id.clone());
+        ctx.save_record();
         if let Err(e) = crate::custody::handed(graph, &app.id, &added.key_id).await {
             ctx.printer.warn(&format!(
                 "the app could not be tagged with the secret handed on in {} ({e:#})",

@@ -249,9 +249,18 @@ pub(crate) fn check(
     // `connect` run again finds the connection it made and changes nothing
     // (exit 2, "pass --replace"): the platform cannot say which secret a
     // connection holds, so only the state below tells convergence.
+    let flat = again
+        .stderr
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     let connect_again_refused =
-        cmd == Cmd::Connect && again.code == 2 && again.stderr.contains("has a connection named");
-    if again.code != 0 && !connect_again_refused {
+        cmd == Cmd::Connect && again.code == 2 && flat.contains("has a connection named");
+    // `register` run again after a secret was handed on has nothing new to
+    // hand on (exit 1, "pass --new-secret"): the person holds the first.
+    let register_again_refused =
+        cmd == Cmd::Register && again.code == 1 && flat.contains("nothing new to hand on");
+    if again.code != 0 && !connect_again_refused && !register_again_refused {
         tally.lock().unwrap().stuck += 1;
         return Err(format!(
             "the re-run did not converge (exit {}): {}",
