@@ -12,6 +12,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::env;
+use crate::guide;
+use crate::output::OutputFormat;
 
 const AFTER_HELP: &str = "\
 Without a command, `aad-setup` runs `setup`. On a terminal it walks you
@@ -106,14 +108,6 @@ pub struct GlobalArgs {
     /// Never a header value or a body.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// A summary for people.
-    Human,
-    /// One JSON document.
-    Json,
 }
 
 /// Signing in to Microsoft, and where Microsoft is.
@@ -214,11 +208,11 @@ pub struct PlatformArgs {
     pub platform_token_file: Option<String>,
 
     /// The integration to connect: its name or id on the platform.
-    #[arg(long, value_name = "NAME|ID", env = env::INTEGRATION, default_value = "Azure Active Directory")]
+    #[arg(long, value_name = "NAME|ID", env = env::INTEGRATION, default_value = guide::INTEGRATION)]
     pub integration: String,
 
     /// The name of the connection to create (and to find on re-runs).
-    #[arg(long, value_name = "NAME", env = env::CONNECTION_NAME, default_value = "Azure Active Directory (aad-setup)")]
+    #[arg(long, value_name = "NAME", env = env::CONNECTION_NAME, default_value = guide::CONNECTION_NAME)]
     pub connection_name: String,
 
     /// The Resource value for the platform (the v1 token endpoint's
@@ -239,21 +233,21 @@ pub struct PlatformArgs {
 #[command(next_help_heading = "App registration")]
 pub struct AppArgs {
     /// The app's display name (portal: App registrations > New registration > Name).
-    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = "workflow-activedirectory-integration")]
+    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = guide::APP_NAME)]
     pub app_name: String,
 
     /// The Web redirect URI (portal: Redirect URI, type Web).
-    #[arg(long, value_name = "URL", env = env::REDIRECT_URI, default_value = "https://security.pushbot.com/oauth")]
+    #[arg(long, value_name = "URL", env = env::REDIRECT_URI, default_value = guide::REDIRECT_URI)]
     pub redirect_uri: String,
 
     /// The API whose permission the app gets: a name ("Microsoft Graph",
     /// "Dynamics CRM") or its appId. The guide's "Dynamics" no longer offers
     /// Directory.ReadWrite.All; Microsoft Graph does.
-    #[arg(long, value_name = "NAME|APPID", env = env::API, default_value = "Microsoft Graph")]
+    #[arg(long, value_name = "NAME|APPID", env = env::API, default_value = guide::API)]
     pub api: String,
 
     /// The delegated permission (portal: API permissions > Delegated).
-    #[arg(long, value_name = "NAME", env = env::PERMISSION, default_value = "Directory.ReadWrite.All")]
+    #[arg(long, value_name = "NAME", env = env::PERMISSION, default_value = guide::PERMISSION)]
     pub permission: String,
 
     /// Use this existing app (its Application (client) ID or Object ID), even
@@ -272,13 +266,13 @@ pub struct AppArgs {
 #[command(next_help_heading = "Client secret")]
 pub struct SecretArgs {
     /// The secret's description (portal: Certificates & secrets > Description).
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey")]
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION)]
     pub secret_description: String,
 
     /// When the secret expires: a duration (24 months, 18mo, 1y, P2Y, 90d), a
     /// date (2027-11-29), or `never` (99 years; the portal removed it, tenant
     /// policies may refuse it).
-    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = "24 months")]
+    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = guide::SECRET_EXPIRY)]
     pub secret_expiry: String,
 
     /// Print the new secret in the result (stdout). Off by default.
@@ -339,7 +333,7 @@ pub struct StatusArgs {
     pub app: AppArgs,
 
     /// The description of the secret to check.
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey")]
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION)]
     pub secret_description: String,
 
     /// Report the secret as needing rotation when it expires within this
@@ -381,7 +375,7 @@ pub struct RemoveArgs {
 fn guide_secret(description: &str) -> SecretArgs {
     SecretArgs {
         secret_description: description.to_owned(),
-        secret_expiry: "24 months".into(),
+        secret_expiry: guide::SECRET_EXPIRY.into(),
         ..SecretArgs::default()
     }
 }
@@ -406,7 +400,7 @@ impl RemoveArgs {
             microsoft: self.microsoft.clone(),
             platform: self.platform.clone(),
             app: self.app.clone(),
-            secret: guide_secret("pagerdutysecretkey"),
+            secret: guide_secret(guide::SECRET_DESCRIPTION),
             state_dir: self.state_dir.clone(),
             dry_run: self.dry_run,
             ..SetupArgs::default()
@@ -423,13 +417,13 @@ pub struct RegisterArgs {
     pub app: AppArgs,
 
     /// The secret's description (portal: Certificates & secrets > Description).
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey", help_heading = "Client secret")]
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION, help_heading = "Client secret")]
     pub secret_description: String,
 
     /// When the secret expires: a duration (24 months, 18mo, 1y, P2Y, 90d), a
     /// date (2027-11-29), or `never` (99 years; the portal removed it, tenant
     /// policies may refuse it).
-    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = "24 months", help_heading = "Client secret")]
+    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = guide::SECRET_EXPIRY, help_heading = "Client secret")]
     pub secret_expiry: String,
 
     /// Write the new secret to this file, created with mode 0600 (it must
@@ -504,7 +498,7 @@ pub struct RotateArgs {
     pub platform: PlatformArgs,
 
     /// The app's display name: the app to find.
-    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = "workflow-activedirectory-integration", help_heading = "App registration")]
+    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = guide::APP_NAME, help_heading = "App registration")]
     pub app_name: String,
 
     /// The app by its Application (client) ID or Object ID, even if this
@@ -513,12 +507,12 @@ pub struct RotateArgs {
     pub app_id: Option<String>,
 
     /// The secret's description: the old secret has it, the new one gets it.
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = "pagerdutysecretkey", help_heading = "Client secret")]
+    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION, help_heading = "Client secret")]
     pub secret_description: String,
 
     /// When the new secret expires (24 months, 18mo, 1y, P2Y, 90d, a date,
     /// or `never`).
-    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = "24 months", help_heading = "Client secret")]
+    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = guide::SECRET_EXPIRY, help_heading = "Client secret")]
     pub secret_expiry: String,
 
     /// Print the new secret in the result (stdout). Off by default.
@@ -573,10 +567,10 @@ impl RotateArgs {
 /// The guide's app settings, for commands that do not take them all.
 fn guide_app() -> AppArgs {
     AppArgs {
-        app_name: "workflow-activedirectory-integration".into(),
-        redirect_uri: "https://security.pushbot.com/oauth".into(),
-        api: "Microsoft Graph".into(),
-        permission: "Directory.ReadWrite.All".into(),
+        app_name: guide::APP_NAME.into(),
+        redirect_uri: guide::REDIRECT_URI.into(),
+        api: guide::API.into(),
+        permission: guide::PERMISSION.into(),
         app_id: None,
         adopt: false,
     }

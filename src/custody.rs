@@ -53,6 +53,9 @@ pub const PENDING: &str = "aad-setup:pending-secret:";
 /// than any run: the replication waits are three minutes each.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30 * 60);
 
+/// Reads of a just-created app before its tags are written anyway.
+const READ_ATTEMPTS: u32 = 40;
+
 /// `aad-setup:connection-secret:<connection>:<key>`.
 pub fn held_tag(connection: &str, key: &str) -> String {
     format!("{HELD}{connection}:{key}")
@@ -197,12 +200,6 @@ pub struct Sweep {
     pub notes: Vec<String>,
 }
 
-impl Sweep {
-    pub fn is_empty(&self) -> bool {
-        self.remove.is_empty() && self.notes.is_empty()
-    }
-}
-
 /// The sweep, decided on what the app shows: pending secrets of runs that
 /// are gone (`alive` says), secrets of deleted connections (`deleted`
 /// lists them), stale tags. `description` is our secrets' description: an
@@ -315,7 +312,7 @@ pub async fn edit_tags(
     change: impl Fn(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Vec<String>> {
     let mut app = None;
-    for n in 0..crate::steps::REPLICATION_ATTEMPTS {
+    for n in 0..READ_ATTEMPTS {
         app = graph.get_application(app_object_id).await?;
         if app.is_some() {
             break;

@@ -5,11 +5,9 @@
 //! at the edge, into one of the documented exit codes. An error without a
 //! `Failure` is a plain failure (exit 1).
 
-use std::fmt;
-
 /// The documented exit codes (README "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// 1: the run failed; nothing more specific applies.
     Failed,
     /// 2: usage or bad input; nothing was changed.
@@ -25,7 +23,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn exit_code(self) -> i32 {
+    pub(crate) fn exit_code(self) -> i32 {
         match self {
             Kind::Failed => 1,
             Kind::Usage => 2,
@@ -39,15 +37,16 @@ impl Kind {
 
 /// A classified error: what happened (`message`) and, optionally, what to do
 /// about it (`hint`).
-#[derive(Debug)]
-pub struct Failure {
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Failure {
     pub kind: Kind,
     pub message: String,
     pub hint: Option<String>,
 }
 
 impl Failure {
-    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: Kind, message: impl Into<String>) -> Self {
         Failure {
             kind,
             message: message.into(),
@@ -55,47 +54,31 @@ impl Failure {
         }
     }
 
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+    pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
     }
 }
 
-impl fmt::Display for Failure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for Failure {}
-
-/// Shorthands that build an `anyhow::Error` of a kind.
-pub fn usage(message: impl Into<String>) -> anyhow::Error {
+/// A usage error (exit 2) as an `anyhow::Error`.
+pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Failure::new(Kind::Usage, message).into()
-}
-
-pub fn sign_in(message: impl Into<String>) -> anyhow::Error {
-    Failure::new(Kind::SignIn, message).into()
-}
-
-pub fn privileges(message: impl Into<String>) -> anyhow::Error {
-    Failure::new(Kind::Privileges, message).into()
 }
 
 /// The outermost classified failure, whether it is the root error or a
 /// context layer (anyhow's `downcast_ref` looks through both).
-pub fn failure(err: &anyhow::Error) -> Option<&Failure> {
+pub(crate) fn failure(err: &anyhow::Error) -> Option<&Failure> {
     err.downcast_ref::<Failure>()
 }
 
 /// The exit code for an error: the kind of the outermost [`Failure`] in the
 /// chain, else 1.
-pub fn exit_code(err: &anyhow::Error) -> i32 {
+pub(crate) fn exit_code(err: &anyhow::Error) -> i32 {
     failure(err).map_or(1, |f| f.kind.exit_code())
 }
 
 /// The hint to print under the error, if the outermost failure has one.
-pub fn hint(err: &anyhow::Error) -> Option<&str> {
+pub(crate) fn hint(err: &anyhow::Error) -> Option<&str> {
     failure(err).and_then(|f| f.hint.as_deref())
 }
 

@@ -46,7 +46,7 @@ use crate::env;
 
 /// Which failures a request may be retried on (see the table above).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Retry {
+pub(crate) enum Retry {
     /// Reads, deletes and whole-value updates: 429, 5xx, transport errors,
     /// and a success whose body is not JSON.
     Idempotent,
@@ -84,7 +84,7 @@ pub fn is_lost(err: &anyhow::Error) -> bool {
 
 /// A response, read whole.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
@@ -102,14 +102,14 @@ impl Reply {
 
 impl Reply {
     /// Graph's `request-id` header, which Microsoft support asks for.
-    pub fn request_id(&self) -> Option<&str> {
+    pub(crate) fn request_id(&self) -> Option<&str> {
         self.headers
             .get("request-id")
             .or_else(|| self.headers.get("x-ms-request-id"))
             .and_then(|v| v.to_str().ok())
     }
 
-    pub fn json<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
+    pub(crate) fn json<T: serde::de::DeserializeOwned>(&self) -> anyhow::Result<T> {
         serde_json::from_str(&self.body).with_context(|| {
             format!(
                 "the service answered {} with a body that is not the expected JSON",
@@ -121,7 +121,7 @@ impl Reply {
 
 /// Bounds of the retry policy.
 #[derive(Debug, Clone)]
-pub struct Policy {
+pub(crate) struct Policy {
     /// Attempts in all, the first included.
     pub attempts: u32,
     /// First backoff delay when the service gives no `Retry-After`.
@@ -133,7 +133,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn from_env() -> Policy {
+    pub(crate) fn from_env() -> Policy {
         let scale = env::var(env::BACKOFF_SCALE)
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s >= 0.0)
@@ -160,7 +160,7 @@ impl Policy {
     }
 
     /// The delay before retry number `n` (0-based), honouring `Retry-After`.
-    pub fn delay(&self, n: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn delay(&self, n: u32, retry_after: Option<Duration>) -> Duration {
         let raw = match retry_after {
             Some(d) => d.min(Duration::from_secs(120)),
             None => {
@@ -176,13 +176,13 @@ impl Policy {
 
 /// The shared client.
 #[derive(Debug, Clone)]
-pub struct Http {
+pub(crate) struct Http {
     client: reqwest::Client,
     pub policy: Policy,
 }
 
 impl Http {
-    pub fn new() -> anyhow::Result<Http> {
+    pub(crate) fn new() -> anyhow::Result<Http> {
         let timeout = env::var(env::HTTP_TIMEOUT)
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s > 0.0)
@@ -199,13 +199,9 @@ impl Http {
         })
     }
 
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
-
     /// Sends the request that `build` makes (called again for each attempt)
     /// and reads the whole answer. `service` names the service in messages.
-    pub async fn send(
+    pub(crate) async fn send(
         &self,
         service: &str,
         retry: Retry,

@@ -1,25 +1,61 @@
 //! aad-setup: connects the workflow platform (PagerDuty Workflow Automation,
 //! formerly Catalytic) to Microsoft Entra ID.
 //!
-//! The layers, top to bottom: [`cli`] (what was typed) → [`settings`] (one
-//! validated plan) → [`commands`] → [`steps`] (one per step of the guide) →
-//! the service clients [`auth`], [`graph`], [`platform`] → [`http`]. All
-//! printing is in [`output`]; exit codes are decided in [`error`].
+//! A run goes: [`cli`] (what was typed) → [`settings`] (one validated plan)
+//! → [`commands`] (dispatch, one module per command, and the wizard, the
+//! interactive face of `setup`) → [`steps`] (one per step of the guide) →
+//! the service clients [`auth`], [`graph`], [`platform`] → [`http`].
+//!
+//! The imports follow the layers below, top first: a module imports from
+//! its own layer and the ones below it, never from one above, and no import
+//! cycle (`architecture.rs` checks both by reading the sources). `settings`
+//! and `cli` sit below the steps in this order, though a run starts there,
+//! because the steps take the plan's values as their input:
+//!
+//! 1. [`commands`]: dispatch reads [`cli`], asks [`settings`] for the plan
+//!    and runs the command;
+//! 2. [`prompt`]: every question asked, the only user of dialoguer;
+//! 3. [`steps`];
+//! 4. [`custody`]: who holds each new client secret, written on the app
+//!    and here, and the sweep of what killed runs left;
+//! 5. [`settings`] and [`cli`]: the plan, made of the clients' own request
+//!    types (an [`auth::SignIn`]), and what was typed;
+//! 6. [`auth`], [`graph`], [`platform`];
+//! 7. [`http`];
+//! 8. leaf utilities, which import nothing from the layers above:
+//!    [`output`] (all printing), [`report`] (results as data), [`error`]
+//!    (exit codes), [`cloud`] (where the services are), [`stop`] (Ctrl-C),
+//!    [`guide`] (the guide's values), [`env`] (every variable's name),
+//!    [`validate`], [`record`], [`secret_file`].
+//!
+//! The emulator (`emulator`, behind the `emulator` feature) imports
+//! nothing of the product.
 
-pub mod auth;
+// These docs are for the crate's developers (`cargo doc
+// --document-private-items`): they link to the crate's own modules.
+#![allow(rustdoc::private_intra_doc_links)]
+
+// The binary needs `cli` and `commands::run`, the tests `emulator`;
+// everything else is the crate's own.
+#[cfg(test)]
+mod architecture;
+pub(crate) mod auth;
 pub mod cli;
+pub(crate) mod cloud;
 pub mod commands;
-pub mod custody;
-pub mod env;
-pub mod error;
-pub mod graph;
-pub mod http;
-pub mod output;
-pub mod platform;
-pub mod record;
-pub mod report;
-pub mod secret_file;
-pub mod settings;
-pub mod steps;
-pub mod validate;
-pub mod wizard;
+pub(crate) mod custody;
+pub(crate) mod env;
+pub(crate) mod error;
+pub(crate) mod graph;
+pub(crate) mod guide;
+pub(crate) mod http;
+pub(crate) mod output;
+pub(crate) mod platform;
+pub(crate) mod prompt;
+pub(crate) mod record;
+pub(crate) mod report;
+pub(crate) mod secret_file;
+pub(crate) mod settings;
+pub(crate) mod steps;
+pub(crate) mod stop;
+pub(crate) mod validate;

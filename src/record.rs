@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Record {
+pub(crate) struct Record {
     pub tenant_id: String,
     pub app_name: String,
     pub app_object_id: Option<String>,
@@ -31,12 +31,12 @@ pub struct Record {
     pub updated_at: Option<String>,
 }
 
-pub struct Store {
+pub(crate) struct Store {
     path: PathBuf,
 }
 
 impl Store {
-    pub fn new(state_dir: &Path, tenant_id: &str, app_name: &str) -> Store {
+    pub(crate) fn new(state_dir: &Path, tenant_id: &str, app_name: &str) -> Store {
         let safe: String = app_name
             .chars()
             .map(|c| {
@@ -52,13 +52,13 @@ impl Store {
         }
     }
 
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// The record, or an empty one (a missing or unreadable record is not an
     /// error: the run falls back to looking things up).
-    pub fn load(&self, tenant_id: &str, app_name: &str) -> Record {
+    pub(crate) fn load(&self, tenant_id: &str, app_name: &str) -> Record {
         let record = std::fs::read_to_string(&self.path)
             .ok()
             .and_then(|s| serde_json::from_str::<Record>(&s).ok())
@@ -71,7 +71,7 @@ impl Store {
     }
 
     /// Writes the record atomically (temp file + rename).
-    pub fn save(&self, record: &Record) -> anyhow::Result<()> {
+    pub(crate) fn save(&self, record: &Record) -> anyhow::Result<()> {
         let dir = self
             .path
             .parent()
@@ -88,7 +88,7 @@ impl Store {
         Ok(())
     }
 
-    pub fn remove(&self) -> anyhow::Result<()> {
+    pub(crate) fn remove(&self) -> anyhow::Result<()> {
         match std::fs::remove_file(&self.path) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
             _ => Ok(()),

@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use secrecy::{ExposeSecret as _, SecretString};
 
-pub fn write_new(path: &Path, secret: &SecretString) -> anyhow::Result<()> {
+pub(crate) fn write_new(path: &Path, secret: &SecretString) -> anyhow::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

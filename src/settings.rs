@@ -14,109 +14,27 @@ use url::Url;
 
 use clap::ValueEnum as _;
 
-use crate::cli::{
-    AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, OutputFormat, PlatformArgs, SetupArgs,
+use crate::auth::{
+    GivenToken, SignIn, az_cli, browser, client_secret, device_code, workload_identity,
 };
+use crate::cli::{AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, PlatformArgs, SetupArgs};
+use crate::cloud::{Cloud, Endpoints};
 use crate::env;
 use crate::error::usage;
+use crate::guide::{DYNAMICS_APP_ID, GRAPH_APP_ID};
+use crate::output::Interaction;
 use crate::platform::token::{self, PlatformToken};
 use crate::validate::{self, Expiry};
 
-/// Microsoft Graph's appId; its resource URI is the cloud's Graph host.
-pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-/// Dynamics CRM's appId (what the guide calls "Dynamics").
-pub const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
-/// The tag that marks apps this tool created (microsoft-graph.md §2.1).
-pub const APP_TAG: &str = "aad-setup";
-
-/// Hosts per cloud (entra-sign-in.md §2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cloud {
-    pub name: &'static str,
-    pub login: &'static str,
-    pub graph: &'static str,
-}
-
-impl Cloud {
-    pub fn of(choice: CloudChoice) -> Cloud {
-        match choice {
-            CloudChoice::Public => Cloud {
-                name: "public",
-                login: "https://login.microsoftonline.com",
-                graph: "https://graph.microsoft.com",
-            },
-            CloudChoice::Usgov => Cloud {
-                name: "usgov",
-                login: "https://login.microsoftonline.us",
-                graph: "https://graph.microsoft.us",
-            },
-            CloudChoice::China => Cloud {
-                name: "china",
-                login: "https://login.chinacloudapi.cn",
-                graph: "https://microsoftgraph.chinacloudapi.cn",
-            },
-        }
-    }
-}
-
-/// Where the services are.
-#[derive(Debug, Clone)]
-pub struct Endpoints {
-    pub cloud: Cloud,
-    pub login: Url,
-    pub graph: Url,
-    pub platform: Url,
-}
-
-/// How to sign in to Microsoft, resolved.
-#[derive(Debug)]
-pub enum SignIn {
-    /// App-only, client credentials with a secret.
-    ClientSecret {
-        tenant: String,
-        client_id: String,
-        secret: SecretString,
-        /// Where the secret came from, for messages.
-        source: String,
-    },
-    /// A bearer token given as it is.
-    Token {
-        token: SecretString,
-        tenant: Option<String>,
-    },
-    /// The Azure CLI's login.
-    AzCli { tenant: Option<String> },
-    /// The device authorization flow, as a user.
-    DeviceCode {
-        /// A tenant, or `organizations` (the token says which).
-        tenant: String,
-        client_id: String,
-        scope: String,
-    },
-    /// Authorization code with PKCE, in a browser on this machine.
-    Browser {
-        /// A tenant, or `organizations` (the token says which).
-        tenant: String,
-        client_id: String,
-        scope: String,
-    },
-    /// App-only with a federated assertion.
-    WorkloadIdentity {
-        tenant: String,
-        client_id: String,
-        assertion: crate::auth::workload_identity::Assertion,
-    },
-}
-
 /// The API whose permission the app gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiRef {
+pub(crate) enum ApiRef {
     AppId(String),
     Name(String),
 }
 
 impl ApiRef {
-    pub fn parse(value: &str) -> ApiRef {
+    pub(crate) fn parse(value: &str) -> ApiRef {
         let value = value.trim();
         if validate::is_guid(value) {
             return ApiRef::AppId(value.to_ascii_lowercase());
@@ -135,14 +53,14 @@ impl ApiRef {
         }
     }
 
-    pub fn is_graph(&self) -> bool {
+    pub(crate) fn is_graph(&self) -> bool {
         matches!(self, ApiRef::AppId(id) if id == GRAPH_APP_ID)
     }
 }
 
 /// Which of the four values a connection field receives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ConnValue {
+pub(crate) enum ConnValue {
     ClientId,
     ClientSecret,
     Resource,
@@ -150,14 +68,14 @@ pub enum ConnValue {
 }
 
 impl ConnValue {
-    pub const ALL: [ConnValue; 4] = [
+    pub(crate) const ALL: [ConnValue; 4] = [
         ConnValue::ClientId,
         ConnValue::ClientSecret,
         ConnValue::Resource,
         ConnValue::Tenant,
     ];
 
-    pub fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             ConnValue::ClientId => "clientId",
             ConnValue::ClientSecret => "clientSecret",
@@ -174,7 +92,7 @@ impl ConnValue {
 }
 
 #[derive(Debug)]
-pub struct AppSpec {
+pub(crate) struct AppSpec {
     pub name: String,
     pub redirect_uri: String,
     pub api: ApiRef,
@@ -185,7 +103,7 @@ pub struct AppSpec {
 }
 
 #[derive(Debug)]
-pub struct SecretSpec {
+pub(crate) struct SecretSpec {
     pub description: String,
     pub expiry: Expiry,
     pub show: bool,
@@ -195,7 +113,7 @@ pub struct SecretSpec {
 }
 
 #[derive(Debug)]
-pub struct PlatformSpec {
+pub(crate) struct PlatformSpec {
     pub token: PlatformToken,
     pub integration: String,
     pub connection_name: String,
@@ -207,7 +125,7 @@ pub struct PlatformSpec {
 
 /// Which command a [`Plan`] is for: they share the steps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// The whole guide.
     Setup,
     /// The Azure half: no platform, the credentials handed on.
@@ -222,7 +140,7 @@ pub enum Mode {
 
 /// Everything `setup`, `register` and `rotate` need, validated.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub mode: Mode,
     pub endpoints: Endpoints,
     pub sign_in: SignIn,
@@ -240,26 +158,16 @@ pub struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// How the run talks to its user.
-#[derive(Debug, Clone, Copy)]
-pub struct Interaction {
-    pub format: OutputFormat,
-    /// Prompts are allowed: a terminal on stdin and stderr, no --no-input, not CI.
-    pub interactive: bool,
-    pub verbose: u8,
-}
-
-impl Interaction {
-    pub fn from_args(global: &GlobalArgs) -> Interaction {
-        let interactive = !global.no_input
-            && !env::flag(env::CI)
-            && std::io::stdin().is_terminal()
-            && std::io::stderr().is_terminal();
-        Interaction {
-            format: global.output,
-            interactive,
-            verbose: global.verbose,
-        }
+/// How the run talks to its user, from the global flags and the terminal.
+pub(crate) fn interaction(global: &GlobalArgs) -> Interaction {
+    let interactive = !global.no_input
+        && !env::flag(env::CI)
+        && std::io::stdin().is_terminal()
+        && std::io::stderr().is_terminal();
+    Interaction {
+        format: global.output,
+        interactive,
+        verbose: global.verbose,
     }
 }
 
@@ -268,7 +176,7 @@ impl Interaction {
 /// wizard supplies each only where the flags and the environment gave
 /// nothing (or, for the sign-in, after using it), so each takes precedence.
 #[derive(Default)]
-pub struct Supplied {
+pub(crate) struct Supplied {
     /// The sign-in the wizard already used (`setup`).
     pub sign_in: Option<SignIn>,
     /// A platform token from the approval flow.
@@ -279,7 +187,7 @@ pub struct Supplied {
 
 impl Plan {
     /// The platform half's settings; every command but `register` has them.
-    pub fn platform(&self) -> anyhow::Result<&PlatformSpec> {
+    pub(crate) fn platform(&self) -> anyhow::Result<&PlatformSpec> {
         self.platform
             .as_ref()
             .context("internal: this command does not reach the platform")
@@ -287,12 +195,12 @@ impl Plan {
 }
 
 /// Builds the plan for `setup`.
-pub fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
+pub(crate) fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
     plan_with(args, interaction, Supplied::default())
 }
 
 /// [`plan`], with what the wizard supplied.
-pub fn plan_with(
+pub(crate) fn plan_with(
     args: &SetupArgs,
     interaction: &Interaction,
     supplied: Supplied,
@@ -302,7 +210,11 @@ pub fn plan_with(
 
 /// Builds the plan for `register` or `rotate` (from their arguments, put in
 /// `setup`'s shape).
-pub fn plan_for(mode: Mode, args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
+pub(crate) fn plan_for(
+    mode: Mode,
+    args: &SetupArgs,
+    interaction: &Interaction,
+) -> anyhow::Result<Plan> {
     build(mode, args, interaction, Supplied::default())
 }
 
@@ -452,7 +364,7 @@ fn build(
 }
 
 /// Where the services are, for `setup`.
-pub fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
+pub(crate) fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
     let ms = &args.microsoft;
     endpoints_of(
         ms.cloud,
@@ -468,7 +380,11 @@ fn endpoints_of(
     graph_url: Option<&str>,
     platform_url: &str,
 ) -> anyhow::Result<Endpoints> {
-    let cloud = Cloud::of(cloud);
+    let cloud = match cloud {
+        CloudChoice::Public => Cloud::PUBLIC,
+        CloudChoice::Usgov => Cloud::USGOV,
+        CloudChoice::China => Cloud::CHINA,
+    };
     let (login_raw, login_from) = match (login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
         (Some(v), _) => (v.to_owned(), "--login-url"),
         (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
@@ -501,7 +417,7 @@ fn tenant_arg(flag: Option<&str>) -> anyhow::Result<Option<String>> {
 /// How to sign in to Microsoft, from `--auth` and what it needs. A secret
 /// the wizard had typed (`typed_secret`) is used only when neither
 /// `--client-secret-file` nor AZURE_CLIENT_SECRET gives one.
-pub fn sign_in_method(
+pub(crate) fn sign_in_method(
     args: &SetupArgs,
     interaction: &Interaction,
     endpoints: &Endpoints,
@@ -544,7 +460,7 @@ pub fn sign_in_method(
                 ))
             })?;
             let token = read_secret_file(path, "--graph-token-file")?;
-            Ok(SignIn::Token { token, tenant })
+            Ok(SignIn::Token(GivenToken { token, tenant }))
         }
         AuthChoice::ClientSecret => {
             let tenant = need_tenant("client-secret")?;
@@ -568,12 +484,12 @@ pub fn sign_in_method(
                     }
                 },
             };
-            Ok(SignIn::ClientSecret {
+            Ok(SignIn::ClientSecret(client_secret::Request {
                 tenant,
                 client_id,
                 secret,
                 source,
-            })
+            }))
         }
         AuthChoice::WorkloadIdentity => {
             use crate::auth::workload_identity::Assertion;
@@ -606,13 +522,13 @@ pub fn sign_in_method(
                     env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
                 )));
             };
-            Ok(SignIn::WorkloadIdentity {
+            Ok(SignIn::WorkloadIdentity(workload_identity::Request {
                 tenant,
                 client_id,
                 assertion,
-            })
+            }))
         }
-        AuthChoice::AzCli => Ok(SignIn::AzCli { tenant }),
+        AuthChoice::AzCli => Ok(SignIn::AzCli(az_cli::Request { tenant })),
         AuthChoice::DeviceCode | AuthChoice::Browser => {
             let client_id = match ms
                 .client_id
@@ -632,17 +548,17 @@ pub fn sign_in_method(
             let tenant = tenant.unwrap_or_else(|| "organizations".into());
             let scope = crate::auth::device_code::scopes(endpoints, args.admin_consent);
             Ok(if method == AuthChoice::Browser {
-                SignIn::Browser {
+                SignIn::Browser(browser::Request {
                     tenant,
                     client_id,
                     scope,
-                }
+                })
             } else {
-                SignIn::DeviceCode {
+                SignIn::DeviceCode(device_code::Request {
                     tenant,
                     client_id,
                     scope,
-                }
+                })
             })
         }
         AuthChoice::Auto => unreachable!("auto was resolved above"),
@@ -672,7 +588,7 @@ fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Au
 
 /// What `--auth auto` would pick (the wizard offers it as the default), or
 /// `None` when nothing is configured and there is no terminal.
-pub fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthChoice> {
+pub(crate) fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthChoice> {
     let ms = &args.microsoft;
     let pick = |method: AuthChoice, why: &str| {
         tracing::info!(
@@ -785,7 +701,7 @@ fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
 
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
 /// `~/.catalytic/tokens/default` (platform-api.md §2.2).
-pub fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
+pub(crate) fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
     find_platform_token(flag)?.ok_or_else(missing_platform_token)
 }
 
@@ -804,7 +720,7 @@ fn missing_platform_token() -> anyhow::Error {
 
 /// [`platform_token`], or `None` when none of the places has one. A token
 /// that is there but unreadable or malformed is an error.
-pub fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<PlatformToken>> {
+pub(crate) fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<PlatformToken>> {
     let (raw, source) = if let Some(value) = flag {
         if value == "-" {
             (read_stdin("--platform-token-file")?, "stdin".to_owned())
@@ -836,7 +752,7 @@ pub fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<Platform
 
 /// The app whose values `connect` puts on the platform: registered
 /// elsewhere, identified by its client id, with its secret.
-pub struct AppCredentials {
+pub(crate) struct AppCredentials {
     pub tenant: String,
     pub client_id: String,
     pub secret: SecretString,
@@ -846,18 +762,18 @@ pub struct AppCredentials {
 
 impl AppCredentials {
     /// Signing in as the app itself: how `connect` checks the secret.
-    pub fn sign_in(&self) -> SignIn {
-        SignIn::ClientSecret {
+    pub(crate) fn sign_in(&self) -> SignIn {
+        SignIn::ClientSecret(client_secret::Request {
             tenant: self.tenant.clone(),
             client_id: self.client_id.clone(),
             secret: self.secret.clone(),
             source: self.source.clone(),
-        }
+        })
     }
 }
 
 /// Everything `connect` needs, validated.
-pub struct ConnectPlan {
+pub(crate) struct ConnectPlan {
     pub endpoints: Endpoints,
     pub app: AppCredentials,
     pub platform: PlatformSpec,
@@ -868,7 +784,7 @@ pub struct ConnectPlan {
 }
 
 /// Builds the plan for `connect`.
-pub fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<ConnectPlan> {
+pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<ConnectPlan> {
     let endpoints = endpoints_of(
         args.cloud,
         args.login_url.as_deref(),
@@ -939,7 +855,7 @@ fn read_stdin(what: &str) -> anyhow::Result<String> {
 }
 
 /// A secret from a file (`-` for stdin), trimmed; an empty one is refused.
-pub fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString> {
+pub(crate) fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString> {
     let raw = if path == Path::new("-") {
         read_stdin(what)?
     } else {
@@ -954,7 +870,7 @@ pub fn read_secret_file(path: &Path, what: &str) -> anyhow::Result<SecretString>
 }
 
 /// A file the run will create: it must not exist, and its folder must.
-pub fn check_new_file(what: &str, path: &Path) -> anyhow::Result<()> {
+pub(crate) fn check_new_file(what: &str, path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         return Err(usage(format!(
             "{what} {} exists already; secrets are never written over an existing file",
@@ -989,7 +905,7 @@ mod tests {
 
     #[test]
     fn api_names_resolve_to_the_well_known_ids() {
-        assert!(ApiRef::parse("Microsoft Graph").is_graph());
+        assert!(ApiRef::parse(crate::guide::API).is_graph());
         assert_eq!(
             ApiRef::parse("Dynamics CRM"),
             ApiRef::AppId(DYNAMICS_APP_ID.into())

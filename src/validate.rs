@@ -7,7 +7,7 @@ use jiff::{Span, Timestamp, Unit, civil::Date, tz::TimeZone};
 use url::Url;
 
 /// `8-4-4-4-12` hexadecimal, the form Entra ids take.
-pub fn is_guid(value: &str) -> bool {
+pub(crate) fn is_guid(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
     parts.len() == 5
         && parts
@@ -16,7 +16,7 @@ pub fn is_guid(value: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-pub fn guid(what: &str, value: &str) -> Result<String, String> {
+pub(crate) fn guid(what: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
     if is_guid(value) {
         Ok(value.to_ascii_lowercase())
@@ -28,7 +28,7 @@ pub fn guid(what: &str, value: &str) -> Result<String, String> {
 }
 
 /// A tenant: its id (GUID) or a domain such as `contoso.onmicrosoft.com`.
-pub fn tenant(value: &str) -> Result<String, String> {
+pub(crate) fn tenant(value: &str) -> Result<String, String> {
     let value = value.trim();
     if is_guid(value) {
         return Ok(value.to_ascii_lowercase());
@@ -60,7 +60,7 @@ pub fn tenant(value: &str) -> Result<String, String> {
 }
 
 /// A URL the tool will call: https, or http on a loopback host only.
-pub fn service_url(what: &str, value: &str) -> Result<Url, String> {
+pub(crate) fn service_url(what: &str, value: &str) -> Result<Url, String> {
     let trimmed = value.trim();
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_owned()
@@ -88,7 +88,7 @@ pub fn service_url(what: &str, value: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-pub fn is_loopback(url: &Url) -> bool {
+pub(crate) fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
@@ -108,7 +108,7 @@ pub const REDIRECT_MAX: usize = 256;
 /// absolute URL with a host, https (http only for a loopback host:
 /// localhost, 127.0.0.1, [::1]), no wildcard, no fragment, none of the
 /// characters `! $ ' ( ) , ;`, no spaces, at most 256 characters.
-pub fn redirect_uri(value: &str) -> Result<String, String> {
+pub(crate) fn redirect_uri(value: &str) -> Result<String, String> {
     let value = value.trim();
     if value.len() > REDIRECT_MAX {
         return Err(format!(
@@ -217,7 +217,7 @@ pub fn field(entry: &str) -> Result<(&'static str, String), String> {
 }
 
 /// A display or connection name: printable, 1–120 characters.
-pub fn name(what: &str, value: &str) -> Result<String, String> {
+pub(crate) fn name(what: &str, value: &str) -> Result<String, String> {
     let value = value.trim();
     if value.is_empty() {
         return Err(format!("{what} is empty"));
@@ -233,14 +233,14 @@ pub fn name(what: &str, value: &str) -> Result<String, String> {
 
 /// When a new client secret expires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Expiry {
+pub(crate) enum Expiry {
     At(Timestamp),
     /// The portal's old "Never": 99 years (microsoft-graph.md §6).
     Never(Timestamp),
 }
 
 impl Expiry {
-    pub fn timestamp(self) -> Timestamp {
+    pub(crate) fn timestamp(self) -> Timestamp {
         match self {
             Expiry::At(t) | Expiry::Never(t) => t,
         }
@@ -249,7 +249,7 @@ impl Expiry {
 
 /// `24 months`, `18mo`, `1y`, `P2Y`, `90d`, a date (`2027-11-29`), an RFC 3339
 /// time, or `never`.
-pub fn expiry(value: &str, now: Timestamp) -> Result<Expiry, String> {
+pub(crate) fn expiry(value: &str, now: Timestamp) -> Result<Expiry, String> {
     const ACCEPTED: &str =
         "a duration (24 months, 18mo, 1y, P2Y, 90d), a date (2027-11-29), or 'never'";
     let value = value.trim();
@@ -324,14 +324,14 @@ mod tests {
                 .as_str(),
             "https://login.microsoftonline.us/"
         );
-        assert!(redirect_uri("https://security.pushbot.com/oauth").is_ok());
+        assert!(redirect_uri(crate::guide::REDIRECT_URI).is_ok());
         assert!(redirect_uri("http://security.pushbot.com/oauth").is_err());
         assert!(redirect_uri("http://localhost:3000/cb").is_ok());
     }
 
     #[test]
     fn expiry_forms() {
-        let two_years = expiry("24 months", now()).unwrap();
+        let two_years = expiry(crate::guide::SECRET_EXPIRY, now()).unwrap();
         assert_eq!(two_years.timestamp().to_string(), "2028-11-29T10:00:00Z");
         assert_eq!(
             expiry("P1Y", now()).unwrap().timestamp().to_string(),

@@ -8,6 +8,12 @@ use serde::Deserialize;
 use super::{Session, claims};
 use crate::error::{Failure, Kind};
 
+/// Signing in with the Azure CLI's login.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: Option<String>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AzToken {
@@ -17,7 +23,7 @@ struct AzToken {
 }
 
 /// Whether an `az` executable is on PATH (for `auto`).
-pub fn available() -> bool {
+pub(crate) fn available() -> bool {
     let Some(path) = std::env::var_os("PATH") else {
         return false;
     };
@@ -27,7 +33,7 @@ pub fn available() -> bool {
     })
 }
 
-pub async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
+pub(crate) async fn sign_in(tenant: Option<&str>) -> anyhow::Result<Session> {
     let mut cmd = tokio::process::Command::new("az");
     cmd.args([
         "account",

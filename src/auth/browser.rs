@@ -18,10 +18,20 @@ use tokio::net::{TcpListener, TcpStream};
 use url::Url;
 
 use super::{Session, device_code, entra};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::Endpoints;
+
+/// Signing in as a user in a browser on this machine (authorization code
+/// with PKCE).
+#[derive(Debug)]
+pub(crate) struct Request {
+    /// A tenant, or `organizations` (the token says which).
+    pub tenant: String,
+    pub client_id: String,
+    pub scope: String,
+}
 
 /// How long the browser has to come back.
 const WAIT: Duration = Duration::from_secs(300);
@@ -45,7 +55,7 @@ fn random_state() -> String {
 }
 
 /// RFC 7636 §4.2, S256.
-pub fn challenge(verifier: &str) -> String {
+pub(crate) fn challenge(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier))
 }
 
@@ -55,7 +65,7 @@ enum Return {
     Error { error: String, description: String },
 }
 
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
-pub struct Claims {
+pub(crate) struct Claims {
     pub tid: Option<String>,
     /// Delegated scopes, space-separated.
     pub scp: Option<String>,
@@ -24,7 +24,7 @@ pub struct Claims {
 }
 
 impl Claims {
-    pub fn permissions(&self) -> Vec<String> {
+    pub(crate) fn permissions(&self) -> Vec<String> {
         let mut all: Vec<String> = self
             .scp
             .as_deref()
@@ -38,7 +38,7 @@ impl Claims {
 }
 
 /// The payload of a JWT-shaped token, if it is one.
-pub fn read(token: &SecretString) -> Option<Claims> {
+pub(crate) fn read(token: &SecretString) -> Option<Claims> {
     let payload = token.expose_secret().split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))

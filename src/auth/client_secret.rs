@@ -6,17 +6,27 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 use super::entra::{self, EntraError, TokenResponse};
 use super::{Session, claims};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
-use crate::settings::Endpoints;
+
+/// Signing in as an app with its client secret.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: String,
+    pub client_id: String,
+    pub secret: SecretString,
+    /// Where the secret came from, for messages.
+    pub source: String,
+}
 
 /// `https://graph.microsoft.com/.default` for the cloud's Graph.
-pub fn graph_default_scope(endpoints: &Endpoints) -> String {
+pub(crate) fn graph_default_scope(endpoints: &Endpoints) -> String {
     format!("{}/.default", endpoints.cloud.graph.trim_end_matches('/'))
 }
 
 /// What proves the app's identity.
-pub enum Credential<'a> {
+pub(crate) enum Credential<'a> {
     Secret(&'a SecretString),
     /// A federated JWT (`client_assertion`, jwt-bearer).
     Assertion(&'a SecretString),
@@ -24,7 +34,7 @@ pub enum Credential<'a> {
 
 /// The client-credentials request for a Graph token. The outer error is
 /// transport; the inner one is Entra's answer.
-pub async fn request(
+pub(crate) async fn request(
     http: &Http,
     endpoints: &Endpoints,
     tenant: &str,
@@ -53,7 +63,7 @@ pub async fn request(
 /// Signs in app-only; `what` names the credential in messages ("the client
 /// secret from AZURE_CLIENT_SECRET"), `hint` is added when Entra gives none.
 #[allow(clippy::too_many_arguments)]
-pub async fn sign_in_app(
+pub(crate) async fn sign_in_app(
     http: &Http,
     endpoints: &Endpoints,
     tenant: &str,
@@ -90,7 +100,7 @@ pub async fn sign_in_app(
     })
 }
 
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     tenant: &str,

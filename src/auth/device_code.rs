@@ -13,15 +13,24 @@ use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::{Session, claims, entra};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
-use crate::settings::Endpoints;
+
+/// Signing in as a user through the device authorization flow.
+#[derive(Debug)]
+pub(crate) struct Request {
+    /// A tenant, or `organizations` (the token says which).
+    pub tenant: String,
+    pub client_id: String,
+    pub scope: String,
+}
 
 /// Microsoft Graph Command Line Tools: a first-party public client that
 /// accepts dynamic Graph scopes (entra-sign-in.md §10). Tenants can block
 /// it; `--client-id` / AAD_SETUP_PUBLIC_CLIENT_ID names the organisation's own.
-pub const GRAPH_CLI_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+pub(crate) const GRAPH_CLI_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
 #[derive(Deserialize)]
 struct DeviceCode {
@@ -40,7 +49,7 @@ fn default_interval() -> u64 {
 }
 
 /// The scopes a run needs, and nothing more.
-pub fn scopes(endpoints: &Endpoints, admin_consent: bool) -> String {
+pub(crate) fn scopes(endpoints: &Endpoints, admin_consent: bool) -> String {
     let graph = endpoints.cloud.graph.trim_end_matches('/');
     let mut scopes = vec![format!("{graph}/Application.ReadWrite.All")];
     if admin_consent {
@@ -50,7 +59,7 @@ pub fn scopes(endpoints: &Endpoints, admin_consent: bool) -> String {
     scopes.join(" ")
 }
 
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,
@@ -140,7 +149,7 @@ pub async fn sign_in(
 /// A user's session from a token answer (device code, browser): the
 /// tenant and the user from the token's claims, the permissions from its
 /// `scp` or else the answer's `scope`.
-pub fn delegated_session(
+pub(crate) fn delegated_session(
     token: entra::TokenResponse,
     tenant: &str,
     method: &'static str,

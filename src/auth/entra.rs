@@ -11,15 +11,13 @@ use crate::http::{Http, Retry};
 
 /// A successful token answer.
 #[derive(Deserialize)]
-pub struct TokenResponse {
+pub(crate) struct TokenResponse {
     pub access_token: SecretString,
     #[serde(default)]
     pub expires_in: Option<u64>,
     /// Delegated flows: the granted scopes, space-separated.
     #[serde(default)]
     pub scope: Option<String>,
-    #[serde(default)]
-    pub refresh_token: Option<SecretString>,
 }
 
 impl fmt::Debug for TokenResponse {
@@ -35,7 +33,7 @@ impl fmt::Debug for TokenResponse {
 /// chooses a friendlier hint (Microsoft warns that the numbers change).
 #[derive(Debug, Deserialize, Default, Clone)]
 #[serde(default)]
-pub struct EntraError {
+pub(crate) struct EntraError {
     pub error: String,
     pub error_description: String,
     pub error_codes: Vec<u64>,
@@ -48,7 +46,7 @@ pub struct EntraError {
 impl EntraError {
     /// An error the browser brought back on the redirect (`error`,
     /// `error_description`), whose AADSTS code is in the description.
-    pub fn from_redirect(error: &str, description: &str) -> EntraError {
+    pub(crate) fn from_redirect(error: &str, description: &str) -> EntraError {
         let code = description
             .strip_prefix("AADSTS")
             .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
@@ -61,7 +59,7 @@ impl EntraError {
         }
     }
 
-    pub fn has_code(&self, code: u64) -> bool {
+    pub(crate) fn has_code(&self, code: u64) -> bool {
         self.error_codes.contains(&code)
             || self
                 .error_description
@@ -70,7 +68,7 @@ impl EntraError {
 
     /// The first line of `error_description` ("AADSTS7000215: Invalid client
     /// secret provided. …"), without the trace lines that follow it.
-    pub fn summary(&self) -> &str {
+    pub(crate) fn summary(&self) -> &str {
         self.error_description
             .split(['\r', '\n'])
             .next()
@@ -79,7 +77,7 @@ impl EntraError {
     }
 
     /// What to do about it, for the codes admins hit (entra-sign-in.md §11).
-    pub fn hint(&self) -> Option<&'static str> {
+    pub(crate) fn hint(&self) -> Option<&'static str> {
         const HINTS: &[(&[u64], &str)] = &[
             (
                 &[90002],
@@ -152,7 +150,7 @@ impl fmt::Display for EntraError {
 impl std::error::Error for EntraError {}
 
 /// `{authority}/{tenant}/oauth2/v2.0/{leaf}`.
-pub fn endpoint(login_url: &Url, tenant: &str, leaf: &str) -> Url {
+pub(crate) fn endpoint(login_url: &Url, tenant: &str, leaf: &str) -> Url {
     let mut url = login_url.clone();
     let path = format!(
         "{}/{}/oauth2/v2.0/{leaf}",
@@ -165,7 +163,7 @@ pub fn endpoint(login_url: &Url, tenant: &str, leaf: &str) -> Url {
 
 /// POSTs a token request. The form carries secrets: it is built at the last
 /// moment by `form` and never logged.
-pub async fn request_token(
+pub(crate) async fn request_token(
     http: &Http,
     login_url: &Url,
     tenant: &str,
@@ -187,7 +185,7 @@ pub async fn request_token(
 
 /// The tenant id for a domain, from the tenant's OpenID configuration
 /// (entra-sign-in.md §3): the path segment of `issuer` before `/v2.0`.
-pub async fn resolve_tenant_id(
+pub(crate) async fn resolve_tenant_id(
     http: &Http,
     login_url: &Url,
     tenant: &str,

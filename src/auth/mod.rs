@@ -5,24 +5,48 @@
 //! as it is. The token is a secret from the moment it arrives: held in
 //! a `SecretString`, never printed or logged.
 
-pub mod az_cli;
-pub mod browser;
-pub mod claims;
-pub mod client_secret;
-pub mod device_code;
-pub mod entra;
-pub mod workload_identity;
+pub(crate) mod az_cli;
+pub(crate) mod browser;
+pub(crate) mod claims;
+pub(crate) mod client_secret;
+pub(crate) mod device_code;
+pub(crate) mod entra;
+pub(crate) mod workload_identity;
 
 use secrecy::SecretString;
 
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::{Endpoints, SignIn};
 use crate::validate;
 
+/// How to sign in to Microsoft, resolved.
+#[derive(Debug)]
+pub(crate) enum SignIn {
+    /// App-only, client credentials with a secret.
+    ClientSecret(client_secret::Request),
+    /// A bearer token given as it is.
+    Token(GivenToken),
+    /// The Azure CLI's login.
+    AzCli(az_cli::Request),
+    /// The device authorization flow, as a user.
+    DeviceCode(device_code::Request),
+    /// Authorization code with PKCE, in a browser on this machine.
+    Browser(browser::Request),
+    /// App-only with a federated assertion.
+    WorkloadIdentity(workload_identity::Request),
+}
+
+/// A Graph token given as it is.
+#[derive(Debug)]
+pub(crate) struct GivenToken {
+    pub token: SecretString,
+    pub tenant: Option<String>,
+}
+
 /// A signed-in Graph identity.
-pub struct Session {
+pub(crate) struct Session {
     pub token: SecretString,
     /// The directory's id (GUID).
     pub tenant_id: String,
@@ -48,39 +72,39 @@ impl std::fmt::Debug for Session {
 }
 
 /// Signs in with the planned method and learns the tenant id.
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,
     plan: &SignIn,
 ) -> anyhow::Result<Session> {
     let mut session = match plan {
-        SignIn::ClientSecret {
+        SignIn::ClientSecret(client_secret::Request {
             tenant,
             client_id,
             secret,
             source,
-        } => client_secret::sign_in(http, endpoints, tenant, client_id, secret, source).await?,
-        SignIn::WorkloadIdentity {
+        }) => client_secret::sign_in(http, endpoints, tenant, client_id, secret, source).await?,
+        SignIn::WorkloadIdentity(workload_identity::Request {
             tenant,
             client_id,
             assertion,
-        } => {
+        }) => {
             workload_identity::sign_in(http, endpoints, printer, tenant, client_id, assertion)
                 .await?
         }
-        SignIn::DeviceCode {
+        SignIn::DeviceCode(device_code::Request {
             tenant,
             client_id,
             scope,
-        } => device_code::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
-        SignIn::Browser {
+        }) => device_code::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+        SignIn::Browser(browser::Request {
             tenant,
             client_id,
             scope,
-        } => browser::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
-        SignIn::AzCli { tenant } => az_cli::sign_in(tenant.as_deref()).await?,
-        SignIn::Token { token, tenant } => {
+        }) => browser::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+        SignIn::AzCli(az_cli::Request { tenant }) => az_cli::sign_in(tenant.as_deref()).await?,
+        SignIn::Token(GivenToken { token, tenant }) => {
             let claims = claims::read(token);
             let tenant_id = claims
                 .as_ref()
@@ -115,9 +139,9 @@ pub async fn sign_in(
             (false, _) => session.tenant_id.clone(),
             (
                 true,
-                SignIn::Token {
+                SignIn::Token(GivenToken {
                     tenant: Some(t), ..
-                },
+                }),
             ) => t.clone(),
             _ => {
                 return Err(Failure::new(
@@ -134,7 +158,7 @@ pub async fn sign_in(
 
 /// A right the run needs, with the alternatives that grant it.
 #[derive(Debug, Clone, Copy)]
-pub struct Need {
+pub(crate) struct Need {
     pub what: &'static str,
     /// Delegated scopes that grant it.
     pub scopes: &'static [&'static str],
@@ -144,14 +168,14 @@ pub struct Need {
     pub admin_roles: &'static str,
 }
 
-pub const MANAGE_APPS: Need = Need {
+pub(crate) const MANAGE_APPS: Need = Need {
     what: "Application.ReadWrite.All",
     scopes: &["Application.ReadWrite.All"],
     roles: &["Application.ReadWrite.All", "Application.ReadWrite.OwnedBy"],
     admin_roles: "Application Administrator or Cloud Application Administrator",
 };
 
-pub const GRANT_CONSENT: Need = Need {
+pub(crate) const GRANT_CONSENT: Need = Need {
     what: "DelegatedPermissionGrant.ReadWrite.All",
     scopes: &[
         "DelegatedPermissionGrant.ReadWrite.All",
@@ -167,7 +191,7 @@ pub const GRANT_CONSENT: Need = Need {
 /// Fails with exit 4 before any write when the token visibly lacks a right.
 /// A token whose permissions cannot be read passes; Graph's first 403 then
 /// gets the same message (see [`denied`]).
-pub fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
+pub(crate) fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
     let Some(have) = &session.permissions else {
         return Ok(());
     };
@@ -193,7 +217,7 @@ pub fn require(session: &Session, needs: &[Need]) -> anyhow::Result<()> {
 }
 
 /// The "insufficient privileges" failure for a need.
-pub fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
+pub(crate) fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error {
     let hint = if session.app_only {
         format!(
             "grant the application permission {} to the signing-in app ({}) and grant admin consent for it, or sign in as an admin",

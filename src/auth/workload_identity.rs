@@ -16,22 +16,30 @@ use url::Url;
 
 use super::Session;
 use super::client_secret::{Credential, sign_in_app};
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 use crate::output::Printer;
-use crate::settings::Endpoints;
 
-pub const AUDIENCE: &str = "api://AzureADTokenExchange";
+/// Signing in as an app with a federated assertion.
+#[derive(Debug)]
+pub(crate) struct Request {
+    pub tenant: String,
+    pub client_id: String,
+    pub assertion: Assertion,
+}
+
+pub(crate) const AUDIENCE: &str = "api://AzureADTokenExchange";
 
 /// Where the federated assertion comes from.
 #[derive(Debug, Clone)]
-pub enum Assertion {
+pub(crate) enum Assertion {
     File(PathBuf),
     GitHub { url: Url, token: SecretString },
 }
 
 impl Assertion {
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match self {
             Assertion::File(p) => format!("the federated token file {}", p.display()),
             Assertion::GitHub { .. } => "GitHub Actions' OIDC token".to_owned(),
@@ -91,7 +99,7 @@ impl Assertion {
     }
 }
 
-pub async fn sign_in(
+pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
     printer: &Printer,

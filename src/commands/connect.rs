@@ -8,16 +8,18 @@
 
 use crate::auth;
 use crate::cli::ConnectArgs;
+use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::report::{Action, ConnectionInfo, Report, Status};
-use crate::settings::{self, AppCredentials, ConnectPlan, Endpoints, Supplied};
+use crate::settings::{self, AppCredentials, ConnectPlan, Supplied};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
-use crate::steps::{Stop, verify};
+use crate::steps::verify;
+use crate::stop::Stop;
 
-pub async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
     let plan = settings::connect_plan(args, Supplied::default())?;
     let http = Http::new()?;
     let target = preflight(&http, &plan, printer).await?;
@@ -34,17 +36,17 @@ pub async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
         .into());
     }
     if plan.dry_run {
-        printer.report(&preview(&plan, &target, &tenant_id));
+        printer.result(&preview(&plan, &target, &tenant_id));
         return Ok(());
     }
     let report = apply(&plan, &target, &tenant_id, printer).await?;
-    printer.report(&report);
+    printer.result(&report);
     Ok(())
 }
 
 /// The platform, read-only: the token works, the integration exists, its
 /// fields map, and whether a connection of this name exists.
-pub async fn preflight(
+pub(crate) async fn preflight(
     http: &Http,
     plan: &ConnectPlan,
     printer: &Printer,
@@ -62,7 +64,7 @@ pub async fn preflight(
 /// The app's secret obtains a token from Entra (client credentials), which
 /// proves the Client ID, the Tenant and the secret belong together. Returns
 /// the tenant id (a GUID, even when a domain was given).
-pub async fn check_secret(
+pub(crate) async fn check_secret(
     http: &Http,
     endpoints: &Endpoints,
     app: &AppCredentials,
@@ -80,7 +82,7 @@ pub async fn check_secret(
 }
 
 /// What [`apply`] would do, as a dry-run report.
-pub fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &str) -> Report {
+pub(crate) fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &str) -> Report {
     let mut report = base_report(plan, tenant_id);
     report.status = Status::DryRun;
     report.changes.push(match &target.existing {
@@ -102,7 +104,7 @@ pub fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &str) -> 
 
 /// Creates the connection (replacing one of the same name: the new one
 /// first, then the old one is deleted), and checks it is there.
-pub async fn apply(
+pub(crate) async fn apply(
     plan: &ConnectPlan,
     target: &PlatformTarget,
     tenant_id: &str,

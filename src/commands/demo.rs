@@ -10,11 +10,13 @@ use secrecy::SecretString;
 use crate::cli::{
     AppArgs, AuthChoice, CloudChoice, DemoArgs, MicrosoftArgs, PlatformArgs, SecretArgs, SetupArgs,
 };
+use crate::guide;
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction};
+use crate::settings;
 use aad_setup_emulator::{Emulator, EmulatorConfig};
 
-pub async fn run(
+pub(crate) async fn run(
     args: &DemoArgs,
     interaction: &Interaction,
     printer: &Printer,
@@ -67,22 +69,22 @@ pub async fn run(
         platform: PlatformArgs {
             platform_url: emulator.platform_url(),
             platform_token_file: Some(token_file.display().to_string()),
-            integration: "Azure Active Directory".into(),
-            connection_name: "Azure Active Directory (aad-setup)".into(),
+            integration: guide::INTEGRATION.into(),
+            connection_name: guide::CONNECTION_NAME.into(),
             resource: None,
             fields: Vec::new(),
         },
         app: AppArgs {
-            app_name: "workflow-activedirectory-integration".into(),
-            redirect_uri: "https://security.pushbot.com/oauth".into(),
-            api: "Microsoft Graph".into(),
-            permission: "Directory.ReadWrite.All".into(),
+            app_name: guide::APP_NAME.into(),
+            redirect_uri: guide::REDIRECT_URI.into(),
+            api: guide::API.into(),
+            permission: guide::PERMISSION.into(),
             app_id: None,
             adopt: false,
         },
         secret: SecretArgs {
-            secret_description: "pagerdutysecretkey".into(),
-            secret_expiry: "24 months".into(),
+            secret_description: guide::SECRET_DESCRIPTION.into(),
+            secret_expiry: guide::SECRET_EXPIRY.into(),
             show_secret: args.show_secret,
             secret_file: None,
             rotate: false,
@@ -99,12 +101,13 @@ pub async fn run(
     emulator.shutdown().await;
     result?;
     printer.info(&format!(
-        "Emulator state afterwards: {} app registration(s) named workflow-activedirectory-integration, {} platform connection(s); {} requests, {} throttled (429) and {} that met replication delay, all ridden out.",
+        "Emulator state afterwards: {} app registration(s) named {}, {} platform connection(s); {} requests, {} throttled (429) and {} that met replication delay, all ridden out.",
         snapshot
             .applications
             .iter()
-            .filter(|a| a.display_name == "workflow-activedirectory-integration")
+            .filter(|a| a.display_name == guide::APP_NAME)
             .count(),
+        guide::APP_NAME,
         snapshot.connections.len(),
         snapshot.requests.log.len(),
         snapshot.requests.throttled,

@@ -4,11 +4,12 @@
 
 use anyhow::Context as _;
 
-use crate::cli::{EmulatorArgs, OutputFormat};
+use crate::cli::EmulatorArgs;
 use crate::output::Printer;
-use aad_setup_emulator::{Emulator, EmulatorConfig};
+use crate::report::Outcome;
+use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig};
 
-pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
@@ -24,64 +25,61 @@ pub async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
         config.port = args.port;
     }
     // Heard before the banner says to press it.
-    let mut interrupts = super::Interrupts::listen()?;
+    let mut interrupts = crate::stop::Interrupts::listen()?;
     let emulator = Emulator::start(config)
         .await
         .context("starting the emulator")?;
-    let creds = emulator.credentials();
-    match printer.format() {
-        OutputFormat::Json => printer.json(&serde_json::json!({
-            "baseUrl": emulator.base_url(),
-            "loginUrl": emulator.login_url(),
-            "graphUrl": emulator.graph_url(),
-            "platformUrl": emulator.platform_url(),
-            "stateUrl": format!("{}/_emulator/state", emulator.base_url()),
-            "credentials": creds,
-        })),
-        OutputFormat::Human => {
-            printer.line(&format!("Emulator listening on {}", emulator.base_url()));
-            printer.line("");
-            printer.line("Point aad-setup at it with:");
-            printer.line(&format!(
-                "  export AAD_SETUP_LOGIN_URL={}",
-                emulator.login_url()
-            ));
-            printer.line(&format!(
-                "  export AAD_SETUP_GRAPH_URL={}",
-                emulator.graph_url()
-            ));
-            printer.line(&format!(
-                "  export AAD_SETUP_PLATFORM_URL={}",
-                emulator.platform_url()
-            ));
-            printer.line(&format!("  export AZURE_TENANT_ID={}", creds.tenant_id));
-            printer.line(&format!(
-                "  export AZURE_CLIENT_ID={}",
-                creds.admin_client_id
-            ));
-            printer.line(&format!(
-                "  export AZURE_CLIENT_SECRET={}",
-                creds.admin_client_secret
-            ));
-            printer.line(&format!(
-                "  export CATALYTIC_TOKEN={}",
-                creds.platform_admin_token
-            ));
-            printer.line("");
-            printer.line(&format!("Tenant domain: {}", creds.tenant_domain));
-            printer.line(&format!(
-                "Read-only app (no write permission): {} / {}",
-                creds.reader_client_id, creds.reader_client_secret
-            ));
-            printer.line(&format!(
-                "Platform member token (not an Admin): {}",
-                creds.platform_member_token
-            ));
-            printer.line(&format!("State: {}/_emulator/state", emulator.base_url()));
-            printer.line("Press Ctrl-C to stop.");
-        }
-    }
+    printer.result(&Listening {
+        base_url: emulator.base_url(),
+        login_url: emulator.login_url(),
+        graph_url: emulator.graph_url(),
+        platform_url: emulator.platform_url(),
+        state_url: format!("{}/_emulator/state", emulator.base_url()),
+        credentials: emulator.credentials(),
+    });
     interrupts.next().await;
     emulator.shutdown().await;
     Ok(())
+}
+
+/// Where the emulator listens, and the (emulator's own) credentials.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Listening {
+    base_url: String,
+    login_url: String,
+    graph_url: String,
+    platform_url: String,
+    state_url: String,
+    credentials: Credentials,
+}
+
+impl Outcome for Listening {
+    fn human(&self, _color: bool) -> Vec<String> {
+        let creds = &self.credentials;
+        vec![
+            format!("Emulator listening on {}", self.base_url),
+            String::new(),
+            "Point aad-setup at it with:".into(),
+            format!("  export AAD_SETUP_LOGIN_URL={}", self.login_url),
+            format!("  export AAD_SETUP_GRAPH_URL={}", self.graph_url),
+            format!("  export AAD_SETUP_PLATFORM_URL={}", self.platform_url),
+            format!("  export AZURE_TENANT_ID={}", creds.tenant_id),
+            format!("  export AZURE_CLIENT_ID={}", creds.admin_client_id),
+            format!("  export AZURE_CLIENT_SECRET={}", creds.admin_client_secret),
+            format!("  export CATALYTIC_TOKEN={}", creds.platform_admin_token),
+            String::new(),
+            format!("Tenant domain: {}", creds.tenant_domain),
+            format!(
+                "Read-only app (no write permission): {} / {}",
+                creds.reader_client_id, creds.reader_client_secret
+            ),
+            format!(
+                "Platform member token (not an Admin): {}",
+                creds.platform_member_token
+            ),
+            format!("State: {}", self.state_url),
+            "Press Ctrl-C to stop.".into(),
+        ]
+    }
 }

@@ -1,26 +1,27 @@
 //! One module per command: each takes resolved settings and a printer.
 
-pub mod connect;
+pub(crate) mod connect;
 #[cfg(feature = "emulator")]
-pub mod demo;
+pub(crate) mod demo;
 #[cfg(feature = "emulator")]
-pub mod emulator;
-pub mod platform_login;
-pub mod register;
-pub mod remove;
-pub mod rotate;
-pub mod setup;
-pub mod status;
+pub(crate) mod emulator;
+pub(crate) mod platform_login;
+pub(crate) mod register;
+pub(crate) mod remove;
+pub(crate) mod rotate;
+pub(crate) mod setup;
+pub(crate) mod status;
+pub(crate) mod wizard;
 
 use crate::cli::{Cli, Command, Given, SetupArgs};
-use crate::error::{Failure, Kind};
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction};
-use crate::steps::Stop;
+use crate::settings;
+use crate::stop::{Interrupts, Stop, interrupted};
 
 /// Runs a parsed command line; returns the process exit code.
 pub fn run(cli: Cli) -> i32 {
-    let interaction = Interaction::from_args(&cli.global);
+    let interaction = settings::interaction(&cli.global);
     init_logging(interaction.verbose);
     let printer = Printer::new(&interaction);
     let runtime = match tokio::runtime::Builder::new_current_thread()
@@ -74,69 +75,6 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-/// Ctrl-C, and the signals that ask a process to end as it does — SIGTERM
-/// (a CI cancel, `timeout`, Kubernetes) and SIGHUP (the terminal closed) —
-/// heard from the moment [`Interrupts::listen`] returns: one that comes
-/// between two waits is kept for the next, never lost (and never left to
-/// the default handler, which would end the process mid-step and leave a
-/// secret no one holds).
-pub(crate) struct Interrupts {
-    #[cfg(unix)]
-    signals: [tokio::signal::unix::Signal; 3],
-}
-
-impl Interrupts {
-    /// Must be called within the runtime.
-    pub(crate) fn listen() -> anyhow::Result<Interrupts> {
-        #[cfg(unix)]
-        {
-            use anyhow::Context as _;
-            use tokio::signal::unix::{SignalKind, signal};
-            let listen = |kind: SignalKind, what: &str| {
-                signal(kind).with_context(|| format!("listening for {what}"))
-            };
-            Ok(Interrupts {
-                signals: [
-                    listen(SignalKind::interrupt(), "Ctrl-C")?,
-                    listen(SignalKind::terminate(), "SIGTERM")?,
-                    listen(SignalKind::hangup(), "SIGHUP")?,
-                ],
-            })
-        }
-        #[cfg(not(unix))]
-        Ok(Interrupts {})
-    }
-
-    /// The next Ctrl-C, SIGTERM or SIGHUP.
-    pub(crate) async fn next(&mut self) {
-        #[cfg(unix)]
-        {
-            let [int, term, hup] = &mut self.signals;
-            tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
-                _ = hup.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
-}
-
-/// Ctrl-C that stops the run at once (or a prompt it interrupted).
-pub(crate) fn interrupted() -> Failure {
-    if Stop::process().changing() {
-        Failure::new(
-            Kind::Interrupted,
-            "interrupted; what was created so far is kept and a re-run resumes from it",
-        )
-    } else {
-        Failure::new(Kind::Interrupted, "interrupted; nothing was changed")
-    }
-}
-
 async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
     match cli.command {
         None => setup(&cli.setup, &cli.given, interaction, printer).await,
@@ -166,7 +104,7 @@ async fn setup(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     if interaction.interactive {
-        crate::wizard::run(args, given, interaction, printer).await
+        wizard::run(args, given, interaction, printer).await
     } else {
         setup::run(&settings::plan(args, interaction)?, printer).await
     }

@@ -9,17 +9,18 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::{OutputFormat, PlatformLoginArgs};
+use crate::cli::PlatformLoginArgs;
 use crate::env;
 use crate::error::usage;
 use crate::http::Http;
+use crate::output::Interaction;
 use crate::output::Printer;
 use crate::platform::auth;
 use crate::platform::token::PlatformToken;
-use crate::settings::Interaction;
+use crate::report::Outcome;
 use crate::validate;
 
-pub async fn run(
+pub(crate) async fn run(
     args: &PlatformLoginArgs,
     interaction: &Interaction,
     printer: &Printer,
@@ -31,7 +32,7 @@ pub async fn run(
         Some(team) => {
             auth::team_domain(team).map_err(|e| usage(format!("--team / {}: {e}", env::TEAM)))?
         }
-        None if interaction.interactive => crate::wizard::ask_team(printer).await?,
+        None if interaction.interactive => crate::prompt::ask_team(printer).await?,
         None => {
             return Err(usage(format!(
                 "platform-login needs your team: --team TEAM or {} (the name before .pushbot.com in your sign-in address)",
@@ -42,22 +43,19 @@ pub async fn run(
     let http = Http::new()?;
     let wait = Duration::from_secs(args.wait);
     let token = approve_and_save(&http, &base, &team, wait, &path, printer).await?;
-    match printer.format() {
-        OutputFormat::Json => printer.json(&serde_json::json!({
-            "path": path.display().to_string(),
-            "name": args.name,
-            "team": token.domain,
-            "tokenId": token.id,
-        })),
-        OutputFormat::Human => printer.line(&path.display().to_string()),
-    }
+    printer.result(&Saved {
+        path: path.display().to_string(),
+        name: args.name.clone(),
+        team: token.domain.clone(),
+        token_id: token.id.clone(),
+    });
     Ok(())
 }
 
 /// The approval flow with the admin: a pending token, the address where a
 /// team Admin approves it, the wait (a spinner; Ctrl-C gives up); then the
 /// token saved as `path` (new, mode 0600).
-pub async fn approve_and_save(
+pub(crate) async fn approve_and_save(
     http: &Http,
     base: &Url,
     team: &str,
@@ -89,4 +87,20 @@ pub async fn approve_and_save(
     let mut token = pending.token;
     token.source = path.display().to_string();
     Ok(token)
+}
+
+/// Where `platform-login` saved the token (never the token itself).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Saved {
+    path: String,
+    name: String,
+    team: String,
+    token_id: String,
+}
+
+impl Outcome for Saved {
+    fn human(&self, _color: bool) -> Vec<String> {
+        vec![self.path.clone()]
+    }
 }

@@ -8,17 +8,18 @@
 use crate::auth::Session;
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
+use crate::output::Interaction;
 use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Report, Status};
-use crate::settings::{Interaction, Mode, Plan};
-use crate::steps::{
-    Ctx, Stop, create_secret, grant_consent, register_app, resolve_permission, sign_in, verify,
-};
+use crate::settings::{Mode, Plan};
+use crate::steps::{Ctx, create_secret, resolve_permission, sign_in, verify};
+
+use super::setup::secret;
 
 use crate::cli::RegisterArgs;
 
-pub async fn run(
+pub(crate) async fn run(
     args: &RegisterArgs,
     interaction: &Interaction,
     printer: &Printer,
@@ -38,13 +39,13 @@ pub async fn run(
     let report = pass(&mut ctx, &graph, &session)
         .await
         .map_err(|err| super::setup::classify_graph_refusal(err, &session))?;
-    let delivered = printer.report(&report);
+    let delivered = printer.result(&report);
     let shown = report
         .secret
         .as_ref()
         .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
     if let (true, Some(secret), Some(app)) = (delivered, shown, report.app.as_ref()) {
-        // The person reading the output holds it now.
+        // The person reading the output holds it now (crate::custody).
         ctx.record.handed_key_ids.push(secret.key_id.clone());
         ctx.save_record();
         if let Err(e) = crate::custody::handed(&graph, &app.object_id, &secret.key_id).await {
@@ -60,7 +61,7 @@ pub async fn run(
         .as_ref()
         .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
     if let (false, Some(secret), Some(app)) = (delivered, stranded, report.app.as_ref()) {
-        let what = release(&graph, &app.object_id, &secret.key_id).await;
+        let what = secret::remove_unheld(&graph, &app.object_id, &secret.key_id).await;
         return Err(Failure::new(
             Kind::Failed,
             format!("the output was closed before the new secret could be handed on; {what}"),
@@ -69,19 +70,6 @@ pub async fn run(
         .into());
     }
     Ok(())
-}
-
-/// Removes a new secret that no one holds; says how that went.
-async fn release(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
-    match graph.remove_password(app_object_id, key_id).await {
-        Ok(()) => {
-            let _ = crate::custody::released(graph, app_object_id, key_id).await;
-            format!("the new secret ({key_id}) was removed, so none is left that no one holds")
-        }
-        Err(e) => format!(
-            "the new secret ({key_id}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
-        ),
-    }
 }
 
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
@@ -96,68 +84,12 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .unwrap_or_default();
     report.permission = Some(perm.info());
 
-    let stop = Stop::process();
-    if !ctx.dry_run {
-        stop.begin_changes();
-    }
-    let mut app = register_app::run(ctx, graph, &perm).await?;
-    report.app = Some(app.info(&plan.app));
-    report.changes.extend(app.changes.iter().cloned());
-    if !ctx.dry_run {
-        // What earlier runs left in flight (crate::custody).
-        let protected = ctx.record.handed_key_ids.clone();
-        let swept = crate::custody::sweep(
-            graph,
-            &mut app.app,
-            &plan.secret.description,
-            &plan.state_dir,
-            &[],
-            &protected,
-        )
-        .await?;
-        report.notes.extend(swept);
-    }
-    if stop.requested() {
-        report.status = Status::Interrupted;
-        report
-            .notes
-            .push("stopped on Ctrl-C before adding the client secret".into());
-        report.next_steps.push(
-            "Run the same command again: it reuses the app and adds only what is missing.".into(),
-        );
-        ctx.printer.report(&report);
-        return Err(Failure::new(
-            Kind::Interrupted,
-            "interrupted before adding the client secret; what exists is listed above",
-        )
-        .into());
-    }
-
-    let secret = create_secret::run(ctx, graph, &app.app, create_secret::Reuse::Any).await?;
-    report.secret = Some(secret.info(&plan.secret));
-    if plan.app.admin_consent {
-        let consent = match grant_consent::run(ctx, graph, app.sp.as_ref(), &perm).await {
-            Ok(consent) => consent,
-            Err(err) => {
-                // A new secret that only the output would hand on is no
-                // one's yet: it goes with the failure.
-                if secret.value.is_some() && plan.secret.file.is_none() {
-                    let what = release(graph, &app.app.id, &secret.key_id).await;
-                    ctx.printer.warn(&what);
-                }
-                return Err(err);
-            }
-        };
-        if ctx.dry_run && consent.action != Action::Reused {
-            report.changes.push(format!(
-                "grant tenant-wide admin consent for {}",
-                perm.value
-            ));
-        }
-        report.consent = Some(consent);
-    }
-
+    let mut app = super::setup::register_the_app(ctx, graph, &perm, &mut report).await?;
+    secret::sweep(ctx, graph, &mut app, None, &mut report).await?;
+    let reuse = create_secret::Reuse::Any;
+    let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
     if ctx.dry_run {
+        super::setup::narrate_consent(&perm, &mut report);
         if secret.action == Action::WouldCreate {
             report.changes.push(format!(
                 "add a client secret \"{}\" expiring {}, and hand it on{}",
@@ -188,9 +120,6 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         return Ok(report);
     }
 
-    ctx.record.app_object_id = Some(app.app.id.clone());
-    ctx.record.app_id = Some(app.app.app_id.clone());
-    ctx.save_record();
     let Some(value) = &secret.value else {
         return Err(Failure::new(
             Kind::Failed,
@@ -209,7 +138,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         let what = match &plan.secret.file {
             Some(path) => format!("the new secret is kept in {}", path.display()),
             // To be shown only after the check: no one has it.
-            None => release(graph, &app.app.id, &secret.key_id).await,
+            None => secret::remove_unheld(graph, &app.app.id, &secret.key_id).await,
         };
         return Err(err.context(Failure::new(Kind::Failed, what)));
     }

@@ -8,11 +8,13 @@ use serde_json::json;
 use crate::auth::{self, MANAGE_APPS};
 use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction, Mode};
+use crate::report::Outcome;
+use crate::settings::{self, Mode};
 use crate::steps::{platform_preflight, register_app, sign_in};
 
-pub async fn run(
+pub(crate) async fn run(
     args: &RemoveArgs,
     interaction: &Interaction,
     printer: &Printer,
@@ -28,7 +30,7 @@ pub async fn run(
         Some(_) => Some(platform_preflight::run(&ctx).await?),
         None => None,
     };
-    let app = register_app::locate(&ctx, &graph).await?;
+    let app = register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?;
 
     let mut changes = Vec::new();
     let existing = target
@@ -74,11 +76,11 @@ pub async fn run(
             .with_hint("run again with --yes to confirm (or --dry-run to only list)")
             .into());
         }
-        printer.say("Removing will:");
+        crate::prompt::say(printer, "Removing will:");
         for c in &changes {
-            printer.say(&format!("  - {c}"));
+            crate::prompt::say(printer, &format!("  - {c}"));
         }
-        if !crate::wizard::confirm(printer, "Remove these?").await? {
+        if !crate::prompt::confirm(printer, "Remove these?").await? {
             return Err(Failure::new(
                 Kind::Failed,
                 "the removal was declined; nothing was removed",
@@ -88,7 +90,7 @@ pub async fn run(
     }
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.
-    crate::steps::Stop::process().begin_changes();
+    crate::stop::Stop::process().begin_changes();
     let mut removed = json!({});
     if let Some((target, c)) = existing {
         target.client.delete_connection(&c.id).await?;
@@ -103,16 +105,30 @@ pub async fn run(
     if let Some(store) = &ctx.store {
         store.remove()?;
     }
-    match printer.format() {
-        crate::cli::OutputFormat::Json => {
-            printer.json(&json!({ "status": "removed", "removed": removed }))
-        }
-        crate::cli::OutputFormat::Human => {
-            printer.line("Removed:");
-            for c in &changes {
-                printer.line(&format!("  - {}", c.replacen("delete", "deleted", 1)));
-            }
-        }
-    }
+    printer.result(&Removed {
+        status: "removed",
+        removed,
+        changes,
+    });
     Ok(())
+}
+
+/// What `remove` deleted.
+#[derive(serde::Serialize)]
+struct Removed {
+    status: &'static str,
+    removed: serde_json::Value,
+    /// What was to be removed, in the words of the question.
+    #[serde(skip)]
+    changes: Vec<String>,
+}
+
+impl Outcome for Removed {
+    fn human(&self, _color: bool) -> Vec<String> {
+        let mut lines = vec!["Removed:".to_owned()];
+        for c in &self.changes {
+            lines.push(format!("  - {}", c.replacen("delete", "deleted", 1)));
+        }
+        lines
+    }
 }

@@ -6,10 +6,11 @@
 //! the old connection deleted and the secret it held removed.
 
 use crate::cli::RotateArgs;
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction, Mode};
+use crate::settings::{self, Mode};
 
-pub async fn run(
+pub(crate) async fn run(
     args: &RotateArgs,
     interaction: &Interaction,
     printer: &Printer,

@@ -2,31 +2,16 @@
 //! check says what it found; the exit code is 1 when something is wrong or
 //! the secret expires within `--warn-within`.
 
-use serde::Serialize;
-
 use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
+use crate::guide;
+use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings::{self, Interaction};
-use crate::steps::register_app::SINGLE_TENANT;
+use crate::report::{Check, StatusReport};
+use crate::settings;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
-#[derive(Debug, Serialize)]
-pub struct Check {
-    pub name: &'static str,
-    pub ok: bool,
-    pub detail: String,
-}
-
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StatusReport {
-    pub healthy: bool,
-    pub tenant_id: String,
-    pub checks: Vec<Check>,
-}
-
-pub async fn run(
+pub(crate) async fn run(
     args: &StatusArgs,
     interaction: &Interaction,
     printer: &Printer,
@@ -39,7 +24,9 @@ pub async fn run(
 
     let target = platform_preflight::run(&ctx).await?;
     let perm = resolve_permission::run(&ctx, &graph).await?;
-    let Some((app, untagged)) = register_app::locate(&ctx, &graph).await? else {
+    let Some((app, untagged)) =
+        register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?
+    else {
         check(
             "app registration",
             false,
@@ -66,7 +53,7 @@ pub async fn run(
     );
     check(
         "single tenant",
-        app.sign_in_audience.as_deref() == Some(SINGLE_TENANT),
+        app.sign_in_audience.as_deref() == Some(guide::SIGN_IN_AUDIENCE),
         format!(
             "sign-in audience {}",
             app.sign_in_audience.as_deref().unwrap_or("unset")
@@ -189,7 +176,7 @@ fn finish(printer: &Printer, tenant_id: &str, checks: Vec<Check>) -> anyhow::Res
         tenant_id: tenant_id.to_owned(),
         checks,
     };
-    printer.status(&report);
+    printer.result(&report);
     if healthy {
         Ok(())
     } else {

@@ -6,7 +6,7 @@
 //! whether it just created the object it cannot see; throttling is retried
 //! below, in [`crate::http`].
 
-pub mod types;
+pub(crate) mod types;
 
 use std::fmt;
 
@@ -25,7 +25,7 @@ const APP_SELECT: &str = "id,appId,displayName,signInAudience,web,requiredResour
 
 /// An error answer from Graph, classified by its `code` (never its message).
 #[derive(Debug)]
-pub struct GraphError {
+pub(crate) struct GraphError {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
@@ -81,7 +81,7 @@ impl GraphError {
         }
     }
 
-    pub fn has_code(&self, code: &str) -> bool {
+    pub(crate) fn has_code(&self, code: &str) -> bool {
         self.code.eq_ignore_ascii_case(code)
             || self
                 .detail_codes
@@ -89,7 +89,7 @@ impl GraphError {
                 .any(|c| c.eq_ignore_ascii_case(code))
     }
 
-    pub fn is_not_found(&self) -> bool {
+    pub(crate) fn is_not_found(&self) -> bool {
         self.status == StatusCode::NOT_FOUND
     }
 
@@ -99,7 +99,7 @@ impl GraphError {
     }
 
     /// 403 Authorization_RequestDenied: the token or the user lacks a right.
-    pub fn is_denied(&self) -> bool {
+    pub(crate) fn is_denied(&self) -> bool {
         self.status == StatusCode::FORBIDDEN
     }
 
@@ -109,7 +109,7 @@ impl GraphError {
     /// object" / "reference-property objects are not present", the 403 "must
     /// in the local tenant" on service-principal create, and 409 on PATCH
     /// only (on a create, 409 means the object exists: look it up).
-    pub fn is_replication(&self) -> bool {
+    pub(crate) fn is_replication(&self) -> bool {
         match self.status.as_u16() {
             404 => true,
             400 => {
@@ -135,12 +135,12 @@ pub fn is_ambiguous(err: &anyhow::Error) -> bool {
 }
 
 /// Finds the [`GraphError`] in an error chain, if the failure was Graph's answer.
-pub fn graph_error(err: &anyhow::Error) -> Option<&GraphError> {
+pub(crate) fn graph_error(err: &anyhow::Error) -> Option<&GraphError> {
     err.downcast_ref::<GraphError>()
 }
 
 /// A signed-in Graph client.
-pub struct Graph {
+pub(crate) struct Graph {
     http: Http,
     /// `https://graph.microsoft.com/v1.0` or an override.
     base: Url,
@@ -149,7 +149,7 @@ pub struct Graph {
 
 impl Graph {
     /// `graph_url` is the host (`https://graph.microsoft.com`); `/v1.0` is added.
-    pub fn new(http: Http, graph_url: &Url, token: SecretString) -> Graph {
+    pub(crate) fn new(http: Http, graph_url: &Url, token: SecretString) -> Graph {
         let mut base = graph_url.clone();
         let path = format!("{}/v1.0", base.path().trim_end_matches('/'));
         base.set_path(&path);
@@ -285,22 +285,11 @@ impl Graph {
     }
 
     /// The delay before look `n` while waiting for Entra to replicate.
-    pub fn poll_delay(&self, n: u32) -> std::time::Duration {
+    pub(crate) fn poll_delay(&self, n: u32) -> std::time::Duration {
         self.http.policy.poll_delay(n)
     }
 
-    pub async fn organization(&self) -> anyhow::Result<Option<Organization>> {
-        let orgs: Vec<Organization> = self
-            .list(
-                "read the organization",
-                "organization",
-                &[("$select", "id,displayName,verifiedDomains".into())],
-            )
-            .await?;
-        Ok(orgs.into_iter().next())
-    }
-
-    pub async fn find_applications_by_name(&self, name: &str) -> anyhow::Result<Vec<Application>> {
+    pub(crate) async fn find_applications_by_name(&self, name: &str) -> anyhow::Result<Vec<Application>> {
         self.list(
             "look up applications by name",
             "applications",
@@ -312,7 +301,7 @@ impl Graph {
         .await
     }
 
-    pub async fn find_application_by_app_id(
+    pub(crate) async fn find_application_by_app_id(
         &self,
         app_id: &str,
     ) -> anyhow::Result<Option<Application>> {
@@ -330,7 +319,10 @@ impl Graph {
     }
 
     /// `None` when Graph answers 404 (absent, or not replicated yet).
-    pub async fn get_application(&self, object_id: &str) -> anyhow::Result<Option<Application>> {
+    pub(crate) async fn get_application(
+        &self,
+        object_id: &str,
+    ) -> anyhow::Result<Option<Application>> {
         let result = self
             .get_json(
                 "read the application",
@@ -363,7 +355,7 @@ impl Graph {
     /// one now is the lost call's), through a few short waits for the
     /// listing to catch up, and creates again only when none appears
     /// (microsoft-graph.md §2.2).
-    pub async fn create_application(
+    pub(crate) async fn create_application(
         &self,
         app: &NewApplication,
         tag: &str,
@@ -384,7 +376,7 @@ impl Graph {
             .await
     }
 
-    pub async fn update_application(&self, object_id: &str, patch: &Value) -> anyhow::Result<()> {
+    pub(crate) async fn update_application(&self, object_id: &str, patch: &Value) -> anyhow::Result<()> {
         self.call(
             "update the application",
             Method::PATCH,
@@ -397,7 +389,7 @@ impl Graph {
         Ok(())
     }
 
-    pub async fn delete_application(&self, object_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn delete_application(&self, object_id: &str) -> anyhow::Result<()> {
         self.delete_call(
             "delete the application",
             Method::DELETE,
@@ -410,7 +402,7 @@ impl Graph {
 
     /// `addPassword`: mints a secret. Retried on 429 only; see
     /// [`crate::steps::create_secret`] for what happens when the answer is lost.
-    pub async fn add_password(
+    pub(crate) async fn add_password(
         &self,
         object_id: &str,
         description: &str,
@@ -435,7 +427,7 @@ impl Graph {
 
     /// `removePassword`; a key that is gone after a retry was removed by the
     /// attempt whose answer was lost.
-    pub async fn remove_password(&self, object_id: &str, key_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn remove_password(&self, object_id: &str, key_id: &str) -> anyhow::Result<()> {
         self.delete_call(
             "remove a client secret",
             Method::POST,
@@ -449,7 +441,7 @@ impl Graph {
         .await
     }
 
-    pub async fn find_service_principal(
+    pub(crate) async fn find_service_principal(
         &self,
         app_id: &str,
         select: &str,
@@ -467,7 +459,7 @@ impl Graph {
         Ok(sps.into_iter().next())
     }
 
-    pub async fn find_service_principals_by_name(
+    pub(crate) async fn find_service_principals_by_name(
         &self,
         name: &str,
         select: &str,
@@ -506,7 +498,7 @@ impl Graph {
     /// answers 409, so a lost answer is looked up, then the create sent
     /// again; a 409 means it exists, and it is looked up, never re-posted
     /// (microsoft-graph.md §2.7). `found` says it existed.
-    pub async fn create_service_principal(
+    pub(crate) async fn create_service_principal(
         &self,
         app_id: &str,
         tags: &[String],
@@ -563,7 +555,7 @@ impl Graph {
         }
     }
 
-    pub async fn list_grants(&self, client_sp_id: &str) -> anyhow::Result<Vec<PermissionGrant>> {
+    pub(crate) async fn list_grants(&self, client_sp_id: &str) -> anyhow::Result<Vec<PermissionGrant>> {
         self.list(
             "read delegated permission grants",
             "oauth2PermissionGrants",
@@ -605,7 +597,7 @@ impl Graph {
     /// (one made by an earlier run may not be listed yet), so it is re-read
     /// and never posted again (microsoft-graph.md §2.9). The caller extends
     /// a found grant's scope.
-    pub async fn create_grant(
+    pub(crate) async fn create_grant(
         &self,
         client_sp_id: &str,
         resource_sp_id: &str,
@@ -624,7 +616,7 @@ impl Graph {
         .await
     }
 
-    pub async fn update_grant_scope(&self, grant_id: &str, scope: &str) -> anyhow::Result<()> {
+    pub(crate) async fn update_grant_scope(&self, grant_id: &str, scope: &str) -> anyhow::Result<()> {
         self.call(
             "extend the admin consent grant",
             Method::PATCH,
@@ -652,7 +644,7 @@ const LOOKS_AFTER_CONFLICT: u32 = 8;
 const LOOKS_AFTER_LOST_APP: u32 = 4;
 
 /// An OData string literal: quoted, with single quotes doubled.
-pub fn odata_string(value: &str) -> String {
+pub(crate) fn odata_string(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Application {
+pub(crate) struct Application {
     pub id: String,
     pub app_id: String,
     pub display_name: String,
@@ -22,7 +22,7 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn redirect_uris(&self) -> &[String] {
+    pub(crate) fn redirect_uris(&self) -> &[String] {
         self.web
             .as_ref()
             .map_or(&[], |w| w.redirect_uris.as_slice())
@@ -31,20 +31,20 @@ impl Application {
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Web {
+pub(crate) struct Web {
     pub redirect_uris: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct RequiredResourceAccess {
+pub(crate) struct RequiredResourceAccess {
     pub resource_app_id: String,
     pub resource_access: Vec<ResourceAccess>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(default)]
-pub struct ResourceAccess {
+pub(crate) struct ResourceAccess {
     pub id: String,
     /// `Scope` (delegated) or `Role` (application).
     #[serde(rename = "type")]
@@ -55,7 +55,7 @@ pub struct ResourceAccess {
 /// null there, so it is not even modelled).
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PasswordCredential {
+pub(crate) struct PasswordCredential {
     pub key_id: String,
     pub display_name: Option<String>,
     pub hint: Option<String>,
@@ -65,19 +65,19 @@ pub struct PasswordCredential {
 
 impl PasswordCredential {
     /// When it expires, if Graph said (and said it readably).
-    pub fn end(&self) -> Option<jiff::Timestamp> {
+    pub(crate) fn end(&self) -> Option<jiff::Timestamp> {
         self.end_date_time.as_deref().and_then(|e| e.parse().ok())
     }
 
     /// Not expired at `now` (one without an end never expires).
-    pub fn unexpired_at(&self, now: jiff::Timestamp) -> bool {
+    pub(crate) fn unexpired_at(&self, now: jiff::Timestamp) -> bool {
         self.end().is_none_or(|end| end > now)
     }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct ServicePrincipal {
+pub(crate) struct ServicePrincipal {
     pub id: String,
     pub app_id: String,
     pub display_name: Option<String>,
@@ -89,7 +89,7 @@ pub struct ServicePrincipal {
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PermissionScope {
+pub(crate) struct PermissionScope {
     pub id: String,
     pub value: Option<String>,
     /// `Admin` (needs admin consent) or `User`.
@@ -100,7 +100,7 @@ pub struct PermissionScope {
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct AppRole {
+pub(crate) struct AppRole {
     pub id: String,
     pub value: Option<String>,
     pub allowed_member_types: Vec<String>,
@@ -109,7 +109,7 @@ pub struct AppRole {
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PermissionGrant {
+pub(crate) struct PermissionGrant {
     pub id: String,
     pub client_id: String,
     pub consent_type: String,
@@ -118,24 +118,9 @@ pub struct PermissionGrant {
     pub scope: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Organization {
-    pub id: String,
-    pub display_name: Option<String>,
-    pub verified_domains: Vec<VerifiedDomain>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
-#[serde(rename_all = "camelCase", default)]
-pub struct VerifiedDomain {
-    pub name: String,
-    pub is_default: bool,
-}
-
 /// A collection page.
 #[derive(Debug, Deserialize)]
-pub struct Page<T> {
+pub(crate) struct Page<T> {
     #[serde(default = "Vec::new")]
     pub value: Vec<T>,
     #[serde(rename = "@odata.nextLink")]
@@ -145,9 +130,8 @@ pub struct Page<T> {
 /// The answer to `addPassword`: the only time `secretText` is readable.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AddedPassword {
+pub(crate) struct AddedPassword {
     pub key_id: String,
-    pub display_name: Option<String>,
     pub end_date_time: Option<String>,
     pub hint: Option<String>,
     pub secret_text: secrecy::SecretString,
@@ -165,7 +149,7 @@ impl std::fmt::Debug for AddedPassword {
 /// The body of `POST /applications`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NewApplication {
+pub(crate) struct NewApplication {
     pub display_name: String,
     pub sign_in_audience: String,
     pub tags: Vec<String>,
@@ -175,14 +159,14 @@ pub struct NewApplication {
 
 /// Graph's error body: `{"error": {"code", "message", "details", "innerError"}}`.
 #[derive(Debug, Deserialize, Default)]
-pub struct ErrorBody {
+pub(crate) struct ErrorBody {
     #[serde(default)]
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
-pub struct ErrorDetail {
+pub(crate) struct ErrorDetail {
     pub code: String,
     pub message: String,
     pub details: Vec<ErrorDetailEntry>,
@@ -190,7 +174,7 @@ pub struct ErrorDetail {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(default)]
-pub struct ErrorDetailEntry {
+pub(crate) struct ErrorDetailEntry {
     pub code: String,
     pub message: String,
     pub target: Option<String>,

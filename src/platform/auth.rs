@@ -25,7 +25,7 @@ use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 
 /// How the token and the approval page name this tool.
-pub const APPLICATION: &str = "aad-setup";
+pub(crate) const APPLICATION: &str = "aad-setup";
 
 /// The host of every team (platform-api.md §2.3).
 const TEAM_HOST: &str = "pushbot.com";
@@ -33,7 +33,7 @@ const TEAM_HOST: &str = "pushbot.com";
 /// A team as the platform knows it: `acme`, `acme.pushbot.com` or
 /// `https://acme.pushbot.com/` → `acme.pushbot.com` (the platform SDKs'
 /// normalisation, platform-api.md §2.3).
-pub fn team_domain(input: &str) -> Result<String, String> {
+pub(crate) fn team_domain(input: &str) -> Result<String, String> {
     let trimmed = input.trim();
     let bare = trimmed
         .strip_prefix("https://")
@@ -72,7 +72,7 @@ pub fn team_domain(input: &str) -> Result<String, String> {
 }
 
 /// `~/.catalytic/tokens/<name>`: a plain name, not a path.
-pub fn token_path(name: &str) -> Result<PathBuf, String> {
+pub(crate) fn token_path(name: &str) -> Result<PathBuf, String> {
     let valid = !name.is_empty()
         && name != "."
         && name != ".."
@@ -92,7 +92,7 @@ pub fn token_path(name: &str) -> Result<PathBuf, String> {
 
 /// Refuses, before anything is asked of the platform, a token file that
 /// exists already: a token is never written over another.
-pub fn ensure_free(path: &Path) -> anyhow::Result<()> {
+pub(crate) fn ensure_free(path: &Path) -> anyhow::Result<()> {
     if path.exists() {
         let name = path
             .file_name()
@@ -116,7 +116,7 @@ pub fn ensure_free(path: &Path) -> anyhow::Result<()> {
 }
 
 /// The page where a team Admin approves a pending token.
-pub fn approval_url(domain: &str, token_id: &str) -> Url {
+pub(crate) fn approval_url(domain: &str, token_id: &str) -> Url {
     let mut url = Url::parse(&format!("https://{domain}/access-tokens/approve"))
         .expect("a validated team domain makes a URL");
     url.query_pairs_mut()
@@ -126,7 +126,7 @@ pub fn approval_url(domain: &str, token_id: &str) -> Url {
 }
 
 /// A token waiting for an Admin's approval.
-pub struct Pending {
+pub(crate) struct Pending {
     pub token: PlatformToken,
     pub approval_url: Url,
 }
@@ -147,7 +147,7 @@ struct AccessToken {
 }
 
 /// `POST /api/auth`: a new token for `domain`, pending approval.
-pub async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Result<Pending> {
+pub(crate) async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Result<Pending> {
     let url = api_url(base, &["auth"]);
     let body = serde_json::json!({ "domain": domain, "name": APPLICATION });
     let reply = http
@@ -156,7 +156,7 @@ pub async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Result<Pe
         })
         .await?;
     if !reply.status.is_success() {
-        let err = PlatformError::from_reply("start an access-token request", &reply);
+        let err = PlatformError::from_reply(&reply);
         let failure = if reply.status.as_u16() == 400 {
             Failure::new(Kind::Usage, err.to_string()).with_hint(
                 "check the team: the name before .pushbot.com in the address you sign in at",
@@ -194,7 +194,7 @@ pub async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Result<Pe
 
 /// `POST /api/auth/wait-for-approval`: returns once the token is approved;
 /// a cancelled (or unapproved) token is a sign-in failure (exit 3).
-pub async fn wait_for_approval(
+pub(crate) async fn wait_for_approval(
     http: &Http,
     base: &Url,
     pending: &Pending,
@@ -213,7 +213,7 @@ pub async fn wait_for_approval(
     if reply.status.is_success() {
         return Ok(());
     }
-    let err = PlatformError::from_reply("approve the access token", &reply);
+    let err = PlatformError::from_reply(&reply);
     let failure = if reply.status.as_u16() == 401 {
         Failure::new(
             Kind::SignIn,
@@ -233,7 +233,7 @@ pub async fn wait_for_approval(
 
 /// Saves an approved token as a new file, mode 0600, in a folder only its
 /// owner can enter; never over an existing file.
-pub fn save(path: &Path, token: &PlatformToken) -> anyhow::Result<()> {
+pub(crate) fn save(path: &Path, token: &PlatformToken) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);

@@ -3,9 +3,9 @@
 //! Bodies of connection requests carry the client secret: they are built at
 //! the call and never logged.
 
-pub mod auth;
-pub mod token;
-pub mod types;
+pub(crate) mod auth;
+pub(crate) mod token;
+pub(crate) mod types;
 
 use std::fmt;
 
@@ -23,11 +23,10 @@ const PAGE_SIZE: &str = "25";
 
 /// An error answer (ASP.NET ProblemDetails, camel- or Pascal-cased).
 #[derive(Debug)]
-pub struct PlatformError {
+pub(crate) struct PlatformError {
     pub status: StatusCode,
     pub title: Option<String>,
     pub detail: Option<String>,
-    pub action: String,
 }
 
 impl fmt::Display for PlatformError {
@@ -44,7 +43,7 @@ impl fmt::Display for PlatformError {
 impl std::error::Error for PlatformError {}
 
 impl PlatformError {
-    pub(crate) fn from_reply(action: &str, reply: &Reply) -> PlatformError {
+    pub(crate) fn from_reply(reply: &Reply) -> PlatformError {
         let value: serde_json::Value = serde_json::from_str(&reply.body).unwrap_or_default();
         let member = |name: &str| {
             value.as_object().and_then(|o| {
@@ -62,12 +61,11 @@ impl PlatformError {
             status: reply.status,
             title: member("title"),
             detail,
-            action: action.to_owned(),
         }
     }
 
     /// The exit-code kind: 401 sign-in, 403 privileges, else failure.
-    pub fn kind(&self) -> Kind {
+    pub(crate) fn kind(&self) -> Kind {
         match self.status.as_u16() {
             401 => Kind::SignIn,
             403 => Kind::Privileges,
@@ -76,7 +74,7 @@ impl PlatformError {
     }
 }
 
-pub fn platform_error(err: &anyhow::Error) -> Option<&PlatformError> {
+pub(crate) fn platform_error(err: &anyhow::Error) -> Option<&PlatformError> {
     err.downcast_ref::<PlatformError>()
 }
 
@@ -93,14 +91,14 @@ pub(crate) fn api_url(base: &Url, segments: &[&str]) -> Url {
     url
 }
 
-pub struct Platform {
+pub(crate) struct Platform {
     http: Http,
     base: Url,
     token: PlatformToken,
 }
 
 impl Platform {
-    pub fn new(http: Http, base: &Url, token: PlatformToken) -> Platform {
+    pub(crate) fn new(http: Http, base: &Url, token: PlatformToken) -> Platform {
         Platform {
             http,
             base: base.clone(),
@@ -108,7 +106,7 @@ impl Platform {
         }
     }
 
-    pub fn team(&self) -> &str {
+    pub(crate) fn team(&self) -> &str {
         &self.token.domain
     }
 
@@ -157,7 +155,7 @@ impl Platform {
         if reply.status.is_success() || (method == Method::DELETE && reply.gone_after_retry()) {
             return Ok(reply);
         }
-        let err = PlatformError::from_reply(action, &reply);
+        let err = PlatformError::from_reply(&reply);
         let kind = err.kind();
         let hint = match kind {
             Kind::SignIn => Some(format!(
@@ -176,7 +174,7 @@ impl Platform {
         Err(anyhow::Error::new(err).context(failure))
     }
 
-    pub async fn list_integrations(
+    pub(crate) async fn list_integrations(
         &self,
         page_token: Option<&str>,
     ) -> anyhow::Result<IntegrationsPage> {
@@ -198,7 +196,7 @@ impl Platform {
     }
 
     /// Every integration, page by page.
-    pub async fn all_integrations(&self) -> anyhow::Result<Vec<Integration>> {
+    pub(crate) async fn all_integrations(&self) -> anyhow::Result<Vec<Integration>> {
         let mut all = Vec::new();
         let mut token: Option<String> = None;
         // A bound, so that a server that keeps answering the same token cannot loop us forever.
@@ -213,7 +211,7 @@ impl Platform {
         anyhow::bail!("the platform's integration list did not end after 1000 pages")
     }
 
-    pub async fn get_integration(&self, id: &str) -> anyhow::Result<Integration> {
+    pub(crate) async fn get_integration(&self, id: &str) -> anyhow::Result<Integration> {
         let mut segments = vec!["integrations"];
         segments.extend(Self::integration_segments(id));
         self.call(
@@ -231,7 +229,10 @@ impl Platform {
 
     /// Creates a connection. Never retried on anything but 429: a lost
     /// answer may mean it exists (the caller looks before trying again).
-    pub async fn create_connection(&self, body: &NewConnection<'_>) -> anyhow::Result<Connection> {
+    pub(crate) async fn create_connection(
+        &self,
+        body: &NewConnection<'_>,
+    ) -> anyhow::Result<Connection> {
         let mut segments = vec!["integrations"];
         segments.extend(Self::integration_segments(body.integration_id));
         segments.push("connections");
@@ -250,7 +251,10 @@ impl Platform {
     }
 
     /// `None` on 404.
-    pub async fn get_connection(&self, connection_id: &str) -> anyhow::Result<Option<Connection>> {
+    pub(crate) async fn get_connection(
+        &self,
+        connection_id: &str,
+    ) -> anyhow::Result<Option<Connection>> {
         let result = self
             .call(
                 "read the connection",
@@ -270,7 +274,7 @@ impl Platform {
         }
     }
 
-    pub async fn delete_connection(&self, connection_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn delete_connection(&self, connection_id: &str) -> anyhow::Result<()> {
         self.call(
             "delete the connection",
             Method::DELETE,

@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret as _, SecretString};
 
 /// A parsed platform token.
 #[derive(Clone)]
-pub struct PlatformToken {
+pub(crate) struct PlatformToken {
     serialized: SecretString,
     /// The token's id (not secret).
     pub id: String,
@@ -35,7 +35,7 @@ impl fmt::Debug for PlatformToken {
 
 impl PlatformToken {
     /// Checks the shape: base64 of exactly four non-empty `:`-separated parts.
-    pub fn parse(raw: &str, source: &str) -> Result<PlatformToken, String> {
+    pub(crate) fn parse(raw: &str, source: &str) -> Result<PlatformToken, String> {
         let trimmed = raw.trim();
         let bad = || {
             format!(
@@ -59,19 +59,19 @@ impl PlatformToken {
         })
     }
 
-    pub fn bearer(&self) -> &str {
+    pub(crate) fn bearer(&self) -> &str {
         self.serialized.expose_secret()
     }
 }
 
 /// `~/.catalytic/tokens`, where the platform's SDKs keep tokens.
-pub fn store_dir() -> Option<PathBuf> {
+pub(crate) fn store_dir() -> Option<PathBuf> {
     dirs::home_dir().map(|h| h.join(".catalytic").join("tokens"))
 }
 
 /// A `--platform-token-file` value: an existing path, or a token name in the
 /// store (as the SDKs' "from file" lookup does).
-pub fn locate(value: &str) -> PathBuf {
+pub(crate) fn locate(value: &str) -> PathBuf {
     let path = Path::new(value);
     if path.exists() || value.contains(std::path::MAIN_SEPARATOR) {
         return path.to_owned();

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Integration {
+pub(crate) struct Integration {
     pub id: String,
     pub reference_name: Option<String>,
     pub name: String,
@@ -15,7 +15,7 @@ pub struct Integration {
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Field {
+pub(crate) struct Field {
     pub id: Option<String>,
     pub name: String,
     pub reference_name: Option<String>,
@@ -27,24 +27,24 @@ pub struct Field {
 }
 
 impl Field {
-    pub fn required(&self) -> bool {
+    pub(crate) fn required(&self) -> bool {
         self.display.as_ref().is_some_and(|d| d.value_required)
     }
 
-    pub fn reference(&self) -> &str {
+    pub(crate) fn reference(&self) -> &str {
         self.reference_name.as_deref().unwrap_or(&self.name)
     }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub struct FieldDisplay {
+pub(crate) struct FieldDisplay {
     pub value_required: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
-pub struct Connection {
+pub(crate) struct Connection {
     pub id: String,
     pub name: String,
     pub reference_name: Option<String>,
@@ -54,7 +54,7 @@ pub struct Connection {
 
 #[derive(Debug, Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]
-pub struct IntegrationsPage {
+pub(crate) struct IntegrationsPage {
     pub integrations: Vec<Integration>,
     pub next_page_token: Option<String>,
     pub count: Option<u64>,
@@ -64,7 +64,7 @@ pub struct IntegrationsPage {
 /// platform's node SDK does (platform-api.md §7.5).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConnectionParam<'a> {
+pub(crate) struct ConnectionParam<'a> {
     pub name: &'a str,
     pub reference_name: &'a str,
     pub value: &'a str,
@@ -72,7 +72,7 @@ pub struct ConnectionParam<'a> {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NewConnection<'a> {
+pub(crate) struct NewConnection<'a> {
     pub integration_id: &'a str,
     pub name: &'a str,
     pub connection_params: Vec<ConnectionParam<'a>>,

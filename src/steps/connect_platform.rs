@@ -22,14 +22,14 @@ use super::is_ambiguous;
 use super::platform_preflight::PlatformTarget;
 
 /// The four values.
-pub struct Values<'a> {
+pub(crate) struct Values<'a> {
     pub client_id: &'a str,
     pub client_secret: &'a SecretString,
     pub resource: &'a str,
     pub tenant: &'a str,
 }
 
-pub struct ConnectionState {
+pub(crate) struct ConnectionState {
     pub connection: Connection,
     pub action: Action,
     /// A connection this one replaces, to delete once the new one is verified.
@@ -66,7 +66,7 @@ pub fn replacement_name(base: &str, taken: &[Connection]) -> String {
 /// Creates the connection `name` holding `values` (for `setup` and
 /// `connect` alike); while another connection has that name, the new one
 /// gets a [`replacement_name`].
-pub async fn create(
+pub(crate) async fn create(
     printer: &Printer,
     target: &PlatformTarget,
     name: &str,

@@ -15,11 +15,10 @@ use crate::error::{Failure, Kind};
 use crate::graph::types::{AddedPassword, Application, PasswordCredential};
 use crate::graph::{Graph, graph_error};
 use crate::report::Action;
-use crate::settings::Mode;
 
 use super::{Ctx, is_ambiguous};
 
-pub struct SecretState {
+pub(crate) struct SecretState {
     pub key_id: String,
     /// A reused secret is known to be the one the connection holds (the
     /// local record or the app's tag says so), not the likeliest guess.
@@ -37,7 +36,7 @@ pub struct SecretState {
 impl SecretState {
     /// For the summary and the JSON (never with the value: the output
     /// module adds it when it was asked for).
-    pub fn info(&self, spec: &crate::settings::SecretSpec) -> crate::report::SecretInfo {
+    pub(crate) fn info(&self, spec: &crate::settings::SecretSpec) -> crate::report::SecretInfo {
         crate::report::SecretInfo {
             description: spec.description.clone(),
             key_id: self.key_id.clone(),
@@ -59,14 +58,14 @@ impl SecretState {
 /// connection): kept on the app itself, so that any machine can tell which
 /// secret a connection holds, and a rotation removes that one and no other.
 /// Neither id is a secret; the portal shows key ids.
-pub const HELD_TAG: &str = "aad-setup:connection-secret:";
+pub(crate) const HELD_TAG: &str = "aad-setup:connection-secret:";
 
 /// Graph documents no limit for a tag; this keeps well within what the
 /// portal shows, and a longer one is simply not written.
 const TAG_MAX: usize = 256;
 
 /// The key id the app's tag names for `connection`, if any.
-pub fn tagged<'a>(app: &'a Application, connection: &str) -> Option<&'a str> {
+pub(crate) fn tagged<'a>(app: &'a Application, connection: &str) -> Option<&'a str> {
     app.tags.iter().find_map(|t| {
         t.strip_prefix(HELD_TAG)?
             .strip_prefix(connection)?
@@ -77,7 +76,7 @@ pub fn tagged<'a>(app: &'a Application, connection: &str) -> Option<&'a str> {
 /// The app's tags with `key_id` held by `connection`, and no tag for the
 /// connections in `gone`; the app's other tags as they are. `None` when
 /// the tag would be too long to write.
-pub fn tags_holding(
+pub(crate) fn tags_holding(
     tags: &[String],
     connection: &str,
     key_id: Option<&str>,
@@ -104,7 +103,7 @@ pub fn tags_holding(
 }
 
 /// The secret a connection holds, and whether that is known.
-pub struct Current<'a> {
+pub(crate) struct Current<'a> {
     pub credential: &'a PasswordCredential,
     /// Named for that connection by the local record or the app's tag;
     /// otherwise it is the newest unexpired secret of our description: a
@@ -116,7 +115,7 @@ pub struct Current<'a> {
 /// or the tag, for that connection), else (a guess) the newest unexpired
 /// one with our description. An expired secret is never current: a new one
 /// replaces it.
-pub fn current<'a>(
+pub(crate) fn current<'a>(
     app: &'a Application,
     description: &str,
     named: Option<&str>,
@@ -144,7 +143,7 @@ pub fn current<'a>(
 
 /// The key the record or the app's tag names for `connection`: the
 /// record's only when it recorded that very connection.
-pub fn named_for<'a>(
+pub(crate) fn named_for<'a>(
     app: &'a Application,
     record: &'a crate::record::Record,
     connection: &str,
@@ -157,7 +156,7 @@ pub fn named_for<'a>(
 }
 
 /// What a run may reuse instead of adding a secret.
-pub enum Reuse<'a> {
+pub(crate) enum Reuse<'a> {
     /// `setup`: the secret this platform connection holds.
     HeldBy(&'a str),
     /// `register`: any unexpired secret of the description (the run then
@@ -169,7 +168,7 @@ pub enum Reuse<'a> {
 
 /// Adds the secret, or reuses the current one (see [`Reuse`]) unless a new
 /// one was asked for.
-pub async fn run(
+pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     app: &Application,
@@ -194,11 +193,9 @@ pub async fn run(
             known,
         }) = found
         {
-            let why = match ctx.plan.mode {
-                Mode::Register => "an unexpired one exists; its value cannot be read back",
-                Mode::Setup | Mode::Rotate | Mode::Remove { .. } => {
-                    "the platform connection holds it"
-                }
+            let why = match reuse {
+                Reuse::Any => "an unexpired one exists; its value cannot be read back",
+                Reuse::HeldBy(_) | Reuse::Nothing => "the platform connection holds it",
             };
             ctx.printer.step(
                 "Client secret",
@@ -428,23 +425,23 @@ mod tests {
         let a = app(
             &[],
             vec![
-                cred("old", "pagerdutysecretkey", PAST),
-                cred("k1", "pagerdutysecretkey", LATER),
-                cred("k2", "pagerdutysecretkey", LATEST),
+                cred("old", crate::guide::SECRET_DESCRIPTION, PAST),
+                cred("k1", crate::guide::SECRET_DESCRIPTION, LATER),
+                cred("k2", crate::guide::SECRET_DESCRIPTION, LATEST),
                 cred("other", "something else", LATEST),
             ],
         );
-        let named = current(&a, "pagerdutysecretkey", Some("k1")).unwrap();
+        let named = current(&a, crate::guide::SECRET_DESCRIPTION, Some("k1")).unwrap();
         assert_eq!(
             (named.credential.key_id.as_str(), named.known),
             ("k1", true)
         );
         assert!(
-            current(&a, "pagerdutysecretkey", Some("old")).is_none(),
+            current(&a, crate::guide::SECRET_DESCRIPTION, Some("old")).is_none(),
             "expired"
         );
-        assert!(current(&a, "pagerdutysecretkey", Some("gone")).is_none());
-        let guess = current(&a, "pagerdutysecretkey", None).unwrap();
+        assert!(current(&a, crate::guide::SECRET_DESCRIPTION, Some("gone")).is_none());
+        let guess = current(&a, crate::guide::SECRET_DESCRIPTION, None).unwrap();
         assert_eq!(
             (guess.credential.key_id.as_str(), guess.known),
             ("k2", false)

@@ -11,7 +11,7 @@ use crate::report::{Action, ConsentInfo};
 use super::Ctx;
 use super::resolve_permission::ResolvedPermission;
 
-pub async fn run(
+pub(crate) async fn run(
     ctx: &Ctx<'_>,
     graph: &Graph,
     sp: Option<&ServicePrincipal>,

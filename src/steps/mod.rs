@@ -4,17 +4,16 @@
 //! fails before anything exists in the tenant. Each step returns what it did
 //! (created, reused, updated, skipped) for the summary and the JSON.
 
-pub mod connect_platform;
-pub mod create_secret;
-pub mod grant_consent;
-pub mod platform_preflight;
-pub mod register_app;
-pub mod resolve_permission;
-pub mod sign_in;
-pub mod verify;
+pub(crate) mod connect_platform;
+pub(crate) mod create_secret;
+pub(crate) mod grant_consent;
+pub(crate) mod platform_preflight;
+pub(crate) mod register_app;
+pub(crate) mod resolve_permission;
+pub(crate) mod sign_in;
+pub(crate) mod verify;
 
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::graph::{GraphError, graph_error};
@@ -25,14 +24,14 @@ use crate::settings::Plan;
 
 /// How long to wait, in all, for Entra to replicate a new object: Azure
 /// CLI's three minutes (microsoft-graph.md §5).
-pub const REPLICATION_BUDGET: Duration = Duration::from_secs(180);
+pub(crate) const REPLICATION_BUDGET: Duration = Duration::from_secs(180);
 /// Attempts at the most, whatever the clock says (the clock stops mattering
 /// when the tests remove the sleeps). At the polling intervals (up to 5 s)
 /// this is about the budget.
-pub const REPLICATION_ATTEMPTS: u32 = 40;
+pub(crate) const REPLICATION_ATTEMPTS: u32 = 40;
 
 /// What every step gets.
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub http: Http,
     pub printer: &'a Printer,
     pub plan: &'a Plan,
@@ -45,7 +44,7 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// Saves the record; a failure to save is a warning, not a reason to stop.
-    pub fn save_record(&self) {
+    pub(crate) fn save_record(&self) {
         if let Some(store) = &self.store {
             if let Err(e) = store.save(&self.record) {
                 self.printer.warn(&format!(
@@ -60,7 +59,7 @@ impl Ctx<'_> {
     /// transient error (`transient` decides), within the replication budget,
     /// looking again after 0.5, 1, 2, 4, then every 5 s (jittered), with a
     /// spinner.
-    pub async fn retry_while<T, F, Fut>(
+    pub(crate) async fn retry_while<T, F, Fut>(
         &self,
         waiting_for: &str,
         transient: impl Fn(&anyhow::Error) -> bool,
@@ -99,7 +98,7 @@ impl Ctx<'_> {
     }
 
     /// [`Ctx::retry_while`] on Graph's replication signatures.
-    pub async fn through_replication<T, F, Fut>(
+    pub(crate) async fn through_replication<T, F, Fut>(
         &self,
         waiting_for: &str,
         attempt: F,
@@ -112,85 +111,16 @@ impl Ctx<'_> {
     }
 }
 
-/// Ctrl-C, as a run sees it. Until the first change, stopping is
-/// immediate: `commands` drops the run, and nothing exists. Once changes
-/// have begun, a Ctrl-C asks the run to stop at the next step boundary: the
-/// step in hand ends, what would dangle (a secret no connection holds) is
-/// undone, and the summary says what exists. A second Ctrl-C stops at once.
-///
-/// Signals belong to the process, and so does this.
-pub struct Stop {
-    changing: AtomicBool,
-    requested: AtomicBool,
-}
-
-static STOP: Stop = Stop::new();
-
-impl Stop {
-    const fn new() -> Stop {
-        Stop {
-            changing: AtomicBool::new(false),
-            requested: AtomicBool::new(false),
-        }
-    }
-
-    /// The process's.
-    pub fn process() -> &'static Stop {
-        &STOP
-    }
-
-    /// From here on, an interrupted run must stop cleanly, not at once.
-    pub fn begin_changes(&self) {
-        self.changing.store(true, Ordering::SeqCst);
-    }
-
-    /// Changes have begun.
-    pub fn changing(&self) -> bool {
-        self.changing.load(Ordering::SeqCst)
-    }
-
-    /// A Ctrl-C: `true` when the run will stop by itself at the next step
-    /// boundary (let it), `false` when it must be stopped now (before any
-    /// change, or at the second Ctrl-C).
-    pub fn request(&self) -> bool {
-        self.changing() && !self.requested.swap(true, Ordering::SeqCst)
-    }
-
-    /// The run was asked to stop at the next step boundary.
-    pub fn requested(&self) -> bool {
-        self.requested.load(Ordering::SeqCst)
-    }
-}
-
-pub fn is_replication(err: &anyhow::Error) -> bool {
+pub(crate) fn is_replication(err: &anyhow::Error) -> bool {
     graph_error(err).is_some_and(GraphError::is_replication)
 }
 
 /// A lost answer to a create: a transport error, a garbled success or a
 /// 5xx. The object may or may not exist; the caller must look before
 /// trying again (the table in [`crate::http`]).
-pub fn is_ambiguous(err: &anyhow::Error) -> bool {
+pub(crate) fn is_ambiguous(err: &anyhow::Error) -> bool {
     if crate::graph::is_ambiguous(err) {
         return true;
     }
     crate::platform::platform_error(err).is_some_and(|p| p.status.is_server_error())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_stop_is_immediate_until_changes_begin_then_once_deferred() {
-        let stop = Stop::new();
-        assert!(!stop.request(), "before any change: stop now");
-        assert!(!stop.requested());
-        stop.begin_changes();
-        assert!(
-            stop.request(),
-            "the first Ctrl-C during changes is deferred"
-        );
-        assert!(stop.requested());
-        assert!(!stop.request(), "the second one stops at once");
-    }
 }

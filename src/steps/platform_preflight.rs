@@ -15,7 +15,7 @@ use crate::settings::{ConnValue, PlatformSpec};
 
 use super::Ctx;
 
-pub struct PlatformTarget {
+pub(crate) struct PlatformTarget {
     pub client: Platform,
     pub integration: Integration,
     /// Which field receives which value.
@@ -24,7 +24,7 @@ pub struct PlatformTarget {
     pub existing: Option<Connection>,
 }
 
-pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
+pub(crate) async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
     check(
         &ctx.http,
         ctx.printer,
@@ -37,7 +37,7 @@ pub async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
 
 /// The step itself, for `setup` and `connect` alike: `recorded` is the
 /// connection id the local record remembers, if any.
-pub async fn check(
+pub(crate) async fn check(
     http: &Http,
     printer: &Printer,
     base: &Url,
@@ -182,7 +182,7 @@ fn describe(fields: &[Field]) -> String {
 /// Maps clientId, clientSecret, resource and tenant onto the integration's
 /// fields: `--field` first, then by alphanumeric, case-insensitive alias.
 /// Unmatched, ambiguous, doubly-used or unfillable required fields are errors.
-pub fn map_fields(
+pub(crate) fn map_fields(
     fields: &[Field],
     overrides: &[(ConnValue, String)],
 ) -> anyhow::Result<Vec<(ConnValue, Field)>> {

@@ -14,16 +14,15 @@ use crate::graph::GraphError;
 use crate::graph::types::{
     Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web,
 };
+use crate::guide::{self, APP_TAG};
 use crate::report::Action;
-use crate::settings::{APP_TAG, Mode};
 
 use super::Ctx;
 use super::resolve_permission::ResolvedPermission;
 
-pub const SINGLE_TENANT: &str = "AzureADMyOrg";
 const SP_SELECT: &str = "id,appId,displayName,tags";
 
-pub struct AppState {
+pub(crate) struct AppState {
     pub app: Application,
     pub sp: Option<ServicePrincipal>,
     pub action: Action,
@@ -32,15 +31,26 @@ pub struct AppState {
     pub changes: Vec<String>,
 }
 
-pub async fn run(
+/// What the run may do with the app it finds (the command decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// Create it when missing, bring it in line with the plan when not.
+    Reconciled,
+    /// It must exist and stays as it is (a rotation changes the secret,
+    /// never the app it belongs to).
+    Required,
+}
+
+pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
+    existing: Existing,
 ) -> anyhow::Result<AppState> {
     let dry_run = ctx.dry_run;
-    let found = locate(ctx, graph).await?;
+    let found = locate(ctx, graph, existing).await?;
     let mut changes = Vec::new();
-    let rotating = ctx.plan.mode == Mode::Rotate;
+    let rotating = existing == Existing::Required;
     let (app, action, created) = match found {
         None if rotating => {
             return Err(Failure::new(
@@ -128,12 +138,12 @@ pub async fn run(
 
 impl AppState {
     /// For the summary and the JSON.
-    pub fn info(&self, spec: &crate::settings::AppSpec) -> crate::report::AppInfo {
+    pub(crate) fn info(&self, spec: &crate::settings::AppSpec) -> crate::report::AppInfo {
         crate::report::AppInfo {
             display_name: spec.name.clone(),
             object_id: self.app.id.clone(),
             client_id: self.app.app_id.clone(),
-            sign_in_audience: SINGLE_TENANT.into(),
+            sign_in_audience: guide::SIGN_IN_AUDIENCE.into(),
             redirect_uri: spec.redirect_uri.clone(),
             action: self.action,
             service_principal_id: self.sp.as_ref().map(|s| s.id.clone()).unwrap_or_default(),
@@ -144,7 +154,11 @@ impl AppState {
 
 /// The app to use, and whether it still needs our tag (an untagged namesake
 /// is an error unless `--adopt` / `--app-id`).
-pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Application, bool)>> {
+pub(crate) async fn locate(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    existing: Existing,
+) -> anyhow::Result<Option<(Application, bool)>> {
     let spec = &ctx.plan.app;
     let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
     if let Some(id) = &spec.app_id {
@@ -232,7 +246,7 @@ pub async fn locate(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Option<(Appl
                 others.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
             ),
         )
-        .with_hint(if ctx.plan.mode == Mode::Rotate {
+        .with_hint(if existing == Existing::Required {
             "to rotate its secret, give --app-id <client id>"
         } else if others.len() == 1 {
             "to use it, run again with --adopt (or --app-id <client id>); to make a separate app, choose another --app-name"
@@ -311,7 +325,7 @@ fn not_found(object_id: &str) -> anyhow::Error {
 fn new_application(name: &str, redirect_uri: &str, perm: &ResolvedPermission) -> NewApplication {
     NewApplication {
         display_name: name.to_owned(),
-        sign_in_audience: SINGLE_TENANT.into(),
+        sign_in_audience: guide::SIGN_IN_AUDIENCE.into(),
         tags: vec![APP_TAG.into()],
         web: Web {
             redirect_uris: vec![redirect_uri.to_owned()],
@@ -352,11 +366,12 @@ fn reconcile(
 ) -> Option<(Value, Vec<String>)> {
     let mut patch = Map::new();
     let mut what = Vec::new();
-    if app.sign_in_audience.as_deref() != Some(SINGLE_TENANT) {
-        patch.insert("signInAudience".into(), json!(SINGLE_TENANT));
+    if app.sign_in_audience.as_deref() != Some(guide::SIGN_IN_AUDIENCE) {
+        patch.insert("signInAudience".into(), json!(guide::SIGN_IN_AUDIENCE));
         what.push(format!(
-            "sign-in audience {} -> {SINGLE_TENANT} (single tenant)",
-            app.sign_in_audience.as_deref().unwrap_or("unset")
+            "sign-in audience {} -> {} (single tenant)",
+            app.sign_in_audience.as_deref().unwrap_or("unset"),
+            guide::SIGN_IN_AUDIENCE
         ));
     }
     if !app.redirect_uris().iter().any(|u| u == redirect_uri) {
@@ -444,11 +459,11 @@ mod tests {
 
     fn perm() -> ResolvedPermission {
         ResolvedPermission {
-            api_name: "Microsoft Graph".into(),
+            api_name: guide::API.into(),
             api_app_id: "00000003-0000-0000-c000-000000000000".into(),
             api_sp_id: "sp".into(),
             permission_id: "c5366453-9fb0-48a5-a156-24f0c49a4b84".into(),
-            value: "Directory.ReadWrite.All".into(),
+            value: guide::PERMISSION.into(),
             admin_consent_required: true,
             resource_uri: None,
         }
@@ -456,7 +471,7 @@ mod tests {
 
     #[test]
     fn a_conforming_app_needs_no_patch() {
-        let body = new_application("n", "https://security.pushbot.com/oauth", &perm());
+        let body = new_application("n", guide::REDIRECT_URI, &perm());
         let app = Application {
             sign_in_audience: Some(body.sign_in_audience.clone()),
             tags: body.tags.clone(),
@@ -464,7 +479,7 @@ mod tests {
             required_resource_access: body.required_resource_access.clone(),
             ..Application::default()
         };
-        assert!(reconcile(&app, "https://security.pushbot.com/oauth", &perm(), false).is_none());
+        assert!(reconcile(&app, guide::REDIRECT_URI, &perm(), false).is_none());
     }
 
     #[test]
@@ -483,15 +498,11 @@ mod tests {
             }],
             ..Application::default()
         };
-        let (patch, what) =
-            reconcile(&app, "https://security.pushbot.com/oauth", &perm(), true).unwrap();
-        assert_eq!(patch["signInAudience"], "AzureADMyOrg");
+        let (patch, what) = reconcile(&app, guide::REDIRECT_URI, &perm(), true).unwrap();
+        assert_eq!(patch["signInAudience"], guide::SIGN_IN_AUDIENCE);
         assert_eq!(
             patch["web"]["redirectUris"],
-            json!([
-                "https://other.example/cb",
-                "https://security.pushbot.com/oauth"
-            ])
+            json!(["https://other.example/cb", guide::REDIRECT_URI])
         );
         assert_eq!(
             patch["requiredResourceAccess"][0]["resourceAccess"]

@@ -8,14 +8,15 @@
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
 use crate::graph::types::ServicePrincipal;
-use crate::settings::{ApiRef, GRAPH_APP_ID};
+use crate::guide::GRAPH_APP_ID;
+use crate::settings::ApiRef;
 
 use super::Ctx;
 
 const SELECT: &str = "id,appId,displayName,oauth2PermissionScopes,appRoles,servicePrincipalNames";
 
 #[derive(Debug, Clone)]
-pub struct ResolvedPermission {
+pub(crate) struct ResolvedPermission {
     pub api_name: String,
     pub api_app_id: String,
     /// The API's service principal in this tenant: the grant's resourceId.
@@ -29,7 +30,7 @@ pub struct ResolvedPermission {
 
 impl ResolvedPermission {
     /// For the summary and the JSON.
-    pub fn info(&self) -> crate::report::PermissionInfo {
+    pub(crate) fn info(&self) -> crate::report::PermissionInfo {
         crate::report::PermissionInfo {
             api: self.api_name.clone(),
             api_app_id: self.api_app_id.clone(),
@@ -41,7 +42,7 @@ impl ResolvedPermission {
     }
 }
 
-pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
+pub(crate) async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
     let app = &ctx.plan.app;
     let sp = match &app.api {
         ApiRef::AppId(id) => graph.find_service_principal(id, SELECT).await?,
@@ -89,7 +90,7 @@ pub async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermiss
 }
 
 /// Finds the delegated permission on the API, or explains what it offers.
-pub fn resolve(
+pub(crate) fn resolve(
     sp: &ServicePrincipal,
     wanted: &str,
     graph_host: &str,
@@ -178,7 +179,7 @@ mod tests {
     fn dynamics_has_no_directory_permission_and_says_where_it_lives() {
         let err = resolve(
             &dynamics(),
-            "Directory.ReadWrite.All",
+            crate::guide::PERMISSION,
             "https://graph.microsoft.com",
         )
         .unwrap_err();
@@ -188,7 +189,7 @@ mod tests {
             "{}",
             failure.message
         );
-        assert!(failure.hint.as_deref().unwrap().contains("Microsoft Graph"));
+        assert!(failure.hint.as_deref().unwrap().contains(crate::guide::API));
         assert_eq!(failure.kind, Kind::Usage);
         let ok = resolve(&dynamics(), "user_impersonation", "x").unwrap();
         assert_eq!(ok.permission_id, "78ce3f0f-a1ce-49c2-8cde-64b5c0896db4");

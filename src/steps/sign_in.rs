@@ -1,18 +1,19 @@
 //! Step 1: sign in to Microsoft and learn the tenant id; check, before any
 //! write, that the identity may do what the run needs.
 
+use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, MANAGE_APPS, Session};
+use crate::cloud::Endpoints;
 use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Printer;
-use crate::settings::{Endpoints, SignIn};
 
 use super::Ctx;
 
 /// Signs in with `method`, and checks the rights the run needs (to grant
 /// consent as well, with `admin_consent`). It comes before the rest of the
 /// plan exists: the wizard signs in first, then asks the other questions.
-pub async fn run(
+pub(crate) async fn run(
     http: &Http,
     endpoints: &Endpoints,
     method: &SignIn,
@@ -38,7 +39,7 @@ pub async fn run(
 
 /// How `setup` and `register` begin: the plan's warnings, then [`run`]
 /// with the plan's sign-in and rights.
-pub async fn for_plan(
+pub(crate) async fn for_plan(
     plan: &crate::settings::Plan,
     printer: &Printer,
 ) -> anyhow::Result<(Http, Graph, Session)> {
@@ -59,7 +60,7 @@ pub async fn for_plan(
 
 /// For commands that work on an existing setup (`status`, `remove`): signs
 /// in, checks `needs`, and loads the local record into a fresh [`Ctx`].
-pub async fn begin<'a>(
+pub(crate) async fn begin<'a>(
     plan: &'a crate::settings::Plan,
     printer: &'a Printer,
     needs: &[auth::Need],

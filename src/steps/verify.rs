@@ -27,7 +27,7 @@ impl std::fmt::Display for NotYet {
 
 impl std::error::Error for NotYet {}
 
-pub async fn secret_signs_in(
+pub(crate) async fn secret_signs_in(
     ctx: &Ctx<'_>,
     tenant_id: &str,
     client_id: &str,
@@ -65,7 +65,7 @@ pub async fn secret_signs_in(
     Ok(())
 }
 
-pub async fn connection_visible(
+pub(crate) async fn connection_visible(
     printer: &Printer,
     platform: &Platform,
     connection_id: &str,

@@ -1,5 +1,7 @@
-//! The wizard's prompts, and the terminal they borrow: dialoguer is used
-//! here and nowhere else.
+//! Every question the tool asks, and the terminal the questions borrow:
+//! dialoguer is used here and nowhere else. The wizard asks through
+//! [`Prompts`]; [`confirm`] and [`ask_team`] are the single questions other
+//! commands ask.
 //!
 //! Each prompt runs on a blocking thread, so that Ctrl-C is heard (by
 //! `commands`) while it waits. Dialoguer hides the cursor in menus and turns
@@ -15,11 +17,24 @@ use dialoguer::{Confirm, Input, Password, Select};
 use secrecy::SecretString;
 
 use crate::error;
+use console::style;
+
 use crate::output::Printer;
 use crate::platform::auth as platform_auth;
 
+/// One question outside the wizard (`remove` at a terminal without
+/// --yes): yes or no, "no" unless typed otherwise.
+pub(crate) async fn confirm(printer: &Printer, question: &str) -> anyhow::Result<bool> {
+    Prompts::new(printer).confirm(question, false).await
+}
+
+/// `platform-login` at a terminal without --team.
+pub(crate) async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
+    Prompts::new(printer).team(printer).await
+}
+
 /// The prompts, and the terminal they borrow.
-pub(super) struct Prompts {
+pub(crate) struct Prompts {
     color: bool,
     terminal: Terminal,
 }
@@ -27,7 +42,7 @@ pub(super) struct Prompts {
 type Check = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
 
 impl Prompts {
-    pub(super) fn new(printer: &Printer) -> Prompts {
+    pub(crate) fn new(printer: &Printer) -> Prompts {
         Prompts {
             color: printer.color(),
             terminal: Terminal::default(),
@@ -51,7 +66,7 @@ impl Prompts {
         .context("the prompt stopped unexpectedly")?;
         answer.map_err(|dialoguer::Error::IO(e)| {
             if e.kind() == std::io::ErrorKind::Interrupted {
-                crate::commands::interrupted().into()
+                crate::stop::interrupted().into()
             } else {
                 anyhow::Error::new(e).context("reading your answer from the terminal")
             }
@@ -60,7 +75,7 @@ impl Prompts {
 
     /// A line of text, checked as it is typed; the checked (normalised)
     /// value is returned.
-    pub(super) async fn text(
+    pub(crate) async fn text(
         &self,
         label: &str,
         default: Option<&str>,
@@ -86,7 +101,7 @@ impl Prompts {
 
     /// A secret, typed hidden: nothing is echoed, and dialoguer's copy is
     /// wiped once it is held as a secret.
-    pub(super) async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
+    pub(crate) async fn secret(&self, label: &str) -> anyhow::Result<SecretString> {
         let label = label.to_owned();
         let mut raw = self
             .ask(move |theme| {
@@ -107,7 +122,7 @@ impl Prompts {
         Ok(secret)
     }
 
-    pub(super) async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
+    pub(crate) async fn confirm(&self, label: &str, default: bool) -> anyhow::Result<bool> {
         let label = label.to_owned();
         self.ask(move |theme| {
             Confirm::with_theme(theme)
@@ -119,7 +134,7 @@ impl Prompts {
         .await
     }
 
-    pub(super) async fn select(
+    pub(crate) async fn select(
         &self,
         label: &str,
         items: Vec<String>,
@@ -137,7 +152,7 @@ impl Prompts {
     }
 
     /// Waits for Enter (a step done in the portal).
-    pub(super) async fn pause(&self, label: &str) -> anyhow::Result<()> {
+    pub(crate) async fn pause(&self, label: &str) -> anyhow::Result<()> {
         let label = label.to_owned();
         self.ask(move |theme| {
             Input::<String>::with_theme(theme)
@@ -151,8 +166,9 @@ impl Prompts {
     }
 
     /// The platform team, as the approval flow needs it.
-    pub(super) async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
-        printer.say(
+    pub(crate) async fn team(&self, printer: &Printer) -> anyhow::Result<String> {
+        crate::prompt::say(
+            printer,
             "Your team is the name before .pushbot.com in the address you sign in to the platform at \
              (acme for https://acme.pushbot.com).",
         );
@@ -194,5 +210,132 @@ impl Drop for Terminal {
             );
         }
         let _ = console::Term::stderr().show_cursor();
+    }
+}
+
+// The prose around the questions: laid out here, printed by the printer.
+
+/// a step of the guide begins (`[2/7] Sign in to the platform`).
+pub(crate) fn heading(printer: &Printer, number: usize, of: usize, title: &str) {
+    let text = format!("[{number}/{of}] {title}");
+    let text = if printer.color() {
+        style(text).bold().cyan().to_string()
+    } else {
+        text
+    };
+    printer.aside("");
+    printer.aside(&text);
+}
+
+/// a paragraph of explanation, wrapped to the terminal.
+pub(crate) fn say(printer: &Printer, text: &str) {
+    for line in wrap(text, text_width(), "  ") {
+        printer.aside(&line);
+    }
+}
+
+/// where the same thing lives in the Azure portal or the
+/// platform (`Azure portal: Microsoft Entra ID > App registrations`).
+pub(crate) fn place(printer: &Printer, site: &str, path: &str) {
+    printer.aside(&format!("  {} {path}", dim(printer, &format!("{site}:"))));
+}
+
+/// a value it will use without asking, and where it came
+/// from (`Name: x (from --app-name)`).
+pub(crate) fn shown(printer: &Printer, label: &str, value: &str, source: &str) {
+    printer.aside(&format!(
+        "  {label}: {value} {}",
+        dim(printer, &format!("({source})"))
+    ));
+}
+
+/// a numbered list (the portal's clicks, in order).
+pub(crate) fn numbered(printer: &Printer, items: &[String]) {
+    for (i, item) in items.iter().enumerate() {
+        hanging(printer, &format!("{:>2}.", i + 1), item);
+    }
+}
+
+fn dim(printer: &Printer, text: &str) -> String {
+    if printer.color() {
+        style(text).dim().to_string()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// what a run would do, before it asks to go ahead.
+pub(crate) fn plan(printer: &Printer, report: &crate::report::Report, changes: bool) {
+    printer.aside("");
+    if changes {
+        printer.aside("The plan (nothing has been changed yet):");
+        for change in &report.changes {
+            hanging(printer, "+", change);
+        }
+    } else {
+        printer.aside("Nothing to change: everything is in place.");
+    }
+    if !report.unchanged.is_empty() {
+        printer.aside("Already in place, kept as it is:");
+        for kept in &report.unchanged {
+            hanging(printer, "=", kept);
+        }
+    }
+}
+
+/// `  LEAD text…` on stderr, wrapped, the following lines indented under
+/// the text.
+fn hanging(printer: &Printer, lead: &str, text: &str) {
+    let indent = " ".repeat(lead.len() + 3);
+    let mut lines = wrap(text, text_width(), &indent).into_iter();
+    if let Some(first) = lines.next() {
+        printer.aside(&format!("  {lead} {}", first.trim_start()));
+    }
+    for line in lines {
+        printer.aside(&line);
+    }
+}
+
+/// Columns for the wizard's prose: the terminal's width, at most 100.
+fn text_width() -> usize {
+    usize::from(console::Term::stderr().size().1).clamp(40, 100)
+}
+
+/// `text` in lines of at most `width` columns, each starting with `indent`.
+/// A word longer than a line stands alone rather than being cut (URLs).
+fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::from(indent);
+    for word in text.split_whitespace() {
+        let empty = line.len() == indent.len();
+        if !empty
+            && console::measure_text_width(&line) + 1 + console::measure_text_width(word) > width
+        {
+            lines.push(std::mem::replace(&mut line, String::from(indent)));
+        } else if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if line.len() > indent.len() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prose_wraps_at_words_and_keeps_its_indent() {
+        let lines = wrap("one two three four five six", 15, "  ");
+        assert_eq!(lines, ["  one two three", "  four five six"]);
+        let lines = wrap("see https://security.pushbot.com/oauth now", 12, "  ");
+        assert_eq!(
+            lines,
+            ["  see", "  https://security.pushbot.com/oauth", "  now"]
+        );
+        assert_eq!(wrap("", 10, "  "), ["  "]);
     }
 }

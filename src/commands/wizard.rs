@@ -1,4 +1,4 @@
-//! The interactive wizard: `aad-setup` at a terminal walks an admin through
+//! The interactive face of `setup`: `aad-setup` at a terminal walks an admin through
 //! the platform's setup guide, in the guide's order and with its names, and
 //! says where each thing lives in the Azure portal.
 //!
@@ -17,9 +17,7 @@
 //! (the connection) are the same in both.
 //!
 //! It runs only when [`Interaction::interactive`] allows prompts; the
-//! prompts themselves, and the terminal they borrow, are in [`prompts`].
-
-mod prompts;
+//! prompts themselves, and the terminal they borrow, are in [`crate::prompt`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -28,21 +26,23 @@ use anyhow::Context as _;
 use clap::ValueEnum as _;
 use secrecy::SecretString;
 
+use super::{connect, platform_login, setup::Setup};
+use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, Session};
 use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
-use crate::commands::{connect, platform_login, setup::Setup};
 use crate::env;
 use crate::error::{self, Failure, Kind};
 use crate::graph::Graph;
 use crate::http::Http;
+use crate::output::Interaction;
 use crate::output::Printer;
 use crate::platform::Platform;
 use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
-use crate::settings::{self, ApiRef, AppCredentials, Interaction, SignIn, Supplied};
+use crate::prompt::Prompts;
+use crate::settings::{self, ApiRef, AppCredentials, Supplied};
 use crate::steps::sign_in;
 use crate::validate;
-use prompts::Prompts;
 
 /// Steps in either path; the headings count them.
 const STEPS: usize = 7;
@@ -51,7 +51,7 @@ const STEPS: usize = 7;
 const APPROVAL_WAIT: Duration = Duration::from_secs(300);
 
 /// `aad-setup` / `aad-setup setup` at a terminal.
-pub async fn run(
+pub(crate) async fn run(
     args: &SetupArgs,
     given: &Given,
     interaction: &Interaction,
@@ -70,17 +70,6 @@ pub async fn run(
         Some(signed_in) => wizard.automated(signed_in).await,
         None => wizard.in_the_portal().await,
     }
-}
-
-/// One question outside the wizard (`remove` at a terminal without
-/// --yes): yes or no, "no" unless typed otherwise.
-pub async fn confirm(printer: &Printer, question: &str) -> anyhow::Result<bool> {
-    Prompts::new(printer).confirm(question, false).await
-}
-
-/// `platform-login` at a terminal without --team.
-pub async fn ask_team(printer: &Printer) -> anyhow::Result<String> {
-    Prompts::new(printer).team(printer).await
 }
 
 struct Wizard<'a> {
@@ -128,7 +117,8 @@ impl Typed {
 
 impl Wizard<'_> {
     fn welcome(&self) {
-        self.printer.say(
+        crate::prompt::say(
+            self.printer,
             "This connects the workflow platform to Microsoft Entra ID, following the platform's \
              \"Azure Active Directory Integration Setup Guide\": an app registration with a \
              permission and a client secret in Azure, then the platform's Azure Active Directory \
@@ -148,8 +138,7 @@ impl Wizard<'_> {
     ) -> anyhow::Result<String> {
         match self.given.source(id) {
             Some(source) => {
-                self.printer
-                    .shown(label, current, &format!("from {source}"));
+                crate::prompt::shown(self.printer, label, current, &format!("from {source}"));
                 Ok(current.to_owned())
             }
             None => self.prompts.text(label, Some(current), check).await,
@@ -161,21 +150,27 @@ impl Wizard<'_> {
     /// Signs in to Microsoft, or learns that the admin makes the Azure
     /// changes in the portal (`None`).
     async fn microsoft(&mut self) -> anyhow::Result<Option<SignedIn>> {
-        self.printer.heading(1, STEPS, "Sign in to Microsoft");
-        self.printer.say(
+        crate::prompt::heading(self.printer, 1, STEPS, "Sign in to Microsoft");
+        crate::prompt::say(
+            self.printer,
             "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as \
              someone allowed to register apps: an Application Administrator or Cloud Application \
              Administrator, or an app with the Application.ReadWrite.All permission.",
         );
-        self.printer.place(
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "https://portal.azure.com, signed in as that admin",
         );
         let method = match self.given.source("auth") {
             Some(source) => {
                 let method = self.args.microsoft.auth;
-                self.printer
-                    .shown("Method", &auth_name(method), &format!("from {source}"));
+                crate::prompt::shown(
+                    self.printer,
+                    "Method",
+                    &auth_name(method),
+                    &format!("from {source}"),
+                );
                 method
             }
             None => match self.choose_method().await? {
@@ -208,8 +203,10 @@ impl Wizard<'_> {
                 }
                 Err(err) if typed.any() && is_kind(&err, Kind::SignIn) => {
                     self.printer.error(&err);
-                    self.printer
-                        .say("That did not sign in. Check what you typed, and try again.");
+                    crate::prompt::say(
+                        self.printer,
+                        "That did not sign in. Check what you typed, and try again.",
+                    );
                 }
                 Err(err) => return Err(err),
             }
@@ -255,8 +252,10 @@ impl Wizard<'_> {
         )])
         .collect();
         if !az {
-            self.printer
-                .say("(Azure CLI sign-in is not offered: `az` is not on PATH.)");
+            crate::prompt::say(
+                self.printer,
+                "(Azure CLI sign-in is not offered: `az` is not on PATH.)",
+            );
         }
         let auto = settings::auto_method(&self.args, self.interaction);
         let default = choices
@@ -287,15 +286,18 @@ impl Wizard<'_> {
         ) {
             let from_env = env::var(env::AZURE_TENANT_ID);
             match (&ms.tenant, from_env) {
-                (Some(tenant), _) if typed.tenant.is_none() => self.printer.shown(
+                (Some(tenant), _) if typed.tenant.is_none() => crate::prompt::shown(
+                    self.printer,
                     "Tenant",
                     tenant,
                     &source_or(self.given, "tenant", "--tenant"),
                 ),
-                (None, Some(tenant)) => {
-                    self.printer
-                        .shown("Tenant", &tenant, &format!("from {}", env::AZURE_TENANT_ID))
-                }
+                (None, Some(tenant)) => crate::prompt::shown(
+                    self.printer,
+                    "Tenant",
+                    &tenant,
+                    &format!("from {}", env::AZURE_TENANT_ID),
+                ),
                 _ => {
                     let tenant = self
                         .prompts
@@ -311,9 +313,10 @@ impl Wizard<'_> {
             }
             match (&ms.client_id, env::var(env::AZURE_CLIENT_ID)) {
                 (Some(id), _) if typed.client_id.is_none() => {
-                    self.printer.shown("Signing-in app", id, "from --client-id");
+                    crate::prompt::shown(self.printer, "Signing-in app", id, "from --client-id");
                 }
-                (None, Some(id)) => self.printer.shown(
+                (None, Some(id)) => crate::prompt::shown(
+                    self.printer,
                     "Signing-in app",
                     &id,
                     &format!("from {}", env::AZURE_CLIENT_ID),
@@ -335,12 +338,14 @@ impl Wizard<'_> {
         let mut secret = None;
         if method == AuthChoice::ClientSecret {
             match (&ms.client_secret_file, env::var(env::AZURE_CLIENT_SECRET)) {
-                (Some(path), _) => self.printer.shown(
+                (Some(path), _) => crate::prompt::shown(
+                    self.printer,
                     "Client secret",
                     "(hidden)",
                     &format!("from {}", path.display()),
                 ),
-                (None, Some(_)) if !typed.secret => self.printer.shown(
+                (None, Some(_)) if !typed.secret => crate::prompt::shown(
+                    self.printer,
                     "Client secret",
                     "(hidden)",
                     &format!("from {}", env::AZURE_CLIENT_SECRET),
@@ -357,7 +362,8 @@ impl Wizard<'_> {
         }
         if method == AuthChoice::Token {
             match &ms.graph_token_file {
-                Some(path) if typed.token_file.is_none() => self.printer.shown(
+                Some(path) if typed.token_file.is_none() => crate::prompt::shown(
+                    self.printer,
                     "Graph token",
                     "(hidden)",
                     &format!("from {}", path.display()),
@@ -384,12 +390,14 @@ impl Wizard<'_> {
     /// The platform token: found where the SDKs keep it, or obtained through
     /// the platform's approval flow; then checked against the platform.
     async fn platform(&self) -> anyhow::Result<PlatformToken> {
-        self.printer.heading(2, STEPS, "Sign in to the platform");
-        self.printer.say(
+        crate::prompt::heading(self.printer, 2, STEPS, "Sign in to the platform");
+        crate::prompt::say(
+            self.printer,
             "The connection is made on your team with a platform access token of a team Admin: \
              integrations can be set up only by Admins, and they are enabled per team.",
         );
-        self.printer.place(
+        crate::prompt::place(
+            self.printer,
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
@@ -397,7 +405,8 @@ impl Wizard<'_> {
             settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?;
         let token = match found {
             Some(token) => {
-                self.printer.shown(
+                crate::prompt::shown(
+                    self.printer,
                     "Access token",
                     &format!("team {}", token.domain),
                     &format!("from {}", token.source),
@@ -422,13 +431,16 @@ impl Wizard<'_> {
     /// as `~/.catalytic/tokens/default`, for next time.
     async fn approval(&self) -> anyhow::Result<PlatformToken> {
         let path = platform_auth::token_path("default").map_err(error::usage)?;
-        self.printer.say(&format!(
-            "No platform access token was found (CATALYTIC_TOKEN, --platform-token-file, {path}). \
+        crate::prompt::say(
+            self.printer,
+            &format!(
+                "No platform access token was found (CATALYTIC_TOKEN, --platform-token-file, {path}). \
              aad-setup can ask the platform for one: you approve it in your browser, as an Admin \
              of your team, and it is saved as {path} (mode 0600), where the platform's SDKs and \
              aad-setup find it next time.",
-            path = path.display()
-        ));
+                path = path.display()
+            ),
+        );
         if !self
             .prompts
             .confirm("Get a platform access token now?", true)
@@ -487,10 +499,10 @@ impl Wizard<'_> {
             setup.preview(&self.printer.without_steps()).await?
         };
         if plan.dry_run {
-            self.printer.report(&preview.report);
+            self.printer.result(&preview.report);
             return Ok(());
         }
-        self.printer.plan(&preview.report, preview.changes);
+        crate::prompt::plan(self.printer, &preview.report, preview.changes);
         if preview.changes {
             self.go_ahead(preview.destructive).await?;
         }
@@ -501,17 +513,20 @@ impl Wizard<'_> {
 
     /// Step 3.
     async fn app_registration(&mut self) -> anyhow::Result<()> {
-        self.printer.heading(3, STEPS, "Register the app");
-        self.printer.say(
+        crate::prompt::heading(self.printer, 3, STEPS, "Register the app");
+        crate::prompt::say(
+            self.printer,
             "The platform signs in to your directory as an app registration of its own. \
              aad-setup registers it, with the service principal the portal makes alongside.",
         );
-        self.printer.place(
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "Microsoft Entra ID > App registrations > New registration",
         );
         if let Some(app_id) = &self.args.app.app_id {
-            self.printer.shown(
+            crate::prompt::shown(
+                self.printer,
                 "Existing app",
                 app_id,
                 &source_or(self.given, "app_id", "--app-id"),
@@ -524,7 +539,8 @@ impl Wizard<'_> {
                 validate::name("the app name", v)
             })
             .await?;
-        self.printer.shown(
+        crate::prompt::shown(
+            self.printer,
             "Supported account types",
             "this organizational directory only (single tenant)",
             "the guide",
@@ -537,7 +553,8 @@ impl Wizard<'_> {
                 validate::redirect_uri,
             )
             .await?;
-        self.printer.say(
+        crate::prompt::say(
+            self.printer,
             "An app of this name that aad-setup made is reused and brought in line with the \
              guide; one it did not make is never changed without --adopt.",
         );
@@ -546,28 +563,33 @@ impl Wizard<'_> {
 
     /// Step 4: nothing to ask, only to explain.
     fn api_permission(&self) {
-        self.printer.heading(4, STEPS, "Add the API permission");
-        self.printer.say(
+        crate::prompt::heading(self.printer, 4, STEPS, "Add the API permission");
+        crate::prompt::say(
+            self.printer,
             "The platform works on your directory through Microsoft Graph with a delegated \
              permission: it acts as the admin who selects Connect on the platform, and only \
              within what that admin may do.",
         );
-        self.printer.place(
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
         let app = &self.args.app;
-        self.printer.shown(
+        crate::prompt::shown(
+            self.printer,
             "API",
             &app.api,
             &source_or(self.given, "api", "the default"),
         );
-        self.printer.shown(
+        crate::prompt::shown(
+            self.printer,
             "Permission",
             &format!("{} (delegated)", app.permission),
             &source_or(self.given, "permission", "the guide"),
         );
-        self.printer.say(
+        crate::prompt::say(
+            self.printer,
             "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
              Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and \
              --permission choose otherwise.",
@@ -576,13 +598,15 @@ impl Wizard<'_> {
 
     /// Step 5.
     async fn client_secret(&mut self) -> anyhow::Result<()> {
-        self.printer.heading(5, STEPS, "Create the client secret");
-        self.printer.say(
+        crate::prompt::heading(self.printer, 5, STEPS, "Create the client secret");
+        crate::prompt::say(
+            self.printer,
             "The platform proves it is the app with a client secret. aad-setup creates it and \
              hands it straight to the platform: it is not shown or saved (unless you ask, with \
              --show-secret or --secret-file).",
         );
-        self.printer.place(
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "the app > Certificates & secrets > Client secrets > New client secret",
         );
@@ -597,7 +621,8 @@ impl Wizard<'_> {
             })
             .await?;
         if !self.given.has("secret_expiry") {
-            self.printer.say(
+            crate::prompt::say(
+                self.printer,
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
                  meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
                  portal's longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) \
@@ -612,22 +637,31 @@ impl Wizard<'_> {
 
     /// Step 6: offered when this sign-in may grant it.
     async fn admin_consent(&mut self, session: &Session) -> anyhow::Result<()> {
-        self.printer.heading(6, STEPS, "Admin consent");
-        self.printer.say(&format!(
-            "{} needs an administrator's consent before anyone can use it. Granting it now \
+        crate::prompt::heading(self.printer, 6, STEPS, "Admin consent");
+        crate::prompt::say(
+            self.printer,
+            &format!(
+                "{} needs an administrator's consent before anyone can use it. Granting it now \
              consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
              admin consents when selecting Connect on the platform, or in the portal later.",
-            self.args.app.permission
-        ));
-        self.printer.place(
+                self.args.app.permission
+            ),
+        );
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "the app > API permissions > Grant admin consent for your directory",
         );
         if let Some(source) = self.given.source("admin_consent") {
-            self.printer
-                .shown("Admin consent", "grant it", &format!("from {source}"));
+            crate::prompt::shown(
+                self.printer,
+                "Admin consent",
+                "grant it",
+                &format!("from {source}"),
+            );
         } else if auth::require(session, &[GRANT_CONSENT]).is_err() {
-            self.printer.say(
+            crate::prompt::say(
+                self.printer,
                 "This sign-in may not grant consent (it lacks \
                  DelegatedPermissionGrant.ReadWrite.All), so the summary says where to grant it. \
                  (Signing in as yourself, run again with --admin-consent to ask for that \
@@ -644,13 +678,14 @@ impl Wizard<'_> {
 
     /// Step 7, the same in both paths.
     async fn connection(&mut self) -> anyhow::Result<()> {
-        self.printer
-            .heading(7, STEPS, "Create the platform connection");
-        self.printer.say(
+        crate::prompt::heading(self.printer, 7, STEPS, "Create the platform connection");
+        crate::prompt::say(
+            self.printer,
             "Last, your team's Azure Active Directory connection on the platform, with the app's \
              Client ID, Client Secret, Resource and Tenant: aad-setup fills in all four.",
         );
-        self.printer.place(
+        crate::prompt::place(
+            self.printer,
             "Platform",
             "Admin > Integrations > Azure Active Directory > Add this Connection",
         );
@@ -662,16 +697,17 @@ impl Wizard<'_> {
             .await?;
         let graph = ApiRef::parse(&self.args.app.api).is_graph();
         match &self.args.platform.resource {
-            Some(resource) => self.printer.shown(
+            Some(resource) => crate::prompt::shown(
+                self.printer,
                 "Resource",
                 resource,
                 &source_or(self.given, "resource", "--resource"),
             ),
             None if graph => {
                 let host = settings::endpoints(&self.args)?.cloud.graph;
-                self.printer
-                    .shown("Resource", host, "Microsoft Graph's address");
-                self.printer.say(
+                crate::prompt::shown(self.printer, "Resource", host, "Microsoft Graph's address");
+                crate::prompt::say(
+                    self.printer,
                     "Resource is the address of the API the platform calls with the app (the \
                      guide gives no value): the one the permission belongs to. --resource \
                      changes it.",
@@ -697,7 +733,8 @@ impl Wizard<'_> {
     /// that exists would be changed or replaced).
     async fn go_ahead(&self, destructive: bool) -> anyhow::Result<()> {
         if destructive {
-            self.printer.say(
+            crate::prompt::say(
+                self.printer,
                 "Something that exists would be changed or replaced, so the answer defaults to no.",
             );
         }
@@ -720,7 +757,8 @@ impl Wizard<'_> {
     // --- Steps 3 to 7, made by the admin in the portal --------------------
 
     async fn in_the_portal(mut self) -> anyhow::Result<()> {
-        self.printer.say(
+        crate::prompt::say(
+            self.printer,
             "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
              values you copy from it and makes the platform connection.",
         );
@@ -755,47 +793,53 @@ impl Wizard<'_> {
         };
         let preview = connect::preview(&plan, &target, &tenant_id);
         if plan.dry_run {
-            self.printer.report(&preview);
+            self.printer.result(&preview);
             return Ok(());
         }
-        self.printer.plan(&preview, true);
+        crate::prompt::plan(self.printer, &preview, true);
         self.go_ahead(target.existing.is_some()).await?;
         drop(self.prompts);
         let report = connect::apply(&plan, &target, &tenant_id, self.printer).await?;
-        self.printer.report(&report);
+        self.printer.result(&report);
         Ok(())
     }
 
     /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
     async fn portal_steps(&self) -> anyhow::Result<()> {
         let app = &self.args.app;
-        self.printer
-            .heading(3, STEPS, "Register the app (in the portal)");
-        self.printer.place(
+        crate::prompt::heading(self.printer, 3, STEPS, "Register the app (in the portal)");
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "https://portal.azure.com > Microsoft Entra ID > App registrations",
         );
-        self.printer.numbered(&[
-            "Select New registration.".into(),
-            format!("Name: {}", app.app_name),
-            "Supported account types: Accounts in this organizational directory only (single \
+        crate::prompt::numbered(
+            self.printer,
+            &[
+                "Select New registration.".into(),
+                format!("Name: {}", app.app_name),
+                "Supported account types: Accounts in this organizational directory only (single \
              tenant)."
-                .into(),
-            format!(
-                "Redirect URI: keep the drop-down on Web (not SPA or public client) and enter {}",
-                app.redirect_uri
-            ),
-            "Select Register.".into(),
-        ]);
+                    .into(),
+                format!(
+                    "Redirect URI: keep the drop-down on Web (not SPA or public client) and enter {}",
+                    app.redirect_uri
+                ),
+                "Select Register.".into(),
+            ],
+        );
         self.prompts
             .pause("Press Enter once the app is registered")
             .await?;
 
-        self.printer
-            .heading(4, STEPS, "Add the API permission (in the portal)");
-        self.printer
-            .place("Azure portal", "the app > API permissions");
-        self.printer.numbered(&[
+        crate::prompt::heading(
+            self.printer,
+            4,
+            STEPS,
+            "Add the API permission (in the portal)",
+        );
+        crate::prompt::place(self.printer, "Azure portal", "the app > API permissions");
+        crate::prompt::numbered(self.printer, &[
             "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer \
              offers this permission)."
                 .into(),
@@ -811,13 +855,18 @@ impl Wizard<'_> {
             .pause("Press Enter once the permission is added")
             .await?;
 
-        self.printer
-            .heading(5, STEPS, "Create the client secret (in the portal)");
-        self.printer.place(
+        crate::prompt::heading(
+            self.printer,
+            5,
+            STEPS,
+            "Create the client secret (in the portal)",
+        );
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "the app > Certificates & secrets > Client secrets",
         );
-        self.printer.numbered(&[
+        crate::prompt::numbered(self.printer, &[
             "Select New client secret.".into(),
             format!("Description: {}", self.args.secret.secret_description),
             "Expires: 24 months, the longest the portal offers (the guide's Never no longer \
@@ -835,9 +884,9 @@ impl Wizard<'_> {
     /// Step 6 in the portal: the app's IDs and secret, asked until the
     /// secret signs in with them. Returns them, and the tenant id.
     async fn portal_values(&self) -> anyhow::Result<(AppCredentials, String)> {
-        self.printer
-            .heading(6, STEPS, "Give aad-setup the app's values");
-        self.printer.place(
+        crate::prompt::heading(self.printer, 6, STEPS, "Give aad-setup the app's values");
+        crate::prompt::place(
+            self.printer,
             "Azure portal",
             "the app > Overview: Application (client) ID and Directory (tenant) ID",
         );
@@ -877,7 +926,8 @@ impl Wizard<'_> {
                 Ok(tenant_id) => return Ok((credentials, tenant_id)),
                 Err(err) if is_kind(&err, Kind::SignIn) => {
                     self.printer.error(&err);
-                    self.printer.say(
+                    crate::prompt::say(
+                        self.printer,
                         "That secret does not sign in with these IDs, so the platform could not \
                          use it. Check the IDs on the app's Overview, and paste the secret's \
                          Value (not its Secret ID). A secret made a minute ago may need another \

@@ -1,0 +1,403 @@
+//! Checks that the code keeps the shape `lib.rs` describes: the imports
+//! between top-level modules follow the layers, with no cycle, and no
+//! product function is longer than [`MAX_FN_LINES`]. They read the source
+//! files themselves, so a new import or a grown function fails here, not in
+//! review. The emulator (`src/emulator`) is not the product and is skipped.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+/// The layers, top first. A module may import from its own layer and any
+/// layer below it, never from one above; within a layer, no cycle.
+const LAYERS: &[&[&str]] = &[
+    // Dispatch, one module per command, and the wizard (setup's face).
+    &["commands"],
+    // The questions the commands and the wizard ask.
+    &["prompt"],
+    // One module per step of the guide.
+    &["steps"],
+    // Who holds each new secret, on the app and here (the steps and the
+    // commands record through it).
+    &["custody"],
+    // What was typed, and the validated plan made of it.
+    &["settings", "cli"],
+    // The service clients.
+    &["auth", "graph", "platform"],
+    &["http"],
+    // Leaf utilities: they import nothing from the layers above.
+    &[
+        "output",
+        "report",
+        "error",
+        "cloud",
+        "stop",
+        "guide",
+        "env",
+        "validate",
+        "record",
+        "secret_file",
+    ],
+];
+
+/// The longest a product function may be, in lines from `fn` to its `}`.
+const MAX_FN_LINES: usize = 150;
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+/// Every product source file (not the emulator, not the crate roots), with
+/// the top-level module it belongs to.
+fn product_files() -> Vec<(String, PathBuf)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read src/") {
+            let path = entry.expect("read src/").path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let root = src();
+    let mut paths = Vec::new();
+    walk(&root, &mut paths);
+    let mut files = Vec::new();
+    for path in paths {
+        let rel = path.strip_prefix(&root).expect("under src/");
+        let first = rel
+            .components()
+            .next()
+            .expect("a path")
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        if matches!(first.as_str(), "emulator" | "lib" | "main") {
+            continue;
+        }
+        files.push((first, path));
+    }
+    files.sort();
+    files
+}
+
+/// The source with comments, strings and character literals blanked out
+/// (newlines kept, so line numbers stay true).
+fn code_only(src: &str) -> String {
+    let s: Vec<char> = src.chars().collect();
+    let mut out = String::with_capacity(src.len());
+    let blank = |out: &mut String, chars: &[char]| {
+        for &c in chars {
+            out.push(if c == '\n' { '\n' } else { ' ' });
+        }
+    };
+    let mut i = 0;
+    while i < s.len() {
+        let c = s[i];
+        let next = s.get(i + 1).copied();
+        if c == '/' && next == Some('/') {
+            let end = s[i..]
+                .iter()
+                .position(|&c| c == '\n')
+                .map_or(s.len(), |p| i + p);
+            blank(&mut out, &s[i..end]);
+            i = end;
+        } else if c == '/' && next == Some('*') {
+            let mut end = i + 2;
+            while end + 1 < s.len() && !(s[end] == '*' && s[end + 1] == '/') {
+                end += 1;
+            }
+            let end = (end + 2).min(s.len());
+            blank(&mut out, &s[i..end]);
+            i = end;
+        } else if c == 'r'
+            && matches!(next, Some('#') | Some('"'))
+            && (i == 0 || !(s[i - 1].is_alphanumeric() || s[i - 1] == '_'))
+        {
+            // A raw string: r"…", r#"…"#.
+            let mut j = i + 1;
+            while s.get(j) == Some(&'#') {
+                j += 1;
+            }
+            if s.get(j) != Some(&'"') {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+            let hashes = j - i - 1;
+            let mut end = j + 1;
+            while end < s.len()
+                && !(s[end] == '"'
+                    && s[end + 1..]
+                        .iter()
+                        .take(hashes)
+                        .filter(|&&h| h == '#')
+                        .count()
+                        == hashes)
+            {
+                end += 1;
+            }
+            let end = (end + 1 + hashes).min(s.len());
+            blank(&mut out, &s[i..end]);
+            i = end;
+        } else if c == '"' {
+            let mut end = i + 1;
+            while end < s.len() && s[end] != '"' {
+                end += if s[end] == '\\' { 2 } else { 1 };
+            }
+            let end = (end + 1).min(s.len());
+            blank(&mut out, &s[i..end]);
+            i = end;
+        } else if c == '\'' && next == Some('\\') {
+            let end = s[i + 2..]
+                .iter()
+                .position(|&c| c == '\'')
+                .map_or(s.len(), |p| i + 2 + p + 1);
+            blank(&mut out, &s[i..end]);
+            i = end;
+        } else if c == '\'' && s.get(i + 2) == Some(&'\'') {
+            blank(&mut out, &s[i..i + 3]);
+            i += 3;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The top-level modules a file names through `crate::`, in `use` lines
+/// (grouped ones too: `use crate::{a, b::c}`) and in paths.
+fn imports(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("crate::") {
+        let before = rest[..at].chars().next_back();
+        rest = &rest[at + "crate::".len()..];
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
+            continue; // `$crate::`, `my_crate::`
+        }
+        if let Some(group) = rest.strip_prefix('{') {
+            // The names at depth 0 of the group.
+            let (mut depth, mut word, mut at_start) = (0usize, String::new(), true);
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => at_start = true,
+                    c if c.is_alphanumeric() || c == '_' => {
+                        if at_start && depth == 0 {
+                            word.push(c);
+                        }
+                    }
+                    _ => {
+                        if !word.is_empty() {
+                            found.insert(std::mem::take(&mut word));
+                            at_start = false;
+                        }
+                    }
+                }
+            }
+            if !word.is_empty() {
+                found.insert(word);
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() {
+                found.insert(name);
+            }
+        }
+    }
+    found
+}
+
+fn layer_of(module: &str) -> Option<usize> {
+    LAYERS.iter().position(|layer| layer.contains(&module))
+}
+
+/// module → the other top-level modules it imports, and where.
+fn import_graph() -> BTreeMap<String, BTreeMap<String, String>> {
+    let mut graph: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    for (module, path) in product_files() {
+        if module == "architecture" {
+            continue; // this test
+        }
+        let code = code_only(&std::fs::read_to_string(&path).expect("read a source file"));
+        let entry = graph.entry(module.clone()).or_default();
+        for target in imports(&code) {
+            if target != module && target != "self" && target != "super" {
+                entry
+                    .entry(target)
+                    .or_insert_with(|| path.display().to_string());
+            }
+        }
+    }
+    graph
+}
+
+#[test]
+fn imports_go_down_the_layers_only() {
+    let mut wrong = Vec::new();
+    for (module, targets) in import_graph() {
+        let Some(from) = layer_of(&module) else {
+            wrong.push(format!("{module} is in no layer: add it to LAYERS"));
+            continue;
+        };
+        for (target, file) in targets {
+            match layer_of(&target) {
+                None if target == "emulator" && module == "commands" => {
+                    // `demo` and `emulator` run the emulator, which is not
+                    // part of the product's layers (its own crate).
+                }
+                None => wrong.push(format!("{file}: {target} is in no layer")),
+                Some(to) if to < from => {
+                    wrong.push(format!("{file}: {module} imports {target}, a higher layer"))
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "layering broken:\n{}", wrong.join("\n"));
+}
+
+#[test]
+fn no_module_is_part_of_an_import_cycle() {
+    let graph = import_graph();
+    // Depth-first search; a back edge is a cycle.
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeMap<String, String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        cycles: &mut Vec<String>,
+    ) {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            cycles.push(cycle.join(" → "));
+            return;
+        }
+        if !done.insert(node.to_owned()) {
+            return;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flat_map(BTreeMap::keys) {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+    }
+    let mut cycles = Vec::new();
+    let mut done = BTreeSet::new();
+    for node in graph.keys() {
+        visit(node, &graph, &mut Vec::new(), &mut done, &mut cycles);
+    }
+    assert!(cycles.is_empty(), "import cycles:\n{}", cycles.join("\n"));
+}
+
+/// (lines, file, function, first line) of every function with a body.
+fn functions(path: &Path) -> Vec<(usize, String, String, usize)> {
+    let code = code_only(&std::fs::read_to_string(path).expect("read a source file"));
+    let bytes = code.as_bytes();
+    let line_of = |at: usize| code[..at].matches('\n').count() + 1;
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(pos) = code[from..].find("fn ") {
+        let at = from + pos;
+        from = at + 3;
+        if at > 0 && (bytes[at - 1].is_ascii_alphanumeric() || bytes[at - 1] == b'_') {
+            continue;
+        }
+        let name: String = code[at + 3..]
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        if name.is_empty() {
+            continue; // a `fn(…)` type
+        }
+        let Some(open) = code[at..].find(['{', ';']).map(|p| at + p) else {
+            continue;
+        };
+        if bytes[open] == b';' {
+            continue; // a declaration without a body
+        }
+        let mut depth = 0usize;
+        let mut close = open;
+        for (i, b) in bytes.iter().enumerate().skip(open) {
+            match b {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        close = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let first = line_of(at);
+        found.push((
+            line_of(close) - first + 1,
+            path.display().to_string(),
+            name,
+            first,
+        ));
+    }
+    found
+}
+
+#[test]
+fn no_product_function_is_longer_than_the_limit() {
+    let mut all: Vec<_> = product_files()
+        .iter()
+        .flat_map(|(_, path)| functions(path))
+        .collect();
+    assert!(
+        all.iter()
+            .any(|(_, _, name, _)| name == "no_product_function_is_longer_than_the_limit"),
+        "the scanner finds functions"
+    );
+    all.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let long: Vec<String> = all
+        .iter()
+        .filter(|(lines, ..)| *lines > MAX_FN_LINES)
+        .map(|(lines, file, name, line)| format!("{file}:{line} {name}: {lines} lines"))
+        .collect();
+    assert!(
+        long.is_empty(),
+        "functions over {MAX_FN_LINES} lines:\n{}",
+        long.join("\n")
+    );
+}
+
+#[test]
+fn only_the_prompt_module_uses_dialoguer() {
+    let users: Vec<String> = product_files()
+        .iter()
+        .filter(|(module, _)| module != "prompt" && module != "architecture")
+        .filter(|(_, path)| {
+            code_only(&std::fs::read_to_string(path).expect("read a source file"))
+                .contains("dialoguer")
+        })
+        .map(|(_, path)| path.display().to_string())
+        .collect();
+    assert!(
+        users.is_empty(),
+        "dialoguer used outside prompt.rs: {users:?}"
+    );
+}
+
+#[test]
+fn the_scanner_reads_grouped_imports_and_skips_comments_and_strings() {
+    let code = code_only(
+        "use crate::{auth::{self, X}, http::Http};\n// use crate::graph;\nlet s = \"crate::platform\";\nfn f() { crate::steps::g() }\n",
+    );
+    let found: Vec<String> = imports(&code).into_iter().collect();
+    assert_eq!(found, ["auth", "http", "steps"]);
+}

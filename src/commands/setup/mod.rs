@@ -1,0 +1,467 @@
+//! `aad-setup setup`: the whole guide, steps 1–8, then the summary.
+//!
+//! Signed in once, a [`Setup`] runs the steps in one of two passes: a look
+//! ([`Setup::preview`], nothing changed: `--dry-run`, and the wizard's plan)
+//! and the real thing ([`Setup::apply`]). Once the first change is made, a
+//! Ctrl-C stops the run at the next step boundary, never in the middle of
+//! one (see [`Stop`]). The secret's life, from `addPassword` to its
+//! hand-off or removal, is [`secret`]; this module reads, registers the app
+//! ([`register_the_app`], shared with `register`) and says what a look found
+//! ([`narrate`]).
+
+pub(super) mod secret;
+
+use crate::auth::{self, MANAGE_APPS, Session};
+use crate::error::{self, Failure, Kind};
+use crate::graph::{Graph, graph_error};
+use crate::http::Http;
+use crate::output::Printer;
+use crate::record::{Record, Store};
+use crate::report::{Action, ConnectionInfo, Report, Status};
+use crate::settings::{Mode, Plan};
+use crate::steps::platform_preflight::PlatformTarget;
+use crate::steps::register_app::AppState;
+use crate::steps::resolve_permission::ResolvedPermission;
+use crate::steps::{
+    Ctx, create_secret, platform_preflight, register_app, resolve_permission, sign_in,
+};
+use crate::stop::Stop;
+
+/// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
+pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
+    let (http, graph, session) = sign_in::for_plan(plan, printer).await?;
+    let setup = Setup::new(plan, printer, http, graph, session);
+    if plan.dry_run {
+        let preview = setup.preview(printer).await?;
+        printer.result(&preview.report);
+        return Ok(());
+    }
+    setup.apply().await
+}
+
+/// A signed-in setup, ready to look or to do.
+pub(crate) struct Setup<'a> {
+    plan: &'a Plan,
+    printer: &'a Printer,
+    http: Http,
+    graph: Graph,
+    session: Session,
+    store: Store,
+    record: Record,
+}
+
+/// What a look found.
+pub(crate) struct Preview {
+    /// Status `dry-run`; `changes` and `unchanged` say what a run would do.
+    pub report: Report,
+    /// Something would be created or changed.
+    pub changes: bool,
+    /// Something that exists would be changed or replaced (an app patched,
+    /// a connection and its secret replaced): confirm with "no" as default.
+    pub destructive: bool,
+}
+
+impl Preview {
+    fn of(mut report: Report) -> Preview {
+        let changes = !report.changes.is_empty();
+        if !changes {
+            report
+                .changes
+                .push("nothing: everything is in place".into());
+        }
+        let would_update = |action: Option<Action>| action == Some(Action::WouldUpdate);
+        let destructive = would_update(report.app.as_ref().map(|a| a.action))
+            || would_update(report.connection.as_ref().map(|c| c.action));
+        Preview {
+            report,
+            changes,
+            destructive,
+        }
+    }
+}
+
+impl<'a> Setup<'a> {
+    pub(crate) fn new(
+        plan: &'a Plan,
+        printer: &'a Printer,
+        http: Http,
+        graph: Graph,
+        session: Session,
+    ) -> Setup<'a> {
+        let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
+        let record = store.load(&session.tenant_id, &plan.app.name);
+        Setup {
+            plan,
+            printer,
+            http,
+            graph,
+            session,
+            store,
+            record,
+        }
+    }
+
+    /// Reads everything and says what a run would change; changes nothing.
+    /// Finished steps are shown through `printer` (the wizard passes one
+    /// without them: it shows the plan instead).
+    pub(crate) async fn preview(&self, printer: &Printer) -> anyhow::Result<Preview> {
+        let mut ctx = Ctx {
+            http: self.http.clone(),
+            printer,
+            plan: self.plan,
+            store: None,
+            record: self.record.clone(),
+            dry_run: true,
+        };
+        let report = pass(&mut ctx, &self.graph, &self.session)
+            .await
+            .map_err(|err| classify_graph_refusal(err, &self.session))?;
+        Ok(Preview::of(report))
+    }
+
+    /// Makes the changes, verifies them, and prints the summary.
+    pub(crate) async fn apply(self) -> anyhow::Result<()> {
+        let mut ctx = Ctx {
+            http: self.http,
+            printer: self.printer,
+            plan: self.plan,
+            store: Some(self.store),
+            record: self.record,
+            dry_run: false,
+        };
+        let mut report = pass(&mut ctx, &self.graph, &self.session)
+            .await
+            .map_err(|err| classify_graph_refusal(err, &self.session))?;
+        if !report.warnings.is_empty() {
+            report.status = Status::NeedsAttention;
+        }
+        self.printer.result(&report);
+        unfinished(&report)
+    }
+}
+
+/// A Graph 403 that is not already explained becomes exit 4 with the same
+/// message the up-front check gives (DESIGN "Sign-in to Microsoft"); a 401
+/// (expired or foreign token) is a sign-in failure, exit 3.
+pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> anyhow::Error {
+    if error::failure(&err).is_some() {
+        return err;
+    }
+    match graph_error(&err) {
+        Some(g) if g.status == reqwest::StatusCode::UNAUTHORIZED => {
+            let failure = Failure::new(
+                Kind::SignIn,
+                format!(
+                    "Microsoft Graph did not accept the token of {} ({})",
+                    session.identity, g.code
+                ),
+            )
+            .with_hint("the token may have expired or be meant for another API: sign in again");
+            err.context(failure)
+        }
+        Some(g) if g.is_denied() => {
+            let why = format!("Graph answered {} to {}", g.code, g.action);
+            let failure = auth::denied(session, &MANAGE_APPS, &why);
+            let f = error::failure(&failure).expect("denied() builds a Failure");
+            let f = Failure::new(f.kind, f.message.clone())
+                .with_hint(f.hint.clone().unwrap_or_default());
+            err.context(f)
+        }
+        _ => err,
+    }
+}
+
+/// One pass over the steps: a look when `ctx.dry_run`, else the run.
+async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
+    let plan = ctx.plan;
+    let platform = plan.platform()?;
+    let mut target = platform_preflight::run(ctx).await?;
+    let perm = resolve_permission::run(ctx, graph).await?;
+    let resource = resource_for(ctx, &target, &perm);
+    let mut report = Report::new(session.tenant_id.clone());
+    if plan.mode == Mode::Rotate {
+        report.heading =
+            Some("The client secret is rotated: the platform connection holds the new one.");
+    }
+    report.resource = resource.clone();
+    report.permission = Some(perm.info());
+    let mut app = register_the_app(ctx, graph, &perm, &mut report).await?;
+    // What earlier runs left: secrets in flight whose run is gone, the
+    // secrets of connections deleted on the platform; and which of several
+    // connections of ours is the one to keep.
+    secret::sweep(ctx, graph, &mut app, Some(&mut target), &mut report).await?;
+
+    // A connection made for another app is not ours to keep.
+    let reuse = match &target.existing {
+        Some(c) => create_secret::Reuse::HeldBy(&c.id),
+        None => create_secret::Reuse::Nothing,
+    };
+    let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
+    if ctx.dry_run {
+        narrate(ctx, &target, &perm, &app, &secret, &mut report);
+        return Ok(report);
+    }
+    match &secret.value {
+        None => secret::keep_held(ctx, graph, &target, &app, &secret, &mut report).await?,
+        Some(value) => {
+            let hand_on = secret::hand_on(
+                ctx,
+                graph,
+                session,
+                &target,
+                &app,
+                &secret,
+                value,
+                &resource,
+                &mut report,
+            );
+            hand_on.await?;
+        }
+    }
+    // A rotation's new connection may have a name of its own.
+    let name = report
+        .connection
+        .as_ref()
+        .map_or_else(|| platform.connection_name.clone(), |c| c.name.clone());
+    finish(&mut report, plan, &name, &perm);
+    Ok(report)
+}
+
+/// The Resource the connection gets: `--resource`, else for a rotation
+/// (`rotate`, `setup --rotate`) the one the replaced connection was given,
+/// else the API's URI.
+fn resource_for(ctx: &Ctx<'_>, target: &PlatformTarget, perm: &ResolvedPermission) -> String {
+    let plan = ctx.plan;
+    let rotating = plan.secret.rotate;
+    // The record's, only if it recorded the connection being replaced.
+    let recorded_resource = target
+        .existing
+        .as_ref()
+        .filter(|c| ctx.record.connection_id.as_deref() == Some(c.id.as_str()))
+        .and_then(|_| ctx.record.resource.clone());
+    let resource = plan
+        .resource
+        .clone()
+        .or_else(|| rotating.then(|| recorded_resource.clone()).flatten())
+        .or_else(|| perm.resource_uri.clone())
+        .unwrap_or_default();
+    if rotating
+        && target.existing.is_some()
+        && plan.resource.is_none()
+        && recorded_resource.is_none()
+    {
+        ctx.printer.warn(&format!(
+            "the Resource the connection was given is not known here (the local record does not have it): the new connection gets {resource}; pass --resource if it was another"
+        ));
+    }
+    resource
+}
+
+/// The first change, shared by `setup`, `rotate` and `register`: the app
+/// registration and its service principal (`rotate` only finds them).
+/// Everything before this only read; a Ctrl-C from here on stops at a step
+/// boundary.
+pub(super) async fn register_the_app(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    perm: &ResolvedPermission,
+    report: &mut Report,
+) -> anyhow::Result<AppState> {
+    if !ctx.dry_run {
+        Stop::process().begin_changes();
+    }
+    let existing = match ctx.plan.mode {
+        Mode::Rotate => register_app::Existing::Required,
+        _ => register_app::Existing::Reconciled,
+    };
+    let app = register_app::run(ctx, graph, perm, existing).await?;
+    report.app = Some(app.info(&ctx.plan.app));
+    report.changes.extend(app.changes.iter().cloned());
+    secret::checkpoint(ctx, graph, report, None, "before adding the client secret").await?;
+    Ok(app)
+}
+
+/// What a look found, said as what a real run would change and keep.
+fn narrate(
+    ctx: &Ctx<'_>,
+    target: &PlatformTarget,
+    perm: &ResolvedPermission,
+    app: &AppState,
+    secret: &create_secret::SecretState,
+    report: &mut Report,
+) {
+    let plan = ctx.plan;
+    narrate_consent(perm, report);
+    let existing = &target.existing;
+    if secret.action == Action::WouldCreate {
+        report.changes.push(format!(
+            "add a client secret \"{}\" expiring {}",
+            plan.secret.description,
+            secret.end.as_deref().unwrap_or("?")
+        ));
+        report.changes.push(match existing {
+            Some(c) => {
+                report.connection = Some(connection_info(target, c, Action::WouldUpdate));
+                format!(
+                    "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with it), then delete the old one and remove the secret it held",
+                    c.name, c.id
+                )
+            }
+            None => format!(
+                "create the platform connection \"{}\" on \"{}\" for team {} (Client ID, Client Secret, Resource {}, Tenant), and tag the app with the secret it holds",
+                plan.platform.as_ref().map_or("", |p| p.connection_name.as_str()),
+                target.integration.name,
+                target.client.team(),
+                report.resource
+            ),
+        });
+    } else if let Some(c) = existing {
+        report.connection = Some(connection_info(target, c, Action::Reused));
+        report.unchanged.push(format!(
+            "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
+            plan.secret.description,
+            secret.end.as_deref().unwrap_or("unknown"),
+            c.name,
+            c.id
+        ));
+        if secret.known && create_secret::tagged(&app.app, &c.id) != Some(secret.key_id.as_str()) {
+            report.changes.push(format!(
+                "tag the app with the secret the connection holds ({}{}:{})",
+                create_secret::HELD_TAG,
+                c.id,
+                secret.key_id
+            ));
+        }
+    }
+    if app.action == Action::Reused {
+        report.unchanged.insert(
+            0,
+            format!(
+                "the app registration \"{}\" (client id {}){}",
+                plan.app.name,
+                app.app.app_id,
+                if app.sp_action == Action::Reused {
+                    " and its service principal"
+                } else {
+                    ""
+                }
+            ),
+        );
+    }
+    if report
+        .consent
+        .as_ref()
+        .is_some_and(|c| c.action == Action::Reused)
+    {
+        report
+            .unchanged
+            .push(format!("tenant-wide admin consent for {}", perm.value));
+    }
+    report.status = Status::DryRun;
+}
+
+/// A look's line for admin consent, when it would be granted.
+pub(super) fn narrate_consent(perm: &ResolvedPermission, report: &mut Report) {
+    if report
+        .consent
+        .as_ref()
+        .is_some_and(|c| c.action != Action::Reused)
+    {
+        let change = format!("grant tenant-wide admin consent for {}", perm.value);
+        // Said before the secret, as the run does it.
+        report.changes.push(change);
+    }
+}
+
+/// The connection as the summary and the JSON show it.
+fn connection_info(
+    target: &PlatformTarget,
+    c: &crate::platform::types::Connection,
+    action: Action,
+) -> ConnectionInfo {
+    ConnectionInfo {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        integration_id: target.integration.id.clone(),
+        integration_name: target.integration.name.clone(),
+        team: target.client.team().to_owned(),
+        action,
+        previous_id: None,
+    }
+}
+
+/// Writes down which connection holds which secret (`key`, only when it is
+/// known), and the Resource it was given when that changed.
+fn record_connection(
+    ctx: &mut Ctx<'_>,
+    target: &PlatformTarget,
+    connection: &str,
+    key: Option<String>,
+    resource: Option<String>,
+) {
+    ctx.record.connection_id = Some(connection.to_owned());
+    ctx.record.secret_key_id = key;
+    ctx.record.integration_id = Some(target.integration.id.clone());
+    ctx.record.team = Some(target.client.team().to_owned());
+    if resource.is_some() {
+        ctx.record.resource = resource;
+    }
+    ctx.save_record();
+}
+
+/// A result in place with something left to do by hand (see
+/// [`Report::warnings`]): exit 1 after the summary, which lists it.
+pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
+    if report.warnings.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::new(
+        Kind::Failed,
+        format!(
+            "done, but {} thing(s) need your attention (listed in the result)",
+            report.warnings.len()
+        ),
+    )
+    .into())
+}
+
+/// What a replacement means for the platform admin; `connect --replace`
+/// says the same.
+pub(crate) fn replaced_note(previous: &str, name: &str) -> String {
+    format!(
+        "the connection is a new object, \"{name}\", replacing {previous} (the platform cannot update a connection): the platform admin repeats Connect and sets its permissions again"
+    )
+}
+
+/// What to do in the platform once the connection exists; `connect` says
+/// the same.
+pub(crate) fn platform_next_step(connection: &str) -> String {
+    format!(
+        "In the platform, open Admin > Integrations > Azure Active Directory and select the connection \"{connection}\": set who may use it (connection permissions are set only there), then select Connect and sign in to Microsoft as an Azure admin."
+    )
+}
+
+fn finish(
+    report: &mut Report,
+    plan: &Plan,
+    connection_name: &str,
+    perm: &resolve_permission::ResolvedPermission,
+) {
+    report.status = Status::Done;
+    report.next_steps.push(platform_next_step(connection_name));
+    let consented = report
+        .consent
+        .as_ref()
+        .is_some_and(|c| c.action != Action::WouldCreate);
+    if perm.admin_consent_required && !consented {
+        report.next_steps.push(format!(
+            "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
+            perm.value, plan.app.name
+        ));
+    }
+    if let Some(end) = report.secret.as_ref().and_then(|s| s.expires.clone()) {
+        report.next_steps.push(format!(
+            "The client secret expires {end}: run `aad-setup rotate` before then."
+        ));
+    }
+}

@@ -1,0 +1,624 @@
+//! A new client secret's life in `setup`, `rotate` and `register`, in one
+//! place: from the moment it is asked for (`addPassword`, [`add`]) through
+//! admin consent and the platform connection ([`hand_on`]) to the moment
+//! someone holds it, or to its removal on every way out: a platform failure
+//! ([`partial`]), a Ctrl-C at a step boundary ([`checkpoint`]), a failed
+//! check or an output that could not take it ([`remove_unheld`]).
+//!
+//! Everything that decides whether a secret is held (the local record's
+//! key id, the app's held-secret tags, the replaced connection's secret) is
+//! here too; the commands around it only read, register the app, and render.
+
+use secrecy::SecretString;
+
+use super::{connection_info, record_connection};
+use crate::report::ConnectionInfo;
+use crate::auth::Session;
+use crate::custody;
+use crate::error::{self, Failure, Kind};
+use crate::graph::Graph;
+use crate::graph::types::Application;
+use crate::record::Record;
+use crate::report::{Action, Report, Status};
+use crate::settings::Mode;
+use crate::steps::connect_platform::{self, Values};
+use crate::steps::platform_preflight::PlatformTarget;
+use crate::steps::register_app::AppState;
+use crate::steps::resolve_permission::ResolvedPermission;
+use crate::steps::{Ctx, create_secret, grant_consent, verify};
+use crate::stop::Stop;
+
+/// Adds the secret (or keeps the one `reuse` allows), then grants admin
+/// consent when asked; a Ctrl-C after either stops here, releasing a new
+/// secret that no one holds yet.
+pub(crate) async fn add(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    app: &AppState,
+    reuse: create_secret::Reuse<'_>,
+    perm: &ResolvedPermission,
+    report: &mut Report,
+) -> anyhow::Result<create_secret::SecretState> {
+    let plan = ctx.plan;
+    let secret = create_secret::run(ctx, graph, &app.app, reuse).await?;
+    let new_secret = secret
+        .value
+        .as_ref()
+        .map(|value| (&app.app, secret.key_id.as_str(), value));
+    report.secret = Some(secret.info(&plan.secret));
+    let on_the_platform = plan.platform.is_some();
+    if on_the_platform {
+        let stopped = "before admin consent and the platform connection";
+        checkpoint(ctx, graph, report, new_secret, stopped).await?;
+    }
+    if plan.app.admin_consent {
+        let consent = match grant_consent::run(ctx, graph, app.sp.as_ref(), perm).await {
+            Ok(consent) => consent,
+            Err(err) => {
+                // The new secret is no one's yet (unless a file holds it):
+                // it goes with the failure.
+                if let (Some((app, key_id, value)), None) = (new_secret, &plan.secret.file) {
+                    release_secret(ctx, graph, report, app, key_id, value).await;
+                    for note in &report.notes {
+                        ctx.printer.warn(note);
+                    }
+                }
+                return Err(err);
+            }
+        };
+        report.consent = Some(consent);
+        if on_the_platform {
+            let stopped = "before the platform connection";
+            checkpoint(ctx, graph, report, new_secret, stopped).await?;
+        }
+    }
+    Ok(secret)
+}
+
+/// A Ctrl-C asked the run to stop at this step boundary: release a secret
+/// no connection holds yet, print what exists, exit 130.
+pub(super) async fn checkpoint(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    report: &mut Report,
+    new_secret: Option<(&Application, &str, &SecretString)>,
+    stopped: &str,
+) -> anyhow::Result<()> {
+    if Stop::process().requested() {
+        return Err(interrupted(ctx, graph, report, new_secret, stopped).await);
+    }
+    Ok(())
+}
+
+/// The secret exists and a connection already holds it: the connection
+/// stays, checked, recorded and tagged as holding it.
+pub(super) async fn keep_held(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    app: &AppState,
+    secret: &create_secret::SecretState,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let connection = target
+        .existing
+        .clone()
+        .expect("a secret is reused only with an existing connection");
+    report.connection = Some(connection_info(target, &connection, Action::Reused));
+    report.verification.connection_visible =
+        Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
+    // A guess is not written down: a later rotation would trust it.
+    let key = secret.known.then(|| secret.key_id.clone());
+    record_connection(ctx, target, &connection.id, key, None);
+    if secret.known
+        && create_secret::tagged(&app.app, &connection.id) != Some(secret.key_id.as_str())
+    {
+        let mut tags = app.app.tags.clone();
+        let held = Some(secret.key_id.as_str());
+        mark_held(
+            ctx,
+            graph,
+            &app.app.id,
+            &mut tags,
+            &connection.id,
+            held,
+            &[],
+            report,
+        )
+        .await;
+    }
+    report.notes.push(
+        "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
+            .into(),
+    );
+    remove_strays(ctx, graph, target, &app.app.id, &connection.id, report).await;
+    Ok(())
+}
+
+/// Hands the new secret on to the platform: the connection made (a failure
+/// releases the secret: exit 5), recorded and tagged on the app, the secret
+/// checked by signing in with it, then what it replaced removed.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn hand_on(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    session: &Session,
+    target: &PlatformTarget,
+    app: &AppState,
+    secret: &create_secret::SecretState,
+    value: &SecretString,
+    resource: &str,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let plan = ctx.plan;
+    let platform = plan.platform()?;
+    let values = Values {
+        client_id: &app.app.app_id,
+        client_secret: value,
+        resource,
+        tenant: &session.tenant_id,
+    };
+    let connected =
+        match connect_platform::create(ctx.printer, target, &platform.connection_name, &values)
+            .await
+        {
+            Ok(c) => c,
+            Err(err) => {
+                let key_id = &secret.key_id;
+                return Err(partial(ctx, graph, report, &app.app, key_id, value, err).await);
+            }
+        };
+    // From here the run finishes even when asked to stop: what remains
+    // checks the result and removes what it replaced.
+    let held = connected.replaced.as_ref().map(|old| {
+        held_secret(
+            &app.app,
+            &plan.secret.description,
+            &ctx.record,
+            &old.id,
+            &secret.key_id,
+        )
+    });
+    let new_connection = connected.connection.id.clone();
+    let key = Some(secret.key_id.clone());
+    record_connection(ctx, target, &new_connection, key, Some(resource.to_owned()));
+    // The app says which secret the new connection holds (the old one's
+    // tag stays while the old connection does).
+    let mut tags = app.app.tags.clone();
+    let key = Some(secret.key_id.as_str());
+    mark_held(
+        ctx,
+        graph,
+        &app.app.id,
+        &mut tags,
+        &new_connection,
+        key,
+        &[],
+        report,
+    )
+    .await;
+    report.connection = Some(ConnectionInfo {
+        previous_id: connected.replaced.as_ref().map(|old| old.id.clone()),
+        ..connection_info(target, &connected.connection, connected.action)
+    });
+    if let Some(old) = &connected.replaced {
+        report
+            .notes
+            .push(super::replaced_note(&old.id, &connected.connection.name));
+    }
+    if plan.mode == Mode::Rotate && connected.replaced.is_none() {
+        report.notes.push(format!(
+            "there was no platform connection \"{}\" to replace, so one was made; other secrets \"{}\" of the app, if any, were kept: remove them in the Azure portal once nothing uses them",
+            platform.connection_name, plan.secret.description
+        ));
+    }
+
+    verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, value).await?;
+    report.verification.secret_signs_in = Some(true);
+    report.verification.connection_visible = Some(
+        verify::connection_visible(ctx.printer, &target.client, &connected.connection.id).await?,
+    );
+
+    // Replaced: the old connection, then the secret it held, then its tag
+    // go only now (in that order: a run killed in between leaves a tag that
+    // names a deleted connection, and the next run removes its secret). The
+    // new ones work already, so a failure here is reported, not fatal.
+    if let (Some(old), Some(held)) = (&connected.replaced, held) {
+        let deleted = match target.client.delete_connection(&old.id).await {
+            Ok(()) => {
+                report.notes.push(format!(
+                    "the previous connection {} was replaced and deleted",
+                    old.id
+                ));
+                true
+            }
+            Err(e) => {
+                report.warnings.push(format!(
+                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    old.id
+                ));
+                false
+            }
+        };
+        let removed = match held {
+            Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
+                Ok(()) => {
+                    report
+                        .notes
+                        .push(format!("the secret it held ({old_key}) was removed"));
+                    true
+                }
+                Err(e) => {
+                    report.warnings.push(format!(
+                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+                    ));
+                    false
+                }
+            },
+            Held::Unknown(candidates) => {
+                report.warnings.push(format!(
+                    "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
+                    if candidates.len() == 1 { "one secret" } else { "these secrets" },
+                    plan.secret.description,
+                    candidates.join(", ")
+                ));
+                true
+            }
+            Held::None => true,
+        };
+        if deleted && removed {
+            let gone = [old.id.as_str()];
+            mark_held(ctx, graph, &app.app.id, &mut tags, &new_connection, key, &gone, report)
+                .await;
+        }
+    }
+    remove_strays(ctx, graph, target, &app.app.id, &new_connection, report).await;
+    custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
+    if plan.secret.show {
+        if let Some(s) = report.secret.as_mut() {
+            s.value = Some(value.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Removes a new secret that no one holds; says how that went.
+pub(crate) async fn remove_unheld(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
+    match graph.remove_password(app_object_id, key_id).await {
+        Ok(()) => {
+            let _ = custody::released(graph, app_object_id, key_id).await;
+            format!("the new secret ({key_id}) was removed, so none is left that no one holds")
+        }
+        Err(e) => format!(
+            "the new secret ({key_id}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+        ),
+    }
+}
+
+/// The secret a replaced connection held.
+enum Held {
+    Known(String),
+    /// Neither the record nor the app's tag says; these could be it.
+    Unknown(Vec<String>),
+    None,
+}
+
+/// The key a replaced connection held: the local record's, when it is the
+/// record of that very connection, else the one the app's tag names for it
+/// (written whenever a connection is made). Never a guess: removing the
+/// wrong secret would break whoever holds it, so without either the
+/// unexpired secrets of our description are listed, and none is removed.
+fn held_secret(
+    app: &Application,
+    description: &str,
+    record: &Record,
+    replaced: &str,
+    new_key: &str,
+) -> Held {
+    if let Some(key) = create_secret::named_for(app, record, replaced) {
+        let exists = key != new_key && app.password_credentials.iter().any(|c| c.key_id == key);
+        return if exists {
+            Held::Known(key.to_owned())
+        } else {
+            // Named, and gone already: nothing to remove.
+            Held::None
+        };
+    }
+    let now = jiff::Timestamp::now();
+    let candidates: Vec<String> = app
+        .password_credentials
+        .iter()
+        .filter(|c| c.display_name.as_deref() == Some(description) && c.key_id != new_key)
+        .filter(|c| c.unexpired_at(now))
+        .map(|c| c.key_id.clone())
+        .collect();
+    if candidates.is_empty() {
+        Held::None
+    } else {
+        Held::Unknown(candidates)
+    }
+}
+
+/// Tags the app with the secret `connection` holds (`key`), and drops the
+/// tags of connections that are `gone` (see [`create_secret::HELD_TAG`]).
+/// `tags` is the app's tags as last written, kept up to date. A failure is
+/// a warning: the connection works; only a later rotation elsewhere would
+/// lack the tag.
+#[allow(clippy::too_many_arguments)]
+async fn mark_held(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app_object_id: &str,
+    tags: &mut Vec<String>,
+    connection: &str,
+    key: Option<&str>,
+    gone: &[&str],
+    report: &mut Report,
+) {
+    let Some(wanted) = create_secret::tags_holding(tags, connection, key, gone) else {
+        report.notes.push(format!(
+            "the connection id {connection} is too long for the app's held-secret tag; a rotation on another machine will list the secrets instead of removing one"
+        ));
+        return;
+    };
+    let Some(key) = key else {
+        *tags = wanted;
+        return;
+    };
+    // Custody: the held tag replaces the secret's pending one.
+    let _ = ctx;
+    match custody::held_by(graph, app_object_id, connection, key, gone).await {
+        Ok(now) => *tags = now,
+        Err(e) => report.warnings.push(format!(
+            "the app could not be tagged with the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
+        )),
+    }
+}
+
+/// The sweep (crate::custody) before a secret is added: secrets in flight
+/// whose run is gone, the secrets of connections deleted on the platform
+/// (`target`, for the commands that have one), stale tags. With a target,
+/// the connection kept or replaced is then the one the app's tag names.
+pub(crate) async fn sweep(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app: &mut AppState,
+    target: Option<&mut PlatformTarget>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    if ctx.dry_run || app.app.id.is_empty() {
+        return Ok(());
+    }
+    let plan = ctx.plan;
+    let deleted = match &target {
+        Some(t) => {
+            let listed: Vec<String> = t
+                .integration
+                .connections
+                .iter()
+                .map(|c| c.id.clone())
+                .collect();
+            custody::deleted_connections(&app.app, &listed, &t.client).await?
+        }
+        None => Vec::new(),
+    };
+    // What this machine's record says someone holds stays, whatever the
+    // tags say (a late write may have lost a tag).
+    let protected: Vec<String> = ctx
+        .record
+        .handed_key_ids
+        .iter()
+        .chain(&ctx.record.secret_key_id)
+        .cloned()
+        .collect();
+    let swept = custody::sweep(
+        graph,
+        &mut app.app,
+        &plan.secret.description,
+        &plan.state_dir,
+        &deleted,
+        &protected,
+    )
+    .await?;
+    report.notes.extend(swept);
+    if let (Some(t), Some(p)) = (target, plan.platform.as_ref()) {
+        choose_existing(t, &app.app, &p.connection_name);
+    }
+    Ok(())
+}
+
+/// Of several connections of ours, the one to keep or replace: the one
+/// the app's tag says holds a secret the app still has, else the one the
+/// platform step found (the record's, else the newest).
+fn choose_existing(target: &mut PlatformTarget, app: &Application, base: &str) {
+    let tagged = target.integration.connections.iter().find(|c| {
+        connect_platform::is_ours(&c.name, base)
+            && create_secret::tagged(app, &c.id)
+                .is_some_and(|k| app.password_credentials.iter().any(|p| p.key_id == k))
+    });
+    if let Some(c) = tagged {
+        target.existing = Some(c.clone());
+    }
+}
+
+/// Other connections of ours (the connection's name, or one a rotation
+/// gave it) than `keep`: what a run killed mid-rotation, or a second run at
+/// the same time, left. Each is deleted, then the secret the app's tag says
+/// it held, then that tag. A failure is a warning.
+async fn remove_strays(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    app_object_id: &str,
+    keep: &str,
+    report: &mut Report,
+) {
+    let Some(base) = ctx.plan.platform.as_ref().map(|p| p.connection_name.clone()) else {
+        return;
+    };
+    let Ok(now) = target.client.get_integration(&target.integration.id).await else {
+        return;
+    };
+    let strays: Vec<_> = now
+        .connections
+        .iter()
+        .filter(|c| c.id != keep && connect_platform::is_ours(&c.name, &base))
+        .collect();
+    if strays.is_empty() {
+        return;
+    }
+    let Ok(Some(app)) = graph.get_application(app_object_id).await else {
+        return;
+    };
+    let holders = custody::holders(&app.tags);
+    for stray in strays {
+        if let Err(e) = target.client.delete_connection(&stray.id).await {
+            report.warnings.push(format!(
+                "the connection {} (\"{}\"), left by an earlier or parallel run, could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                stray.id, stray.name
+            ));
+            continue;
+        }
+        report.notes.push(format!(
+            "the connection {} (\"{}\"), left by an earlier or parallel run, was deleted",
+            stray.id, stray.name
+        ));
+        for (_, key) in holders.iter().filter(|(c, _)| *c == stray.id) {
+            if graph.remove_password(app_object_id, key).await.is_ok() {
+                report
+                    .notes
+                    .push(format!("the secret it held ({key}) was removed"));
+            }
+        }
+        let id = stray.id.clone();
+        let _ = custody::edit_tags(graph, app_object_id, |tags| {
+            custody::retag(tags, &[], |t| {
+                t.strip_prefix(custody::HELD)
+                    .and_then(|rest| rest.rsplit_once(':'))
+                    .is_some_and(|(c, _)| c == id)
+            })
+        })
+        .await;
+    }
+}
+
+/// Notes in the local record that a person holds `key_id`.
+fn remember_handed(ctx: &Ctx<'_>, key_id: &str) {
+    if let Some(store) = &ctx.store {
+        let mut record = ctx.record.clone();
+        if !record.handed_key_ids.iter().any(|k| k == key_id) {
+            record.handed_key_ids.push(key_id.to_owned());
+        }
+        let _ = store.save(&record);
+    }
+}
+
+/// A new secret that no platform connection holds must not be left
+/// dangling: remove it (default), or keep it in a 0600 file
+/// (`--keep-secret-on-failure`). Says which in the report.
+async fn release_secret(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    report: &mut Report,
+    app: &Application,
+    key_id: &str,
+    value: &SecretString,
+) {
+    let plan = ctx.plan;
+    if plan.secret.keep_on_failure {
+        let path = match &plan.secret.file {
+            Some(p) => Ok(p.clone()),
+            None => {
+                let p = plan
+                    .state_dir
+                    .join(&report.tenant.id)
+                    .join(format!("{}-{key_id}.secret", app.app_id));
+                std::fs::create_dir_all(p.parent().expect("joined path has a parent"))
+                    .map_err(anyhow::Error::from)
+                    .and_then(|()| crate::secret_file::write_new(&p, value))
+                    .map(|()| p)
+            }
+        };
+        match path {
+            Ok(p) => {
+                // A person holds it now.
+                let _ = custody::handed(graph, &app.id, key_id).await;
+                remember_handed(ctx, key_id);
+                report.notes.push(format!("the new secret was kept (--keep-secret-on-failure) and written to {} (mode 0600)", p.display()));
+                if let Some(s) = report.secret.as_mut() {
+                    s.file = Some(p.display().to_string());
+                }
+            }
+            Err(e) => report.notes.push(format!("the new secret was kept but could not be written to a file: {e:#}; remove it with the Azure portal (key id {key_id})")),
+        }
+    } else {
+        match graph.remove_password(&app.id, key_id).await {
+            Ok(()) => {
+                let _ = custody::released(graph, &app.id, key_id).await;
+                custody::settle(graph, &app.id, &plan.state_dir, false).await;
+                report.notes.push(format!("the new secret ({key_id}) was removed, so nothing is left dangling"));
+                if let Some(s) = report.secret.as_mut() {
+                    s.action = Action::Removed;
+                }
+            }
+            Err(e) => report.notes.push(format!("the new secret ({key_id}) could not be removed: {e:#}; remove it in the Azure portal")),
+        }
+    }
+}
+
+/// The platform step failed after the secret exists: release the secret,
+/// print what exists, exit 5.
+async fn partial(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    report: &mut Report,
+    app: &Application,
+    key_id: &str,
+    value: &SecretString,
+    err: anyhow::Error,
+) -> anyhow::Error {
+    report.status = Status::Partial;
+    release_secret(ctx, graph, report, app, key_id, value).await;
+    report
+        .next_steps
+        .push(format!("Fix the platform problem: {err}"));
+    report.next_steps.push(
+        "Run the same command again: it reuses the app and creates only what is missing.".into(),
+    );
+    ctx.printer.result(report);
+    let inner = error::failure(&err);
+    let mut failure = Failure::new(
+        Kind::Partial,
+        "setup is partial: the Azure app exists, the platform connection was not created",
+    );
+    if let Some(hint) = inner.and_then(|f| f.hint.clone()) {
+        failure = failure.with_hint(hint);
+    }
+    err.context(failure)
+}
+
+/// Ctrl-C during the changes, at a step boundary: release a secret no
+/// connection holds yet, print what exists, exit 130.
+async fn interrupted(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    report: &mut Report,
+    new_secret: Option<(&Application, &str, &SecretString)>,
+    stopped: &str,
+) -> anyhow::Error {
+    report.status = Status::Interrupted;
+    report.notes.push(format!("stopped on Ctrl-C {stopped}"));
+    if let Some((app, key_id, value)) = new_secret {
+        release_secret(ctx, graph, report, app, key_id, value).await;
+    }
+    report.next_steps.push(
+        "Run the same command again: it reuses what exists and creates only what is missing."
+            .into(),
+    );
+    ctx.printer.result(report);
+    Failure::new(
+        Kind::Interrupted,
+        format!("interrupted {stopped}; what exists is listed above"),
+    )
+    .into()
+}
