@@ -464,10 +464,16 @@ pub async fn sweep(
     });
     // What this machine's record says someone holds stays, whatever the
     // tags say (a late write may have lost a tag).
+    // (Not a secret whose connection was deleted: that one goes.)
+    let of_deleted: Vec<String> = holders(&app.tags)
+        .into_iter()
+        .filter(|(c, _)| deleted.contains(c))
+        .map(|(_, k)| k)
+        .collect();
     let kept: Vec<String> = plan
         .remove
         .iter()
-        .filter(|k| protected.contains(k))
+        .filter(|k| protected.contains(k) && !of_deleted.contains(k))
         .cloned()
         .collect();
     plan.remove.retain(|k| !kept.contains(k));

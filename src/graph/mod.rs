@@ -289,7 +289,10 @@ impl Graph {
         self.http.policy.poll_delay(n)
     }
 
-    pub(crate) async fn find_applications_by_name(&self, name: &str) -> anyhow::Result<Vec<Application>> {
+    pub(crate) async fn find_applications_by_name(
+        &self,
+        name: &str,
+    ) -> anyhow::Result<Vec<Application>> {
         self.list(
             "look up applications by name",
             "applications",
@@ -376,7 +379,11 @@ impl Graph {
             .await
     }
 
-    pub(crate) async fn update_application(&self, object_id: &str, patch: &Value) -> anyhow::Result<()> {
+    pub(crate) async fn update_application(
+        &self,
+        object_id: &str,
+        patch: &Value,
+    ) -> anyhow::Result<()> {
         self.call(
             "update the application",
             Method::PATCH,
@@ -427,16 +434,17 @@ impl Graph {
 
     /// `removePassword`; a key that is gone after a retry was removed by the
     /// attempt whose answer was lost.
-    pub(crate) async fn remove_password(&self, object_id: &str, key_id: &str) -> anyhow::Result<()> {
+    pub(crate) async fn remove_password(
+        &self,
+        object_id: &str,
+        key_id: &str,
+    ) -> anyhow::Result<()> {
         self.delete_call(
             "remove a client secret",
             Method::POST,
             self.url(&format!("applications/{object_id}/removePassword")),
             Some(&json!({ "keyId": key_id })),
-            |e| {
-                e.is_not_found()
-                    || (e.status == StatusCode::BAD_REQUEST && e.message.contains(key_id))
-            },
+            |e| e.is_not_found() || (e.status == StatusCode::BAD_REQUEST && names_key(e, key_id)),
         )
         .await
     }
@@ -555,7 +563,36 @@ impl Graph {
         }
     }
 
-    pub(crate) async fn list_grants(&self, client_sp_id: &str) -> anyhow::Result<Vec<PermissionGrant>> {
+    /// `removePassword` of a secret this run just added: while Entra has
+    /// not replicated it, the key is unknown (400 naming it, or 404), so
+    /// that answer is waited out, briefly.
+    pub(crate) async fn remove_new_password(
+        &self,
+        object_id: &str,
+        key_id: &str,
+    ) -> anyhow::Result<()> {
+        let mut n = 0u32;
+        loop {
+            match self.remove_password(object_id, key_id).await {
+                Err(err)
+                    if n < 15
+                        && graph_error(&err).is_some_and(|g| {
+                            g.is_not_found()
+                                || (g.status == StatusCode::BAD_REQUEST && names_key(g, key_id))
+                        }) =>
+                {
+                    tokio::time::sleep(self.http.policy.poll_delay(n.min(3))).await;
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    pub(crate) async fn list_grants(
+        &self,
+        client_sp_id: &str,
+    ) -> anyhow::Result<Vec<PermissionGrant>> {
         self.list(
             "read delegated permission grants",
             "oauth2PermissionGrants",
@@ -616,7 +653,11 @@ impl Graph {
         .await
     }
 
-    pub(crate) async fn update_grant_scope(&self, grant_id: &str, scope: &str) -> anyhow::Result<()> {
+    pub(crate) async fn update_grant_scope(
+        &self,
+        grant_id: &str,
+        scope: &str,
+    ) -> anyhow::Result<()> {
         self.call(
             "extend the admin consent grant",
             Method::PATCH,
@@ -642,6 +683,12 @@ pub struct Made<T> {
 const LOOKS_AFTER_CONFLICT: u32 = 8;
 /// Looks for an app whose create lost its answer before creating again.
 const LOOKS_AFTER_LOST_APP: u32 = 4;
+
+/// A 400 about the `keyId` of `removePassword`: no such key (removed
+/// already, or not replicated yet).
+fn names_key(e: &GraphError, key_id: &str) -> bool {
+    e.message.contains(key_id) || e.message.contains("'keyId'")
+}
 
 /// An OData string literal: quoted, with single quotes doubled.
 pub(crate) fn odata_string(value: &str) -> String {

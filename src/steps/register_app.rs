@@ -281,27 +281,12 @@ async fn converge(
             .then_with(|| a.id.cmp(&b.id))
     });
     let winner = apps.remove(0);
-    if apps.iter().any(holds) {
-        let mut all = vec![winner];
-        all.extend(apps);
-        return Err(Failure::new(
-            Kind::Usage,
-            format!(
-                "{} apps named \"{}\" carry the aad-setup tag and more than one has a secret someone holds ({})",
-                all.len(),
-                spec.name,
-                all.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .with_hint("pick one with --app-id <client id>")
-        .into());
-    }
     if ctx.dry_run {
         return Ok(winner);
     }
     for loser in &apps {
         ctx.printer.warn(&format!(
-            "another run made a second app registration \"{}\" (client id {}) at the same time; it holds nothing and was removed, keeping client id {}",
+            "another run made a second app registration \"{}\" (client id {}) at the same time; it was removed, keeping client id {}",
             spec.name, loser.app_id, winner.app_id
         ));
         graph.delete_application(&loser.id).await?;

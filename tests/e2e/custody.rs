@@ -322,12 +322,31 @@ fn two_setups_at_once_then_a_third_end_with_one_app_one_connection_one_secret() 
             h.assert_no_secret("stderr", &run.stderr);
         }
         h.settle();
+        // A third machine, once both have ended: it is told no run is in
+        // flight elsewhere (the lease), so what the two left in flight —
+        // their tag writes can race, and a lost update can leave a pending
+        // tag — is swept now rather than after half an hour.
         let third = h.run(
             h.cmd()
                 .env("AAD_SETUP_STATE_DIR", h.home.path().join("c"))
+                .env("AAD_SETUP_PENDING_LEASE", "0")
                 .args(["setup", "--output", "json"]),
         );
         third.assert_code(0);
+        let held_only = h.list("connections").len() == 1 && keys(&h).len() == 1;
+        if !held_only {
+            panic!(
+                "A {}\n{}\n{}\nB {}\n{}\nC\n{}\napps {:#?}\nconns {:#?}",
+                a.code,
+                a.stderr,
+                a.stdout,
+                b.code,
+                b.stderr,
+                third.stderr,
+                h.our_apps(),
+                h.list("connections")
+            );
+        }
         one_connection_holding_the_only_secret(&h);
         let sps: Vec<Value> = h.list("servicePrincipals");
         let app_id = h.our_apps()[0]["appId"].clone();

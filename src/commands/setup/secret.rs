@@ -12,13 +12,13 @@
 use secrecy::SecretString;
 
 use super::{connection_info, record_connection};
-use crate::report::ConnectionInfo;
 use crate::auth::Session;
 use crate::custody;
 use crate::error::{self, Failure, Kind};
 use crate::graph::Graph;
 use crate::graph::types::Application;
 use crate::record::Record;
+use crate::report::ConnectionInfo;
 use crate::report::{Action, Report, Status};
 use crate::settings::Mode;
 use crate::steps::connect_platform::{self, Values};
@@ -268,8 +268,17 @@ pub(super) async fn hand_on(
         };
         if deleted && removed {
             let gone = [old.id.as_str()];
-            mark_held(ctx, graph, &app.app.id, &mut tags, &new_connection, key, &gone, report)
-                .await;
+            mark_held(
+                ctx,
+                graph,
+                &app.app.id,
+                &mut tags,
+                &new_connection,
+                key,
+                &gone,
+                report,
+            )
+            .await;
         }
     }
     remove_strays(ctx, graph, target, &app.app.id, &new_connection, report).await;
@@ -284,7 +293,7 @@ pub(super) async fn hand_on(
 
 /// Removes a new secret that no one holds; says how that went.
 pub(crate) async fn remove_unheld(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
-    match graph.remove_password(app_object_id, key_id).await {
+    match graph.remove_new_password(app_object_id, key_id).await {
         Ok(()) => {
             let _ = custody::released(graph, app_object_id, key_id).await;
             format!("the new secret ({key_id}) was removed, so none is left that no one holds")
@@ -453,7 +462,12 @@ async fn remove_strays(
     keep: &str,
     report: &mut Report,
 ) {
-    let Some(base) = ctx.plan.platform.as_ref().map(|p| p.connection_name.clone()) else {
+    let Some(base) = ctx
+        .plan
+        .platform
+        .as_ref()
+        .map(|p| p.connection_name.clone())
+    else {
         return;
     };
     let Ok(now) = target.client.get_integration(&target.integration.id).await else {
@@ -467,10 +481,6 @@ async fn remove_strays(
     if strays.is_empty() {
         return;
     }
-    let Ok(Some(app)) = graph.get_application(app_object_id).await else {
-        return;
-    };
-    let holders = custody::holders(&app.tags);
     for stray in strays {
         if let Err(e) = target.client.delete_connection(&stray.id).await {
             report.warnings.push(format!(
@@ -483,22 +493,30 @@ async fn remove_strays(
             "the connection {} (\"{}\"), left by an earlier or parallel run, was deleted",
             stray.id, stray.name
         ));
-        for (_, key) in holders.iter().filter(|(c, _)| *c == stray.id) {
-            if graph.remove_password(app_object_id, key).await.is_ok() {
+        // The secret it held, by the app's tag as it is now (a parallel run
+        // may have just written it); the tag goes only with its secret, so
+        // that a later run can still tell what the deleted connection held.
+        let Ok(Some(app)) = graph.get_application(app_object_id).await else {
+            continue;
+        };
+        let mut removed = Vec::new();
+        for (_, key) in custody::holders(&app.tags)
+            .into_iter()
+            .filter(|(c, _)| *c == stray.id)
+        {
+            if graph.remove_password(app_object_id, &key).await.is_ok() {
                 report
                     .notes
                     .push(format!("the secret it held ({key}) was removed"));
+                removed.push(custody::held_tag(&stray.id, &key));
             }
         }
-        let id = stray.id.clone();
-        let _ = custody::edit_tags(graph, app_object_id, |tags| {
-            custody::retag(tags, &[], |t| {
-                t.strip_prefix(custody::HELD)
-                    .and_then(|rest| rest.rsplit_once(':'))
-                    .is_some_and(|(c, _)| c == id)
+        if !removed.is_empty() {
+            let _ = custody::edit_tags(graph, app_object_id, |tags| {
+                custody::retag(tags, &[], |t| removed.iter().any(|r| r == t))
             })
-        })
-        .await;
+            .await;
+        }
     }
 }
 
@@ -552,7 +570,7 @@ async fn release_secret(
             Err(e) => report.notes.push(format!("the new secret was kept but could not be written to a file: {e:#}; remove it with the Azure portal (key id {key_id})")),
         }
     } else {
-        match graph.remove_password(&app.id, key_id).await {
+        match graph.remove_new_password(&app.id, key_id).await {
             Ok(()) => {
                 let _ = custody::released(graph, &app.id, key_id).await;
                 custody::settle(graph, &app.id, &plan.state_dir, false).await;
