@@ -431,21 +431,36 @@ pub(crate) async fn sweep(
     .await?;
     report.notes.extend(swept);
     if let (Some(t), Some(p)) = (target, plan.platform.as_ref()) {
-        choose_existing(t, &app.app, &p.connection_name);
+        choose_existing(t, &app.app, &ctx.record, &p.connection_name);
     }
     Ok(())
 }
 
 /// Of several connections of ours, the one to keep or replace: the one
-/// the app's tag says holds a secret the app still has, else the one the
-/// platform step found (the record's, else the newest).
-fn choose_existing(target: &mut PlatformTarget, app: &Application, base: &str) {
-    let tagged = target.integration.connections.iter().find(|c| {
-        connect_platform::is_ours(&c.name, base)
-            && create_secret::tagged(app, &c.id)
-                .is_some_and(|k| app.password_credentials.iter().any(|p| p.key_id == k))
-    });
-    if let Some(c) = tagged {
+/// this machine's record names with a secret the app still has, else the
+/// one the app's tag says holds such a secret, else the one the platform
+/// step found (the newest).
+fn choose_existing(target: &mut PlatformTarget, app: &Application, record: &Record, base: &str) {
+    let has = |k: &str| app.password_credentials.iter().any(|p| p.key_id == k);
+    let ours = |c: &&crate::platform::types::Connection| connect_platform::is_ours(&c.name, base);
+    let recorded = target
+        .integration
+        .connections
+        .iter()
+        .filter(ours)
+        .find(|c| {
+            record.connection_id.as_deref() == Some(c.id.as_str())
+                && record.secret_key_id.as_deref().is_some_and(has)
+        });
+    let tagged = || {
+        target
+            .integration
+            .connections
+            .iter()
+            .filter(ours)
+            .find(|c| create_secret::tagged(app, &c.id).is_some_and(has))
+    };
+    if let Some(c) = recorded.or_else(tagged) {
         target.existing = Some(c.clone());
     }
 }
