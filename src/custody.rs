@@ -150,7 +150,7 @@ impl RunLock {
         let file = std::fs::create_dir_all(runs_dir(state_dir))
             .ok()
             .and_then(|()| std::fs::File::create(&path).ok())
-            .filter(|f| lock(f));
+            .filter(lock);
         RunLock {
             run,
             path,
