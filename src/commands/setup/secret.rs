@@ -224,62 +224,11 @@ pub(super) async fn hand_on(
     // names a deleted connection, and the next run removes its secret). The
     // new ones work already, so a failure here is reported, not fatal.
     if let (Some(old), Some(held)) = (&connected.replaced, held) {
-        let deleted = match target.client.delete_connection(&old.id).await {
-            Ok(()) => {
-                report.notes.push(format!(
-                    "the previous connection {} was replaced and deleted",
-                    old.id
-                ));
-                true
-            }
-            Err(e) => {
-                report.warnings.push(format!(
-                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
-                    old.id
-                ));
-                false
-            }
-        };
-        let removed = match held {
-            Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
-                Ok(()) => {
-                    report
-                        .notes
-                        .push(format!("the secret it held ({old_key}) was removed"));
-                    true
-                }
-                Err(e) => {
-                    report.warnings.push(format!(
-                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
-                    ));
-                    false
-                }
-            },
-            Held::Unknown(candidates) => {
-                report.warnings.push(format!(
-                    "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
-                    if candidates.len() == 1 { "one secret" } else { "these secrets" },
-                    plan.secret.description,
-                    candidates.join(", ")
-                ));
-                true
-            }
-            Held::None => true,
-        };
-        if deleted && removed {
-            let gone = [old.id.as_str()];
-            mark_held(
-                ctx,
-                graph,
-                &app.app.id,
-                &mut tags,
-                &new_connection,
-                key,
-                &gone,
-                report,
-            )
-            .await;
-        }
+        let (app_id, new) = (app.app.id.as_str(), new_connection.as_str());
+        retire(
+            ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
+        )
+        .await;
     }
     remove_strays(ctx, graph, target, &app.app.id, &new_connection, report).await;
     custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
@@ -289,6 +238,83 @@ pub(super) async fn hand_on(
         }
     }
     Ok(())
+}
+
+/// The connection a new one replaced: deleted, then the secret it held
+/// removed, then its tag dropped (in that order: a run killed in between
+/// leaves a tag that names a deleted connection, and the next run removes
+/// its secret). The new ones work already, so a failure here is reported,
+/// not fatal.
+#[allow(clippy::too_many_arguments)]
+async fn retire(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    app_object_id: &str,
+    old: &crate::platform::types::Connection,
+    held: Held,
+    new_connection: &str,
+    key: Option<&str>,
+    tags: &mut Vec<String>,
+    report: &mut Report,
+) {
+    let plan = ctx.plan;
+    let deleted = match target.client.delete_connection(&old.id).await {
+        Ok(()) => {
+            report.notes.push(format!(
+                "the previous connection {} was replaced and deleted",
+                old.id
+            ));
+            true
+        }
+        Err(e) => {
+            report.warnings.push(format!(
+                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    old.id
+                ));
+            false
+        }
+    };
+    let removed = match held {
+        Held::Known(old_key) => match graph.remove_password(app_object_id, &old_key).await {
+            Ok(()) => {
+                report
+                    .notes
+                    .push(format!("the secret it held ({old_key}) was removed"));
+                true
+            }
+            Err(e) => {
+                report.warnings.push(format!(
+                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+                    ));
+                false
+            }
+        },
+        Held::Unknown(candidates) => {
+            report.warnings.push(format!(
+                    "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
+                    if candidates.len() == 1 { "one secret" } else { "these secrets" },
+                    plan.secret.description,
+                    candidates.join(", ")
+                ));
+            true
+        }
+        Held::None => true,
+    };
+    if deleted && removed {
+        let gone = [old.id.as_str()];
+        mark_held(
+            ctx,
+            graph,
+            app_object_id,
+            tags,
+            new_connection,
+            key,
+            &gone,
+            report,
+        )
+        .await;
+    }
 }
 
 /// Removes a new secret that no one holds; says how that went.
