@@ -160,8 +160,32 @@ impl Emulator {
             .map_err(|e| anyhow::anyhow!("cannot bind 127.0.0.1:{}: {e}", config.port))?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
+        Ok(Self::serve(listener, addr, seed::build(config, base_url)))
+    }
+
+    /// A second emulator on an ephemeral port that starts from this one's
+    /// world as it is now: its objects, credentials, issued tokens and
+    /// secrets (its request log empty). Tests prepare a world once and run
+    /// many scenarios from it.
+    pub async fn fork(&self) -> anyhow::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot bind 127.0.0.1:0: {e}"))?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let mut state = self.shared.lock().clone();
+        state.credentials.github_oidc_request_url = state
+            .credentials
+            .github_oidc_request_url
+            .replace(&state.base_url, &base_url);
+        state.base_url = base_url;
+        state.log.clear();
+        Ok(Self::serve(listener, addr, state))
+    }
+
+    fn serve(listener: tokio::net::TcpListener, addr: SocketAddr, state: State) -> Emulator {
         let shared = Arc::new(Shared {
-            state: Mutex::new(seed::build(config, base_url)),
+            state: Mutex::new(state),
             holds: Mutex::new(Vec::new()),
             in_flight: std::sync::atomic::AtomicUsize::new(0),
         });
@@ -176,12 +200,12 @@ impl Emulator {
                 })
                 .await;
         });
-        Ok(Emulator {
+        Emulator {
             shared,
             addr,
             stop: Some(stop),
             task,
-        })
+        }
     }
 
     /// `http://127.0.0.1:PORT`

@@ -45,6 +45,7 @@ fn finish(child: Child) -> Run {
 /// command run again — here, or on a fresh machine (no local record, no
 /// run locks: the other run's lease is what tells it is gone).
 fn crash(
+    (template, p): &(Harness, crate::matrix::Prepared),
     cmd: Cmd,
     request: &crate::matrix::Request,
     kill: Kill,
@@ -52,8 +53,7 @@ fn crash(
     fresh: bool,
     tally: &Mutex<Tally>,
 ) -> Result<(), String> {
-    let h = Harness::new();
-    let p = cmd.prepare(&h);
+    let h = template.fork();
     h.emu.update(|c| {
         c.faults.push(Fault {
             method: request.method.clone(),
@@ -64,7 +64,7 @@ fn crash(
         });
     });
     let child = cmd
-        .command(&h, &p, 0)
+        .command(&h, p, 0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -94,7 +94,7 @@ fn crash(
             first.code, first.stderr
         ));
     }
-    let mut again = cmd.command(&h, &p, 1);
+    let mut again = cmd.command(&h, p, 1);
     if fresh {
         again
             .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
@@ -118,7 +118,11 @@ fn crash(
 fn killed_at_any_request_a_re_run_here_or_elsewhere_leaves_no_unheld_secret() {
     let started = Instant::now();
     let mut scenarios = Vec::new();
+    let mut worlds = Vec::new();
     for cmd in [Cmd::Setup, Cmd::Rotate] {
+        let template = Harness::new();
+        let prepared = cmd.prepare(&template);
+        worlds.push((cmd, (template, prepared)));
         for request in requests_of(cmd) {
             for kill in [Kill::Hard, Kill::Term] {
                 for done in [true, false] {
@@ -140,7 +144,8 @@ fn killed_at_any_request_a_re_run_here_or_elsewhere_leaves_no_unheld_secret() {
                     let Some((cmd, request, kill, done, fresh)) = scenarios.get(i) else {
                         break;
                     };
-                    if let Err(e) = crash(*cmd, request, *kill, *done, *fresh, &tally) {
+                    let world = &worlds.iter().find(|(c, _)| c == cmd).expect("prepared").1;
+                    if let Err(e) = crash(world, *cmd, request, *kill, *done, *fresh, &tally) {
                         broken.lock().unwrap().push(format!(
                             "{cmd:?} {} {} #{} {kill:?} done={done} fresh={fresh}: {e}",
                             request.method,

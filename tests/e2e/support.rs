@@ -70,6 +70,27 @@ impl Harness {
         }
     }
 
+    /// A copy of this world to run a scenario in: a fork of the emulator
+    /// (same objects, credentials and tokens) and a copy of the home folder
+    /// (the local record, files handed on).
+    pub fn fork(&self) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emu = rt.block_on(self.emu.fork()).expect("emulator forks");
+        let creds = emu.credentials();
+        let home = tempfile::tempdir().expect("temp home");
+        copy_tree(self.home.path(), home.path());
+        Harness {
+            emu,
+            creds,
+            home,
+            rt,
+        }
+    }
+
     /// Waits until the emulator serves no request: the work of a slow
     /// answer goes on after the client gave up.
     pub fn settle(&self) {
@@ -346,6 +367,18 @@ impl Harness {
     pub fn graph_path(&self, rest: &str) -> String {
         let base = url::Url::parse(&self.emu.graph_url()).expect("url");
         format!("{}/v1.0/{rest}", base.path().trim_end_matches('/'))
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read").flatten() {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
     }
 }
 
