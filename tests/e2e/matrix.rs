@@ -380,11 +380,11 @@ fn scenario(
             ..fault.clone()
         });
     });
-    let first = h.run(&mut cmd.command(&h, &p, 0));
+    let first = h.run(&mut cmd.command(&h, p, 0));
     // A slow answer's work may still be under way: let it land first.
     h.emu.update(|c| c.faults.clear());
     h.settle();
-    let second = h.run(&mut cmd.command(&h, &p, 1));
+    let second = h.run(&mut cmd.command(&h, p, 1));
     h.settle();
     let survived = first.code == 0;
     let runs = [first, second];
