@@ -36,6 +36,7 @@ const LAYERS: &[&[&str]] = &[
         "validate",
         "record",
         "secret_file",
+        "tls",
     ],
 ];
 

@@ -71,7 +71,7 @@ pub enum Command {
     Rotate(Box<RotateArgs>),
     /// Check an existing setup: the app, its redirect URI and permission, the
     /// service principal, consent, the secret's expiry, the platform
-    /// connection. Read-only; exit 1 when something needs attention.
+    /// connection. Read-only; exit 6 when something needs attention.
     Status(Box<StatusArgs>),
     /// Delete the platform connection and the app registration this tool
     /// made (asks first at a terminal; --yes elsewhere).
@@ -80,6 +80,10 @@ pub enum Command {
     /// it where the platform's SDKs look (~/.catalytic/tokens/NAME, mode
     /// 0600, never over an existing file). Prints the file's path.
     PlatformLogin(PlatformLoginArgs),
+    /// Print the JSON Schema (draft 2020-12) of a command's `--output json`
+    /// document: `run` (setup, register, rotate, connect), `status`,
+    /// `remove`, `platform-login`, `error`, `emulator`.
+    Schema(SchemaArgs),
     /// Run the whole setup against the built-in emulator: no Azure tenant or
     /// platform account needed.
     #[cfg(feature = "emulator")]
@@ -88,6 +92,14 @@ pub enum Command {
     /// platform API on a local port, for pipelines and development.
     #[cfg(feature = "emulator")]
     Emulator(EmulatorArgs),
+}
+
+/// `aad-setup schema`.
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Which document: run, status, remove, platform-login, error or emulator.
+    #[arg(value_parser = ["run", "status", "remove", "platform-login", "error", "emulator"])]
+    pub name: String,
 }
 
 /// Options every command takes.

@@ -18,9 +18,19 @@ pub(crate) enum Kind {
     Privileges,
     /// 5: partial: the Azure half exists, the platform half does not.
     Partial,
+    /// 6: done, but something needs attention: `status` found something to
+    /// act on (a secret inside `--warn-within`, a missing piece), or a run
+    /// is in place with something left to do by hand (its `warnings`).
+    NeedsAttention,
+    /// 0: a deliberate "no" at a prompt (a plan or a removal declined):
+    /// nothing changed, nothing failed.
+    Declined,
     /// 130: interrupted (Ctrl-C).
     Interrupted,
 }
+
+/// The exit code of "done, but needs attention" (README "Exit codes").
+pub(crate) const NEEDS_ATTENTION: i32 = 6;
 
 impl Kind {
     pub(crate) fn exit_code(self) -> i32 {
@@ -30,7 +40,25 @@ impl Kind {
             Kind::SignIn => 3,
             Kind::Privileges => 4,
             Kind::Partial => 5,
+            Kind::NeedsAttention => NEEDS_ATTENTION,
+            Kind::Declined => 0,
             Kind::Interrupted => 130,
+        }
+    }
+}
+
+impl Kind {
+    /// The kind's name in the JSON error document.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Kind::Failed => "failed",
+            Kind::Usage => "usage",
+            Kind::SignIn => "sign-in",
+            Kind::Privileges => "privileges",
+            Kind::Partial => "partial",
+            Kind::NeedsAttention => "needs-attention",
+            Kind::Declined => "declined",
+            Kind::Interrupted => "interrupted",
         }
     }
 }
@@ -65,6 +93,34 @@ pub(crate) fn usage(message: impl Into<String>) -> anyhow::Error {
     Failure::new(Kind::Usage, message).into()
 }
 
+/// A deliberate "no" at a prompt: nothing changed (exit 0).
+pub(crate) fn declined(what: &str) -> anyhow::Error {
+    Failure::new(
+        Kind::Declined,
+        format!("Nothing changed: {what} was declined."),
+    )
+    .into()
+}
+
+/// Done, but `count` thing(s) listed in the result need attention (exit 6).
+pub(crate) fn needs_attention(count: usize) -> anyhow::Error {
+    let things = if count == 1 {
+        "1 thing needs".to_owned()
+    } else {
+        format!("{count} things need")
+    };
+    Failure::new(
+        Kind::NeedsAttention,
+        format!("Done, but {things} your attention (marked NEEDS ATTENTION above)."),
+    )
+    .into()
+}
+
+/// The kind of an error: the outermost [`Failure`]'s, else `Failed`.
+pub(crate) fn kind(err: &anyhow::Error) -> Kind {
+    failure(err).map_or(Kind::Failed, |f| f.kind)
+}
+
 /// The outermost classified failure, whether it is the root error or a
 /// context layer (anyhow's `downcast_ref` looks through both).
 pub(crate) fn failure(err: &anyhow::Error) -> Option<&Failure> {
@@ -74,7 +130,7 @@ pub(crate) fn failure(err: &anyhow::Error) -> Option<&Failure> {
 /// The exit code for an error: the kind of the outermost [`Failure`] in the
 /// chain, else 1.
 pub(crate) fn exit_code(err: &anyhow::Error) -> i32 {
-    failure(err).map_or(1, |f| f.kind.exit_code())
+    kind(err).exit_code()
 }
 
 /// The hint to print under the error, if the outermost failure has one.

@@ -183,6 +183,7 @@ pub(crate) struct Http {
 
 impl Http {
     pub(crate) fn new() -> anyhow::Result<Http> {
+        crate::tls::install_provider();
         let timeout = env::var(env::HTTP_TIMEOUT)
             .and_then(|v| v.parse::<f64>().ok())
             .filter(|s| s.is_finite() && *s > 0.0)
@@ -344,5 +345,35 @@ mod tests {
             policy.delay(5, Some(Duration::from_secs(30))),
             Duration::ZERO
         );
+    }
+
+    /// The client every command uses does TLS with the installed provider:
+    /// against a server whose certificate no root vouches for, the handshake
+    /// runs and the certificate is refused; a client of the same build that
+    /// trusts the certificate completes the handshake and the request.
+    #[tokio::test]
+    async fn the_real_client_speaks_tls_and_checks_the_certificate() {
+        crate::tls::install_provider();
+        let (port, cert) = crate::tls::tests::https_server().await;
+        let url = format!("https://localhost:{port}/");
+
+        let http = Http::new().expect("the HTTPS client builds");
+        let err = http
+            .send("a local server", Retry::ThrottleOnly, |c| c.get(&url))
+            .await
+            .expect_err("a self-signed certificate is not trusted");
+        let chain = format!("{err:?}");
+        assert!(
+            chain.to_lowercase().contains("certificate"),
+            "refused for its certificate: {chain}"
+        );
+
+        let trusting = reqwest::Client::builder()
+            .tls_certs_only([reqwest::Certificate::from_der(&cert).unwrap()])
+            .build()
+            .expect("the client builds");
+        let reply = trusting.get(&url).send().await.expect("the TLS request");
+        assert_eq!(reply.status(), 200);
+        assert_eq!(reply.text().await.unwrap(), "hello over tls");
     }
 }

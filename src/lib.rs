@@ -58,4 +58,5 @@ pub(crate) mod secret_file;
 pub(crate) mod settings;
 pub(crate) mod steps;
 pub(crate) mod stop;
+pub mod tls;
 pub(crate) mod validate;

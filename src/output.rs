@@ -21,6 +21,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::ExposeSecret as _;
 
 use crate::env;
+use crate::error::Kind;
 use crate::report::Outcome;
 
 /// How the result is printed (`--output`).
@@ -43,6 +44,10 @@ pub(crate) struct Interaction {
 
 /// Set when a write to stdout failed (a closed pipe).
 static STDOUT_LOST: AtomicBool = AtomicBool::new(false);
+
+/// Set once a result is on stdout: an error after it (exit 5, 6, 130) is
+/// not a second JSON document.
+static RESULT_PRINTED: AtomicBool = AtomicBool::new(false);
 
 /// `println!` that cannot panic (see the module's documentation).
 macro_rules! out {
@@ -173,30 +178,64 @@ impl Printer {
         Spinner { bar: None }
     }
 
-    /// The error chain, then the hint, on stderr.
+    /// The error chain, then the hint, on stderr; with `--output json`
+    /// also one JSON document on stdout (kind, message, hint, exit code),
+    /// unless the result is there already. "Done, but needs attention" and
+    /// a declined plan are not errors: said plainly, without `error:`.
     pub(crate) fn error(&self, err: &anyhow::Error) {
-        let label = if self.color {
-            style("error:").red().bold().to_string()
-        } else {
-            "error:".into()
-        };
+        let kind = crate::error::kind(err);
         let mut chain = err.chain();
-        if let Some(first) = chain.next() {
-            err!("{label} {first}");
+        match kind {
+            Kind::NeedsAttention | Kind::Declined => {
+                if let Some(first) = chain.next() {
+                    err!("{first}");
+                }
+            }
+            _ => {
+                let label = self.paint("error:", |s| s.red().bold());
+                if let Some(first) = chain.next() {
+                    err!("{label} {first}");
+                }
+            }
         }
         for cause in chain {
             err!("  Caused by: {cause}");
         }
         if let Some(hint) = crate::error::hint(err) {
-            let label = if self.color {
-                style("hint:").cyan().bold().to_string()
-            } else {
-                "hint:".into()
-            };
+            let label = self.paint("hint:", |s| s.cyan().bold());
             err!("  {label} {hint}");
         }
-        if self.github {
-            err!("::error::{}", err.to_string().replace('\n', " "));
+        if self.github && !matches!(kind, Kind::Declined) {
+            let level = if kind == Kind::NeedsAttention {
+                "warning"
+            } else {
+                "error"
+            };
+            err!("::{level}::{}", err.to_string().replace('\n', " "));
+        }
+        if self.format == OutputFormat::Json && !RESULT_PRINTED.load(Ordering::Relaxed) {
+            let doc = crate::report::envelope(error_document(err, kind));
+            out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+
+    fn paint(
+        &self,
+        text: &str,
+        how: impl FnOnce(console::StyledObject<&str>) -> console::StyledObject<&str>,
+    ) -> String {
+        if self.color {
+            how(style(text)).to_string()
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// Ends the line a prompt or spinner left the cursor on: a Ctrl-C,
+    /// heard while a question waits, is followed by a message of its own.
+    pub(crate) fn break_line(&self) {
+        if self.stderr_tty {
+            err!();
         }
     }
 
@@ -226,7 +265,7 @@ impl Printer {
         }
         match self.format {
             OutputFormat::Json => {
-                let doc = outcome.json();
+                let doc = crate::report::envelope(outcome.json());
                 out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
             }
             OutputFormat::Human => {
@@ -238,6 +277,7 @@ impl Printer {
         if std::io::stdout().lock().flush().is_err() {
             STDOUT_LOST.store(true, Ordering::Relaxed);
         }
+        RESULT_PRINTED.store(true, Ordering::Relaxed);
         let outputs = outcome.step_outputs();
         let secret_in_outputs = self.github
             && !outputs.is_empty()
@@ -263,6 +303,21 @@ impl Printer {
         }
         true
     }
+}
+
+/// The JSON document of an error (README "Output"; `src/schema/error.json`).
+fn error_document(err: &anyhow::Error, kind: Kind) -> serde_json::Value {
+    let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();
+    serde_json::json!({
+        "status": if kind == Kind::Declined { "declined" } else { "error" },
+        "error": {
+            "kind": kind.as_str(),
+            "message": err.to_string(),
+            "causes": causes,
+            "hint": crate::error::hint(err),
+            "exitCode": kind.exit_code(),
+        }
+    })
 }
 
 /// A running spinner; finishes (and clears) when dropped.

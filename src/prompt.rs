@@ -270,7 +270,7 @@ pub(crate) fn plan(printer: &Printer, report: &crate::report::Report, changes: b
     if changes {
         printer.aside("The plan (nothing has been changed yet):");
         for change in &report.changes {
-            hanging(printer, "+", change);
+            hanging(printer, change.op.marker(), &change.message);
         }
     } else {
         printer.aside("Nothing to change: everything is in place.");
@@ -278,7 +278,7 @@ pub(crate) fn plan(printer: &Printer, report: &crate::report::Report, changes: b
     if !report.unchanged.is_empty() {
         printer.aside("Already in place, kept as it is:");
         for kept in &report.unchanged {
-            hanging(printer, "=", kept);
+            hanging(printer, crate::report::Op::Keep.marker(), &kept.message);
         }
     }
 }

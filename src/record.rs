@@ -1,4 +1,5 @@
-//! The local record of what a run created: ids only, never a secret.
+//! The local record of what a run created: ids only (and `connect`'s
+//! fingerprint of its values), never a secret.
 //!
 //! It lets an interrupted or repeated run find its app even while Entra's
 //! listing has not caught up (replication), and know which secret the
@@ -28,6 +29,11 @@ pub(crate) struct Record {
     pub team: Option<String>,
     /// The Resource the connection was given (`rotate` gives it again).
     pub resource: Option<String>,
+    /// `connect`: a fingerprint of the values the connection was given (a
+    /// SHA-256 over the connection id and the values, the secret among
+    /// them; never the secret itself), so that the same values again reuse
+    /// it.
+    pub connection_values: Option<String>,
     pub updated_at: Option<String>,
 }
 

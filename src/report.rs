@@ -6,6 +6,59 @@
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 
+/// The version of the JSON documents' shape ([`envelope`]): raised when a
+/// field is removed or changes meaning (adding one does not).
+pub(crate) const SCHEMA_VERSION: u32 = 1;
+
+/// The JSON Schemas (draft 2020-12) of the documents, shipped in the binary
+/// (README "Output"): `run` for setup, register, rotate and connect.
+pub(crate) const SCHEMAS: &[(&str, &str)] = &[
+    ("run", include_str!("schema/run.json")),
+    ("status", include_str!("schema/status.json")),
+    ("remove", include_str!("schema/remove.json")),
+    ("platform-login", include_str!("schema/platform-login.json")),
+    ("error", include_str!("schema/error.json")),
+    ("emulator", include_str!("schema/emulator.json")),
+];
+
+/// Every JSON document carries `schemaVersion` and the tool's `version`.
+pub(crate) fn envelope(mut doc: serde_json::Value) -> serde_json::Value {
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("schemaVersion".into(), SCHEMA_VERSION.into());
+        map.insert("version".into(), env!("CARGO_PKG_VERSION").into());
+    }
+    doc
+}
+
+/// A timestamp for people: "30 Nov 2028, in 24 months" (the JSON keeps the
+/// ISO form). Anything that does not parse is shown as it is.
+pub(crate) fn when(iso: &str) -> String {
+    when_from(iso, jiff::Timestamp::now())
+}
+
+fn when_from(iso: &str, now: jiff::Timestamp) -> String {
+    let Ok(at) = iso.parse::<jiff::Timestamp>() else {
+        return iso.to_owned();
+    };
+    let date = at.strftime("%-d %b %Y").to_string();
+    let days = (at.as_second() - now.as_second()).div_euclid(86_400);
+    let relative = match days {
+        ..-1 => format!("{} days ago", -days),
+        -1 => "yesterday".to_owned(),
+        0 => "today".to_owned(),
+        1 => "tomorrow".to_owned(),
+        2..60 => format!("in {days} days"),
+        _ => format!("in {} months", (days as f64 / 30.44).round() as i64),
+    };
+    format!("{date}, {relative}")
+}
+
+/// Whole days from now until `iso` (negative once past).
+pub(crate) fn days_left(iso: &str) -> Option<i64> {
+    let at = iso.parse::<jiff::Timestamp>().ok()?;
+    Some((at.as_second() - jiff::Timestamp::now().as_second()).div_euclid(86_400))
+}
+
 /// What a step did with an object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -13,10 +66,14 @@ pub(crate) enum Action {
     Created,
     Reused,
     Updated,
+    /// A new one made in place of the old one, which was then deleted (the
+    /// platform connection: it cannot be edited).
+    Replaced,
     Removed,
-    /// Dry run: would be created / updated.
+    /// Dry run: would be created / updated / replaced.
     WouldCreate,
     WouldUpdate,
+    WouldReplace,
 }
 
 impl Action {
@@ -25,9 +82,72 @@ impl Action {
             Action::Created => "created",
             Action::Reused => "reused",
             Action::Updated => "updated",
+            Action::Replaced => "replaced",
             Action::Removed => "removed",
             Action::WouldCreate => "would create",
             Action::WouldUpdate => "would update",
+            Action::WouldReplace => "would replace",
+        }
+    }
+}
+
+/// What a change does, shown by one set of plan markers everywhere (the
+/// wizard's plan, `--dry-run`, `remove`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Op {
+    /// `+`
+    Create,
+    /// `~`
+    Change,
+    /// `-`
+    Delete,
+    /// `=`: in place, kept as it is.
+    Keep,
+}
+
+impl Op {
+    pub(crate) fn marker(self) -> &'static str {
+        match self {
+            Op::Create => "+",
+            Op::Change => "~",
+            Op::Delete => "-",
+            Op::Keep => "=",
+        }
+    }
+}
+
+/// One change of a plan: what it does (`op`), a stable `code` for
+/// scripts, and the prose.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Change {
+    pub op: Op,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Change {
+    pub(crate) fn new(op: Op, code: &'static str, message: impl Into<String>) -> Change {
+        Change {
+            op,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// A warning or a next step: a stable `code` for scripts, and the prose.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Item {
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Item {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Item {
+        Item {
+            code,
+            message: message.into(),
         }
     }
 }
@@ -44,7 +164,7 @@ pub(crate) enum Status {
     /// Stopped by Ctrl-C once changes had begun, at a step boundary (exit
     /// 130); the report says what exists.
     Interrupted,
-    /// Done, with something left to do by hand (the `warnings`): exit 1.
+    /// Done, with something left to do by hand (the `warnings`): exit 6.
     NeedsAttention,
 }
 
@@ -95,9 +215,12 @@ pub(crate) struct ConsentInfo {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SecretInfo {
     pub description: String,
+    /// Absent in a dry run that would create the secret (it has no id yet).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub key_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// ISO 8601 (UTC).
     pub expires: Option<String>,
     pub action: Action,
     /// Written here (mode 0600) because --secret-file asked for it.
@@ -126,11 +249,27 @@ pub(crate) struct ConnectionInfo {
     pub integration_id: String,
     pub integration_name: String,
     pub team: String,
+    /// What the run did with it: `created`, `reused`, `replaced` (a new
+    /// connection in place of `previousId`, which was deleted), or a dry
+    /// run's `would-create` / `would-replace`.
+    #[serde(rename = "status")]
     pub action: Action,
-    /// The connection this one replaced (a rotation or `--replace` makes a
-    /// new object: the platform has no update).
+    /// The connection this one replaced.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_id: Option<String>,
+}
+
+impl ConnectionInfo {
+    /// This connection replaced `old` (when there was one).
+    pub(crate) fn replacing(mut self, old: Option<&str>) -> ConnectionInfo {
+        if let Some(old) = old {
+            self.previous_id = Some(old.to_owned());
+            if self.action == Action::Updated || self.action == Action::Created {
+                self.action = Action::Replaced;
+            }
+        }
+        self
+    }
 }
 
 #[derive(Debug, Serialize, Default)]
@@ -142,7 +281,26 @@ pub(crate) struct Verification {
     pub connection_visible: Option<bool>,
 }
 
-/// The whole result of `setup`.
+/// Where to look at the result by hand (the human summary shows them).
+#[derive(Debug, Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Links {
+    /// The app's page in the Azure portal.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub azure_portal: Option<String>,
+    /// The platform, where the connection is under Admin > Integrations.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
+}
+
+/// The app's Overview page in the Azure portal.
+pub(crate) fn portal_link(client_id: &str) -> String {
+    format!(
+        "https://portal.azure.com/#view/Microsoft_AAD_RegisteredApps/ApplicationMenuBlade/~/Overview/appId/{client_id}"
+    )
+}
+
+/// The result of `setup`, `register`, `rotate` and `connect`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Report {
@@ -167,19 +325,20 @@ pub(crate) struct Report {
     pub client_id: Option<String>,
     /// Dry run: the changes the run would make.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub changes: Vec<String>,
+    pub changes: Vec<Change>,
     /// Dry run: what is in place already and would be kept as it is.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub unchanged: Vec<String>,
+    pub unchanged: Vec<Item>,
     /// What the admin should do next.
-    pub next_steps: Vec<String>,
+    pub next_steps: Vec<Item>,
     /// Notes worth reading (reused values, old secrets left in place).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
     /// What went wrong after the result was in place (an old connection
-    /// or secret not removed): the run exits 1 after the summary.
+    /// or secret not removed): the run exits 6 after the summary.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Item>,
+    pub links: Links,
     /// The human summary's first line when done, if not the whole
     /// integration's ("set up").
     #[serde(skip)]
@@ -207,26 +366,136 @@ impl Report {
             next_steps: Vec::new(),
             notes: Vec::new(),
             warnings: Vec::new(),
+            links: Links::default(),
             heading: None,
+        }
+    }
+
+    /// A change the run would make.
+    pub(crate) fn change(&mut self, op: Op, code: &'static str, message: impl Into<String>) {
+        self.changes.push(Change::new(op, code, message));
+    }
+
+    /// Something in place that would be kept.
+    pub(crate) fn keep(&mut self, code: &'static str, message: impl Into<String>) {
+        self.unchanged.push(Item::new(code, message));
+    }
+
+    /// Something left to do by hand once the result is in place.
+    pub(crate) fn warn(&mut self, code: &'static str, message: impl Into<String>) {
+        self.warnings.push(Item::new(code, message));
+    }
+
+    /// What the admin should do next.
+    pub(crate) fn next(&mut self, code: &'static str, message: impl Into<String>) {
+        self.next_steps.push(Item::new(code, message));
+    }
+
+    /// The links, from what the report holds.
+    fn fill_links(&self) -> Links {
+        let client_id = self
+            .app
+            .as_ref()
+            .map(|a| a.client_id.as_str())
+            .or(self.client_id.as_deref())
+            .filter(|id| !id.is_empty());
+        Links {
+            azure_portal: client_id.map(portal_link),
+            platform: self
+                .connection
+                .as_ref()
+                .map(|c| format!("https://{}", c.team)),
         }
     }
 }
 
+/// How a check of `status` came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum CheckResult {
+    /// As it should be.
+    Ok,
+    /// Worth knowing, not a problem (admin consent not granted: optional).
+    Info,
+    /// Needs attention: the run exits 6.
+    Attention,
+}
+
+/// Whether tenant-wide admin consent is granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum ConsentState {
+    Granted,
+    NotGranted,
+    /// Not known: the app has no service principal to hold a grant.
+    Unknown,
+}
+
 /// One check of `status`.
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Check {
+    /// Stable, for scripts (`client-secret`, `admin-consent`, …).
+    pub code: &'static str,
+    /// For people.
     pub name: &'static str,
+    pub result: CheckResult,
+    /// `result` is not `attention`.
     pub ok: bool,
     pub detail: String,
+    /// `client-secret`: when it expires (ISO 8601) and the whole days left.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub days_left: Option<i64>,
+    /// `admin-consent`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<ConsentState>,
+}
+
+impl Check {
+    pub(crate) fn new(
+        code: &'static str,
+        name: &'static str,
+        ok: bool,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            code,
+            name,
+            result: if ok {
+                CheckResult::Ok
+            } else {
+                CheckResult::Attention
+            },
+            ok,
+            detail: detail.into(),
+            expires_at: None,
+            days_left: None,
+            consent: None,
+        }
+    }
+}
+
+/// `status`'s overall answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Health {
+    Healthy,
+    /// Some check needs attention: exit 6.
+    NeedsAttention,
 }
 
 /// The result of `status`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct StatusReport {
+    pub status: Health,
     pub healthy: bool,
     pub tenant_id: String,
     pub checks: Vec<Check>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<Links>,
 }
 
 /// A command's result: what it prints on stdout, as one JSON document or
@@ -236,7 +505,7 @@ pub(crate) trait Outcome: Serialize {
     /// The lines of the human summary (`color`: a terminal without NO_COLOR).
     fn human(&self, color: bool) -> Vec<String>;
 
-    /// The JSON document.
+    /// The JSON document (without the [`envelope`], which the printer adds).
     fn json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()
     }
@@ -257,6 +526,9 @@ pub(crate) trait Outcome: Serialize {
 impl Outcome for Report {
     fn json(&self) -> serde_json::Value {
         let mut doc = serde_json::to_value(self).unwrap_or_default();
+        if let Ok(links) = serde_json::to_value(self.fill_links()) {
+            doc["links"] = links;
+        }
         if let (Some(value), Some(secret)) = (
             self.shown_secret(),
             doc.get_mut("secret").and_then(|s| s.as_object_mut()),
@@ -290,10 +562,20 @@ impl Outcome for Report {
     }
 
     fn human(&self, _color: bool) -> Vec<String> {
-        let r = self;
-        let mut lines = Vec::new();
-        let heading = match r.status {
-            Status::Done => r
+        let mut lines = self.human_heading();
+        lines.push(String::new());
+        self.human_azure(&mut lines);
+        self.human_platform(&mut lines);
+        self.human_tail(&mut lines);
+        lines
+    }
+}
+
+impl Report {
+    /// The first line, and a dry run's plan.
+    fn human_heading(&self) -> Vec<String> {
+        let heading = match self.status {
+            Status::Done => self
                 .heading
                 .unwrap_or("Azure Active Directory integration is set up."),
             Status::Partial => {
@@ -305,133 +587,162 @@ impl Outcome for Report {
             }
             Status::NeedsAttention => "Done, but something NEEDS YOUR ATTENTION (below).",
         };
-        lines.push(heading.to_owned());
-        if r.status == Status::DryRun {
-            for change in &r.changes {
-                lines.push(format!("  - {change}"));
-            }
-            if !r.unchanged.is_empty() {
-                lines.push("Already in place:".into());
-                for kept in &r.unchanged {
-                    lines.push(format!("  = {kept}"));
-                }
-            }
+        let mut lines = vec![heading.to_owned()];
+        if self.status == Status::DryRun {
+            lines.extend(plan_lines(&self.changes, &self.unchanged));
         }
-        lines.push(String::new());
-        row(&mut lines, "Tenant ID", &r.tenant.id);
-        if let Some(name) = &r.tenant.name {
-            row(&mut lines, "Tenant", name);
+        lines
+    }
+
+    /// Tenant, app, permission, consent, secret.
+    fn human_azure(&self, lines: &mut Vec<String>) {
+        row(lines, "Tenant ID", &self.tenant.id);
+        if let Some(name) = &self.tenant.name {
+            row(lines, "Tenant", name);
         }
-        if let Some(app) = &r.app {
+        if let Some(app) = &self.app {
+            let named = format!("{} ({})", app.display_name, app.action.as_str());
+            row(lines, "App", &named);
+            row(lines, "Client ID", &app.client_id);
+            row(lines, "Object ID", &app.object_id);
             row(
-                &mut lines,
-                "App",
-                &format!("{} ({})", app.display_name, app.action.as_str()),
-            );
-            row(&mut lines, "Client ID", &app.client_id);
-            row(&mut lines, "Object ID", &app.object_id);
-            row(
-                &mut lines,
+                lines,
                 "Redirect URI",
                 &format!("{} (Web)", app.redirect_uri),
             );
-            row(
-                &mut lines,
-                "Service principal",
-                &format!(
-                    "{} ({})",
-                    app.service_principal_id,
-                    app.service_principal_action.as_str()
-                ),
-            );
+            let sp = format!(
+                "{} ({})",
+                app.service_principal_id,
+                app.service_principal_action.as_str()
+            )
+            .trim_start()
+            .to_owned();
+            row(lines, "Service principal", &sp);
         }
-        if let (None, Some(client_id)) = (&r.app, &r.client_id) {
-            row(&mut lines, "Client ID", client_id);
+        if let (None, Some(client_id)) = (&self.app, &self.client_id) {
+            row(lines, "Client ID", client_id);
         }
-        if let Some(p) = &r.permission {
+        if let Some(p) = &self.permission {
             row(
-                &mut lines,
+                lines,
                 "Permission",
                 &format!("{} / {} (delegated)", p.api, p.name),
             );
         }
-        if let Some(c) = &r.consent {
-            row(&mut lines, "Admin consent", c.action.as_str());
+        if let Some(c) = &self.consent {
+            let consent = match c.action {
+                Action::Created => "granted for all users",
+                Action::Reused => "granted for all users (already)",
+                Action::WouldCreate => "would grant for all users",
+                other => other.as_str(),
+            };
+            row(lines, "Admin consent", consent);
         }
-        if let Some(s) = &r.secret {
-            let expires = s.expires.as_deref().unwrap_or("unknown");
-            row(
-                &mut lines,
-                "Secret",
-                &format!(
-                    "{} ({}), expires {expires}",
-                    s.description,
-                    s.action.as_str()
-                ),
+        if let Some(s) = &self.secret {
+            let expires = s.expires.as_deref().map_or("unknown".into(), when);
+            let what = format!(
+                "{} ({}), expires {expires}",
+                s.description,
+                s.action.as_str()
             );
+            row(lines, "Secret", &what);
             if let Some(file) = &s.file {
-                row(&mut lines, "Secret file", file);
+                row(lines, "Secret file", file);
             }
             if let Some(value) = &s.value {
-                row(&mut lines, "Client secret", value.expose_secret());
+                row(lines, "Client secret", value.expose_secret());
             }
         }
-        row(&mut lines, "Resource", &r.resource);
-        if let Some(c) = &r.connection {
+    }
+
+    /// Resource, connection, verification, links.
+    fn human_platform(&self, lines: &mut Vec<String>) {
+        row(lines, "Resource", &self.resource);
+        if let Some(c) = &self.connection {
             row(
-                &mut lines,
+                lines,
                 "Connection",
                 &format!("{} ({})", c.name, c.action.as_str()),
             );
-            row(&mut lines, "Connection ID", &c.id);
-            row(
-                &mut lines,
-                "Integration",
-                &format!("{} [{}]", c.integration_name, c.integration_id),
-            );
-            row(&mut lines, "Team", &c.team);
+            row(lines, "Connection ID", &c.id);
+            if let Some(old) = &c.previous_id {
+                row(lines, "Replaced", old);
+            }
+            let integration = format!("{} [{}]", c.integration_name, c.integration_id);
+            row(lines, "Integration", &integration);
+            row(lines, "Team", &c.team);
         }
         let verified = |v: Option<bool>| match v {
             Some(true) => "yes",
             Some(false) => "NO",
             None => "not checked",
         };
-        if matches!(r.status, Status::Done | Status::NeedsAttention) {
-            row(
-                &mut lines,
-                "Secret signs in",
-                verified(r.verification.secret_signs_in),
-            );
+        if matches!(self.status, Status::Done | Status::NeedsAttention) {
+            let signs_in = verified(self.verification.secret_signs_in);
+            row(lines, "Secret signs in", signs_in);
             // `register` makes no connection: nothing to check there.
-            if r.connection.is_some() || r.verification.connection_visible.is_some() {
-                row(
-                    &mut lines,
-                    "Connection visible",
-                    verified(r.verification.connection_visible),
-                );
+            if self.connection.is_some() || self.verification.connection_visible.is_some() {
+                let visible = verified(self.verification.connection_visible);
+                row(lines, "Connection visible", visible);
             }
         }
-        if !r.notes.is_empty() {
+        let links = self.fill_links();
+        if let Some(portal) = &links.azure_portal {
+            row(lines, "Azure portal", portal);
+        }
+        if let Some(platform) = &links.platform {
+            let at = format!("{platform} (Admin > Integrations > {})", self.integration());
+            row(lines, "Platform", &at);
+        }
+    }
+
+    fn integration(&self) -> &str {
+        self.connection
+            .as_ref()
+            .map_or("Azure Active Directory", |c| c.integration_name.as_str())
+    }
+
+    /// Notes, warnings, next steps.
+    fn human_tail(&self, lines: &mut Vec<String>) {
+        if !self.notes.is_empty() {
             lines.push(String::new());
-            for note in &r.notes {
+            for note in &self.notes {
                 lines.push(format!("Note: {note}"));
             }
         }
-        if !r.warnings.is_empty() {
+        if !self.warnings.is_empty() {
             lines.push(String::new());
-            for warning in &r.warnings {
-                lines.push(format!("NEEDS ATTENTION: {warning}"));
+            for warning in &self.warnings {
+                lines.push(format!("NEEDS ATTENTION: {}", warning.message));
             }
         }
-        if !r.next_steps.is_empty() {
+        if !self.next_steps.is_empty() {
             lines.push(String::new());
             lines.push("Next:".into());
-            for (i, step) in r.next_steps.iter().enumerate() {
-                lines.push(format!("  {}. {step}", i + 1));
+            for (i, step) in self.next_steps.iter().enumerate() {
+                lines.push(format!("  {}. {}", i + 1, step.message));
             }
         }
-        lines
     }
+}
+
+/// A plan as lines, with the markers (`+` create, `~` change, `-` delete,
+/// `=` kept).
+pub(crate) fn plan_lines(changes: &[Change], unchanged: &[Item]) -> Vec<String> {
+    let mut lines = Vec::new();
+    if changes.is_empty() {
+        lines.push("  nothing: everything is in place".into());
+    }
+    for change in changes {
+        lines.push(format!("  {} {}", change.op.marker(), change.message));
+    }
+    if !unchanged.is_empty() {
+        lines.push("Already in place, kept as it is:".into());
+        for kept in unchanged {
+            lines.push(format!("  {} {}", Op::Keep.marker(), kept.message));
+        }
+    }
+    lines
 }
 
 /// A row of the human summary; an empty value is left out.
@@ -445,23 +756,70 @@ impl Outcome for StatusReport {
     fn human(&self, color: bool) -> Vec<String> {
         let mut lines = vec![format!("Tenant {}", self.tenant_id)];
         for check in &self.checks {
-            let mark = match (check.ok, color) {
-                (true, true) => console::style("✓").green().to_string(),
-                (false, true) => console::style("✗").red().to_string(),
-                (true, false) => "✓".into(),
-                (false, false) => "✗".into(),
+            let (mark, paint): (&str, fn(&str) -> String) = match check.result {
+                CheckResult::Ok => ("✓", |m| console::style(m).green().to_string()),
+                CheckResult::Info => ("•", |m| console::style(m).cyan().to_string()),
+                CheckResult::Attention => ("✗", |m| console::style(m).red().to_string()),
             };
+            let mark = if color { paint(mark) } else { mark.to_owned() };
             lines.push(format!("{mark} {:<20} {}", check.name, check.detail));
+        }
+        if let Some(portal) = self.links.as_ref().and_then(|l| l.azure_portal.as_ref()) {
+            lines.push(format!("  {:<20} {portal}", "Azure portal"));
+        }
+        if let Some(platform) = self.links.as_ref().and_then(|l| l.platform.as_ref()) {
+            lines.push(format!(
+                "  {:<20} {platform} (Admin > Integrations)",
+                "Platform"
+            ));
         }
         lines.push(String::new());
         lines.push(
-            if self.healthy {
-                "Healthy."
-            } else {
-                "Needs attention."
+            match self.status {
+                Health::Healthy => "Healthy.",
+                Health::NeedsAttention => "Needs attention (marked ✗ above).",
             }
             .into(),
         );
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_for_people() {
+        let now: jiff::Timestamp = "2026-11-30T13:05:12Z".parse().unwrap();
+        assert_eq!(
+            when_from("2028-11-30T13:05:12Z", now),
+            "30 Nov 2028, in 24 months"
+        );
+        assert_eq!(
+            when_from("2026-12-10T13:05:12Z", now),
+            "10 Dec 2026, in 10 days"
+        );
+        assert_eq!(
+            when_from("2026-12-01T14:00:00Z", now),
+            "1 Dec 2026, tomorrow"
+        );
+        assert_eq!(
+            when_from("2026-11-20T13:05:12Z", now),
+            "20 Nov 2026, 10 days ago"
+        );
+        assert_eq!(when_from("not a date", now), "not a date");
+    }
+
+    #[test]
+    fn the_schemas_are_json() {
+        for (name, text) in SCHEMAS {
+            let schema: serde_json::Value = serde_json::from_str(text)
+                .unwrap_or_else(|e| panic!("schema {name} is not JSON: {e}"));
+            assert_eq!(
+                schema["$schema"], "https://json-schema.org/draft/2020-12/schema",
+                "{name}"
+            );
+        }
     }
 }

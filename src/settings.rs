@@ -781,6 +781,8 @@ pub(crate) struct ConnectPlan {
     pub resource: String,
     pub replace: bool,
     pub dry_run: bool,
+    /// Where `connect` records what it made (`AAD_SETUP_STATE_DIR`).
+    pub state_dir: PathBuf,
 }
 
 /// Builds the plan for `connect`.
@@ -831,6 +833,10 @@ pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Re
         .resource
         .clone()
         .unwrap_or_else(|| endpoints.cloud.graph.trim_end_matches('/').to_owned());
+    let state_dir = match env::var(env::STATE_DIR) {
+        Some(dir) => PathBuf::from(dir),
+        None => default_state_dir()?,
+    };
     Ok(ConnectPlan {
         endpoints,
         app: AppCredentials {
@@ -843,6 +849,7 @@ pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Re
         resource,
         replace: args.replace,
         dry_run: args.dry_run,
+        state_dir,
     })
 }
 

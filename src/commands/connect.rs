@@ -5,6 +5,13 @@
 //! steps in the portal" path ends with the same functions.
 //!
 //! Nothing here writes to Azure: the app and its secret are the admin's.
+//!
+//! It converges: run again with the same values, it verifies and keeps the
+//! connection it made (exit 0). The platform never returns a connection's
+//! values, so "the same" is what this machine recorded when it made the
+//! connection: its id and a fingerprint (SHA-256) of the Client ID, tenant,
+//! Resource and secret, in the local record; and the secret signs in.
+//! Different values, or a connection made elsewhere, need `--replace`.
 
 use crate::auth;
 use crate::cli::ConnectArgs;
@@ -12,7 +19,12 @@ use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
 use crate::output::Printer;
-use crate::report::{Action, ConnectionInfo, Report, Status};
+use secrecy::ExposeSecret as _;
+use sha2::{Digest as _, Sha256};
+
+use crate::platform::types::Connection;
+use crate::record::{Record, Store};
+use crate::report::{Action, ConnectionInfo, Op, Report, Status};
 use crate::settings::{self, AppCredentials, ConnectPlan, Supplied};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
@@ -24,24 +36,126 @@ pub(crate) async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result
     let http = Http::new()?;
     let target = preflight(&http, &plan, printer).await?;
     let tenant_id = check_secret(&http, &plan.endpoints, &plan.app, printer).await?;
+    let store = store(&plan, &tenant_id);
     if let Some(existing) = target.existing.as_ref().filter(|_| !plan.replace) {
-        return Err(Failure::new(
-            Kind::Usage,
-            format!(
-                "the platform has a connection named \"{}\" already ({}); nothing was changed",
-                existing.name, existing.id
-            ),
-        )
-        .with_hint("pass --replace to replace it (the new one is created and checked before the old one is deleted), or choose another --connection-name")
-        .into());
+        if !same_values(
+            &store.load(&tenant_id, &store_name(&plan)),
+            existing,
+            &plan,
+            &tenant_id,
+        ) {
+            return Err(Failure::new(
+                Kind::Usage,
+                format!(
+                    "the platform has a connection named \"{}\" already ({}), and it is not known to hold these values; nothing was changed",
+                    existing.name, existing.id
+                ),
+            )
+            .with_hint("pass --replace to replace it (the new one is created and checked before the old one is deleted), or choose another --connection-name; `connect` reuses a connection without --replace only when this machine made it with the same values")
+            .into());
+        }
+        let report = reuse(&plan, &target, existing, &tenant_id, printer).await?;
+        printer.result(&report);
+        return Ok(());
     }
     if plan.dry_run {
         printer.result(&preview(&plan, &target, &tenant_id));
         return Ok(());
     }
     let report = apply(&plan, &target, &tenant_id, printer).await?;
+    if let Some(c) = &report.connection {
+        let mut record = store.load(&tenant_id, &store_name(&plan));
+        record.app_id = Some(plan.app.client_id.clone());
+        record.connection_id = Some(c.id.clone());
+        record.integration_id = Some(c.integration_id.clone());
+        record.team = Some(c.team.clone());
+        record.resource = Some(plan.resource.clone());
+        record.connection_values = Some(fingerprint(&c.id, &plan, &tenant_id));
+        if let Err(e) = store.save(&record) {
+            printer.warn(&format!(
+                "could not write the local record ({e:#}): running `connect` again with the same values will need --replace"
+            ));
+        }
+    }
     printer.result(&report);
     Ok(())
+}
+
+/// `connect`'s local record: one per tenant and connection name.
+fn store_name(plan: &ConnectPlan) -> String {
+    format!("connect-{}", plan.platform.connection_name)
+}
+
+fn store(plan: &ConnectPlan, tenant_id: &str) -> Store {
+    Store::new(&plan.state_dir, tenant_id, &store_name(plan))
+}
+
+/// The values a connection is given, as a fingerprint bound to its id:
+/// the platform never returns them, so "the same values" is known only
+/// from what this machine recorded when it made the connection.
+fn fingerprint(connection_id: &str, plan: &ConnectPlan, tenant_id: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in [
+        connection_id,
+        &plan.app.client_id,
+        tenant_id,
+        &plan.resource,
+        plan.app.secret.expose_secret(),
+    ] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The existing connection is the one this machine made with these values
+/// (the client id, tenant, Resource and secret; the secret has signed in
+/// already).
+fn same_values(
+    record: &Record,
+    existing: &Connection,
+    plan: &ConnectPlan,
+    tenant_id: &str,
+) -> bool {
+    record.connection_id.as_deref() == Some(existing.id.as_str())
+        && record.connection_values.as_deref()
+            == Some(fingerprint(&existing.id, plan, tenant_id).as_str())
+}
+
+/// The same values again: the connection is checked and kept.
+async fn reuse(
+    plan: &ConnectPlan,
+    target: &PlatformTarget,
+    existing: &Connection,
+    tenant_id: &str,
+    printer: &Printer,
+) -> anyhow::Result<Report> {
+    let mut report = base_report(plan, tenant_id);
+    report.connection = Some(info(target, existing, Action::Reused));
+    if plan.dry_run {
+        report.status = Status::DryRun;
+        report.keep(
+            "connection.keep",
+            format!(
+                "the platform connection \"{}\" ({}), which holds these values",
+                existing.name, existing.id
+            ),
+        );
+        return Ok(report);
+    }
+    let visible = verify::connection_visible(printer, &target.client, &existing.id).await?;
+    printer.step(
+        "Platform connection",
+        &format!("\"{}\" holds these values already; kept", existing.name),
+    );
+    report.notes.push(format!(
+        "the platform connection {} holds these values already (this machine made it with them); it was kept",
+        existing.id
+    ));
+    report.verification.secret_signs_in = Some(true);
+    report.verification.connection_visible = Some(visible);
+    next_steps(plan, &mut report);
+    Ok(report)
 }
 
 /// The platform, read-only: the token works, the integration exists, its
@@ -85,20 +199,31 @@ pub(crate) async fn check_secret(
 pub(crate) fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &str) -> Report {
     let mut report = base_report(plan, tenant_id);
     report.status = Status::DryRun;
-    report.changes.push(match &target.existing {
-        Some(c) => format!(
-            "replace the platform connection \"{}\" ({}) with one holding these values, then delete the old one",
-            c.name, c.id
+    match &target.existing {
+        Some(c) => {
+            report.connection = Some(info(target, c, Action::WouldReplace));
+            report.change(
+                Op::Change,
+                "connection.replace",
+                format!(
+                    "replace the platform connection \"{}\" ({}) with one holding these values, then delete the old one",
+                    c.name, c.id
+                ),
+            );
+        }
+        None => report.change(
+            Op::Create,
+            "connection.create",
+            format!(
+                "create the platform connection \"{}\" on \"{}\" for team {} (Client ID {}, Client Secret, Resource {}, Tenant {tenant_id})",
+                plan.platform.connection_name,
+                target.integration.name,
+                target.client.team(),
+                plan.app.client_id,
+                plan.resource
+            ),
         ),
-        None => format!(
-            "create the platform connection \"{}\" on \"{}\" for team {} (Client ID {}, Client Secret, Resource {}, Tenant {tenant_id})",
-            plan.platform.connection_name,
-            target.integration.name,
-            target.client.team(),
-            plan.app.client_id,
-            plan.resource
-        ),
-    });
+    }
     report
 }
 
@@ -129,19 +254,10 @@ pub(crate) async fn apply(
             old.id
         ));
     }
-    report.connection = Some(ConnectionInfo {
-        id: connected.connection.id.clone(),
-        name: connected.connection.name.clone(),
-        integration_id: target.integration.id.clone(),
-        integration_name: target.integration.name.clone(),
-        team: target.client.team().to_owned(),
-        action: if connected.replaced.is_some() {
-            Action::Updated
-        } else {
-            Action::Created
-        },
-        previous_id: connected.replaced.as_ref().map(|old| old.id.clone()),
-    });
+    report.connection = Some(
+        info(target, &connected.connection, connected.action)
+            .replacing(connected.replaced.as_ref().map(|old| old.id.as_str())),
+    );
     if let Some(old) = &connected.replaced {
         report.notes.push(super::setup::replaced_note(
             &old.id,
@@ -151,12 +267,36 @@ pub(crate) async fn apply(
     report.verification.secret_signs_in = Some(true);
     report.verification.connection_visible = Some(visible);
     report.status = Status::Done;
-    report.next_steps = vec![
-        super::setup::platform_next_step(&connected.connection.name),
-        "If it is not done yet, grant admin consent for the app's permission (Azure portal: App registrations > the app > API permissions > Grant admin consent).".into(),
-        "Note when the client secret expires (Azure portal: the app > Certificates & secrets) and replace it before then: a new secret, then `aad-setup connect --replace`.".into(),
-    ];
+    next_steps(plan, &mut report);
     Ok(report)
+}
+
+/// The connection as the summary and the JSON show it.
+fn info(target: &PlatformTarget, c: &Connection, action: Action) -> ConnectionInfo {
+    ConnectionInfo {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        integration_id: target.integration.id.clone(),
+        integration_name: target.integration.name.clone(),
+        team: target.client.team().to_owned(),
+        action,
+        previous_id: None,
+    }
+}
+
+fn next_steps(plan: &ConnectPlan, report: &mut Report) {
+    report.next(
+        "platform.finish-connection",
+        super::setup::platform_next_step(&plan.platform.connection_name),
+    );
+    report.next(
+        "consent.grant",
+        "If it is not done yet, grant admin consent for the app's permission (Azure portal: App registrations > the app > API permissions > Grant admin consent).",
+    );
+    report.next(
+        "secret.rotate",
+        "Note when the client secret expires (Azure portal: the app > Certificates & secrets) and replace it before then: a new secret, then `aad-setup connect --replace`.",
+    );
 }
 
 fn base_report(plan: &ConnectPlan, tenant_id: &str) -> Report {

@@ -54,6 +54,7 @@ pub fn run(cli: Cli) -> i32 {
                 // First, so that Ctrl-C is caught before the first prompt.
                 biased;
                 () = interrupts.next() => {
+                    printer.break_line();
                     if Stop::process().request() {
                         printer.warn("stopping once the step in hand is done, so that nothing is left half-made; press Ctrl-C again to stop at once");
                         continue;
@@ -84,6 +85,14 @@ async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> any
         Some(Command::Connect(args)) => connect::run(&args, printer).await,
         Some(Command::PlatformLogin(args)) => {
             platform_login::run(&args, interaction, printer).await
+        }
+        Some(Command::Schema(args)) => {
+            let (_, schema) = crate::report::SCHEMAS
+                .iter()
+                .find(|(name, _)| *name == args.name)
+                .ok_or_else(|| crate::error::usage(format!("no schema {}", args.name)))?;
+            printer.line(schema.trim_end());
+            Ok(())
         }
         Some(Command::Status(args)) => status::run(&args, interaction, printer).await,
         Some(Command::Remove(args)) => remove::run(&args, interaction, printer).await,

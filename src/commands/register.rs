@@ -11,9 +11,9 @@ use crate::graph::Graph;
 use crate::output::Interaction;
 use crate::output::Printer;
 use crate::record::Store;
-use crate::report::{Action, Report, Status};
+use crate::report::{Action, Item, Op, Report, Status};
 use crate::settings::{Mode, Plan};
-use crate::steps::{Ctx, create_secret, resolve_permission, sign_in, verify};
+use crate::steps::{Ctx, create_secret, sign_in, verify};
 
 use super::setup::secret;
 
@@ -74,7 +74,7 @@ pub(crate) async fn run(
 
 async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
     let plan: &Plan = ctx.plan;
-    let perm = resolve_permission::run(ctx, graph).await?;
+    let (perm, found) = super::setup::resolve_and_look(ctx, graph).await?;
     let mut report = Report::new(session.tenant_id.clone());
     report.heading = Some("The Azure app is registered; the platform connection is not made.");
     report.resource = plan
@@ -84,22 +84,29 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .unwrap_or_default();
     report.permission = Some(perm.info());
 
-    let mut app = super::setup::register_the_app(ctx, graph, &perm, &mut report).await?;
+    let mut app = super::setup::register_the_app(ctx, graph, &perm, found, &mut report).await?;
     secret::sweep(ctx, graph, &mut app, None, &mut report).await?;
     let reuse = create_secret::Reuse::Any;
     let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
     if ctx.dry_run {
         super::setup::narrate_consent(&perm, &mut report);
         if secret.action == Action::WouldCreate {
-            report.changes.push(format!(
-                "add a client secret \"{}\" expiring {}, and hand it on{}",
-                plan.secret.description,
-                secret.end.as_deref().unwrap_or("?"),
-                match &plan.secret.file {
-                    Some(p) => format!(" in {} (mode 0600)", p.display()),
-                    None => String::new(),
-                }
-            ));
+            report.change(
+                Op::Create,
+                "secret.create",
+                format!(
+                    "add a client secret \"{}\" expiring {}, and hand it on{}",
+                    plan.secret.description,
+                    secret
+                        .end
+                        .as_deref()
+                        .map_or("?".into(), crate::report::when),
+                    match &plan.secret.file {
+                        Some(p) => format!(" in {} (mode 0600)", p.display()),
+                        None => String::new(),
+                    }
+                ),
+            );
         } else {
             report.notes.push(format!(
                 "a real run would stop here: the app has an unexpired client secret \"{}\" (expires {}) whose value cannot be read back to hand on; pass --new-secret for another",
@@ -110,9 +117,12 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         if app.action == Action::Reused {
             report.unchanged.insert(
                 0,
-                format!(
-                    "the app registration \"{}\" (client id {})",
-                    plan.app.name, app.app.app_id
+                Item::new(
+                    "app.keep",
+                    format!(
+                        "the app registration \"{}\" (client id {})",
+                        plan.app.name, app.app.app_id
+                    ),
                 ),
             );
         }
@@ -148,12 +158,13 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             s.value = Some(value.clone());
         }
     }
-    report.next_steps.push(connect_step(
+    let connect = connect_step(
         &app.app.app_id,
         &session.tenant_id,
         &report.resource,
         plan.secret.file.as_deref(),
-    ));
+    );
+    report.next("platform.connect", connect);
     report.status = Status::Done;
     if perm.admin_consent_required
         && report
@@ -161,10 +172,13 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
             .as_ref()
             .is_none_or(|c| c.action == Action::WouldCreate)
     {
-        report.next_steps.push(format!(
-            "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
-            perm.value, plan.app.name
-        ));
+        report.next(
+            "consent.grant",
+            format!(
+                "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
+                perm.value, plan.app.name
+            ),
+        );
     }
     Ok(report)
 }

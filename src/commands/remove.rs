@@ -10,7 +10,7 @@ use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
 use crate::output::Interaction;
 use crate::output::Printer;
-use crate::report::Outcome;
+use crate::report::{Change, Op, Outcome, Status, plan_lines};
 use crate::settings::{self, Mode};
 use crate::steps::{platform_preflight, register_app, sign_in};
 
@@ -37,11 +37,15 @@ pub(crate) async fn run(
         .as_ref()
         .and_then(|t| t.existing.as_ref().map(|c| (t, c)));
     if let Some((target, c)) = existing {
-        changes.push(format!(
-            "delete the platform connection \"{}\" ({}) on team {}",
-            c.name,
-            c.id,
-            target.client.team()
+        changes.push(Change::new(
+            Op::Delete,
+            "connection.delete",
+            format!(
+                "delete the platform connection \"{}\" ({}) on team {}",
+                c.name,
+                c.id,
+                target.client.team()
+            ),
         ));
     }
     if target.is_none() && app.is_some() {
@@ -51,83 +55,97 @@ pub(crate) async fn run(
         });
     }
     if let Some((app, _)) = &app {
-        changes.push(format!(
-            "delete the app registration \"{}\" (client id {}) and its service principal; Entra keeps it restorable for 30 days",
-            app.display_name, app.app_id
+        changes.push(Change::new(
+            Op::Delete,
+            "app.delete",
+            format!(
+                "delete the app registration \"{}\" (client id {}) and its service principal; Entra keeps it restorable for 30 days",
+                app.display_name, app.app_id
+            ),
         ));
     }
-    if changes.is_empty() {
-        printer.line("Nothing to remove: no app registration or platform connection made by aad-setup was found.");
-        return Ok(());
-    }
-    if args.dry_run {
-        printer.line("Dry run: nothing was changed. Removing would:");
-        for c in &changes {
-            printer.line(&format!("  - {c}"));
-        }
+    let mut result = Removed {
+        status: if args.dry_run {
+            Status::DryRun
+        } else {
+            Status::Done
+        },
+        removed: json!({}),
+        changes,
+    };
+    if result.changes.is_empty() || args.dry_run {
+        printer.result(&result);
         return Ok(());
     }
     if !args.yes {
         if !interaction.interactive {
-            return Err(Failure::new(
-                Kind::Usage,
-                format!("remove would {}", changes.join("; and ")),
-            )
-            .with_hint("run again with --yes to confirm (or --dry-run to only list)")
-            .into());
+            let list: Vec<&str> = result.changes.iter().map(|c| c.message.as_str()).collect();
+            return Err(
+                Failure::new(Kind::Usage, format!("remove would {}", list.join("; and ")))
+                    .with_hint("run again with --yes to confirm (or --dry-run to only list)")
+                    .into(),
+            );
         }
         crate::prompt::say(printer, "Removing will:");
-        for c in &changes {
-            crate::prompt::say(printer, &format!("  - {c}"));
+        for line in plan_lines(&result.changes, &[]) {
+            crate::prompt::say(printer, &line);
         }
         if !crate::prompt::confirm(printer, "Remove these?").await? {
-            return Err(Failure::new(
-                Kind::Failed,
-                "the removal was declined; nothing was removed",
-            )
-            .into());
+            return Err(crate::error::declined("the removal"));
         }
     }
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.
     crate::stop::Stop::process().begin_changes();
-    let mut removed = json!({});
     if let Some((target, c)) = existing {
         target.client.delete_connection(&c.id).await?;
         printer.step("Platform connection", &format!("\"{}\" deleted", c.name));
-        removed["connectionId"] = json!(c.id);
+        result.removed["connectionId"] = json!(c.id);
     }
     if let Some((app, _)) = &app {
         graph.delete_application(&app.id).await?;
         printer.step("App registration", &format!("{} deleted", app.display_name));
-        removed["app"] = json!({ "objectId": app.id, "clientId": app.app_id });
+        result.removed["app"] = json!({ "objectId": app.id, "clientId": app.app_id });
     }
     if let Some(store) = &ctx.store {
         store.remove()?;
     }
-    printer.result(&Removed {
-        status: "removed",
-        removed,
-        changes,
-    });
+    printer.result(&result);
     Ok(())
 }
 
-/// What `remove` deleted.
+/// What `remove` deleted (`done`), or would delete (`dry-run`); nothing
+/// found is `done` with no `changes`.
 #[derive(serde::Serialize)]
 struct Removed {
-    status: &'static str,
+    status: Status,
+    /// The ids of what was deleted.
     removed: serde_json::Value,
-    /// What was to be removed, in the words of the question.
-    #[serde(skip)]
-    changes: Vec<String>,
+    /// What was (or would be) removed.
+    changes: Vec<Change>,
 }
 
 impl Outcome for Removed {
     fn human(&self, _color: bool) -> Vec<String> {
-        let mut lines = vec!["Removed:".to_owned()];
+        if self.changes.is_empty() {
+            return vec![
+                "Nothing to remove: no app registration or platform connection made by aad-setup was found."
+                    .into(),
+            ];
+        }
+        let mut lines = vec![
+            match self.status {
+                Status::DryRun => "Dry run: nothing was changed. Removing would:",
+                _ => "Removed:",
+            }
+            .to_owned(),
+        ];
         for c in &self.changes {
-            lines.push(format!("  - {}", c.replacen("delete", "deleted", 1)));
+            let text = match self.status {
+                Status::DryRun => c.message.clone(),
+                _ => c.message.replacen("delete", "deleted", 1),
+            };
+            lines.push(format!("  {} {text}", c.op.marker()));
         }
         lines
     }

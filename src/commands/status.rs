@@ -1,14 +1,18 @@
 //! `aad-setup status`: the health of an existing setup, read-only. Each
-//! check says what it found; the exit code is 1 when something is wrong or
-//! the secret expires within `--warn-within`.
+//! check says what it found; the exit code is 6 (needs attention) when
+//! something is wrong or the secret expires within `--warn-within`.
 
 use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
+use crate::graph::types::Application;
 use crate::guide;
 use crate::output::Interaction;
 use crate::output::Printer;
-use crate::report::{Check, StatusReport};
+use crate::report::{
+    Check, CheckResult, ConsentState, Health, Links, StatusReport, days_left, portal_link, when,
+};
 use crate::settings;
+use crate::steps::resolve_permission::ResolvedPermission;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
 pub(crate) async fn run(
@@ -20,24 +24,95 @@ pub(crate) async fn run(
     let warn_limit = warn_limit(&args.warn_within)?;
     let (ctx, graph, session) = sign_in::begin(&plan, printer, &[]).await?;
     let mut checks = Vec::new();
-    let mut check = |name, ok, detail: String| checks.push(Check { name, ok, detail });
 
     let target = platform_preflight::run(&ctx).await?;
     let perm = resolve_permission::run(&ctx, &graph).await?;
+    let mut links = Links {
+        azure_portal: None,
+        platform: Some(format!("https://{}", target.client.team())),
+    };
     let Some((app, untagged)) =
         register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?
     else {
-        check(
+        checks.push(Check::new(
+            "app-registration",
             "app registration",
             false,
             format!(
                 "no app named \"{}\" made by aad-setup; run `aad-setup setup`",
                 plan.app.name
             ),
-        );
-        return finish(printer, &session.tenant_id, checks);
+        ));
+        return finish(printer, &session.tenant_id, checks, links);
     };
-    check(
+    links.azure_portal = Some(portal_link(&app.app_id));
+    app_checks(&mut checks, &app, untagged, &plan, &perm);
+    let sp = graph
+        .find_service_principal(&app.app_id, "id,appId")
+        .await?;
+    checks.push(Check::new(
+        "service-principal",
+        "service principal",
+        sp.is_some(),
+        sp.as_ref().map_or(
+            "missing: the app cannot sign in (AADSTS7000229); run `aad-setup setup`".into(),
+            |s| s.id.clone(),
+        ),
+    ));
+    let consented = match &sp {
+        Some(sp) => {
+            let grants = graph.list_grants(&sp.id).await?;
+            Some(grants.iter().any(|g| {
+                g.resource_id == perm.api_sp_id
+                    && g.consent_type == "AllPrincipals"
+                    && g.scope
+                        .split_whitespace()
+                        .any(|s| s.eq_ignore_ascii_case(&perm.value))
+            }))
+        }
+        None => None,
+    };
+    checks.push(consent_check(consented));
+    // The secret the connection holds, when the record or the app's tag
+    // names it for that connection; else the newest of the description.
+    let named = target
+        .existing
+        .as_ref()
+        .and_then(|c| create_secret::named_for(&app, &ctx.record, &c.id));
+    let held = create_secret::current(&app, &plan.secret.description, named).map(|c| c.credential);
+    let end = held.as_ref().map(|s| (s.end(), s.end_date_time.clone()));
+    checks.push(secret_check(
+        &plan.secret.description,
+        end,
+        warn_limit,
+        &args.warn_within,
+    ));
+    checks.push(Check::new(
+        "platform-connection",
+        "platform connection",
+        target.existing.is_some(),
+        match &target.existing {
+            Some(c) => format!("\"{}\" ({}) on team {}", c.name, c.id, target.client.team()),
+            None => format!(
+                "no connection \"{}\" on team {}; run `aad-setup setup`",
+                plan.platform()?.connection_name,
+                target.client.team()
+            ),
+        },
+    ));
+    finish(printer, &session.tenant_id, checks, links)
+}
+
+/// What the app registration itself should be.
+fn app_checks(
+    checks: &mut Vec<Check>,
+    app: &Application,
+    untagged: bool,
+    plan: &settings::Plan,
+    perm: &ResolvedPermission,
+) {
+    checks.push(Check::new(
+        "app-registration",
         "app registration",
         !untagged,
         format!(
@@ -50,109 +125,92 @@ pub(crate) async fn run(
                 ""
             }
         ),
-    );
-    check(
+    ));
+    checks.push(Check::new(
+        "single-tenant",
         "single tenant",
         app.sign_in_audience.as_deref() == Some(guide::SIGN_IN_AUDIENCE),
         format!(
             "sign-in audience {}",
             app.sign_in_audience.as_deref().unwrap_or("unset")
         ),
-    );
-    check(
+    ));
+    checks.push(Check::new(
+        "redirect-uri",
         "redirect URI",
         app.redirect_uris().contains(&plan.app.redirect_uri),
         format!("Web redirect URIs: {}", app.redirect_uris().join(", ")),
-    );
+    ));
     let has_permission = app.required_resource_access.iter().any(|r| {
         r.resource_app_id.eq_ignore_ascii_case(&perm.api_app_id)
             && r.resource_access
                 .iter()
                 .any(|a| a.id.eq_ignore_ascii_case(&perm.permission_id))
     });
-    check(
+    checks.push(Check::new(
+        "permission",
         "permission",
         has_permission,
         format!("{} / {} (delegated)", perm.api_name, perm.value),
-    );
-    let sp = graph
-        .find_service_principal(&app.app_id, "id,appId")
-        .await?;
-    check(
-        "service principal",
-        sp.is_some(),
-        sp.as_ref().map_or(
-            "missing: the app cannot sign in (AADSTS7000229); run `aad-setup setup`".into(),
-            |s| s.id.clone(),
+    ));
+}
+
+/// Consent is optional (the admin may grant it on the platform's Connect):
+/// not granted is worth knowing, not a problem.
+fn consent_check(consented: Option<bool>) -> Check {
+    let (state, detail) = match consented {
+        Some(true) => (ConsentState::Granted, "granted for all users"),
+        Some(false) => (
+            ConsentState::NotGranted,
+            "not granted (optional: --admin-consent or the portal)",
         ),
-    );
-    if let Some(sp) = &sp {
-        let grants = graph.list_grants(&sp.id).await?;
-        let consented = grants.iter().any(|g| {
-            g.resource_id == perm.api_sp_id
-                && g.consent_type == "AllPrincipals"
-                && g.scope
-                    .split_whitespace()
-                    .any(|s| s.eq_ignore_ascii_case(&perm.value))
-        });
-        // Consent is optional (the admin may grant it on the platform's Connect).
-        check(
-            "admin consent",
-            true,
-            if consented {
-                "granted for all users".into()
-            } else {
-                "not granted (optional: --admin-consent or the portal)".into()
-            },
-        );
+        None => (
+            ConsentState::Unknown,
+            "unknown: the app has no service principal",
+        ),
+    };
+    let mut check = Check::new("admin-consent", "admin consent", true, detail);
+    if state != ConsentState::Granted {
+        check.result = CheckResult::Info;
     }
-    // The secret the connection holds, when the record or the app's tag
-    // names it for that connection; else the newest of the description.
-    let named = target
-        .existing
-        .as_ref()
-        .and_then(|c| create_secret::named_for(&app, &ctx.record, &c.id));
-    match create_secret::current(&app, &plan.secret.description, named).map(|c| c.credential) {
-        Some(secret) => {
-            let end = secret.end();
-            let soon = end.is_some_and(|end| end <= warn_limit);
-            check(
-                "client secret",
-                !soon,
-                format!(
-                    "\"{}\" expires {}{}",
-                    plan.secret.description,
-                    secret.end_date_time.as_deref().unwrap_or("never"),
-                    if soon {
-                        format!(" — within {}: run `aad-setup rotate`", args.warn_within)
-                    } else {
-                        String::new()
-                    }
-                ),
-            );
-        }
-        None => check(
+    check.consent = Some(state);
+    check
+}
+
+/// The secret the connection holds: `end` is when it expires (parsed, and
+/// as Graph wrote it), `None` when there is no unexpired one.
+fn secret_check(
+    description: &str,
+    end: Option<(Option<jiff::Timestamp>, Option<String>)>,
+    warn_limit: jiff::Timestamp,
+    warn_within: &str,
+) -> Check {
+    let Some((end, iso)) = end else {
+        return Check::new(
+            "client-secret",
             "client secret",
             false,
-            format!(
-                "no unexpired secret \"{}\"; run `aad-setup rotate`",
-                plan.secret.description
-            ),
+            format!("no unexpired secret \"{description}\"; run `aad-setup rotate`"),
+        );
+    };
+    let soon = end.is_some_and(|end| end <= warn_limit);
+    let mut check = Check::new(
+        "client-secret",
+        "client secret",
+        !soon,
+        format!(
+            "\"{description}\" expires {}{}",
+            iso.as_deref().map_or("never".into(), when),
+            if soon {
+                format!(" — within {warn_within}: run `aad-setup rotate`")
+            } else {
+                String::new()
+            }
         ),
-    }
-    check(
-        "platform connection",
-        target.existing.is_some(),
-        match &target.existing {
-            Some(c) => format!("\"{}\" ({}) on team {}", c.name, c.id, target.client.team()),
-            None => format!(
-                "no connection \"{}\" on team {}; run `aad-setup setup`",
-                plan.platform()?.connection_name,
-                target.client.team()
-            ),
-        },
     );
-    finish(printer, &session.tenant_id, checks)
+    check.expires_at = end.map(|t| t.to_string());
+    check.days_left = check.expires_at.as_deref().and_then(days_left);
+    check
 }
 
 /// Now plus `--warn-within`.
@@ -169,27 +227,73 @@ fn warn_limit(value: &str) -> anyhow::Result<jiff::Timestamp> {
         .map_err(|e| crate::error::usage(format!("--warn-within: {e}")))
 }
 
-fn finish(printer: &Printer, tenant_id: &str, checks: Vec<Check>) -> anyhow::Result<()> {
+fn finish(
+    printer: &Printer,
+    tenant_id: &str,
+    checks: Vec<Check>,
+    links: Links,
+) -> anyhow::Result<()> {
     let healthy = checks.iter().all(|c| c.ok);
     let report = StatusReport {
+        status: if healthy {
+            Health::Healthy
+        } else {
+            Health::NeedsAttention
+        },
         healthy,
         tenant_id: tenant_id.to_owned(),
         checks,
+        links: Some(links),
     };
     printer.result(&report);
     if healthy {
-        Ok(())
-    } else {
-        let failed: Vec<&str> = report
-            .checks
-            .iter()
-            .filter(|c| !c.ok)
-            .map(|c| c.name)
-            .collect();
-        Err(Failure::new(
-            Kind::Failed,
-            format!("the setup needs attention: {}", failed.join(", ")),
-        )
-        .into())
+        return Ok(());
+    }
+    let failed: Vec<&str> = report
+        .checks
+        .iter()
+        .filter(|c| !c.ok)
+        .map(|c| c.name)
+        .collect();
+    Err(Failure::new(
+        Kind::NeedsAttention,
+        format!("The setup needs attention: {}.", failed.join(", ")),
+    )
+    .into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consent_is_three_states_and_never_a_failure() {
+        let granted = consent_check(Some(true));
+        assert_eq!(granted.consent, Some(ConsentState::Granted));
+        assert_eq!(granted.result, CheckResult::Ok);
+        let not = consent_check(Some(false));
+        assert_eq!(not.consent, Some(ConsentState::NotGranted));
+        assert_eq!(not.result, CheckResult::Info, "no tick for not granted");
+        assert!(not.ok);
+        let unknown = consent_check(None);
+        assert_eq!(unknown.consent, Some(ConsentState::Unknown));
+        assert_eq!(unknown.result, CheckResult::Info);
+    }
+
+    #[test]
+    fn the_secret_check_has_its_expiry_and_days_left() {
+        let now = jiff::Timestamp::now();
+        let end = now + jiff::SignedDuration::from_hours(24 * 10 + 1);
+        let limit = now + jiff::SignedDuration::from_hours(24 * 30);
+        let soon = secret_check("d", Some((Some(end), Some(end.to_string()))), limit, "30d");
+        assert_eq!(soon.result, CheckResult::Attention);
+        assert_eq!(soon.expires_at, Some(end.to_string()));
+        assert_eq!(soon.days_left, Some(10));
+        assert!(soon.detail.contains("within 30d"), "{}", soon.detail);
+        let later = secret_check("d", Some((Some(end), Some(end.to_string()))), now, "0d");
+        assert_eq!(later.result, CheckResult::Ok);
+        let none = secret_check("d", None, limit, "30d");
+        assert_eq!(none.result, CheckResult::Attention);
+        assert_eq!(none.days_left, None);
     }
 }

@@ -31,7 +31,7 @@ use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, Session};
 use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
 use crate::env;
-use crate::error::{self, Failure, Kind};
+use crate::error::{self, Kind};
 use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Interaction;
@@ -745,13 +745,7 @@ impl Wizard<'_> {
         {
             return Ok(());
         }
-        Err(
-            Failure::new(Kind::Failed, "the plan was declined; nothing was changed")
-                .with_hint(
-                    "run `aad-setup` again when ready; `aad-setup --dry-run` shows the plan without asking",
-                )
-                .into(),
-        )
+        Err(crate::error::declined("the plan"))
     }
 
     // --- Steps 3 to 7, made by the admin in the portal --------------------

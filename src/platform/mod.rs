@@ -18,8 +18,9 @@ use crate::http::{Http, Reply, Retry};
 use token::PlatformToken;
 use types::*;
 
-/// The SDKs' default page size (platform-api.md §3.2).
-const PAGE_SIZE: &str = "25";
+/// The largest page the API serves (the SDKs ask for 25, platform-api.md
+/// §3.2): one request finds the integration among up to 100.
+const PAGE_SIZE: &str = "100";
 
 /// An error answer (ASP.NET ProblemDetails, camel- or Pascal-cased).
 #[derive(Debug)]

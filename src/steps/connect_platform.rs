@@ -127,7 +127,7 @@ pub(crate) async fn create(
         }
     };
     let action = if target.existing.is_some() {
-        Action::Updated
+        Action::Replaced
     } else {
         Action::Created
     };
@@ -136,7 +136,7 @@ pub(crate) async fn create(
         &format!(
             "\"{}\" {} (id {})",
             connection.name,
-            if action == Action::Updated {
+            if action == Action::Replaced {
                 "replaced"
             } else {
                 "created"

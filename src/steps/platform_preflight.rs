@@ -44,12 +44,50 @@ pub(crate) async fn check(
     spec: &PlatformSpec,
     recorded: Option<&str>,
 ) -> anyhow::Result<PlatformTarget> {
+    let found = fetch(http, base, spec).await?;
+    settle(found, printer, spec, recorded)
+}
+
+/// What the platform said, before anything is decided from it: the
+/// integration with its fields and the connections the token may view.
+pub(crate) struct Fetched {
+    client: Platform,
+    integration: Integration,
+}
+
+/// The step's requests, which need nothing from Microsoft's sign-in (so
+/// `setup` makes them while it signs in): the integrations listed 100 at a
+/// time. Each listed item is a whole `Integration` (platform-api.md §4: its
+/// `connectionParams` and its `connections`), so the integration is read
+/// again by id only when the listing left its fields out.
+pub(crate) async fn fetch(http: &Http, base: &Url, spec: &PlatformSpec) -> anyhow::Result<Fetched> {
     let client = Platform::new(http.clone(), base, spec.token.clone());
-    let summary = find_integration(&client, &spec.integration)
+    let listed = find_integration(&client, &spec.integration)
         .await
         .context("checking the platform before changing anything in Azure")?;
-    // The listing may abbreviate; the integration itself has the fields.
-    let integration = client.get_integration(&summary.id).await?;
+    let integration = if listed.connection_params.is_empty() {
+        client.get_integration(&listed.id).await?
+    } else {
+        listed
+    };
+    Ok(Fetched {
+        client,
+        integration,
+    })
+}
+
+/// The rest of the step, without a request: the four values mapped onto
+/// the integration's fields, and the connection of ours it has, if any.
+pub(crate) fn settle(
+    found: Fetched,
+    printer: &Printer,
+    spec: &PlatformSpec,
+    recorded: Option<&str>,
+) -> anyhow::Result<PlatformTarget> {
+    let Fetched {
+        client,
+        integration,
+    } = found;
     let mapping = map_fields(&integration.connection_params, &spec.fields)?;
     let existing = recorded
         .and_then(|id| integration.connections.iter().find(|c| c.id == id))

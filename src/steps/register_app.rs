@@ -15,7 +15,7 @@ use crate::graph::types::{
     Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web,
 };
 use crate::guide::{self, APP_TAG};
-use crate::report::Action;
+use crate::report::{Action, Change, Op};
 
 use super::Ctx;
 use super::resolve_permission::ResolvedPermission;
@@ -28,7 +28,7 @@ pub(crate) struct AppState {
     pub action: Action,
     pub sp_action: Action,
     /// Changes a dry run would make.
-    pub changes: Vec<String>,
+    pub changes: Vec<Change>,
 }
 
 /// What the run may do with the app it finds (the command decides).
@@ -41,14 +41,57 @@ pub(crate) enum Existing {
     Required,
 }
 
+/// What [`look`] read, before anything is changed.
+pub(crate) struct Found {
+    app: Option<(Application, bool)>,
+    /// The service principal of the client id the local record names, read
+    /// together with the app: used when that is the app found.
+    recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
+}
+
+/// The reads of this step, which need nothing from the permission: the app
+/// ([`locate`]) and, on a re-run, the recorded app's service principal at
+/// the same time. A failure to read the service principal counts only if
+/// that app is the one found, as it would have read it after.
+pub(crate) async fn look(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    existing: Existing,
+) -> anyhow::Result<Found> {
+    let recorded = ctx
+        .record
+        .app_id
+        .clone()
+        .filter(|_| ctx.plan.app.app_id.is_none());
+    let Some(app_id) = recorded else {
+        let app = locate(ctx, graph, existing).await?;
+        return Ok(Found {
+            app,
+            recorded_sp: None,
+        });
+    };
+    let (app, sp) = tokio::join!(
+        locate(ctx, graph, existing),
+        graph.find_service_principal(&app_id, SP_SELECT)
+    );
+    Ok(Found {
+        app: app?,
+        recorded_sp: Some((app_id, sp)),
+    })
+}
+
 pub(crate) async fn run(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
     existing: Existing,
+    found: Found,
 ) -> anyhow::Result<AppState> {
     let dry_run = ctx.dry_run;
-    let found = locate(ctx, graph, existing).await?;
+    let Found {
+        app: found,
+        recorded_sp,
+    } = found;
     let mut changes = Vec::new();
     let rotating = existing == Existing::Required;
     let (app, action, created) = match found {
@@ -66,9 +109,13 @@ pub(crate) async fn run(
         // A rotation changes the secret, never the app it belongs to.
         Some((app, _)) if rotating => (app, Action::Reused, false),
         None if dry_run => {
-            changes.push(format!(
-                "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",
-                ctx.plan.app.name, ctx.plan.app.redirect_uri, perm.api_name, perm.value
+            changes.push(Change::new(
+                Op::Create,
+                "app.create",
+                format!(
+                    "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",
+                    ctx.plan.app.name, ctx.plan.app.redirect_uri, perm.api_name, perm.value
+                ),
             ));
             (Application::default(), Action::WouldCreate, true)
         }
@@ -78,10 +125,14 @@ pub(crate) async fn run(
             match patch {
                 None => (app, Action::Reused, false),
                 Some((_, what)) if dry_run => {
-                    changes.push(format!(
-                        "update the app \"{}\": {}",
-                        app.display_name,
-                        what.join("; ")
+                    changes.push(Change::new(
+                        Op::Change,
+                        "app.update",
+                        format!(
+                            "update the app \"{}\": {}",
+                            app.display_name,
+                            what.join("; ")
+                        ),
                     ));
                     (app, Action::WouldUpdate, false)
                 }
@@ -108,10 +159,17 @@ pub(crate) async fn run(
     }
 
     let (sp, sp_action) = if created && dry_run {
-        changes.push("create its service principal (the portal's enterprise application)".into());
+        changes.push(Change::new(
+            Op::Create,
+            "service-principal.create",
+            "create its service principal (the portal's enterprise application)",
+        ));
         (None, Action::WouldCreate)
     } else {
-        service_principal(ctx, graph, &app, created).await?
+        let read = recorded_sp
+            .filter(|(id, _)| !created && *id == app.app_id)
+            .map(|(_, sp)| sp);
+        service_principal(ctx, graph, &app, created, read).await?
     };
     ctx.printer.step(
         "App registration",
@@ -408,14 +466,20 @@ fn reconcile(
 
 /// Finds or creates the app's service principal. Right after the app was
 /// created, Entra may not know it yet: those answers are waited out.
+/// `read`: what [`look`] read of it already.
 async fn service_principal(
     ctx: &Ctx<'_>,
     graph: &Graph,
     app: &Application,
     created: bool,
+    read: Option<anyhow::Result<Option<ServicePrincipal>>>,
 ) -> anyhow::Result<(Option<ServicePrincipal>, Action)> {
     if !created {
-        if let Some(sp) = graph.find_service_principal(&app.app_id, SP_SELECT).await? {
+        let sp = match read {
+            Some(sp) => sp?,
+            None => graph.find_service_principal(&app.app_id, SP_SELECT).await?,
+        };
+        if let Some(sp) = sp {
             return Ok((Some(sp), Action::Reused));
         }
         if ctx.dry_run {

@@ -43,19 +43,29 @@ pub(crate) async fn for_plan(
     plan: &crate::settings::Plan,
     printer: &Printer,
 ) -> anyhow::Result<(Http, Graph, Session)> {
+    let http = Http::new()?;
+    let (graph, session) = for_plan_on(&http, plan, printer).await?;
+    Ok((http, graph, session))
+}
+
+/// [`for_plan`] on a client the caller has already made (`setup` reads the
+/// platform on it at the same time).
+pub(crate) async fn for_plan_on(
+    http: &Http,
+    plan: &crate::settings::Plan,
+    printer: &Printer,
+) -> anyhow::Result<(Graph, Session)> {
     for warning in &plan.warnings {
         printer.warn(warning);
     }
-    let http = Http::new()?;
-    let (graph, session) = run(
-        &http,
+    run(
+        http,
         &plan.endpoints,
         &plan.sign_in,
         plan.app.admin_consent,
         printer,
     )
-    .await?;
-    Ok((http, graph, session))
+    .await
 }
 
 /// For commands that work on an existing setup (`status`, `remove`): signs

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::install::{OLD_MARKER, OLD_VERSION, Releases, host_target, path_without_aad_setup};
 use crate::support::*;
 
 const ACTION: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/.github/actions/aad-setup");
@@ -143,7 +144,10 @@ fn a_command_the_action_does_not_know_fails_the_step_and_changes_nothing() {
 #[test]
 fn every_input_the_action_declares_reaches_its_script() {
     let yml = std::fs::read_to_string(PathBuf::from(ACTION).join("action.yml")).unwrap();
-    let script = std::fs::read_to_string(PathBuf::from(ACTION).join("run.sh")).unwrap();
+    // The run step's script and the install step's.
+    let script = ["run.sh", "install.sh"]
+        .map(|f| std::fs::read_to_string(PathBuf::from(ACTION).join(f)).unwrap())
+        .concat();
     let section = |name: &str| -> Vec<String> {
         let start = yml
             .find(&format!("\n{name}:\n"))
@@ -168,7 +172,7 @@ fn every_input_the_action_declares_reaches_its_script() {
             yml.contains(&format!("{var}: ${{{{ inputs.{input} }}}}")),
             "action.yml passes {input} to the step as {var}"
         );
-        assert!(script.contains(&var), "run.sh reads {var}");
+        assert!(script.contains(&var), "run.sh or install.sh reads {var}");
     }
     // Each output is one that aad-setup writes to $GITHUB_OUTPUT.
     let outputs = section("outputs");
@@ -212,4 +216,172 @@ fn inputs_left_empty_leave_the_jobs_own_variables_alone() {
     run.assert_code(0);
     assert_eq!(run.json()["status"], "dry-run");
     assert!(h.our_apps().is_empty(), "the job's AAD_SETUP_DRY_RUN held");
+}
+
+// --- The install step: the release binary, checked and cached -------------
+
+/// The install step (`install.sh`, or `install.sh plan`) as the runner runs
+/// it: no aad-setup on PATH, releases from a local directory, the runner's
+/// tool cache and its GITHUB_PATH / GITHUB_OUTPUT files in `job`.
+fn install_step(
+    releases: &Releases,
+    job: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Run, Vec<(String, String)>) {
+    let output = job.join("github_output");
+    let _ = std::fs::remove_file(&output);
+    let mut cmd = Command::new("bash");
+    cmd.arg(PathBuf::from(ACTION).join("install.sh"))
+        .args(args)
+        .env_clear()
+        .env("PATH", path_without_aad_setup())
+        .env("HOME", job)
+        .env("RUNNER_TOOL_CACHE", job.join("toolcache"))
+        .env("GITHUB_PATH", job.join("github_path"))
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_ACTIONS", "true")
+        .env("AAD_SETUP_RELEASES_URL", releases.url());
+    for (name, value) in env {
+        cmd.env(name, value);
+    }
+    let run = crate::install::run(&mut cmd);
+    (run, outputs(&output))
+}
+
+/// The directories the step added to the job's PATH.
+fn github_path(job: &Path) -> Vec<PathBuf> {
+    std::fs::read_to_string(job.join("github_path"))
+        .unwrap_or_default()
+        .lines()
+        .map(PathBuf::from)
+        .collect()
+}
+
+fn version_of(binary: &Path) -> String {
+    let out = Command::new(binary).arg("--version").output().unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_action_installs_the_pinned_release_for_the_runner_and_caches_it() {
+    let releases = Releases::new();
+    let job = tempfile::tempdir().unwrap();
+    let pin = [("INPUT_VERSION", OLD_VERSION)];
+
+    // The plan, for the cache step: a pinned version is cached per OS and CPU.
+    let (plan, planned) = install_step(&releases, job.path(), &["plan"], &pin);
+    plan.assert_code(0);
+    assert_eq!(output(&planned, "mode"), "release");
+    assert_eq!(output(&planned, "version"), OLD_VERSION);
+    let key = output(&planned, "cache-key");
+    assert!(
+        key.starts_with(&format!("aad-setup-{OLD_VERSION}-")),
+        "{key}"
+    );
+    let dir = PathBuf::from(output(&planned, "dir"));
+    assert!(dir.starts_with(job.path().join("toolcache")), "{dir:?}");
+    assert!(!dir.exists(), "the plan installs nothing");
+
+    let (run, _) = install_step(&releases, job.path(), &[], &pin);
+    run.assert_code(0);
+    assert_eq!(version_of(&dir.join("aad-setup")), OLD_MARKER);
+    assert!(
+        run.stdout.contains(OLD_MARKER),
+        "the step shows the version"
+    );
+    assert_eq!(github_path(job.path()), std::slice::from_ref(&dir));
+
+    // A later job with the cache restored downloads nothing: the releases
+    // are gone and it still installs.
+    drop(releases);
+    let gone = Releases {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    let (again, _) = install_step(&gone, job.path(), &[], &pin);
+    again.assert_code(0);
+    assert!(again.stderr.contains("cached"), "{}", again.stderr);
+    assert_eq!(version_of(&dir.join("aad-setup")), OLD_MARKER);
+}
+
+#[test]
+fn the_action_takes_its_own_release_tag_else_the_latest_release() {
+    let releases = Releases::new();
+
+    // Used at a release tag (uses: …/aad-setup@v9.8.6), no version input.
+    let job = tempfile::tempdir().unwrap();
+    let (run, _) = install_step(&releases, job.path(), &[], &[("ACTION_REF", OLD_VERSION)]);
+    run.assert_code(0);
+    let dir = &github_path(job.path())[0];
+    assert_eq!(version_of(&dir.join("aad-setup")), OLD_MARKER);
+
+    // Used at a branch: the latest release, the real binary for this machine,
+    // and not cached (latest names no fixed release).
+    let job = tempfile::tempdir().unwrap();
+    let (plan, planned) = install_step(&releases, job.path(), &["plan"], &[("ACTION_REF", "main")]);
+    plan.assert_code(0);
+    assert_eq!(output(&planned, "version"), "latest");
+    assert_eq!(output(&planned, "cache-key"), "");
+    let (run, _) = install_step(&releases, job.path(), &[], &[("ACTION_REF", "main")]);
+    run.assert_code(0);
+    let installed = github_path(job.path())[0].join("aad-setup");
+    assert_eq!(
+        std::fs::read(&installed).unwrap(),
+        std::fs::read(env!("CARGO_BIN_EXE_aad-setup")).unwrap(),
+        "this machine's archive: {}",
+        host_target()
+    );
+}
+
+#[test]
+fn the_action_refuses_a_release_whose_checksum_does_not_match() {
+    let releases = Releases::new();
+    releases.tamper(OLD_VERSION);
+    let job = tempfile::tempdir().unwrap();
+    let (run, planned) = install_step(
+        &releases,
+        job.path(),
+        &["plan"],
+        &[("INPUT_VERSION", OLD_VERSION)],
+    );
+    run.assert_code(0);
+    let dir = PathBuf::from(output(&planned, "dir"));
+    let (run, _) = install_step(
+        &releases,
+        job.path(),
+        &[],
+        &[("INPUT_VERSION", OLD_VERSION)],
+    );
+    assert_ne!(run.code, 0);
+    assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
+    assert!(run.stdout.contains("::error::"), "{}", run.stdout);
+    assert!(!dir.join("aad-setup").exists(), "nothing installed");
+    assert!(github_path(job.path()).is_empty(), "nothing put on PATH");
+}
+
+#[test]
+fn the_action_uses_an_aad_setup_already_on_path_and_refuses_a_bad_version() {
+    let releases = Releases {
+        dir: tempfile::tempdir().unwrap(), // nothing to download
+    };
+    let job = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_aad-setup")).parent().unwrap();
+    let path = std::env::join_paths(
+        std::iter::once(bin_dir.to_path_buf())
+            .chain(std::env::split_paths(&path_without_aad_setup())),
+    )
+    .unwrap();
+    let path = path.to_str().unwrap();
+    let (run, planned) = install_step(&releases, job.path(), &["plan"], &[("PATH", path)]);
+    run.assert_code(0);
+    assert_eq!(output(&planned, "mode"), "path");
+    assert_eq!(output(&planned, "cache-key"), "");
+    let (run, _) = install_step(&releases, job.path(), &[], &[("PATH", path)]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("already on PATH"), "{}", run.stderr);
+    assert!(github_path(job.path()).is_empty());
+
+    let (run, _) = install_step(&releases, job.path(), &[], &[("INPUT_VERSION", "newest")]);
+    run.assert_code(2);
+    assert!(run.stdout.contains("::error::"), "{}", run.stdout);
 }

@@ -30,6 +30,7 @@ fn the_emulator_command_serves_a_setup_and_stops_on_ctrl_c() {
         }
     }
     let info: serde_json::Value = serde_json::from_str(&doc).unwrap();
+    assert_matches(include_str!("../../src/schema/emulator.json"), &info, "");
     let creds = &info["credentials"];
     let s = |v: &serde_json::Value| v.as_str().unwrap().to_owned();
     assert!(s(&info["baseUrl"]).starts_with("http://127.0.0.1:"));

@@ -253,7 +253,7 @@ fn a_member_token_leaves_a_partial_setup_with_the_secret_removed() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|s| s.as_str().unwrap().contains("again"))
+            .any(|s| s["message"].as_str().unwrap().contains("again"))
     );
 
     // Re-run with an Admin token: completes, reusing the app.

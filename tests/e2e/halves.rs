@@ -398,7 +398,7 @@ fn remove_without_a_platform_token_needs_azure_only_to_leave_the_platform_alone(
 /// arguments after `aad-setup`.
 #[track_caller]
 fn printed_connect(out: &Value) -> Vec<String> {
-    let next = out["nextSteps"][0].as_str().unwrap();
+    let next = out["nextSteps"][0]["message"].as_str().unwrap();
     let command = next
         .split('`')
         .nth(1)
@@ -478,10 +478,10 @@ fn rotate_that_cannot_tell_which_secret_was_held_removes_none_and_says_so() {
     let other = hand_on_another(&h);
 
     let run = h.run(elsewhere(&h, "b").args(["rotate", "--output", "json"]));
-    run.assert_code(1);
+    run.assert_code(6);
     let out = run.json();
     assert_eq!(out["status"], "needs-attention");
-    let warning = out["warnings"][0].as_str().unwrap();
+    let warning = out["warnings"][0]["message"].as_str().unwrap();
     assert!(warning.contains("none was removed"), "{warning}");
     let keys = key_ids(&h.our_apps()[0]);
     for kept in [&first["secret"]["keyId"], &other["secret"]["keyId"]] {

@@ -51,7 +51,7 @@ fn status_is_healthy_after_setup_and_changes_nothing() {
 fn status_before_setup_says_what_to_run() {
     let h = Harness::new();
     let run = status(&h, &[]);
-    run.assert_code(1);
+    run.assert_code(6);
     let report = run.json();
     assert_eq!(report["healthy"], false);
     assert!(
@@ -67,7 +67,7 @@ fn status_flags_a_secret_that_expires_soon() {
     let h = Harness::new();
     h.setup(&["--secret-expiry", "10d"]).assert_code(0);
     let run = status(&h, &[]);
-    run.assert_code(1);
+    run.assert_code(6);
     let secret = check(&run.json(), "client secret").clone();
     assert_eq!(secret["ok"], false);
     assert!(
@@ -79,7 +79,7 @@ fn status_flags_a_secret_that_expires_soon() {
     );
     status(&h, &["--warn-within", "5d"]).assert_code(0);
     let human = h.run(h.cmd().arg("status"));
-    human.assert_code(1);
+    human.assert_code(6);
     assert!(human.stdout.contains("✗ client secret"), "{}", human.stdout);
 }
 

@@ -6,14 +6,19 @@
 mod support;
 
 mod action;
+mod contract;
 mod custody;
 mod demo;
 mod emulator_cmd;
 mod failures;
 mod halves;
+mod install;
 mod lifecycle;
 mod matrix;
+mod pinned;
 mod secrets;
 mod setup;
 mod signin;
+mod speed;
+mod tls;
 mod wizard;

@@ -71,7 +71,7 @@ fn a_fresh_tenant_gets_exactly_one_app_secret_and_connection() {
     assert_eq!(out["secret"]["keyId"], creds[0]["keyId"]);
     assert_eq!(out["secret"]["action"], "created");
     assert_eq!(out["connection"]["id"], c["id"]);
-    assert_eq!(out["connection"]["action"], "created");
+    assert_eq!(out["connection"]["status"], "created");
     assert_eq!(out["permission"]["id"], DIRECTORY_RW_SCOPE);
     assert_eq!(out["verification"]["secretSignsIn"], true);
     assert_eq!(out["verification"]["connectionVisible"], true);
@@ -104,7 +104,7 @@ fn running_again_changes_nothing_and_says_reused() {
     assert_eq!(out["app"]["action"], "reused");
     assert_eq!(out["app"]["servicePrincipalAction"], "reused");
     assert_eq!(out["secret"]["action"], "reused");
-    assert_eq!(out["connection"]["action"], "reused");
+    assert_eq!(out["connection"]["status"], "reused");
     assert_eq!(
         h.our_apps()[0]["passwordCredentials"]
             .as_array()
@@ -320,15 +320,17 @@ fn dry_run_signs_in_reads_and_changes_nothing() {
     assert_eq!(out["status"], "dry-run");
     let changes = out["changes"].as_array().unwrap();
     assert!(
-        changes
-            .iter()
-            .any(|c| c.as_str().unwrap().contains("create the app registration")),
+        changes.iter().any(|c| c["message"]
+            .as_str()
+            .unwrap()
+            .contains("create the app registration")),
         "{changes:?}"
     );
     assert!(
-        changes
-            .iter()
-            .any(|c| c.as_str().unwrap().contains("platform connection")),
+        changes.iter().any(|c| c["message"]
+            .as_str()
+            .unwrap()
+            .contains("platform connection")),
         "{changes:?}"
     );
     assert_eq!(h.created(), before);

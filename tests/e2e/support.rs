@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig, TokenKind};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 pub const APP_NAME: &str = "workflow-activedirectory-integration";
 pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
@@ -187,7 +187,7 @@ impl Harness {
             .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
         let url = format!("{}/v1.0/{path}", self.emu.graph_url());
         self.rt.block_on(async move {
-            let resp = reqwest::Client::new()
+            let resp = crate::support::http_client()
                 .post(url)
                 .bearer_auth(token)
                 .json(&body)
@@ -228,7 +228,7 @@ impl Harness {
     pub fn control_post(&self, path: &str, body: serde_json::Value) -> u16 {
         let url = format!("{}/_emulator/{path}", self.emu.base_url());
         self.rt.block_on(async move {
-            reqwest::Client::new()
+            crate::support::http_client()
                 .post(url)
                 .json(&body)
                 .send()
@@ -257,7 +257,11 @@ impl Harness {
     pub fn browse(&self, url: &str) -> (u16, String) {
         let url = url.to_owned();
         self.rt.block_on(async move {
-            let resp = reqwest::get(url).await.expect("the browser's request");
+            let resp = crate::support::http_client()
+                .get(url)
+                .send()
+                .await
+                .expect("the browser's request");
             (resp.status().as_u16(), resp.url().to_string())
         })
     }
@@ -286,7 +290,9 @@ impl Harness {
     pub fn block_on_get(&self, url: &str) -> Value {
         let url = url.to_owned();
         self.rt.block_on(async move {
-            reqwest::get(url)
+            crate::support::http_client()
+                .get(url)
+                .send()
                 .await
                 .expect("get")
                 .json()
@@ -302,7 +308,7 @@ impl Harness {
             .append_pair("audience", "api://AzureADTokenExchange");
         let bearer = self.creds.github_oidc_request_token.clone();
         self.rt.block_on(async move {
-            let v: serde_json::Value = reqwest::Client::new()
+            let v: serde_json::Value = crate::support::http_client()
                 .get(url)
                 .bearer_auth(bearer)
                 .send()
@@ -434,4 +440,52 @@ pub fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
         .iter()
         .find(|p| p["referenceName"] == reference)
         .unwrap_or_else(|| panic!("no param {reference} in {connection}"))
+}
+
+/// An HTTP client for the tests' own calls to the emulator, with the TLS
+/// provider the tool ships (ring) installed first: reqwest is built without
+/// one of its own, and panics at client build when none is installed.
+pub fn http_client() -> reqwest::Client {
+    aad_setup::tls::install_provider();
+    reqwest::Client::new()
+}
+
+/// An app registered by hand, as in the portal: the app, its service
+/// principal and a secret. Returns the client id, the secret's key id and
+/// its value.
+pub fn portal_app(h: &Harness) -> (String, String, String) {
+    let app = h.graph_post(
+        "applications",
+        json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }),
+    );
+    let app_id = app["appId"].as_str().unwrap().to_owned();
+    h.graph_post("servicePrincipals", json!({ "appId": app_id }));
+    let secret = h.graph_post(
+        &format!("applications/{}/addPassword", app["id"].as_str().unwrap()),
+        json!({ "passwordCredential": { "displayName": "pagerdutysecretkey" } }),
+    );
+    (
+        app_id,
+        secret["keyId"].as_str().unwrap().to_owned(),
+        secret["secretText"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `doc` (a command's stdout) matches `schema` (one of src/schema), and
+/// carries the schema version and the tool's version.
+#[track_caller]
+pub fn assert_matches(schema: &str, doc: &Value, stderr: &str) {
+    let schema: Value = serde_json::from_str(schema).expect("the schema is JSON");
+    let validator = jsonschema::draft202012::new(&schema).expect("the schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "stdout does not match its schema:\n{}\n--- stdout\n{doc:#}\n--- stderr\n{stderr}",
+        errors.join("\n")
+    );
+    assert_eq!(doc["schemaVersion"], 1);
+    assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
 }

@@ -414,6 +414,13 @@ fn ctrl_c_at_a_prompt_exits_130_shows_the_cursor_and_changes_nothing() {
         "the cursor is shown again after Ctrl-C: {after:?}"
     );
     assert!(after.contains("nothing was changed"), "{after}");
+    // On a line of its own, not after the menu's text.
+    assert!(
+        strip_ansi(after)
+            .split(['\n', '\r'])
+            .any(|line| line.starts_with("error: interrupted; nothing was changed")),
+        "{after:?}"
+    );
     assert_eq!(h.created(), before);
     assert_eq!(h.requests("POST", &h.graph_path("")), 0);
     assert_eq!(h.requests("POST", "/platform"), 0);
@@ -435,6 +442,13 @@ fn ctrl_c_at_a_hidden_prompt_turns_echo_back_on() {
     let master = p.session.process().get_file_handle().expect("the terminal");
     let (code, screen) = p.finish();
     assert_eq!(code, 130, "{screen}");
+    // The message on a line of its own, not after the prompt's text.
+    assert!(
+        strip_ansi(&screen)
+            .split(['\n', '\r'])
+            .any(|line| line.starts_with("error: interrupted; nothing was changed")),
+        "{screen:?}"
+    );
     let settings = tcgetattr(&master).expect("the terminal's settings");
     assert!(
         settings.local_modes.contains(LocalModes::ECHO),
@@ -748,8 +762,9 @@ fn replacing_what_exists_asks_with_no_as_the_default() {
         .expect("so the answer defaults to")
         .answer("Make these changes? [y/N]", "");
     let (code, screen) = p.finish();
-    assert_eq!(code, 1, "{screen}");
-    assert!(screen.contains("nothing was changed"), "{screen}");
+    assert_eq!(code, 0, "a deliberate no is not a failure: {screen}");
+    assert!(screen.contains("Nothing changed"), "{screen}");
+    assert!(!screen.contains("error:"), "{screen}");
     let after = h.state();
     assert_eq!(after["applications"], before["applications"]);
     assert_eq!(after["connections"], before["connections"]);
@@ -860,7 +875,7 @@ fn connect_puts_an_app_made_elsewhere_on_the_platform_and_refuses_a_secret_that_
     let out = made.json();
     assert_eq!(out["status"], "done");
     assert_eq!(out["clientId"], app_id.as_str());
-    assert_eq!(out["connection"]["action"], "created");
+    assert_eq!(out["connection"]["status"], "created");
     assert_eq!(
         out["verification"],
         json!({ "secretSignsIn": true, "connectionVisible": true })
@@ -884,14 +899,24 @@ fn connect_puts_an_app_made_elsewhere_on_the_platform_and_refuses_a_secret_that_
         key_id.as_str()
     );
 
-    let again = connect(Some(&secret), &[]);
-    again.assert_code(2);
-    assert!(again.stderr.contains("--replace"), "{}", again.stderr);
+    // The same values again converge: kept, checked, exit 0.
+    let again = connect(Some(&secret), &["--output", "json"]);
+    again.assert_code(0);
+    assert_eq!(again.json()["connection"]["status"], "reused");
+    assert_eq!(again.json()["connection"]["id"], connections[0]["id"]);
+    assert_eq!(h.list("connections").len(), 1);
+
+    // Different values need --replace.
+    let other = connect(Some(&secret), &["--resource", "https://example.org"]);
+    other.assert_code(2);
+    assert!(other.stderr.contains("--replace"), "{}", other.stderr);
     assert_eq!(h.list("connections")[0]["id"], connections[0]["id"]);
 
     let replaced = connect(Some(&secret), &["--replace", "--output", "json"]);
     replaced.assert_code(0);
-    assert_eq!(replaced.json()["connection"]["action"], "updated");
+    let out = replaced.json();
+    assert_eq!(out["connection"]["status"], "replaced");
+    assert_eq!(out["connection"]["previousId"], connections[0]["id"]);
     let now = h.list("connections");
     assert_eq!(now.len(), 1, "the old connection was deleted");
     assert_ne!(now[0]["id"], connections[0]["id"]);
@@ -919,27 +944,6 @@ fn with_echo_on(cmd: Command) -> Command {
     sh
 }
 
-/// An app registered by hand, as in the portal: the app, its service
-/// principal and a secret. Returns the client id, the secret's key id and
-/// its value.
-fn portal_app(h: &Harness) -> (String, String, String) {
-    let app = h.graph_post(
-        "applications",
-        json!({ "displayName": APP_NAME, "signInAudience": "AzureADMyOrg" }),
-    );
-    let app_id = app["appId"].as_str().unwrap().to_owned();
-    h.graph_post("servicePrincipals", json!({ "appId": app_id }));
-    let secret = h.graph_post(
-        &format!("applications/{}/addPassword", app["id"].as_str().unwrap()),
-        json!({ "passwordCredential": { "displayName": "pagerdutysecretkey" } }),
-    );
-    (
-        app_id,
-        secret["keyId"].as_str().unwrap().to_owned(),
-        secret["secretText"].as_str().unwrap().to_owned(),
-    )
-}
-
 /// The emulator's control plane: the "user" side of interactive flows.
 fn control(h: &Harness, route: &str, body: Value) {
     let url = format!("{}/_emulator/{route}", h.emu.base_url());
@@ -947,7 +951,13 @@ fn control(h: &Harness, route: &str, body: Value) {
         .enable_all()
         .build()
         .unwrap()
-        .block_on(async { reqwest::Client::new().post(url).json(&body).send().await })
+        .block_on(async {
+            crate::support::http_client()
+                .post(url)
+                .json(&body)
+                .send()
+                .await
+        })
         .expect("the emulator answers")
         .status();
     assert!(status.is_success(), "{route}: {status}");
@@ -972,8 +982,15 @@ fn remove_at_a_terminal_asks_first_and_no_keeps_everything() {
         .expect("delete the app registration")
         .answer("Remove these? [y/N]", "");
     let (code, screen) = p.finish();
-    assert_eq!(code, 1, "{screen}");
-    assert!(screen.contains("nothing was removed"), "{screen}");
+    assert_eq!(code, 0, "a deliberate no: {screen}");
+    assert!(
+        screen.contains("Nothing changed: the removal was declined."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("  - delete the platform connection"),
+        "{screen}"
+    );
     assert_eq!(h.created(), before, "a plain Enter is no");
 
     let mut p = wizard(&h, &["remove"]);
@@ -1021,4 +1038,22 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
     h.assert_no_secret("the screen", &screen);
     assert_eq!(h.our_apps().len(), 1);
     assert_eq!(h.list("connections").len(), 1);
+}
+
+/// The text without terminal escape sequences (`ESC [ … letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -17,7 +17,15 @@ struct T {
     creds: Credentials,
 }
 
+/// The TLS provider reqwest needs to build a client (the tool ships ring).
+fn install_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 async fn start_with(config: EmulatorConfig) -> T {
+    install_tls_provider();
     let emu = Emulator::start(config).await.expect("emulator starts");
     let creds = emu.credentials();
     T {

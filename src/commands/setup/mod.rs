@@ -11,13 +11,15 @@
 
 pub(super) mod secret;
 
+use std::sync::Mutex;
+
 use crate::auth::{self, MANAGE_APPS, Session};
 use crate::error::{self, Failure, Kind};
 use crate::graph::{Graph, graph_error};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
-use crate::report::{Action, ConnectionInfo, Report, Status};
+use crate::report::{Action, ConnectionInfo, Item, Op, Report, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
@@ -28,9 +30,23 @@ use crate::steps::{
 use crate::stop::Stop;
 
 /// `setup` without the wizard: sign in, then look (`--dry-run`) or do.
+///
+/// The platform's requests need nothing from Microsoft: they are made while
+/// signing in. What either found is judged in the documented order, sign-in
+/// first, so a run that both would fail reports the sign-in's failure.
 pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
-    let (http, graph, session) = sign_in::for_plan(plan, printer).await?;
-    let setup = Setup::new(plan, printer, http, graph, session);
+    let http = Http::new()?;
+    let (signed_in, platform) = tokio::join!(sign_in::for_plan_on(&http, plan, printer), async {
+        match &plan.platform {
+            Some(spec) => {
+                Some(platform_preflight::fetch(&http, &plan.endpoints.platform, spec).await)
+            }
+            None => None,
+        }
+    });
+    let (graph, session) = signed_in?;
+    let mut setup = Setup::new(plan, printer, http, graph, session);
+    setup.platform = Mutex::new(platform.transpose()?);
     if plan.dry_run {
         let preview = setup.preview(printer).await?;
         printer.result(&preview.report);
@@ -48,6 +64,9 @@ pub(crate) struct Setup<'a> {
     session: Session,
     store: Store,
     record: Record,
+    /// The platform as read while signing in, for the first pass only (a
+    /// later one, such as the wizard's run after its look, reads it again).
+    platform: Mutex<Option<platform_preflight::Fetched>>,
 }
 
 /// What a look found.
@@ -62,16 +81,11 @@ pub(crate) struct Preview {
 }
 
 impl Preview {
-    fn of(mut report: Report) -> Preview {
+    fn of(report: Report) -> Preview {
         let changes = !report.changes.is_empty();
-        if !changes {
-            report
-                .changes
-                .push("nothing: everything is in place".into());
-        }
         let would_update = |action: Option<Action>| action == Some(Action::WouldUpdate);
         let destructive = would_update(report.app.as_ref().map(|a| a.action))
-            || would_update(report.connection.as_ref().map(|c| c.action));
+            || report.connection.as_ref().map(|c| c.action) == Some(Action::WouldReplace);
         Preview {
             report,
             changes,
@@ -98,7 +112,12 @@ impl<'a> Setup<'a> {
             session,
             store,
             record,
+            platform: Mutex::new(None),
         }
+    }
+
+    fn take_platform(&self) -> Option<platform_preflight::Fetched> {
+        self.platform.lock().map_or(None, |mut p| p.take())
     }
 
     /// Reads everything and says what a run would change; changes nothing.
@@ -113,7 +132,8 @@ impl<'a> Setup<'a> {
             record: self.record.clone(),
             dry_run: true,
         };
-        let report = pass(&mut ctx, &self.graph, &self.session)
+        let platform = self.take_platform();
+        let report = pass(&mut ctx, &self.graph, &self.session, platform)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         Ok(Preview::of(report))
@@ -121,6 +141,7 @@ impl<'a> Setup<'a> {
 
     /// Makes the changes, verifies them, and prints the summary.
     pub(crate) async fn apply(self) -> anyhow::Result<()> {
+        let platform = self.take_platform();
         let mut ctx = Ctx {
             http: self.http,
             printer: self.printer,
@@ -129,7 +150,7 @@ impl<'a> Setup<'a> {
             record: self.record,
             dry_run: false,
         };
-        let mut report = pass(&mut ctx, &self.graph, &self.session)
+        let mut report = pass(&mut ctx, &self.graph, &self.session, platform)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         if !report.warnings.is_empty() {
@@ -172,11 +193,23 @@ pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> a
 }
 
 /// One pass over the steps: a look when `ctx.dry_run`, else the run.
-async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
+/// `fetched`: the platform as read already (else it is read here).
+async fn pass(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    session: &Session,
+    fetched: Option<platform_preflight::Fetched>,
+) -> anyhow::Result<Report> {
     let plan = ctx.plan;
     let platform = plan.platform()?;
-    let mut target = platform_preflight::run(ctx).await?;
-    let perm = resolve_permission::run(ctx, graph).await?;
+    let mut target = match fetched {
+        Some(found) => {
+            let recorded = ctx.record.connection_id.as_deref();
+            platform_preflight::settle(found, ctx.printer, platform, recorded)?
+        }
+        None => platform_preflight::run(ctx).await?,
+    };
+    let (perm, found) = resolve_and_look(ctx, graph).await?;
     let resource = resource_for(ctx, &target, &perm);
     let mut report = Report::new(session.tenant_id.clone());
     if plan.mode == Mode::Rotate {
@@ -185,7 +218,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     }
     report.resource = resource.clone();
     report.permission = Some(perm.info());
-    let mut app = register_the_app(ctx, graph, &perm, &mut report).await?;
+    let mut app = register_the_app(ctx, graph, &perm, found, &mut report).await?;
     // What earlier runs left: secrets in flight whose run is gone, the
     // secrets of connections deleted on the platform; and which of several
     // connections of ours is the one to keep.
@@ -257,24 +290,46 @@ fn resource_for(ctx: &Ctx<'_>, target: &PlatformTarget, perm: &ResolvedPermissio
     resource
 }
 
+/// What the plan's mode lets the run do with the app it finds.
+fn existing_app(plan: &Plan) -> register_app::Existing {
+    match plan.mode {
+        Mode::Rotate => register_app::Existing::Required,
+        _ => register_app::Existing::Reconciled,
+    }
+}
+
+/// Steps 3 and 4's reads, made together (neither needs the other): the
+/// permission on the API's service principal, and the app (on a re-run, by
+/// the record's ids, with its service principal). A failure of both is
+/// reported as step 3's, as when they ran one after the other.
+pub(super) async fn resolve_and_look(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
+    let existing = existing_app(ctx.plan);
+    let (perm, found) = tokio::join!(
+        resolve_permission::run(ctx, graph),
+        register_app::look(ctx, graph, existing)
+    );
+    Ok((perm?, found?))
+}
+
 /// The first change, shared by `setup`, `rotate` and `register`: the app
-/// registration and its service principal (`rotate` only finds them).
-/// Everything before this only read; a Ctrl-C from here on stops at a step
-/// boundary.
+/// registration and its service principal (`rotate` only finds them), from
+/// what [`resolve_and_look`] found. Everything before this only read; a
+/// Ctrl-C from here on stops at a step boundary.
 pub(super) async fn register_the_app(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     perm: &ResolvedPermission,
+    found: register_app::Found,
     report: &mut Report,
 ) -> anyhow::Result<AppState> {
     if !ctx.dry_run {
         Stop::process().begin_changes();
     }
-    let existing = match ctx.plan.mode {
-        Mode::Rotate => register_app::Existing::Required,
-        _ => register_app::Existing::Reconciled,
-    };
-    let app = register_app::run(ctx, graph, perm, existing).await?;
+    let existing = existing_app(ctx.plan);
+    let app = register_app::run(ctx, graph, perm, existing, found).await?;
     report.app = Some(app.info(&ctx.plan.app));
     report.changes.extend(app.changes.iter().cloned());
     secret::checkpoint(ctx, graph, report, None, "before adding the client secret").await?;
@@ -294,57 +349,82 @@ fn narrate(
     narrate_consent(perm, report);
     let existing = &target.existing;
     if secret.action == Action::WouldCreate {
-        report.changes.push(format!(
-            "add a client secret \"{}\" expiring {}",
-            plan.secret.description,
-            secret.end.as_deref().unwrap_or("?")
-        ));
-        report.changes.push(match existing {
-            Some(c) => {
-                report.connection = Some(connection_info(target, c, Action::WouldUpdate));
-                format!(
-                    "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with it), then delete the old one and remove the secret it held",
-                    c.name, c.id
-                )
-            }
-            None => format!(
-                "create the platform connection \"{}\" on \"{}\" for team {} (Client ID, Client Secret, Resource {}, Tenant), and tag the app with the secret it holds",
-                plan.platform.as_ref().map_or("", |p| p.connection_name.as_str()),
-                target.integration.name,
-                target.client.team(),
-                report.resource
+        report.change(
+            Op::Create,
+            "secret.create",
+            format!(
+                "add a client secret \"{}\" expiring {}",
+                plan.secret.description,
+                secret
+                    .end
+                    .as_deref()
+                    .map_or("?".into(), crate::report::when)
             ),
-        });
+        );
+        match existing {
+            Some(c) => {
+                report.connection = Some(connection_info(target, c, Action::WouldReplace));
+                report.change(
+                    Op::Change,
+                    "connection.replace",
+                    format!(
+                        "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with its key id), then delete the old one and remove the secret it held",
+                        c.name, c.id
+                    ),
+                );
+            }
+            None => report.change(
+                Op::Create,
+                "connection.create",
+                format!(
+                    "create the platform connection \"{}\" on \"{}\" for team {} (Client ID, Client Secret, Resource {}, Tenant), and tag the app with the key id of the secret it holds",
+                    plan.platform.as_ref().map_or("", |p| p.connection_name.as_str()),
+                    target.integration.name,
+                    target.client.team(),
+                    report.resource
+                ),
+            ),
+        }
     } else if let Some(c) = existing {
         report.connection = Some(connection_info(target, c, Action::Reused));
-        report.unchanged.push(format!(
-            "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
-            plan.secret.description,
-            secret.end.as_deref().unwrap_or("unknown"),
-            c.name,
-            c.id
-        ));
+        report.keep(
+            "secret.keep",
+            format!(
+                "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
+                plan.secret.description,
+                secret.end.as_deref().map_or("unknown".into(), crate::report::when),
+                c.name,
+                c.id
+            ),
+        );
         if secret.known && create_secret::tagged(&app.app, &c.id) != Some(secret.key_id.as_str()) {
-            report.changes.push(format!(
-                "tag the app with the secret the connection holds ({}{}:{})",
-                create_secret::HELD_TAG,
-                c.id,
-                secret.key_id
-            ));
+            report.change(
+                Op::Change,
+                "app.tag-held-secret",
+                format!(
+                    "tag the app with the key id of the secret the connection holds ({}{}:{})",
+                    create_secret::HELD_TAG,
+                    c.id,
+                    secret.key_id
+                ),
+            );
         }
     }
     if app.action == Action::Reused {
         report.unchanged.insert(
             0,
-            format!(
-                "the app registration \"{}\" (client id {}){}",
-                plan.app.name,
-                app.app.app_id,
-                if app.sp_action == Action::Reused {
-                    " and its service principal"
-                } else {
-                    ""
-                }
+            Item::new(
+                "app.keep",
+                format!(
+                    "the app registration \"{}\" (client id {}){}",
+                    plan.app.name,
+                    app.app.app_id,
+                    if app.sp_action == Action::Reused {
+                        " and its service principal"
+                    } else {
+                        ""
+                    }
+                ),
             ),
         );
     }
@@ -353,9 +433,10 @@ fn narrate(
         .as_ref()
         .is_some_and(|c| c.action == Action::Reused)
     {
-        report
-            .unchanged
-            .push(format!("tenant-wide admin consent for {}", perm.value));
+        report.keep(
+            "consent.keep",
+            format!("tenant-wide admin consent for {}", perm.value),
+        );
     }
     report.status = Status::DryRun;
 }
@@ -369,7 +450,7 @@ pub(super) fn narrate_consent(perm: &ResolvedPermission, report: &mut Report) {
     {
         let change = format!("grant tenant-wide admin consent for {}", perm.value);
         // Said before the secret, as the run does it.
-        report.changes.push(change);
+        report.change(Op::Create, "consent.grant", change);
     }
 }
 
@@ -410,19 +491,12 @@ fn record_connection(
 }
 
 /// A result in place with something left to do by hand (see
-/// [`Report::warnings`]): exit 1 after the summary, which lists it.
+/// [`Report::warnings`]): exit 6 after the summary, which lists it.
 pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
     if report.warnings.is_empty() {
         return Ok(());
     }
-    Err(Failure::new(
-        Kind::Failed,
-        format!(
-            "done, but {} thing(s) need your attention (listed in the result)",
-            report.warnings.len()
-        ),
-    )
-    .into())
+    Err(error::needs_attention(report.warnings.len()))
 }
 
 /// What a replacement means for the platform admin; `connect --replace`
@@ -448,20 +522,30 @@ fn finish(
     perm: &resolve_permission::ResolvedPermission,
 ) {
     report.status = Status::Done;
-    report.next_steps.push(platform_next_step(connection_name));
+    report.next(
+        "platform.finish-connection",
+        platform_next_step(connection_name),
+    );
     let consented = report
         .consent
         .as_ref()
         .is_some_and(|c| c.action != Action::WouldCreate);
     if perm.admin_consent_required && !consented {
-        report.next_steps.push(format!(
-            "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
-            perm.value, plan.app.name
-        ));
+        report.next(
+            "consent.grant",
+            format!(
+                "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
+                perm.value, plan.app.name
+            ),
+        );
     }
     if let Some(end) = report.secret.as_ref().and_then(|s| s.expires.clone()) {
-        report.next_steps.push(format!(
-            "The client secret expires {end}: run `aad-setup rotate` before then."
-        ));
+        report.next(
+            "secret.rotate",
+            format!(
+                "The client secret expires {}: run `aad-setup rotate` before then.",
+                crate::report::when(&end)
+            ),
+        );
     }
 }

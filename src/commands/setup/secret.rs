@@ -18,7 +18,6 @@ use crate::error::{self, Failure, Kind};
 use crate::graph::Graph;
 use crate::graph::types::Application;
 use crate::record::Record;
-use crate::report::ConnectionInfo;
 use crate::report::{Action, Report, Status};
 use crate::settings::Mode;
 use crate::steps::connect_platform::{self, Values};
@@ -197,10 +196,10 @@ pub(super) async fn hand_on(
         report,
     )
     .await;
-    report.connection = Some(ConnectionInfo {
-        previous_id: connected.replaced.as_ref().map(|old| old.id.clone()),
-        ..connection_info(target, &connected.connection, connected.action)
-    });
+    report.connection = Some(
+        connection_info(target, &connected.connection, connected.action)
+            .replacing(connected.replaced.as_ref().map(|old| old.id.as_str())),
+    );
     if let Some(old) = &connected.replaced {
         report
             .notes
@@ -268,7 +267,7 @@ async fn retire(
             true
         }
         Err(e) => {
-            report.warnings.push(format!(
+            report.warn("connection.previous-not-deleted", format!(
                     "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
                     old.id
                 ));
@@ -284,14 +283,14 @@ async fn retire(
                 true
             }
             Err(e) => {
-                report.warnings.push(format!(
+                report.warn("secret.previous-not-removed", format!(
                         "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
                     ));
                 false
             }
         },
         Held::Unknown(candidates) => {
-            report.warnings.push(format!(
+            report.warn("secret.previous-unknown", format!(
                     "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
                     if candidates.len() == 1 { "one secret" } else { "these secrets" },
                     plan.secret.description,
@@ -404,9 +403,12 @@ async fn mark_held(
     let _ = ctx;
     match custody::held_by(graph, app_object_id, connection, key, gone).await {
         Ok(now) => *tags = now,
-        Err(e) => report.warnings.push(format!(
-            "the app could not be tagged with the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
-        )),
+        Err(e) => report.warn(
+            "app.tag-failed",
+            format!(
+                "the app could not be tagged with the key id of the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
+            ),
+        ),
     }
 }
 
@@ -524,10 +526,13 @@ async fn remove_strays(
     }
     for stray in strays {
         if let Err(e) = target.client.delete_connection(&stray.id).await {
-            report.warnings.push(format!(
-                "the connection {} (\"{}\"), left by an earlier or parallel run, could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
-                stray.id, stray.name
-            ));
+            report.warn(
+                "connection.stray-not-deleted",
+                format!(
+                    "the connection {} (\"{}\"), left by an earlier or parallel run, could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    stray.id, stray.name
+                ),
+            );
             continue;
         }
         report.notes.push(format!(
@@ -638,11 +643,10 @@ async fn partial(
 ) -> anyhow::Error {
     report.status = Status::Partial;
     release_secret(ctx, graph, report, app, key_id, value).await;
-    report
-        .next_steps
-        .push(format!("Fix the platform problem: {err}"));
-    report.next_steps.push(
-        "Run the same command again: it reuses the app and creates only what is missing.".into(),
+    report.next("platform.fix", format!("Fix the platform problem: {err}"));
+    report.next(
+        "run-again",
+        "Run the same command again: it reuses the app and creates only what is missing.",
     );
     ctx.printer.result(report);
     let inner = error::failure(&err);
@@ -670,9 +674,9 @@ async fn interrupted(
     if let Some((app, key_id, value)) = new_secret {
         release_secret(ctx, graph, report, app, key_id, value).await;
     }
-    report.next_steps.push(
-        "Run the same command again: it reuses what exists and creates only what is missing."
-            .into(),
+    report.next(
+        "run-again",
+        "Run the same command again: it reuses what exists and creates only what is missing.",
     );
     ctx.printer.result(report);
     Failure::new(
