@@ -359,7 +359,7 @@ mod tests {
 
         let http = Http::new().expect("the HTTPS client builds");
         let err = http
-            .send("a local server", Retry::ThrottleOnly, |c| c.get(&url))
+            .send("a local server", Retry::Create, |c| c.get(&url))
             .await
             .expect_err("a self-signed certificate is not trusted");
         let chain = format!("{err:?}");

@@ -88,7 +88,7 @@ fn crash(
     h.emu.release_held(done);
     let first = finish(child);
     h.settle();
-    if matches!(kill, Kill::Term) && ![0, 1, 5, 130].contains(&first.code) {
+    if matches!(kill, Kill::Term) && ![0, 1, 5, 6, 130].contains(&first.code) {
         return Err(format!(
             "SIGTERM ended the run with exit {}: {}",
             first.code, first.stderr
