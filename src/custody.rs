@@ -311,25 +311,52 @@ pub async fn edit_tags(
     app_object_id: &str,
     change: impl Fn(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Vec<String>> {
-    let mut app = None;
-    for n in 0..READ_ATTEMPTS {
-        app = graph.get_application(app_object_id).await?;
-        if app.is_some() {
-            break;
+    let known = known_tags(app_object_id);
+    let tags = match known {
+        Some(tags) => tags,
+        None => {
+            let mut app = None;
+            for n in 0..READ_ATTEMPTS {
+                app = graph.get_application(app_object_id).await?;
+                if app.is_some() {
+                    break;
+                }
+                // Just created: not readable everywhere yet.
+                tokio::time::sleep(graph.poll_delay(n)).await;
+            }
+            app.map(|a| a.tags).ok_or_else(|| {
+                anyhow::anyhow!("the app {app_object_id} could not be read to tag it")
+            })?
         }
-        // Just created: not readable everywhere yet.
-        tokio::time::sleep(graph.poll_delay(n)).await;
-    }
-    let tags = app
-        .map(|a| a.tags)
-        .ok_or_else(|| anyhow::anyhow!("the app {app_object_id} could not be read to tag it"))?;
+    };
     let wanted = change(&tags);
     if wanted != tags {
         graph
             .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
             .await?;
     }
+    remember_tags(app_object_id, &wanted);
     Ok(wanted)
+}
+
+/// The app's tags as this run last read or wrote them: the base of the
+/// next write, so that a run's tag writes cost one request each. (Tags are
+/// written whole; another run writing at the same moment can lose an
+/// update either way, and the sweep is built to cope with a lost tag.)
+static TAGS: std::sync::Mutex<Vec<(String, Vec<String>)>> = std::sync::Mutex::new(Vec::new());
+
+fn known_tags(app_object_id: &str) -> Option<Vec<String>> {
+    let tags = TAGS.lock().unwrap_or_else(|e| e.into_inner());
+    tags.iter()
+        .find(|(id, _)| id == app_object_id)
+        .map(|(_, t)| t.clone())
+}
+
+/// Notes the app's tags as just read (or written).
+pub fn remember_tags(app_object_id: &str, tags: &[String]) {
+    let mut all = TAGS.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|(id, _)| id != app_object_id);
+    all.push((app_object_id.to_owned(), tags.to_vec()));
 }
 
 /// Before `addPassword`: the intent, on the app, so that a run that is
@@ -456,6 +483,7 @@ pub async fn sweep(
     deleted: &[String],
     protected: &[String],
 ) -> anyhow::Result<Vec<String>> {
+    remember_tags(&app.id, &app.tags);
     let now = jiff::Timestamp::now().as_second();
     let lease = lease();
     let own = run_id(state_dir).to_owned();

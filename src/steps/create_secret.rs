@@ -233,6 +233,7 @@ pub(crate) async fn run(
     // a run killed from here on, or whose answer is lost, is explained to
     // the next run on any machine (crate::custody).
     let state_dir = &ctx.plan.state_dir;
+    crate::custody::remember_tags(&app.id, &app.tags);
     let intent = crate::custody::intend(graph, &app.id, state_dir).await?;
     let add = || {
         ctx.through_replication("the new app to replicate in Entra", || {

@@ -212,7 +212,7 @@ impl Harness {
         );
         let token = self.creds.platform_admin_token.clone();
         self.rt.block_on(async move {
-            let status = reqwest::Client::new()
+            let status = http_client()
                 .delete(url)
                 .bearer_auth(token)
                 .send()

@@ -130,7 +130,15 @@ pub(super) async fn keep_held(
         "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
             .into(),
     );
-    remove_strays(ctx, graph, target, &app.app.id, &connection.id, report).await;
+    remove_strays(
+        ctx,
+        graph,
+        target,
+        &app.app.id,
+        (&connection.id, None),
+        report,
+    )
+    .await;
     Ok(())
 }
 
@@ -229,7 +237,16 @@ pub(super) async fn hand_on(
         )
         .await;
     }
-    remove_strays(ctx, graph, target, &app.app.id, &new_connection, report).await;
+    let replaced = connected.replaced.as_ref().map(|c| c.id.as_str());
+    remove_strays(
+        ctx,
+        graph,
+        target,
+        &app.app.id,
+        (&new_connection, replaced),
+        report,
+    )
+    .await;
     custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
     if plan.secret.show {
         if let Some(s) = report.secret.as_mut() {
@@ -502,7 +519,7 @@ async fn remove_strays(
     graph: &Graph,
     target: &PlatformTarget,
     app_object_id: &str,
-    keep: &str,
+    (keep, replaced): (&str, Option<&str>),
     report: &mut Report,
 ) {
     let Some(base) = ctx
@@ -513,13 +530,14 @@ async fn remove_strays(
     else {
         return;
     };
-    let Ok(now) = target.client.get_integration(&target.integration.id).await else {
-        return;
-    };
-    let strays: Vec<_> = now
+    // What the platform listed when the run began (a parallel run's newer
+    // one is the next run's to judge), less the one kept and one replaced.
+    let strays: Vec<_> = target
+        .integration
         .connections
         .iter()
-        .filter(|c| c.id != keep && connect_platform::is_ours(&c.name, &base))
+        .filter(|c| c.id != keep && Some(c.id.as_str()) != replaced)
+        .filter(|c| connect_platform::is_ours(&c.name, &base))
         .collect();
     if strays.is_empty() {
         return;
