@@ -145,7 +145,7 @@ mkdir -p "$dir" || fail "could not create $dir"
 cp "$tmp/x/aad-setup" "$dir/.aad-setup.new" || fail "could not write to $dir"
 chmod 755 "$dir/.aad-setup.new"
 mv -f "$dir/.aad-setup.new" "$dir/aad-setup"
-say "installed $dir/aad-setup ($("$dir/aad-setup" --version 2>/dev/null || echo "$target"))"
+say "installed $dir/aad-setup ($("$dir/aad-setup" -V 2>/dev/null || echo "$target"))"
 
 case ":${PATH:-}:" in
   *":$dir:"*) ;;

@@ -377,6 +377,53 @@ fn no_product_function_is_longer_than_the_limit() {
     );
 }
 
+/// The files allowed to read the process environment: the variable
+/// registry, which reads it once for the entry point. Settings and the
+/// commands are handed the captured `Environment`.
+const READS_THE_ENVIRONMENT: &[&str] = &["env.rs"];
+
+#[test]
+fn only_the_variable_registry_reads_the_environment() {
+    const READS: &[&str] = &[
+        "env::var",
+        "var_os",
+        "env::vars",
+        "vars_os",
+        "set_var",
+        "remove_var",
+    ];
+    let root = src();
+    let mut files: Vec<PathBuf> = product_files().into_iter().map(|(_, p)| p).collect();
+    files.push(root.join("main.rs"));
+    files.push(root.join("lib.rs"));
+    let readers: Vec<String> = files
+        .iter()
+        .filter(|path| {
+            let code = code_only(&std::fs::read_to_string(path).expect("read a source file"));
+            READS.iter().any(|r| code.contains(r))
+        })
+        .map(|path| {
+            path.strip_prefix(&root)
+                .expect("under src/")
+                .display()
+                .to_string()
+        })
+        .filter(|rel| !READS_THE_ENVIRONMENT.contains(&rel.as_str()))
+        .collect();
+    assert!(
+        readers.is_empty(),
+        "the environment is read outside {READS_THE_ENVIRONMENT:?}: {readers:?}"
+    );
+    // The check sees a read when there is one.
+    assert!(
+        READS.iter().any(|r| code_only(
+            &std::fs::read_to_string(root.join("env.rs")).expect("read env.rs")
+        )
+        .contains(r)),
+        "env.rs reads the environment"
+    );
+}
+
 #[test]
 fn only_the_prompt_module_uses_dialoguer() {
     let users: Vec<String> = product_files()

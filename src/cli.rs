@@ -1,28 +1,58 @@
 //! The command line, as clap sees it: definitions only, no behaviour.
 //!
-//! Everything here is "what was typed"; [`crate::settings`] turns it into the
-//! validated plan the commands run. No flag takes a secret as its value:
-//! argv is visible to every local user. Secrets come from the environment, a
-//! file (`-` for stdin), or a hidden prompt.
+//! Everything here is "what was typed": a flag not typed is `None` (or
+//! `false`), never its variable's value or its default. [`crate::settings`]
+//! fills those in (flag > variable > default) from the captured environment
+//! and the [`DEFAULTS`] table, checks them, and notes where each came from.
+//! Clap's own `env = …` is not used: it would read the process environment
+//! itself, at parse time, so the resolution could not be a pure function of
+//! (arguments, environment) with its own tests, nor tell the wizard where a
+//! value came from without going back to clap. The help still shows each
+//! flag's variable and default: [`command`] writes them in from the same
+//! tables settings reads ([`env::FLAGS`], [`DEFAULTS`]).
+//!
+//! No flag takes a secret as its value: argv is visible to every local
+//! user. Secrets come from the environment, a file (`-` for stdin), or a
+//! hidden prompt.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, CommandFactory as _, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
 
 use crate::env;
 use crate::guide;
 use crate::output::OutputFormat;
 
+/// `aad-setup -h`: what it does, the commands, three examples, where to
+/// start. `--help` adds every setup flag and the exit codes.
 const AFTER_HELP: &str = "\
+Examples:
+  aad-setup                   # at a terminal: the wizard walks you through the guide
+  aad-setup --no-input        # in a pipeline: AZURE_TENANT_ID, AZURE_CLIENT_ID,
+                              #   AZURE_CLIENT_SECRET and CATALYTIC_TOKEN say the rest
+  aad-setup rotate --dry-run  # what replacing the client secret would change
+
+Start with `aad-setup demo` (the built-in emulator: no tenant, no platform account),
+then run `aad-setup` at a terminal. `aad-setup <command> -h` shows a command's flags;
+`--help` the long form.";
+
+const AFTER_LONG_HELP: &str = "\
 Without a command, `aad-setup` runs `setup`. On a terminal it walks you
 through the guide (the wizard): it asks only for what it cannot find, shows
 the plan, and changes nothing until you confirm. With --no-input, without a
 terminal, or with CI=true it never asks.
 
+Examples:
+  aad-setup
+  aad-setup --no-input --tenant contoso.onmicrosoft.com --auth client-secret
+  aad-setup rotate --dry-run
+  aad-setup status -o json
+
 Try it first against the built-in emulator (no tenant, no platform account):
   aad-setup demo
+
+Shell completions and the manual: `aad-setup completions bash`, `aad-setup man`.
 
 Exit codes: 0 done, 1 failed, 2 usage or bad input (nothing changed),
 3 sign-in failed, 4 insufficient privileges, 5 partial (Azure done, platform not),
@@ -32,17 +62,21 @@ Exit codes: 0 done, 1 failed, 2 usage or bad input (nothing changed),
 /// Catalytic) to Microsoft Entra ID: registers the app through Microsoft Graph
 /// and creates the platform's Azure Active Directory connection.
 #[derive(Debug, Parser)]
-#[command(name = "aad-setup", version, after_help = AFTER_HELP, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "aad-setup",
+    version,
+    long_version = LONG_VERSION,
+    about = "Connects the workflow platform (PagerDuty Workflow Automation) to Microsoft Entra ID.",
+    after_help = AFTER_HELP,
+    after_long_help = AFTER_LONG_HELP,
+    subcommand_help_heading = "Commands",
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
 
-    /// Before `setup`: reading the setup flags' values takes them out of
-    /// clap's matches, and with them the record of where they came from.
-    #[command(flatten)]
-    pub given: Given,
-
-    /// `aad-setup` alone is `aad-setup setup`.
+    /// `aad-setup` alone is `aad-setup setup`: its flags are accepted here
+    /// too (and shown by `--help`, not `-h`).
     #[command(flatten)]
     pub setup: SetupArgs,
 
@@ -50,47 +84,256 @@ pub struct Cli {
     pub global: GlobalArgs,
 }
 
+/// `--version`: the version, the commit it was built from and when
+/// (build.rs; `unknown` from a tarball without git).
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit: ",
+    env!("AAD_SETUP_BUILD_COMMIT"),
+    "\nbuilt: ",
+    env!("AAD_SETUP_BUILD_DATE"),
+);
+
+/// The command line's definition, with each flag's variable and default
+/// shown in its help (from [`env::FLAGS`] and [`DEFAULTS`]: settings reads
+/// the same tables), and the root's setup flags kept out of `-h`.
+pub fn command() -> clap::Command {
+    let root = document(Cli::command(), "*");
+    let root = root.mut_args(|arg| {
+        if arg.is_global_set() {
+            arg
+        } else {
+            arg.hide_short_help(true)
+        }
+    });
+    let names: Vec<String> = root
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    names.into_iter().fold(root, |root, name| {
+        root.mut_subcommand(&name, |sub| document(sub, &name))
+    })
+}
+
+/// Appends `[env: VAR]` and `[default: X]` to each flag's help.
+fn document(cmd: clap::Command, name: &str) -> clap::Command {
+    cmd.mut_args(|arg| {
+        let Some(long) = arg.get_long().map(str::to_owned) else {
+            return arg;
+        };
+        let mut notes = Vec::new();
+        if let Some(var) = env::for_flag(name, &long) {
+            notes.push(format!("[env: {var}]"));
+        }
+        if let Some(default) = default_for(name, &long) {
+            notes.push(format!("[default: {default}]"));
+        }
+        if notes.is_empty() {
+            return arg;
+        }
+        let notes = notes.join(" ");
+        let help = arg.get_help().map(|h| format!("{h} {notes}"));
+        let long_help = arg.get_long_help().map(|h| format!("{h}\n\n{notes}"));
+        let arg = match help {
+            Some(help) => arg.help(help),
+            None => arg,
+        };
+        match long_help {
+            Some(long_help) => arg.long_help(long_help),
+            None => arg,
+        }
+    })
+}
+
+/// The long flags `command` takes (`*`: the options every command takes).
+pub(crate) fn flags_of(command: &str) -> std::collections::BTreeSet<String> {
+    let root = Cli::command();
+    let cmd = match command {
+        "*" => None,
+        name => root.find_subcommand(name),
+    };
+    let mut args: Vec<&clap::Arg> = root.get_arguments().filter(|a| a.is_global_set()).collect();
+    if let Some(cmd) = cmd {
+        args.extend(cmd.get_arguments());
+    }
+    args.into_iter()
+        .filter_map(|a| a.get_long().map(str::to_owned))
+        .collect()
+}
+
+/// Each flag's default where it has one: `(command, --flag, default)`, the
+/// command `*` for every command that has the flag. Settings fills a flag
+/// that neither the command line nor its variable gave from here.
+pub(crate) const DEFAULTS: &[(&str, &str, &str)] = &[
+    ("*", "output", "human"),
+    ("*", "auth", "auto"),
+    ("*", "cloud", "public"),
+    ("*", "platform-url", DEFAULT_PLATFORM_URL),
+    ("*", "integration", guide::INTEGRATION),
+    ("*", "connection-name", guide::CONNECTION_NAME),
+    ("*", "app-name", guide::APP_NAME),
+    ("*", "redirect-uri", guide::REDIRECT_URI),
+    ("*", "api", guide::API),
+    ("*", "permission", guide::PERMISSION),
+    ("*", "secret-description", guide::SECRET_DESCRIPTION),
+    ("*", "secret-expiry", guide::SECRET_EXPIRY),
+    ("*", "warn-within", "30d"),
+    ("platform-login", "name", "default"),
+    ("*", "wait", "300"),
+    ("*", "port", "0"),
+];
+
+/// The default of `--flag` of `command`, if it has one.
+pub(crate) fn default_for(command: &str, flag: &str) -> Option<&'static str> {
+    DEFAULTS
+        .iter()
+        .find(|(c, f, _)| (*c == command || *c == "*") && *f == flag)
+        .map(|(_, _, d)| *d)
+}
+
+/// Parses a command line. Options every command takes (`-v`, `-o`,
+/// `--no-input`) go before or after the command; so does `--dry-run` for a
+/// command that has it. Setup's other flags before another command are
+/// refused rather than ignored.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let mut cmd = command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    if let Some((name, _)) = matches.subcommand() {
+        let before: Vec<String> = matches
+            .ids()
+            .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
+            .filter_map(|id| cmd.get_arguments().find(|a| a.get_id() == id))
+            .filter(|arg| !arg.is_global_set() && arg.get_id() != "dry_run")
+            .filter_map(|arg| arg.get_long().map(|l| format!("--{l}")))
+            .collect();
+        if let Some(flag) = before.first() {
+            return Err(cmd.error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!(
+                    "{flag} is a setup flag; give it after the command: `aad-setup {name} {flag} …`"
+                ),
+            ));
+        }
+        if cli.setup.dry_run {
+            let taken = match &mut cli.command {
+                Some(Command::Setup(a)) => Some(&mut a.dry_run),
+                Some(Command::Register(a)) => Some(&mut a.dry_run),
+                Some(Command::Rotate(a)) => Some(&mut a.dry_run),
+                Some(Command::Remove(a)) => Some(&mut a.dry_run),
+                Some(Command::Connect(a)) => Some(&mut a.dry_run),
+                _ => None,
+            };
+            match taken {
+                Some(dry_run) => *dry_run = true,
+                None => {
+                    return Err(cmd.error(
+                        clap::error::ErrorKind::ArgumentConflict,
+                        format!("`aad-setup {name}` has no --dry-run"),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(cli)
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole guide: register the app, add the permission and a
-    /// secret, create the platform connection, verify. On a terminal, asks
-    /// for what it needs and confirms the plan first.
-    Setup(Box<SetupCommand>),
-    /// The Azure half only: register the app with its permission and a new
-    /// client secret, verify the secret signs in, and hand the credentials
-    /// on (--secret-file, or --show-secret / --output json) for `connect` or
-    /// for someone who sets up the platform by hand.
+    /// Run the whole guide (the default command).
+    ///
+    /// Register the app, add the permission and a secret, create the
+    /// platform connection, verify. On a terminal, asks for what it needs
+    /// and confirms the plan first.
+    #[command(after_help = "Examples:
+  aad-setup setup                  # at a terminal: the wizard
+  aad-setup setup --dry-run        # the plan, nothing changed
+  aad-setup setup --no-input --tenant contoso.onmicrosoft.com --auth client-secret")]
+    Setup(Box<SetupArgs>),
+    /// The Azure half only: the app, its permission and a new secret.
+    ///
+    /// Register the app with its permission and a new client secret, verify
+    /// the secret signs in, and hand the credentials on (--secret-file, or
+    /// --show-secret / --output json) for `connect` or for someone who sets
+    /// up the platform by hand.
+    #[command(after_help = "Examples:
+  aad-setup register --secret-file ./aad-secret
+  aad-setup register --show-secret -o json > credentials.json")]
     Register(Box<RegisterArgs>),
-    /// The platform half only: create the connection for an app registered
-    /// elsewhere (in the Azure portal, say) from its Client ID, Tenant ID and
-    /// client secret, after checking that the secret signs in.
+    /// The platform half only: the connection for an app made elsewhere.
+    ///
+    /// Create the connection for an app registered elsewhere (in the Azure
+    /// portal, say) from its Client ID, Tenant ID and client secret, after
+    /// checking that the secret signs in.
+    #[command(after_help = "Example:
+  AAD_SETUP_APP_CLIENT_SECRET=… aad-setup connect --client-id GUID --tenant GUID")]
     Connect(Box<ConnectArgs>),
-    /// Replace the client secret: a new secret, the platform connection
-    /// replaced with one that holds it, verified, then the old secret
-    /// removed. Needs an existing app registration; never creates one.
+    /// Replace the client secret, and the connection that holds it.
+    ///
+    /// A new secret, the platform connection replaced with one that holds
+    /// it, verified, then the old secret removed. Needs an existing app
+    /// registration; never creates one.
+    #[command(after_help = "Examples:
+  aad-setup rotate --dry-run
+  aad-setup rotate --secret-expiry 12mo")]
     Rotate(Box<RotateArgs>),
-    /// Check an existing setup: the app, its redirect URI and permission, the
-    /// service principal, consent, the secret's expiry, the platform
-    /// connection. Read-only; exit 6 when something needs attention.
+    /// Check an existing setup (read-only).
+    ///
+    /// The app, its redirect URI and permission, the service principal,
+    /// consent, the secret's expiry, the platform connection. Read-only;
+    /// exit 6 when something needs attention.
+    #[command(after_help = "Examples:
+  aad-setup status
+  aad-setup status --warn-within 60d -o json")]
     Status(Box<StatusArgs>),
-    /// Delete the platform connection and the app registration this tool
-    /// made (asks first at a terminal; --yes elsewhere).
+    /// Delete the connection and the app registration this tool made.
+    ///
+    /// Asks first at a terminal; --yes elsewhere. Only an app this tool
+    /// made, or the one named with --app-id, is deleted.
+    #[command(after_help = "Examples:
+  aad-setup remove --dry-run
+  aad-setup remove --yes --azure-only")]
     Remove(Box<RemoveArgs>),
-    /// Get a platform access token by approving it in your browser, and save
-    /// it where the platform's SDKs look (~/.catalytic/tokens/NAME, mode
-    /// 0600, never over an existing file). Prints the file's path.
+    /// Get a platform access token, approved in your browser.
+    ///
+    /// Saves it where the platform's SDKs look (~/.catalytic/tokens/NAME,
+    /// mode 0600, never over an existing file). Prints the file's path.
+    #[command(after_help = "Example:
+  aad-setup platform-login --team acme")]
     PlatformLogin(PlatformLoginArgs),
-    /// Print the JSON Schema (draft 2020-12) of a command's `--output json`
-    /// document: `run` (setup, register, rotate, connect), `status`,
-    /// `remove`, `platform-login`, `error`, `emulator`.
+    /// Print the JSON Schema of a command's `--output json` document.
+    ///
+    /// Draft 2020-12. The documents: `run` (setup, register, rotate,
+    /// connect), `status`, `remove`, `platform-login`, `error`, `emulator`.
+    #[command(after_help = "Example:
+  aad-setup schema status > status.schema.json")]
     Schema(SchemaArgs),
-    /// Run the whole setup against the built-in emulator: no Azure tenant or
-    /// platform account needed.
+    /// Print a shell's completion script on stdout.
+    ///
+    /// For bash, zsh, fish, PowerShell or elvish.
+    #[command(after_help = "Examples:
+  aad-setup completions bash > ~/.local/share/bash-completion/completions/aad-setup
+  aad-setup completions zsh > ~/.zfunc/_aad-setup")]
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout.
+    #[command(after_help = "Example:
+  aad-setup man > ~/.local/share/man/man1/aad-setup.1")]
+    Man,
+    /// The whole setup against the built-in emulator.
+    ///
+    /// No Azure tenant or platform account needed.
     #[cfg(feature = "emulator")]
+    #[command(after_help = "Example:\n  aad-setup demo --no-faults")]
     Demo(DemoArgs),
-    /// Run the built-in emulator of Entra sign-in, Microsoft Graph and the
-    /// platform API on a local port, for pipelines and development.
+    /// Run the built-in emulator (Entra, Graph, the platform) on a port.
+    ///
+    /// For pipelines and development.
     #[cfg(feature = "emulator")]
+    #[command(after_help = "Example:\n  aad-setup emulator --port 8400")]
     Emulator(EmulatorArgs),
 }
 
@@ -107,12 +350,12 @@ pub struct SchemaArgs {
 #[command(next_help_heading = "Output and input")]
 pub struct GlobalArgs {
     /// Result format on stdout. Progress and messages always go to stderr.
-    #[arg(short, long, global = true, value_enum, default_value_t = OutputFormat::Human, env = env::OUTPUT)]
-    pub output: OutputFormat,
+    #[arg(short, long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
 
     /// Never prompt; a missing value is an error naming the flag and variable
     /// that supply it. Implied without a terminal and when CI=true.
-    #[arg(long, global = true, env = env::NO_INPUT, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, global = true)]
     pub no_input: bool,
 
     /// More detail on stderr: -v the choices made and each HTTP exchange
@@ -130,12 +373,12 @@ pub struct MicrosoftArgs {
     /// file, a client secret, a federated token file, GitHub Actions OIDC, an
     /// Azure CLI login, and (on a terminal only) the device code flow;
     /// `browser` is chosen only by name.
-    #[arg(long, value_enum, env = env::AUTH, default_value_t = AuthChoice::Auto)]
-    pub auth: AuthChoice,
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthChoice>,
 
     /// The directory: tenant id (GUID) or a verified domain
     /// (contoso.onmicrosoft.com). Also read from AZURE_TENANT_ID.
-    #[arg(long, env = env::TENANT)]
+    #[arg(long)]
     pub tenant: Option<String>,
 
     /// The client id (appId) of the identity that signs in: with a secret or
@@ -147,25 +390,25 @@ pub struct MicrosoftArgs {
 
     /// A file holding the client secret of --client-id (`-` for stdin).
     /// Without it, AZURE_CLIENT_SECRET is used.
-    #[arg(long, value_name = "PATH", env = env::CLIENT_SECRET_FILE)]
+    #[arg(long, value_name = "PATH")]
     pub client_secret_file: Option<PathBuf>,
 
     /// A file holding a Microsoft Graph access token (`-` for stdin), for
     /// `--auth token`.
-    #[arg(long, value_name = "PATH", env = env::GRAPH_TOKEN_FILE)]
+    #[arg(long, value_name = "PATH")]
     pub graph_token_file: Option<PathBuf>,
 
     /// The Microsoft cloud: sets the sign-in and Graph hosts.
-    #[arg(long, value_enum, env = env::CLOUD, default_value_t = CloudChoice::Public)]
-    pub cloud: CloudChoice,
+    #[arg(long, value_enum)]
+    pub cloud: Option<CloudChoice>,
 
     /// Override the sign-in host (https; http only on loopback). Also read
     /// from AZURE_AUTHORITY_HOST.
-    #[arg(long, value_name = "URL", env = env::LOGIN_URL)]
+    #[arg(long, value_name = "URL")]
     pub login_url: Option<String>,
 
     /// Override the Microsoft Graph host (https; http only on loopback).
-    #[arg(long, value_name = "URL", env = env::GRAPH_URL)]
+    #[arg(long, value_name = "URL")]
     pub graph_url: Option<String>,
 }
 
@@ -205,38 +448,46 @@ pub enum CloudChoice {
 /// The platform's public API (platform-api.md §1).
 pub const DEFAULT_PLATFORM_URL: &str = "https://sdk.catalytic.com/v2.0.0";
 
-/// The workflow platform.
+/// The workflow platform: where it is and which connection.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Workflow platform")]
-pub struct PlatformArgs {
+pub struct ConnectionArgs {
     /// The platform's API base.
-    #[arg(long, value_name = "URL", env = env::PLATFORM_URL, default_value = DEFAULT_PLATFORM_URL)]
-    pub platform_url: String,
+    #[arg(long, value_name = "URL")]
+    pub platform_url: Option<String>,
 
     /// The platform access token: a file path, or a token name under
     /// ~/.catalytic/tokens/ (`-` for stdin). Without it: CATALYTIC_TOKEN,
     /// then ~/.catalytic/tokens/default.
-    #[arg(long, value_name = "PATH|NAME", env = env::PLATFORM_TOKEN_FILE)]
+    #[arg(long, value_name = "PATH|NAME")]
     pub platform_token_file: Option<String>,
 
     /// The integration to connect: its name or id on the platform.
-    #[arg(long, value_name = "NAME|ID", env = env::INTEGRATION, default_value = guide::INTEGRATION)]
-    pub integration: String,
+    #[arg(long, value_name = "NAME|ID")]
+    pub integration: Option<String>,
 
     /// The name of the connection to create (and to find on re-runs).
-    #[arg(long, value_name = "NAME", env = env::CONNECTION_NAME, default_value = guide::CONNECTION_NAME)]
-    pub connection_name: String,
+    #[arg(long, value_name = "NAME")]
+    pub connection_name: Option<String>,
+}
+
+/// The workflow platform, and what the connection is given.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Workflow platform")]
+pub struct PlatformArgs {
+    #[command(flatten)]
+    pub target: ConnectionArgs,
 
     /// The Resource value for the platform (the v1 token endpoint's
     /// `resource`). Default: the chosen API's URI, https://graph.microsoft.com
     /// for Microsoft Graph.
-    #[arg(long, value_name = "URI", env = env::RESOURCE)]
+    #[arg(long, value_name = "URI")]
     pub resource: Option<String>,
 
     /// Map a value onto a connection field whose name the tool cannot guess:
     /// VALUE=FIELD, VALUE one of clientId, clientSecret, resource, tenant;
     /// FIELD the field's referenceName or name. Repeatable.
-    #[arg(long = "field", value_name = "VALUE=FIELD", env = env::FIELD, value_delimiter = ',')]
+    #[arg(long = "field", value_name = "VALUE=FIELD", value_delimiter = ',')]
     pub fields: Vec<String>,
 }
 
@@ -245,31 +496,31 @@ pub struct PlatformArgs {
 #[command(next_help_heading = "App registration")]
 pub struct AppArgs {
     /// The app's display name (portal: App registrations > New registration > Name).
-    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = guide::APP_NAME)]
-    pub app_name: String,
+    #[arg(long, value_name = "NAME")]
+    pub app_name: Option<String>,
 
     /// The Web redirect URI (portal: Redirect URI, type Web).
-    #[arg(long, value_name = "URL", env = env::REDIRECT_URI, default_value = guide::REDIRECT_URI)]
-    pub redirect_uri: String,
+    #[arg(long, value_name = "URL")]
+    pub redirect_uri: Option<String>,
 
     /// The API whose permission the app gets: a name ("Microsoft Graph",
     /// "Dynamics CRM") or its appId. The guide's "Dynamics" no longer offers
     /// Directory.ReadWrite.All; Microsoft Graph does.
-    #[arg(long, value_name = "NAME|APPID", env = env::API, default_value = guide::API)]
-    pub api: String,
+    #[arg(long, value_name = "NAME|APPID")]
+    pub api: Option<String>,
 
     /// The delegated permission (portal: API permissions > Delegated).
-    #[arg(long, value_name = "NAME", env = env::PERMISSION, default_value = guide::PERMISSION)]
-    pub permission: String,
+    #[arg(long, value_name = "NAME")]
+    pub permission: Option<String>,
 
     /// Use this existing app (its Application (client) ID or Object ID), even
     /// if this tool did not create it.
-    #[arg(long, value_name = "GUID", env = env::APP_ID)]
+    #[arg(long, value_name = "GUID")]
     pub app_id: Option<String>,
 
     /// Take over an existing app of the same name that this tool did not
     /// create (it is tagged and reconciled).
-    #[arg(long, env = env::ADOPT, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub adopt: bool,
 }
 
@@ -278,32 +529,32 @@ pub struct AppArgs {
 #[command(next_help_heading = "Client secret")]
 pub struct SecretArgs {
     /// The secret's description (portal: Certificates & secrets > Description).
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION)]
-    pub secret_description: String,
+    #[arg(long, value_name = "TEXT")]
+    pub secret_description: Option<String>,
 
     /// When the secret expires: a duration (24 months, 18mo, 1y, P2Y, 90d), a
     /// date (2027-11-29), or `never` (99 years; the portal removed it, tenant
     /// policies may refuse it).
-    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = guide::SECRET_EXPIRY)]
-    pub secret_expiry: String,
+    #[arg(long, value_name = "WHEN")]
+    pub secret_expiry: Option<String>,
 
     /// Print the new secret in the result (stdout). Off by default.
-    #[arg(long, env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub show_secret: bool,
 
     /// Also write the new secret to this file, created with mode 0600 (it
     /// must not exist).
-    #[arg(long, value_name = "PATH", env = env::SECRET_FILE)]
+    #[arg(long, value_name = "PATH")]
     pub secret_file: Option<PathBuf>,
 
     /// Create a new secret and replace the connection even if the existing
     /// ones work.
-    #[arg(long, env = env::ROTATE, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub rotate: bool,
 
     /// If the platform step fails after the secret exists, keep the secret
     /// and write it to a 0600 file (path printed) instead of removing it.
-    #[arg(long, env = env::KEEP_SECRET_ON_FAILURE, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub keep_secret_on_failure: bool,
 }
 
@@ -321,17 +572,17 @@ pub struct SetupArgs {
     /// Also grant tenant-wide admin consent for the permission (portal: API
     /// permissions > Grant admin consent). Needs
     /// DelegatedPermissionGrant.ReadWrite.All.
-    #[arg(long, help_heading = "App registration", env = env::ADMIN_CONSENT, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long, help_heading = "Output and input", env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Output and input")]
     pub dry_run: bool,
 
     /// Where the local record of what was created lives (no secrets in it).
     /// Default: the user's state directory.
-    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -345,15 +596,15 @@ pub struct StatusArgs {
     pub app: AppArgs,
 
     /// The description of the secret to check.
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION)]
-    pub secret_description: String,
+    #[arg(long, value_name = "TEXT", help_heading = "Checks")]
+    pub secret_description: Option<String>,
 
     /// Report the secret as needing rotation when it expires within this
     /// long (30d, 2 weeks, 3mo).
-    #[arg(long, value_name = "DURATION", env = env::WARN_WITHIN, default_value = "30d")]
-    pub warn_within: String,
+    #[arg(long, value_name = "DURATION", help_heading = "Checks")]
+    pub warn_within: Option<String>,
 
-    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
 }
 
@@ -362,62 +613,31 @@ pub struct RemoveArgs {
     #[command(flatten)]
     pub microsoft: MicrosoftArgs,
     #[command(flatten)]
-    pub platform: PlatformArgs,
-    #[command(flatten)]
-    pub app: AppArgs,
+    pub platform: ConnectionArgs,
+
+    /// The app's display name: the app to find.
+    #[arg(long, value_name = "NAME", help_heading = "App registration")]
+    pub app_name: Option<String>,
+
+    /// The app by its Application (client) ID or Object ID.
+    #[arg(long, value_name = "GUID", help_heading = "App registration")]
+    pub app_id: Option<String>,
 
     /// Delete the app registration only: the platform is not checked or
     /// changed (for an app made by `register`, or without a platform token).
-    #[arg(long, env = env::AZURE_ONLY, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Removal")]
     pub azure_only: bool,
 
     /// Confirm the removal (required: it deletes the app registration).
-    #[arg(long, env = env::YES, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Removal")]
     pub yes: bool,
 
     /// List what would be removed, remove nothing.
-    #[arg(long, env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Removal")]
     pub dry_run: bool,
 
-    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
-}
-
-/// The guide's secret settings, for commands that only read or delete.
-fn guide_secret(description: &str) -> SecretArgs {
-    SecretArgs {
-        secret_description: description.to_owned(),
-        secret_expiry: guide::SECRET_EXPIRY.into(),
-        ..SecretArgs::default()
-    }
-}
-
-impl StatusArgs {
-    /// The same inputs as `setup`, for one validation path.
-    pub fn as_setup(&self) -> SetupArgs {
-        SetupArgs {
-            microsoft: self.microsoft.clone(),
-            platform: self.platform.clone(),
-            app: self.app.clone(),
-            secret: guide_secret(&self.secret_description),
-            state_dir: self.state_dir.clone(),
-            ..SetupArgs::default()
-        }
-    }
-}
-
-impl RemoveArgs {
-    pub fn as_setup(&self) -> SetupArgs {
-        SetupArgs {
-            microsoft: self.microsoft.clone(),
-            platform: self.platform.clone(),
-            app: self.app.clone(),
-            secret: guide_secret(guide::SECRET_DESCRIPTION),
-            state_dir: self.state_dir.clone(),
-            dry_run: self.dry_run,
-            ..SetupArgs::default()
-        }
-    }
 }
 
 /// `aad-setup register`: the Azure half.
@@ -429,76 +649,51 @@ pub struct RegisterArgs {
     pub app: AppArgs,
 
     /// The secret's description (portal: Certificates & secrets > Description).
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION, help_heading = "Client secret")]
-    pub secret_description: String,
+    #[arg(long, value_name = "TEXT", help_heading = "Client secret")]
+    pub secret_description: Option<String>,
 
     /// When the secret expires: a duration (24 months, 18mo, 1y, P2Y, 90d), a
     /// date (2027-11-29), or `never` (99 years; the portal removed it, tenant
     /// policies may refuse it).
-    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = guide::SECRET_EXPIRY, help_heading = "Client secret")]
-    pub secret_expiry: String,
+    #[arg(long, value_name = "WHEN", help_heading = "Client secret")]
+    pub secret_expiry: Option<String>,
 
     /// Write the new secret to this file, created with mode 0600 (it must
     /// not exist). This or --show-secret is required: the secret's value is
     /// shown once, when it is created.
-    #[arg(long, value_name = "PATH", env = env::SECRET_FILE, help_heading = "Client secret")]
+    #[arg(long, value_name = "PATH", help_heading = "Client secret")]
     pub secret_file: Option<PathBuf>,
 
     /// Print the new secret in the result (stdout; with --output json, as
     /// `secret.value`).
-    #[arg(long, help_heading = "Client secret", env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Client secret")]
     pub show_secret: bool,
 
     /// Add a new secret even if the app has an unexpired one of this
     /// description (without it, such a secret makes the run stop: its value
     /// cannot be read back to hand on). The older secrets are kept, as
     /// something may hold them: remove those no one uses in the portal.
-    #[arg(long, help_heading = "Client secret", env = env::NEW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Client secret")]
     pub new_secret: bool,
 
     /// The Resource value to hand on with the credentials. Default: the
     /// chosen API's URI, https://graph.microsoft.com for Microsoft Graph.
-    #[arg(long, value_name = "URI", env = env::RESOURCE, help_heading = "App registration")]
+    #[arg(long, value_name = "URI", help_heading = "App registration")]
     pub resource: Option<String>,
 
     /// Also grant tenant-wide admin consent for the permission (portal: API
     /// permissions > Grant admin consent). Needs
     /// DelegatedPermissionGrant.ReadWrite.All.
-    #[arg(long, help_heading = "App registration", env = env::ADMIN_CONSENT, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long, help_heading = "Output and input", env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Output and input")]
     pub dry_run: bool,
 
-    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
-}
-
-impl RegisterArgs {
-    pub fn as_setup(&self) -> SetupArgs {
-        SetupArgs {
-            microsoft: self.microsoft.clone(),
-            platform: PlatformArgs {
-                platform_url: DEFAULT_PLATFORM_URL.into(),
-                resource: self.resource.clone(),
-                ..PlatformArgs::default()
-            },
-            app: self.app.clone(),
-            secret: SecretArgs {
-                secret_description: self.secret_description.clone(),
-                secret_expiry: self.secret_expiry.clone(),
-                show_secret: self.show_secret,
-                secret_file: self.secret_file.clone(),
-                rotate: self.new_secret,
-                keep_secret_on_failure: false,
-            },
-            admin_consent: self.admin_consent,
-            dry_run: self.dry_run,
-            state_dir: self.state_dir.clone(),
-        }
-    }
 }
 
 /// `aad-setup rotate`: a new secret for an existing setup.
@@ -510,92 +705,45 @@ pub struct RotateArgs {
     pub platform: PlatformArgs,
 
     /// The app's display name: the app to find.
-    #[arg(long, value_name = "NAME", env = env::APP_NAME, default_value = guide::APP_NAME, help_heading = "App registration")]
-    pub app_name: String,
+    #[arg(long, value_name = "NAME", help_heading = "App registration")]
+    pub app_name: Option<String>,
 
     /// The app by its Application (client) ID or Object ID, even if this
     /// tool did not create it.
-    #[arg(long, value_name = "GUID", env = env::APP_ID, help_heading = "App registration")]
+    #[arg(long, value_name = "GUID", help_heading = "App registration")]
     pub app_id: Option<String>,
 
     /// The secret's description: the old secret has it, the new one gets it.
-    #[arg(long, value_name = "TEXT", env = env::SECRET_DESCRIPTION, default_value = guide::SECRET_DESCRIPTION, help_heading = "Client secret")]
-    pub secret_description: String,
+    #[arg(long, value_name = "TEXT", help_heading = "Client secret")]
+    pub secret_description: Option<String>,
 
     /// When the new secret expires (24 months, 18mo, 1y, P2Y, 90d, a date,
     /// or `never`).
-    #[arg(long, value_name = "WHEN", env = env::SECRET_EXPIRY, default_value = guide::SECRET_EXPIRY, help_heading = "Client secret")]
-    pub secret_expiry: String,
+    #[arg(long, value_name = "WHEN", help_heading = "Client secret")]
+    pub secret_expiry: Option<String>,
 
     /// Print the new secret in the result (stdout). Off by default.
-    #[arg(long, help_heading = "Client secret", env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Client secret")]
     pub show_secret: bool,
 
     /// Also write the new secret to this file, created with mode 0600 (it
     /// must not exist).
-    #[arg(long, value_name = "PATH", env = env::SECRET_FILE, help_heading = "Client secret")]
+    #[arg(long, value_name = "PATH", help_heading = "Client secret")]
     pub secret_file: Option<PathBuf>,
 
     /// If the platform refuses the new connection, keep the new secret and
     /// write it to a 0600 file (path printed) instead of removing it. The
     /// old secret and connection are untouched either way.
-    #[arg(long, help_heading = "Client secret", env = env::KEEP_SECRET_ON_FAILURE, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Client secret")]
     pub keep_secret_on_failure: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
-    #[arg(long, help_heading = "Output and input", env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long, help_heading = "Output and input")]
     pub dry_run: bool,
 
-    #[arg(long, value_name = "DIR", env = env::STATE_DIR, hide = true)]
+    #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
-}
-
-impl RotateArgs {
-    pub fn as_setup(&self) -> SetupArgs {
-        SetupArgs {
-            microsoft: self.microsoft.clone(),
-            platform: self.platform.clone(),
-            app: AppArgs {
-                app_name: self.app_name.clone(),
-                app_id: self.app_id.clone(),
-                ..guide_app()
-            },
-            secret: SecretArgs {
-                secret_description: self.secret_description.clone(),
-                secret_expiry: self.secret_expiry.clone(),
-                show_secret: self.show_secret,
-                secret_file: self.secret_file.clone(),
-                rotate: true,
-                keep_secret_on_failure: self.keep_secret_on_failure,
-            },
-            admin_consent: false,
-            dry_run: self.dry_run,
-            state_dir: self.state_dir.clone(),
-        }
-    }
-}
-
-/// The guide's app settings, for commands that do not take them all.
-fn guide_app() -> AppArgs {
-    AppArgs {
-        app_name: guide::APP_NAME.into(),
-        redirect_uri: guide::REDIRECT_URI.into(),
-        api: guide::API.into(),
-        permission: guide::PERMISSION.into(),
-        app_id: None,
-        adopt: false,
-    }
-}
-
-/// `aad-setup setup`: the setup flags, and which of them were given.
-#[derive(Debug, Args, Clone)]
-pub struct SetupCommand {
-    /// First, as in [`Cli`].
-    #[command(flatten)]
-    pub given: Given,
-    #[command(flatten)]
-    pub args: SetupArgs,
 }
 
 /// `aad-setup connect`: the platform half, from an app registered elsewhere.
@@ -603,37 +751,37 @@ pub struct SetupCommand {
 pub struct ConnectArgs {
     /// The app's Application (client) ID (portal: App registrations > the
     /// app > Overview). Not AZURE_CLIENT_ID: that names who signs in.
-    #[arg(long, value_name = "GUID", env = env::APP_CLIENT_ID)]
+    #[arg(long, value_name = "GUID")]
     pub client_id: Option<String>,
 
     /// The app's Directory (tenant) ID, or a verified domain (portal: the
     /// app's Overview). Also read from AZURE_TENANT_ID.
-    #[arg(long, value_name = "GUID", env = env::TENANT)]
+    #[arg(long, value_name = "GUID")]
     pub tenant: Option<String>,
 
     /// A file holding the app's client secret: its Value, not its Secret ID
     /// (`-` for stdin). Without it, AAD_SETUP_APP_CLIENT_SECRET.
-    #[arg(long, value_name = "PATH", env = env::APP_SECRET_FILE)]
+    #[arg(long, value_name = "PATH")]
     pub app_secret_file: Option<PathBuf>,
 
     /// Replace a connection of the same name: the new one is created and
     /// checked first, then the old one is deleted.
-    #[arg(long, env = env::REPLACE, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub replace: bool,
 
     /// Check the secret and the platform, print what would be done, and
     /// change nothing.
-    #[arg(long, env = env::DRY_RUN, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub dry_run: bool,
 
     /// The Microsoft cloud: where the secret is checked, and the default
     /// Resource (its Microsoft Graph host).
-    #[arg(long, value_enum, env = env::CLOUD, default_value_t = CloudChoice::Public, help_heading = "Microsoft sign-in")]
-    pub cloud: CloudChoice,
+    #[arg(long, value_enum, help_heading = "Microsoft sign-in")]
+    pub cloud: Option<CloudChoice>,
 
     /// Override the sign-in host (https; http only on loopback). Also read
     /// from AZURE_AUTHORITY_HOST.
-    #[arg(long, value_name = "URL", env = env::LOGIN_URL, help_heading = "Microsoft sign-in")]
+    #[arg(long, value_name = "URL", help_heading = "Microsoft sign-in")]
     pub login_url: Option<String>,
 
     #[command(flatten)]
@@ -645,84 +793,30 @@ pub struct ConnectArgs {
 pub struct PlatformLoginArgs {
     /// Your team: its name (acme) or its address (acme.pushbot.com). On a
     /// terminal it is asked for when missing.
-    #[arg(long, value_name = "TEAM", env = env::TEAM)]
+    #[arg(long, value_name = "TEAM")]
     pub team: Option<String>,
 
     /// Save the token as ~/.catalytic/tokens/NAME. `default` is the one the
     /// platform's SDKs and aad-setup use unasked; another name is used with
     /// --platform-token-file NAME.
-    #[arg(long, value_name = "NAME", env = env::TOKEN_NAME, default_value = "default")]
-    pub name: String,
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
 
     /// How long to wait for the approval, in seconds.
-    #[arg(long, value_name = "SECONDS", env = env::WAIT, default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub wait: u64,
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub wait: Option<u64>,
 
     /// The platform's API base.
-    #[arg(long, value_name = "URL", env = env::PLATFORM_URL, default_value = DEFAULT_PLATFORM_URL)]
-    pub platform_url: String,
+    #[arg(long, value_name = "URL")]
+    pub platform_url: Option<String>,
 }
 
-/// Which values were given on the command line or in the environment, as
-/// opposed to filled in by a default: the wizard shows those and asks for
-/// the rest. It adds no arguments; it reads clap's record of where each
-/// value came from, labelled with the flag or variable that supplied it.
-#[derive(Debug, Clone, Default)]
-pub struct Given {
-    /// Argument id → "--app-name" or "AAD_SETUP_APP_NAME".
-    by: BTreeMap<String, String>,
-}
-
-impl Given {
-    /// Where the value of argument `id` (the field name) came from, if it
-    /// was given.
-    pub fn source(&self, id: &str) -> Option<&str> {
-        self.by.get(id).map(String::as_str)
-    }
-
-    pub fn has(&self, id: &str) -> bool {
-        self.by.contains_key(id)
-    }
-}
-
-impl FromArgMatches for Given {
-    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
-        // The setup flags are defined alike at the top level and under
-        // `setup`, so the top level's definitions label both.
-        let command = Cli::command();
-        let mut by = BTreeMap::new();
-        for id in matches.ids() {
-            let Some(arg) = command.get_arguments().find(|a| a.get_id() == id) else {
-                continue;
-            };
-            let label = match matches.value_source(id.as_str()) {
-                Some(ValueSource::CommandLine) => arg.get_long().map(|l| format!("--{l}")),
-                Some(ValueSource::EnvVariable) => {
-                    arg.get_env().map(|e| e.to_string_lossy().into_owned())
-                }
-                _ => None,
-            };
-            if let Some(label) = label {
-                by.insert(id.as_str().to_owned(), label);
-            }
-        }
-        Ok(Given { by })
-    }
-
-    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
-        *self = Given::from_arg_matches(matches)?;
-        Ok(())
-    }
-}
-
-impl Args for Given {
-    fn augment_args(cmd: clap::Command) -> clap::Command {
-        cmd
-    }
-
-    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
-        cmd
-    }
+/// `aad-setup completions SHELL`.
+#[derive(Debug, Args, Clone)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[cfg(feature = "emulator")]
@@ -734,7 +828,7 @@ pub struct DemoArgs {
     pub no_faults: bool,
 
     /// Print the demo's secret (it is the emulator's, not a real one).
-    #[arg(long, env = env::SHOW_SECRET, value_parser = clap::builder::FalseyValueParser::new())]
+    #[arg(long)]
     pub show_secret: bool,
 }
 
@@ -742,8 +836,8 @@ pub struct DemoArgs {
 #[derive(Debug, Args, Clone)]
 pub struct EmulatorArgs {
     /// The port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, env = env::PORT, default_value_t = 0)]
-    pub port: u16,
+    #[arg(long)]
+    pub port: Option<u16>,
 
     /// A JSON file with the emulator's configuration (tenant, replication,
     /// throttling, faults, the platform's integration fields).
@@ -761,22 +855,25 @@ mod tests {
 
     #[test]
     fn the_command_line_is_consistent() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]
-    fn given_values_are_told_from_defaults_with_their_source() {
-        let cli = Cli::try_parse_from(["aad-setup", "--app-name", "x"]).unwrap();
-        assert_eq!(cli.given.source("app_name"), Some("--app-name"));
-        assert!(!cli.given.has("redirect_uri"), "a default is not given");
-        assert!(!cli.given.has("auth"));
-
-        let cli = Cli::try_parse_from(["aad-setup", "setup", "--secret-expiry", "1y"]).unwrap();
-        let Some(Command::Setup(setup)) = cli.command else {
-            panic!("setup")
-        };
-        assert_eq!(setup.given.source("secret_expiry"), Some("--secret-expiry"));
-        assert_eq!(setup.args.secret.secret_expiry, "1y");
-        assert!(!setup.given.has("app_name"));
+    fn every_flag_with_a_variable_or_default_exists() {
+        let cmd = command();
+        let mut longs = std::collections::BTreeSet::new();
+        for c in std::iter::once(&cmd).chain(cmd.get_subcommands()) {
+            for a in c.get_arguments() {
+                if let Some(l) = a.get_long() {
+                    longs.insert(l.to_owned());
+                }
+            }
+        }
+        for (_, flag, _) in env::FLAGS.iter().chain(DEFAULTS) {
+            assert!(
+                longs.contains(*flag),
+                "--{flag} is in a table but not a flag"
+            );
+        }
     }
 }

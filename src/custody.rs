@@ -37,7 +37,6 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::env;
 use crate::graph::Graph;
 use crate::graph::types::Application;
 
@@ -126,11 +125,17 @@ pub fn holders(tags: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The lease: `AAD_SETUP_PENDING_LEASE` seconds, else [`DEFAULT_LEASE`].
+/// The lease: `AAD_SETUP_PENDING_LEASE` seconds (resolved by settings,
+/// [`set_lease`]), else [`DEFAULT_LEASE`].
 pub fn lease() -> Duration {
-    env::var(env::PENDING_LEASE)
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map_or(DEFAULT_LEASE, Duration::from_secs)
+    Duration::from_secs(LEASE_SECS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+static LEASE_SECS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_LEASE.as_secs());
+
+pub(crate) fn set_lease(lease: Duration) {
+    LEASE_SECS.store(lease.as_secs(), std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A run's lock under the state directory: held while the run lives.

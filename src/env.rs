@@ -1,7 +1,15 @@
-//! Every environment variable the tool reads, named once.
+//! Every environment variable the tool reads, named once, and the one
+//! place that reads them: [`Environment::capture`], called once by the entry
+//! point ([`crate::commands::run`]). Everything else is handed the captured
+//! [`Environment`] (settings resolves flags, variables and defaults from
+//! it), so a test builds one from pairs and never touches the process's own.
 //!
 //! The README's "Environment variables" table lists the same names; keep the
-//! two together.
+//! two together. [`FLAGS`] says which flag each variable stands in for: the
+//! help shows it beside the flag (`[env: …]`).
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 
 // Our own, one per flag (clap's `env`).
 pub(crate) const AUTH: &str = "AAD_SETUP_AUTH";
@@ -79,13 +87,205 @@ pub(crate) const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
-/// A variable's value, treating an empty value as unset (as the Azure SDKs do).
-pub(crate) fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+/// The executables' search path (`--auth auto` looks for `az` on it).
+pub(crate) const PATH: &str = "PATH";
+
+/// Every variable above: what [`Environment::capture`] reads.
+pub(crate) const ALL: &[&str] = &[
+    AUTH,
+    TENANT,
+    CLIENT_SECRET_FILE,
+    PUBLIC_CLIENT_ID,
+    GRAPH_TOKEN_FILE,
+    CLOUD,
+    LOGIN_URL,
+    GRAPH_URL,
+    PLATFORM_URL,
+    PLATFORM_TOKEN_FILE,
+    INTEGRATION,
+    CONNECTION_NAME,
+    RESOURCE,
+    FIELD,
+    APP_NAME,
+    APP_ID,
+    REDIRECT_URI,
+    API,
+    PERMISSION,
+    SECRET_DESCRIPTION,
+    SECRET_EXPIRY,
+    SECRET_FILE,
+    OUTPUT,
+    NO_INPUT,
+    STATE_DIR,
+    ADOPT,
+    ADMIN_CONSENT,
+    SHOW_SECRET,
+    ROTATE,
+    NEW_SECRET,
+    KEEP_SECRET_ON_FAILURE,
+    DRY_RUN,
+    REPLACE,
+    YES,
+    AZURE_ONLY,
+    WARN_WITHIN,
+    TOKEN_NAME,
+    WAIT,
+    PORT,
+    APP_CLIENT_ID,
+    APP_CLIENT_SECRET,
+    APP_SECRET_FILE,
+    TEAM,
+    BACKOFF_SCALE,
+    PENDING_LEASE,
+    HTTP_TIMEOUT,
+    AZURE_TENANT_ID,
+    AZURE_CLIENT_ID,
+    AZURE_CLIENT_SECRET,
+    AZURE_FEDERATED_TOKEN_FILE,
+    AZURE_AUTHORITY_HOST,
+    CATALYTIC_TOKEN,
+    NO_COLOR,
+    BROWSER,
+    CI,
+    GITHUB_ACTIONS,
+    GITHUB_OUTPUT,
+    ACTIONS_ID_TOKEN_REQUEST_URL,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN,
+];
+
+/// Which variable stands in for which flag: `(command, --flag, variable)`,
+/// the command `*` for every command that has the flag. The help shows the
+/// variable beside its flag from this table; settings reads the same names.
+pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
+    ("*", "auth", AUTH),
+    ("connect", "tenant", TENANT),
+    ("*", "tenant", TENANT),
+    ("*", "client-secret-file", CLIENT_SECRET_FILE),
+    ("*", "graph-token-file", GRAPH_TOKEN_FILE),
+    ("*", "cloud", CLOUD),
+    ("*", "login-url", LOGIN_URL),
+    ("*", "graph-url", GRAPH_URL),
+    ("*", "platform-url", PLATFORM_URL),
+    ("*", "platform-token-file", PLATFORM_TOKEN_FILE),
+    ("*", "integration", INTEGRATION),
+    ("*", "connection-name", CONNECTION_NAME),
+    ("*", "resource", RESOURCE),
+    ("*", "field", FIELD),
+    ("*", "app-name", APP_NAME),
+    ("*", "app-id", APP_ID),
+    ("*", "redirect-uri", REDIRECT_URI),
+    ("*", "api", API),
+    ("*", "permission", PERMISSION),
+    ("*", "secret-description", SECRET_DESCRIPTION),
+    ("*", "secret-expiry", SECRET_EXPIRY),
+    ("*", "secret-file", SECRET_FILE),
+    ("*", "output", OUTPUT),
+    ("*", "no-input", NO_INPUT),
+    ("*", "adopt", ADOPT),
+    ("*", "admin-consent", ADMIN_CONSENT),
+    ("*", "show-secret", SHOW_SECRET),
+    ("*", "rotate", ROTATE),
+    ("*", "new-secret", NEW_SECRET),
+    ("*", "keep-secret-on-failure", KEEP_SECRET_ON_FAILURE),
+    ("*", "dry-run", DRY_RUN),
+    ("*", "replace", REPLACE),
+    ("*", "yes", YES),
+    ("*", "azure-only", AZURE_ONLY),
+    ("*", "warn-within", WARN_WITHIN),
+    ("platform-login", "name", TOKEN_NAME),
+    ("*", "wait", WAIT),
+    ("*", "port", PORT),
+    ("connect", "client-id", APP_CLIENT_ID),
+    ("*", "app-secret-file", APP_SECRET_FILE),
+    ("*", "team", TEAM),
+];
+
+/// The variable that stands in for `--flag` of `command`, if any.
+pub(crate) fn for_flag(command: &str, flag: &str) -> Option<&'static str> {
+    FLAGS
+        .iter()
+        .find(|(c, f, _)| (*c == command || *c == "*") && *f == flag)
+        .map(|(_, _, var)| *var)
 }
 
-/// A boolean-ish variable: set and not `0`/`false`/empty.
-pub(crate) fn flag(name: &str) -> bool {
-    var(name)
-        .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+/// The environment as the run sees it: the variables in [`ALL`], read once.
+/// An empty value counts as unset (as the Azure SDKs treat it).
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: BTreeMap<&'static str, OsString>,
+}
+
+impl Environment {
+    /// Reads every variable in [`ALL`] from the process: the only read of
+    /// the environment in the product, done once by the entry point.
+    pub fn capture() -> Environment {
+        let vars = ALL
+            .iter()
+            .chain([&PATH])
+            .filter_map(|name| std::env::var_os(name).map(|v| (*name, v)))
+            .collect();
+        Environment { vars }
+    }
+
+    /// An environment of exactly these variables (tests).
+    #[cfg(test)]
+    pub(crate) fn from_pairs(pairs: &[(&'static str, &str)]) -> Environment {
+        Environment {
+            vars: pairs.iter().map(|(k, v)| (*k, OsString::from(v))).collect(),
+        }
+    }
+
+    /// A variable's value; unset, empty or not UTF-8 is `None`.
+    pub(crate) fn var(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(name)
+            .and_then(|v| v.to_str())
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_owned)
+    }
+
+    /// A switch's variable: on unless unset, empty, or one of `0`, `f`,
+    /// `false`, `n`, `no`, `off` (as clap reads a switch's variable).
+    pub(crate) fn flag(&self, name: &str) -> bool {
+        self.var(name).is_some_and(|v| {
+            !matches!(
+                v.trim().to_ascii_lowercase().as_str(),
+                "0" | "f" | "false" | "n" | "no" | "off"
+            )
+        })
+    }
+
+    /// A variable as it is, for paths that need not be UTF-8.
+    pub(crate) fn os(&self, name: &str) -> Option<&OsStr> {
+        self.vars
+            .get(name)
+            .map(OsString::as_os_str)
+            .filter(|v| !v.is_empty())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_values_are_unset_and_flags_read_as_people_write_them() {
+        let env = Environment::from_pairs(&[
+            (TENANT, " "),
+            (DRY_RUN, "false"),
+            (YES, "1"),
+            (ADOPT, "Off"),
+        ]);
+        assert_eq!(env.var(TENANT), None);
+        assert!(!env.flag(DRY_RUN));
+        assert!(env.flag(YES));
+        assert!(!env.flag(ADOPT));
+    }
+
+    #[test]
+    fn every_flag_variable_is_read() {
+        for (_, _, var) in FLAGS {
+            assert!(ALL.contains(var), "{var} is in FLAGS but not in ALL");
+        }
+    }
 }

@@ -42,7 +42,7 @@ use anyhow::Context as _;
 use rand::Rng as _;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 
-use crate::env;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Which failures a request may be retried on (see the table above).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,11 +133,9 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
+    /// The standard policy, its delays scaled by [`set_backoff_scale`].
     pub(crate) fn from_env() -> Policy {
-        let scale = env::var(env::BACKOFF_SCALE)
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .unwrap_or(1.0);
+        let scale = f64::from_bits(BACKOFF_SCALE.load(Ordering::Relaxed));
         Policy {
             attempts: 6,
             base: Duration::from_secs(1),
@@ -174,6 +172,26 @@ impl Policy {
     }
 }
 
+/// The delays' multiplier (AAD_SETUP_BACKOFF_SCALE, resolved by settings),
+/// as f64 bits; 1 until the entry point sets it.
+static BACKOFF_SCALE: AtomicU64 = AtomicU64::new(0x3FF0_0000_0000_0000);
+
+/// Sets the multiplier of every retry delay for the rest of the process.
+/// How long a request may take (AAD_SETUP_HTTP_TIMEOUT, resolved by
+/// settings; default 60 s): a slower answer counts as lost.
+static TIMEOUT_MILLIS: AtomicU64 = AtomicU64::new(60_000);
+
+pub(crate) fn set_timeout(timeout: Duration) {
+    let millis = u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    TIMEOUT_MILLIS.store(millis, Ordering::Relaxed);
+}
+
+pub(crate) fn set_backoff_scale(scale: f64) {
+    BACKOFF_SCALE.store(scale.to_bits(), Ordering::Relaxed);
+}
+
 /// The shared client.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
@@ -184,10 +202,7 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new() -> anyhow::Result<Http> {
         crate::tls::install_provider();
-        let timeout = env::var(env::HTTP_TIMEOUT)
-            .and_then(|v| v.parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s > 0.0)
-            .map_or(Duration::from_secs(60), Duration::from_secs_f64);
+        let timeout = Duration::from_millis(TIMEOUT_MILLIS.load(Ordering::Relaxed));
         let client = reqwest::Client::builder()
             .user_agent(concat!("aad-setup/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10).min(timeout))

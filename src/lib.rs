@@ -1,10 +1,15 @@
 //! aad-setup: connects the workflow platform (PagerDuty Workflow Automation,
 //! formerly Catalytic) to Microsoft Entra ID.
 //!
-//! A run goes: [`cli`] (what was typed) → [`settings`] (one validated plan)
-//! → [`commands`] (dispatch, one module per command, and the wizard, the
-//! interactive face of `setup`) → [`steps`] (one per step of the guide) →
-//! the service clients [`auth`], [`graph`], [`platform`] → [`http`].
+//! A run goes: [`cli`] (what was typed) → [`settings`] (per command, an
+//! `XSettings::resolve(args, &Environment)`: flag > variable > default,
+//! checked, with where each value came from) → [`commands`] (dispatch
+//! resolves, then runs the command with its settings and a printer; the
+//! wizard is the interactive face of `setup`) → [`steps`] (one per step of
+//! the guide) → the service clients [`auth`], [`graph`], [`platform`] →
+//! [`http`]. The environment is read once, by the entry point
+//! ([`commands::run`], through [`env::Environment::capture`]); nothing else
+//! reads it (`architecture.rs` checks).
 //!
 //! The imports follow the layers below, top first: a module imports from
 //! its own layer and the ones below it, never from one above, and no import
@@ -12,20 +17,21 @@
 //! and `cli` sit below the steps in this order, though a run starts there,
 //! because the steps take the plan's values as their input:
 //!
-//! 1. [`commands`]: dispatch reads [`cli`], asks [`settings`] for the plan
-//!    and runs the command;
+//! 1. [`commands`]: dispatch reads [`cli`], has [`settings`] resolve the
+//!    command's settings and runs the command with them;
 //! 2. [`prompt`]: every question asked, the only user of dialoguer;
 //! 3. [`steps`];
 //! 4. [`custody`]: who holds each new client secret, written on the app
 //!    and here, and the sweep of what killed runs left;
-//! 5. [`settings`] and [`cli`]: the plan, made of the clients' own request
-//!    types (an [`auth::SignIn`]), and what was typed;
+//! 5. [`settings`] and [`cli`]: each command's settings, made of the
+//!    clients' own request types (an [`auth::SignIn`]), and what was typed
+//!    (with the flags' defaults, which settings fills in);
 //! 6. [`auth`], [`graph`], [`platform`];
 //! 7. [`http`];
 //! 8. leaf utilities, which import nothing from the layers above:
 //!    [`output`] (all printing), [`report`] (results as data), [`error`]
 //!    (exit codes), [`cloud`] (where the services are), [`stop`] (Ctrl-C),
-//!    [`guide`] (the guide's values), [`env`] (every variable's name),
+//!    [`guide`] (the guide's values), [`env`](mod@env) (every variable, read once),
 //!    [`validate`], [`record`], [`secret_file`].
 //!
 //! The emulator (`emulator`, behind the `emulator` feature) imports

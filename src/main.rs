@@ -1,9 +1,10 @@
 //! Thin: parse, run, print the error chain, exit with its code.
 
-use clap::Parser as _;
-
 fn main() {
     aad_setup::tls::install_provider();
-    let cli = aad_setup::cli::Cli::parse();
+    let cli = match aad_setup::cli::parse_from(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
     std::process::exit(aad_setup::commands::run(cli));
 }

@@ -20,7 +20,6 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 use secrecy::ExposeSecret as _;
 
-use crate::env;
 use crate::error::Kind;
 use crate::report::Outcome;
 
@@ -34,12 +33,18 @@ pub enum OutputFormat {
 }
 
 /// How the run talks to its user.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct Interaction {
     pub format: OutputFormat,
     /// Prompts are allowed: a terminal on stdin and stderr, no --no-input, not CI.
     pub interactive: bool,
     pub verbose: u8,
+    /// Colour is allowed (no NO_COLOR); used only on a terminal.
+    pub color: bool,
+    /// Running in GitHub Actions: errors are also annotations.
+    pub github_actions: bool,
+    /// $GITHUB_OUTPUT, where step outputs are appended.
+    pub github_output: Option<std::path::PathBuf>,
 }
 
 /// Set when a write to stdout failed (a closed pipe).
@@ -77,6 +82,7 @@ pub(crate) struct Printer {
     color: bool,
     stderr_tty: bool,
     github: bool,
+    github_output: Option<std::path::PathBuf>,
     /// Finished-step lines are shown (off for a look-ahead pass whose
     /// result is shown as a plan instead).
     steps: bool,
@@ -85,14 +91,15 @@ pub(crate) struct Printer {
 impl Printer {
     pub(crate) fn new(interaction: &Interaction) -> Printer {
         let stderr_tty = std::io::stderr().is_terminal();
-        let color = stderr_tty && env::var(env::NO_COLOR).is_none();
+        let color = stderr_tty && interaction.color;
         console::set_colors_enabled(color);
         console::set_colors_enabled_stderr(color);
         Printer {
             format: interaction.format,
             color,
             stderr_tty,
-            github: env::flag(env::GITHUB_ACTIONS),
+            github: interaction.github_actions,
+            github_output: interaction.github_output.clone(),
             steps: true,
         }
     }
@@ -249,6 +256,14 @@ impl Printer {
         }
     }
 
+    /// A generated document (a completion script, the manual) on stdout,
+    /// as it is.
+    pub(crate) fn document(&self, bytes: &[u8]) {
+        if std::io::stdout().lock().write_all(bytes).is_err() {
+            STDOUT_LOST.store(true, Ordering::Relaxed);
+        }
+    }
+
     /// A plain line of the human result.
     pub(crate) fn line(&self, text: &str) {
         out!("{text}");
@@ -289,16 +304,19 @@ impl Printer {
 
     /// Appends the step outputs to $GITHUB_OUTPUT; false when it could not.
     fn github_outputs(&self, lines: &[String]) -> bool {
-        let Some(path) = env::var(env::GITHUB_OUTPUT) else {
+        let Some(path) = &self.github_output else {
             return false;
         };
         let written = std::fs::OpenOptions::new()
             .append(true)
             .create(true)
-            .open(&path)
+            .open(path)
             .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
         if let Err(e) = written {
-            self.warn(&format!("could not write GitHub outputs to {path}: {e}"));
+            self.warn(&format!(
+                "could not write GitHub outputs to {}: {e}",
+                path.display()
+            ));
             return false;
         }
         true

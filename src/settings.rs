@@ -5,24 +5,31 @@
 //! created; a bad value is a usage error (exit 2) naming the value, what is
 //! accepted, and where it came from.
 
-use std::io::{IsTerminal as _, Read as _};
+use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use secrecy::SecretString;
 use url::Url;
 
-use clap::ValueEnum as _;
+use clap::ValueEnum;
 
 use crate::auth::{
     GivenToken, SignIn, az_cli, browser, client_secret, device_code, workload_identity,
 };
-use crate::cli::{AuthChoice, CloudChoice, ConnectArgs, GlobalArgs, PlatformArgs, SetupArgs};
+use crate::cli::{
+    AppArgs, AuthChoice, CloudChoice, ConnectArgs, ConnectionArgs, GlobalArgs, MicrosoftArgs,
+    PlatformLoginArgs, RegisterArgs, RemoveArgs, RotateArgs, SecretArgs, SetupArgs, StatusArgs,
+};
+#[cfg(feature = "emulator")]
+use crate::cli::{DemoArgs, EmulatorArgs};
 use crate::cloud::{Cloud, Endpoints};
-use crate::env;
+use crate::env::{self, Environment};
 use crate::error::usage;
 use crate::guide::{DYNAMICS_APP_ID, GRAPH_APP_ID};
 use crate::output::Interaction;
+use crate::platform::auth as platform_auth;
 use crate::platform::token::{self, PlatformToken};
 use crate::validate::{self, Expiry};
 
@@ -158,17 +165,810 @@ pub(crate) struct Plan {
     pub warnings: Vec<String>,
 }
 
-/// How the run talks to its user, from the global flags and the terminal.
-pub(crate) fn interaction(global: &GlobalArgs) -> Interaction {
-    let interactive = !global.no_input
-        && !env::flag(env::CI)
-        && std::io::stdin().is_terminal()
-        && std::io::stderr().is_terminal();
-    Interaction {
-        format: global.output,
-        interactive,
-        verbose: global.verbose,
+/// Where a value came from: the wizard shows it beside a value it does not
+/// ask for, and `-v` logs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Source {
+    /// The command line (`--app-name`).
+    Flag(String),
+    /// An environment variable.
+    Variable(&'static str),
+    /// The flag's default.
+    Default,
+    /// Typed at the wizard's prompt.
+    Prompt,
+}
+
+impl Source {
+    /// Given by the user (a flag or a variable), not a default or an answer.
+    pub(crate) fn is_given(&self) -> bool {
+        matches!(self, Source::Flag(_) | Source::Variable(_))
     }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Flag(flag) => f.write_str(flag),
+            Source::Variable(var) => f.write_str(var),
+            Source::Default => f.write_str("the default"),
+            Source::Prompt => f.write_str("your answer"),
+        }
+    }
+}
+
+/// Flag > variable > default, one flag at a time, remembering where each
+/// value came from. The variable and the default of each flag come from
+/// the tables the help shows ([`env::FLAGS`], [`crate::cli::DEFAULTS`]).
+///
+/// A flag the command does not have takes its default, never its variable:
+/// `AAD_SETUP_API` is setup's, and `remove` does not read it.
+struct Resolver<'a> {
+    command: &'static str,
+    env: &'a Environment,
+    flags: std::collections::BTreeSet<String>,
+    sources: BTreeMap<&'static str, Source>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(command: &'static str, env: &'a Environment) -> Resolver<'a> {
+        Resolver {
+            command,
+            env,
+            flags: crate::cli::flags_of(command),
+            sources: BTreeMap::new(),
+        }
+    }
+
+    fn variable(&self, flag: &str) -> Option<(&'static str, String)> {
+        if !self.flags.contains(flag) {
+            return None;
+        }
+        let var = env::for_flag(self.command, flag)?;
+        self.env.var(var).map(|v| (var, v))
+    }
+
+    /// A text value: the flag, else its variable, else its default.
+    fn text(&mut self, flag: &'static str, given: Option<&str>) -> Option<String> {
+        let (value, source) = match (given, self.variable(flag)) {
+            (Some(v), _) => (v.to_owned(), Source::Flag(format!("--{flag}"))),
+            (None, Some((var, v))) => (v, Source::Variable(var)),
+            (None, None) => (
+                crate::cli::default_for(self.command, flag)?.to_owned(),
+                Source::Default,
+            ),
+        };
+        self.sources.insert(flag, source);
+        Some(value)
+    }
+
+    /// A value that has a default (in [`crate::cli::DEFAULTS`]).
+    fn required(&mut self, flag: &'static str, given: Option<&str>) -> String {
+        self.text(flag, given).unwrap_or_default()
+    }
+
+    fn path(&mut self, flag: &'static str, given: Option<&Path>) -> Option<PathBuf> {
+        let given = given.map(|p| p.to_string_lossy().into_owned());
+        self.text(flag, given.as_deref()).map(PathBuf::from)
+    }
+
+    /// A switch: on by the flag, else by its variable (`1`, `true`…).
+    fn switch(&mut self, flag: &'static str, given: bool) -> bool {
+        let var = env::for_flag(self.command, flag).filter(|_| self.flags.contains(flag));
+        let (on, source) = if given {
+            (true, Source::Flag(format!("--{flag}")))
+        } else if let Some(var) = var.filter(|v| self.env.var(v).is_some()) {
+            (self.env.flag(var), Source::Variable(var))
+        } else {
+            (false, Source::Default)
+        };
+        self.sources.insert(flag, source);
+        on
+    }
+
+    /// One of a flag's possible values, spelled as the flag takes it.
+    fn choice<T: ValueEnum + Clone>(
+        &mut self,
+        flag: &'static str,
+        given: Option<T>,
+    ) -> anyhow::Result<T> {
+        if let Some(value) = given {
+            self.sources.insert(flag, Source::Flag(format!("--{flag}")));
+            return Ok(value);
+        }
+        let raw = self.required(flag, None);
+        T::from_str(&raw, true).map_err(|_| {
+            let accepted: Vec<String> = T::value_variants()
+                .iter()
+                .filter_map(|v| v.to_possible_value())
+                .map(|v| v.get_name().to_owned())
+                .collect();
+            usage(format!(
+                "{}: '{raw}' is not one of {}",
+                self.sources
+                    .get(flag)
+                    .map_or_else(|| format!("--{flag}"), ToString::to_string),
+                accepted.join(", ")
+            ))
+        })
+    }
+
+    /// A repeatable flag; its variable is a comma-separated list.
+    fn list(&mut self, flag: &'static str, given: &[String]) -> Vec<String> {
+        if !given.is_empty() {
+            self.sources.insert(flag, Source::Flag(format!("--{flag}")));
+            return given.to_vec();
+        }
+        match self.variable(flag) {
+            Some((var, v)) => {
+                self.sources.insert(flag, Source::Variable(var));
+                v.split(',').map(|s| s.trim().to_owned()).collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// A number within `range`.
+    fn number<T>(
+        &mut self,
+        flag: &'static str,
+        given: Option<T>,
+        range: std::ops::RangeInclusive<T>,
+    ) -> anyhow::Result<T>
+    where
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+    {
+        let raw = self.required(flag, given.map(|g| g.to_string()).as_deref());
+        raw.trim()
+            .parse::<T>()
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                usage(format!(
+                    "{}: '{raw}' is not a number from {} to {}",
+                    self.sources[flag],
+                    range.start(),
+                    range.end()
+                ))
+            })
+    }
+}
+
+/// How the run talks to its user: the global options, and whether stdin
+/// and stderr are a terminal (`terminal`, the entry point's to find out).
+pub(crate) fn interaction(
+    global: &GlobalArgs,
+    environment: &Environment,
+    terminal: bool,
+) -> anyhow::Result<Interaction> {
+    let mut r = Resolver::new("*", environment);
+    let format = r.choice("output", global.output)?;
+    let no_input = r.switch("no-input", global.no_input);
+    Ok(Interaction {
+        format,
+        interactive: !no_input && !environment.flag(env::CI) && terminal,
+        verbose: global.verbose,
+        color: environment.os(env::NO_COLOR).is_none(),
+        github_actions: environment.flag(env::GITHUB_ACTIONS),
+        github_output: environment.os(env::GITHUB_OUTPUT).map(PathBuf::from),
+    })
+}
+
+/// The retry delays' multiplier, [`env::BACKOFF_SCALE`] (default 1).
+pub(crate) fn backoff_scale(environment: &Environment) -> f64 {
+    environment
+        .var(env::BACKOFF_SCALE)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(1.0)
+}
+
+/// Seconds a request may take, [`env::HTTP_TIMEOUT`] (default 60).
+pub(crate) fn http_timeout(environment: &Environment) -> Option<std::time::Duration> {
+    environment
+        .var(env::HTTP_TIMEOUT)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+}
+
+/// The lease of a secret in flight elsewhere, [`env::PENDING_LEASE`]
+/// (default [`crate::custody::DEFAULT_LEASE`]).
+pub(crate) fn pending_lease(environment: &Environment) -> Option<std::time::Duration> {
+    environment
+        .var(env::PENDING_LEASE)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_secs)
+}
+
+/// Every value `setup` (and, partly, `register`, `rotate`, `status`,
+/// `remove`) works from, resolved but not yet checked: each flag's value
+/// from the command line, its variable or its default, with where it came
+/// from. [`build`] checks them and makes the [`Plan`]; the wizard writes its
+/// answers in ([`Inputs::answer`]) and shows where the rest came from.
+#[derive(Debug, Clone)]
+pub(crate) struct Inputs {
+    pub auth: AuthChoice,
+    pub tenant: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret_file: Option<PathBuf>,
+    pub graph_token_file: Option<PathBuf>,
+    pub cloud: CloudChoice,
+    pub login_url: Option<String>,
+    pub graph_url: Option<String>,
+    pub platform_url: String,
+    pub platform_token_file: Option<String>,
+    pub integration: String,
+    pub connection_name: String,
+    pub resource: Option<String>,
+    pub fields: Vec<String>,
+    pub app_name: String,
+    pub redirect_uri: String,
+    pub api: String,
+    pub permission: String,
+    pub app_id: Option<String>,
+    pub adopt: bool,
+    pub secret_description: String,
+    pub secret_expiry: String,
+    pub show_secret: bool,
+    pub secret_file: Option<PathBuf>,
+    pub rotate: bool,
+    pub keep_secret_on_failure: bool,
+    pub admin_consent: bool,
+    pub dry_run: bool,
+    pub state_dir: Option<PathBuf>,
+    /// Flag (without `--`) → where its value came from.
+    sources: BTreeMap<&'static str, Source>,
+    /// The environment the values were resolved in: the sign-in and the
+    /// platform token read their ecosystem variables from it.
+    pub env: Environment,
+}
+
+impl Inputs {
+    /// Where the value of `--flag` came from (`None`: it has no value).
+    pub(crate) fn source(&self, flag: &str) -> Option<&Source> {
+        self.sources.get(flag)
+    }
+
+    /// The source of `--flag` if the user gave it (flag or variable).
+    pub(crate) fn given(&self, flag: &str) -> Option<&Source> {
+        self.source(flag).filter(|s| s.is_given())
+    }
+
+    /// Records that `--flag`'s value was typed at the prompt.
+    pub(crate) fn answer(&mut self, flag: &'static str) {
+        self.sources.insert(flag, Source::Prompt);
+    }
+
+    fn resolve(
+        command: &'static str,
+        env: &Environment,
+        fill: impl FnOnce(&mut Resolver<'_>) -> anyhow::Result<Partial>,
+    ) -> anyhow::Result<Inputs> {
+        let mut r = Resolver::new(command, env);
+        let p = fill(&mut r)?;
+        let ms = p.microsoft.unwrap_or_default();
+        let (tenant, tenant_source) = match (
+            r.text("tenant", ms.tenant.as_deref()),
+            env.var(env::AZURE_TENANT_ID),
+        ) {
+            (Some(t), _) => (Some(t), None),
+            (None, Some(t)) => (Some(t), Some(Source::Variable(env::AZURE_TENANT_ID))),
+            (None, None) => (None, None),
+        };
+        if let Some(source) = tenant_source {
+            r.sources.insert("tenant", source);
+        }
+        let mut inputs = Inputs {
+            auth: r.choice("auth", ms.auth)?,
+            tenant,
+            client_id: r.text("client-id", ms.client_id.as_deref()),
+            client_secret_file: r.path("client-secret-file", ms.client_secret_file.as_deref()),
+            graph_token_file: r.path("graph-token-file", ms.graph_token_file.as_deref()),
+            cloud: r.choice("cloud", ms.cloud)?,
+            login_url: r.text("login-url", ms.login_url.as_deref()),
+            graph_url: r.text("graph-url", ms.graph_url.as_deref()),
+            platform_url: String::new(),
+            platform_token_file: None,
+            integration: String::new(),
+            connection_name: String::new(),
+            resource: None,
+            fields: Vec::new(),
+            app_name: String::new(),
+            redirect_uri: String::new(),
+            api: String::new(),
+            permission: String::new(),
+            app_id: None,
+            adopt: false,
+            secret_description: String::new(),
+            secret_expiry: String::new(),
+            show_secret: false,
+            secret_file: None,
+            rotate: p.rotate,
+            keep_secret_on_failure: false,
+            admin_consent: false,
+            dry_run: false,
+            state_dir: None,
+            sources: BTreeMap::new(),
+            env: env.clone(),
+        };
+        let target = p.target.unwrap_or_default();
+        inputs.platform_url = r.required("platform-url", target.platform_url.as_deref());
+        inputs.platform_token_file =
+            r.text("platform-token-file", target.platform_token_file.as_deref());
+        inputs.integration = r.required("integration", target.integration.as_deref());
+        inputs.connection_name = r.required("connection-name", target.connection_name.as_deref());
+        inputs.resource = r.text("resource", p.resource.as_deref());
+        inputs.fields = r.list("field", &p.fields);
+        let app = p.app.unwrap_or_default();
+        inputs.app_name = r.required("app-name", app.app_name.as_deref());
+        inputs.redirect_uri = r.required("redirect-uri", app.redirect_uri.as_deref());
+        inputs.api = r.required("api", app.api.as_deref());
+        inputs.permission = r.required("permission", app.permission.as_deref());
+        inputs.app_id = r.text("app-id", app.app_id.as_deref());
+        inputs.adopt = r.switch("adopt", app.adopt);
+        let secret = p.secret.unwrap_or_default();
+        inputs.secret_description =
+            r.required("secret-description", secret.secret_description.as_deref());
+        inputs.secret_expiry = r.required("secret-expiry", secret.secret_expiry.as_deref());
+        inputs.show_secret = r.switch("show-secret", secret.show_secret);
+        inputs.secret_file = r.path("secret-file", secret.secret_file.as_deref());
+        inputs.rotate = p.rotate || r.switch("rotate", secret.rotate);
+        inputs.keep_secret_on_failure =
+            r.switch("keep-secret-on-failure", secret.keep_secret_on_failure);
+        inputs.admin_consent = r.switch("admin-consent", p.admin_consent);
+        inputs.dry_run = r.switch("dry-run", p.dry_run);
+        inputs.state_dir = p
+            .state_dir
+            .clone()
+            .or_else(|| env.var(env::STATE_DIR).map(PathBuf::from));
+        for (flag, source) in &r.sources {
+            if let Source::Variable(var) = source {
+                tracing::debug!("{command}: --{flag} from {var}");
+            }
+        }
+        inputs.sources = r.sources;
+        Ok(inputs)
+    }
+
+    /// The guide's values, nothing given: where `demo` starts.
+    pub(crate) fn guide(env: &Environment) -> Inputs {
+        Inputs::resolve("setup", env, |_| Ok(Partial::default())).expect("the defaults are valid")
+    }
+}
+
+/// What a command's flags give [`Inputs::resolve`]: the setup flags it
+/// has; those it lacks take their variables and defaults.
+#[derive(Default)]
+struct Partial {
+    microsoft: Option<MicrosoftArgs>,
+    target: Option<ConnectionArgs>,
+    resource: Option<String>,
+    fields: Vec<String>,
+    app: Option<AppArgs>,
+    secret: Option<SecretArgs>,
+    rotate: bool,
+    admin_consent: bool,
+    dry_run: bool,
+    state_dir: Option<PathBuf>,
+}
+
+/// `setup`: its values; the plan is made by [`SetupSettings::plan`] (at
+/// once without a terminal, after the questions in the wizard).
+#[derive(Debug)]
+pub(crate) struct SetupSettings {
+    pub inputs: Inputs,
+}
+
+impl SetupSettings {
+    pub(crate) fn resolve(args: &SetupArgs, env: &Environment) -> anyhow::Result<SetupSettings> {
+        let inputs = Inputs::resolve("setup", env, |_| {
+            Ok(Partial {
+                microsoft: Some(args.microsoft.clone()),
+                target: Some(args.platform.target.clone()),
+                resource: args.platform.resource.clone(),
+                fields: args.platform.fields.clone(),
+                app: Some(args.app.clone()),
+                secret: Some(args.secret.clone()),
+                admin_consent: args.admin_consent,
+                dry_run: args.dry_run,
+                state_dir: args.state_dir.clone(),
+                ..Partial::default()
+            })
+        })?;
+        Ok(SetupSettings { inputs })
+    }
+
+    /// The plan, with what the wizard supplied.
+    pub(crate) fn plan(
+        &self,
+        interaction: &Interaction,
+        supplied: Supplied,
+    ) -> anyhow::Result<Plan> {
+        build(Mode::Setup, &self.inputs, interaction, supplied)
+    }
+
+    /// The Azure half's plan (`register`'s), for the wizard's hand-off when
+    /// there is no platform token: the platform is left to its Admin.
+    pub(crate) fn register_plan(
+        &self,
+        interaction: &Interaction,
+        supplied: Supplied,
+    ) -> anyhow::Result<Plan> {
+        build(Mode::Register, &self.inputs, interaction, supplied)
+    }
+}
+
+/// `register`: the Azure half's plan.
+#[derive(Debug)]
+pub(crate) struct RegisterSettings {
+    pub plan: Plan,
+}
+
+impl RegisterSettings {
+    pub(crate) fn resolve(
+        args: &RegisterArgs,
+        env: &Environment,
+        interaction: &Interaction,
+    ) -> anyhow::Result<RegisterSettings> {
+        let inputs = Inputs::resolve("register", env, |_| {
+            Ok(Partial {
+                microsoft: Some(args.microsoft.clone()),
+                resource: args.resource.clone(),
+                app: Some(args.app.clone()),
+                secret: Some(SecretArgs {
+                    secret_description: args.secret_description.clone(),
+                    secret_expiry: args.secret_expiry.clone(),
+                    show_secret: args.show_secret,
+                    secret_file: args.secret_file.clone(),
+                    ..SecretArgs::default()
+                }),
+                rotate: args.new_secret || env.flag(env::NEW_SECRET),
+                admin_consent: args.admin_consent,
+                dry_run: args.dry_run,
+                state_dir: args.state_dir.clone(),
+                ..Partial::default()
+            })
+        })?;
+        let plan = build(Mode::Register, &inputs, interaction, Supplied::default())?;
+        Ok(RegisterSettings { plan })
+    }
+}
+
+/// `rotate`: a new secret for the app of an existing setup.
+#[derive(Debug)]
+pub(crate) struct RotateSettings {
+    pub plan: Plan,
+}
+
+impl RotateSettings {
+    pub(crate) fn resolve(
+        args: &RotateArgs,
+        env: &Environment,
+        interaction: &Interaction,
+    ) -> anyhow::Result<RotateSettings> {
+        let inputs = Inputs::resolve("rotate", env, |_| {
+            Ok(Partial {
+                microsoft: Some(args.microsoft.clone()),
+                target: Some(args.platform.target.clone()),
+                resource: args.platform.resource.clone(),
+                fields: args.platform.fields.clone(),
+                app: Some(AppArgs {
+                    app_name: args.app_name.clone(),
+                    app_id: args.app_id.clone(),
+                    ..AppArgs::default()
+                }),
+                secret: Some(SecretArgs {
+                    secret_description: args.secret_description.clone(),
+                    secret_expiry: args.secret_expiry.clone(),
+                    show_secret: args.show_secret,
+                    secret_file: args.secret_file.clone(),
+                    keep_secret_on_failure: args.keep_secret_on_failure,
+                    ..SecretArgs::default()
+                }),
+                rotate: true,
+                dry_run: args.dry_run,
+                state_dir: args.state_dir.clone(),
+                ..Partial::default()
+            })
+        })?;
+        let plan = build(Mode::Rotate, &inputs, interaction, Supplied::default())?;
+        Ok(RotateSettings { plan })
+    }
+}
+
+/// `status`: what to check, and how soon an expiry needs attention.
+#[derive(Debug)]
+pub(crate) struct StatusSettings {
+    pub plan: Plan,
+    /// `--warn-within` as given (for messages).
+    pub warn_within: String,
+}
+
+impl StatusSettings {
+    pub(crate) fn resolve(
+        args: &StatusArgs,
+        env: &Environment,
+        interaction: &Interaction,
+    ) -> anyhow::Result<StatusSettings> {
+        let mut warn_within = String::new();
+        let inputs = Inputs::resolve("status", env, |r| {
+            warn_within = r.required("warn-within", args.warn_within.as_deref());
+            Ok(Partial {
+                microsoft: Some(args.microsoft.clone()),
+                target: Some(args.platform.target.clone()),
+                resource: args.platform.resource.clone(),
+                fields: args.platform.fields.clone(),
+                app: Some(args.app.clone()),
+                secret: Some(SecretArgs {
+                    secret_description: args.secret_description.clone(),
+                    ..SecretArgs::default()
+                }),
+                state_dir: args.state_dir.clone(),
+                ..Partial::default()
+            })
+        })?;
+        let plan = build(Mode::Setup, &inputs, interaction, Supplied::default())?;
+        Ok(StatusSettings { plan, warn_within })
+    }
+}
+
+/// `remove`: what to delete, and whether that was confirmed.
+#[derive(Debug)]
+pub(crate) struct RemoveSettings {
+    pub plan: Plan,
+    /// `--yes`.
+    pub yes: bool,
+}
+
+impl RemoveSettings {
+    pub(crate) fn resolve(
+        args: &RemoveArgs,
+        env: &Environment,
+        interaction: &Interaction,
+    ) -> anyhow::Result<RemoveSettings> {
+        let mut r = Resolver::new("remove", env);
+        let azure_only = r.switch("azure-only", args.azure_only);
+        let yes = r.switch("yes", args.yes);
+        let inputs = Inputs::resolve("remove", env, |_| {
+            Ok(Partial {
+                microsoft: Some(args.microsoft.clone()),
+                target: Some(args.platform.clone()),
+                app: Some(AppArgs {
+                    app_name: args.app_name.clone(),
+                    app_id: args.app_id.clone(),
+                    ..AppArgs::default()
+                }),
+                dry_run: args.dry_run,
+                state_dir: args.state_dir.clone(),
+                ..Partial::default()
+            })
+        })?;
+        let mode = Mode::Remove {
+            platform: !azure_only,
+        };
+        let plan = build(mode, &inputs, interaction, Supplied::default())?;
+        Ok(RemoveSettings { plan, yes })
+    }
+}
+
+/// `platform-login`: where the approval happens and where the token goes.
+#[derive(Debug)]
+pub(crate) struct PlatformLoginSettings {
+    pub base: Url,
+    /// `--name`, and the file it names under ~/.catalytic/tokens/.
+    pub name: String,
+    pub path: PathBuf,
+    /// The team's address, checked; `None`: ask at a terminal.
+    pub team: Option<String>,
+    pub wait: std::time::Duration,
+}
+
+impl PlatformLoginSettings {
+    pub(crate) fn resolve(
+        args: &PlatformLoginArgs,
+        env: &Environment,
+    ) -> anyhow::Result<PlatformLoginSettings> {
+        let mut r = Resolver::new("platform-login", env);
+        let url = r.required("platform-url", args.platform_url.as_deref());
+        let base = validate::service_url("--platform-url", &url).map_err(usage)?;
+        let name = r.required("name", args.name.as_deref());
+        let path = platform_auth::token_path(&name).map_err(|e| usage(format!("--name: {e}")))?;
+        let team = r
+            .text("team", args.team.as_deref())
+            .map(|team| {
+                platform_auth::team_domain(&team)
+                    .map_err(|e| usage(format!("--team / {}: {e}", env::TEAM)))
+            })
+            .transpose()?;
+        let wait = r.number("wait", args.wait, 1..=3600)?;
+        Ok(PlatformLoginSettings {
+            base,
+            name,
+            path,
+            team,
+            wait: std::time::Duration::from_secs(wait),
+        })
+    }
+}
+
+/// `demo`.
+#[cfg(feature = "emulator")]
+#[derive(Debug)]
+pub(crate) struct DemoSettings {
+    pub faults: bool,
+    pub show_secret: bool,
+}
+
+#[cfg(feature = "emulator")]
+impl DemoSettings {
+    pub(crate) fn resolve(args: &DemoArgs, env: &Environment) -> DemoSettings {
+        let mut r = Resolver::new("demo", env);
+        DemoSettings {
+            faults: !args.no_faults,
+            show_secret: r.switch("show-secret", args.show_secret),
+        }
+    }
+}
+
+/// `emulator`.
+#[cfg(feature = "emulator")]
+#[derive(Debug)]
+pub(crate) struct EmulatorSettings {
+    pub port: u16,
+    pub config: Option<PathBuf>,
+    pub faults: bool,
+}
+
+#[cfg(feature = "emulator")]
+impl EmulatorSettings {
+    pub(crate) fn resolve(
+        args: &EmulatorArgs,
+        env: &Environment,
+    ) -> anyhow::Result<EmulatorSettings> {
+        let mut r = Resolver::new("emulator", env);
+        Ok(EmulatorSettings {
+            port: r.number("port", args.port, 0..=u16::MAX)?,
+            config: args.config.clone(),
+            faults: args.faults,
+        })
+    }
+}
+
+/// The values the wizard asks for at a step: one given with a bad value is
+/// reported and asked again there. A bad value of any other flag ends the
+/// wizard before its first question.
+pub(crate) const ASKED: &[&str] = &[
+    "app-name",
+    "redirect-uri",
+    "secret-description",
+    "secret-expiry",
+    "connection-name",
+    "tenant",
+    "client-id",
+];
+
+/// Checks every value given by a flag or a variable (not the defaults, not
+/// answers): `(flag, what is wrong, naming where it came from)`. The
+/// wizard runs it before its first question; [`build`] makes the same
+/// checks for a run without one.
+pub(crate) fn check_given(inputs: &Inputs) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    let mut check = |flag: &'static str, result: Result<(), String>| {
+        if let (Err(e), Some(source)) = (result, inputs.given(flag)) {
+            problems.push((flag, format!("{source}: {e}")));
+        }
+    };
+    let ok = |r: Result<String, String>| r.map(|_| ());
+    check(
+        "app-name",
+        ok(validate::name("the app name", &inputs.app_name)),
+    );
+    check(
+        "redirect-uri",
+        ok(validate::redirect_uri(&inputs.redirect_uri)),
+    );
+    check(
+        "secret-description",
+        ok(validate::name(
+            "the description",
+            &inputs.secret_description,
+        )),
+    );
+    check(
+        "secret-expiry",
+        validate::expiry(&inputs.secret_expiry, jiff::Timestamp::now()).map(|_| ()),
+    );
+    check(
+        "connection-name",
+        ok(validate::name(
+            "the connection name",
+            &inputs.connection_name,
+        )),
+    );
+    check(
+        "integration",
+        ok(validate::name("the integration", &inputs.integration)),
+    );
+    if let Some(tenant) = &inputs.tenant {
+        check("tenant", ok(validate::tenant(tenant)));
+    }
+    if let Some(id) = &inputs.client_id {
+        check("client-id", ok(validate::guid("the client id", id)));
+    }
+    if let Some(id) = &inputs.app_id {
+        check("app-id", ok(validate::guid("the app id", id)));
+    }
+    let permission = inputs.permission.trim();
+    check(
+        "permission",
+        if permission.is_empty() || permission.contains(char::is_whitespace) {
+            Err(format!("'{}' is not a permission name", inputs.permission))
+        } else {
+            Ok(())
+        },
+    );
+    check(
+        "resource",
+        resource_arg(inputs.resource.as_deref())
+            .map(|_| ())
+            .map_err(|e| e.to_string()),
+    );
+    for (flag, url) in [
+        ("login-url", inputs.login_url.as_deref()),
+        ("graph-url", inputs.graph_url.as_deref()),
+        ("platform-url", Some(inputs.platform_url.as_str())),
+    ] {
+        if let Some(url) = url {
+            check(flag, validate::service_url(flag, url).map(|_| ()));
+        }
+    }
+    if let Some(path) = &inputs.secret_file {
+        check(
+            "secret-file",
+            check_new_file("--secret-file", path).map_err(|e| e.to_string()),
+        );
+    }
+    problems
+}
+
+impl Inputs {
+    /// Drops the value of `--flag` for the guide's default (or none), to be
+    /// asked for again.
+    pub(crate) fn forget(&mut self, flag: &'static str) {
+        let default = || {
+            crate::cli::default_for("setup", flag)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        match flag {
+            "app-name" => self.app_name = default(),
+            "redirect-uri" => self.redirect_uri = default(),
+            "secret-description" => self.secret_description = default(),
+            "secret-expiry" => self.secret_expiry = default(),
+            "connection-name" => self.connection_name = default(),
+            "tenant" => self.tenant = None,
+            "client-id" => self.client_id = None,
+            _ => return,
+        }
+        self.sources.insert(flag, Source::Default);
+    }
+}
+
+/// How long the wizard waits for a platform token's approval: what
+/// `platform-login --wait` takes from its variable, else its default.
+pub(crate) fn approval_wait(inputs: &Inputs) -> anyhow::Result<std::time::Duration> {
+    let mut r = Resolver::new("platform-login", &inputs.env);
+    Ok(std::time::Duration::from_secs(r.number(
+        "wait",
+        None,
+        1..=3600,
+    )?))
+}
+
+/// Whether `az` is on PATH (`--auth auto` and the wizard's choices).
+pub(crate) fn az_available(inputs: &Inputs) -> bool {
+    crate::auth::az_cli::available(inputs.env.os(env::PATH))
 }
 
 /// What the wizard collected that no flag can carry: secrets typed hidden,
@@ -194,33 +994,10 @@ impl Plan {
     }
 }
 
-/// Builds the plan for `setup`.
-pub(crate) fn plan(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Plan> {
-    plan_with(args, interaction, Supplied::default())
-}
-
-/// [`plan`], with what the wizard supplied.
-pub(crate) fn plan_with(
-    args: &SetupArgs,
-    interaction: &Interaction,
-    supplied: Supplied,
-) -> anyhow::Result<Plan> {
-    build(Mode::Setup, args, interaction, supplied)
-}
-
-/// Builds the plan for `register` or `rotate` (from their arguments, put in
-/// `setup`'s shape).
-pub(crate) fn plan_for(
-    mode: Mode,
-    args: &SetupArgs,
-    interaction: &Interaction,
-) -> anyhow::Result<Plan> {
-    build(mode, args, interaction, Supplied::default())
-}
-
+/// Checks the values and makes the plan for `mode`.
 fn build(
     mode: Mode,
-    args: &SetupArgs,
+    args: &Inputs,
     interaction: &Interaction,
     supplied: Supplied,
 ) -> anyhow::Result<Plan> {
@@ -233,72 +1010,35 @@ fn build(
         ));
     }
 
-    let app = &args.app;
-    let name = validate::name("--app-name", &app.app_name).map_err(usage)?;
-    let redirect_uri = validate::redirect_uri(&app.redirect_uri).map_err(usage)?;
-    let app_id = app
+    let name = validate::name("--app-name", &args.app_name).map_err(usage)?;
+    let redirect_uri = validate::redirect_uri(&args.redirect_uri).map_err(usage)?;
+    let app_id = args
         .app_id
         .as_deref()
         .map(|v| validate::guid("--app-id", v))
         .transpose()
         .map_err(usage)?;
-    let permission = app.permission.trim();
+    let permission = args.permission.trim();
     if permission.is_empty() || permission.contains(char::is_whitespace) {
         return Err(usage(format!(
             "--permission '{}' is not a permission name (such as Directory.ReadWrite.All)",
-            app.permission
+            args.permission
         )));
     }
-    let api = ApiRef::parse(&app.api);
-    if !api.is_graph() && args.platform.resource.is_none() {
+    let api = ApiRef::parse(&args.api);
+    if !api.is_graph() && args.resource.is_none() {
         return Err(usage(format!(
             "--api '{}' is not Microsoft Graph, so the Resource cannot be derived: give --resource (the API's App ID URI)",
-            app.api
+            args.api
         )));
     }
 
-    let secret = &args.secret;
-    let description =
-        validate::name("--secret-description", &secret.secret_description).map_err(usage)?;
-    let expiry = validate::expiry(&secret.secret_expiry, jiff::Timestamp::now())
-        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
-    if let Expiry::Never(_) = expiry {
-        warnings.push(
-            "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
-        );
-    } else if expiry
-        .timestamp()
-        .duration_since(jiff::Timestamp::now())
-        .as_secs()
-        > 2 * 366 * 86_400
-    {
-        warnings.push(
-            "--secret-expiry is longer than the portal's 24-month limit; tenant policies may refuse it".into(),
-        );
-    }
-    if let Some(path) = &secret.secret_file {
-        check_new_file("--secret-file", path)?;
-    }
-    if mode == Mode::Register
-        && !args.dry_run
-        && !secret.show_secret
-        && secret.secret_file.is_none()
-    {
-        return Err(crate::error::Failure::new(
-            crate::error::Kind::Usage,
-            "register hands the new client secret on, and its value is shown only once: say where it goes",
-        )
-        .with_hint(format!(
-            "give --secret-file PATH (created with mode 0600; or {}) or --show-secret (printed on stdout, in the JSON with --output json)",
-            env::SECRET_FILE
-        ))
-        .into());
-    }
+    let secret = secret_spec(mode, args, &mut warnings)?;
 
-    let resource = resource_arg(args.platform.resource.as_deref())?;
+    let resource = resource_arg(args.resource.as_deref())?;
     let needs_platform = !matches!(mode, Mode::Register | Mode::Remove { platform: false });
     if needs_platform {
-        platform_values(&args.platform)?;
+        platform_values(args)?;
     }
     // A token that is given is checked now; one that is missing is reported
     // after the sign-in, so that what is wrong is told before what is
@@ -307,7 +1047,7 @@ fn build(
     let token = match (supplied.platform_token, needs_platform) {
         (Some(token), true) => Some(token),
         (_, false) => None,
-        (None, true) => find_platform_token(args.platform.platform_token_file.as_deref())?,
+        (None, true) => find_platform_token(args.platform_token_file.as_deref(), &args.env)?,
     };
     if token.is_none() && mode == (Mode::Remove { platform: true }) {
         return Err(crate::error::Failure::new(
@@ -329,7 +1069,7 @@ fn build(
         None => sign_in_method(args, interaction, &endpoints, None)?,
     };
     let platform = match token {
-        Some(token) => Some(platform_spec(&args.platform, Some(token))?),
+        Some(token) => Some(platform_spec(args, Some(token))?),
         None if needs_platform => return Err(missing_platform_token()),
         None => None,
     };
@@ -344,17 +1084,10 @@ fn build(
             api,
             permission: permission.to_owned(),
             app_id,
-            adopt: app.adopt,
+            adopt: args.adopt,
             admin_consent: args.admin_consent,
         },
-        secret: SecretSpec {
-            description,
-            expiry,
-            show: secret.show_secret,
-            file: secret.secret_file.clone(),
-            rotate: secret.rotate,
-            keep_on_failure: secret.keep_secret_on_failure,
-        },
+        secret,
         platform,
         resource,
         dry_run: args.dry_run,
@@ -363,14 +1096,62 @@ fn build(
     })
 }
 
-/// Where the services are, for `setup`.
-pub(crate) fn endpoints(args: &SetupArgs) -> anyhow::Result<Endpoints> {
-    let ms = &args.microsoft;
+/// The client secret's values, checked; warnings about its lifetime.
+fn secret_spec(
+    mode: Mode,
+    args: &Inputs,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<SecretSpec> {
+    let description =
+        validate::name("--secret-description", &args.secret_description).map_err(usage)?;
+    let expiry = validate::expiry(&args.secret_expiry, jiff::Timestamp::now())
+        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
+    if let Expiry::Never(_) = expiry {
+        warnings.push(
+            "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
+        );
+    } else if expiry
+        .timestamp()
+        .duration_since(jiff::Timestamp::now())
+        .as_secs()
+        > 2 * 366 * 86_400
+    {
+        warnings.push(
+            "--secret-expiry is longer than the portal's 24-month limit; tenant policies may refuse it".into(),
+        );
+    }
+    if let Some(path) = &args.secret_file {
+        check_new_file("--secret-file", path)?;
+    }
+    if mode == Mode::Register && !args.dry_run && !args.show_secret && args.secret_file.is_none() {
+        return Err(crate::error::Failure::new(
+            crate::error::Kind::Usage,
+            "register hands the new client secret on, and its value is shown only once: say where it goes",
+        )
+        .with_hint(format!(
+            "give --secret-file PATH (created with mode 0600; or {}) or --show-secret (printed on stdout, in the JSON with --output json)",
+            env::SECRET_FILE
+        ))
+        .into());
+    }
+    Ok(SecretSpec {
+        description,
+        expiry,
+        show: args.show_secret,
+        file: args.secret_file.clone(),
+        rotate: args.rotate,
+        keep_on_failure: args.keep_secret_on_failure,
+    })
+}
+
+/// Where the services are.
+pub(crate) fn endpoints(args: &Inputs) -> anyhow::Result<Endpoints> {
     endpoints_of(
-        ms.cloud,
-        ms.login_url.as_deref(),
-        ms.graph_url.as_deref(),
-        &args.platform.platform_url,
+        args.cloud,
+        args.login_url.as_deref(),
+        args.graph_url.as_deref(),
+        &args.platform_url,
+        &args.env,
     )
 }
 
@@ -379,13 +1160,14 @@ fn endpoints_of(
     login_url: Option<&str>,
     graph_url: Option<&str>,
     platform_url: &str,
+    environment: &Environment,
 ) -> anyhow::Result<Endpoints> {
     let cloud = match cloud {
         CloudChoice::Public => Cloud::PUBLIC,
         CloudChoice::Usgov => Cloud::USGOV,
         CloudChoice::China => Cloud::CHINA,
     };
-    let (login_raw, login_from) = match (login_url, env::var(env::AZURE_AUTHORITY_HOST)) {
+    let (login_raw, login_from) = match (login_url, environment.var(env::AZURE_AUTHORITY_HOST)) {
         (Some(v), _) => (v.to_owned(), "--login-url"),
         (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
         (None, None) => (cloud.login.to_owned(), "--cloud"),
@@ -402,29 +1184,68 @@ fn endpoints_of(
     })
 }
 
-/// The tenant from `--tenant` (or its variable), else AZURE_TENANT_ID.
-fn tenant_arg(flag: Option<&str>) -> anyhow::Result<Option<String>> {
-    let (raw, from) = match (flag, env::var(env::AZURE_TENANT_ID)) {
-        (Some(t), _) => (t.to_owned(), format!("--tenant / {}", env::TENANT)),
-        (None, Some(t)) => (t, env::AZURE_TENANT_ID.to_owned()),
-        (None, None) => return Ok(None),
+/// The tenant from `--tenant`, its variable, or AZURE_TENANT_ID, checked.
+pub(crate) fn tenant(args: &Inputs) -> anyhow::Result<Option<String>> {
+    let Some(raw) = &args.tenant else {
+        return Ok(None);
     };
-    validate::tenant(&raw)
+    let from = args
+        .source("tenant")
+        .map_or_else(|| "--tenant".to_owned(), ToString::to_string);
+    validate::tenant(raw)
         .map(Some)
         .map_err(|e| usage(format!("{from}: {e}")))
+}
+
+/// The client id of the pipeline's identity (`--client-id`, else
+/// AZURE_CLIENT_ID) and where it came from.
+pub(crate) fn pipeline_client_id(args: &Inputs) -> Option<(String, Source)> {
+    match (&args.client_id, args.env.var(env::AZURE_CLIENT_ID)) {
+        (Some(id), _) => Some((
+            id.clone(),
+            args.source("client-id").cloned().unwrap_or(Source::Prompt),
+        )),
+        (None, Some(id)) => Some((id, Source::Variable(env::AZURE_CLIENT_ID))),
+        (None, None) => None,
+    }
+}
+
+/// Where the pipeline identity's client secret would come from, if anywhere.
+pub(crate) fn client_secret_source(args: &Inputs) -> Option<Source> {
+    match (
+        &args.client_secret_file,
+        args.env.var(env::AZURE_CLIENT_SECRET),
+    ) {
+        (Some(_), _) => args.source("client-secret-file").cloned(),
+        (None, Some(_)) => Some(Source::Variable(env::AZURE_CLIENT_SECRET)),
+        (None, None) => None,
+    }
+}
+
+/// A federated token is available (a file, or GitHub Actions OIDC).
+pub(crate) fn federated_available(args: &Inputs) -> bool {
+    args.env.var(env::AZURE_FEDERATED_TOKEN_FILE).is_some() || github_oidc(&args.env)
+}
+
+fn github_oidc(environment: &Environment) -> bool {
+    environment.var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
+        && environment
+            .var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN)
+            .is_some()
 }
 
 /// How to sign in to Microsoft, from `--auth` and what it needs. A secret
 /// the wizard had typed (`typed_secret`) is used only when neither
 /// `--client-secret-file` nor AZURE_CLIENT_SECRET gives one.
 pub(crate) fn sign_in_method(
-    args: &SetupArgs,
+    args: &Inputs,
     interaction: &Interaction,
     endpoints: &Endpoints,
     typed_secret: Option<SecretString>,
 ) -> anyhow::Result<SignIn> {
-    let ms = &args.microsoft;
-    let tenant = tenant_arg(ms.tenant.as_deref())?;
+    let ms = args;
+    let environment = &args.env;
+    let tenant = tenant(args)?;
     let method = match ms.auth {
         AuthChoice::Auto => choose_auto(args, interaction)?,
         other => other,
@@ -433,7 +1254,7 @@ pub(crate) fn sign_in_method(
         let id = ms
             .client_id
             .clone()
-            .or_else(|| env::var(env::AZURE_CLIENT_ID))
+            .or_else(|| environment.var(env::AZURE_CLIENT_ID))
             .ok_or_else(|| {
                 usage(format!(
                     "--auth {method} needs the signing-in app's client id: --client-id or {}",
@@ -465,25 +1286,7 @@ pub(crate) fn sign_in_method(
         AuthChoice::ClientSecret => {
             let tenant = need_tenant("client-secret")?;
             let client_id = pipeline_client_id("client-secret")?;
-            let (secret, source) = match &ms.client_secret_file {
-                Some(path) => (
-                    read_secret_file(path, "--client-secret-file")?,
-                    path.display().to_string(),
-                ),
-                None => match (env::var(env::AZURE_CLIENT_SECRET), typed_secret) {
-                    (Some(s), _) => (
-                        SecretString::from(s.trim().to_owned()),
-                        env::AZURE_CLIENT_SECRET.to_owned(),
-                    ),
-                    (None, Some(typed)) => (typed, "the prompt".to_owned()),
-                    (None, None) => {
-                        return Err(usage(format!(
-                            "--auth client-secret needs the secret: {} or --client-secret-file",
-                            env::AZURE_CLIENT_SECRET
-                        )));
-                    }
-                },
-            };
+            let (secret, source) = pipeline_secret(args, typed_secret)?;
             Ok(SignIn::ClientSecret(client_secret::Request {
                 tenant,
                 client_id,
@@ -492,36 +1295,9 @@ pub(crate) fn sign_in_method(
             }))
         }
         AuthChoice::WorkloadIdentity => {
-            use crate::auth::workload_identity::Assertion;
             let tenant = need_tenant("workload-identity")?;
             let client_id = pipeline_client_id("workload-identity")?;
-            let assertion = if let Some(file) = env::var(env::AZURE_FEDERATED_TOKEN_FILE) {
-                Assertion::File(PathBuf::from(file))
-            } else if let (Some(url), Some(token)) = (
-                env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
-                env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
-            ) {
-                let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
-                    .or_else(|e| {
-                        // The runner's URL carries a query string; validate the rest.
-                        Url::parse(&url)
-                            .ok()
-                            .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
-                            .ok_or(e)
-                    })
-                    .map_err(usage)?;
-                Assertion::GitHub {
-                    url,
-                    token: SecretString::from(token),
-                }
-            } else {
-                return Err(usage(format!(
-                    "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
-                    env::AZURE_FEDERATED_TOKEN_FILE,
-                    env::ACTIONS_ID_TOKEN_REQUEST_URL,
-                    env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
-                )));
-            };
+            let assertion = federated_assertion(environment)?;
             Ok(SignIn::WorkloadIdentity(workload_identity::Request {
                 tenant,
                 client_id,
@@ -533,7 +1309,7 @@ pub(crate) fn sign_in_method(
             let client_id = match ms
                 .client_id
                 .clone()
-                .or_else(|| env::var(env::PUBLIC_CLIENT_ID))
+                .or_else(|| environment.var(env::PUBLIC_CLIENT_ID))
             {
                 Some(id) => validate::guid("public client id", &id).map_err(usage)?,
                 None => {
@@ -552,6 +1328,7 @@ pub(crate) fn sign_in_method(
                     tenant,
                     client_id,
                     scope,
+                    browser: environment.var(env::BROWSER),
                 })
             } else {
                 SignIn::DeviceCode(device_code::Request {
@@ -565,9 +1342,70 @@ pub(crate) fn sign_in_method(
     }
 }
 
+/// The pipeline identity's client secret, and where it came from:
+/// `--client-secret-file`, else AZURE_CLIENT_SECRET, else what the wizard
+/// had typed.
+fn pipeline_secret(
+    args: &Inputs,
+    typed_secret: Option<SecretString>,
+) -> anyhow::Result<(SecretString, String)> {
+    if let Some(path) = &args.client_secret_file {
+        return Ok((
+            read_secret_file(path, "--client-secret-file")?,
+            path.display().to_string(),
+        ));
+    }
+    match (args.env.var(env::AZURE_CLIENT_SECRET), typed_secret) {
+        (Some(s), _) => Ok((
+            SecretString::from(s.trim().to_owned()),
+            env::AZURE_CLIENT_SECRET.to_owned(),
+        )),
+        (None, Some(typed)) => Ok((typed, "the prompt".to_owned())),
+        (None, None) => Err(usage(format!(
+            "--auth client-secret needs the secret: {} or --client-secret-file",
+            env::AZURE_CLIENT_SECRET
+        ))),
+    }
+}
+
+/// The federated token `--auth workload-identity` presents: a file
+/// (AZURE_FEDERATED_TOKEN_FILE), else GitHub Actions OIDC.
+fn federated_assertion(
+    environment: &Environment,
+) -> anyhow::Result<crate::auth::workload_identity::Assertion> {
+    use crate::auth::workload_identity::Assertion;
+    if let Some(file) = environment.var(env::AZURE_FEDERATED_TOKEN_FILE) {
+        Ok(Assertion::File(PathBuf::from(file)))
+    } else if let (Some(url), Some(token)) = (
+        environment.var(env::ACTIONS_ID_TOKEN_REQUEST_URL),
+        environment.var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN),
+    ) {
+        let url = validate::service_url(env::ACTIONS_ID_TOKEN_REQUEST_URL, &url)
+            .or_else(|e| {
+                // The runner's URL carries a query string; validate the rest.
+                Url::parse(&url)
+                    .ok()
+                    .filter(|u| u.scheme() == "https" || validate::is_loopback(u))
+                    .ok_or(e)
+            })
+            .map_err(usage)?;
+        Ok(Assertion::GitHub {
+            url,
+            token: SecretString::from(token),
+        })
+    } else {
+        Err(usage(format!(
+            "--auth workload-identity needs a federated token: {} (a file), or GitHub Actions OIDC ({} and {}: give the workflow `permissions: id-token: write`)",
+            env::AZURE_FEDERATED_TOKEN_FILE,
+            env::ACTIONS_ID_TOKEN_REQUEST_URL,
+            env::ACTIONS_ID_TOKEN_REQUEST_TOKEN
+        )))
+    }
+}
+
 /// `--auth auto`: the first method the environment is configured for, in
 /// the README's order. `-v` says which was chosen and why others were not.
-fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<AuthChoice> {
+fn choose_auto(args: &Inputs, interaction: &Interaction) -> anyhow::Result<AuthChoice> {
     if let Some(method) = auto_method(args, interaction) {
         return Ok(method);
     }
@@ -588,8 +1426,9 @@ fn choose_auto(args: &SetupArgs, interaction: &Interaction) -> anyhow::Result<Au
 
 /// What `--auth auto` would pick (the wizard offers it as the default), or
 /// `None` when nothing is configured and there is no terminal.
-pub(crate) fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option<AuthChoice> {
-    let ms = &args.microsoft;
+pub(crate) fn auto_method(args: &Inputs, interaction: &Interaction) -> Option<AuthChoice> {
+    let ms = args;
+    let environment = &args.env;
     let pick = |method: AuthChoice, why: &str| {
         tracing::info!(
             "sign-in (auto): {why}: using --auth {}",
@@ -606,23 +1445,22 @@ pub(crate) fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option
         "sign-in (auto): no --graph-token-file / {}",
         env::GRAPH_TOKEN_FILE
     );
-    if ms.client_secret_file.is_some() || env::var(env::AZURE_CLIENT_SECRET).is_some() {
+    if ms.client_secret_file.is_some() || environment.var(env::AZURE_CLIENT_SECRET).is_some() {
         return pick(AuthChoice::ClientSecret, "a client secret is configured");
     }
     tracing::info!(
         "sign-in (auto): no {} / --client-secret-file",
         env::AZURE_CLIENT_SECRET
     );
-    if env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some() {
+    if environment.var(env::AZURE_FEDERATED_TOKEN_FILE).is_some() {
         return pick(
             AuthChoice::WorkloadIdentity,
             "AZURE_FEDERATED_TOKEN_FILE is set",
         );
     }
     tracing::info!("sign-in (auto): no {}", env::AZURE_FEDERATED_TOKEN_FILE);
-    let github = env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
-        && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some();
-    if github && (ms.client_id.is_some() || env::var(env::AZURE_CLIENT_ID).is_some()) {
+    let github = github_oidc(environment);
+    if github && (ms.client_id.is_some() || environment.var(env::AZURE_CLIENT_ID).is_some()) {
         return pick(
             AuthChoice::WorkloadIdentity,
             "GitHub Actions OIDC is available",
@@ -637,7 +1475,7 @@ pub(crate) fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option
         },
         if github { "AZURE_CLIENT_ID unset" } else { "" }
     );
-    if crate::auth::az_cli::available() {
+    if crate::auth::az_cli::available(environment.os(env::PATH)) {
         return pick(AuthChoice::AzCli, "the Azure CLI (az) is on PATH");
     }
     tracing::info!("sign-in (auto): the Azure CLI (az) is not on PATH");
@@ -647,15 +1485,12 @@ pub(crate) fn auto_method(args: &SetupArgs, interaction: &Interaction) -> Option
     None
 }
 
-fn platform_spec(
-    p: &PlatformArgs,
-    supplied: Option<PlatformToken>,
-) -> anyhow::Result<PlatformSpec> {
+fn platform_spec(p: &Inputs, supplied: Option<PlatformToken>) -> anyhow::Result<PlatformSpec> {
     // The values first: a value typed wrong is told before a missing token.
     let values = platform_values(p)?;
     let token = match supplied {
         Some(token) => token,
-        None => platform_token(p.platform_token_file.as_deref())?,
+        None => platform_token(p.platform_token_file.as_deref(), &p.env)?,
     };
     Ok(PlatformSpec {
         token,
@@ -674,7 +1509,7 @@ struct PlatformValues {
     fields: Vec<(ConnValue, String)>,
 }
 
-fn platform_values(p: &PlatformArgs) -> anyhow::Result<PlatformValues> {
+fn platform_values(p: &Inputs) -> anyhow::Result<PlatformValues> {
     let integration = validate::name("--integration", &p.integration).map_err(usage)?;
     let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
     let resource = resource_arg(p.resource.as_deref())?;
@@ -701,8 +1536,11 @@ fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
 
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
 /// `~/.catalytic/tokens/default` (platform-api.md §2.2).
-pub(crate) fn platform_token(flag: Option<&str>) -> anyhow::Result<PlatformToken> {
-    find_platform_token(flag)?.ok_or_else(missing_platform_token)
+pub(crate) fn platform_token(
+    flag: Option<&str>,
+    environment: &Environment,
+) -> anyhow::Result<PlatformToken> {
+    find_platform_token(flag, environment)?.ok_or_else(missing_platform_token)
 }
 
 fn missing_platform_token() -> anyhow::Error {
@@ -720,7 +1558,10 @@ fn missing_platform_token() -> anyhow::Error {
 
 /// [`platform_token`], or `None` when none of the places has one. A token
 /// that is there but unreadable or malformed is an error.
-pub(crate) fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<PlatformToken>> {
+pub(crate) fn find_platform_token(
+    flag: Option<&str>,
+    environment: &Environment,
+) -> anyhow::Result<Option<PlatformToken>> {
     let (raw, source) = if let Some(value) = flag {
         if value == "-" {
             (read_stdin("--platform-token-file")?, "stdin".to_owned())
@@ -734,7 +1575,7 @@ pub(crate) fn find_platform_token(flag: Option<&str>) -> anyhow::Result<Option<P
             })?;
             (raw, path.display().to_string())
         }
-    } else if let Some(raw) = env::var(env::CATALYTIC_TOKEN) {
+    } else if let Some(raw) = environment.var(env::CATALYTIC_TOKEN) {
         (raw, env::CATALYTIC_TOKEN.to_owned())
     } else {
         let default = token::store_dir().map(|d| d.join("default"));
@@ -785,13 +1626,60 @@ pub(crate) struct ConnectPlan {
     pub state_dir: PathBuf,
 }
 
-/// Builds the plan for `connect`.
-pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Result<ConnectPlan> {
+/// `connect`: its plan.
+pub(crate) struct ConnectSettings {
+    pub plan: ConnectPlan,
+}
+
+impl ConnectSettings {
+    pub(crate) fn resolve(
+        args: &ConnectArgs,
+        env: &Environment,
+    ) -> anyhow::Result<ConnectSettings> {
+        let mut app_secret_file = None;
+        let mut replace = false;
+        let inputs = Inputs::resolve("connect", env, |r| {
+            app_secret_file = r.path("app-secret-file", args.app_secret_file.as_deref());
+            replace = r.switch("replace", args.replace);
+            Ok(Partial {
+                microsoft: Some(MicrosoftArgs {
+                    tenant: args.tenant.clone(),
+                    client_id: args.client_id.clone(),
+                    cloud: args.cloud,
+                    login_url: args.login_url.clone(),
+                    ..MicrosoftArgs::default()
+                }),
+                target: Some(args.platform.target.clone()),
+                resource: args.platform.resource.clone(),
+                fields: args.platform.fields.clone(),
+                dry_run: args.dry_run,
+                ..Partial::default()
+            })
+        })?;
+        let plan = connect_plan(
+            &inputs,
+            app_secret_file.as_deref(),
+            replace,
+            Supplied::default(),
+        )?;
+        Ok(ConnectSettings { plan })
+    }
+}
+
+/// Builds the plan for `connect` from its values: the app's client id
+/// (`--client-id`), tenant and secret, and the platform's values.
+pub(crate) fn connect_plan(
+    args: &Inputs,
+    app_secret_file: Option<&Path>,
+    replace: bool,
+    supplied: Supplied,
+) -> anyhow::Result<ConnectPlan> {
     let endpoints = endpoints_of(
         args.cloud,
         args.login_url.as_deref(),
         None,
-        &args.platform.platform_url,
+        &args.platform_url,
+        &args.env,
     )?;
     let client_id = args.client_id.as_deref().ok_or_else(|| {
         usage(format!(
@@ -800,7 +1688,7 @@ pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Re
         ))
     })?;
     let client_id = validate::guid("--client-id", client_id).map_err(usage)?;
-    let tenant = tenant_arg(args.tenant.as_deref())?.ok_or_else(|| {
+    let tenant = tenant(args)?.ok_or_else(|| {
         usage(format!(
             "connect needs the app's Directory (tenant) ID: --tenant, {} or {}",
             env::TENANT,
@@ -809,8 +1697,8 @@ pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Re
     })?;
     let (secret, source) = match (
         supplied.app_secret,
-        &args.app_secret_file,
-        env::var(env::APP_CLIENT_SECRET),
+        app_secret_file,
+        args.env.var(env::APP_CLIENT_SECRET),
     ) {
         (Some(typed), _, _) => (typed, "the prompt".to_owned()),
         (None, Some(path), _) => (
@@ -828,13 +1716,13 @@ pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Re
             )));
         }
     };
-    let platform = platform_spec(&args.platform, supplied.platform_token)?;
+    let platform = platform_spec(args, supplied.platform_token)?;
     let resource = platform
         .resource
         .clone()
         .unwrap_or_else(|| endpoints.cloud.graph.trim_end_matches('/').to_owned());
-    let state_dir = match env::var(env::STATE_DIR) {
-        Some(dir) => PathBuf::from(dir),
+    let state_dir = match &args.state_dir {
+        Some(dir) => dir.clone(),
         None => default_state_dir()?,
     };
     Ok(ConnectPlan {
@@ -847,7 +1735,7 @@ pub(crate) fn connect_plan(args: &ConnectArgs, supplied: Supplied) -> anyhow::Re
         },
         platform,
         resource,
-        replace: args.replace,
+        replace,
         dry_run: args.dry_run,
         state_dir,
     })
@@ -909,6 +1797,7 @@ fn default_state_dir() -> anyhow::Result<PathBuf> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::guide;
 
     #[test]
     fn api_names_resolve_to_the_well_known_ids() {
@@ -929,6 +1818,377 @@ mod tests {
             ApiRef::parse("00000003-0000-0000-C000-000000000000"),
             ApiRef::AppId(GRAPH_APP_ID.into())
         );
+    }
+
+    use crate::cli::{Cli, Command};
+    use base64::Engine as _;
+    use clap::Parser as _;
+
+    /// The command line as typed; no environment is read.
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("aad-setup").chain(args.iter().copied()))
+            .expect("parses")
+    }
+
+    fn setup(args: &[&str], env: &[(&'static str, &str)]) -> Inputs {
+        let cli = parse(args);
+        let args = match cli.command {
+            Some(Command::Setup(args)) => *args,
+            None => cli.setup,
+            _ => panic!("setup"),
+        };
+        SetupSettings::resolve(&args, &Environment::from_pairs(env))
+            .expect("resolves")
+            .inputs
+    }
+
+    fn quiet() -> Interaction {
+        Interaction {
+            format: crate::output::OutputFormat::Human,
+            interactive: false,
+            verbose: 0,
+            color: false,
+            github_actions: false,
+            github_output: None,
+        }
+    }
+
+    const TENANT_ID: &str = "11111111-2222-3333-4444-555555555555";
+    const CLIENT_ID: &str = "66666666-7777-8888-9999-000000000000";
+
+    fn platform_token() -> String {
+        base64::engine::general_purpose::STANDARD.encode("id:secret:acme.pushbot.com:prod")
+    }
+
+    /// A pipeline's environment: a client secret and a platform token.
+    fn pipeline() -> Vec<(&'static str, String)> {
+        vec![
+            (env::AZURE_TENANT_ID, TENANT_ID.to_owned()),
+            (env::AZURE_CLIENT_ID, CLIENT_ID.to_owned()),
+            (env::AZURE_CLIENT_SECRET, "s3cret".to_owned()),
+            (env::CATALYTIC_TOKEN, platform_token()),
+            (env::STATE_DIR, "/nonexistent/state".to_owned()),
+        ]
+    }
+
+    fn with<'a>(
+        base: &'a [(&'static str, String)],
+        more: &[(&'static str, &'a str)],
+    ) -> Vec<(&'static str, &'a str)> {
+        base.iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(more.iter().copied())
+            .collect()
+    }
+
+    #[test]
+    fn setup_flag_beats_variable_beats_default_and_says_which() {
+        let inputs = setup(&[], &[]);
+        assert_eq!(inputs.app_name, guide::APP_NAME);
+        assert_eq!(inputs.source("app-name"), Some(&Source::Default));
+        assert_eq!(inputs.given("app-name"), None);
+
+        let inputs = setup(&[], &[(env::APP_NAME, "From Env")]);
+        assert_eq!(inputs.app_name, "From Env");
+        assert_eq!(
+            inputs.given("app-name"),
+            Some(&Source::Variable(env::APP_NAME))
+        );
+
+        let inputs = setup(
+            &["setup", "--app-name", "From Flag"],
+            &[(env::APP_NAME, "From Env")],
+        );
+        assert_eq!(inputs.app_name, "From Flag");
+        assert_eq!(
+            inputs.given("app-name").map(ToString::to_string).as_deref(),
+            Some("--app-name")
+        );
+
+        // Switches and choices too.
+        let inputs = setup(&[], &[(env::DRY_RUN, "true"), (env::AUTH, "device-code")]);
+        assert!(inputs.dry_run);
+        assert_eq!(inputs.auth, AuthChoice::DeviceCode);
+        assert_eq!(inputs.source("auth"), Some(&Source::Variable(env::AUTH)));
+        let inputs = setup(
+            &["--auth", "az-cli"],
+            &[(env::DRY_RUN, "0"), (env::AUTH, "device-code")],
+        );
+        assert!(!inputs.dry_run);
+        assert_eq!(inputs.auth, AuthChoice::AzCli);
+        // A repeatable flag's variable is a list.
+        let inputs = setup(&[], &[(env::FIELD, "tenant=dir, resource=res")]);
+        assert_eq!(inputs.fields, ["tenant=dir", "resource=res"]);
+    }
+
+    #[test]
+    fn a_bad_variable_is_named_in_the_error() {
+        let cli = parse(&[]);
+        let err = SetupSettings::resolve(
+            &cli.setup,
+            &Environment::from_pairs(&[(env::AUTH, "magic")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains(env::AUTH) && err.contains("device-code"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_tenant_comes_from_the_flag_then_its_variable_then_azure_tenant_id() {
+        let az = [(env::AZURE_TENANT_ID, "az.onmicrosoft.com")];
+        let inputs = setup(&[], &az);
+        assert_eq!(inputs.tenant.as_deref(), Some("az.onmicrosoft.com"));
+        assert_eq!(
+            inputs.given("tenant"),
+            Some(&Source::Variable(env::AZURE_TENANT_ID))
+        );
+        let inputs = setup(&[], &[az[0], (env::TENANT, "ours.onmicrosoft.com")]);
+        assert_eq!(inputs.given("tenant"), Some(&Source::Variable(env::TENANT)));
+        let inputs = setup(
+            &["--tenant", "flag.onmicrosoft.com"],
+            &[az[0], (env::TENANT, "x")],
+        );
+        assert_eq!(inputs.tenant.as_deref(), Some("flag.onmicrosoft.com"));
+        assert_eq!(setup(&[], &[]).tenant, None);
+    }
+
+    #[test]
+    fn setup_plans_a_pipeline_run_from_the_environment_alone() {
+        let env = pipeline();
+        let inputs = setup(&[], &with(&env, &[]));
+        let plan = SetupSettings { inputs }
+            .plan(&quiet(), Supplied::default())
+            .unwrap();
+        assert_eq!(plan.mode, Mode::Setup);
+        let SignIn::ClientSecret(request) = &plan.sign_in else {
+            panic!("auto picks the client secret: {:?}", plan.sign_in)
+        };
+        assert_eq!(request.client_id, CLIENT_ID);
+        assert_eq!(request.source, env::AZURE_CLIENT_SECRET);
+        assert_eq!(plan.platform().unwrap().token.domain, "acme.pushbot.com");
+        assert_eq!(plan.app.redirect_uri, guide::REDIRECT_URI);
+    }
+
+    #[test]
+    fn register_needs_somewhere_to_put_the_secret_by_flag_or_variable() {
+        let env = pipeline();
+        let cli = parse(&["register"]);
+        let Some(Command::Register(args)) = cli.command else {
+            panic!()
+        };
+        let err =
+            RegisterSettings::resolve(&args, &Environment::from_pairs(&with(&env, &[])), &quiet())
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("say where it goes"), "{err}");
+        let settings = RegisterSettings::resolve(
+            &args,
+            &Environment::from_pairs(&with(&env, &[(env::SHOW_SECRET, "1")])),
+            &quiet(),
+        )
+        .unwrap();
+        assert!(settings.plan.secret.show);
+        assert!(
+            settings.plan.platform.is_none(),
+            "register leaves the platform alone"
+        );
+        // A setup-only variable does not reach register: it has no --connection-name.
+        assert_eq!(settings.plan.mode, Mode::Register);
+    }
+
+    #[test]
+    fn rotate_takes_its_expiry_from_flag_or_variable_and_always_rotates() {
+        let env = pipeline();
+        let resolve = |args: &[&str], more: &[(&'static str, &str)]| {
+            let cli = parse(args);
+            let Some(Command::Rotate(args)) = cli.command else {
+                panic!()
+            };
+            RotateSettings::resolve(&args, &Environment::from_pairs(&with(&env, more)), &quiet())
+                .unwrap()
+                .plan
+        };
+        let plan = resolve(&["rotate"], &[]);
+        assert!(plan.secret.rotate);
+        assert_eq!(plan.mode, Mode::Rotate);
+        let plan = resolve(&["rotate"], &[(env::SECRET_DESCRIPTION, "from-env")]);
+        assert_eq!(plan.secret.description, "from-env");
+        let plan = resolve(
+            &["rotate", "--secret-description", "from-flag"],
+            &[(env::SECRET_DESCRIPTION, "from-env")],
+        );
+        assert_eq!(plan.secret.description, "from-flag");
+    }
+
+    #[test]
+    fn status_warns_within_flag_variable_or_thirty_days() {
+        let env = pipeline();
+        let resolve = |args: &[&str], more: &[(&'static str, &str)]| {
+            let cli = parse(args);
+            let Some(Command::Status(args)) = cli.command else {
+                panic!()
+            };
+            StatusSettings::resolve(&args, &Environment::from_pairs(&with(&env, more)), &quiet())
+                .unwrap()
+                .warn_within
+        };
+        assert_eq!(resolve(&["status"], &[]), "30d");
+        assert_eq!(
+            resolve(&["status"], &[(env::WARN_WITHIN, "2 weeks")]),
+            "2 weeks"
+        );
+        assert_eq!(
+            resolve(
+                &["status", "--warn-within", "3mo"],
+                &[(env::WARN_WITHIN, "2 weeks")]
+            ),
+            "3mo"
+        );
+    }
+
+    #[test]
+    fn remove_ignores_setup_only_variables_and_reads_its_own() {
+        let env = pipeline();
+        // AAD_SETUP_API is setup's: a non-Graph API would need a Resource.
+        let more = [(env::API, "foo"), (env::YES, "yes"), (env::DRY_RUN, "1")];
+        let cli = parse(&["remove"]);
+        let Some(Command::Remove(args)) = cli.command else {
+            panic!()
+        };
+        let settings = RemoveSettings::resolve(
+            &args,
+            &Environment::from_pairs(&with(&env, &more)),
+            &quiet(),
+        )
+        .unwrap();
+        assert!(settings.yes && settings.plan.dry_run);
+        assert!(settings.plan.app.api.is_graph());
+        assert!(matches!(
+            settings.plan.mode,
+            Mode::Remove { platform: true }
+        ));
+    }
+
+    #[test]
+    fn connect_reads_the_apps_client_id_not_the_pipelines() {
+        let env = [
+            (env::AZURE_CLIENT_ID, CLIENT_ID),
+            (env::APP_CLIENT_ID, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"),
+            (env::APP_CLIENT_SECRET, "app-secret"),
+            (env::TENANT, TENANT_ID),
+        ];
+        let token = platform_token();
+        let env: Vec<_> = env
+            .into_iter()
+            .chain([(env::CATALYTIC_TOKEN, token.as_str())])
+            .collect();
+        let cli = parse(&["connect"]);
+        let Some(Command::Connect(args)) = cli.command else {
+            panic!()
+        };
+        let plan = ConnectSettings::resolve(&args, &Environment::from_pairs(&env))
+            .unwrap()
+            .plan;
+        assert_eq!(plan.app.client_id, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee");
+        assert_eq!(plan.app.source, env::APP_CLIENT_SECRET);
+        assert_eq!(plan.app.tenant, TENANT_ID);
+        assert_eq!(plan.resource, "https://graph.microsoft.com");
+    }
+
+    #[test]
+    fn platform_login_defaults_and_checks_its_values() {
+        let resolve = |args: &[&str], env: &[(&'static str, &str)]| {
+            let cli = parse(args);
+            let Some(Command::PlatformLogin(args)) = cli.command else {
+                panic!()
+            };
+            PlatformLoginSettings::resolve(&args, &Environment::from_pairs(env))
+        };
+        let settings = resolve(&["platform-login"], &[]).unwrap();
+        assert_eq!(
+            (settings.name.as_str(), settings.wait.as_secs()),
+            ("default", 300)
+        );
+        assert_eq!(settings.team, None);
+        let settings = resolve(
+            &["platform-login"],
+            &[
+                (env::TOKEN_NAME, "ci"),
+                (env::TEAM, "acme"),
+                (env::WAIT, "60"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            (settings.name.as_str(), settings.wait.as_secs()),
+            ("ci", 60)
+        );
+        assert_eq!(settings.team.as_deref(), Some("acme.pushbot.com"));
+        let err = resolve(&["platform-login"], &[(env::WAIT, "9999")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(env::WAIT), "{err}");
+    }
+
+    #[test]
+    fn the_wizard_learns_which_given_values_are_bad_and_where_they_came_from() {
+        let inputs = setup(
+            &["--redirect-uri", "http://bad.example"],
+            &[
+                (env::SECRET_EXPIRY, "sometime"),
+                (env::LOGIN_URL, "http://login.example"),
+            ],
+        );
+        let problems = check_given(&inputs);
+        let flags: Vec<&str> = problems.iter().map(|(f, _)| *f).collect();
+        assert_eq!(flags, ["redirect-uri", "secret-expiry", "login-url"]);
+        assert!(
+            problems[0].1.starts_with("--redirect-uri: "),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].1.starts_with(env::SECRET_EXPIRY),
+            "{problems:?}"
+        );
+        // The defaults are never reported; a forgotten value is asked again.
+        assert!(check_given(&setup(&[], &[])).is_empty());
+        let mut inputs = inputs;
+        inputs.forget("redirect-uri");
+        assert_eq!(inputs.redirect_uri, guide::REDIRECT_URI);
+        assert_eq!(inputs.given("redirect-uri"), None);
+        inputs.answer("redirect-uri");
+        assert_eq!(inputs.source("redirect-uri"), Some(&Source::Prompt));
+    }
+
+    #[test]
+    fn the_pipeline_identity_is_found_with_its_source() {
+        let inputs = setup(
+            &[],
+            &[
+                (env::AZURE_CLIENT_ID, CLIENT_ID),
+                (env::AZURE_CLIENT_SECRET, "x"),
+            ],
+        );
+        assert_eq!(
+            pipeline_client_id(&inputs),
+            Some((CLIENT_ID.to_owned(), Source::Variable(env::AZURE_CLIENT_ID)))
+        );
+        assert_eq!(
+            client_secret_source(&inputs),
+            Some(Source::Variable(env::AZURE_CLIENT_SECRET))
+        );
+        let inputs = setup(&["--client-id", CLIENT_ID], &[]);
+        assert_eq!(
+            pipeline_client_id(&inputs)
+                .map(|(_, s)| s.to_string())
+                .as_deref(),
+            Some("--client-id")
+        );
+        assert_eq!(client_secret_source(&inputs), None);
+        assert!(!federated_available(&inputs));
     }
 
     #[test]

@@ -22,12 +22,12 @@ struct AzToken {
     tenant: Option<String>,
 }
 
-/// Whether an `az` executable is on PATH (for `auto`).
-pub(crate) fn available() -> bool {
-    let Some(path) = std::env::var_os("PATH") else {
+/// Whether an `az` executable is on `path` (PATH, for `auto`).
+pub(crate) fn available(path: Option<&std::ffi::OsStr>) -> bool {
+    let Some(path) = path else {
         return false;
     };
-    std::env::split_paths(&path).any(|dir| {
+    std::env::split_paths(path).any(|dir| {
         let candidate = dir.join("az");
         candidate.is_file()
     })

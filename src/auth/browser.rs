@@ -31,6 +31,8 @@ pub(crate) struct Request {
     pub tenant: String,
     pub client_id: String,
     pub scope: String,
+    /// $BROWSER, if set: the browser to open.
+    pub browser: Option<String>,
 }
 
 /// How long the browser has to come back.
@@ -72,6 +74,7 @@ pub(crate) async fn sign_in(
     tenant: &str,
     client_id: &str,
     scope: &str,
+    browser: Option<&str>,
 ) -> anyhow::Result<Session> {
     let (listener, listener_v6) = listen().await?;
     let port = listener.local_addr()?.port();
@@ -90,7 +93,7 @@ pub(crate) async fn sign_in(
         .append_pair("code_challenge", &challenge(&verifier))
         .append_pair("code_challenge_method", "S256")
         .append_pair("prompt", "select_account");
-    let opened = open_browser(&url);
+    let opened = open_browser(&url, browser);
     printer.notice(&if opened {
         format!("Sign in to Microsoft in your browser. If no browser opened, open {url}")
     } else {
@@ -165,8 +168,8 @@ pub(crate) async fn sign_in(
 /// read it: `:`-separated commands, tried in turn, each with its arguments
 /// and `%s` for the URL, else the URL last), else the platform's opener.
 /// False when none could be started (the URL is shown either way).
-fn open_browser(url: &Url) -> bool {
-    let commands: Vec<Vec<String>> = match crate::env::var(crate::env::BROWSER) {
+fn open_browser(url: &Url, browser: Option<&str>) -> bool {
+    let commands: Vec<Vec<String>> = match browser {
         Some(browser) => browser
             .split(if cfg!(windows) { ';' } else { ':' })
             .map(|entry| browser_command(entry, url.as_str()))

@@ -102,7 +102,19 @@ pub(crate) async fn sign_in(
             tenant,
             client_id,
             scope,
-        }) => browser::sign_in(http, endpoints, printer, tenant, client_id, scope).await?,
+            browser,
+        }) => {
+            browser::sign_in(
+                http,
+                endpoints,
+                printer,
+                tenant,
+                client_id,
+                scope,
+                browser.as_deref(),
+            )
+            .await?
+        }
         SignIn::AzCli(az_cli::Request { tenant }) => az_cli::sign_in(tenant.as_deref()).await?,
         SignIn::Token(GivenToken { token, tenant }) => {
             let claims = claims::read(token);

@@ -14,7 +14,6 @@
 //! Different values, or a connection made elsewhere, need `--replace`.
 
 use crate::auth;
-use crate::cli::ConnectArgs;
 use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::Http;
@@ -25,14 +24,14 @@ use sha2::{Digest as _, Sha256};
 use crate::platform::types::Connection;
 use crate::record::{Record, Store};
 use crate::report::{Action, ConnectionInfo, Op, Report, Status};
-use crate::settings::{self, AppCredentials, ConnectPlan, Supplied};
+use crate::settings::{AppCredentials, ConnectPlan, ConnectSettings};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
 use crate::steps::verify;
 use crate::stop::Stop;
 
-pub(crate) async fn run(args: &ConnectArgs, printer: &Printer) -> anyhow::Result<()> {
-    let plan = settings::connect_plan(args, Supplied::default())?;
+pub(crate) async fn run(settings: ConnectSettings, printer: &Printer) -> anyhow::Result<()> {
+    let plan = settings.plan;
     let http = Http::new()?;
     let target = preflight(&http, &plan, printer).await?;
     let tenant_id = check_secret(&http, &plan.endpoints, &plan.app, printer).await?;

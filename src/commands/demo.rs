@@ -7,21 +7,20 @@
 
 use secrecy::SecretString;
 
-use crate::cli::{
-    AppArgs, AuthChoice, CloudChoice, DemoArgs, MicrosoftArgs, PlatformArgs, SecretArgs, SetupArgs,
-};
+use crate::cli::{AuthChoice, CloudChoice};
+use crate::env::Environment;
 use crate::guide;
 use crate::output::Interaction;
 use crate::output::Printer;
-use crate::settings;
+use crate::settings::{DemoSettings, Inputs, SetupSettings, Supplied};
 use aad_setup_emulator::{Emulator, EmulatorConfig};
 
 pub(crate) async fn run(
-    args: &DemoArgs,
+    settings: DemoSettings,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let config = if args.no_faults {
+    let config = if !settings.faults {
         EmulatorConfig::default()
     } else {
         EmulatorConfig::demo()
@@ -31,7 +30,7 @@ pub(crate) async fn run(
     printer.info(&format!(
         "Built-in emulator at {} (Entra, Microsoft Graph and the platform; {}).",
         emulator.base_url(),
-        if args.no_faults {
+        if !settings.faults {
             "no faults"
         } else {
             "replication delay and throttling on"
@@ -55,46 +54,21 @@ pub(crate) async fn run(
         &SecretString::from(creds.platform_admin_token.clone()),
     )?;
 
-    let setup = SetupArgs {
-        microsoft: MicrosoftArgs {
-            auth: AuthChoice::ClientSecret,
-            tenant: Some(creds.tenant_id.clone()),
-            client_id: Some(creds.admin_client_id.clone()),
-            client_secret_file: Some(secret_file),
-            graph_token_file: None,
-            cloud: CloudChoice::Public,
-            login_url: Some(emulator.login_url()),
-            graph_url: Some(emulator.graph_url()),
-        },
-        platform: PlatformArgs {
-            platform_url: emulator.platform_url(),
-            platform_token_file: Some(token_file.display().to_string()),
-            integration: guide::INTEGRATION.into(),
-            connection_name: guide::CONNECTION_NAME.into(),
-            resource: None,
-            fields: Vec::new(),
-        },
-        app: AppArgs {
-            app_name: guide::APP_NAME.into(),
-            redirect_uri: guide::REDIRECT_URI.into(),
-            api: guide::API.into(),
-            permission: guide::PERMISSION.into(),
-            app_id: None,
-            adopt: false,
-        },
-        secret: SecretArgs {
-            secret_description: guide::SECRET_DESCRIPTION.into(),
-            secret_expiry: guide::SECRET_EXPIRY.into(),
-            show_secret: args.show_secret,
-            secret_file: None,
-            rotate: false,
-            keep_secret_on_failure: false,
-        },
-        admin_consent: true,
-        dry_run: false,
-        state_dir: Some(dir.join("state")),
-    };
-    let plan = settings::plan(&setup, interaction)?;
+    // The guide's values, whatever the environment says: it is the demo.
+    let mut inputs = Inputs::guide(&Environment::default());
+    inputs.auth = AuthChoice::ClientSecret;
+    inputs.tenant = Some(creds.tenant_id.clone());
+    inputs.client_id = Some(creds.admin_client_id.clone());
+    inputs.client_secret_file = Some(secret_file);
+    inputs.cloud = CloudChoice::Public;
+    inputs.login_url = Some(emulator.login_url());
+    inputs.graph_url = Some(emulator.graph_url());
+    inputs.platform_url = emulator.platform_url();
+    inputs.platform_token_file = Some(token_file.display().to_string());
+    inputs.show_secret = settings.show_secret;
+    inputs.admin_consent = true;
+    inputs.state_dir = Some(dir.join("state"));
+    let plan = SetupSettings { inputs }.plan(interaction, Supplied::default())?;
     let result = super::setup::run(&plan, printer).await;
     let snapshot = emulator.snapshot();
     let _ = std::fs::remove_dir_all(&dir);

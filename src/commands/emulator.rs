@@ -4,12 +4,12 @@
 
 use anyhow::Context as _;
 
-use crate::cli::EmulatorArgs;
 use crate::output::Printer;
 use crate::report::Outcome;
+use crate::settings::EmulatorSettings;
 use aad_setup_emulator::{Credentials, Emulator, EmulatorConfig};
 
-pub(crate) async fn run(args: &EmulatorArgs, printer: &Printer) -> anyhow::Result<()> {
+pub(crate) async fn run(args: &EmulatorSettings, printer: &Printer) -> anyhow::Result<()> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {

@@ -13,17 +13,90 @@ pub(crate) mod setup;
 pub(crate) mod status;
 pub(crate) mod wizard;
 
-use crate::cli::{Cli, Command, Given, SetupArgs};
-use crate::output::Interaction;
-use crate::output::Printer;
-use crate::settings;
+use std::io::IsTerminal as _;
+
+use crate::cli::{Cli, Command, SetupArgs};
+use crate::env::Environment;
+use crate::output::{Interaction, OutputFormat, Printer};
+use crate::settings::{
+    self, ConnectSettings, PlatformLoginSettings, RegisterSettings, RemoveSettings, RotateSettings,
+    SetupSettings, StatusSettings,
+};
 use crate::stop::{Interrupts, Stop, interrupted};
 
-/// Runs a parsed command line; returns the process exit code.
+/// Runs a parsed command line; returns the process exit code. The entry
+/// point: the environment is read here, once, and every command's
+/// settings are resolved from it before the command runs.
 pub fn run(cli: Cli) -> i32 {
-    let interaction = settings::interaction(&cli.global);
-    init_logging(interaction.verbose);
+    let environment = Environment::capture();
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    let interaction = match settings::interaction(&cli.global, &environment, terminal) {
+        Ok(interaction) => interaction,
+        Err(err) => {
+            let printer = Printer::new(&Interaction {
+                format: OutputFormat::Human,
+                interactive: false,
+                verbose: 0,
+                color: false,
+                github_actions: false,
+                github_output: None,
+            });
+            printer.error(&err);
+            return crate::error::exit_code(&err);
+        }
+    };
+    crate::http::set_backoff_scale(settings::backoff_scale(&environment));
+    if let Some(timeout) = settings::http_timeout(&environment) {
+        crate::http::set_timeout(timeout);
+    }
+    if let Some(lease) = settings::pending_lease(&environment) {
+        crate::custody::set_lease(lease);
+    }
+    init_logging(interaction.verbose, interaction.color);
     let printer = Printer::new(&interaction);
+    match &cli.command {
+        Some(Command::Completions(args)) => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut crate::cli::command(),
+                "aad-setup",
+                &mut script,
+            );
+            printer.document(&script);
+            return 0;
+        }
+        Some(Command::Schema(args)) => {
+            return match crate::report::SCHEMAS
+                .iter()
+                .find(|(name, _)| *name == args.name)
+            {
+                Some((_, schema)) => {
+                    printer.line(schema.trim_end());
+                    0
+                }
+                None => {
+                    let err = crate::error::usage(format!("no schema {}", args.name));
+                    printer.error(&err);
+                    crate::error::exit_code(&err)
+                }
+            };
+        }
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            return match clap_mangen::Man::new(crate::cli::command()).render(&mut page) {
+                Ok(()) => {
+                    printer.document(&page);
+                    0
+                }
+                Err(e) => {
+                    printer.error(&anyhow::Error::new(e).context("could not render the manual"));
+                    1
+                }
+            };
+        }
+        _ => {}
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -37,7 +110,11 @@ pub fn run(cli: Cli) -> i32 {
     // The emulator runs until Ctrl-C: for it that is the normal end.
     #[cfg(feature = "emulator")]
     if let Some(Command::Emulator(args)) = &cli.command {
-        return match runtime.block_on(emulator::run(args, &printer)) {
+        let result = match settings::EmulatorSettings::resolve(args, &environment) {
+            Ok(settings) => runtime.block_on(emulator::run(&settings, &printer)),
+            Err(err) => Err(err),
+        };
+        return match result {
             Ok(()) => 0,
             Err(err) => {
                 printer.error(&err);
@@ -47,7 +124,7 @@ pub fn run(cli: Cli) -> i32 {
     }
     let result = runtime.block_on(async {
         let mut interrupts = Interrupts::listen()?;
-        let work = dispatch(cli, &interaction, &printer);
+        let work = dispatch(cli, &environment, &interaction, &printer);
         tokio::pin!(work);
         loop {
             tokio::select! {
@@ -76,31 +153,51 @@ pub fn run(cli: Cli) -> i32 {
     }
 }
 
-async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> anyhow::Result<()> {
+/// Resolves the command's settings, then runs it.
+async fn dispatch(
+    cli: Cli,
+    env: &Environment,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
     match cli.command {
-        None => setup(&cli.setup, &cli.given, interaction, printer).await,
-        Some(Command::Setup(cmd)) => setup(&cmd.args, &cmd.given, interaction, printer).await,
-        Some(Command::Register(args)) => register::run(&args, interaction, printer).await,
-        Some(Command::Rotate(args)) => rotate::run(&args, interaction, printer).await,
-        Some(Command::Connect(args)) => connect::run(&args, printer).await,
+        None => setup(&cli.setup, env, interaction, printer).await,
+        Some(Command::Setup(args)) => setup(&args, env, interaction, printer).await,
+        Some(Command::Register(args)) => {
+            let settings = RegisterSettings::resolve(&args, env, interaction)?;
+            register::run(settings, printer).await
+        }
+        Some(Command::Rotate(args)) => {
+            let settings = RotateSettings::resolve(&args, env, interaction)?;
+            rotate::run(settings, printer).await
+        }
+        Some(Command::Connect(args)) => {
+            let settings = ConnectSettings::resolve(&args, env)?;
+            connect::run(settings, printer).await
+        }
         Some(Command::PlatformLogin(args)) => {
-            platform_login::run(&args, interaction, printer).await
+            let settings = PlatformLoginSettings::resolve(&args, env)?;
+            platform_login::run(settings, interaction, printer).await
         }
-        Some(Command::Schema(args)) => {
-            let (_, schema) = crate::report::SCHEMAS
-                .iter()
-                .find(|(name, _)| *name == args.name)
-                .ok_or_else(|| crate::error::usage(format!("no schema {}", args.name)))?;
-            printer.line(schema.trim_end());
-            Ok(())
+        Some(Command::Status(args)) => {
+            let settings = StatusSettings::resolve(&args, env, interaction)?;
+            status::run(settings, printer).await
         }
-        Some(Command::Status(args)) => status::run(&args, interaction, printer).await,
-        Some(Command::Remove(args)) => remove::run(&args, interaction, printer).await,
+        Some(Command::Remove(args)) => {
+            let settings = RemoveSettings::resolve(&args, env, interaction)?;
+            remove::run(settings, interaction, printer).await
+        }
         #[cfg(feature = "emulator")]
-        Some(Command::Demo(args)) => demo::run(&args, interaction, printer).await,
+        Some(Command::Demo(args)) => {
+            let settings = settings::DemoSettings::resolve(&args, env);
+            demo::run(settings, interaction, printer).await
+        }
         #[cfg(feature = "emulator")]
         Some(Command::Emulator(_)) => {
             unreachable!("the emulator runs outside the interrupt handler")
+        }
+        Some(Command::Completions(_) | Command::Man | Command::Schema(_)) => {
+            unreachable!("documents are printed before the runtime starts")
         }
     }
 }
@@ -108,21 +205,26 @@ async fn dispatch(cli: Cli, interaction: &Interaction, printer: &Printer) -> any
 /// `setup`: the wizard at a terminal, the flags alone elsewhere.
 async fn setup(
     args: &SetupArgs,
-    given: &Given,
+    env: &Environment,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    let settings = SetupSettings::resolve(args, env)?;
     if interaction.interactive {
-        wizard::run(args, given, interaction, printer).await
+        wizard::run(settings, interaction, printer).await
     } else {
-        setup::run(&settings::plan(args, interaction)?, printer).await
+        setup::run(
+            &settings.plan(interaction, settings::Supplied::default())?,
+            printer,
+        )
+        .await
     }
 }
 
 /// Logs go to stderr. -v: aad-setup's choices and HTTP exchanges; -vv: also
 /// query strings. Other crates stay at warnings: their debug output is not
 /// vetted for secrets.
-fn init_logging(verbose: u8) {
+fn init_logging(verbose: u8, color: bool) {
     let filter = match verbose {
         0 => "warn",
         1 => "warn,aad_setup=debug",
@@ -131,10 +233,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .with_ansi(
-            std::io::IsTerminal::is_terminal(&std::io::stderr())
-                && crate::env::var(crate::env::NO_COLOR).is_none(),
-        )
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && color)
         .with_target(false)
         .without_time()
         .try_init();

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::cli::PlatformLoginArgs;
 use crate::env;
 use crate::error::usage;
 use crate::http::Http;
@@ -18,20 +17,23 @@ use crate::output::Printer;
 use crate::platform::auth;
 use crate::platform::token::PlatformToken;
 use crate::report::Outcome;
-use crate::validate;
+use crate::settings::PlatformLoginSettings;
 
 pub(crate) async fn run(
-    args: &PlatformLoginArgs,
+    settings: PlatformLoginSettings,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let base = validate::service_url("--platform-url", &args.platform_url).map_err(usage)?;
-    let path = auth::token_path(&args.name).map_err(|e| usage(format!("--name: {e}")))?;
+    let PlatformLoginSettings {
+        base,
+        name,
+        path,
+        team,
+        wait,
+    } = settings;
     auth::ensure_free(&path)?;
-    let team = match args.team.as_deref() {
-        Some(team) => {
-            auth::team_domain(team).map_err(|e| usage(format!("--team / {}: {e}", env::TEAM)))?
-        }
+    let team = match team {
+        Some(team) => team,
         None if interaction.interactive => crate::prompt::ask_team(printer).await?,
         None => {
             return Err(usage(format!(
@@ -41,11 +43,10 @@ pub(crate) async fn run(
         }
     };
     let http = Http::new()?;
-    let wait = Duration::from_secs(args.wait);
     let token = approve_and_save(&http, &base, &team, wait, &path, printer).await?;
     printer.result(&Saved {
         path: path.display().to_string(),
-        name: args.name.clone(),
+        name,
         team: token.domain.clone(),
         token_id: token.id.clone(),
     });

@@ -8,37 +8,41 @@
 use crate::auth::Session;
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
-use crate::output::Interaction;
 use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Item, Op, Report, Status};
-use crate::settings::{Mode, Plan};
+use crate::settings::{Plan, RegisterSettings};
 use crate::steps::{Ctx, create_secret, sign_in, verify};
 
 use super::setup::secret;
 
-use crate::cli::RegisterArgs;
+pub(crate) async fn run(settings: RegisterSettings, printer: &Printer) -> anyhow::Result<()> {
+    let plan = settings.plan;
+    let (http, graph, session) = sign_in::for_plan(&plan, printer).await?;
+    run_signed_in(&plan, http, &graph, &session, printer).await
+}
 
-pub(crate) async fn run(
-    args: &RegisterArgs,
-    interaction: &Interaction,
+/// [`run`] after the sign-in: the wizard's hand-off, signed in already.
+pub(crate) async fn run_signed_in(
+    plan: &Plan,
+    http: crate::http::Http,
+    graph: &Graph,
+    session: &Session,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let plan = crate::settings::plan_for(Mode::Register, &args.as_setup(), interaction)?;
-    let (http, graph, session) = sign_in::for_plan(&plan, printer).await?;
     let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
     let record = store.load(&session.tenant_id, &plan.app.name);
     let mut ctx = Ctx {
         http,
         printer,
-        plan: &plan,
+        plan,
         store: (!plan.dry_run).then_some(store),
         record,
         dry_run: plan.dry_run,
     };
-    let report = pass(&mut ctx, &graph, &session)
+    let report = pass(&mut ctx, graph, session)
         .await
-        .map_err(|err| super::setup::classify_graph_refusal(err, &session))?;
+        .map_err(|err| super::setup::classify_graph_refusal(err, session))?;
     let delivered = printer.result(&report);
     let shown = report
         .secret
@@ -61,7 +65,7 @@ pub(crate) async fn run(
         .as_ref()
         .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
     if let (false, Some(secret), Some(app)) = (delivered, stranded, report.app.as_ref()) {
-        let what = secret::remove_unheld(&graph, &app.object_id, &secret.key_id).await;
+        let what = secret::remove_unheld(graph, &app.object_id, &secret.key_id).await;
         return Err(Failure::new(
             Kind::Failed,
             format!("the output was closed before the new secret could be handed on; {what}"),

@@ -6,24 +6,20 @@
 use serde_json::json;
 
 use crate::auth::{self, MANAGE_APPS};
-use crate::cli::RemoveArgs;
 use crate::error::{Failure, Kind};
 use crate::output::Interaction;
 use crate::output::Printer;
 use crate::report::{Change, Op, Outcome, Status, plan_lines};
-use crate::settings::{self, Mode};
+use crate::settings::RemoveSettings;
 use crate::steps::{platform_preflight, register_app, sign_in};
 
 pub(crate) async fn run(
-    args: &RemoveArgs,
+    settings: RemoveSettings,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
-    let mode = Mode::Remove {
-        platform: !args.azure_only,
-    };
-    let plan = settings::plan_for(mode, &args.as_setup(), interaction)?;
-    let needs: &[auth::Need] = if args.dry_run { &[] } else { &[MANAGE_APPS] };
+    let RemoveSettings { plan, yes } = settings;
+    let needs: &[auth::Need] = if plan.dry_run { &[] } else { &[MANAGE_APPS] };
     let (ctx, graph, _session) = sign_in::begin(&plan, printer, needs).await?;
     // The plan has the platform unless --azure-only.
     let target = match &plan.platform {
@@ -65,7 +61,7 @@ pub(crate) async fn run(
         ));
     }
     let mut result = Removed {
-        status: if args.dry_run {
+        status: if plan.dry_run {
             Status::DryRun
         } else {
             Status::Done
@@ -73,11 +69,11 @@ pub(crate) async fn run(
         removed: json!({}),
         changes,
     };
-    if result.changes.is_empty() || args.dry_run {
+    if result.changes.is_empty() || plan.dry_run {
         printer.result(&result);
         return Ok(());
     }
-    if !args.yes {
+    if !yes {
         if !interaction.interactive {
             let list: Vec<&str> = result.changes.iter().map(|c| c.message.as_str()).collect();
             return Err(

@@ -2,26 +2,20 @@
 //! check says what it found; the exit code is 6 (needs attention) when
 //! something is wrong or the secret expires within `--warn-within`.
 
-use crate::cli::StatusArgs;
 use crate::error::{Failure, Kind};
 use crate::graph::types::Application;
 use crate::guide;
-use crate::output::Interaction;
 use crate::output::Printer;
 use crate::report::{
     Check, CheckResult, ConsentState, Health, Links, StatusReport, days_left, portal_link, when,
 };
-use crate::settings;
+use crate::settings::{self, StatusSettings};
 use crate::steps::resolve_permission::ResolvedPermission;
 use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
 
-pub(crate) async fn run(
-    args: &StatusArgs,
-    interaction: &Interaction,
-    printer: &Printer,
-) -> anyhow::Result<()> {
-    let plan = settings::plan(&args.as_setup(), interaction)?;
-    let warn_limit = warn_limit(&args.warn_within)?;
+pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::Result<()> {
+    let StatusSettings { plan, warn_within } = settings;
+    let warn_limit = warn_limit(&warn_within)?;
     let (ctx, graph, session) = sign_in::begin(&plan, printer, &[]).await?;
     let mut checks = Vec::new();
 
@@ -85,7 +79,7 @@ pub(crate) async fn run(
         &plan.secret.description,
         end,
         warn_limit,
-        &args.warn_within,
+        &warn_within,
     ));
     checks.push(Check::new(
         "platform-connection",

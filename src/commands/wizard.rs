@@ -20,7 +20,6 @@
 //! prompts themselves, and the terminal they borrow, are in [`crate::prompt`].
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::ValueEnum as _;
@@ -29,8 +28,8 @@ use secrecy::SecretString;
 use super::{connect, platform_login, setup::Setup};
 use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, Session};
-use crate::cli::{AuthChoice, ConnectArgs, Given, SetupArgs};
-use crate::env;
+use crate::cli::AuthChoice;
+use crate::cloud::Endpoints;
 use crate::error::{self, Kind};
 use crate::graph::Graph;
 use crate::http::Http;
@@ -40,32 +39,32 @@ use crate::platform::Platform;
 use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
 use crate::prompt::Prompts;
-use crate::settings::{self, ApiRef, AppCredentials, Supplied};
+use crate::settings::{self, ApiRef, AppCredentials, Inputs, SetupSettings, Source, Supplied};
 use crate::steps::sign_in;
 use crate::validate;
 
 /// Steps in either path; the headings count them.
 const STEPS: usize = 7;
 
-/// How long the approval flow waits: the platform SDKs' default.
-const APPROVAL_WAIT: Duration = Duration::from_secs(300);
-
 /// `aad-setup` / `aad-setup setup` at a terminal.
 pub(crate) async fn run(
-    args: &SetupArgs,
-    given: &Given,
+    settings: SetupSettings,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    let mut inputs = settings.inputs;
+    welcome(printer);
+    refuse_bad_values(&mut inputs, printer)?;
+    // Where the services are: the wizard asks nothing that changes it.
+    let endpoints = settings::endpoints(&inputs)?;
     let mut wizard = Wizard {
         printer,
         interaction,
-        given,
-        args: args.clone(),
+        inputs,
+        endpoints,
         http: Http::new()?,
         prompts: Prompts::new(printer),
     };
-    wizard.welcome();
     match wizard.microsoft().await? {
         Some(signed_in) => wizard.automated(signed_in).await,
         None => wizard.in_the_portal().await,
@@ -75,9 +74,9 @@ pub(crate) async fn run(
 struct Wizard<'a> {
     printer: &'a Printer,
     interaction: &'a Interaction,
-    given: &'a Given,
-    /// The flags, with the answers written in as they come.
-    args: SetupArgs,
+    /// Settings' values, with the answers written in as they come.
+    inputs: Inputs,
+    endpoints: Endpoints,
     http: Http,
     prompts: Prompts,
 }
@@ -116,32 +115,25 @@ impl Typed {
 }
 
 impl Wizard<'_> {
-    fn welcome(&self) {
-        crate::prompt::say(
-            self.printer,
-            "This connects the workflow platform to Microsoft Entra ID, following the platform's \
-             \"Azure Active Directory Integration Setup Guide\": an app registration with a \
-             permission and a client secret in Azure, then the platform's Azure Active Directory \
-             connection. It asks only what it cannot find, shows the plan, and changes nothing \
-             until you say so. Ctrl-C at any question stops with nothing changed.",
-        );
-    }
-
-    /// The value of argument `id`: shown when it was given, else asked with
+    /// The value of `--flag`: shown when it was given, else asked with
     /// `current` (the guide's default) offered.
     async fn value(
-        &self,
-        id: &str,
+        &mut self,
+        flag: &'static str,
         label: &str,
         current: &str,
         check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
     ) -> anyhow::Result<String> {
-        match self.given.source(id) {
+        match self.inputs.given(flag) {
             Some(source) => {
                 crate::prompt::shown(self.printer, label, current, &format!("from {source}"));
                 Ok(current.to_owned())
             }
-            None => self.prompts.text(label, Some(current), check).await,
+            None => {
+                let answer = self.prompts.text(label, Some(current), check).await?;
+                self.inputs.answer(flag);
+                Ok(answer)
+            }
         }
     }
 
@@ -162,24 +154,39 @@ impl Wizard<'_> {
             "Azure portal",
             "https://portal.azure.com, signed in as that admin",
         );
-        let method = match self.given.source("auth") {
-            Some(source) => {
-                let method = self.args.microsoft.auth;
-                crate::prompt::shown(
-                    self.printer,
-                    "Method",
-                    &auth_name(method),
-                    &format!("from {source}"),
-                );
-                method
+        // A method given by flag or variable is used first; after a failed
+        // sign-in the admin may choose another.
+        let mut given = self.inputs.given("auth").cloned();
+        loop {
+            let method = match given.take() {
+                Some(source) => {
+                    let method = self.inputs.auth;
+                    crate::prompt::shown(
+                        self.printer,
+                        "Method",
+                        &auth_name(method),
+                        &format!("from {source}"),
+                    );
+                    method
+                }
+                None => match self.choose_method().await? {
+                    Choice::Method(method) => method,
+                    Choice::Portal => return Ok(None),
+                },
+            };
+            self.inputs.auth = method;
+            if let Some(signed_in) = self.sign_in_with(method).await? {
+                return Ok(Some(signed_in));
             }
-            None => match self.choose_method().await? {
-                Choice::Method(method) => method,
-                Choice::Portal => return Ok(None),
-            },
-        };
-        self.args.microsoft.auth = method;
-        let endpoints = settings::endpoints(&self.args)?;
+        }
+    }
+
+    /// Signs in with `method`. A sign-in that fails on what was typed asks
+    /// for it again; one that fails otherwise (a declined device code, an
+    /// unknown tenant) offers to try again, to choose another way (`None`),
+    /// or to stop.
+    async fn sign_in_with(&mut self, method: AuthChoice) -> anyhow::Result<Option<SignedIn>> {
+        let endpoints = self.endpoints.clone();
         let mut typed = Typed::default();
         loop {
             let (args, secret) = self.sign_in_values(method, &mut typed).await?;
@@ -194,7 +201,7 @@ impl Wizard<'_> {
             .await;
             match signed_in {
                 Ok((graph, session)) => {
-                    self.args = args;
+                    self.inputs = args;
                     return Ok(Some(SignedIn {
                         graph,
                         session,
@@ -208,16 +215,31 @@ impl Wizard<'_> {
                         "That did not sign in. Check what you typed, and try again.",
                     );
                 }
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    self.printer.error(&err);
+                    let choices = vec![
+                        "Try again".to_owned(),
+                        "Sign in another way (or make the Azure changes in the portal)".to_owned(),
+                        "Stop here (nothing was changed)".to_owned(),
+                    ];
+                    match self
+                        .prompts
+                        .select("That did not sign in. What now?", choices, 0)
+                        .await?
+                    {
+                        0 => {}
+                        1 => return Ok(None),
+                        _ => return Err(err),
+                    }
+                }
                 Err(err) => return Err(err),
             }
         }
     }
 
     async fn choose_method(&self) -> anyhow::Result<Choice> {
-        let az = auth::az_cli::available();
-        let federated = env::var(env::AZURE_FEDERATED_TOKEN_FILE).is_some()
-            || (env::var(env::ACTIONS_ID_TOKEN_REQUEST_URL).is_some()
-                && env::var(env::ACTIONS_ID_TOKEN_REQUEST_TOKEN).is_some());
+        let az = settings::az_available(&self.inputs);
+        let federated = settings::federated_available(&self.inputs);
         let choices: Vec<(Choice, &str)> = [
             (
                 Some(AuthChoice::DeviceCode),
@@ -257,7 +279,7 @@ impl Wizard<'_> {
                 "(Azure CLI sign-in is not offered: `az` is not on PATH.)",
             );
         }
-        let auto = settings::auto_method(&self.args, self.interaction);
+        let auto = settings::auto_method(&self.inputs, self.interaction);
         let default = choices
             .iter()
             .position(|(c, _)| auto.is_some_and(|m| *c == Choice::Method(m)))
@@ -277,27 +299,16 @@ impl Wizard<'_> {
         &self,
         method: AuthChoice,
         typed: &mut Typed,
-    ) -> anyhow::Result<(SetupArgs, Option<SecretString>)> {
-        let mut args = self.args.clone();
-        let ms = &mut args.microsoft;
+    ) -> anyhow::Result<(Inputs, Option<SecretString>)> {
+        let mut args = self.inputs.clone();
         if matches!(
             method,
             AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
         ) {
-            let from_env = env::var(env::AZURE_TENANT_ID);
-            match (&ms.tenant, from_env) {
-                (Some(tenant), _) if typed.tenant.is_none() => crate::prompt::shown(
-                    self.printer,
-                    "Tenant",
-                    tenant,
-                    &source_or(self.given, "tenant", "--tenant"),
-                ),
-                (None, Some(tenant)) => crate::prompt::shown(
-                    self.printer,
-                    "Tenant",
-                    &tenant,
-                    &format!("from {}", env::AZURE_TENANT_ID),
-                ),
+            match (&args.tenant, args.given("tenant")) {
+                (Some(tenant), Some(source)) if typed.tenant.is_none() => {
+                    crate::prompt::shown(self.printer, "Tenant", tenant, &format!("from {source}"))
+                }
                 _ => {
                     let tenant = self
                         .prompts
@@ -308,18 +319,16 @@ impl Wizard<'_> {
                         )
                         .await?;
                     typed.tenant = Some(tenant.clone());
-                    ms.tenant = Some(tenant);
+                    args.tenant = Some(tenant);
+                    args.answer("tenant");
                 }
             }
-            match (&ms.client_id, env::var(env::AZURE_CLIENT_ID)) {
-                (Some(id), _) if typed.client_id.is_none() => {
-                    crate::prompt::shown(self.printer, "Signing-in app", id, "from --client-id");
-                }
-                (None, Some(id)) => crate::prompt::shown(
+            match settings::pipeline_client_id(&args) {
+                Some((id, source)) if typed.client_id.is_none() => crate::prompt::shown(
                     self.printer,
                     "Signing-in app",
                     &id,
-                    &format!("from {}", env::AZURE_CLIENT_ID),
+                    &format!("from {source}"),
                 ),
                 _ => {
                     let id = self
@@ -331,24 +340,28 @@ impl Wizard<'_> {
                         )
                         .await?;
                     typed.client_id = Some(id.clone());
-                    ms.client_id = Some(id);
+                    args.client_id = Some(id);
+                    args.answer("client-id");
                 }
             }
         }
         let mut secret = None;
         if method == AuthChoice::ClientSecret {
-            match (&ms.client_secret_file, env::var(env::AZURE_CLIENT_SECRET)) {
+            match (
+                &args.client_secret_file,
+                settings::client_secret_source(&args),
+            ) {
                 (Some(path), _) => crate::prompt::shown(
                     self.printer,
                     "Client secret",
                     "(hidden)",
                     &format!("from {}", path.display()),
                 ),
-                (None, Some(_)) if !typed.secret => crate::prompt::shown(
+                (None, Some(source)) if !typed.secret => crate::prompt::shown(
                     self.printer,
                     "Client secret",
                     "(hidden)",
-                    &format!("from {}", env::AZURE_CLIENT_SECRET),
+                    &format!("from {source}"),
                 ),
                 _ => {
                     secret = Some(
@@ -361,7 +374,7 @@ impl Wizard<'_> {
             }
         }
         if method == AuthChoice::Token {
-            match &ms.graph_token_file {
+            match &args.graph_token_file {
                 Some(path) if typed.token_file.is_none() => crate::prompt::shown(
                     self.printer,
                     "Graph token",
@@ -378,7 +391,8 @@ impl Wizard<'_> {
                         )
                         .await?;
                     typed.token_file = Some(path.clone());
-                    ms.graph_token_file = Some(PathBuf::from(path));
+                    args.graph_token_file = Some(PathBuf::from(path));
+                    args.answer("graph-token-file");
                 }
             }
         }
@@ -389,7 +403,7 @@ impl Wizard<'_> {
 
     /// The platform token: found where the SDKs keep it, or obtained through
     /// the platform's approval flow; then checked against the platform.
-    async fn platform(&self) -> anyhow::Result<PlatformToken> {
+    async fn platform(&self) -> anyhow::Result<Option<PlatformToken>> {
         crate::prompt::heading(self.printer, 2, STEPS, "Sign in to the platform");
         crate::prompt::say(
             self.printer,
@@ -401,8 +415,10 @@ impl Wizard<'_> {
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
-        let found =
-            settings::find_platform_token(self.args.platform.platform_token_file.as_deref())?;
+        let found = settings::find_platform_token(
+            self.inputs.platform_token_file.as_deref(),
+            &self.inputs.env,
+        )?;
         let token = match found {
             Some(token) => {
                 crate::prompt::shown(
@@ -413,9 +429,12 @@ impl Wizard<'_> {
                 );
                 token
             }
-            None => self.approval().await?,
+            None => match self.approval().await? {
+                Some(token) => token,
+                None => return Ok(None),
+            },
         };
-        let base = settings::endpoints(&self.args)?.platform;
+        let base = self.endpoints.platform.clone();
         Platform::new(self.http.clone(), &base, token.clone())
             .list_integrations(None)
             .await
@@ -424,12 +443,12 @@ impl Wizard<'_> {
             "Signed in to the platform",
             &format!("team {}", token.domain),
         );
-        Ok(token)
+        Ok(Some(token))
     }
 
     /// No token anywhere: offer the approval flow, and save what it gives
-    /// as `~/.catalytic/tokens/default`, for next time.
-    async fn approval(&self) -> anyhow::Result<PlatformToken> {
+    /// as `~/.catalytic/tokens/default`, for next time. `None`: declined.
+    async fn approval(&self) -> anyhow::Result<Option<PlatformToken>> {
         let path = platform_auth::token_path("default").map_err(error::usage)?;
         crate::prompt::say(
             self.printer,
@@ -446,35 +465,60 @@ impl Wizard<'_> {
             .confirm("Get a platform access token now?", true)
             .await?
         {
-            // The error the flags give, naming every other way.
-            return settings::platform_token(None);
+            return Ok(None);
         }
         platform_auth::ensure_free(&path)?;
         let team = self.prompts.team(self.printer).await?;
-        let base = settings::endpoints(&self.args)?.platform;
-        platform_login::approve_and_save(
-            &self.http,
-            &base,
-            &team,
-            APPROVAL_WAIT,
-            &path,
-            self.printer,
-        )
-        .await
+        let base = self.endpoints.platform.clone();
+        let wait = settings::approval_wait(&self.inputs)?;
+        loop {
+            let approved = platform_login::approve_and_save(
+                &self.http,
+                &base,
+                &team,
+                wait,
+                &path,
+                self.printer,
+            )
+            .await;
+            match approved {
+                Err(err) if is_kind(&err, Kind::SignIn) => {
+                    // Declined, or not approved in time: nothing was saved.
+                    self.printer.error(&err);
+                    let choices = vec![
+                        "Ask for another token to approve".to_owned(),
+                        "Stop here (nothing was changed)".to_owned(),
+                    ];
+                    if self
+                        .prompts
+                        .select("The token was not approved. What now?", choices, 0)
+                        .await?
+                        != 0
+                    {
+                        return Err(err);
+                    }
+                }
+                other => return other.map(Some),
+            }
+        }
     }
 
     // --- Steps 3 to 7, made by aad-setup ----------------------------------
 
     async fn automated(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
-        let token = self.platform().await?;
+        let Some(token) = self.platform().await? else {
+            return self.hand_off(signed_in).await;
+        };
         self.app_registration().await?;
         self.api_permission();
         self.client_secret().await?;
         self.admin_consent(&signed_in.session).await?;
         self.connection().await?;
 
-        let plan = settings::plan_with(
-            &self.args,
+        let plan = SetupSettings {
+            inputs: self.inputs.clone(),
+        }
+        .plan(
             self.interaction,
             Supplied {
                 sign_in: Some(signed_in.method),
@@ -524,18 +568,20 @@ impl Wizard<'_> {
             "Azure portal",
             "Microsoft Entra ID > App registrations > New registration",
         );
-        if let Some(app_id) = &self.args.app.app_id {
+        if let Some(app_id) = &self.inputs.app_id {
             crate::prompt::shown(
                 self.printer,
                 "Existing app",
                 app_id,
-                &source_or(self.given, "app_id", "--app-id"),
+                &source_or(&self.inputs, "app-id"),
             );
         }
-        let app = &self.args.app;
-        let (name, redirect_uri) = (app.app_name.clone(), app.redirect_uri.clone());
-        self.args.app.app_name = self
-            .value("app_name", "Name", &name, |v| {
+        let (name, redirect_uri) = (
+            self.inputs.app_name.clone(),
+            self.inputs.redirect_uri.clone(),
+        );
+        self.inputs.app_name = self
+            .value("app-name", "Name", &name, |v| {
                 validate::name("the app name", v)
             })
             .await?;
@@ -545,9 +591,9 @@ impl Wizard<'_> {
             "this organizational directory only (single tenant)",
             "the guide",
         );
-        self.args.app.redirect_uri = self
+        self.inputs.redirect_uri = self
             .value(
-                "redirect_uri",
+                "redirect-uri",
                 "Redirect URI (type Web)",
                 &redirect_uri,
                 validate::redirect_uri,
@@ -575,18 +621,13 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
-        let app = &self.args.app;
-        crate::prompt::shown(
-            self.printer,
-            "API",
-            &app.api,
-            &source_or(self.given, "api", "the default"),
-        );
+        let app = &self.inputs;
+        crate::prompt::shown(self.printer, "API", &app.api, &source_or(app, "api"));
         crate::prompt::shown(
             self.printer,
             "Permission",
             &format!("{} (delegated)", app.permission),
-            &source_or(self.given, "permission", "the guide"),
+            &source_or(app, "permission"),
         );
         crate::prompt::say(
             self.printer,
@@ -610,17 +651,16 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > Certificates & secrets > Client secrets > New client secret",
         );
-        let secret = &self.args.secret;
         let (description, expiry) = (
-            secret.secret_description.clone(),
-            secret.secret_expiry.clone(),
+            self.inputs.secret_description.clone(),
+            self.inputs.secret_expiry.clone(),
         );
-        self.args.secret.secret_description = self
-            .value("secret_description", "Description", &description, |v| {
+        self.inputs.secret_description = self
+            .value("secret-description", "Description", &description, |v| {
                 validate::name("the description", v)
             })
             .await?;
-        if !self.given.has("secret_expiry") {
+        if self.inputs.given("secret-expiry").is_none() {
             crate::prompt::say(
                 self.printer,
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
@@ -629,8 +669,8 @@ impl Wizard<'_> {
                  works too, and `never` is still accepted, as 99 years.",
             );
         }
-        self.args.secret.secret_expiry = self
-            .value("secret_expiry", "Expires", &expiry, check_expiry)
+        self.inputs.secret_expiry = self
+            .value("secret-expiry", "Expires", &expiry, check_expiry)
             .await?;
         Ok(())
     }
@@ -644,7 +684,7 @@ impl Wizard<'_> {
                 "{} needs an administrator's consent before anyone can use it. Granting it now \
              consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
              admin consents when selecting Connect on the platform, or in the portal later.",
-                self.args.app.permission
+                self.inputs.permission
             ),
         );
         crate::prompt::place(
@@ -652,7 +692,11 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > API permissions > Grant admin consent for your directory",
         );
-        if let Some(source) = self.given.source("admin_consent") {
+        if let Some(source) = self
+            .inputs
+            .given("admin-consent")
+            .filter(|_| self.inputs.admin_consent)
+        {
             crate::prompt::shown(
                 self.printer,
                 "Admin consent",
@@ -668,10 +712,11 @@ impl Wizard<'_> {
                  right.)",
             );
         } else {
-            self.args.admin_consent = self
+            self.inputs.admin_consent = self
                 .prompts
                 .confirm("Grant tenant-wide admin consent now?", false)
                 .await?;
+            self.inputs.answer("admin-consent");
         }
         Ok(())
     }
@@ -689,22 +734,22 @@ impl Wizard<'_> {
             "Platform",
             "Admin > Integrations > Azure Active Directory > Add this Connection",
         );
-        let name = self.args.platform.connection_name.clone();
-        self.args.platform.connection_name = self
-            .value("connection_name", "Connection name", &name, |v| {
+        let name = self.inputs.connection_name.clone();
+        self.inputs.connection_name = self
+            .value("connection-name", "Connection name", &name, |v| {
                 validate::name("the connection name", v)
             })
             .await?;
-        let graph = ApiRef::parse(&self.args.app.api).is_graph();
-        match &self.args.platform.resource {
+        let graph = ApiRef::parse(&self.inputs.api).is_graph();
+        match &self.inputs.resource {
             Some(resource) => crate::prompt::shown(
                 self.printer,
                 "Resource",
                 resource,
-                &source_or(self.given, "resource", "--resource"),
+                &source_or(&self.inputs, "resource"),
             ),
             None if graph => {
-                let host = settings::endpoints(&self.args)?.cloud.graph;
+                let host = self.endpoints.cloud.graph;
                 crate::prompt::shown(self.printer, "Resource", host, "Microsoft Graph's address");
                 crate::prompt::say(
                     self.printer,
@@ -718,15 +763,96 @@ impl Wizard<'_> {
                 let resource = self
                     .prompts
                     .text(
-                        &format!("Resource (the App ID URI of {})", self.args.app.api),
+                        &format!("Resource (the App ID URI of {})", self.inputs.api),
                         None,
                         check_resource,
                     )
                     .await?;
-                self.args.platform.resource = Some(resource);
+                self.inputs.resource = Some(resource);
+                self.inputs.answer("resource");
             }
         }
         Ok(())
+    }
+
+    /// No platform token: offer what `register` does — the Azure half now,
+    /// the secret in a new 0600 file, and the `aad-setup connect` command
+    /// for a platform Admin — or stop with the error the flags give.
+    async fn hand_off(mut self, signed_in: SignedIn) -> anyhow::Result<()> {
+        let choices = vec![
+            "Make the Azure half now, and hand the platform connection to a platform Admin"
+                .to_owned(),
+            "Stop here (nothing was changed)".to_owned(),
+        ];
+        if self
+            .prompts
+            .select("Without a platform token, what now?", choices, 0)
+            .await?
+            != 0
+        {
+            // The error the flags give, naming every other way.
+            return settings::platform_token(None, &self.inputs.env).map(|_| ());
+        }
+        self.app_registration().await?;
+        self.api_permission();
+        self.client_secret().await?;
+        self.admin_consent(&signed_in.session).await?;
+        let path = self
+            .prompts
+            .text(
+                "Save the new client secret in (a new file, mode 0600)",
+                Some("aad-setup-client-secret"),
+                |v| {
+                    settings::check_new_file("the file", std::path::Path::new(v.trim()))
+                        .map(|()| v.trim().to_owned())
+                        .map_err(|e| e.to_string())
+                },
+            )
+            .await?;
+        self.inputs.secret_file = Some(PathBuf::from(path));
+        self.inputs.answer("secret-file");
+        let plan = SetupSettings {
+            inputs: self.inputs.clone(),
+        }
+        .register_plan(
+            self.interaction,
+            Supplied {
+                sign_in: Some(signed_in.method),
+                platform_token: None,
+                app_secret: None,
+            },
+        )?;
+        for warning in &plan.warnings {
+            self.printer.warn(warning);
+        }
+        crate::prompt::say(
+            self.printer,
+            &format!(
+                "aad-setup will register \"{}\" (or bring the one it made in line), add {}                  (delegated) and a client secret \"{}\", check that the secret signs in, and                  save it in {}. Then it prints the `aad-setup connect` command, and the values,                  for a platform Admin.",
+                plan.app.name,
+                plan.app.permission,
+                plan.secret.description,
+                self.inputs
+                    .secret_file
+                    .as_deref()
+                    .unwrap_or(std::path::Path::new("?"))
+                    .display()
+            ),
+        );
+        if plan.dry_run {
+            drop(self.prompts);
+        } else {
+            self.go_ahead(false).await?;
+            drop(self.prompts);
+        }
+        super::register::run_signed_in(
+            &plan,
+            self.http.clone(),
+            &signed_in.graph,
+            &signed_in.session,
+            self.printer,
+        )
+        .await
     }
 
     /// The plan is shown: ask to go ahead ("no" by default when something
@@ -756,23 +882,22 @@ impl Wizard<'_> {
             "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
              values you copy from it and makes the platform connection.",
         );
-        let token = self.platform().await?;
+        let Some(token) = self.platform().await? else {
+            // The portal path has no Azure half to hand on.
+            return settings::platform_token(None, &self.inputs.env).map(|_| ());
+        };
         self.portal_steps().await?;
         let (credentials, tenant_id) = self.portal_values().await?;
         self.connection().await?;
 
-        let connect_args = ConnectArgs {
-            client_id: Some(credentials.client_id.clone()),
-            tenant: Some(credentials.tenant.clone()),
-            app_secret_file: None,
-            replace: false,
-            dry_run: self.args.dry_run,
-            cloud: self.args.microsoft.cloud,
-            login_url: self.args.microsoft.login_url.clone(),
-            platform: self.args.platform.clone(),
-        };
+        // `connect`'s plan, from the values typed and the platform's flags.
+        let mut values = self.inputs.clone();
+        values.client_id = Some(credentials.client_id.clone());
+        values.tenant = Some(credentials.tenant.clone());
         let plan = settings::connect_plan(
-            &connect_args,
+            &values,
+            None,
+            false,
             Supplied {
                 sign_in: None,
                 platform_token: Some(token),
@@ -800,7 +925,7 @@ impl Wizard<'_> {
 
     /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
     async fn portal_steps(&self) -> anyhow::Result<()> {
-        let app = &self.args.app;
+        let app = &self.inputs;
         crate::prompt::heading(self.printer, 3, STEPS, "Register the app (in the portal)");
         crate::prompt::place(
             self.printer,
@@ -862,7 +987,7 @@ impl Wizard<'_> {
         );
         crate::prompt::numbered(self.printer, &[
             "Select New client secret.".into(),
-            format!("Description: {}", self.args.secret.secret_description),
+            format!("Description: {}", self.inputs.secret_description),
             "Expires: 24 months, the longest the portal offers (the guide's Never no longer \
              exists). Note the date: the secret must be replaced before then."
                 .into(),
@@ -884,14 +1009,12 @@ impl Wizard<'_> {
             "Azure portal",
             "the app > Overview: Application (client) ID and Directory (tenant) ID",
         );
-        let endpoints = settings::endpoints(&self.args)?;
+        let endpoints = self.endpoints.clone();
         let mut client_id: Option<String> = None;
         let mut tenant = self
-            .args
-            .microsoft
+            .inputs
             .tenant
             .clone()
-            .or_else(|| env::var(env::AZURE_TENANT_ID))
             .filter(|t| validate::is_guid(t.trim()));
         loop {
             let id = self
@@ -936,6 +1059,33 @@ impl Wizard<'_> {
     }
 }
 
+fn welcome(printer: &Printer) {
+    crate::prompt::say(
+        printer,
+        "This connects the workflow platform to Microsoft Entra ID, following the platform's \
+         \"Azure Active Directory Integration Setup Guide\": an app registration with a \
+         permission and a client secret in Azure, then the platform's Azure Active Directory \
+         connection. It asks only what it cannot find, shows the plan, and changes nothing \
+         until you say so. Ctrl-C at any question stops with nothing changed.",
+    );
+}
+
+/// Every value given by a flag or a variable is checked before the first
+/// question: one the wizard asks for at a step is reported and asked again
+/// there; any other is refused at once (exit 2), before anything is signed
+/// in to.
+fn refuse_bad_values(inputs: &mut Inputs, printer: &Printer) -> anyhow::Result<()> {
+    for (flag, problem) in settings::check_given(inputs) {
+        if settings::ASKED.contains(&flag) {
+            printer.warn(&format!("{problem}; it is asked for again at its step"));
+            inputs.forget(flag);
+        } else {
+            return Err(error::usage(problem));
+        }
+    }
+    Ok(())
+}
+
 /// `client-secret` for `AuthChoice::ClientSecret`: the flag's own spelling.
 fn auth_name(method: AuthChoice) -> String {
     method
@@ -943,10 +1093,12 @@ fn auth_name(method: AuthChoice) -> String {
         .map_or_else(String::new, |v| v.get_name().to_owned())
 }
 
-fn source_or(given: &Given, id: &str, otherwise: &str) -> String {
-    given
-        .source(id)
-        .map_or_else(|| otherwise.to_owned(), |s| format!("from {s}"))
+/// "from --api", "from AAD_SETUP_API", or "the guide" for a default.
+fn source_or(inputs: &Inputs, flag: &str) -> String {
+    match inputs.source(flag) {
+        Some(Source::Default) | None => "the guide".to_owned(),
+        Some(source) => format!("from {source}"),
+    }
 }
 
 fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {

@@ -208,7 +208,7 @@ fn install(releases: &Releases, home: &Path, args: &[&str]) -> Run {
 }
 
 fn version_of(binary: &Path) -> String {
-    let out = Command::new(binary).arg("--version").output().unwrap();
+    let out = Command::new(binary).arg("-V").output().unwrap();
     assert!(out.status.success(), "{} runs", binary.display());
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }

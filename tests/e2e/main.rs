@@ -20,5 +20,6 @@ mod secrets;
 mod setup;
 mod signin;
 mod speed;
+mod surface;
 mod tls;
 mod wizard;

@@ -1057,3 +1057,233 @@ fn strip_ansi(text: &str) -> String {
     }
     out
 }
+
+#[test]
+fn a_bad_value_given_by_flag_is_refused_before_any_sign_in_and_asked_again_at_its_step() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    // No tenant: the wizard asks for it, which holds it before the sign-in.
+    cmd.env_remove("AZURE_TENANT_ID").args([
+        "setup",
+        "--auth",
+        "client-secret",
+        "--redirect-uri",
+        "http://bad.example",
+    ]);
+    let mut p = Pty::spawn(cmd);
+    let tenant_prompt = "Tenant (directory id or domain, e.g. contoso.onmicrosoft.com): ";
+    p.expect("--redirect-uri: redirect URI 'http://bad.example' must use https")
+        .expect("it is asked for again at its step")
+        .expect(tenant_prompt);
+    assert_eq!(
+        h.request_log().len(),
+        0,
+        "nothing reached the emulator before the bad value was refused"
+    );
+    p.session.send_line(&h.creds.tenant_id).expect("typing");
+    p.expect("Signed in to Microsoft")
+        .answer("Name [workflow-activedirectory-integration]: ", "")
+        // Asked, with the guide's value offered, not shown as given.
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "https://example.com/fixed",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Grant tenant-wide admin consent now? [y/N]", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(!screen.contains("(from --redirect-uri)"), "{screen}");
+    assert_eq!(
+        h.our_apps()[0]["web"]["redirectUris"],
+        json!(["https://example.com/fixed"])
+    );
+}
+
+#[test]
+fn a_bad_value_the_wizard_does_not_ask_for_ends_it_before_the_first_question() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env("AAD_SETUP_LOGIN_URL", "http://login.example")
+        .args(["setup"]);
+    let (code, screen) = Pty::spawn(cmd).finish();
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("AAD_SETUP_LOGIN_URL"), "{screen}");
+    assert!(!screen.contains("How do you want to sign in"), "{screen}");
+    assert_eq!(h.request_log().len(), 0);
+
+    // With --no-input the same bad redirect URI is exit 2 at once.
+    let mut cmd = h.cmd();
+    cmd.args([
+        "setup",
+        "--no-input",
+        "--redirect-uri",
+        "http://bad.example",
+    ]);
+    let (code, screen) = Pty::spawn(cmd).finish();
+    assert_eq!(code, 2, "{screen}");
+    assert_eq!(h.request_log().len(), 0);
+}
+
+#[test]
+fn a_declined_device_code_offers_another_try_which_can_succeed() {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 1;
+    let h = Harness::with(config);
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET")
+        .args(["setup", "--auth", "device-code"]);
+    let mut p = Pty::spawn(cmd);
+    let code = |p: &mut Pty| {
+        let (_, found) = p
+            .session
+            .exp_regex(r"enter the code [A-Z0-9-]+")
+            .expect("a device code is shown");
+        found.rsplit(' ').next().unwrap().to_owned()
+    };
+    let first = code(&mut p);
+    assert!((200..300).contains(&h.control_post("device/decline", json!({ "user_code": first }))));
+    p.expect("That did not sign in. What now?");
+    assert_eq!(h.our_apps().len(), 0);
+    // "Try again" is the default.
+    p.session.send_line("").expect("choosing");
+    let second = code(&mut p);
+    assert_ne!(first, second, "a new code");
+    assert!((200..300).contains(&h.control_post("device/approve", json!({ "user_code": second }))));
+    p.expect("Signed in to Microsoft")
+        .answer("Name [workflow-activedirectory-integration]: ", "")
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(h.our_apps().len(), 1);
+}
+
+#[test]
+fn a_declined_device_code_can_end_the_run_with_nothing_changed() {
+    let mut config = aad_setup_emulator::EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 1;
+    let h = Harness::with(config);
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET")
+        .args(["setup", "--auth", "device-code"]);
+    let mut p = Pty::spawn(cmd);
+    let (_, found) = p
+        .session
+        .exp_regex(r"enter the code [A-Z0-9-]+")
+        .expect("a device code is shown");
+    let code = found.rsplit(' ').next().unwrap().to_owned();
+    assert!((200..300).contains(&h.control_post("device/decline", json!({ "user_code": code }))));
+    p.expect("That did not sign in. What now?");
+    // Down twice: "Stop here".
+    p.session.send("\x1b[B\x1b[B").expect("moving");
+    p.session.send_line("").expect("choosing");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 3, "the sign-in's own failure: {screen}");
+    assert_eq!(h.our_apps().len(), 0);
+    assert_eq!(h.list("connections").len(), 0);
+}
+
+#[test]
+fn a_platform_token_not_approved_in_time_can_be_asked_for_again() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    // platform-login's wait, from its variable: one second for the first.
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .env("AAD_SETUP_WAIT", "1")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Get a platform access token now? [Y/n]", "")
+        .answer("Your platform team: ", "acme")
+        .expect("was not approved")
+        .expect("The token was not approved. What now?");
+    assert!(!h.home.path().join(".catalytic/tokens/default").exists());
+    p.session.send_line("").expect("asking again");
+    p.expect("https://acme.pushbot.com/access-tokens/approve?userTokenID=");
+    let (_, id) = p
+        .session
+        .exp_regex("[0-9a-fA-F-]{36}")
+        .expect("the token's id in the address");
+    control(&h, "platform/approve", json!({ "id": id }));
+    p.expect("Saved the platform token");
+    accept_defaults(&mut p);
+    p.answer("Make these changes? [Y/n]", "")
+        .expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(h.list("connections").len(), 1);
+}
+
+#[test]
+fn without_a_platform_token_the_wizard_offers_the_azure_half_and_the_hand_off() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Get a platform access token now? [Y/n]", "n")
+        .expect("Without a platform token, what now?");
+    // The default: the Azure half now.
+    p.session.send_line("").expect("choosing");
+    p.answer("Name [workflow-activedirectory-integration]: ", "")
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .answer("Grant tenant-wide admin consent now? [y/N]", "");
+    let file = h.home.path().join("handed-on-secret");
+    p.answer(
+        "Save the new client secret in (a new file, mode 0600) [aad-setup-client-secret]: ",
+        &file.display().to_string(),
+    )
+    .answer("Make these changes? [Y/n]", "")
+    .expect("aad-setup connect --client-id");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    h.assert_no_secret("the screen", &screen);
+
+    assert_eq!(h.our_apps().len(), 1, "the Azure half is made");
+    assert_eq!(
+        h.list("connections").len(),
+        0,
+        "the platform is left to its Admin"
+    );
+    assert_mode_0600(&file);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        h.emu.issued_secrets().contains(&saved.trim().to_owned()),
+        "the file holds the app's new secret"
+    );
+}
+
+#[test]
+fn without_a_platform_token_the_wizard_can_stop_with_nothing_changed() {
+    let h = Harness::new();
+    let mut cmd = h.cmd();
+    cmd.env_remove("CATALYTIC_TOKEN")
+        .args(["--auth", "client-secret"]);
+    let mut p = Pty::spawn(cmd);
+    p.answer("Get a platform access token now? [Y/n]", "n")
+        .expect("Without a platform token, what now?");
+    p.session.send("\x1b[B").expect("moving");
+    p.session.send_line("").expect("choosing");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 2, "{screen}");
+    assert!(
+        screen.contains("no platform access token was found"),
+        "{screen}"
+    );
+    assert_eq!(h.our_apps().len(), 0);
+}
