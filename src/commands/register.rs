@@ -52,7 +52,7 @@ pub(crate) async fn run_signed_in(
         // The person reading the output holds it now (crate::custody).
         ctx.record.handed_key_ids.push(secret.key_id.clone());
         ctx.save_record();
-        if let Err(e) = crate::custody::handed(&graph, &app.object_id, &secret.key_id).await {
+        if let Err(e) = crate::custody::handed(graph, &app.object_id, &secret.key_id).await {
             printer.warn(&format!(
                 "the app could not be tagged with the secret handed on ({e:#})"
             ));
