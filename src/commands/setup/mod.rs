@@ -19,7 +19,7 @@ use crate::graph::{Graph, graph_error};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
-use crate::report::{Action, ConnectionInfo, Item, Op, Report, Status};
+use crate::report::{Action, Item, Op, Report, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
@@ -363,7 +363,7 @@ fn narrate(
         );
         match existing {
             Some(c) => {
-                report.connection = Some(connection_info(target, c, Action::WouldReplace));
+                report.connection = Some(target.connection_info(c, Action::WouldReplace));
                 report.change(
                     Op::Change,
                     "connection.replace",
@@ -386,7 +386,7 @@ fn narrate(
             ),
         }
     } else if let Some(c) = existing {
-        report.connection = Some(connection_info(target, c, Action::Reused));
+        report.connection = Some(target.connection_info(c, Action::Reused));
         report.keep(
             "secret.keep",
             format!(
@@ -451,23 +451,6 @@ pub(super) fn narrate_consent(perm: &ResolvedPermission, report: &mut Report) {
         let change = format!("grant tenant-wide admin consent for {}", perm.value);
         // Said before the secret, as the run does it.
         report.change(Op::Create, "consent.grant", change);
-    }
-}
-
-/// The connection as the summary and the JSON show it.
-fn connection_info(
-    target: &PlatformTarget,
-    c: &crate::platform::types::Connection,
-    action: Action,
-) -> ConnectionInfo {
-    ConnectionInfo {
-        id: c.id.clone(),
-        name: c.name.clone(),
-        integration_id: target.integration.id.clone(),
-        integration_name: target.integration.name.clone(),
-        team: target.client.team().to_owned(),
-        action,
-        previous_id: None,
     }
 }
 

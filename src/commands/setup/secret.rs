@@ -11,7 +11,7 @@
 
 use secrecy::SecretString;
 
-use super::{connection_info, record_connection};
+use super::record_connection;
 use crate::auth::Session;
 use crate::custody;
 use crate::error::{self, Failure, Kind};
@@ -103,7 +103,7 @@ pub(super) async fn keep_held(
         .existing
         .clone()
         .expect("a secret is reused only with an existing connection");
-    report.connection = Some(connection_info(target, &connection, Action::Reused));
+    report.connection = Some(target.connection_info(&connection, Action::Reused));
     report.verification.connection_visible =
         Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
     // A guess is not written down: a later rotation would trust it.
@@ -205,7 +205,8 @@ pub(super) async fn hand_on(
     )
     .await;
     report.connection = Some(
-        connection_info(target, &connected.connection, connected.action)
+        target
+            .connection_info(&connected.connection, connected.action)
             .replacing(connected.replaced.as_ref().map(|old| old.id.as_str())),
     );
     if let Some(old) = &connected.replaced {
