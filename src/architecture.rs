@@ -16,6 +16,9 @@ const LAYERS: &[&[&str]] = &[
     &["prompt"],
     // One module per step of the guide.
     &["steps"],
+    // Who holds each new secret, on the app and here (the steps and the
+    // commands record through it).
+    &["custody"],
     // What was typed, and the validated plan made of it.
     &["settings", "cli"],
     // The service clients.

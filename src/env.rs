@@ -67,6 +67,12 @@ pub(crate) const OIDC_AUDIENCE: &str = "AAD_SETUP_OIDC_AUDIENCE";
 /// Multiplies every retry delay (default 1). `0` removes the sleeps: the test
 /// suite sets it so that retries through replication and throttling are fast.
 pub(crate) const BACKOFF_SCALE: &str = "AAD_SETUP_BACKOFF_SCALE";
+/// Seconds a run on another machine may hold a new secret in flight before
+/// a run here treats it as gone and removes the secret (default 1800).
+pub(crate) const PENDING_LEASE: &str = "AAD_SETUP_PENDING_LEASE";
+/// Seconds a request may take before it is given up as lost (default 60).
+/// The fault-matrix tests lower it to turn a slow answer into a lost one.
+pub(crate) const HTTP_TIMEOUT: &str = "AAD_SETUP_HTTP_TIMEOUT";
 /// Where the Microsoft identity used to sign in came from (Azure SDK names).
 pub(crate) const AZURE_TENANT_ID: &str = "AZURE_TENANT_ID";
 pub(crate) const AZURE_CLIENT_ID: &str = "AZURE_CLIENT_ID";
@@ -137,6 +143,8 @@ pub(crate) const ALL: &[&str] = &[
     TEAM,
     BACKOFF_SCALE,
     OIDC_AUDIENCE,
+    PENDING_LEASE,
+    HTTP_TIMEOUT,
     AZURE_TENANT_ID,
     AZURE_CLIENT_ID,
     AZURE_CLIENT_SECRET,

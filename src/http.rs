@@ -2,15 +2,39 @@
 //!
 //! Every request to Entra, Graph and the platform goes through [`Http::send`].
 //! It logs method, path, status, request-id and timing, and never a header
-//! value or a body (bodies carry secrets). Retries follow one rule set:
+//! value or a body (bodies carry secrets).
+//!
+//! # The retry policy, per request
+//!
+//! Whether a failed request may be sent again depends on what the request
+//! does, not on its method: a create whose duplicate can be detected is safe
+//! to send again after looking; one whose duplicate cannot is never re-sent
+//! without removing what the lost call made. The transport layer here does
+//! the part every request shares ([`Retry`]); the clients
+//! ([`crate::graph`], [`crate::platform`]) and [`crate::custody`] do the
+//! looking.
+//!
+//! | request | 429 | 5xx, dropped, garbled 2xx | 409 | 404 |
+//! | --- | --- | --- | --- | --- |
+//! | every read (`GET`, a token request) | retry | retry | — | an answer |
+//! | `POST /applications` | retry | look for the tagged app; found: use it, else retry | — | — |
+//! | `POST /servicePrincipals` | retry | look it up by appId; found: use it, else retry | it exists: look it up, never re-post | — |
+//! | `POST /oauth2PermissionGrants` | retry | look it up; found: use it (PATCH its scope), else retry | it exists: re-read, PATCH the scope | replication: wait |
+//! | `addPassword` | retry | look for a new key id (the app's keys before and after); remove it (its value is unknown), then add again | — | replication: wait |
+//! | `PATCH` (app, grant) | retry | retry (whole values) | replication: wait | replication: wait |
+//! | `removePassword`, `DELETE` | retry | retry | — | not found after a retry: done |
+//! | platform `POST …/connections` | retry | look for the connection by its (unique) name; found: use it, else retry | — | — |
+//! | platform `DELETE …/connections/{id}` | retry | retry | — | not found after a retry: done |
 //!
 //! - 429 is retried for every request: the service refused it before doing
 //!   anything, so even a create is safe to send again.
-//! - 503, 504 and transport errors are retried only for [`Retry::Idempotent`]
-//!   requests. A create (`POST /applications`, `addPassword`, a platform
-//!   connection) may have been carried out before the answer was lost; its
-//!   caller looks before trying again (microsoft-graph.md §2.2, §2.4).
-//! - `Retry-After` is honoured; without it, exponential backoff with jitter.
+//! - "Garbled" is a success whose body is not JSON, or is cut off: for a
+//!   read it is retried; for a create it is a lost answer ([`Lost`]), since
+//!   the work was likely done.
+//! - `Retry-After` is honoured; without it, exponential backoff with
+//!   jitter, capped. Waiting for Entra to replicate a new object is
+//!   another matter, with its own shorter intervals and a three-minute
+//!   budget ([`Policy::poll_delay`]).
 
 use std::time::{Duration, Instant};
 
@@ -20,13 +44,42 @@ use reqwest::{Method, StatusCode, header::HeaderMap};
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Which failures a request may be retried on.
+/// Which failures a request may be retried on (see the table above).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Retry {
-    /// Reads, deletes and whole-value updates: 429, 503, 504, transport errors.
+    /// Reads, deletes and whole-value updates: 429, 5xx, transport errors,
+    /// and a success whose body is not JSON.
     Idempotent,
-    /// Creates: 429 only.
-    ThrottleOnly,
+    /// Creates: 429 only. A transport error or a garbled success comes back
+    /// as [`Lost`]; a 5xx as the reply. The caller looks before trying again.
+    Create,
+}
+
+/// The answer to a create was lost: the connection dropped, or the success
+/// came back garbled. The object may or may not exist.
+#[derive(Debug)]
+pub struct Lost {
+    pub service: String,
+    pub what: String,
+}
+
+impl std::fmt::Display for Lost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the answer of {} to {} was lost or garbled; it may have been carried out",
+            self.service, self.what
+        )
+    }
+}
+
+impl std::error::Error for Lost {}
+
+/// A lost answer to a create ([`Lost`], a transport error) or a 5xx: the
+/// object may or may not exist; the caller must look before trying again.
+pub fn is_lost(err: &anyhow::Error) -> bool {
+    err.chain()
+        .any(|e| e.downcast_ref::<Lost>().is_some() || e.downcast_ref::<reqwest::Error>().is_some())
 }
 
 /// A response, read whole.
@@ -35,6 +88,16 @@ pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// Attempts made, the first included: a delete that finds nothing after
+    /// a retry has been done by an earlier attempt whose answer was lost.
+    pub attempts: u32,
+}
+
+impl Reply {
+    /// Not found, after an earlier attempt of the same request may have done it.
+    pub fn gone_after_retry(&self) -> bool {
+        self.attempts > 1 && self.status == StatusCode::NOT_FOUND
+    }
 }
 
 impl Reply {
@@ -81,6 +144,19 @@ impl Policy {
         }
     }
 
+    /// The delay before look number `n` (0-based) while waiting for Entra to
+    /// replicate a new object: short intervals (0.5, 1, 2, 4 s, then 5 s)
+    /// with ±30 % jitter, so that a just-created object is seen soon and
+    /// parallel runs do not poll in step. Throttling has its own backoff
+    /// ([`Policy::delay`]); the three-minute budget is the caller's.
+    pub fn poll_delay(&self, n: u32) -> Duration {
+        let raw = Duration::from_millis(500)
+            .saturating_mul(1u32 << n.min(4))
+            .min(Duration::from_secs(5));
+        let jitter = rand::rng().random_range(0.7..1.3);
+        raw.mul_f64(jitter).mul_f64(self.scale)
+    }
+
     /// The delay before retry number `n` (0-based), honouring `Retry-After`.
     pub(crate) fn delay(&self, n: u32, retry_after: Option<Duration>) -> Duration {
         let raw = match retry_after {
@@ -101,6 +177,17 @@ impl Policy {
 static BACKOFF_SCALE: AtomicU64 = AtomicU64::new(0x3FF0_0000_0000_0000);
 
 /// Sets the multiplier of every retry delay for the rest of the process.
+/// How long a request may take (AAD_SETUP_HTTP_TIMEOUT, resolved by
+/// settings; default 60 s): a slower answer counts as lost.
+static TIMEOUT_MILLIS: AtomicU64 = AtomicU64::new(60_000);
+
+pub(crate) fn set_timeout(timeout: Duration) {
+    let millis = u64::try_from(timeout.as_millis())
+        .unwrap_or(u64::MAX)
+        .max(1);
+    TIMEOUT_MILLIS.store(millis, Ordering::Relaxed);
+}
+
 pub(crate) fn set_backoff_scale(scale: f64) {
     BACKOFF_SCALE.store(scale.to_bits(), Ordering::Relaxed);
 }
@@ -115,10 +202,11 @@ pub(crate) struct Http {
 impl Http {
     pub(crate) fn new() -> anyhow::Result<Http> {
         crate::tls::install_provider();
+        let timeout = Duration::from_millis(TIMEOUT_MILLIS.load(Ordering::Relaxed));
         let client = reqwest::Client::builder()
             .user_agent(concat!("aad-setup/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .connect_timeout(Duration::from_secs(10).min(timeout))
+            .timeout(timeout)
             .build()
             .context("could not set up the HTTP client")?;
         Ok(Http {
@@ -144,46 +232,64 @@ impl Http {
             let path = request.url().path().to_owned();
             let query = request.url().query().map(str::to_owned);
             let started = Instant::now();
-            let outcome = self.client.execute(request).await;
-            let elapsed = started.elapsed().as_millis();
-            match outcome {
+            let outcome = match self.client.execute(request).await {
                 Ok(response) => {
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let body = response
-                        .text()
-                        .await
-                        .with_context(|| format!("{service} closed the connection mid-answer"))?;
-                    let reply = Reply {
+                    response.text().await.map(|body| Reply {
                         status,
                         headers,
                         body,
-                    };
+                        attempts: attempt + 1,
+                    })
+                }
+                Err(err) => Err(err),
+            };
+            let elapsed = started.elapsed().as_millis();
+            let more = attempt + 1 < self.policy.attempts;
+            let what = format!("{method} {path}");
+            match outcome {
+                Ok(reply) => {
                     log_exchange(service, &method, &path, query.as_deref(), &reply, elapsed);
+                    let status = reply.status;
+                    let garbled = status.is_success() && !reply.body.trim().is_empty() && {
+                        serde_json::from_str::<serde::de::IgnoredAny>(&reply.body).is_err()
+                    };
                     let retryable = status == StatusCode::TOO_MANY_REQUESTS
-                        || (retry == Retry::Idempotent && matches!(status.as_u16(), 503 | 504));
-                    if retryable && attempt + 1 < self.policy.attempts {
+                        || (retry == Retry::Idempotent && (status.is_server_error() || garbled));
+                    if retryable && more {
                         let wait = self.policy.delay(attempt, retry_after(&reply.headers));
                         tracing::info!(
-                            "{service} answered {status} to {method} {path}; retrying in {:.1}s",
+                            "{service} answered {status}{} to {what}; retrying in {:.1}s",
+                            if garbled { " (garbled)" } else { "" },
                             wait.as_secs_f64()
                         );
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                         continue;
                     }
+                    if garbled {
+                        return Err(anyhow::Error::new(Lost {
+                            service: service.to_owned(),
+                            what,
+                        }));
+                    }
                     return Ok(reply);
                 }
                 Err(err) => {
-                    tracing::debug!("{service} {method} {path} failed after {elapsed} ms: {err}");
-                    if retry == Retry::Idempotent && attempt + 1 < self.policy.attempts {
+                    tracing::debug!("{service} {what} failed after {elapsed} ms: {err}");
+                    if retry == Retry::Idempotent && more {
                         let wait = self.policy.delay(attempt, None);
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                         continue;
                     }
                     return Err(anyhow::Error::new(err)
-                        .context(format!("could not reach {service} ({method} {path})")));
+                        .context(Lost {
+                            service: service.to_owned(),
+                            what: what.clone(),
+                        })
+                        .context(format!("could not reach {service} ({what})")));
                 }
             }
         }
@@ -268,7 +374,7 @@ mod tests {
 
         let http = Http::new().expect("the HTTPS client builds");
         let err = http
-            .send("a local server", Retry::ThrottleOnly, |c| c.get(&url))
+            .send("a local server", Retry::Create, |c| c.get(&url))
             .await
             .expect_err("a self-signed certificate is not trusted");
         let chain = format!("{err:?}");

@@ -21,12 +21,14 @@
 //!    command's settings and runs the command with them;
 //! 2. [`prompt`]: every question asked, the only user of dialoguer;
 //! 3. [`steps`];
-//! 4. [`settings`] and [`cli`]: each command's settings, made of the
+//! 4. [`custody`]: who holds each new client secret, written on the app
+//!    and here, and the sweep of what killed runs left;
+//! 5. [`settings`] and [`cli`]: each command's settings, made of the
 //!    clients' own request types (an [`auth::SignIn`]), and what was typed
 //!    (with the flags' defaults, which settings fills in);
-//! 5. [`auth`], [`graph`], [`platform`];
-//! 6. [`http`];
-//! 7. leaf utilities, which import nothing from the layers above:
+//! 6. [`auth`], [`graph`], [`platform`];
+//! 7. [`http`];
+//! 8. leaf utilities, which import nothing from the layers above:
 //!    [`output`] (all printing), [`report`] (results as data), [`error`]
 //!    (exit codes), [`cloud`] (where the services are), [`stop`] (Ctrl-C),
 //!    [`guide`] (the guide's values), [`env`](mod@env) (every variable, read once),
@@ -47,6 +49,7 @@ pub(crate) mod auth;
 pub mod cli;
 pub(crate) mod cloud;
 pub mod commands;
+pub(crate) mod custody;
 pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod graph;

@@ -20,6 +20,10 @@ pub(crate) struct Record {
     pub app_id: Option<String>,
     /// The secret the platform connection holds.
     pub secret_key_id: Option<String>,
+    /// Secrets handed to a person from this machine (`--secret-file`,
+    /// `--show-secret`, `--keep-secret-on-failure`): never swept, even if
+    /// a late write on the app lost their tag.
+    pub handed_key_ids: Vec<String>,
     pub connection_id: Option<String>,
     pub integration_id: Option<String>,
     pub team: Option<String>,

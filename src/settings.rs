@@ -377,6 +377,24 @@ pub(crate) fn backoff_scale(environment: &Environment) -> f64 {
         .unwrap_or(1.0)
 }
 
+/// Seconds a request may take, [`env::HTTP_TIMEOUT`] (default 60).
+pub(crate) fn http_timeout(environment: &Environment) -> Option<std::time::Duration> {
+    environment
+        .var(env::HTTP_TIMEOUT)
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+}
+
+/// The lease of a secret in flight elsewhere, [`env::PENDING_LEASE`]
+/// (default [`crate::custody::DEFAULT_LEASE`]).
+pub(crate) fn pending_lease(environment: &Environment) -> Option<std::time::Duration> {
+    environment
+        .var(env::PENDING_LEASE)
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(std::time::Duration::from_secs)
+}
+
 /// Every value `setup` (and, partly, `register`, `rotate`, `status`,
 /// `remove`) works from, resolved but not yet checked: each flag's value
 /// from the command line, its variable or its default, with where it came
@@ -1540,21 +1558,9 @@ fn platform_values(p: &Inputs) -> anyhow::Result<PlatformValues> {
     let resource = resource_arg(p.resource.as_deref())?;
     let mut fields = Vec::new();
     for entry in &p.fields {
-        let (value, field) = entry.split_once('=').ok_or_else(|| {
-            usage(format!(
-                "--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)"
-            ))
-        })?;
-        let value = ConnValue::parse(value).ok_or_else(|| {
-            usage(format!(
-                "--field '{entry}': '{value}' is not one of clientId, clientSecret, resource, tenant"
-            ))
-        })?;
-        let field = field.trim();
-        if field.is_empty() {
-            return Err(usage(format!("--field '{entry}' names no field")));
-        }
-        fields.push((value, field.to_owned()));
+        let (value, field) = validate::field(entry).map_err(usage)?;
+        let value = ConnValue::parse(value).expect("validate::field names one of the four values");
+        fields.push((value, field));
     }
     Ok(PlatformValues {
         integration,
@@ -1564,17 +1570,10 @@ fn platform_values(p: &Inputs) -> anyhow::Result<PlatformValues> {
     })
 }
 
-/// `--resource`, trimmed; an empty one is refused.
+/// `--resource`: an absolute URI (see [`validate::resource`]).
 fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
     value
-        .map(|r| {
-            let r = r.trim();
-            if r.is_empty() {
-                Err(usage("--resource is empty"))
-            } else {
-                Ok(r.to_owned())
-            }
-        })
+        .map(|r| validate::resource(r).map_err(usage))
         .transpose()
 }
 

@@ -55,12 +55,15 @@ impl Stop {
     }
 }
 
-/// Ctrl-C, heard from the moment [`Interrupts::listen`] returns: one that
-/// comes between two waits is kept for the next, never lost (and never
-/// left to the default handler, which would end the process mid-step).
+/// Ctrl-C, and the signals that ask a process to end as it does — SIGTERM
+/// (a CI cancel, `timeout`, Kubernetes) and SIGHUP (the terminal closed) —
+/// heard from the moment [`Interrupts::listen`] returns: one that comes
+/// between two waits is kept for the next, never lost (and never left to
+/// the default handler, which would end the process mid-step and leave a
+/// secret no one holds).
 pub(crate) struct Interrupts {
     #[cfg(unix)]
-    signal: tokio::signal::unix::Signal,
+    signals: [tokio::signal::unix::Signal; 3],
 }
 
 impl Interrupts {
@@ -69,19 +72,32 @@ impl Interrupts {
         #[cfg(unix)]
         {
             use anyhow::Context as _;
-            let signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-                .context("listening for Ctrl-C")?;
-            Ok(Interrupts { signal })
+            use tokio::signal::unix::{SignalKind, signal};
+            let listen = |kind: SignalKind, what: &str| {
+                signal(kind).with_context(|| format!("listening for {what}"))
+            };
+            Ok(Interrupts {
+                signals: [
+                    listen(SignalKind::interrupt(), "Ctrl-C")?,
+                    listen(SignalKind::terminate(), "SIGTERM")?,
+                    listen(SignalKind::hangup(), "SIGHUP")?,
+                ],
+            })
         }
         #[cfg(not(unix))]
         Ok(Interrupts {})
     }
 
-    /// The next Ctrl-C.
+    /// The next Ctrl-C, SIGTERM or SIGHUP.
     pub(crate) async fn next(&mut self) {
         #[cfg(unix)]
         {
-            self.signal.recv().await;
+            let [int, term, hup] = &mut self.signals;
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+                _ = hup.recv() => {}
+            }
         }
         #[cfg(not(unix))]
         {

@@ -97,18 +97,52 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// A Web redirect URI, by Entra's rules (reply-url.md): absolute, https
-/// (http only for localhost), at most 256 characters.
+/// Characters Entra refuses in a redirect URI (reply-url.md, "Restrictions":
+/// special characters), with `*` (no wildcards) and `#` (no fragment).
+const REDIRECT_FORBIDDEN: &[char] = &['!', '$', '\'', '(', ')', ',', ';', '*', '#'];
+
+/// Entra's length limit for a redirect URI.
+pub const REDIRECT_MAX: usize = 256;
+
+/// A Web redirect URI, by Entra's documented rules (reply-url.md): an
+/// absolute URL with a host, https (http only for a loopback host:
+/// localhost, 127.0.0.1, [::1]), no wildcard, no fragment, none of the
+/// characters `! $ ' ( ) , ;`, no spaces, at most 256 characters.
 pub(crate) fn redirect_uri(value: &str) -> Result<String, String> {
     let value = value.trim();
-    if value.len() > 256 {
+    if value.len() > REDIRECT_MAX {
         return Err(format!(
-            "redirect URI is {} characters long; Entra accepts at most 256",
+            "redirect URI is {} characters long; Entra accepts at most {REDIRECT_MAX}",
             value.len()
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "redirect URI '{}' contains a space or control character ({:?})",
+            value.escape_default(),
+            c
+        ));
+    }
+    if value.contains('*') {
+        return Err(format!(
+            "redirect URI '{value}' contains a wildcard (*); Entra needs the exact URI"
+        ));
+    }
+    if value.contains('#') {
+        return Err(format!(
+            "redirect URI '{value}' has a fragment (#...); Entra does not accept one"
+        ));
+    }
+    if let Some(c) = value.chars().find(|c| REDIRECT_FORBIDDEN.contains(c)) {
+        return Err(format!(
+            "redirect URI '{value}' contains '{c}'; Entra does not accept any of ! $ ' ( ) , ;"
         ));
     }
     let url = Url::parse(value)
         .map_err(|e| format!("redirect URI '{value}' is not an absolute URL: {e}"))?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("redirect URI '{value}' has no host"));
+    }
     match url.scheme() {
         "https" => Ok(value.to_owned()),
         "http" if is_loopback(&url) => Ok(value.to_owned()),
@@ -116,6 +150,70 @@ pub(crate) fn redirect_uri(value: &str) -> Result<String, String> {
             "redirect URI '{value}' must use https (http is accepted only for localhost)"
         )),
     }
+}
+
+/// The Resource the platform passes to the token endpoint: the App ID URI
+/// of an API (microsoft-graph.md §6), so an absolute URI — a scheme, then
+/// the rest, such as `https://graph.microsoft.com` or `api://<client id>` —
+/// without spaces or a fragment, at most 256 characters.
+pub fn resource(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    const FORMS: &str = "an absolute URI such as https://graph.microsoft.com or api://<client id>";
+    if value.is_empty() {
+        return Err(format!("--resource is empty; give {FORMS}"));
+    }
+    if value.len() > REDIRECT_MAX {
+        return Err(format!(
+            "--resource is {} characters long; an App ID URI has at most {REDIRECT_MAX}",
+            value.len()
+        ));
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) || value.contains('#') {
+        return Err(format!(
+            "--resource '{}' is not {FORMS} (no spaces or fragment)",
+            value.escape_default()
+        ));
+    }
+    let url = Url::parse(value).map_err(|_| format!("--resource '{value}' is not {FORMS}"))?;
+    // `Url` accepts `scheme:rest`; an App ID URI with an authority needs a host.
+    let after_scheme = &value[url.scheme().len() + 1..];
+    if after_scheme.is_empty()
+        || (after_scheme.starts_with("//") && url.host_str().is_none_or(str::is_empty))
+    {
+        return Err(format!("--resource '{value}' is not {FORMS}"));
+    }
+    Ok(value.to_owned())
+}
+
+/// The value names `--field VALUE=FIELD` accepts, in their spelling.
+pub const FIELD_VALUES: [&str; 4] = ["clientId", "clientSecret", "resource", "tenant"];
+
+/// `--field VALUE=FIELD`: which of the four values (one of
+/// [`FIELD_VALUES`], any case, spaces around ignored) goes into the
+/// platform field FIELD (its name or referenceName, not empty).
+pub fn field(entry: &str) -> Result<(&'static str, String), String> {
+    let (value, field) = entry.split_once('=').ok_or_else(|| {
+        format!("--field '{entry}' is not VALUE=FIELD (e.g. tenant=directory-id)")
+    })?;
+    let value = FIELD_VALUES
+        .into_iter()
+        .find(|v| v.eq_ignore_ascii_case(value.trim()))
+        .ok_or_else(|| {
+            format!(
+                "--field '{entry}': '{value}' is not one of clientId, clientSecret, resource, tenant"
+            )
+        })?;
+    let field = field.trim();
+    if field.is_empty() {
+        return Err(format!("--field '{entry}' names no field"));
+    }
+    if field.chars().any(char::is_control) {
+        return Err(format!(
+            "--field '{}' contains control characters",
+            entry.escape_default()
+        ));
+    }
+    Ok((value, field.to_owned()))
 }
 
 /// A display or connection name: printable, 1–120 characters.
@@ -260,5 +358,168 @@ mod tests {
                 .unwrap_err()
                 .contains("not in the future")
         );
+    }
+}
+
+/// Property tests: every parser and validator here never panics, and
+/// accepts exactly the documented forms.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn now() -> Timestamp {
+        "2026-11-29T10:00:00Z".parse().unwrap()
+    }
+
+    /// The GUID form, checked independently of [`is_guid`].
+    fn guid_form(s: &str) -> bool {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    }
+
+    const GUID: &str =
+        "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
+    const HOST: &str = "[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?){0,3}\\.[a-z]{2,6}";
+    const PATH: &str = "(/[A-Za-z0-9._~-]{0,12}){0,4}";
+
+    proptest! {
+        #[test]
+        fn guids_are_exactly_the_8_4_4_4_12_hex_form(s in ".{0,40}") {
+            prop_assert_eq!(is_guid(&s), guid_form(&s));
+            match guid("x", &s) {
+                Ok(g) => prop_assert!(guid_form(s.trim()) && g == s.trim().to_ascii_lowercase()),
+                Err(e) => prop_assert!(!guid_form(s.trim()) && e.contains("not a GUID")),
+            }
+        }
+
+        #[test]
+        fn every_guid_is_accepted_lowercased(g in GUID) {
+            prop_assert_eq!(guid("x", &g).unwrap(), g.to_ascii_lowercase());
+            prop_assert_eq!(tenant(&g).unwrap(), g.to_ascii_lowercase());
+        }
+
+        #[test]
+        fn tenants_are_a_guid_or_a_dns_name(s in ".{0,60}") {
+            if let Ok(t) = tenant(&s) {
+                let t2 = t.clone();
+                let dns = t.split('.').count() >= 2
+                    && t.split('.').all(|l| !l.is_empty() && l.len() <= 63
+                        && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                        && !l.starts_with('-') && !l.ends_with('-'));
+                prop_assert!(guid_form(&t2) || dns, "{t2}");
+            }
+        }
+
+        #[test]
+        fn dns_names_are_tenants(d in HOST) {
+            prop_assert_eq!(tenant(&d).unwrap(), d.to_ascii_lowercase());
+        }
+
+        #[test]
+        fn redirect_uris_never_panic_and_what_passes_follows_entra(s in ".{0,300}") {
+            if let Ok(v) = redirect_uri(&s) {
+                prop_assert!(v.len() <= REDIRECT_MAX);
+                prop_assert!(!v.chars().any(|c| REDIRECT_FORBIDDEN.contains(&c) || c.is_whitespace()));
+                let url = Url::parse(&v).unwrap();
+                prop_assert!(url.scheme() == "https" || (url.scheme() == "http" && is_loopback(&url)));
+            }
+        }
+
+        #[test]
+        fn https_redirect_uris_are_accepted_and_any_forbidden_character_refuses_one(
+            host in HOST, path in PATH, port in proptest::option::of(1u16..),
+            bad in proptest::sample::select(REDIRECT_FORBIDDEN.to_vec()), at in any::<prop::sample::Index>(),
+        ) {
+            let port = port.map(|p| format!(":{p}")).unwrap_or_default();
+            let uri = format!("https://{host}{port}{path}");
+            prop_assert_eq!(redirect_uri(&uri).unwrap(), uri.clone());
+            let http_loopback = format!("http://localhost{port}{path}");
+            prop_assert!(redirect_uri(&http_loopback).is_ok());
+            let holds = redirect_uri(&format!("http://{host}.example{path}")).is_err();
+            prop_assert!(holds);
+            let split = "https://".len() + at.index(uri.len() - "https://".len() + 1);
+            let spoiled = format!("{}{bad}{}", &uri[..split], &uri[split..]);
+            prop_assert!(redirect_uri(&spoiled).is_err(), "{spoiled}");
+            let long = format!("https://{host}/{}", "a".repeat(REDIRECT_MAX));
+            prop_assert!(redirect_uri(&long).is_err());
+        }
+
+        #[test]
+        fn resources_are_absolute_uris(s in ".{0,100}") {
+            if let Ok(r) = resource(&s) {
+                prop_assert!(Url::parse(&r).is_ok() && !r.contains(' ') && !r.contains('#'));
+            }
+            if !s.contains(':') {
+                prop_assert!(resource(&s).is_err());
+            }
+        }
+
+        #[test]
+        fn app_id_uris_are_resources(host in HOST, path in PATH, g in GUID) {
+            let https = format!("https://{host}{path}");
+            prop_assert_eq!(resource(&https).unwrap(), https.clone());
+            let api = format!("api://{g}");
+            prop_assert_eq!(resource(&api).unwrap(), api.clone());
+            let holds = resource(&format!("{host} {path}")).is_err();
+            prop_assert!(holds);
+        }
+
+        #[test]
+        fn expiry_never_panics(s in ".{0,40}") {
+            if let Ok(e) = expiry(&s, now()) {
+                prop_assert!(e.timestamp() > now());
+            }
+        }
+
+        #[test]
+        fn durations_in_days_and_months_and_future_dates_are_expiries(
+            days in 1i64..=3650, months in 1i64..=120, year in 2027i16..=2100,
+        ) {
+            let d = expiry(&format!("{days}d"), now()).unwrap().timestamp();
+            prop_assert_eq!(d.as_second() - now().as_second(), days * 86_400);
+            let holds = expiry(&format!("{months} months"), now()).is_ok();
+            prop_assert!(holds);
+            let holds = expiry(&format!("{months}mo"), now()).is_ok();
+            prop_assert!(holds);
+            let holds = expiry(&format!("{year}-06-01"), now()).is_ok();
+            prop_assert!(holds);
+            let holds = expiry(&format!("{}-06-01", year - 100), now()).is_err();
+            prop_assert!(holds);
+            let holds = expiry(&format!("-{days}d"), now()).is_err();
+            prop_assert!(holds);
+        }
+
+        #[test]
+        fn field_mappings_are_value_equals_field(s in ".{0,40}") {
+            if let Ok((value, field)) = field(&s) {
+                prop_assert!(FIELD_VALUES.contains(&value));
+                prop_assert!(!field.is_empty() && s.contains('='));
+            }
+            if !s.contains('=') {
+                prop_assert!(field(&s).is_err());
+            }
+        }
+
+        #[test]
+        fn every_value_name_in_any_case_maps_to_any_field(
+            which in 0usize..4, upper in any::<bool>(), f in "[A-Za-z][A-Za-z0-9 _-]{0,20}",
+        ) {
+            let v = FIELD_VALUES[which];
+            let typed = if upper { v.to_ascii_uppercase() } else { v.to_owned() };
+            let (value, field_name) = field(&format!(" {typed} ={f}")).unwrap();
+            prop_assert_eq!(value, v);
+            prop_assert_eq!(field_name, f.trim().to_owned());
+            let holds = field(&format!("client{typed}={f}")).is_err();
+            prop_assert!(holds);
+            let holds = field(&format!("{typed}=  ")).is_err();
+            prop_assert!(holds);
+        }
     }
 }

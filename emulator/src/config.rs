@@ -159,7 +159,7 @@ impl EmulatorConfig {
             return Err("max_secret_lifetime_days must be at least 1 (or null)".to_owned());
         }
         for (i, f) in self.faults.iter().enumerate() {
-            if !(400..=599).contains(&f.status) {
+            if f.kind == FaultKind::Status && !(400..=599).contains(&f.status) {
                 return Err(format!("faults[{i}].status must be 400..=599"));
             }
         }
@@ -247,23 +247,64 @@ pub struct ThrottleConfig {
     pub omit_retry_after_every_other: bool,
 }
 
-/// A one-shot injected failure. The first fault whose `method` and `path_contains`
-/// match a request (and whose `times` is not used up) fires.
+/// An injected failure. The first fault whose `method` and path match a request (after
+/// `skip` matching requests have gone through, and while `times` is not used up) fires.
+///
+/// The kinds are the ways a real service or the network between fails
+/// (microsoft-graph.md §4.3, §2.2, §2.4): an error status (429 with or without
+/// `Retry-After`, 5xx), a dropped connection, a 200 that is not JSON (a proxy's page), a
+/// truncated JSON 200, a slow answer, and a request held until the test releases it (so
+/// a test can kill the client while it waits). `after_processing` makes the failure
+/// happen after the service did the work: a lost answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Fault {
     /// HTTP method to match (case-insensitive); empty or `*` = any.
     pub method: String,
     /// Substring of the request path (as sent, percent-encoded; query excluded); empty = any.
+    /// Ignored when `path_pattern` is set.
     pub path_contains: String,
-    /// Status to answer, with the error body of the service hit (Graph, Entra, platform).
+    /// The whole path (as sent), where a `*` segment matches any one segment
+    /// (`/graph/v1.0/applications/*/addPassword`). Empty = use `path_contains`.
+    pub path_pattern: String,
+    /// Matching requests to let through before the fault fires.
+    pub skip: u32,
+    /// What goes wrong.
+    pub kind: FaultKind,
+    /// Status to answer for [`FaultKind::Status`], with the error body of the service hit
+    /// (Graph, Entra, platform).
     pub status: u16,
+    /// `Retry-After` seconds sent with a [`FaultKind::Status`] answer; `None` = no header.
+    pub retry_after_secs: Option<u64>,
+    /// Delay of a [`FaultKind::Slow`] answer.
+    pub millis: u64,
     /// How many matching requests fail; each firing decrements it.
     pub times: u32,
-    /// `true`: do the work, then answer the error: a lost response. Used to prove that
-    /// the client never retries `POST /applications` or `addPassword` blindly
-    /// (microsoft-graph.md §2.2, §2.4).
+    /// `true`: do the work, then fail: a lost response. Used to prove that the client
+    /// never retries `POST /applications` or `addPassword` blindly (microsoft-graph.md
+    /// §2.2, §2.4). A truncated answer is always after the work; a slow or held one does
+    /// the work when it goes on.
     pub after_processing: bool,
+}
+
+/// How an injected fault fails.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// Answer `status` with the service's error body.
+    #[default]
+    Status,
+    /// Close the connection without a complete answer.
+    Drop,
+    /// 200 with an HTML page (a proxy or gateway answering for the service).
+    NonJson,
+    /// The service's answer, cut off halfway (status 200 when it had no body).
+    Truncated,
+    /// The service's answer, after `millis`.
+    Slow,
+    /// Wait until the test releases it (`Emulator::release_held`, `POST
+    /// /_emulator/holds/release`), then do the work and answer, or drop it unprocessed.
+    Hold,
 }
 
 impl Default for Fault {
@@ -271,10 +312,33 @@ impl Default for Fault {
         Self {
             method: String::new(),
             path_contains: String::new(),
+            path_pattern: String::new(),
+            skip: 0,
+            kind: FaultKind::Status,
             status: 503,
+            retry_after_secs: None,
+            millis: 0,
             times: 1,
             after_processing: false,
         }
+    }
+}
+
+impl Fault {
+    /// Does this fault's method and path match a request?
+    pub(crate) fn matches(&self, method: &str, path: &str) -> bool {
+        let method_ok = self.method.is_empty()
+            || self.method == "*"
+            || self.method.eq_ignore_ascii_case(method);
+        if !method_ok {
+            return false;
+        }
+        if self.path_pattern.is_empty() {
+            return path.contains(&self.path_contains);
+        }
+        let want: Vec<&str> = self.path_pattern.split('/').collect();
+        let got: Vec<&str> = path.split('/').collect();
+        want.len() == got.len() && want.iter().zip(&got).all(|(w, g)| *w == "*" || w == g)
     }
 }
 
@@ -408,6 +472,10 @@ pub struct PlatformConfig {
     /// Approve pending access tokens (`POST /api/auth`) automatically after this many
     /// milliseconds. `None` = only `POST /_emulator/platform/approve` approves.
     pub auto_approve_tokens_after_millis: Option<u64>,
+    /// Accept a second connection of the same name on one integration for one team.
+    /// Whether the platform does is [unk]; the spec lists only 400 for create, so by
+    /// default a duplicate name is refused with 400 (platform-api.md §7 item 6).
+    pub allow_duplicate_connection_names: bool,
 }
 
 impl Default for PlatformConfig {
@@ -421,6 +489,7 @@ impl Default for PlatformConfig {
             azure_ad: Some(IntegrationSeed::default()),
             pascal_case_errors: false,
             auto_approve_tokens_after_millis: None,
+            allow_duplicate_connection_names: false,
         }
     }
 }
@@ -656,7 +725,8 @@ pub(crate) fn patched(
             "only replication, throttle, faults, graph_page_size, access_token_lifetime_secs, \
                     max_secret_lifetime_days, password_credentials_allowed, sign_in (except \
                     github_oidc_request_token) and platform.pascal_case_errors / \
-                    auto_approve_tokens_after_millis can change while running"
+                    auto_approve_tokens_after_millis / allow_duplicate_connection_names can \
+                    change while running"
                 .to_owned(),
         );
     }

@@ -37,8 +37,8 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FederatedCredential, FieldSeed,
-    IntegrationSeed, PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
+    BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FaultKind, FederatedCredential,
+    FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
 };
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,
@@ -162,12 +162,40 @@ pub enum TokenKind {
 /// Shared between the server task and the [`Emulator`] handle.
 pub(crate) struct Shared {
     state: Mutex<State>,
+    /// Requests held by a `hold` fault, oldest first.
+    holds: Mutex<Vec<Held>>,
+    /// Requests being served (a slow or held one may outlive its client).
+    in_flight: std::sync::atomic::AtomicUsize,
 }
 
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the data usable for an emulator.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn holds(&self) -> MutexGuard<'_, Vec<Held>> {
+        self.holds.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn held(&self) -> Vec<HeldRequest> {
+        self.holds()
+            .iter()
+            .filter(|h| !h.release.is_closed())
+            .map(|h| HeldRequest {
+                method: h.method.clone(),
+                path: h.path.clone(),
+            })
+            .collect()
+    }
+
+    fn release(&self, process: bool) -> usize {
+        let held: Vec<Held> = std::mem::take(&mut *self.holds());
+        let n = held.len();
+        for h in held {
+            let _ = h.release.send(process);
+        }
+        n
     }
 }
 
@@ -191,8 +219,34 @@ impl Emulator {
             .map_err(|e| anyhow::anyhow!("cannot bind 127.0.0.1:{}: {e}", config.port))?;
         let addr = listener.local_addr()?;
         let base_url = format!("http://{addr}");
+        Ok(Self::serve(listener, addr, seed::build(config, base_url)))
+    }
+
+    /// A second emulator on an ephemeral port that starts from this one's
+    /// world as it is now: its objects, credentials, issued tokens and
+    /// secrets (its request log empty). Tests prepare a world once and run
+    /// many scenarios from it.
+    pub async fn fork(&self) -> anyhow::Result<Emulator> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot bind 127.0.0.1:0: {e}"))?;
+        let addr = listener.local_addr()?;
+        let base_url = format!("http://{addr}");
+        let mut state = self.shared.lock().clone();
+        state.credentials.github_oidc_request_url = state
+            .credentials
+            .github_oidc_request_url
+            .replace(&state.base_url, &base_url);
+        state.base_url = base_url;
+        state.log.clear();
+        Ok(Self::serve(listener, addr, state))
+    }
+
+    fn serve(listener: tokio::net::TcpListener, addr: SocketAddr, state: State) -> Emulator {
         let shared = Arc::new(Shared {
-            state: Mutex::new(seed::build(config, base_url)),
+            state: Mutex::new(state),
+            holds: Mutex::new(Vec::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
         });
         let app = axum::Router::new()
             .fallback(handle)
@@ -205,12 +259,12 @@ impl Emulator {
                 })
                 .await;
         });
-        Ok(Emulator {
+        Emulator {
             shared,
             addr,
             stop: Some(stop),
             task,
-        })
+        }
     }
 
     /// `http://127.0.0.1:PORT`
@@ -273,6 +327,26 @@ impl Emulator {
         debug_assert!(valid.is_ok(), "Emulator::update: {valid:?}");
     }
 
+    /// Requests being served right now, held ones included: a slow answer's
+    /// work goes on after its client gave up, so tests wait for zero before
+    /// they look at the state.
+    pub fn in_flight(&self) -> usize {
+        self.shared
+            .in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// The requests a `hold` fault is holding, oldest first.
+    pub fn held(&self) -> Vec<HeldRequest> {
+        self.shared.held()
+    }
+
+    /// Lets every held request go on: `process` does the work and answers (to a client
+    /// that may be gone), else each is dropped unprocessed. Returns how many.
+    pub fn release_held(&self, process: bool) -> usize {
+        self.shared.release(process)
+    }
+
     /// Stops serving and waits for the server task to end.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
@@ -318,8 +392,9 @@ pub(crate) struct GraphIds {
 
 const MAX_BODY: usize = 1024 * 1024;
 
-/// The one handler behind every route: throttling and faults first, then the service,
-/// then Graph's headers and the request log.
+/// The one handler behind every route. The work goes on in a task of its own, so that a
+/// client that hangs up (or is killed) while it waits does not cancel what the service
+/// has started, as on a real server.
 async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
@@ -332,7 +407,36 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         headers: parts.headers,
         body: body.to_vec(),
     };
+    shared
+        .in_flight
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let counted = Arc::clone(&shared);
+    let task = tokio::spawn(async move {
+        let answer = serve(Arc::clone(&counted), req).await;
+        counted
+            .in_flight
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+        answer
+    });
+    match task.await {
+        Ok(Answer::Reply(reply)) => reply.into_response(),
+        Ok(Answer::Dropped) | Err(_) => dropped_response(),
+    }
+}
+
+/// What goes back to the client.
+enum Answer {
+    Reply(Reply),
+    /// The connection is closed without a complete answer.
+    Dropped,
+}
+
+/// Throttling and faults first, then the service, then Graph's headers and the request log.
+async fn serve(shared: Arc<Shared>, req: Req) -> Answer {
     let service = Service::of(&req.path);
+    if service == Service::Control && req.path.starts_with("/_emulator/holds") {
+        return Answer::Reply(holds_route(&shared, &req));
+    }
     let latency = shared.lock().config.latency_millis;
     if latency > 0 && service != Service::Control {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
@@ -348,52 +452,192 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         client_request_id,
     };
 
-    let (early, after) = {
+    let decision = {
         let mut st = shared.lock();
         pre_process(&mut st, &req, service, &ids)
     };
-    let mut reply = match early {
-        Some(r) => r,
-        None => match service {
-            Service::Login => entra::handle(&mut shared.lock(), &req),
-            Service::Graph => graph::handle(&mut shared.lock(), &req, &ids),
-            Service::Platform => platform::handle(&shared, &req).await,
-            Service::Control => control::handle(&mut shared.lock(), &req),
-            Service::Unknown => Reply::json(404, &serde_json::json!({"error": "not found"})),
-        },
+    let fault = match decision {
+        Decision::Early(reply) => {
+            return finish(&shared, &req, service, &ids, Answer::Reply(reply));
+        }
+        Decision::Go(fault) => fault,
     };
-    let mut st = shared.lock();
-    if let Some(status) = after {
-        st.counters.faults_injected += 1;
-        reply = fault_reply(&st, service, status, &ids);
+    if let Some(f) = &fault {
+        match f.kind {
+            FaultKind::Slow => tokio::time::sleep(std::time::Duration::from_millis(f.millis)).await,
+            FaultKind::Hold => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                shared.holds().push(Held {
+                    method: req.method.clone(),
+                    path: req.path.clone(),
+                    release: tx,
+                });
+                if !rx.await.unwrap_or(false) {
+                    return finish(&shared, &req, service, &ids, Answer::Dropped);
+                }
+            }
+            _ if !f.after_processing && f.kind != FaultKind::Truncated => {
+                let answer = fault_answer(&shared, f, service, &ids, None);
+                return finish(&shared, &req, service, &ids, answer);
+            }
+            _ => {}
+        }
     }
-    if service == Service::Graph {
-        reply = reply
-            .with_header("request-id", ids.request_id.clone())
-            .with_header("client-request-id", ids.client_request_id.clone());
-    }
+    let reply = match service {
+        Service::Login => entra::handle(&mut shared.lock(), &req),
+        Service::Graph => graph::handle(&mut shared.lock(), &req, &ids),
+        Service::Platform => platform::handle(&shared, &req).await,
+        Service::Control => control::handle(&mut shared.lock(), &req),
+        Service::Unknown => Reply::json(404, &serde_json::json!({"error": "not found"})),
+    };
+    let answer = match &fault {
+        Some(f) if !matches!(f.kind, FaultKind::Slow | FaultKind::Hold) => {
+            fault_answer(&shared, f, service, &ids, Some(reply))
+        }
+        _ => Answer::Reply(reply),
+    };
+    finish(&shared, &req, service, &ids, answer)
+}
+
+/// Graph's headers, and the request log (status 0: dropped).
+fn finish(shared: &Shared, req: &Req, service: Service, ids: &GraphIds, answer: Answer) -> Answer {
+    let answer = match answer {
+        Answer::Reply(reply) if service == Service::Graph => Answer::Reply(
+            reply
+                .with_header("request-id", ids.request_id.clone())
+                .with_header("client-request-id", ids.client_request_id.clone()),
+        ),
+        other => other,
+    };
     if service != Service::Control {
         // Paths and query keys only: values could carry secrets (or filters naming them).
-        st.log.push(RequestRecord {
+        shared.lock().log.push(RequestRecord {
             method: req.method.clone(),
             path: req.path.clone(),
             query_keys: req.query.iter().map(|(k, _)| k.clone()).collect(),
-            status: reply.status,
+            status: match &answer {
+                Answer::Reply(r) => r.status,
+                Answer::Dropped => 0,
+            },
         });
     }
-    drop(st);
-    reply.into_response()
+    answer
+}
+
+/// What a fired fault answers; `done` is the service's own reply when the work was done.
+fn fault_answer(
+    shared: &Shared,
+    fault: &Fault,
+    service: Service,
+    ids: &GraphIds,
+    done: Option<Reply>,
+) -> Answer {
+    let mut st = shared.lock();
+    st.counters.faults_injected += 1;
+    match fault.kind {
+        FaultKind::Status => {
+            let mut reply = fault_reply(&st, service, fault.status, ids);
+            if let Some(secs) = fault.retry_after_secs {
+                reply = reply.with_header("retry-after", secs.to_string());
+            }
+            Answer::Reply(reply)
+        }
+        FaultKind::Drop => Answer::Dropped,
+        FaultKind::NonJson => {
+            let mut reply = Reply::empty(200);
+            reply.body = Some(
+                b"<html><head><title>Service busy</title></head><body><h1>The service is busy</h1><p>Please try again later.</p></body></html>"
+                    .to_vec(),
+            );
+            reply.content_type = Some("text/html; charset=utf-8");
+            Answer::Reply(reply)
+        }
+        FaultKind::Truncated => {
+            let mut reply = done.unwrap_or_else(|| Reply::empty(200));
+            let body = reply.body.take().unwrap_or_default();
+            if body.is_empty() {
+                reply.status = 200;
+                reply.body = Some(b"{\"".to_vec());
+                reply.content_type = Some(util::JSON);
+            } else {
+                reply.body = Some(body[..body.len() / 2].to_vec());
+            }
+            Answer::Reply(reply)
+        }
+        FaultKind::Slow | FaultKind::Hold => {
+            Answer::Reply(done.unwrap_or_else(|| Reply::empty(204)))
+        }
+    }
+}
+
+/// A 200 whose body breaks off: hyper closes the connection without a complete answer.
+fn dropped_response() -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "fault injected: connection dropped",
+        ))
+    });
+    Response::builder()
+        .status(200)
+        .header("content-type", util::JSON)
+        .body(axum::body::Body::from_stream(stream))
+        .unwrap_or_else(|_| Response::new(axum::body::Body::empty()))
+}
+
+/// A request held by a [`FaultKind::Hold`] fault.
+pub(crate) struct Held {
+    method: String,
+    path: String,
+    /// `true`: do the work and answer; `false`: drop it unprocessed.
+    release: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// A held request, as tests see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldRequest {
+    pub method: String,
+    pub path: String,
+}
+
+/// `GET /_emulator/holds` (the held requests) and `POST /_emulator/holds/release`
+/// (`{"process": bool}`: release them all).
+fn holds_route(shared: &Shared, req: &Req) -> Reply {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/_emulator/holds") => Reply::json(
+            200,
+            &serde_json::to_value(shared.held()).unwrap_or(serde_json::Value::Null),
+        ),
+        ("POST", "/_emulator/holds/release") => {
+            let process = serde_json::from_slice::<serde_json::Value>(&req.body)
+                .ok()
+                .and_then(|v| v.get("process").and_then(serde_json::Value::as_bool));
+            match process {
+                Some(process) => {
+                    let n = shared.release(process);
+                    Reply::json(200, &serde_json::json!({ "released": n }))
+                }
+                None => Reply::json(
+                    400,
+                    &serde_json::json!({"error": "send {\"process\": true|false}"}),
+                ),
+            }
+        }
+        _ => Reply::json(404, &serde_json::json!({"error": "unknown control route"})),
+    }
+}
+
+/// What [`pre_process`] decided.
+enum Decision {
+    /// Answer this without going further.
+    Early(Reply),
+    /// Go on, with this fault to apply (before or after the work, by its kind).
+    Go(Option<Fault>),
 }
 
 /// Throttling (Graph only, answered before any processing; microsoft-graph.md §4.3) and
-/// injected faults. Returns an early reply, or the status of a fault to answer after
-/// processing.
-fn pre_process(
-    st: &mut State,
-    req: &Req,
-    service: Service,
-    ids: &GraphIds,
-) -> (Option<Reply>, Option<u16>) {
+/// the choice of an injected fault.
+fn pre_process(st: &mut State, req: &Req, service: Service, ids: &GraphIds) -> Decision {
     if service == Service::Graph {
         st.graph_requests += 1;
         let t = st.config.throttle;
@@ -422,29 +666,26 @@ fn pre_process(
                     reply = reply.with_header("retry-after", secs.to_string());
                 }
             }
-            return (Some(reply), None);
+            return Decision::Early(reply);
         }
     }
     if matches!(service, Service::Control | Service::Unknown) {
-        return (None, None);
+        return Decision::Go(None);
     }
-    let hit = st.config.faults.iter_mut().find(|f| {
-        f.times > 0
-            && (f.method.is_empty()
-                || f.method == "*"
-                || f.method.eq_ignore_ascii_case(&req.method))
-            && req.path.contains(&f.path_contains)
-    });
+    let hit = st
+        .config
+        .faults
+        .iter_mut()
+        .find(|f| f.times > 0 && f.matches(&req.method, &req.path));
     let Some(fault) = hit else {
-        return (None, None);
+        return Decision::Go(None);
     };
-    fault.times -= 1;
-    let (status, after) = (fault.status, fault.after_processing);
-    if after {
-        return (None, Some(status));
+    if fault.skip > 0 {
+        fault.skip -= 1;
+        return Decision::Go(None);
     }
-    st.counters.faults_injected += 1;
-    (Some(fault_reply(st, service, status, ids)), None)
+    fault.times -= 1;
+    Decision::Go(Some(fault.clone()))
 }
 
 /// The body an injected fault answers with, in the shape of the service hit.

@@ -609,7 +609,25 @@ fn create_connection(st: &mut State, req: &Req, path_id: &str, caller: &Platform
             ));
         }
     }
-    // Connection names need not be unique ([unk]); reference names are made unique.
+    // Whether the platform accepts a second connection of one name is [unk]; the spec
+    // lists only 400 for create, so by default the duplicate is refused with 400
+    // (platform-api.md §7 item 6), unless configured to allow it.
+    if !st.config.platform.allow_duplicate_connection_names
+        && st.platform.connections.iter().any(|c| {
+            c.integration_id == integ.id
+                && c.team == caller.domain
+                && c.name.eq_ignore_ascii_case(&name)
+        })
+    {
+        return Err(PErr::validation(
+            "$.name",
+            format!(
+                "A connection named '{name}' already exists for integration {}.",
+                integ.id
+            ),
+        ));
+    }
+    // Reference names are made unique.
     let base = slug(&name);
     let base = if base.is_empty() {
         "connection".to_owned()

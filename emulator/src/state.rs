@@ -361,7 +361,7 @@ pub(crate) struct Connection {
     pub params: Vec<ConnectionParam>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Platform {
     pub integrations: Vec<Integration>,
     pub tokens: Vec<PlatformToken>,
@@ -383,6 +383,7 @@ pub(crate) struct Counters {
     pub faults_injected: u64,
 }
 
+#[derive(Clone)]
 pub(crate) struct State {
     pub config: EmulatorConfig,
     pub base_url: String,

@@ -23,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::platform::types::Connection;
 use crate::record::{Record, Store};
-use crate::report::{Action, ConnectionInfo, Op, Report, Status};
+use crate::report::{Action, Op, Report, Status};
 use crate::settings::{AppCredentials, ConnectPlan, ConnectSettings};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
@@ -130,7 +130,7 @@ async fn reuse(
     printer: &Printer,
 ) -> anyhow::Result<Report> {
     let mut report = base_report(plan, tenant_id);
-    report.connection = Some(info(target, existing, Action::Reused));
+    report.connection = Some(target.connection_info(existing, Action::Reused));
     if plan.dry_run {
         report.status = Status::DryRun;
         report.keep(
@@ -200,7 +200,7 @@ pub(crate) fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &s
     report.status = Status::DryRun;
     match &target.existing {
         Some(c) => {
-            report.connection = Some(info(target, c, Action::WouldReplace));
+            report.connection = Some(target.connection_info(c, Action::WouldReplace));
             report.change(
                 Op::Change,
                 "connection.replace",
@@ -254,27 +254,21 @@ pub(crate) async fn apply(
         ));
     }
     report.connection = Some(
-        info(target, &connected.connection, connected.action)
+        target
+            .connection_info(&connected.connection, connected.action)
             .replacing(connected.replaced.as_ref().map(|old| old.id.as_str())),
     );
+    if let Some(old) = &connected.replaced {
+        report.notes.push(super::setup::replaced_note(
+            &old.id,
+            &connected.connection.name,
+        ));
+    }
     report.verification.secret_signs_in = Some(true);
     report.verification.connection_visible = Some(visible);
     report.status = Status::Done;
     next_steps(plan, &mut report);
     Ok(report)
-}
-
-/// The connection as the summary and the JSON show it.
-fn info(target: &PlatformTarget, c: &Connection, action: Action) -> ConnectionInfo {
-    ConnectionInfo {
-        id: c.id.clone(),
-        name: c.name.clone(),
-        integration_id: target.integration.id.clone(),
-        integration_name: target.integration.name.clone(),
-        team: target.client.team().to_owned(),
-        action,
-        previous_id: None,
-    }
 }
 
 fn next_steps(plan: &ConnectPlan, report: &mut Report) {

@@ -46,6 +46,12 @@ pub fn run(cli: Cli) -> i32 {
         }
     };
     crate::http::set_backoff_scale(settings::backoff_scale(&environment));
+    if let Some(timeout) = settings::http_timeout(&environment) {
+        crate::http::set_timeout(timeout);
+    }
+    if let Some(lease) = settings::pending_lease(&environment) {
+        crate::custody::set_lease(lease);
+    }
     init_logging(interaction.verbose, interaction.color);
     let printer = Printer::new(&interaction);
     match &cli.command {

@@ -44,6 +44,20 @@ pub(crate) async fn run_signed_in(
         .await
         .map_err(|err| super::setup::classify_graph_refusal(err, session))?;
     let delivered = printer.result(&report);
+    let shown = report
+        .secret
+        .as_ref()
+        .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
+    if let (true, Some(secret), Some(app)) = (delivered, shown, report.app.as_ref()) {
+        // The person reading the output holds it now (crate::custody).
+        ctx.record.handed_key_ids.push(secret.key_id.clone());
+        ctx.save_record();
+        if let Err(e) = crate::custody::handed(graph, &app.object_id, &secret.key_id).await {
+            printer.warn(&format!(
+                "the app could not be tagged with the secret handed on ({e:#})"
+            ));
+        }
+    }
     // A new secret meant for stdout alone that did not get there is no
     // one's: remove it rather than leave it dangling.
     let stranded = report
@@ -80,7 +94,8 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
         .unwrap_or_default();
     report.permission = Some(perm.info());
 
-    let app = super::setup::register_the_app(ctx, graph, &perm, found, &mut report).await?;
+    let mut app = super::setup::register_the_app(ctx, graph, &perm, found, &mut report).await?;
+    secret::sweep(ctx, graph, &mut app, None, &mut report).await?;
     let reuse = create_secret::Reuse::Any;
     let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
     if ctx.dry_run {

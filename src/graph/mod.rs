@@ -17,12 +17,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use url::Url;
 
-use crate::http::{Http, Reply, Retry};
+use crate::http::{Http, Reply, Retry, is_lost};
 use types::*;
 
 /// The properties read when looking for an application.
-const APP_SELECT: &str =
-    "id,appId,displayName,signInAudience,web,requiredResourceAccess,passwordCredentials,tags";
+const APP_SELECT: &str = "id,appId,displayName,signInAudience,web,requiredResourceAccess,passwordCredentials,tags,createdDateTime";
 
 /// An error answer from Graph, classified by its `code` (never its message).
 #[derive(Debug)]
@@ -34,6 +33,8 @@ pub(crate) struct GraphError {
     pub request_id: Option<String>,
     /// What was being done, in the user's words.
     pub action: String,
+    /// The request's method: a 409 is replication only on a PATCH.
+    pub method: Method,
 }
 
 impl fmt::Display for GraphError {
@@ -58,7 +59,7 @@ impl fmt::Display for GraphError {
 impl std::error::Error for GraphError {}
 
 impl GraphError {
-    fn from_reply(action: &str, reply: &Reply) -> GraphError {
+    fn from_reply(action: &str, method: &Method, reply: &Reply) -> GraphError {
         let body: ErrorBody = serde_json::from_str(&reply.body).unwrap_or_default();
         let code = if body.error.code.is_empty() {
             reply
@@ -76,6 +77,7 @@ impl GraphError {
             detail_codes: body.error.details.into_iter().map(|d| d.code).collect(),
             request_id: reply.request_id().map(str::to_owned),
             action: action.to_owned(),
+            method: method.clone(),
         }
     }
 
@@ -91,6 +93,11 @@ impl GraphError {
         self.status == StatusCode::NOT_FOUND
     }
 
+    /// 409 on a create: the object exists already.
+    pub fn is_conflict(&self) -> bool {
+        self.status == StatusCode::CONFLICT
+    }
+
     /// 403 Authorization_RequestDenied: the token or the user lacks a right.
     pub(crate) fn is_denied(&self) -> bool {
         self.status == StatusCode::FORBIDDEN
@@ -100,7 +107,8 @@ impl GraphError {
     /// (microsoft-graph.md §5): 404 Request_ResourceNotFound, 400
     /// NoBackingApplicationObject / "does not reference a valid application
     /// object" / "reference-property objects are not present", the 403 "must
-    /// in the local tenant" on service-principal create, and 409 on PATCH.
+    /// in the local tenant" on service-principal create, and 409 on PATCH
+    /// only (on a create, 409 means the object exists: look it up).
     pub(crate) fn is_replication(&self) -> bool {
         match self.status.as_u16() {
             404 => true,
@@ -114,10 +122,16 @@ impl GraphError {
                         .contains("queried reference-property objects are not present")
             }
             403 => self.message.contains("must in the local tenant"),
-            409 => true,
+            409 => self.method == Method::PATCH,
             _ => false,
         }
     }
+}
+
+/// A lost answer to a create: dropped, garbled or a 5xx. The object may or
+/// may not exist; look before trying again (see [`crate::http`]'s table).
+pub fn is_ambiguous(err: &anyhow::Error) -> bool {
+    graph_error(err).is_some_and(|g| g.status.is_server_error()) || is_lost(err)
 }
 
 /// Finds the [`GraphError`] in an error chain, if the failure was Graph's answer.
@@ -162,8 +176,47 @@ impl Graph {
         body: Option<&Value>,
         retry: Retry,
     ) -> anyhow::Result<Reply> {
+        let reply = self.exchange(&method, url, query, body, retry).await?;
+        if reply.status.is_success() {
+            Ok(reply)
+        } else {
+            Err(GraphError::from_reply(action, &method, &reply).into())
+        }
+    }
+
+    /// A delete (or `removePassword`): not found after a retry means an
+    /// earlier attempt did it, and its answer was lost.
+    async fn delete_call(
+        &self,
+        action: &str,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+        gone: impl Fn(&GraphError) -> bool,
+    ) -> anyhow::Result<()> {
         let reply = self
-            .http
+            .exchange(&method, url, &[], body, Retry::Idempotent)
+            .await?;
+        if reply.status.is_success() {
+            return Ok(());
+        }
+        let err = GraphError::from_reply(action, &method, &reply);
+        if reply.attempts > 1 && gone(&err) {
+            tracing::info!("{action}: already done by an attempt whose answer was lost");
+            return Ok(());
+        }
+        Err(err.into())
+    }
+
+    async fn exchange(
+        &self,
+        method: &Method,
+        url: Url,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        retry: Retry,
+    ) -> anyhow::Result<Reply> {
+        self.http
             .send("Microsoft Graph", retry, |client| {
                 let mut req = client
                     .request(method.clone(), url.clone())
@@ -177,12 +230,7 @@ impl Graph {
                 }
                 req
             })
-            .await?;
-        if reply.status.is_success() {
-            Ok(reply)
-        } else {
-            Err(GraphError::from_reply(action, &reply).into())
-        }
+            .await
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -249,6 +297,11 @@ impl Graph {
         Ok(orgs.into_iter().next())
     }
 
+    /// The delay before look `n` while waiting for Entra to replicate.
+    pub(crate) fn poll_delay(&self, n: u32) -> std::time::Duration {
+        self.http.policy.poll_delay(n)
+    }
+
     pub(crate) async fn find_applications_by_name(
         &self,
         name: &str,
@@ -296,12 +349,9 @@ impl Graph {
         not_found_as_none(result)
     }
 
-    /// `POST /applications`. Retried on 429 only: a lost answer may mean the
-    /// app exists, so the caller looks it up before trying again.
-    pub(crate) async fn create_application(
-        &self,
-        app: &NewApplication,
-    ) -> anyhow::Result<Application> {
+    /// `POST /applications`, once. Retried on 429 only: a lost answer may
+    /// mean the app exists; see [`Graph::create_application`].
+    async fn post_application(&self, app: &NewApplication) -> anyhow::Result<Application> {
         let body = serde_json::to_value(app)?;
         let reply = self
             .call(
@@ -310,10 +360,36 @@ impl Graph {
                 self.url("applications"),
                 &[],
                 Some(&body),
-                Retry::ThrottleOnly,
+                Retry::Create,
             )
             .await?;
         reply.json()
+    }
+
+    /// Creates the application. After a lost answer it looks for an app of
+    /// that name carrying `tag` (the caller found none before creating, so
+    /// one now is the lost call's), through a few short waits for the
+    /// listing to catch up, and creates again only when none appears
+    /// (microsoft-graph.md §2.2).
+    pub(crate) async fn create_application(
+        &self,
+        app: &NewApplication,
+        tag: &str,
+    ) -> anyhow::Result<Made<Application>> {
+        let find = || async {
+            for n in 0..LOOKS_AFTER_LOST_APP {
+                let found = self.find_applications_by_name(&app.display_name).await?;
+                if let Some(a) = found.into_iter().find(|a| a.tags.iter().any(|t| t == tag)) {
+                    return Ok(Some(a));
+                }
+                if n + 1 < LOOKS_AFTER_LOST_APP {
+                    tokio::time::sleep(self.http.policy.poll_delay(n)).await;
+                }
+            }
+            Ok(None)
+        };
+        self.create_or_find(|| self.post_application(app), find)
+            .await
     }
 
     pub(crate) async fn update_application(
@@ -334,16 +410,14 @@ impl Graph {
     }
 
     pub(crate) async fn delete_application(&self, object_id: &str) -> anyhow::Result<()> {
-        self.call(
+        self.delete_call(
             "delete the application",
             Method::DELETE,
             self.url(&format!("applications/{object_id}")),
-            &[],
             None,
-            Retry::Idempotent,
+            GraphError::is_not_found,
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     /// `addPassword`: mints a secret. Retried on 429 only; see
@@ -365,27 +439,27 @@ impl Graph {
                 self.url(&format!("applications/{object_id}/addPassword")),
                 &[],
                 Some(&json!({ "passwordCredential": credential })),
-                Retry::ThrottleOnly,
+                Retry::Create,
             )
             .await?;
         reply.json()
     }
 
+    /// `removePassword`; a key that is gone after a retry was removed by the
+    /// attempt whose answer was lost.
     pub(crate) async fn remove_password(
         &self,
         object_id: &str,
         key_id: &str,
     ) -> anyhow::Result<()> {
-        self.call(
+        self.delete_call(
             "remove a client secret",
             Method::POST,
             self.url(&format!("applications/{object_id}/removePassword")),
-            &[],
             Some(&json!({ "keyId": key_id })),
-            Retry::Idempotent,
+            |e| e.is_not_found() || (e.status == StatusCode::BAD_REQUEST && names_key(e, key_id)),
         )
-        .await?;
-        Ok(())
+        .await
     }
 
     pub(crate) async fn find_service_principal(
@@ -422,9 +496,8 @@ impl Graph {
         .await
     }
 
-    /// `POST /servicePrincipals`. A conflict means it exists already; the
-    /// caller looks it up.
-    pub(crate) async fn create_service_principal(
+    /// `POST /servicePrincipals`, once. See [`Graph::create_service_principal`].
+    async fn post_service_principal(
         &self,
         app_id: &str,
         tags: &[String],
@@ -436,10 +509,97 @@ impl Graph {
                 self.url("servicePrincipals"),
                 &[],
                 Some(&json!({ "appId": app_id, "accountEnabled": true, "tags": tags })),
-                Retry::ThrottleOnly,
+                Retry::Create,
             )
             .await?;
         reply.json()
+    }
+
+    /// Creates the app's service principal, or finds it: a duplicate only
+    /// answers 409, so a lost answer is looked up, then the create sent
+    /// again; a 409 means it exists, and it is looked up, never re-posted
+    /// (microsoft-graph.md §2.7). `found` says it existed.
+    pub(crate) async fn create_service_principal(
+        &self,
+        app_id: &str,
+        tags: &[String],
+        select: &str,
+    ) -> anyhow::Result<Made<ServicePrincipal>> {
+        let find = || async { self.find_service_principal(app_id, select).await };
+        self.create_or_find(|| self.post_service_principal(app_id, tags), find)
+            .await
+    }
+
+    /// The create-then-look loop of the retry table ([`crate::http`]): a
+    /// lost answer is followed by a look, and the create is sent again only
+    /// when nothing is found; a 409 is followed by looks (the existing
+    /// object may not be listed yet), never by a second create.
+    async fn create_or_find<T, C, CF, F, FF>(&self, create: C, find: F) -> anyhow::Result<Made<T>>
+    where
+        C: Fn() -> CF,
+        CF: std::future::Future<Output = anyhow::Result<T>>,
+        F: Fn() -> FF,
+        FF: std::future::Future<Output = anyhow::Result<Option<T>>>,
+    {
+        let mut sent = 0u32;
+        loop {
+            sent += 1;
+            let err = match create().await {
+                Ok(value) => {
+                    return Ok(Made {
+                        value,
+                        found: false,
+                    });
+                }
+                Err(err) => err,
+            };
+            let conflict = graph_error(&err).is_some_and(GraphError::is_conflict);
+            if !conflict && !is_ambiguous(&err) {
+                return Err(err);
+            }
+            // A conflict: it exists, wait for it to be listed; a lost
+            // answer: one look, then send again.
+            let looks = if conflict { LOOKS_AFTER_CONFLICT } else { 1 };
+            for n in 0..looks {
+                if let Some(value) = find().await? {
+                    return Ok(Made { value, found: true });
+                }
+                if n + 1 < looks {
+                    tokio::time::sleep(self.http.policy.poll_delay(n)).await;
+                }
+            }
+            if conflict || sent >= self.http.policy.attempts {
+                return Err(err);
+            }
+            tracing::info!("nothing found after a lost answer; creating again: {err:#}");
+            tokio::time::sleep(self.http.policy.delay(sent - 1, None)).await;
+        }
+    }
+
+    /// `removePassword` of a secret this run just added: while Entra has
+    /// not replicated it, the key is unknown (400 naming it, or 404), so
+    /// that answer is waited out, briefly.
+    pub(crate) async fn remove_new_password(
+        &self,
+        object_id: &str,
+        key_id: &str,
+    ) -> anyhow::Result<()> {
+        let mut n = 0u32;
+        loop {
+            match self.remove_password(object_id, key_id).await {
+                Err(err)
+                    if n < 15
+                        && graph_error(&err).is_some_and(|g| {
+                            g.is_not_found()
+                                || (g.status == StatusCode::BAD_REQUEST && names_key(g, key_id))
+                        }) =>
+                {
+                    tokio::time::sleep(self.http.policy.poll_delay(n.min(3))).await;
+                    n += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     pub(crate) async fn list_grants(
@@ -457,7 +617,8 @@ impl Graph {
         .await
     }
 
-    pub(crate) async fn create_grant(
+    /// `POST /oauth2PermissionGrants`, once. See [`Graph::create_grant`].
+    async fn post_grant(
         &self,
         client_sp_id: &str,
         resource_sp_id: &str,
@@ -475,10 +636,34 @@ impl Graph {
                     "resourceId": resource_sp_id,
                     "scope": scope,
                 })),
-                Retry::ThrottleOnly,
+                Retry::Create,
             )
             .await?;
         reply.json()
+    }
+
+    /// Creates the tenant-wide grant, or finds it: "Permission entry already
+    /// exists." (409) means a grant for this client and resource exists
+    /// (one made by an earlier run may not be listed yet), so it is re-read
+    /// and never posted again (microsoft-graph.md §2.9). The caller extends
+    /// a found grant's scope.
+    pub(crate) async fn create_grant(
+        &self,
+        client_sp_id: &str,
+        resource_sp_id: &str,
+        scope: &str,
+    ) -> anyhow::Result<Made<PermissionGrant>> {
+        let find = || async {
+            let grants = self.list_grants(client_sp_id).await?;
+            Ok(grants
+                .into_iter()
+                .find(|g| g.resource_id == resource_sp_id && g.consent_type == "AllPrincipals"))
+        };
+        self.create_or_find(
+            || self.post_grant(client_sp_id, resource_sp_id, scope),
+            find,
+        )
+        .await
     }
 
     pub(crate) async fn update_grant_scope(
@@ -497,6 +682,25 @@ impl Graph {
         .await?;
         Ok(())
     }
+}
+
+/// What a create-or-find call got: the object, and whether it existed
+/// already (found) rather than being made by this call.
+#[derive(Debug)]
+pub struct Made<T> {
+    pub value: T,
+    pub found: bool,
+}
+
+/// Looks (with short waits between) for an object a 409 says exists.
+const LOOKS_AFTER_CONFLICT: u32 = 8;
+/// Looks for an app whose create lost its answer before creating again.
+const LOOKS_AFTER_LOST_APP: u32 = 4;
+
+/// A 400 about the `keyId` of `removePassword`: no such key (removed
+/// already, or not replicated yet).
+fn names_key(e: &GraphError, key_id: &str) -> bool {
+    e.message.contains(key_id) || e.message.contains("'keyId'")
 }
 
 /// An OData string literal: quoted, with single quotes doubled.
@@ -530,6 +734,11 @@ mod tests {
             detail_codes: details.iter().map(|s| s.to_string()).collect(),
             request_id: None,
             action: "test".into(),
+            method: if status == 409 {
+                Method::PATCH
+            } else {
+                Method::POST
+            },
         }
     }
 

@@ -16,6 +16,9 @@ pub(crate) struct Application {
     pub web: Option<Web>,
     pub required_resource_access: Vec<RequiredResourceAccess>,
     pub password_credentials: Vec<PasswordCredential>,
+    /// When it was made: of two apps that two runs at once made, the older
+    /// one is kept.
+    pub created_date_time: Option<String>,
 }
 
 impl Application {

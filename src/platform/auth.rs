@@ -151,7 +151,7 @@ pub(crate) async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Re
     let url = api_url(base, &["auth"]);
     let body = serde_json::json!({ "domain": domain, "name": APPLICATION });
     let reply = http
-        .send("the workflow platform", Retry::ThrottleOnly, |c| {
+        .send("the workflow platform", Retry::Create, |c| {
             c.post(url.clone()).json(&body)
         })
         .await?;

@@ -151,7 +151,9 @@ impl Platform {
                 req
             })
             .await?;
-        if reply.status.is_success() {
+        // A delete that finds nothing after a retry was done by the attempt
+        // whose answer was lost.
+        if reply.status.is_success() || (method == Method::DELETE && reply.gone_after_retry()) {
             return Ok(reply);
         }
         let err = PlatformError::from_reply(&reply);
@@ -242,7 +244,7 @@ impl Platform {
             self.url(&segments),
             &[],
             Some(&json),
-            Retry::ThrottleOnly,
+            Retry::Create,
         )
         .await?
         .json()

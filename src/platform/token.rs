@@ -107,3 +107,45 @@ mod tests {
         }
     }
 }
+
+/// Property tests: the token parser never panics and accepts exactly base64
+/// of four non-empty `:`-separated parts.
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn any_text_is_parsed_without_panic(s in ".{0,80}") {
+            let _ = PlatformToken::parse(&s, "test");
+        }
+
+        #[test]
+        fn exactly_four_non_empty_parts_are_a_token(
+            parts in proptest::collection::vec("[A-Za-z0-9.-]{0,12}", 1..7),
+            pad in any::<bool>(),
+        ) {
+            let joined = parts.join(":");
+            let engine = if pad {
+                base64::engine::general_purpose::STANDARD
+            } else {
+                base64::engine::general_purpose::STANDARD_NO_PAD
+            };
+            let encoded = format!("  {}\n", engine.encode(&joined));
+            let good = parts.len() == 4 && parts.iter().all(|p| !p.is_empty());
+            match PlatformToken::parse(&encoded, "test") {
+                Ok(t) => {
+                    prop_assert!(good);
+                    prop_assert_eq!(&t.domain, &parts[2].to_ascii_lowercase());
+                    prop_assert_eq!(t.bearer(), encoded.trim());
+                }
+                Err(e) => {
+                    prop_assert!(!good);
+                    // The message never repeats the token.
+                    prop_assert!(encoded.trim().len() < 4 || !e.contains(encoded.trim()));
+                }
+            }
+        }
+    }
+}

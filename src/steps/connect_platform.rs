@@ -4,7 +4,12 @@
 //!
 //! The platform has no update: a connection holding an old secret is
 //! replaced by creating the new one first and deleting the old one after
-//! (platform-api.md §6). The create is never retried blindly.
+//! (platform-api.md §6). Whether the platform accepts two connections of
+//! one name is unknown (§7 item 6), so the new one gets a name of its own
+//! while the old one exists ([`replacement_name`]); connections are then
+//! found by the id the tool recorded, or by either name. The create is
+//! never retried blindly: after a lost answer the connection is looked for
+//! by its name, which no other connection has.
 
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -31,8 +36,36 @@ pub(crate) struct ConnectionState {
     pub replaced: Option<Connection>,
 }
 
+/// Is `name` the connection name `base`, or one a rotation gave it?
+pub fn is_ours(name: &str, base: &str) -> bool {
+    name == base
+        || name
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with(ROTATED) && rest.ends_with(')'))
+}
+
+const ROTATED: &str = " (rotated ";
+
+/// The name for a new connection: `base` when no connection of the
+/// integration has it, else `base (rotated <UTC time>)`, so that the new
+/// connection can exist beside the one it replaces.
+pub fn replacement_name(base: &str, taken: &[Connection]) -> String {
+    if !taken.iter().any(|c| c.name.eq_ignore_ascii_case(base)) {
+        return base.to_owned();
+    }
+    let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S");
+    let mut name = format!("{base}{ROTATED}{now})");
+    let mut n = 2;
+    while taken.iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
+        name = format!("{base}{ROTATED}{now} #{n})");
+        n += 1;
+    }
+    name
+}
+
 /// Creates the connection `name` holding `values` (for `setup` and
-/// `connect` alike).
+/// `connect` alike); while another connection has that name, the new one
+/// gets a [`replacement_name`].
 pub(crate) async fn create(
     printer: &Printer,
     target: &PlatformTarget,
@@ -53,6 +86,7 @@ pub(crate) async fn create(
             },
         })
         .collect();
+    let name = &replacement_name(name, &target.integration.connections);
     let body = NewConnection {
         integration_id: &target.integration.id,
         name,
@@ -64,27 +98,33 @@ pub(crate) async fn create(
         .iter()
         .map(|c| c.id.clone())
         .collect();
-    let connection = match target.client.create_connection(&body).await {
-        Ok(c) => c,
-        Err(err) if is_ambiguous(&err) => {
-            // Look before trying again: the connection may exist.
-            printer.warn(
-                "the platform's answer was lost; looking for the connection before anything else",
-            );
-            let now = target
-                .client
-                .get_integration(&target.integration.id)
-                .await?;
-            match now
-                .connections
-                .into_iter()
-                .find(|c| c.name == name && !before.contains(&c.id))
-            {
-                Some(c) => c,
-                None => return Err(err),
+    let mut sent = 0;
+    let connection = loop {
+        sent += 1;
+        match target.client.create_connection(&body).await {
+            Ok(c) => break c,
+            Err(err) if is_ambiguous(&err) || (sent > 1 && is_duplicate_name(&err)) => {
+                // Look before trying again: the connection may exist.
+                printer.warn(
+                    "the platform's answer was lost; looking for the connection before anything else",
+                );
+                let now = target
+                    .client
+                    .get_integration(&target.integration.id)
+                    .await?;
+                if let Some(c) = now
+                    .connections
+                    .into_iter()
+                    .find(|c| c.name == *name && !before.contains(&c.id))
+                {
+                    break c;
+                }
+                if sent >= 3 {
+                    return Err(err);
+                }
             }
+            Err(err) => return Err(err),
         }
-        Err(err) => return Err(err),
     };
     let action = if target.existing.is_some() {
         Action::Replaced
@@ -109,4 +149,44 @@ pub(crate) async fn create(
         action,
         replaced: target.existing.clone(),
     })
+}
+
+/// The platform's 400 for a name another connection has (after a lost
+/// answer, the first attempt's own connection).
+fn is_duplicate_name(err: &anyhow::Error) -> bool {
+    crate::platform::platform_error(err).is_some_and(|p| {
+        p.status == reqwest::StatusCode::BAD_REQUEST
+            && p.detail
+                .as_deref()
+                .is_some_and(|d| d.contains("already exists"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(name: &str) -> Connection {
+        Connection {
+            name: name.into(),
+            ..Connection::default()
+        }
+    }
+
+    #[test]
+    fn a_replacement_gets_a_name_of_its_own_while_the_old_one_exists() {
+        let base = "Azure AD (aad-setup)";
+        assert_eq!(replacement_name(base, &[]), base);
+        let rotated = replacement_name(base, &[conn(base)]);
+        assert!(
+            rotated.starts_with("Azure AD (aad-setup) (rotated "),
+            "{rotated}"
+        );
+        assert!(is_ours(&rotated, base) && is_ours(base, base));
+        assert!(!is_ours("Azure AD (aad-setup) copy", base));
+        // Back to the plain name once it is free.
+        assert_eq!(replacement_name(base, &[conn(&rotated)]), base);
+        let again = replacement_name(base, &[conn(base), conn(&rotated)]);
+        assert_ne!(again, rotated);
+    }
 }

@@ -28,6 +28,9 @@ pub(crate) struct SecretState {
     pub hint: Option<String>,
     pub end: Option<String>,
     pub action: Action,
+    /// An answer to `addPassword` was lost on the way: the intent stays on
+    /// the app for the next run (see [`crate::custody::minted`]).
+    pub lost_answer: bool,
 }
 
 impl SecretState {
@@ -205,6 +208,7 @@ pub(crate) async fn run(
                 hint: c.hint.clone(),
                 end: c.end_date_time.clone(),
                 action: Action::Reused,
+                lost_answer: false,
             });
         }
     }
@@ -217,6 +221,7 @@ pub(crate) async fn run(
             hint: None,
             end: Some(end),
             action: Action::WouldCreate,
+            lost_answer: false,
         });
     }
     let before: HashSet<String> = app
@@ -224,24 +229,54 @@ pub(crate) async fn run(
         .iter()
         .map(|c| c.key_id.clone())
         .collect();
+    // Custody: the intent is on the app before the secret exists, so that
+    // a run killed from here on, or whose answer is lost, is explained to
+    // the next run on any machine (crate::custody).
+    let state_dir = &ctx.plan.state_dir;
+    crate::custody::remember_tags(&app.id, &app.tags);
+    let intent = crate::custody::intend(graph, &app.id, state_dir).await?;
     let add = || {
         ctx.through_replication("the new app to replicate in Entra", || {
             graph.add_password(&app.id, &spec.description, Some(&end))
         })
     };
-    let added: AddedPassword = match add().await {
-        Ok(p) => p,
+    let mut lost = false;
+    let added: Result<AddedPassword, anyhow::Error> = match add().await {
+        Ok(p) => Ok(p),
         Err(err) if is_ambiguous(&err) => {
+            lost = true;
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
-            remove_unknown(graph, app, &spec.description, &before).await?;
-            add()
-                .await
-                .map_err(|e| policy_error(e, &spec.description))?
+            match remove_unknown(graph, app, &spec.description, &before).await {
+                Ok(()) => add().await.map_err(|e| policy_error(e, &spec.description)),
+                Err(e) => Err(e),
+            }
         }
-        Err(err) => return Err(policy_error(err, &spec.description)),
+        Err(err) => Err(policy_error(err, &spec.description)),
     };
+    let added = match added {
+        Ok(added) => added,
+        Err(err) => {
+            // Nothing held: the intent goes, unless a lost call may yet
+            // land a secret (the next run removes it).
+            crate::custody::settle(graph, &app.id, state_dir, lost).await;
+            return Err(err);
+        }
+    };
+    if let Err(e) = crate::custody::minted(graph, &app.id, &intent, &added.key_id, lost).await {
+        // The intent on the app still explains the secret to a later run.
+        tracing::warn!("could not tag the app with the new secret's key id: {e:#}");
+    }
     if let Some(path) = &spec.file {
         crate::secret_file::write_new(path, &added.secret_text)?;
+        // A person holds it from here.
+        ctx.record.handed_key_ids.push(added.key_id.clone());
+        ctx.save_record();
+        if let Err(e) = crate::custody::handed(graph, &app.id, &added.key_id).await {
+            ctx.printer.warn(&format!(
+                "the app could not be tagged with the secret handed on in {} ({e:#})",
+                path.display()
+            ));
+        }
     }
     ctx.printer.step(
         "Client secret",
@@ -258,6 +293,7 @@ pub(crate) async fn run(
         end: added.end_date_time.or(Some(end)),
         value: Some(added.secret_text),
         action: Action::Created,
+        lost_answer: lost,
     })
 }
 

@@ -80,14 +80,40 @@ pub(crate) async fn run(
             grant_id: None,
         },
         None => {
-            let grant = ctx
+            // 409 "Permission entry already exists." (a grant an earlier
+            // run made that is not listed yet) is re-read by the client,
+            // never posted again (microsoft-graph.md §2.9).
+            let made = ctx
                 .through_replication("the new service principal to replicate", || {
                     graph.create_grant(&sp.id, &perm.api_sp_id, &perm.value)
                 })
                 .await?;
-            ConsentInfo {
-                action: Action::Created,
-                grant_id: Some(grant.id),
+            let g = made.value;
+            let has_scope = g
+                .scope
+                .split_whitespace()
+                .any(|s| s.eq_ignore_ascii_case(&perm.value));
+            if !made.found || has_scope {
+                ConsentInfo {
+                    action: if made.found {
+                        Action::Reused
+                    } else {
+                        Action::Created
+                    },
+                    grant_id: Some(g.id),
+                }
+            } else {
+                let scope = format!("{} {}", g.scope.trim(), perm.value)
+                    .trim()
+                    .to_owned();
+                ctx.through_replication("the grant to replicate", || {
+                    graph.update_grant_scope(&g.id, &scope)
+                })
+                .await?;
+                ConsentInfo {
+                    action: Action::Updated,
+                    grant_id: Some(g.id),
+                }
             }
         }
     };

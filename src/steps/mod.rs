@@ -26,8 +26,9 @@ use crate::settings::Plan;
 /// CLI's three minutes (microsoft-graph.md §5).
 pub(crate) const REPLICATION_BUDGET: Duration = Duration::from_secs(180);
 /// Attempts at the most, whatever the clock says (the clock stops mattering
-/// when the tests remove the sleeps).
-pub(crate) const REPLICATION_ATTEMPTS: u32 = 15;
+/// when the tests remove the sleeps). At the polling intervals (up to 5 s)
+/// this is about the budget.
+pub(crate) const REPLICATION_ATTEMPTS: u32 = 40;
 
 /// What every step gets.
 pub(crate) struct Ctx<'a> {
@@ -56,7 +57,8 @@ impl Ctx<'_> {
 
     /// Runs `attempt` until it succeeds or fails with something other than a
     /// transient error (`transient` decides), within the replication budget,
-    /// backing off 1, 2, 4, … s (capped at 30 s), with a spinner.
+    /// looking again after 0.5, 1, 2, 4, then every 5 s (jittered), with a
+    /// spinner.
     pub(crate) async fn retry_while<T, F, Fut>(
         &self,
         waiting_for: &str,
@@ -86,7 +88,9 @@ impl Ctx<'_> {
                         self.printer.spinner(&format!("Waiting for {waiting_for}"))
                     });
                     s.set_message(&format!("Waiting for {waiting_for} (attempt {})", n + 1));
-                    tokio::time::sleep(self.http.policy.delay(n - 1, None)).await;
+                    // Replication: short, capped, jittered looks (not
+                    // the throttling backoff), within the budget.
+                    tokio::time::sleep(self.http.policy.poll_delay(n - 1)).await;
                 }
                 Err(err) => return Err(err),
             }
@@ -111,15 +115,12 @@ pub(crate) fn is_replication(err: &anyhow::Error) -> bool {
     graph_error(err).is_some_and(GraphError::is_replication)
 }
 
-/// A lost answer to a create: a transport error or a 5xx. The object may or
-/// may not exist; the caller must look before trying again.
+/// A lost answer to a create: a transport error, a garbled success or a
+/// 5xx. The object may or may not exist; the caller must look before
+/// trying again (the table in [`crate::http`]).
 pub(crate) fn is_ambiguous(err: &anyhow::Error) -> bool {
-    if let Some(g) = graph_error(err) {
-        return g.status.is_server_error();
+    if crate::graph::is_ambiguous(err) {
+        return true;
     }
-    if let Some(p) = crate::platform::platform_error(err) {
-        return p.status.is_server_error();
-    }
-    err.chain()
-        .any(|e| e.downcast_ref::<reqwest::Error>().is_some())
+    crate::platform::platform_error(err).is_some_and(|p| p.status.is_server_error())
 }

@@ -11,6 +11,7 @@ use crate::http::Http;
 use crate::output::Printer;
 use crate::platform::Platform;
 use crate::platform::types::{Connection, Field, Integration};
+use crate::report::{Action, ConnectionInfo};
 use crate::settings::{ConnValue, PlatformSpec};
 
 use super::Ctx;
@@ -22,6 +23,21 @@ pub(crate) struct PlatformTarget {
     pub mapping: Vec<(ConnValue, Field)>,
     /// A connection of ours found on the platform (by record id, else by name).
     pub existing: Option<Connection>,
+}
+
+impl PlatformTarget {
+    /// A connection of this integration as the summary and the JSON show it.
+    pub(crate) fn connection_info(&self, c: &Connection, action: Action) -> ConnectionInfo {
+        ConnectionInfo {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            integration_id: self.integration.id.clone(),
+            integration_name: self.integration.name.clone(),
+            team: self.client.team().to_owned(),
+            action,
+            previous_id: None,
+        }
+    }
 }
 
 pub(crate) async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
@@ -92,10 +108,12 @@ pub(crate) fn settle(
     let existing = recorded
         .and_then(|id| integration.connections.iter().find(|c| c.id == id))
         .or_else(|| {
+            // Its name, or the name a rotation gave it; the newest if several.
             integration
                 .connections
                 .iter()
-                .find(|c| c.name == spec.connection_name)
+                .filter(|c| super::connect_platform::is_ours(&c.name, &spec.connection_name))
+                .max_by(|a, b| a.created_at.cmp(&b.created_at))
         })
         .cloned();
     printer.step(

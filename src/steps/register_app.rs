@@ -10,15 +10,15 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Failure, Kind};
 use crate::graph::Graph;
+use crate::graph::GraphError;
 use crate::graph::types::{
     Application, NewApplication, RequiredResourceAccess, ResourceAccess, ServicePrincipal, Web,
 };
-use crate::graph::{GraphError, graph_error};
 use crate::guide::{self, APP_TAG};
 use crate::report::{Action, Change, Op};
 
+use super::Ctx;
 use super::resolve_permission::ResolvedPermission;
-use super::{Ctx, is_ambiguous};
 
 const SP_SELECT: &str = "id,appId,displayName,tags";
 
@@ -245,18 +245,46 @@ pub(crate) async fn locate(
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .is_some_and(|t| jiff::Timestamp::now().duration_since(t).as_secs() < 600);
         let app = if recent {
-            ctx.through_replication("the application recorded by the last run", || async {
-                graph
-                    .get_application(&object_id)
-                    .await?
-                    .ok_or_else(|| not_found(&object_id))
-            })
-            .await
-            .ok()
+            let seen = ctx
+                .through_replication("the application recorded by the last run", || async {
+                    graph
+                        .get_application(&object_id)
+                        .await?
+                        .ok_or_else(|| not_found(&object_id))
+                })
+                .await;
+            match seen {
+                Ok(app) => Some(app),
+                // Not visible after the whole budget: it may still be
+                // replicating. Making another would leave two.
+                Err(err) if crate::steps::is_replication(&err) => {
+                    return Err(err.context(Failure::new(
+                        Kind::Failed,
+                        format!(
+                            "the app registration the last run made ({object_id}) is not visible in Entra yet; no second one was made"
+                        ),
+                    )
+                    .with_hint("run the same command again in a few minutes")));
+                }
+                Err(err) => return Err(err),
+            }
         } else {
             graph.get_application(&object_id).await?
         };
         if let Some(app) = app.filter(|a| a.display_name == spec.name) {
+            // Another run at the same time may have made one too.
+            let namesakes = graph.find_applications_by_name(&spec.name).await?;
+            let others: Vec<Application> = namesakes
+                .into_iter()
+                .filter(|a| tagged(a) && a.id != app.id)
+                .collect();
+            if !others.is_empty() {
+                let mut all = others;
+                all.push(app);
+                let winner = converge(ctx, graph, all).await?;
+                let needs_tag = !tagged(&winner);
+                return Ok(Some((winner, needs_tag)));
+            }
             let needs_tag = !tagged(&app);
             return Ok(Some((app, needs_tag)));
         }
@@ -284,18 +312,44 @@ pub(crate) async fn locate(
             "pick one with --app-id <client id>, or choose another --app-name"
         })
         .into()),
-        (several, _) => Err(Failure::new(
-            Kind::Usage,
-            format!(
-                "{} apps named \"{}\" carry the aad-setup tag ({})",
-                several.len(),
-                spec.name,
-                several.iter().map(|a| format!("client id {}", a.app_id)).collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .with_hint("pick one with --app-id <client id>")
-        .into()),
+        (several, _) => Ok(Some((converge(ctx, graph, several.to_vec()).await?, false))),
     }
+}
+
+/// Two runs at once (a CI job retried while the first still runs, two
+/// admins) can each make a tagged app. One is kept, whichever run looks:
+/// the one whose secret a connection holds (its held-secret tag), else the
+/// oldest (then the smallest object id). The others are removed when no
+/// one holds any of their secrets; otherwise the user picks.
+async fn converge(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    mut apps: Vec<Application>,
+) -> anyhow::Result<Application> {
+    let spec = &ctx.plan.app;
+    let holds = |a: &Application| {
+        a.tags
+            .iter()
+            .any(|t| t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED))
+    };
+    apps.sort_by(|a, b| {
+        holds(b)
+            .cmp(&holds(a))
+            .then_with(|| a.created_date_time.cmp(&b.created_date_time))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let winner = apps.remove(0);
+    if ctx.dry_run {
+        return Ok(winner);
+    }
+    for loser in &apps {
+        ctx.printer.warn(&format!(
+            "another run made a second app registration \"{}\" (client id {}) at the same time; it was removed, keeping client id {}",
+            spec.name, loser.app_id, winner.app_id
+        ));
+        graph.delete_application(&loser.id).await?;
+    }
+    Ok(winner)
 }
 
 fn not_found(object_id: &str) -> anyhow::Error {
@@ -306,6 +360,7 @@ fn not_found(object_id: &str) -> anyhow::Error {
         detail_codes: vec![],
         request_id: None,
         action: "read the application".into(),
+        method: reqwest::Method::GET,
     }
     .into()
 }
@@ -336,30 +391,14 @@ async fn create(
 ) -> anyhow::Result<Application> {
     let spec = &ctx.plan.app;
     let body = new_application(&spec.name, &spec.redirect_uri, perm);
-    match graph.create_application(&body).await {
-        Ok(app) => Ok(app),
-        Err(err) if is_ambiguous(&err) => {
-            // The app may exist although the answer was lost: look, never
-            // create blindly a second time (microsoft-graph.md §2.2).
-            ctx.printer.warn(
-                "the answer to creating the app was lost; looking for it before anything else",
-            );
-            for _ in 0..3 {
-                let found = graph.find_applications_by_name(&spec.name).await?;
-                if let Some(app) = found
-                    .into_iter()
-                    .find(|a| a.tags.iter().any(|t| t == APP_TAG))
-                {
-                    return Ok(app);
-                }
-                tokio::time::sleep(ctx.http.policy.delay(1, None)).await;
-            }
-            Err(err.context(
-                "the app may or may not have been created (Entra's answer was lost and it is not listed yet); run the same command again in a minute: it finds the app instead of making a second one",
-            ))
-        }
-        Err(err) => Err(err),
+    // A lost answer is looked up by the client before anything is sent
+    // again (microsoft-graph.md §2.2; the table in `crate::http`).
+    let made = graph.create_application(&body, APP_TAG).await?;
+    if made.found {
+        ctx.printer
+            .warn("the answer to creating the app was lost; the app it made was found and is used");
     }
+    Ok(made.value)
 }
 
 /// The PATCH that brings an existing app in line, and what it changes.
@@ -460,22 +499,19 @@ async fn service_principal(
     // The portal's tag lists it under Enterprise applications
     // (microsoft-graph.md §2.7); ours says who made it.
     let tags = vec![ENTERPRISE_APP_TAG.to_owned(), APP_TAG.to_owned()];
-    let result = ctx
+    // A 409 or a lost answer is looked up by the client, never re-posted
+    // blindly (microsoft-graph.md §2.7).
+    let made = ctx
         .through_replication("the new app to replicate in Entra", || {
-            graph.create_service_principal(&app.app_id, &tags)
+            graph.create_service_principal(&app.app_id, &tags, SP_SELECT)
         })
-        .await;
-    match result {
-        Ok(sp) => Ok((Some(sp), Action::Created)),
-        // It exists after all (an earlier, interrupted run): use it.
-        Err(err)
-            if graph_error(&err).is_some_and(|e| e.status == reqwest::StatusCode::CONFLICT) =>
-        {
-            let sp = graph.find_service_principal(&app.app_id, SP_SELECT).await?;
-            Ok((sp, Action::Reused))
-        }
-        Err(err) => Err(err),
-    }
+        .await?;
+    let action = if made.found {
+        Action::Reused
+    } else {
+        Action::Created
+    };
+    Ok((Some(made.value), action))
 }
 
 #[cfg(test)]

@@ -311,6 +311,7 @@ fn a_lost_answer_to_create_the_app_is_not_retried_blindly() {
         status: 503,
         times: 1,
         after_processing: true,
+        ..Default::default()
     });
     let h = Harness::with(config);
     let run = h.setup(&[]);
@@ -397,5 +398,32 @@ fn a_value_typed_wrong_is_reported_before_a_missing_sign_in() {
     assert!(
         h.request_log().is_empty(),
         "nothing was asked of any service"
+    );
+}
+
+#[test]
+fn a_bad_resource_or_redirect_uri_is_refused_before_sign_in() {
+    let h = Harness::new();
+    for args in [
+        &["--resource", "not a uri"][..],
+        &["--resource", "graph.microsoft.com"],
+        &["--redirect-uri", "https://*.pushbot.com/oauth"],
+        &["--redirect-uri", "https://security.pushbot.com/oauth#top"],
+        &["--redirect-uri", "https://security.pushbot.com/o(auth)"],
+        &["--redirect-uri", "https://security.pushbot.com/a;b"],
+        &["--redirect-uri", "http://security.pushbot.com/oauth"],
+    ] {
+        let run = h.setup(args);
+        run.assert_code(2);
+        assert!(
+            run.stderr.contains(args[1]),
+            "names the value: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        h.request_log().is_empty(),
+        "nothing was sent, not even a sign-in: {:?}",
+        h.request_log()
     );
 }

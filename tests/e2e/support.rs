@@ -70,6 +70,40 @@ impl Harness {
         }
     }
 
+    /// A copy of this world to run a scenario in: a fork of the emulator
+    /// (same objects, credentials and tokens) and a copy of the home folder
+    /// (the local record, files handed on).
+    pub fn fork(&self) -> Harness {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emu = rt.block_on(self.emu.fork()).expect("emulator forks");
+        let creds = emu.credentials();
+        let home = tempfile::tempdir().expect("temp home");
+        copy_tree(self.home.path(), home.path());
+        Harness {
+            emu,
+            creds,
+            home,
+            rt,
+        }
+    }
+
+    /// Waits until the emulator serves no request: the work of a slow
+    /// answer goes on after the client gave up.
+    pub fn settle(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.emu.in_flight() > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the emulator never settled"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     pub fn state_dir(&self) -> PathBuf {
         self.home.path().join("state")
     }
@@ -167,6 +201,26 @@ impl Harness {
             );
             resp.json().await.expect("json")
         })
+    }
+
+    /// Deletes a platform connection as the team's admin would in the
+    /// platform's own pages.
+    pub fn platform_delete_connection(&self, id: &str) {
+        let url = format!(
+            "{}/api/integrations/-/connections/{id}",
+            self.emu.platform_url()
+        );
+        let token = self.creds.platform_admin_token.clone();
+        self.rt.block_on(async move {
+            let status = http_client()
+                .delete(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("platform call")
+                .status();
+            assert_eq!(status.as_u16(), 204, "the connection is deleted");
+        });
     }
 
     /// POSTs to the emulator's control plane (`/_emulator/...`): a user's
@@ -354,6 +408,18 @@ impl Harness {
     pub fn graph_path(&self, rest: &str) -> String {
         let base = url::Url::parse(&self.emu.graph_url()).expect("url");
         format!("{}/v1.0/{rest}", base.path().trim_end_matches('/'))
+    }
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read").flatten() {
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src.is_dir() {
+            std::fs::create_dir_all(&dst).expect("mkdir");
+            copy_tree(&src, &dst);
+        } else {
+            std::fs::copy(&src, &dst).expect("copy");
+        }
     }
 }
 

@@ -297,3 +297,40 @@ async fn snapshot_proves_the_connection_holds_the_issued_secret() {
     let remote: Snapshot = serde_json::from_value(r.body).unwrap();
     assert_eq!(remote.connections, snap.connections);
 }
+
+#[tokio::test]
+async fn a_duplicate_connection_name_is_refused_unless_allowed() {
+    let t = start().await;
+    let tok = t.creds.platform_admin_token.clone();
+    let body = json!({
+        "integrationId": "azure-active-directory/oauth2/v1",
+        "name": "Azure AD (aad-setup)",
+        "connectionParams": [
+            param("Client ID", "client-id", "00000000-0000-0000-0000-000000000001"),
+            param("Client Secret", "client-secret", "s3cret"),
+            param("Resource", "resource", "https://graph.microsoft.com"),
+            param("Tenant", "tenant", "contoso.onmicrosoft.com"),
+        ]
+    });
+    let path = format!("{AAD}/connections");
+    let r = t
+        .platform(Method::POST, &path, &tok, Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = t
+        .platform(Method::POST, &path, &tok, Some(body.clone()))
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert!(
+        s(&r.body["detail"]).contains("already exists"),
+        "{}",
+        r.text
+    );
+    assert!(r.body["errors"]["$.name"].is_array(), "{}", r.text);
+    assert_eq!(t.emu.snapshot().connections.len(), 1);
+    t.emu
+        .update(|c| c.platform.allow_duplicate_connection_names = true);
+    let r = t.platform(Method::POST, &path, &tok, Some(body)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(t.emu.snapshot().connections.len(), 2);
+}

@@ -19,7 +19,7 @@ use crate::graph::{Graph, graph_error};
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::{Record, Store};
-use crate::report::{Action, ConnectionInfo, Item, Op, Report, Status};
+use crate::report::{Action, Item, Op, Report, Status};
 use crate::settings::{Mode, Plan};
 use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
@@ -202,7 +202,7 @@ async fn pass(
 ) -> anyhow::Result<Report> {
     let plan = ctx.plan;
     let platform = plan.platform()?;
-    let target = match fetched {
+    let mut target = match fetched {
         Some(found) => {
             let recorded = ctx.record.connection_id.as_deref();
             platform_preflight::settle(found, ctx.printer, platform, recorded)?
@@ -224,7 +224,11 @@ async fn pass(
     }
     report.resource = resource.clone();
     report.permission = Some(perm.info());
-    let app = register_the_app(ctx, graph, &perm, found, &mut report).await?;
+    let mut app = register_the_app(ctx, graph, &perm, found, &mut report).await?;
+    // What earlier runs left: secrets in flight whose run is gone, the
+    // secrets of connections deleted on the platform; and which of several
+    // connections of ours is the one to keep.
+    secret::sweep(ctx, graph, &mut app, Some(&mut target), &mut report).await?;
 
     // A connection made for another app is not ours to keep.
     let reuse = match &target.existing {
@@ -253,7 +257,12 @@ async fn pass(
             hand_on.await?;
         }
     }
-    finish(&mut report, plan, &platform.connection_name, &perm);
+    // A rotation's new connection may have a name of its own.
+    let name = report
+        .connection
+        .as_ref()
+        .map_or_else(|| platform.connection_name.clone(), |c| c.name.clone());
+    finish(&mut report, plan, &name, &perm);
     Ok(report)
 }
 
@@ -360,7 +369,7 @@ fn narrate(
         );
         match existing {
             Some(c) => {
-                report.connection = Some(connection_info(target, c, Action::WouldReplace));
+                report.connection = Some(target.connection_info(c, Action::WouldReplace));
                 report.change(
                     Op::Change,
                     "connection.replace",
@@ -383,7 +392,7 @@ fn narrate(
             ),
         }
     } else if let Some(c) = existing {
-        report.connection = Some(connection_info(target, c, Action::Reused));
+        report.connection = Some(target.connection_info(c, Action::Reused));
         report.keep(
             "secret.keep",
             format!(
@@ -451,23 +460,6 @@ pub(super) fn narrate_consent(perm: &ResolvedPermission, report: &mut Report) {
     }
 }
 
-/// The connection as the summary and the JSON show it.
-fn connection_info(
-    target: &PlatformTarget,
-    c: &crate::platform::types::Connection,
-    action: Action,
-) -> ConnectionInfo {
-    ConnectionInfo {
-        id: c.id.clone(),
-        name: c.name.clone(),
-        integration_id: target.integration.id.clone(),
-        integration_name: target.integration.name.clone(),
-        team: target.client.team().to_owned(),
-        action,
-        previous_id: None,
-    }
-}
-
 /// Writes down which connection holds which secret (`key`, only when it is
 /// known), and the Resource it was given when that changed.
 fn record_connection(
@@ -494,6 +486,14 @@ pub(crate) fn unfinished(report: &Report) -> anyhow::Result<()> {
         return Ok(());
     }
     Err(error::needs_attention(report.warnings.len()))
+}
+
+/// What a replacement means for the platform admin; `connect --replace`
+/// says the same.
+pub(crate) fn replaced_note(previous: &str, name: &str) -> String {
+    format!(
+        "the connection is a new object, \"{name}\", replacing {previous} (the platform cannot update a connection): the platform admin repeats Connect and sets its permissions again"
+    )
 }
 
 /// What to do in the platform once the connection exists; `connect` says

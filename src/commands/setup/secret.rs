@@ -11,8 +11,9 @@
 
 use secrecy::SecretString;
 
-use super::{connection_info, record_connection};
+use super::record_connection;
 use crate::auth::Session;
+use crate::custody;
 use crate::error::{self, Failure, Kind};
 use crate::graph::Graph;
 use crate::graph::types::Application;
@@ -50,7 +51,20 @@ pub(crate) async fn add(
         checkpoint(ctx, graph, report, new_secret, stopped).await?;
     }
     if plan.app.admin_consent {
-        let consent = grant_consent::run(ctx, graph, app.sp.as_ref(), perm).await?;
+        let consent = match grant_consent::run(ctx, graph, app.sp.as_ref(), perm).await {
+            Ok(consent) => consent,
+            Err(err) => {
+                // The new secret is no one's yet (unless a file holds it):
+                // it goes with the failure.
+                if let (Some((app, key_id, value)), None) = (new_secret, &plan.secret.file) {
+                    release_secret(ctx, graph, report, app, key_id, value).await;
+                    for note in &report.notes {
+                        ctx.printer.warn(note);
+                    }
+                }
+                return Err(err);
+            }
+        };
         report.consent = Some(consent);
         if on_the_platform {
             let stopped = "before the platform connection";
@@ -89,7 +103,7 @@ pub(super) async fn keep_held(
         .existing
         .clone()
         .expect("a secret is reused only with an existing connection");
-    report.connection = Some(connection_info(target, &connection, Action::Reused));
+    report.connection = Some(target.connection_info(&connection, Action::Reused));
     report.verification.connection_visible =
         Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
     // A guess is not written down: a later rotation would trust it.
@@ -116,6 +130,15 @@ pub(super) async fn keep_held(
         "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
             .into(),
     );
+    remove_strays(
+        ctx,
+        graph,
+        target,
+        &app.app.id,
+        (&connection.id, None),
+        report,
+    )
+    .await;
     Ok(())
 }
 
@@ -182,9 +205,15 @@ pub(super) async fn hand_on(
     )
     .await;
     report.connection = Some(
-        connection_info(target, &connected.connection, connected.action)
+        target
+            .connection_info(&connected.connection, connected.action)
             .replacing(connected.replaced.as_ref().map(|old| old.id.as_str())),
     );
+    if let Some(old) = &connected.replaced {
+        report
+            .notes
+            .push(super::replaced_note(&old.id, &connected.connection.name));
+    }
     if plan.mode == Mode::Rotate && connected.replaced.is_none() {
         report.notes.push(format!(
             "there was no platform connection \"{}\" to replace, so one was made; other secrets \"{}\" of the app, if any, were kept: remove them in the Azure portal once nothing uses them",
@@ -198,48 +227,28 @@ pub(super) async fn hand_on(
         verify::connection_visible(ctx.printer, &target.client, &connected.connection.id).await?,
     );
 
-    // Replaced: the old connection, then the secret it held, go only now.
-    // The new ones work already, so a failure here is reported, not fatal.
+    // Replaced: the old connection, then the secret it held, then its tag
+    // go only now (in that order: a run killed in between leaves a tag that
+    // names a deleted connection, and the next run removes its secret). The
+    // new ones work already, so a failure here is reported, not fatal.
     if let (Some(old), Some(held)) = (&connected.replaced, held) {
-        match target.client.delete_connection(&old.id).await {
-            Ok(()) => {
-                report.notes.push(format!(
-                    "the previous connection {} was replaced and deleted",
-                    old.id
-                ));
-                let gone = [old.id.as_str()];
-                mark_held(ctx, graph, &app.app.id, &mut tags, &new_connection, key, &gone, report)
-                    .await;
-            }
-            Err(e) => report.warn(
-                "connection.previous-not-deleted",
-                format!(
-                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
-                    old.id
-                ),
-            ),
-        }
-        match held {
-            Held::Known(old_key) => match graph.remove_password(&app.app.id, &old_key).await {
-                Ok(()) => report
-                    .notes
-                    .push(format!("the secret it held ({old_key}) was removed")),
-                Err(e) => report.warn(
-                    "secret.previous-not-removed",
-                    format!(
-                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
-                    ),
-                ),
-            },
-            Held::Unknown(candidates) => report.warn("secret.previous-unknown", format!(
-                "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
-                if candidates.len() == 1 { "one secret" } else { "these secrets" },
-                plan.secret.description,
-                candidates.join(", ")
-            )),
-            Held::None => {}
-        }
+        let (app_id, new) = (app.app.id.as_str(), new_connection.as_str());
+        retire(
+            ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
+        )
+        .await;
     }
+    let replaced = connected.replaced.as_ref().map(|c| c.id.as_str());
+    remove_strays(
+        ctx,
+        graph,
+        target,
+        &app.app.id,
+        (&new_connection, replaced),
+        report,
+    )
+    .await;
+    custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
     if plan.secret.show {
         if let Some(s) = report.secret.as_mut() {
             s.value = Some(value.clone());
@@ -248,10 +257,88 @@ pub(super) async fn hand_on(
     Ok(())
 }
 
+/// The connection a new one replaced: deleted, then the secret it held
+/// removed, then its tag dropped (in that order: a run killed in between
+/// leaves a tag that names a deleted connection, and the next run removes
+/// its secret). The new ones work already, so a failure here is reported,
+/// not fatal.
+#[allow(clippy::too_many_arguments)]
+async fn retire(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    app_object_id: &str,
+    old: &crate::platform::types::Connection,
+    held: Held,
+    new_connection: &str,
+    key: Option<&str>,
+    tags: &mut Vec<String>,
+    report: &mut Report,
+) {
+    let plan = ctx.plan;
+    let deleted = match target.client.delete_connection(&old.id).await {
+        Ok(()) => {
+            report.notes.push(format!(
+                "the previous connection {} was replaced and deleted",
+                old.id
+            ));
+            true
+        }
+        Err(e) => {
+            report.warn("connection.previous-not-deleted", format!(
+                    "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    old.id
+                ));
+            false
+        }
+    };
+    let removed = match held {
+        Held::Known(old_key) => match graph.remove_password(app_object_id, &old_key).await {
+            Ok(()) => {
+                report
+                    .notes
+                    .push(format!("the secret it held ({old_key}) was removed"));
+                true
+            }
+            Err(e) => {
+                report.warn("secret.previous-not-removed", format!(
+                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+                    ));
+                false
+            }
+        },
+        Held::Unknown(candidates) => {
+            report.warn("secret.previous-unknown", format!(
+                    "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
+                    if candidates.len() == 1 { "one secret" } else { "these secrets" },
+                    plan.secret.description,
+                    candidates.join(", ")
+                ));
+            true
+        }
+        Held::None => true,
+    };
+    if deleted && removed {
+        let gone = [old.id.as_str()];
+        mark_held(
+            ctx,
+            graph,
+            app_object_id,
+            tags,
+            new_connection,
+            key,
+            &gone,
+            report,
+        )
+        .await;
+    }
+}
+
 /// Removes a new secret that no one holds; says how that went.
 pub(crate) async fn remove_unheld(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
-    match graph.remove_password(app_object_id, key_id).await {
+    match graph.remove_new_password(app_object_id, key_id).await {
         Ok(()) => {
+            let _ = custody::released(graph, app_object_id, key_id).await;
             format!("the new secret ({key_id}) was removed, so none is left that no one holds")
         }
         Err(e) => format!(
@@ -326,23 +413,186 @@ async fn mark_held(
         ));
         return;
     };
-    if wanted == *tags {
+    let Some(key) = key else {
+        *tags = wanted;
         return;
-    }
-    let patch = serde_json::json!({ "tags": wanted });
-    let written = ctx
-        .through_replication("the app to replicate in Entra", || {
-            graph.update_application(app_object_id, &patch)
-        })
-        .await;
-    match written {
-        Ok(()) => *tags = wanted,
+    };
+    // Custody: the held tag replaces the secret's pending one.
+    let _ = ctx;
+    match custody::held_by(graph, app_object_id, connection, key, gone).await {
+        Ok(now) => *tags = now,
         Err(e) => report.warn(
             "app.tag-failed",
             format!(
                 "the app could not be tagged with the key id of the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
             ),
         ),
+    }
+}
+
+/// The sweep (crate::custody) before a secret is added: secrets in flight
+/// whose run is gone, the secrets of connections deleted on the platform
+/// (`target`, for the commands that have one), stale tags. With a target,
+/// the connection kept or replaced is then the one the app's tag names.
+pub(crate) async fn sweep(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app: &mut AppState,
+    target: Option<&mut PlatformTarget>,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    if ctx.dry_run || app.app.id.is_empty() {
+        return Ok(());
+    }
+    let plan = ctx.plan;
+    let deleted = match &target {
+        Some(t) => {
+            let listed: Vec<String> = t
+                .integration
+                .connections
+                .iter()
+                .map(|c| c.id.clone())
+                .collect();
+            custody::deleted_connections(&app.app, &listed, &t.client).await?
+        }
+        None => Vec::new(),
+    };
+    // What this machine's record says someone holds stays, whatever the
+    // tags say (a late write may have lost a tag).
+    let protected: Vec<String> = ctx
+        .record
+        .handed_key_ids
+        .iter()
+        .chain(&ctx.record.secret_key_id)
+        .cloned()
+        .collect();
+    let swept = custody::sweep(
+        graph,
+        &mut app.app,
+        &plan.secret.description,
+        &plan.state_dir,
+        &deleted,
+        &protected,
+    )
+    .await?;
+    report.notes.extend(swept);
+    if let (Some(t), Some(p)) = (target, plan.platform.as_ref()) {
+        choose_existing(t, &app.app, &ctx.record, &p.connection_name);
+    }
+    Ok(())
+}
+
+/// Of several connections of ours, the one to keep or replace: the one
+/// this machine's record names with a secret the app still has, else the
+/// one the app's tag says holds such a secret, else the one the platform
+/// step found (the newest).
+fn choose_existing(target: &mut PlatformTarget, app: &Application, record: &Record, base: &str) {
+    let has = |k: &str| app.password_credentials.iter().any(|p| p.key_id == k);
+    let ours = |c: &&crate::platform::types::Connection| connect_platform::is_ours(&c.name, base);
+    let recorded = target
+        .integration
+        .connections
+        .iter()
+        .filter(ours)
+        .find(|c| {
+            record.connection_id.as_deref() == Some(c.id.as_str())
+                && record.secret_key_id.as_deref().is_some_and(has)
+        });
+    let tagged = || {
+        target
+            .integration
+            .connections
+            .iter()
+            .filter(ours)
+            .find(|c| create_secret::tagged(app, &c.id).is_some_and(has))
+    };
+    if let Some(c) = recorded.or_else(tagged) {
+        target.existing = Some(c.clone());
+    }
+}
+
+/// Other connections of ours (the connection's name, or one a rotation
+/// gave it) than `keep`: what a run killed mid-rotation, or a second run at
+/// the same time, left. Each is deleted, then the secret the app's tag says
+/// it held, then that tag. A failure is a warning.
+async fn remove_strays(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    app_object_id: &str,
+    (keep, replaced): (&str, Option<&str>),
+    report: &mut Report,
+) {
+    let Some(base) = ctx
+        .plan
+        .platform
+        .as_ref()
+        .map(|p| p.connection_name.clone())
+    else {
+        return;
+    };
+    // What the platform listed when the run began (a parallel run's newer
+    // one is the next run's to judge), less the one kept and one replaced.
+    let strays: Vec<_> = target
+        .integration
+        .connections
+        .iter()
+        .filter(|c| c.id != keep && Some(c.id.as_str()) != replaced)
+        .filter(|c| connect_platform::is_ours(&c.name, &base))
+        .collect();
+    if strays.is_empty() {
+        return;
+    }
+    for stray in strays {
+        if let Err(e) = target.client.delete_connection(&stray.id).await {
+            report.warn(
+                "connection.stray-not-deleted",
+                format!(
+                    "the connection {} (\"{}\"), left by an earlier or parallel run, could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
+                    stray.id, stray.name
+                ),
+            );
+            continue;
+        }
+        report.notes.push(format!(
+            "the connection {} (\"{}\"), left by an earlier or parallel run, was deleted",
+            stray.id, stray.name
+        ));
+        // The secret it held, by the app's tag as it is now (a parallel run
+        // may have just written it); the tag goes only with its secret, so
+        // that a later run can still tell what the deleted connection held.
+        let Ok(Some(app)) = graph.get_application(app_object_id).await else {
+            continue;
+        };
+        let mut removed = Vec::new();
+        for (_, key) in custody::holders(&app.tags)
+            .into_iter()
+            .filter(|(c, _)| *c == stray.id)
+        {
+            if graph.remove_password(app_object_id, &key).await.is_ok() {
+                report
+                    .notes
+                    .push(format!("the secret it held ({key}) was removed"));
+                removed.push(custody::held_tag(&stray.id, &key));
+            }
+        }
+        if !removed.is_empty() {
+            let _ = custody::edit_tags(graph, app_object_id, |tags| {
+                custody::retag(tags, &[], |t| removed.iter().any(|r| r == t))
+            })
+            .await;
+        }
+    }
+}
+
+/// Notes in the local record that a person holds `key_id`.
+fn remember_handed(ctx: &Ctx<'_>, key_id: &str) {
+    if let Some(store) = &ctx.store {
+        let mut record = ctx.record.clone();
+        if !record.handed_key_ids.iter().any(|k| k == key_id) {
+            record.handed_key_ids.push(key_id.to_owned());
+        }
+        let _ = store.save(&record);
     }
 }
 
@@ -374,6 +624,9 @@ async fn release_secret(
         };
         match path {
             Ok(p) => {
+                // A person holds it now.
+                let _ = custody::handed(graph, &app.id, key_id).await;
+                remember_handed(ctx, key_id);
                 report.notes.push(format!("the new secret was kept (--keep-secret-on-failure) and written to {} (mode 0600)", p.display()));
                 if let Some(s) = report.secret.as_mut() {
                     s.file = Some(p.display().to_string());
@@ -382,8 +635,10 @@ async fn release_secret(
             Err(e) => report.notes.push(format!("the new secret was kept but could not be written to a file: {e:#}; remove it with the Azure portal (key id {key_id})")),
         }
     } else {
-        match graph.remove_password(&app.id, key_id).await {
+        match graph.remove_new_password(&app.id, key_id).await {
             Ok(()) => {
+                let _ = custody::released(graph, &app.id, key_id).await;
+                custody::settle(graph, &app.id, &plan.state_dir, false).await;
                 report.notes.push(format!("the new secret ({key_id}) was removed, so nothing is left dangling"));
                 if let Some(s) = report.secret.as_mut() {
                     s.action = Action::Removed;

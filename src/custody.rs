@@ -1,0 +1,725 @@
+//! Custody of client secrets: from the moment `addPassword` is sent to the
+//! moment someone holds the secret — a platform connection, or a person
+//! (`register`'s `--secret-file`, `--show-secret`,
+//! `--keep-secret-on-failure`) — the tool is responsible for it, durably
+//! and on any machine. This module is the one owner of that life.
+//!
+//! The app itself carries the record, as tags (neither a key id nor a
+//! connection id is a secret; the portal shows both):
+//!
+//! | tag | meaning |
+//! | --- | --- |
+//! | `aad-setup:pending-secret:<run>:<unix>` | run `<run>` is about to add a secret (written before `addPassword`) |
+//! | `aad-setup:pending-secret:<run>:<unix>:<keyId>` | it added `<keyId>`, which no one holds yet |
+//! | `aad-setup:connection-secret:<connectionId>:<keyId>` | that connection holds `<keyId>` |
+//! | `aad-setup:handed-secret:<keyId>` | a person was handed `<keyId>` |
+//!
+//! The local record keeps the same (the run id and key id in flight), and a
+//! lock file per run under the state directory says whether that run is
+//! still alive on this machine: the lock is the operating system's, so it is
+//! let go however the process ends (SIGKILL included).
+//!
+//! A run that ends in any way but success hands the secret on or removes
+//! it (the callers' error paths, Ctrl-C, SIGTERM and SIGHUP, which the
+//! process turns into a stop at the next step boundary). What a killed run
+//! leaves is found by the next run, on any machine, in [`sweep`]: a pending
+//! secret whose run is gone (its lock is free here, or, seen from another
+//! machine, its lease has run out) is removed — unless a connection or a
+//! person holds it after all, in which case only the pending tag goes; a
+//! pending intent without a key id (the answer to `addPassword` was lost)
+//! removes the secrets of our description made after it that no tag names.
+//! A secret whose connection was deleted on the platform is removed too.
+//!
+//! It never removes a secret that someone holds, or one that no tag of this
+//! tool names and no intent of this tool explains: those could be the
+//! admin's own.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::graph::Graph;
+use crate::graph::types::Application;
+
+/// The tag of a secret a connection holds (see [`held_tag`]).
+pub const HELD: &str = "aad-setup:connection-secret:";
+/// The tag of a secret handed to a person.
+pub const HANDED: &str = "aad-setup:handed-secret:";
+/// The tag of a secret in flight.
+pub const PENDING: &str = "aad-setup:pending-secret:";
+
+/// How long a run elsewhere may hold a secret in flight before another
+/// machine treats it as gone; on this machine the run's lock says. Longer
+/// than any run: the replication waits are three minutes each.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(30 * 60);
+
+/// Reads of a just-created app before its tags are written anyway.
+const READ_ATTEMPTS: u32 = 40;
+
+/// `aad-setup:connection-secret:<connection>:<key>`.
+pub fn held_tag(connection: &str, key: &str) -> String {
+    format!("{HELD}{connection}:{key}")
+}
+
+/// `aad-setup:handed-secret:<key>`.
+pub fn handed_tag(key: &str) -> String {
+    format!("{HANDED}{key}")
+}
+
+/// A pending tag, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub run: String,
+    /// When the run wrote its intent (Unix seconds).
+    pub since: i64,
+    /// The secret it added, once known.
+    pub key: Option<String>,
+}
+
+impl Pending {
+    pub fn parse(tag: &str) -> Option<Pending> {
+        let rest = tag.strip_prefix(PENDING)?;
+        let mut parts = rest.split(':');
+        let run = parts.next().filter(|r| !r.is_empty())?.to_owned();
+        let since = parts.next()?.parse().ok()?;
+        let key = parts.next().filter(|k| !k.is_empty()).map(str::to_owned);
+        if parts.next().is_some() {
+            return None;
+        }
+        Some(Pending { run, since, key })
+    }
+
+    pub fn tag(&self) -> String {
+        match &self.key {
+            Some(k) => format!("{PENDING}{}:{}:{k}", self.run, self.since),
+            None => format!("{PENDING}{}:{}", self.run, self.since),
+        }
+    }
+}
+
+/// Does some tag say that someone holds `key`?
+pub fn is_held(tags: &[String], key: &str) -> bool {
+    tags.iter().any(|t| {
+        t.strip_prefix(HANDED).is_some_and(|k| k == key)
+            || t.strip_prefix(HELD)
+                .and_then(|rest| rest.rsplit_once(':'))
+                .is_some_and(|(_, k)| k == key)
+    })
+}
+
+/// Does some tag of this tool name `key` at all (held, handed or pending)?
+fn is_named(tags: &[String], key: &str) -> bool {
+    is_held(tags, key)
+        || tags
+            .iter()
+            .filter_map(|t| Pending::parse(t))
+            .any(|p| p.key.as_deref() == Some(key))
+}
+
+/// The connections the app's tags say hold a secret: (connection, key).
+pub fn holders(tags: &[String]) -> Vec<(String, String)> {
+    tags.iter()
+        .filter_map(|t| {
+            let (c, k) = t.strip_prefix(HELD)?.rsplit_once(':')?;
+            Some((c.to_owned(), k.to_owned()))
+        })
+        .collect()
+}
+
+/// The lease: `AAD_SETUP_PENDING_LEASE` seconds (resolved by settings,
+/// [`set_lease`]), else [`DEFAULT_LEASE`].
+pub fn lease() -> Duration {
+    Duration::from_secs(LEASE_SECS.load(std::sync::atomic::Ordering::Relaxed))
+}
+
+static LEASE_SECS: std::sync::atomic::AtomicU64 =
+    std::sync::atomic::AtomicU64::new(DEFAULT_LEASE.as_secs());
+
+pub(crate) fn set_lease(lease: Duration) {
+    LEASE_SECS.store(lease.as_secs(), std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A run's lock under the state directory: held while the run lives.
+pub struct RunLock {
+    pub run: String,
+    path: PathBuf,
+    // Keeps the lock while the run lives; the OS lets go of it at exit.
+    _file: Option<std::fs::File>,
+}
+
+impl RunLock {
+    /// A new run id, locked (a run that cannot lock still works: other
+    /// runs then fall back to the lease for it).
+    pub fn acquire(state_dir: &Path) -> RunLock {
+        let run = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
+        let path = runs_dir(state_dir).join(format!("{run}.lock"));
+        let file = std::fs::create_dir_all(runs_dir(state_dir))
+            .ok()
+            .and_then(|()| std::fs::File::create(&path).ok())
+            .filter(lock);
+        RunLock {
+            run,
+            path,
+            _file: file,
+        }
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn runs_dir(state_dir: &Path) -> PathBuf {
+    state_dir.join("runs")
+}
+
+#[cfg(unix)]
+fn lock(file: &std::fs::File) -> bool {
+    rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok()
+}
+
+#[cfg(not(unix))]
+fn lock(_file: &std::fs::File) -> bool {
+    true
+}
+
+/// Is run `run` alive? On this machine its lock says; a run this machine
+/// does not know is judged by its lease.
+pub fn alive(state_dir: &Path, pending: &Pending, now: i64, lease: Duration) -> bool {
+    let path = runs_dir(state_dir).join(format!("{}.lock", pending.run));
+    if let Ok(file) = std::fs::File::open(&path) {
+        // Locked by someone else: alive. Free: the run is gone.
+        return !lock(&file);
+    }
+    let age = now.saturating_sub(pending.since);
+    u64::try_from(age).is_ok_and(|age| age < lease.as_secs())
+}
+
+/// What [`plan_sweep`] decided: secrets to remove, and the app's tags after.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Sweep {
+    pub remove: Vec<String>,
+    pub tags: Vec<String>,
+    /// What was found, in the user's words.
+    pub notes: Vec<String>,
+}
+
+/// The sweep, decided on what the app shows: pending secrets of runs that
+/// are gone (`alive` says), secrets of deleted connections (`deleted`
+/// lists them), stale tags. `description` is our secrets' description: an
+/// intent without a key explains only secrets of that description, made
+/// after it, that no tag names.
+pub fn plan_sweep(
+    app: &Application,
+    description: &str,
+    deleted: &[String],
+    alive: impl Fn(&Pending) -> bool,
+) -> Sweep {
+    let tags = &app.tags;
+    let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
+    let mut out = Sweep::default();
+    let mut drop_tags: Vec<String> = Vec::new();
+    for tag in tags {
+        if let Some(p) = Pending::parse(tag) {
+            if alive(&p) {
+                continue;
+            }
+            drop_tags.push(tag.clone());
+            match &p.key {
+                Some(k) if is_held(tags, k) => {}
+                Some(k) if exists(k) => {
+                    out.remove.push(k.clone());
+                    out.notes.push(format!(
+                        "removed the secret {k} that an interrupted run added and no one holds"
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    for c in &app.password_credentials {
+                        let after = c
+                            .start_date_time
+                            .as_deref()
+                            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+                            // Clock skew between this machine and Entra.
+                            .is_some_and(|t| t.as_second() >= p.since - 120);
+                        if c.display_name.as_deref() == Some(description)
+                            && after
+                            && !is_named(tags, &c.key_id)
+                            && !out.remove.contains(&c.key_id)
+                        {
+                            out.remove.push(c.key_id.clone());
+                            out.notes.push(format!(
+                                "removed the secret {} that an interrupted run added (its answer was lost) and no one holds",
+                                c.key_id
+                            ));
+                        }
+                    }
+                }
+            }
+        } else if let Some(rest) = tag.strip_prefix(HELD) {
+            let Some((connection, key)) = rest.rsplit_once(':') else {
+                continue;
+            };
+            if deleted.iter().any(|d| d == connection) {
+                drop_tags.push(tag.clone());
+                if exists(key) && !out.remove.iter().any(|r| r == key) {
+                    out.remove.push(key.to_owned());
+                    out.notes.push(format!(
+                        "removed the secret {key} that the connection {connection}, deleted on the platform, held"
+                    ));
+                }
+            } else if !exists(key) {
+                // The secret is gone (removed by hand, or expired and
+                // cleaned up): the tag names nothing.
+                drop_tags.push(tag.clone());
+            }
+        } else if let Some(key) = tag.strip_prefix(HANDED) {
+            if !exists(key) {
+                drop_tags.push(tag.clone());
+            }
+        }
+    }
+    out.tags = tags
+        .iter()
+        .filter(|t| !drop_tags.contains(t))
+        .cloned()
+        .collect();
+    out
+}
+
+/// The app's tags with `add` added and every tag `gone` says removed.
+pub fn retag(tags: &[String], add: &[String], gone: impl Fn(&str) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = tags.iter().filter(|t| !gone(t)).cloned().collect();
+    for t in add {
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+/// This process's run: its id, locked under the state directory for as
+/// long as the process lives.
+static RUN: std::sync::OnceLock<RunLock> = std::sync::OnceLock::new();
+
+/// This process's run id (locked on first use).
+pub fn run_id(state_dir: &Path) -> &'static str {
+    &RUN.get_or_init(|| RunLock::acquire(state_dir)).run
+}
+
+/// Reads the app's tags afresh, changes them, and writes them back when
+/// they changed: other runs (and the admin) may have tagged it since.
+/// Returns the tags as written.
+pub async fn edit_tags(
+    graph: &Graph,
+    app_object_id: &str,
+    change: impl Fn(&[String]) -> Vec<String>,
+) -> anyhow::Result<Vec<String>> {
+    let known = known_tags(app_object_id);
+    let tags = match known {
+        Some(tags) => tags,
+        None => {
+            let mut app = None;
+            for n in 0..READ_ATTEMPTS {
+                app = graph.get_application(app_object_id).await?;
+                if app.is_some() {
+                    break;
+                }
+                // Just created: not readable everywhere yet.
+                tokio::time::sleep(graph.poll_delay(n)).await;
+            }
+            app.map(|a| a.tags).ok_or_else(|| {
+                anyhow::anyhow!("the app {app_object_id} could not be read to tag it")
+            })?
+        }
+    };
+    let wanted = change(&tags);
+    if wanted != tags {
+        graph
+            .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
+            .await?;
+    }
+    remember_tags(app_object_id, &wanted);
+    Ok(wanted)
+}
+
+/// The app's tags as this run last read or wrote them: the base of the
+/// next write, so that a run's tag writes cost one request each. (Tags are
+/// written whole; another run writing at the same moment can lose an
+/// update either way, and the sweep is built to cope with a lost tag.)
+static TAGS: std::sync::Mutex<Vec<(String, Vec<String>)>> = std::sync::Mutex::new(Vec::new());
+
+fn known_tags(app_object_id: &str) -> Option<Vec<String>> {
+    let tags = TAGS.lock().unwrap_or_else(|e| e.into_inner());
+    tags.iter()
+        .find(|(id, _)| id == app_object_id)
+        .map(|(_, t)| t.clone())
+}
+
+/// Notes the app's tags as just read (or written).
+pub fn remember_tags(app_object_id: &str, tags: &[String]) {
+    let mut all = TAGS.lock().unwrap_or_else(|e| e.into_inner());
+    all.retain(|(id, _)| id != app_object_id);
+    all.push((app_object_id.to_owned(), tags.to_vec()));
+}
+
+/// Before `addPassword`: the intent, on the app, so that a run that is
+/// killed, or whose answer is lost, is explained to the next one.
+pub async fn intend(
+    graph: &Graph,
+    app_object_id: &str,
+    state_dir: &Path,
+) -> anyhow::Result<Pending> {
+    let pending = Pending {
+        run: run_id(state_dir).to_owned(),
+        since: jiff::Timestamp::now().as_second(),
+        key: None,
+    };
+    let tag = pending.tag();
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&tag), |_| false)
+    })
+    .await
+    .map_err(|e| {
+        e.context(
+            "could not record on the app that a secret is about to be added; nothing was added",
+        )
+    })?;
+    Ok(pending)
+}
+
+/// After `addPassword`: the key id, on the app. `lost` (an answer was lost
+/// on the way) keeps the intent too, so that a secret the lost call made,
+/// if it lands later, is explained to the next run.
+pub async fn minted(
+    graph: &Graph,
+    app_object_id: &str,
+    intent: &Pending,
+    key: &str,
+    lost: bool,
+) -> anyhow::Result<()> {
+    let keyed = Pending {
+        key: Some(key.to_owned()),
+        ..intent.clone()
+    }
+    .tag();
+    let intent_tag = intent.tag();
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&keyed), |t| {
+            !lost && t == intent_tag
+        })
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Whether a pending tag is about `key`.
+fn pending_for(tag: &str, key: &str) -> bool {
+    Pending::parse(tag).is_some_and(|p| p.key.as_deref() == Some(key))
+}
+
+/// A connection holds `key`: its held tag replaces the pending one (and
+/// the tags of the connections in `gone`, which no longer exist).
+pub async fn held_by(
+    graph: &Graph,
+    app_object_id: &str,
+    connection: &str,
+    key: &str,
+    gone: &[&str],
+) -> anyhow::Result<Vec<String>> {
+    let tag = held_tag(connection, key);
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&tag), |t| {
+            pending_for(t, key)
+                || t.strip_prefix(HELD).is_some_and(|rest| {
+                    rest.rsplit_once(':')
+                        .is_some_and(|(c, k)| (c == connection && k != key) || gone.contains(&c))
+                })
+        })
+    })
+    .await
+}
+
+/// A person was handed `key`.
+pub async fn handed(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
+    let tag = handed_tag(key);
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, std::slice::from_ref(&tag), |t| pending_for(t, key))
+    })
+    .await
+    .map(|_| ())
+}
+
+/// `key` was removed (or never handed on): its pending tag goes.
+pub async fn released(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
+    edit_tags(graph, app_object_id, |tags| {
+        retag(tags, &[], |t| pending_for(t, key))
+    })
+    .await
+    .map(|_| ())
+}
+
+/// Everything this run's intent left, when the run ends with its secret
+/// handed on or removed: the intent tags of this run go (a lost answer's
+/// intent stays for the next run: see [`minted`]).
+pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_intent: bool) {
+    if keep_intent {
+        return;
+    }
+    let run = run_id(state_dir).to_owned();
+    let _ = edit_tags(graph, app_object_id, |tags| {
+        retag(tags, &[], |t| {
+            Pending::parse(t).is_some_and(|p| p.run == run)
+        })
+    })
+    .await;
+}
+
+/// The sweep of what earlier runs left (see the module doc): run on the
+/// app before anything else touches its secrets. `deleted` are the
+/// connections named by held tags that the platform says no longer exist.
+/// Returns what was done, for the summary.
+pub async fn sweep(
+    graph: &Graph,
+    app: &mut Application,
+    description: &str,
+    state_dir: &Path,
+    deleted: &[String],
+    protected: &[String],
+) -> anyhow::Result<Vec<String>> {
+    remember_tags(&app.id, &app.tags);
+    let now = jiff::Timestamp::now().as_second();
+    let lease = lease();
+    let own = run_id(state_dir).to_owned();
+    let mut plan = plan_sweep(app, description, deleted, |p| {
+        p.run == own || alive(state_dir, p, now, lease)
+    });
+    // What this machine's record says someone holds stays, whatever the
+    // tags say (a late write may have lost a tag).
+    // (Not a secret whose connection was deleted: that one goes.)
+    let of_deleted: Vec<String> = holders(&app.tags)
+        .into_iter()
+        .filter(|(c, _)| deleted.contains(c))
+        .map(|(_, k)| k)
+        .collect();
+    let kept: Vec<String> = plan
+        .remove
+        .iter()
+        .filter(|k| protected.contains(k) && !of_deleted.contains(k))
+        .cloned()
+        .collect();
+    plan.remove.retain(|k| !kept.contains(k));
+    plan.notes
+        .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
+    if plan.tags == app.tags && plan.remove.is_empty() {
+        return Ok(Vec::new());
+    }
+    for key in &plan.remove {
+        graph.remove_password(&app.id, key).await?;
+        app.password_credentials.retain(|c| &c.key_id != key);
+    }
+    let dropped: Vec<String> = app
+        .tags
+        .iter()
+        .filter(|t| !plan.tags.contains(t))
+        .cloned()
+        .collect();
+    app.tags = edit_tags(graph, &app.id, |tags| {
+        retag(tags, &[], |t| dropped.iter().any(|d| d == t))
+    })
+    .await?;
+    Ok(plan.notes)
+}
+
+/// The connections that held tags name and the platform no longer has:
+/// not in `listed` (what the caller may see), and 404 when asked.
+pub async fn deleted_connections(
+    app: &Application,
+    listed: &[String],
+    platform: &crate::platform::Platform,
+) -> anyhow::Result<Vec<String>> {
+    let mut deleted = Vec::new();
+    for (connection, _) in holders(&app.tags) {
+        if listed.contains(&connection) || deleted.contains(&connection) {
+            continue;
+        }
+        if platform.get_connection(&connection).await?.is_none() {
+            deleted.push(connection);
+        }
+    }
+    Ok(deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::types::PasswordCredential;
+
+    fn cred(key: &str, start: &str) -> PasswordCredential {
+        PasswordCredential {
+            key_id: key.into(),
+            display_name: Some("pagerdutysecretkey".into()),
+            start_date_time: Some(start.into()),
+            end_date_time: Some("2099-01-01T00:00:00Z".into()),
+            ..PasswordCredential::default()
+        }
+    }
+
+    fn app(tags: &[String], creds: Vec<PasswordCredential>) -> Application {
+        Application {
+            id: "app".into(),
+            tags: tags.to_vec(),
+            password_credentials: creds,
+            ..Application::default()
+        }
+    }
+
+    const T0: i64 = 1_800_000_000;
+
+    fn at(secs: i64) -> String {
+        jiff::Timestamp::from_second(secs).unwrap().to_string()
+    }
+
+    #[test]
+    fn pending_tags_round_trip() {
+        let p = Pending {
+            run: "abc".into(),
+            since: T0,
+            key: Some("k1".into()),
+        };
+        assert_eq!(Pending::parse(&p.tag()), Some(p.clone()));
+        let intent = Pending { key: None, ..p };
+        assert_eq!(Pending::parse(&intent.tag()), Some(intent));
+        assert_eq!(Pending::parse("aad-setup:pending-secret:"), None);
+        assert_eq!(
+            Pending::parse("aad-setup:pending-secret:r:notanumber"),
+            None
+        );
+        assert_eq!(Pending::parse("aad-setup:connection-secret:c:k"), None);
+    }
+
+    #[test]
+    fn a_dead_runs_pending_secret_goes_unless_someone_holds_it() {
+        let orphan = Pending {
+            run: "dead".into(),
+            since: T0,
+            key: Some("k-orphan".into()),
+        };
+        let handed_on = Pending {
+            run: "dead2".into(),
+            since: T0,
+            key: Some("k-held".into()),
+        };
+        let live = Pending {
+            run: "live".into(),
+            since: T0,
+            key: Some("k-live".into()),
+        };
+        let tags = vec![
+            "aad-setup".to_owned(),
+            orphan.tag(),
+            handed_on.tag(),
+            held_tag("c1", "k-held"),
+            live.tag(),
+        ];
+        let a = app(
+            &tags,
+            vec![
+                cred("k-orphan", &at(T0)),
+                cred("k-held", &at(T0)),
+                cred("k-live", &at(T0)),
+            ],
+        );
+        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |p| p.run == "live");
+        assert_eq!(sweep.remove, ["k-orphan"]);
+        assert_eq!(
+            sweep.tags,
+            ["aad-setup".to_owned(), held_tag("c1", "k-held"), live.tag()]
+        );
+    }
+
+    #[test]
+    fn an_intent_without_a_key_explains_only_unnamed_secrets_made_after_it() {
+        let intent = Pending {
+            run: "lost".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![
+            intent.tag(),
+            held_tag("c1", "k-held"),
+            handed_tag("k-person"),
+        ];
+        let mut portal = cred("k-portal-old", &at(T0 - 3600));
+        portal.display_name = Some("pagerdutysecretkey".into());
+        let mut other = cred("k-other-description", &at(T0 + 5));
+        other.display_name = Some("the admin's".into());
+        let a = app(
+            &tags,
+            vec![
+                portal,
+                other,
+                cred("k-held", &at(T0 + 1)),
+                cred("k-person", &at(T0 + 2)),
+                cred("k-lost", &at(T0 + 3)),
+            ],
+        );
+        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
+        assert_eq!(sweep.remove, ["k-lost"]);
+        assert!(!sweep.tags.contains(&intent.tag()));
+    }
+
+    #[test]
+    fn a_deleted_connections_secret_goes_with_its_tag_and_stale_tags_are_dropped() {
+        let tags = vec![
+            held_tag("gone", "k1"),
+            held_tag("here", "k2"),
+            held_tag("here-too", "k-missing"),
+            handed_tag("k-missing-2"),
+        ];
+        let a = app(&tags, vec![cred("k1", &at(T0)), cred("k2", &at(T0))]);
+        let sweep = plan_sweep(&a, "pagerdutysecretkey", &["gone".into()], |_| true);
+        assert_eq!(sweep.remove, ["k1"]);
+        assert_eq!(sweep.tags, [held_tag("here", "k2")]);
+        assert!(is_held(&sweep.tags, "k2") && !is_held(&sweep.tags, "k1"));
+    }
+
+    #[test]
+    fn a_run_is_alive_while_its_lock_is_held_and_a_stranger_by_its_lease() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = RunLock::acquire(dir.path());
+        let mine = Pending {
+            run: lock.run.clone(),
+            since: T0,
+            key: None,
+        };
+        assert!(alive(dir.path(), &mine, T0 + 10_000, Duration::ZERO));
+        // A killed run leaves its lock file, unlocked: gone at once.
+        let killed = Pending {
+            run: "killed".into(),
+            since: T0,
+            key: None,
+        };
+        std::fs::write(dir.path().join("runs").join("killed.lock"), "").unwrap();
+        assert!(!alive(dir.path(), &killed, T0, Duration::from_secs(60)));
+        drop(lock);
+        let stranger = Pending {
+            run: "elsewhere".into(),
+            since: T0,
+            key: None,
+        };
+        assert!(alive(
+            dir.path(),
+            &stranger,
+            T0 + 59,
+            Duration::from_secs(60)
+        ));
+        assert!(!alive(
+            dir.path(),
+            &stranger,
+            T0 + 60,
+            Duration::from_secs(60)
+        ));
+    }
+}
