@@ -309,29 +309,44 @@ pub fn run_id(state_dir: &Path) -> &'static str {
 }
 
 /// Reads the app's tags afresh, changes them, and writes them back when
-/// they changed: other runs (and the admin) may have tagged it since.
-/// Returns the tags as written.
+/// they changed: other runs (and the admin) may have tagged it since, and
+/// a write built on an older read would drop their tags (tags are written
+/// whole, and Graph offers no ETag for applications). A read that may come
+/// from a replica behind this run's own last write keeps the tags this run
+/// wrote and has not taken off since. Returns the tags as written.
 pub async fn edit_tags(
     graph: &Graph,
     app_object_id: &str,
     change: impl Fn(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Vec<String>> {
     let known = known_tags(app_object_id);
-    let tags = match known {
-        Some(tags) => tags,
-        None => {
-            let mut app = None;
-            for n in 0..READ_ATTEMPTS {
-                app = graph.get_application(app_object_id).await?;
-                if app.is_some() {
-                    break;
+    // Nothing to change as far as this run knows: no request, and so no
+    // write that could drop another run's tags.
+    if let Some(known) = known.as_ref().filter(|k| change(k) == **k) {
+        return Ok(known.clone());
+    }
+    let mut app = None;
+    for n in 0..READ_ATTEMPTS {
+        app = graph.get_application(app_object_id).await?;
+        if app.is_some() || known.is_some() {
+            break;
+        }
+        // Just created: not readable everywhere yet.
+        tokio::time::sleep(graph.poll_delay(n)).await;
+    }
+    let tags = match (app.map(|a| a.tags), known) {
+        (Some(mut read), Some(known)) => {
+            for mine in own_tags(app_object_id) {
+                if known.contains(&mine) && !read.contains(&mine) {
+                    read.push(mine);
                 }
-                // Just created: not readable everywhere yet.
-                tokio::time::sleep(graph.poll_delay(n)).await;
             }
-            app.map(|a| a.tags).ok_or_else(|| {
-                anyhow::anyhow!("the app {app_object_id} could not be read to tag it")
-            })?
+            read
+        }
+        (Some(read), None) => read,
+        (None, Some(known)) => known,
+        (None, None) => {
+            anyhow::bail!("the app {app_object_id} could not be read to tag it")
         }
     };
     let wanted = change(&tags);
@@ -340,14 +355,33 @@ pub async fn edit_tags(
             .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
             .await?;
     }
+    note_own_tags(app_object_id, &tags, &wanted);
     remember_tags(app_object_id, &wanted);
     Ok(wanted)
 }
 
-/// The app's tags as this run last read or wrote them: the base of the
-/// next write, so that a run's tag writes cost one request each. (Tags are
-/// written whole; another run writing at the same moment can lose an
-/// update either way, and the sweep is built to cope with a lost tag.)
+/// The tags this run put on each app and has not taken off since.
+static OWN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn own_tags(app_object_id: &str) -> Vec<String> {
+    let own = OWN.lock().unwrap_or_else(|e| e.into_inner());
+    own.iter()
+        .filter(|(id, _)| id == app_object_id)
+        .map(|(_, t)| t.clone())
+        .collect()
+}
+
+fn note_own_tags(app_object_id: &str, before: &[String], after: &[String]) {
+    let mut own = OWN.lock().unwrap_or_else(|e| e.into_inner());
+    own.retain(|(id, t)| id != app_object_id || after.contains(t));
+    for tag in after.iter().filter(|t| !before.contains(t)) {
+        own.push((app_object_id.to_owned(), tag.clone()));
+    }
+}
+
+/// The app's tags as this run last read or wrote them: what a write falls
+/// back on when the app cannot be read yet (just created), and what tells a
+/// stale read from another run's deliberate removal (see [`edit_tags`]).
 static TAGS: std::sync::Mutex<Vec<(String, Vec<String>)>> = std::sync::Mutex::new(Vec::new());
 
 fn known_tags(app_object_id: &str) -> Option<Vec<String>> {

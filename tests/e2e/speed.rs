@@ -29,15 +29,16 @@ fn count(lines: &[String], method: &str, contains: &str) -> usize {
 }
 
 #[test]
-fn a_fresh_setup_makes_14_requests_and_a_rerun_8() {
+fn a_fresh_setup_makes_17_requests_and_a_rerun_8() {
     let h = Harness::new();
     h.setup(&[]).assert_code(0);
     let fresh = lines(&h, 0);
     let all = fresh.join("\n");
-    // 11, the two tag writes of custody (the intent before `addPassword`,
-    // the key id after it; crate::custody), and the directory's name, once,
-    // right after the token (made while the platform is read).
-    assert_eq!(fresh.len(), 14, "{all}");
+    // 11, custody's tag writes (the intent before `addPassword`, the key id
+    // after it; crate::custody), each a fresh read and a write so that a
+    // parallel run's tags are never written over, and the directory's name,
+    // once, right after the token (made while the platform is read).
+    assert_eq!(fresh.len(), 17, "{all}");
     assert_eq!(count(&fresh, "GET", "/v1.0/organization"), 1, "{all}");
     // The platform: one page of 100 finds the integration (30 listed before
     // it), whose listing carries its fields: it is not read again by id.
@@ -64,7 +65,9 @@ fn a_fresh_setup_makes_14_requests_and_a_rerun_8() {
     // principal, the secret, the tag, the secret's own sign-in.
     assert_eq!(count(&fresh, "POST", "/oauth2/v2.0/token"), 2, "{all}");
     assert_eq!(count(&fresh, "GET", "/v1.0/servicePrincipals"), 1, "{all}");
-    assert_eq!(count(&fresh, "GET", "/v1.0/applications"), 1, "{all}");
+    // The app's lookup, and custody's fresh read before each of its three
+    // tag writes.
+    assert_eq!(count(&fresh, "GET", "/v1.0/applications"), 4, "{all}");
 
     let n = h.request_log().len();
     let again = h.setup(&[]);
