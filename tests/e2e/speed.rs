@@ -29,15 +29,26 @@ fn count(lines: &[String], method: &str, contains: &str) -> usize {
 }
 
 #[test]
-fn a_fresh_setup_makes_14_requests_and_a_rerun_8() {
+fn a_fresh_setup_makes_13_requests_and_a_rerun_8() {
     let h = Harness::new();
     h.setup(&[]).assert_code(0);
     let fresh = lines(&h, 0);
     let all = fresh.join("\n");
-    // 11, the two tag writes of custody (the intent before `addPassword`,
-    // the key id after it; crate::custody), and the directory's name, once,
-    // right after the token (made while the platform is read).
-    assert_eq!(fresh.len(), 14, "{all}");
+    // 11, the tag write of custody's key id after `addPassword` (the
+    // intent before it is in the created app's own tags; crate::custody),
+    // and the directory's name, once, right after the token (made while
+    // the platform is read).
+    assert_eq!(fresh.len(), 13, "{all}");
+    // No tag write between the app's create and `addPassword`.
+    let created = fresh
+        .iter()
+        .position(|l| l == "POST /graph/v1.0/applications")
+        .expect("created");
+    let added = fresh
+        .iter()
+        .position(|l| l.ends_with("/addPassword"))
+        .expect("added");
+    assert_eq!(count(&fresh[created..added], "PATCH", ""), 0, "{all}");
     assert_eq!(count(&fresh, "GET", "/v1.0/organization"), 1, "{all}");
     // The platform: one page of 100 finds the integration (30 listed before
     // it), whose listing carries its fields: it is not read again by id.
