@@ -398,18 +398,37 @@ pub fn remember_tags(app_object_id: &str, tags: &[String]) {
     all.push((app_object_id.to_owned(), tags.to_vec()));
 }
 
+/// This run's intent to add a secret, as of now: written in the body of
+/// an app this run creates (its tags), so that the app exists with the
+/// intent on it and [`intend`] has nothing to write.
+pub fn new_intent(state_dir: &Path) -> Pending {
+    Pending {
+        run: run_id(state_dir).to_owned(),
+        since: jiff::Timestamp::now().as_second(),
+        key: None,
+    }
+}
+
 /// Before `addPassword`: the intent, on the app, so that a run that is
-/// killed, or whose answer is lost, is explained to the next one.
+/// killed, or whose answer is lost, is explained to the next one. An
+/// intent of this run without a key already on the app as last read or
+/// written (the app was created with it: [`new_intent`]) is that intent:
+/// it is durable, and nothing is written.
 pub async fn intend(
     graph: &Graph,
     app_object_id: &str,
     state_dir: &Path,
 ) -> anyhow::Result<Pending> {
-    let pending = Pending {
-        run: run_id(state_dir).to_owned(),
-        since: jiff::Timestamp::now().as_second(),
-        key: None,
-    };
+    let own = run_id(state_dir);
+    if let Some(written) = known_tags(app_object_id)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|t| Pending::parse(t))
+        .find(|p| p.run == own && p.key.is_none())
+    {
+        return Ok(written);
+    }
+    let pending = new_intent(state_dir);
     let tag = pending.tag();
     edit_tags(graph, app_object_id, |tags| {
         retag(tags, std::slice::from_ref(&tag), |_| false)

@@ -33,6 +33,43 @@ pub(crate) async fn secret_signs_in(
     client_id: &str,
     secret: &SecretString,
 ) -> anyhow::Result<()> {
+    signs_in(ctx, tenant_id, client_id, secret).await?;
+    ctx.printer
+        .step("Verified", "the new secret signs in to Entra");
+    Ok(())
+}
+
+/// The new secret signs in, and the new connection is visible: asked
+/// together, reported in that order (the sign-in's failure first).
+pub(crate) async fn secret_and_connection(
+    ctx: &Ctx<'_>,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &SecretString,
+    platform: &Platform,
+    connection_id: &str,
+) -> anyhow::Result<bool> {
+    let (signed_in, visible) = tokio::join!(
+        signs_in(ctx, tenant_id, client_id, secret),
+        platform.get_connection(connection_id)
+    );
+    signed_in?;
+    ctx.printer
+        .step("Verified", "the new secret signs in to Entra");
+    let visible = visible?.is_some();
+    if visible {
+        ctx.printer
+            .step("Verified", "the connection is visible on the platform");
+    }
+    Ok(visible)
+}
+
+async fn signs_in(
+    ctx: &Ctx<'_>,
+    tenant_id: &str,
+    client_id: &str,
+    secret: &SecretString,
+) -> anyhow::Result<()> {
     let result = ctx
         .retry_while(
             "the new secret to work (Entra replicates it)",
@@ -59,10 +96,7 @@ pub(crate) async fn secret_signs_in(
             Kind::Failed,
             "the new client secret did not obtain a token from Entra",
         ).with_hint("if Entra is slow to replicate, run `aad-setup` again in a few minutes; it reuses what exists"))
-    })?;
-    ctx.printer
-        .step("Verified", "the new secret signs in to Entra");
-    Ok(())
+    })
 }
 
 pub(crate) async fn connection_visible(

@@ -29,16 +29,28 @@ fn count(lines: &[String], method: &str, contains: &str) -> usize {
 }
 
 #[test]
-fn a_fresh_setup_makes_17_requests_and_a_rerun_8() {
+fn a_fresh_setup_makes_15_requests_and_a_rerun_8() {
     let h = Harness::new();
     h.setup(&[]).assert_code(0);
     let fresh = lines(&h, 0);
     let all = fresh.join("\n");
-    // 11, custody's tag writes (the intent before `addPassword`, the key id
-    // after it; crate::custody), each a fresh read and a write so that a
-    // parallel run's tags are never written over, and the directory's name,
-    // once, right after the token (made while the platform is read).
-    assert_eq!(fresh.len(), 17, "{all}");
+    // 11, custody's tag writes of the key id after `addPassword` and of the
+    // connection that holds it, each a fresh read and a write so that a
+    // parallel run's tags are never written over (the intent before
+    // `addPassword` is in the created app's own tags; crate::custody), and
+    // the directory's name, once, right after the token (made while the
+    // platform is read).
+    assert_eq!(fresh.len(), 15, "{all}");
+    // No tag write between the app's create and `addPassword`.
+    let created = fresh
+        .iter()
+        .position(|l| l == "POST /graph/v1.0/applications")
+        .expect("created");
+    let added = fresh
+        .iter()
+        .position(|l| l.ends_with("/addPassword"))
+        .expect("added");
+    assert_eq!(count(&fresh[created..added], "PATCH", ""), 0, "{all}");
     assert_eq!(count(&fresh, "GET", "/v1.0/organization"), 1, "{all}");
     // The platform: one page of 100 finds the integration (30 listed before
     // it), whose listing carries its fields: it is not read again by id.
@@ -65,9 +77,9 @@ fn a_fresh_setup_makes_17_requests_and_a_rerun_8() {
     // principal, the secret, the tag, the secret's own sign-in.
     assert_eq!(count(&fresh, "POST", "/oauth2/v2.0/token"), 2, "{all}");
     assert_eq!(count(&fresh, "GET", "/v1.0/servicePrincipals"), 1, "{all}");
-    // The app's lookup, and custody's fresh read before each of its three
+    // The app's lookup, and custody's fresh read before each of its two
     // tag writes.
-    assert_eq!(count(&fresh, "GET", "/v1.0/applications"), 4, "{all}");
+    assert_eq!(count(&fresh, "GET", "/v1.0/applications"), 3, "{all}");
 
     let n = h.request_log().len();
     let again = h.setup(&[]);

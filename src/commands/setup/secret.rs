@@ -190,20 +190,33 @@ pub(super) async fn hand_on(
     let key = Some(secret.key_id.clone());
     record_connection(ctx, target, &new_connection, key, Some(resource.to_owned()));
     // The app says which secret the new connection holds (the old one's
-    // tag stays while the old connection does).
+    // tag stays while the old connection does), while the new secret signs
+    // in and the connection is read back: one round trip. A failed tag
+    // write is a warning; the sign-in's failure is reported before the
+    // read's.
     let mut tags = app.app.tags.clone();
     let key = Some(secret.key_id.as_str());
-    mark_held(
-        ctx,
-        graph,
-        &app.app.id,
-        &mut tags,
-        &new_connection,
-        key,
-        &[],
-        report,
-    )
-    .await;
+    let shared: &Ctx<'_> = ctx;
+    let (_, checked) = tokio::join!(
+        mark_held(
+            shared,
+            graph,
+            &app.app.id,
+            &mut tags,
+            &new_connection,
+            key,
+            &[],
+            report,
+        ),
+        verify::secret_and_connection(
+            shared,
+            &session.tenant_id,
+            &app.app.app_id,
+            value,
+            &target.client,
+            &connected.connection.id,
+        )
+    );
     report.connection = Some(
         target
             .connection_info(&connected.connection, connected.action)
@@ -221,11 +234,9 @@ pub(super) async fn hand_on(
         ));
     }
 
-    verify::secret_signs_in(ctx, &session.tenant_id, &app.app.app_id, value).await?;
+    let visible = checked?;
     report.verification.secret_signs_in = Some(true);
-    report.verification.connection_visible = Some(
-        verify::connection_visible(ctx.printer, &target.client, &connected.connection.id).await?,
-    );
+    report.verification.connection_visible = Some(visible);
 
     // Replaced: the old connection, then the secret it held, then its tag
     // go only now (in that order: a run killed in between leaves a tag that
