@@ -53,10 +53,11 @@ pub(crate) async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let mut inputs = settings.inputs;
-    welcome(printer);
+    welcome(printer, inputs.explain);
     refuse_bad_values(&mut inputs, printer)?;
     // Where the services are: the wizard asks nothing that changes it.
     let endpoints = settings::endpoints(&inputs)?;
+    let inputs_explain = inputs.explain;
     let mut wizard = Wizard {
         printer,
         interaction,
@@ -65,6 +66,7 @@ pub(crate) async fn run(
         http: Http::new()?,
         prompts: Prompts::new(printer),
         consent_first: None,
+        explain: inputs_explain,
     };
     match wizard.microsoft().await? {
         Some(signed_in) => wizard.automated(signed_in).await,
@@ -83,6 +85,8 @@ struct Wizard<'a> {
     /// The admin-consent answer, when it was asked before an interactive
     /// sign-in (whose scope depends on it).
     consent_first: Option<bool>,
+    /// Explanations and portal places shown (`--explain`, or the portal path).
+    explain: bool,
 }
 
 /// Signed in to Microsoft: the wizard makes the Azure changes.
@@ -119,6 +123,27 @@ impl Typed {
 }
 
 impl Wizard<'_> {
+    /// A step begins; with `--explain`, after a blank line.
+    fn heading(&self, number: usize, title: &str) {
+        crate::prompt::heading(self.printer, number, STEPS, title, self.explain);
+    }
+
+    /// A step's explanation: shown with `--explain` (and on the portal
+    /// path, which is all explanation).
+    fn detail(&self, text: &str) {
+        if self.explain {
+            crate::prompt::say(self.printer, text);
+        }
+    }
+
+    /// Where a step lives in the Azure portal or on the platform: shown
+    /// with `--explain` (and on the portal path).
+    fn place(&self, site: &str, path: &str) {
+        if self.explain {
+            crate::prompt::place(self.printer, site, path);
+        }
+    }
+
     /// The value of `--flag`: shown when it was given, else asked with
     /// `current` (the guide's default) offered.
     async fn value(
@@ -146,15 +171,13 @@ impl Wizard<'_> {
     /// Signs in to Microsoft, or learns that the admin makes the Azure
     /// changes in the portal (`None`).
     async fn microsoft(&mut self) -> anyhow::Result<Option<SignedIn>> {
-        crate::prompt::heading(self.printer, 1, STEPS, "Sign in to Microsoft");
-        crate::prompt::say(
-            self.printer,
+        self.heading(1, "Sign in to Microsoft");
+        self.detail(
             "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as \
              someone allowed to register apps: an Application Administrator or Cloud Application \
              Administrator, or an app with the Application.ReadWrite.All permission.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "https://portal.azure.com, signed in as that admin",
         );
@@ -316,10 +339,7 @@ impl Wizard<'_> {
         )])
         .collect();
         if !az {
-            crate::prompt::say(
-                self.printer,
-                "(Azure CLI sign-in is not offered: `az` is not on PATH.)",
-            );
+            self.detail("(Azure CLI sign-in is not offered: `az` is not on PATH.)");
         }
         let auto = settings::auto_method(&self.inputs, self.interaction);
         let default = choices
@@ -349,7 +369,15 @@ impl Wizard<'_> {
         ) {
             match (&args.tenant, args.given("tenant")) {
                 (Some(tenant), Some(source)) if typed.tenant.is_none() => {
-                    crate::prompt::shown(self.printer, "Tenant", tenant, &format!("from {source}"))
+                    // Without --explain the sign-in's result line names it.
+                    if self.explain {
+                        crate::prompt::shown(
+                            self.printer,
+                            "Tenant",
+                            tenant,
+                            &format!("from {source}"),
+                        );
+                    }
                 }
                 _ => {
                     let tenant = self
@@ -366,12 +394,17 @@ impl Wizard<'_> {
                 }
             }
             match settings::pipeline_client_id(&args) {
-                Some((id, source)) if typed.client_id.is_none() => crate::prompt::shown(
-                    self.printer,
-                    "Signing-in app",
-                    &id,
-                    &format!("from {source}"),
-                ),
+                Some((id, source)) if typed.client_id.is_none() => {
+                    // Without --explain the sign-in's result line names it.
+                    if self.explain {
+                        crate::prompt::shown(
+                            self.printer,
+                            "Signing-in app",
+                            &id,
+                            &format!("from {source}"),
+                        );
+                    }
+                }
                 _ => {
                     let id = self
                         .prompts
@@ -446,14 +479,12 @@ impl Wizard<'_> {
     /// The platform token: found where the SDKs keep it, or obtained through
     /// the platform's approval flow; then checked against the platform.
     async fn platform(&self) -> anyhow::Result<Option<PlatformToken>> {
-        crate::prompt::heading(self.printer, 2, STEPS, "Sign in to the platform");
-        crate::prompt::say(
-            self.printer,
+        self.heading(2, "Sign in to the platform");
+        self.detail(
             "The connection is made on your team with a platform access token of a team Admin: \
              integrations can be set up only by Admins, and they are enabled per team.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
@@ -463,12 +494,14 @@ impl Wizard<'_> {
         )?;
         let token = match found {
             Some(token) => {
-                crate::prompt::shown(
-                    self.printer,
-                    "Access token",
-                    &format!("team {}", token.domain),
-                    &format!("from {}", token.source),
-                );
+                if self.explain {
+                    crate::prompt::shown(
+                        self.printer,
+                        "Access token",
+                        &format!("team {}", token.domain),
+                        &format!("from {}", token.source),
+                    );
+                }
                 token
             }
             None => match self.approval().await? {
@@ -483,7 +516,7 @@ impl Wizard<'_> {
             .context("checking the platform access token")?;
         self.printer.step(
             "Signed in to the platform",
-            &format!("team {}", token.domain),
+            &format!("team {} (token from {})", token.domain, token.source),
         );
         Ok(Some(token))
     }
@@ -600,14 +633,12 @@ impl Wizard<'_> {
 
     /// Step 3.
     async fn app_registration(&mut self) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 3, STEPS, "Register the app");
-        crate::prompt::say(
-            self.printer,
+        self.heading(3, "Register the app");
+        self.detail(
             "The platform signs in to your directory as an app registration of its own. \
              aad-setup registers it, with the service principal the portal makes alongside.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "Microsoft Entra ID > App registrations > New registration",
         );
@@ -628,12 +659,14 @@ impl Wizard<'_> {
                 validate::name("the app name", v)
             })
             .await?;
-        crate::prompt::shown(
-            self.printer,
-            "Supported account types",
-            "this organizational directory only (single tenant)",
-            "the guide",
-        );
+        if self.explain {
+            crate::prompt::shown(
+                self.printer,
+                "Supported account types",
+                "this organizational directory only (single tenant)",
+                "the guide",
+            );
+        }
         self.inputs.redirect_uri = self
             .value(
                 "redirect-uri",
@@ -642,8 +675,7 @@ impl Wizard<'_> {
                 validate::redirect_uri,
             )
             .await?;
-        crate::prompt::say(
-            self.printer,
+        self.detail(
             "An app of this name that aad-setup made is reused and brought in line with the \
              guide; one it did not make is never changed without --adopt.",
         );
@@ -652,28 +684,41 @@ impl Wizard<'_> {
 
     /// Step 4: nothing to ask, only to explain.
     fn api_permission(&self) {
-        crate::prompt::heading(self.printer, 4, STEPS, "Add the API permission");
-        crate::prompt::say(
-            self.printer,
+        self.heading(4, "Add the API permission");
+        self.detail(
             "The platform works on your directory through Microsoft Graph with a delegated \
              permission: it acts as the admin who selects Connect on the platform, and only \
              within what that admin may do.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
         let app = &self.inputs;
-        crate::prompt::shown(self.printer, "API", &app.api, &source_or(app, "api"));
-        crate::prompt::shown(
-            self.printer,
-            "Permission",
-            &format!("{} (delegated)", app.permission),
-            &source_or(app, "permission"),
-        );
-        crate::prompt::say(
-            self.printer,
+        let (api, permission) = (source_or(app, "api"), source_or(app, "permission"));
+        if self.explain {
+            crate::prompt::shown(self.printer, "API", &app.api, &api);
+            crate::prompt::shown(
+                self.printer,
+                "Permission",
+                &format!("{} (delegated)", app.permission),
+                &permission,
+            );
+        } else {
+            // One line: the API and its permission.
+            let sources = if api == permission {
+                api
+            } else {
+                format!("API {api}; permission {permission}")
+            };
+            crate::prompt::shown(
+                self.printer,
+                "Permission",
+                &format!("{} (delegated) of {}", app.permission, app.api),
+                &sources,
+            );
+        }
+        self.detail(
             "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
              Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and \
              --permission choose otherwise.",
@@ -682,15 +727,13 @@ impl Wizard<'_> {
 
     /// Step 5.
     async fn client_secret(&mut self) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 5, STEPS, "Create the client secret");
-        crate::prompt::say(
-            self.printer,
+        self.heading(5, "Create the client secret");
+        self.detail(
             "The platform proves it is the app with a client secret. aad-setup creates it and \
              hands it straight to the platform: it is not shown or saved (unless you ask, with \
              --show-secret or --secret-file).",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "the app > Certificates & secrets > Client secrets > New client secret",
         );
@@ -704,8 +747,7 @@ impl Wizard<'_> {
             })
             .await?;
         if self.inputs.given("secret-expiry").is_none() {
-            crate::prompt::say(
-                self.printer,
+            self.detail(
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
                  meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
                  portal's longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) \
@@ -720,18 +762,14 @@ impl Wizard<'_> {
 
     /// Step 6: offered when this sign-in may grant it.
     async fn admin_consent(&mut self, session: &Session) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 6, STEPS, "Admin consent");
-        crate::prompt::say(
-            self.printer,
-            &format!(
-                "{} needs an administrator's consent before anyone can use it. Granting it now \
+        self.heading(6, "Admin consent");
+        self.detail(&format!(
+            "{} needs an administrator's consent before anyone can use it. Granting it now \
              consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
              admin consents when selecting Connect on the platform, or in the portal later.",
-                self.inputs.permission
-            ),
-        );
-        crate::prompt::place(
-            self.printer,
+            self.inputs.permission
+        ));
+        self.place(
             "Azure portal",
             "the app > API permissions > Grant admin consent for your directory",
         );
@@ -773,14 +811,12 @@ impl Wizard<'_> {
 
     /// Step 7, the same in both paths.
     async fn connection(&mut self) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 7, STEPS, "Create the platform connection");
-        crate::prompt::say(
-            self.printer,
+        self.heading(7, "Create the platform connection");
+        self.detail(
             "Last, your team's Azure Active Directory connection on the platform, with the app's \
              Client ID, Client Secret, Resource and Tenant: aad-setup fills in all four.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Platform",
             "Admin > Integrations > Azure Active Directory > Add this Connection",
         );
@@ -801,8 +837,7 @@ impl Wizard<'_> {
             None if graph => {
                 let host = self.endpoints.cloud.graph;
                 crate::prompt::shown(self.printer, "Resource", host, "Microsoft Graph's address");
-                crate::prompt::say(
-                    self.printer,
+                self.detail(
                     "Resource is the address of the API the platform calls with the app (the \
                      guide gives no value): the one the permission belongs to. --resource \
                      changes it.",
@@ -935,6 +970,8 @@ impl Wizard<'_> {
     // --- Steps 3 to 7, made by the admin in the portal --------------------
 
     async fn in_the_portal(mut self) -> anyhow::Result<()> {
+        // The admin makes each change: the explanations are the instructions.
+        self.explain = true;
         crate::prompt::say(
             self.printer,
             "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
@@ -984,7 +1021,7 @@ impl Wizard<'_> {
     /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
     async fn portal_steps(&self) -> anyhow::Result<()> {
         let app = &self.inputs;
-        crate::prompt::heading(self.printer, 3, STEPS, "Register the app (in the portal)");
+        self.heading(3, "Register the app (in the portal)");
         crate::prompt::place(
             self.printer,
             "Azure portal",
@@ -1009,12 +1046,7 @@ impl Wizard<'_> {
             .pause("Press Enter once the app is registered")
             .await?;
 
-        crate::prompt::heading(
-            self.printer,
-            4,
-            STEPS,
-            "Add the API permission (in the portal)",
-        );
+        self.heading(4, "Add the API permission (in the portal)");
         crate::prompt::place(self.printer, "Azure portal", "the app > API permissions");
         crate::prompt::numbered(self.printer, &[
             "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer \
@@ -1032,12 +1064,7 @@ impl Wizard<'_> {
             .pause("Press Enter once the permission is added")
             .await?;
 
-        crate::prompt::heading(
-            self.printer,
-            5,
-            STEPS,
-            "Create the client secret (in the portal)",
-        );
+        self.heading(5, "Create the client secret (in the portal)");
         crate::prompt::place(
             self.printer,
             "Azure portal",
@@ -1061,7 +1088,7 @@ impl Wizard<'_> {
     /// Step 6 in the portal: the app's IDs and secret, asked until the
     /// secret signs in with them. Returns them, and the tenant id.
     async fn portal_values(&self) -> anyhow::Result<(AppCredentials, String)> {
-        crate::prompt::heading(self.printer, 6, STEPS, "Give aad-setup the app's values");
+        self.heading(6, "Give aad-setup the app's values");
         crate::prompt::place(
             self.printer,
             "Azure portal",
@@ -1117,14 +1144,18 @@ impl Wizard<'_> {
     }
 }
 
-fn welcome(printer: &Printer) {
+fn welcome(printer: &Printer, explain: bool) {
+    let more = if explain {
+        ""
+    } else {
+        " --explain says more at each step."
+    };
     crate::prompt::say(
         printer,
-        "This connects the workflow platform to Microsoft Entra ID, following the platform's \
-         \"Azure Active Directory Integration Setup Guide\": an app registration with a \
-         permission and a client secret in Azure, then the platform's Azure Active Directory \
-         connection. It asks only what it cannot find, shows the plan, and changes nothing \
-         until you say so. Ctrl-C at any question stops with nothing changed.",
+        &format!(
+            "aad-setup registers an app in Microsoft Entra ID and connects the platform to it. \
+             Nothing changes until you accept the plan; Ctrl-C stops.{more}"
+        ),
     );
 }
 
