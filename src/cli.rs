@@ -211,10 +211,10 @@ pub fn asks_for_json(args: &[std::ffi::OsString]) -> Option<bool> {
             args.get(i).cloned()
         } else if let Some(v) = arg.strip_prefix("--output=") {
             Some(v.to_owned())
-        } else if let Some(v) = arg.strip_prefix("-o").filter(|_| !arg.starts_with("--")) {
-            Some(v.trim_start_matches('=').to_owned())
         } else {
-            None
+            arg.strip_prefix("-o")
+                .filter(|_| !arg.starts_with("--"))
+                .map(|v| v.trim_start_matches('=').to_owned())
         };
         if let Some(value) = value {
             format = Some(value.trim().eq_ignore_ascii_case("json"));

@@ -588,7 +588,7 @@ impl Wizard<'_> {
         self.api_permission();
         self.client_secret().await?;
         self.admin_consent(&signed_in.session).await?;
-        self.connection().await?;
+        self.connection(Some(&signed_in.graph)).await?;
 
         let plan = SetupSettings {
             inputs: self.inputs.clone(),
@@ -809,8 +809,10 @@ impl Wizard<'_> {
         Ok(())
     }
 
-    /// Step 7, the same in both paths.
-    async fn connection(&mut self) -> anyhow::Result<()> {
+    /// Step 7, the same in both paths. Signed in (`directory`), the Resource of
+    /// an API other than Microsoft Graph is offered as the plan would derive
+    /// it: the App ID URI among its service principal's names.
+    async fn connection(&mut self, directory: Option<&Graph>) -> anyhow::Result<()> {
         self.heading(7, "Create the platform connection");
         self.detail(
             "Last, your team's Azure Active Directory connection on the platform, with the app's \
@@ -844,17 +846,31 @@ impl Wizard<'_> {
                 );
             }
             None => {
-                // Another API: its address cannot be derived.
+                // Another API: its App ID URI, read from the directory when
+                // signed in (else, or if it cannot be read, asked blank: the
+                // plan then says what is wrong with the API).
+                let derived = match directory {
+                    Some(directory) => api_uri(directory, &self.inputs.api).await,
+                    None => None,
+                };
+                let offered = derived.clone();
                 let resource = self
                     .prompts
                     .text(
                         &format!("Resource (the App ID URI of {})", self.inputs.api),
-                        None,
-                        check_resource,
+                        derived.as_deref(),
+                        move |v| match &offered {
+                            // What the plan derives (an appId, for an API
+                            // whose principal names no URI, is one).
+                            Some(d) if v.trim() == d => Ok(d.clone()),
+                            _ => check_resource(v),
+                        },
                     )
                     .await?;
-                self.inputs.resource = Some(resource);
-                self.inputs.answer("resource");
+                if derived.as_deref() != Some(resource.as_str()) {
+                    self.inputs.resource = Some(resource);
+                    self.inputs.answer("resource");
+                }
             }
         }
         Ok(())
@@ -983,7 +999,7 @@ impl Wizard<'_> {
         };
         self.portal_steps().await?;
         let (credentials, tenant_id) = self.portal_values().await?;
-        self.connection().await?;
+        self.connection(None).await?;
 
         // `connect`'s plan, from the values typed and the platform's flags.
         let mut values = self.inputs.clone();
@@ -1190,6 +1206,24 @@ fn source_or(inputs: &Inputs, flag: &str) -> String {
     }
 }
 
+/// The App ID URI of `api` (a name or an appId) in the signed-in
+/// directory, as setup derives the connection's Resource; `None` when its
+/// service principal cannot be read or named uniquely.
+async fn api_uri(graph: &Graph, api: &str) -> Option<String> {
+    const SELECT: &str = "id,appId,servicePrincipalNames";
+    let sp = match ApiRef::parse(api) {
+        ApiRef::AppId(id) => graph.find_service_principal(&id, SELECT).await.ok()?,
+        ApiRef::Name(name) => {
+            let mut found = graph
+                .find_service_principals_by_name(&name, SELECT)
+                .await
+                .ok()?;
+            if found.len() == 1 { found.pop() } else { None }
+        }
+    }?;
+    Some(crate::steps::resolve_permission::app_id_uri(&sp))
+}
+
 fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {
     error::failure(err).is_some_and(|f| f.kind == kind)
 }
@@ -1199,14 +1233,8 @@ fn check_expiry(value: &str) -> Result<String, String> {
 }
 
 fn check_resource(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() || value.contains(char::is_whitespace) {
-        Err(format!(
-            "'{value}' is not an App ID URI (such as https://contoso.crm.dynamics.com)"
-        ))
-    } else {
-        Ok(value.to_owned())
-    }
+    // What --resource takes: an answer the plan would refuse is asked again.
+    validate::resource(value)
 }
 
 fn readable_file(value: &str) -> Result<String, String> {

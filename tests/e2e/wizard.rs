@@ -1543,3 +1543,38 @@ fn explain_shows_what_each_step_does_and_where_it_lives() {
         p.finish();
     }
 }
+
+#[test]
+fn the_resource_of_another_api_is_offered_as_derived_from_its_service_principal() {
+    let h = Harness::new();
+    let mut p = wizard(
+        &h,
+        &[
+            "--auth",
+            "client-secret",
+            "--api",
+            "Dynamics CRM",
+            "--permission",
+            "user_impersonation",
+        ],
+    );
+    accept_defaults(&mut p);
+    // Dynamics' principal names no App ID URL: its appId is the v1 resource,
+    // offered so that Enter takes it.
+    p.answer(
+        "Resource (the App ID URI of Dynamics CRM) [00000007-0000-0000-c000-000000000000]: ",
+        "",
+    );
+    p.answer("Make these changes in Contoso", "");
+    p.expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1);
+    assert!(
+        connections[0]
+            .to_string()
+            .contains("\"00000007-0000-0000-c000-000000000000\""),
+        "the connection's Resource is the derived one: {connections:?}"
+    );
+}
