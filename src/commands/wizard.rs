@@ -1,6 +1,8 @@
 //! The interactive face of `setup`: `aad-setup` at a terminal walks an admin through
-//! the platform's setup guide, in the guide's order and with its names, and
-//! says where each thing lives in the Azure portal.
+//! the platform's setup guide, in the guide's order and with its names; with
+//! `--explain` (and always on the portal path) it also says what each step
+//! does and where it lives in the Azure portal. By default it is compact: the
+//! default path fits one screen before the plan.
 //!
 //! It asks only for what it cannot find: a value given by a flag or the
 //! environment is shown, not asked; everything else is offered with the
