@@ -192,6 +192,38 @@ pub(crate) fn default_for(command: &str, flag: &str) -> Option<&'static str> {
 }
 
 /// Parses a command line. Options every command takes (`-v`, `-o`,
+/// Whether a command line clap could not parse asks for `--output json`
+/// (`-o json`, `-ojson`, `--output json`, `--output=json`, the last one
+/// given wins); `None` when it gives no output format.
+pub fn asks_for_json(args: &[std::ffi::OsString]) -> Option<bool> {
+    let args: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .take_while(|a| a != "--")
+        .collect();
+    let mut format = None;
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        let value = if arg == "-o" || arg == "--output" {
+            i += 1;
+            args.get(i).cloned()
+        } else if let Some(v) = arg.strip_prefix("--output=") {
+            Some(v.to_owned())
+        } else {
+            arg.strip_prefix("-o")
+                .filter(|_| !arg.starts_with("--"))
+                .map(|v| v.trim_start_matches('=').to_owned())
+        };
+        if let Some(value) = value {
+            format = Some(value.trim().eq_ignore_ascii_case("json"));
+        }
+        i += 1;
+    }
+    format
+}
+
 /// `--no-input`) go before or after the command; so does `--dry-run` for a
 /// command that has it. Setup's other flags before another command are
 /// refused rather than ignored.
@@ -583,6 +615,11 @@ pub struct SetupArgs {
     /// change nothing.
     #[arg(long, help_heading = "Output and input")]
     pub dry_run: bool,
+
+    /// The wizard explains each step and says where it lives in the Azure
+    /// portal and on the platform (by default it shows only the questions).
+    #[arg(long, help_heading = "Output and input")]
+    pub explain: bool,
 
     /// Where the local record of what was created lives (no secrets in it).
     /// Default: the user's state directory.

@@ -45,6 +45,7 @@ pub(crate) const ROTATE: &str = "AAD_SETUP_ROTATE";
 pub(crate) const NEW_SECRET: &str = "AAD_SETUP_NEW_SECRET";
 pub(crate) const KEEP_SECRET_ON_FAILURE: &str = "AAD_SETUP_KEEP_SECRET_ON_FAILURE";
 pub(crate) const DRY_RUN: &str = "AAD_SETUP_DRY_RUN";
+pub(crate) const EXPLAIN: &str = "AAD_SETUP_EXPLAIN";
 pub(crate) const REPLACE: &str = "AAD_SETUP_REPLACE";
 pub(crate) const YES: &str = "AAD_SETUP_YES";
 pub(crate) const AZURE_ONLY: &str = "AAD_SETUP_AZURE_ONLY";
@@ -130,6 +131,7 @@ pub(crate) const ALL: &[&str] = &[
     NEW_SECRET,
     KEEP_SECRET_ON_FAILURE,
     DRY_RUN,
+    EXPLAIN,
     REPLACE,
     YES,
     AZURE_ONLY,
@@ -195,6 +197,7 @@ pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
     ("*", "new-secret", NEW_SECRET),
     ("*", "keep-secret-on-failure", KEEP_SECRET_ON_FAILURE),
     ("*", "dry-run", DRY_RUN),
+    ("*", "explain", EXPLAIN),
     ("*", "replace", REPLACE),
     ("*", "yes", YES),
     ("*", "azure-only", AZURE_ONLY),

@@ -2,9 +2,10 @@
 
 fn main() {
     aad_setup::tls::install_provider();
-    let cli = match aad_setup::cli::parse_from(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match aad_setup::cli::parse_from(args.iter().cloned()) {
         Ok(cli) => cli,
-        Err(err) => err.exit(),
+        Err(err) => std::process::exit(aad_setup::commands::refused(err, &args)),
     };
     std::process::exit(aad_setup::commands::run(cli));
 }

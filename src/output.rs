@@ -323,6 +323,33 @@ impl Printer {
     }
 }
 
+/// A command line clap refused: clap's message on stderr; with `json`, the
+/// error document on stdout too (kind `usage`, clap's tip as the hint).
+/// Returns the exit code, 2.
+pub(crate) fn refused(err: &clap::Error, json: bool) -> i32 {
+    let _ = err.print();
+    if json {
+        let rendered = err.render().to_string();
+        let mut lines = rendered.lines().map(str::trim).filter(|l| !l.is_empty());
+        let first = lines.next().unwrap_or("the command line was refused");
+        let message = first.strip_prefix("error:").unwrap_or(first).trim();
+        let rest: Vec<&str> = lines.collect();
+        let hint = rest
+            .iter()
+            .find_map(|l| l.strip_prefix("tip:"))
+            .or_else(|| rest.last().copied())
+            .map(str::trim);
+        let mut failure = crate::error::Failure::new(Kind::Usage, message);
+        if let Some(hint) = hint {
+            failure = failure.with_hint(hint);
+        }
+        let err = anyhow::Error::from(failure);
+        let doc = crate::report::envelope(error_document(&err, Kind::Usage));
+        out!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+    }
+    Kind::Usage.exit_code()
+}
+
 /// The JSON document of an error (README "Output"; `src/schema/error.json`).
 fn error_document(err: &anyhow::Error, kind: Kind) -> serde_json::Value {
     let causes: Vec<String> = err.chain().skip(1).map(ToString::to_string).collect();

@@ -215,15 +215,18 @@ impl Drop for Terminal {
 
 // The prose around the questions: laid out here, printed by the printer.
 
-/// a step of the guide begins (`[2/7] Sign in to the platform`).
-pub(crate) fn heading(printer: &Printer, number: usize, of: usize, title: &str) {
+/// a step of the guide begins (`[2/7] Sign in to the platform`), after a
+/// blank line when `spaced`.
+pub(crate) fn heading(printer: &Printer, number: usize, of: usize, title: &str, spaced: bool) {
     let text = format!("[{number}/{of}] {title}");
     let text = if printer.color() {
         style(text).bold().cyan().to_string()
     } else {
         text
     };
-    printer.aside("");
+    if spaced {
+        printer.aside("");
+    }
     printer.aside(&text);
 }
 

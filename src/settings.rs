@@ -431,6 +431,8 @@ pub(crate) struct Inputs {
     pub keep_secret_on_failure: bool,
     pub admin_consent: bool,
     pub dry_run: bool,
+    /// The wizard's explanations and portal places (`--explain`).
+    pub explain: bool,
     pub state_dir: Option<PathBuf>,
     /// Flag (without `--`) → where its value came from.
     sources: BTreeMap<&'static str, Source>,
@@ -503,6 +505,7 @@ impl Inputs {
             keep_secret_on_failure: false,
             admin_consent: false,
             dry_run: false,
+            explain: false,
             state_dir: None,
             sources: BTreeMap::new(),
             env: env.clone(),
@@ -533,6 +536,7 @@ impl Inputs {
             r.switch("keep-secret-on-failure", secret.keep_secret_on_failure);
         inputs.admin_consent = r.switch("admin-consent", p.admin_consent);
         inputs.dry_run = r.switch("dry-run", p.dry_run);
+        inputs.explain = r.switch("explain", p.explain);
         inputs.state_dir = p
             .state_dir
             .clone()
@@ -565,6 +569,7 @@ struct Partial {
     rotate: bool,
     admin_consent: bool,
     dry_run: bool,
+    explain: bool,
     state_dir: Option<PathBuf>,
 }
 
@@ -587,6 +592,7 @@ impl SetupSettings {
                 secret: Some(args.secret.clone()),
                 admin_consent: args.admin_consent,
                 dry_run: args.dry_run,
+                explain: args.explain,
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })

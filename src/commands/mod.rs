@@ -27,6 +27,22 @@ use crate::stop::{Interrupts, Stop, interrupted};
 /// Runs a parsed command line; returns the process exit code. The entry
 /// point: the environment is read here, once, and every command's
 /// settings are resolved from it before the command runs.
+/// A command line clap refused (an unknown flag, a bad value): its message
+/// on stderr, exit 2 — and with `--output json` (anywhere on the line, or
+/// AAD_SETUP_OUTPUT=json) also the error document on stdout. Help and
+/// `--version` print as clap prints them.
+pub fn refused(err: clap::Error, args: &[std::ffi::OsString]) -> i32 {
+    if !err.use_stderr() {
+        err.exit();
+    }
+    let json = crate::cli::asks_for_json(args).unwrap_or_else(|| {
+        Environment::capture()
+            .var(crate::env::OUTPUT)
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("json"))
+    });
+    crate::output::refused(&err, json)
+}
+
 pub fn run(cli: Cli) -> i32 {
     let environment = Environment::capture();
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();

@@ -1,6 +1,8 @@
 //! The interactive face of `setup`: `aad-setup` at a terminal walks an admin through
-//! the platform's setup guide, in the guide's order and with its names, and
-//! says where each thing lives in the Azure portal.
+//! the platform's setup guide, in the guide's order and with its names; with
+//! `--explain` (and always on the portal path) it also says what each step
+//! does and where it lives in the Azure portal. By default it is compact: the
+//! default path fits one screen before the plan.
 //!
 //! It asks only for what it cannot find: a value given by a flag or the
 //! environment is shown, not asked; everything else is offered with the
@@ -53,10 +55,11 @@ pub(crate) async fn run(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let mut inputs = settings.inputs;
-    welcome(printer);
+    welcome(printer, inputs.explain);
     refuse_bad_values(&mut inputs, printer)?;
     // Where the services are: the wizard asks nothing that changes it.
     let endpoints = settings::endpoints(&inputs)?;
+    let inputs_explain = inputs.explain;
     let mut wizard = Wizard {
         printer,
         interaction,
@@ -65,6 +68,7 @@ pub(crate) async fn run(
         http: Http::new()?,
         prompts: Prompts::new(printer),
         consent_first: None,
+        explain: inputs_explain,
     };
     match wizard.microsoft().await? {
         Some(signed_in) => wizard.automated(signed_in).await,
@@ -83,6 +87,8 @@ struct Wizard<'a> {
     /// The admin-consent answer, when it was asked before an interactive
     /// sign-in (whose scope depends on it).
     consent_first: Option<bool>,
+    /// Explanations and portal places shown (`--explain`, or the portal path).
+    explain: bool,
 }
 
 /// Signed in to Microsoft: the wizard makes the Azure changes.
@@ -119,6 +125,27 @@ impl Typed {
 }
 
 impl Wizard<'_> {
+    /// A step begins; with `--explain`, after a blank line.
+    fn heading(&self, number: usize, title: &str) {
+        crate::prompt::heading(self.printer, number, STEPS, title, self.explain);
+    }
+
+    /// A step's explanation: shown with `--explain` (and on the portal
+    /// path, which is all explanation).
+    fn detail(&self, text: &str) {
+        if self.explain {
+            crate::prompt::say(self.printer, text);
+        }
+    }
+
+    /// Where a step lives in the Azure portal or on the platform: shown
+    /// with `--explain` (and on the portal path).
+    fn place(&self, site: &str, path: &str) {
+        if self.explain {
+            crate::prompt::place(self.printer, site, path);
+        }
+    }
+
     /// The value of `--flag`: shown when it was given, else asked with
     /// `current` (the guide's default) offered.
     async fn value(
@@ -146,15 +173,13 @@ impl Wizard<'_> {
     /// Signs in to Microsoft, or learns that the admin makes the Azure
     /// changes in the portal (`None`).
     async fn microsoft(&mut self) -> anyhow::Result<Option<SignedIn>> {
-        crate::prompt::heading(self.printer, 1, STEPS, "Sign in to Microsoft");
-        crate::prompt::say(
-            self.printer,
+        self.heading(1, "Sign in to Microsoft");
+        self.detail(
             "aad-setup makes the Azure portal's changes for you, through Microsoft Graph, as \
              someone allowed to register apps: an Application Administrator or Cloud Application \
              Administrator, or an app with the Application.ReadWrite.All permission.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "https://portal.azure.com, signed in as that admin",
         );
@@ -316,10 +341,7 @@ impl Wizard<'_> {
         )])
         .collect();
         if !az {
-            crate::prompt::say(
-                self.printer,
-                "(Azure CLI sign-in is not offered: `az` is not on PATH.)",
-            );
+            self.detail("(Azure CLI sign-in is not offered: `az` is not on PATH.)");
         }
         let auto = settings::auto_method(&self.inputs, self.interaction);
         let default = choices
@@ -349,7 +371,15 @@ impl Wizard<'_> {
         ) {
             match (&args.tenant, args.given("tenant")) {
                 (Some(tenant), Some(source)) if typed.tenant.is_none() => {
-                    crate::prompt::shown(self.printer, "Tenant", tenant, &format!("from {source}"))
+                    // Without --explain the sign-in's result line names it.
+                    if self.explain {
+                        crate::prompt::shown(
+                            self.printer,
+                            "Tenant",
+                            tenant,
+                            &format!("from {source}"),
+                        );
+                    }
                 }
                 _ => {
                     let tenant = self
@@ -366,12 +396,17 @@ impl Wizard<'_> {
                 }
             }
             match settings::pipeline_client_id(&args) {
-                Some((id, source)) if typed.client_id.is_none() => crate::prompt::shown(
-                    self.printer,
-                    "Signing-in app",
-                    &id,
-                    &format!("from {source}"),
-                ),
+                Some((id, source)) if typed.client_id.is_none() => {
+                    // Without --explain the sign-in's result line names it.
+                    if self.explain {
+                        crate::prompt::shown(
+                            self.printer,
+                            "Signing-in app",
+                            &id,
+                            &format!("from {source}"),
+                        );
+                    }
+                }
                 _ => {
                     let id = self
                         .prompts
@@ -446,14 +481,12 @@ impl Wizard<'_> {
     /// The platform token: found where the SDKs keep it, or obtained through
     /// the platform's approval flow; then checked against the platform.
     async fn platform(&self) -> anyhow::Result<Option<PlatformToken>> {
-        crate::prompt::heading(self.printer, 2, STEPS, "Sign in to the platform");
-        crate::prompt::say(
-            self.printer,
+        self.heading(2, "Sign in to the platform");
+        self.detail(
             "The connection is made on your team with a platform access token of a team Admin: \
              integrations can be set up only by Admins, and they are enabled per team.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Platform",
             "your access tokens; aad-setup looks where the platform's SDKs keep them",
         );
@@ -463,12 +496,14 @@ impl Wizard<'_> {
         )?;
         let token = match found {
             Some(token) => {
-                crate::prompt::shown(
-                    self.printer,
-                    "Access token",
-                    &format!("team {}", token.domain),
-                    &format!("from {}", token.source),
-                );
+                if self.explain {
+                    crate::prompt::shown(
+                        self.printer,
+                        "Access token",
+                        &format!("team {}", token.domain),
+                        &format!("from {}", token.source),
+                    );
+                }
                 token
             }
             None => match self.approval().await? {
@@ -483,7 +518,7 @@ impl Wizard<'_> {
             .context("checking the platform access token")?;
         self.printer.step(
             "Signed in to the platform",
-            &format!("team {}", token.domain),
+            &format!("team {} (token from {})", token.domain, token.source),
         );
         Ok(Some(token))
     }
@@ -555,7 +590,7 @@ impl Wizard<'_> {
         self.api_permission();
         self.client_secret().await?;
         self.admin_consent(&signed_in.session).await?;
-        self.connection().await?;
+        self.connection(Some(&signed_in.graph)).await?;
 
         let plan = SetupSettings {
             inputs: self.inputs.clone(),
@@ -600,14 +635,12 @@ impl Wizard<'_> {
 
     /// Step 3.
     async fn app_registration(&mut self) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 3, STEPS, "Register the app");
-        crate::prompt::say(
-            self.printer,
+        self.heading(3, "Register the app");
+        self.detail(
             "The platform signs in to your directory as an app registration of its own. \
              aad-setup registers it, with the service principal the portal makes alongside.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "Microsoft Entra ID > App registrations > New registration",
         );
@@ -628,12 +661,14 @@ impl Wizard<'_> {
                 validate::name("the app name", v)
             })
             .await?;
-        crate::prompt::shown(
-            self.printer,
-            "Supported account types",
-            "this organizational directory only (single tenant)",
-            "the guide",
-        );
+        if self.explain {
+            crate::prompt::shown(
+                self.printer,
+                "Supported account types",
+                "this organizational directory only (single tenant)",
+                "the guide",
+            );
+        }
         self.inputs.redirect_uri = self
             .value(
                 "redirect-uri",
@@ -642,8 +677,7 @@ impl Wizard<'_> {
                 validate::redirect_uri,
             )
             .await?;
-        crate::prompt::say(
-            self.printer,
+        self.detail(
             "An app of this name that aad-setup made is reused and brought in line with the \
              guide; one it did not make is never changed without --adopt.",
         );
@@ -652,28 +686,41 @@ impl Wizard<'_> {
 
     /// Step 4: nothing to ask, only to explain.
     fn api_permission(&self) {
-        crate::prompt::heading(self.printer, 4, STEPS, "Add the API permission");
-        crate::prompt::say(
-            self.printer,
+        self.heading(4, "Add the API permission");
+        self.detail(
             "The platform works on your directory through Microsoft Graph with a delegated \
              permission: it acts as the admin who selects Connect on the platform, and only \
              within what that admin may do.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
         let app = &self.inputs;
-        crate::prompt::shown(self.printer, "API", &app.api, &source_or(app, "api"));
-        crate::prompt::shown(
-            self.printer,
-            "Permission",
-            &format!("{} (delegated)", app.permission),
-            &source_or(app, "permission"),
-        );
-        crate::prompt::say(
-            self.printer,
+        let (api, permission) = (source_or(app, "api"), source_or(app, "permission"));
+        if self.explain {
+            crate::prompt::shown(self.printer, "API", &app.api, &api);
+            crate::prompt::shown(
+                self.printer,
+                "Permission",
+                &format!("{} (delegated)", app.permission),
+                &permission,
+            );
+        } else {
+            // One line: the API and its permission.
+            let sources = if api == permission {
+                api
+            } else {
+                format!("API {api}; permission {permission}")
+            };
+            crate::prompt::shown(
+                self.printer,
+                "Permission",
+                &format!("{} (delegated) of {}", app.permission, app.api),
+                &sources,
+            );
+        }
+        self.detail(
             "The guide says to pick \"Dynamics\": Dynamics CRM no longer offers \
              Directory.ReadWrite.All, which is a Microsoft Graph permission. --api and \
              --permission choose otherwise.",
@@ -682,15 +729,13 @@ impl Wizard<'_> {
 
     /// Step 5.
     async fn client_secret(&mut self) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 5, STEPS, "Create the client secret");
-        crate::prompt::say(
-            self.printer,
+        self.heading(5, "Create the client secret");
+        self.detail(
             "The platform proves it is the app with a client secret. aad-setup creates it and \
              hands it straight to the platform: it is not shown or saved (unless you ask, with \
              --show-secret or --secret-file).",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Azure portal",
             "the app > Certificates & secrets > Client secrets > New client secret",
         );
@@ -704,8 +749,7 @@ impl Wizard<'_> {
             })
             .await?;
         if self.inputs.given("secret-expiry").is_none() {
-            crate::prompt::say(
-                self.printer,
+            self.detail(
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
                  meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
                  portal's longest choice; a duration (18 months, 1y, 90d) or a date (2027-11-29) \
@@ -720,18 +764,14 @@ impl Wizard<'_> {
 
     /// Step 6: offered when this sign-in may grant it.
     async fn admin_consent(&mut self, session: &Session) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 6, STEPS, "Admin consent");
-        crate::prompt::say(
-            self.printer,
-            &format!(
-                "{} needs an administrator's consent before anyone can use it. Granting it now \
+        self.heading(6, "Admin consent");
+        self.detail(&format!(
+            "{} needs an administrator's consent before anyone can use it. Granting it now \
              consents for everyone in the directory (a tenant-wide delegated grant); otherwise an \
              admin consents when selecting Connect on the platform, or in the portal later.",
-                self.inputs.permission
-            ),
-        );
-        crate::prompt::place(
-            self.printer,
+            self.inputs.permission
+        ));
+        self.place(
             "Azure portal",
             "the app > API permissions > Grant admin consent for your directory",
         );
@@ -771,16 +811,16 @@ impl Wizard<'_> {
         Ok(())
     }
 
-    /// Step 7, the same in both paths.
-    async fn connection(&mut self) -> anyhow::Result<()> {
-        crate::prompt::heading(self.printer, 7, STEPS, "Create the platform connection");
-        crate::prompt::say(
-            self.printer,
+    /// Step 7, the same in both paths. Signed in (`directory`), the Resource of
+    /// an API other than Microsoft Graph is offered as the plan would derive
+    /// it: the App ID URI among its service principal's names.
+    async fn connection(&mut self, directory: Option<&Graph>) -> anyhow::Result<()> {
+        self.heading(7, "Create the platform connection");
+        self.detail(
             "Last, your team's Azure Active Directory connection on the platform, with the app's \
              Client ID, Client Secret, Resource and Tenant: aad-setup fills in all four.",
         );
-        crate::prompt::place(
-            self.printer,
+        self.place(
             "Platform",
             "Admin > Integrations > Azure Active Directory > Add this Connection",
         );
@@ -801,25 +841,38 @@ impl Wizard<'_> {
             None if graph => {
                 let host = self.endpoints.cloud.graph;
                 crate::prompt::shown(self.printer, "Resource", host, "Microsoft Graph's address");
-                crate::prompt::say(
-                    self.printer,
+                self.detail(
                     "Resource is the address of the API the platform calls with the app (the \
                      guide gives no value): the one the permission belongs to. --resource \
                      changes it.",
                 );
             }
             None => {
-                // Another API: its address cannot be derived.
+                // Another API: its App ID URI, read from the directory when
+                // signed in (else, or if it cannot be read, asked blank: the
+                // plan then says what is wrong with the API).
+                let derived = match directory {
+                    Some(directory) => api_uri(directory, &self.inputs.api).await,
+                    None => None,
+                };
+                let offered = derived.clone();
                 let resource = self
                     .prompts
                     .text(
                         &format!("Resource (the App ID URI of {})", self.inputs.api),
-                        None,
-                        check_resource,
+                        derived.as_deref(),
+                        move |v| match &offered {
+                            // What the plan derives (an appId, for an API
+                            // whose principal names no URI, is one).
+                            Some(d) if v.trim() == d => Ok(d.clone()),
+                            _ => check_resource(v),
+                        },
                     )
                     .await?;
-                self.inputs.resource = Some(resource);
-                self.inputs.answer("resource");
+                if derived.as_deref() != Some(resource.as_str()) {
+                    self.inputs.resource = Some(resource);
+                    self.inputs.answer("resource");
+                }
             }
         }
         Ok(())
@@ -935,6 +988,8 @@ impl Wizard<'_> {
     // --- Steps 3 to 7, made by the admin in the portal --------------------
 
     async fn in_the_portal(mut self) -> anyhow::Result<()> {
+        // The admin makes each change: the explanations are the instructions.
+        self.explain = true;
         crate::prompt::say(
             self.printer,
             "You make the Azure changes in the portal; aad-setup shows each step, then checks the \
@@ -946,7 +1001,7 @@ impl Wizard<'_> {
         };
         self.portal_steps().await?;
         let (credentials, tenant_id) = self.portal_values().await?;
-        self.connection().await?;
+        self.connection(None).await?;
 
         // `connect`'s plan, from the values typed and the platform's flags.
         let mut values = self.inputs.clone();
@@ -984,7 +1039,7 @@ impl Wizard<'_> {
     /// Steps 3 to 5, in the portal: each shown, then a wait for Enter.
     async fn portal_steps(&self) -> anyhow::Result<()> {
         let app = &self.inputs;
-        crate::prompt::heading(self.printer, 3, STEPS, "Register the app (in the portal)");
+        self.heading(3, "Register the app (in the portal)");
         crate::prompt::place(
             self.printer,
             "Azure portal",
@@ -1009,12 +1064,7 @@ impl Wizard<'_> {
             .pause("Press Enter once the app is registered")
             .await?;
 
-        crate::prompt::heading(
-            self.printer,
-            4,
-            STEPS,
-            "Add the API permission (in the portal)",
-        );
+        self.heading(4, "Add the API permission (in the portal)");
         crate::prompt::place(self.printer, "Azure portal", "the app > API permissions");
         crate::prompt::numbered(self.printer, &[
             "Select Add a permission, then Microsoft Graph (the guide's \"Dynamics\" no longer \
@@ -1032,12 +1082,7 @@ impl Wizard<'_> {
             .pause("Press Enter once the permission is added")
             .await?;
 
-        crate::prompt::heading(
-            self.printer,
-            5,
-            STEPS,
-            "Create the client secret (in the portal)",
-        );
+        self.heading(5, "Create the client secret (in the portal)");
         crate::prompt::place(
             self.printer,
             "Azure portal",
@@ -1061,7 +1106,7 @@ impl Wizard<'_> {
     /// Step 6 in the portal: the app's IDs and secret, asked until the
     /// secret signs in with them. Returns them, and the tenant id.
     async fn portal_values(&self) -> anyhow::Result<(AppCredentials, String)> {
-        crate::prompt::heading(self.printer, 6, STEPS, "Give aad-setup the app's values");
+        self.heading(6, "Give aad-setup the app's values");
         crate::prompt::place(
             self.printer,
             "Azure portal",
@@ -1117,14 +1162,18 @@ impl Wizard<'_> {
     }
 }
 
-fn welcome(printer: &Printer) {
+fn welcome(printer: &Printer, explain: bool) {
+    let more = if explain {
+        ""
+    } else {
+        " --explain says more at each step."
+    };
     crate::prompt::say(
         printer,
-        "This connects the workflow platform to Microsoft Entra ID, following the platform's \
-         \"Azure Active Directory Integration Setup Guide\": an app registration with a \
-         permission and a client secret in Azure, then the platform's Azure Active Directory \
-         connection. It asks only what it cannot find, shows the plan, and changes nothing \
-         until you say so. Ctrl-C at any question stops with nothing changed.",
+        &format!(
+            "aad-setup registers an app in Microsoft Entra ID and connects the platform to it. \
+             Nothing changes until you accept the plan; Ctrl-C stops.{more}"
+        ),
     );
 }
 
@@ -1159,6 +1208,24 @@ fn source_or(inputs: &Inputs, flag: &str) -> String {
     }
 }
 
+/// The App ID URI of `api` (a name or an appId) in the signed-in
+/// directory, as setup derives the connection's Resource; `None` when its
+/// service principal cannot be read or named uniquely.
+async fn api_uri(graph: &Graph, api: &str) -> Option<String> {
+    const SELECT: &str = "id,appId,servicePrincipalNames";
+    let sp = match ApiRef::parse(api) {
+        ApiRef::AppId(id) => graph.find_service_principal(&id, SELECT).await.ok()?,
+        ApiRef::Name(name) => {
+            let mut found = graph
+                .find_service_principals_by_name(&name, SELECT)
+                .await
+                .ok()?;
+            if found.len() == 1 { found.pop() } else { None }
+        }
+    }?;
+    Some(crate::steps::resolve_permission::app_id_uri(&sp))
+}
+
 fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {
     error::failure(err).is_some_and(|f| f.kind == kind)
 }
@@ -1168,14 +1235,8 @@ fn check_expiry(value: &str) -> Result<String, String> {
 }
 
 fn check_resource(value: &str) -> Result<String, String> {
-    let value = value.trim();
-    if value.is_empty() || value.contains(char::is_whitespace) {
-        Err(format!(
-            "'{value}' is not an App ID URI (such as https://contoso.crm.dynamics.com)"
-        ))
-    } else {
-        Ok(value.to_owned())
-    }
+    // What --resource takes: an answer the plan would refuse is asked again.
+    validate::resource(value)
 }
 
 fn readable_file(value: &str) -> Result<String, String> {

@@ -93,7 +93,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Resolved
 /// first of its `servicePrincipalNames` that is an https URL without a
 /// wildcard; else its appId, which the v1 endpoint also accepts
 /// (microsoft-graph.md §6).
-fn app_id_uri(sp: &ServicePrincipal) -> String {
+pub(crate) fn app_id_uri(sp: &ServicePrincipal) -> String {
     sp.service_principal_names
         .iter()
         .find(|n| {

@@ -295,3 +295,53 @@ fn the_schemas_ship_in_the_binary() {
     h.run(h.bare_cmd().args(["schema", "nonsense"]))
         .assert_code(2);
 }
+
+#[test]
+fn a_command_line_clap_refuses_is_an_error_document_under_output_json() {
+    let h = Harness::new();
+    // The command line, the variables, what the message names.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 6] = [
+        (&["status", "--bogus", "-o", "json"], &[], "--bogus"),
+        (&["-o", "json", "status", "--bogus"], &[], "--bogus"),
+        (&["--output=json", "remove", "--yes=maybe"], &[], "--yes"),
+        (
+            &["-ojson", "setup", "--secret-expiry"],
+            &[],
+            "--secret-expiry",
+        ),
+        (
+            &["setup", "--output", "json", "--cloud", "mars"],
+            &[],
+            "mars",
+        ),
+        (
+            &["status", "--bogus"],
+            &[("AAD_SETUP_OUTPUT", "json")],
+            "--bogus",
+        ),
+    ];
+    for (args, vars, named) in cases {
+        let mut cmd = h.bare_cmd();
+        cmd.args(args).envs(vars.iter().copied());
+        let run = h.run(&mut cmd);
+        run.assert_code(2);
+        let doc = run.json();
+        assert_matches(ERROR, &doc, &run.stderr);
+        assert_eq!(doc["error"]["kind"], "usage", "{args:?}");
+        assert_eq!(doc["error"]["exitCode"], 2, "{args:?}");
+        let message = doc["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(named), "{args:?}: {message}");
+        // The human message stays on stderr.
+        assert!(run.stderr.contains("error:"), "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(named), "{args:?}: {}", run.stderr);
+    }
+    // Without --output json: clap's message only, stdout empty.
+    let run = h.run(h.bare_cmd().args(["status", "--bogus"]));
+    run.assert_code(2);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    // Help is not a refusal: it prints as help, with -o json too.
+    let run = h.run(h.bare_cmd().args(["-o", "json", "status", "--help"]));
+    run.assert_code(0);
+    assert!(run.stdout.contains("Usage"), "{}", run.stdout);
+}

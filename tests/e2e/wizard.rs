@@ -1374,3 +1374,207 @@ fn without_a_platform_token_the_wizard_can_stop_with_nothing_changed() {
     );
     assert_eq!(h.our_apps().len(), 0);
 }
+
+/// What is left on a terminal after `text` was written to it: lines, with
+/// the cursor moves and erasures the prompts use (a menu redrawn, an answer
+/// rewritten) applied, and colours dropped.
+fn screen_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = vec![String::new()];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\x1b' => {
+                if chars.peek() != Some(&'[') {
+                    chars.next();
+                    continue;
+                }
+                chars.next();
+                let mut param = String::new();
+                let mut end = ' ';
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        end = c;
+                        break;
+                    }
+                    param.push(c);
+                }
+                let n: usize = param.trim_start_matches('?').parse().unwrap_or(0);
+                match end {
+                    'A' => row = row.saturating_sub(n.max(1)),
+                    'B' => row += n.max(1),
+                    'G' => col = n.saturating_sub(1),
+                    'K' if n == 2 => lines[row].clear(),
+                    'K' => lines[row].truncate(col),
+                    'J' => {
+                        lines.truncate(row + 1);
+                        lines[row].truncate(col);
+                    }
+                    _ => {}
+                }
+                while lines.len() <= row {
+                    lines.push(String::new());
+                }
+            }
+            '\r' => col = 0,
+            '\n' => {
+                row += 1;
+                col = 0;
+                if lines.len() <= row {
+                    lines.push(String::new());
+                }
+            }
+            c => {
+                let line = &mut lines[row];
+                let mut chars: Vec<char> = line.chars().collect();
+                while chars.len() < col {
+                    chars.push(' ');
+                }
+                if col < chars.len() {
+                    chars[col] = c;
+                } else {
+                    chars.push(c);
+                }
+                *line = chars.into_iter().collect();
+                col += 1;
+            }
+        }
+    }
+    lines
+}
+
+/// The wizard in a 100-column, 24-line terminal.
+fn wizard_in_a_screen(h: &Harness, args: &[&str], vars: &[(&str, &str)]) -> Pty {
+    let mut inner = h.cmd();
+    inner.envs(vars.iter().copied());
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("stty cols 100 rows 24 && exec \"$0\" \"$@\"")
+        .arg(inner.get_program())
+        .args(inner.get_args())
+        .args(args);
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => cmd.env(key, value),
+            None => cmd.env_remove(key),
+        };
+    }
+    if let Some(dir) = inner.get_current_dir() {
+        cmd.current_dir(dir);
+    }
+    Pty::spawn(cmd)
+}
+
+/// The default path (the client secret from AZURE_*, the platform token
+/// from CATALYTIC_TOKEN, Enter at every question) up to the plan's
+/// question; what the screen held before "The plan".
+fn default_path_until_the_plan(h: &Harness, args: &[&str]) -> Vec<String> {
+    let mut p = wizard_in_a_screen(h, args, &[]);
+    p.expect("How do you want to sign in to Microsoft?")
+        .expect("None: I'll do the Azure steps in the portal myself");
+    p.session.send_line("").expect("Enter");
+    accept_defaults(&mut p);
+    p.expect("The plan for Contoso");
+    let screen = screen_lines(&p.transcript);
+    p.answer("Make these changes in Contoso", "n");
+    let (code, rest) = p.finish();
+    assert_eq!(code, 0, "a declined plan is not a failure: {rest}");
+    let end = screen
+        .iter()
+        .position(|l| l.contains("The plan for Contoso"))
+        .expect("the plan's heading");
+    screen[..end].to_vec()
+}
+
+#[test]
+fn the_default_path_fits_one_screen_before_the_plan() {
+    let h = Harness::new();
+    let before = default_path_until_the_plan(&h, &[]);
+    let text = before.join("\n");
+    // Rows on a 100-column terminal: a longer line takes more than one.
+    let rows: usize = before
+        .iter()
+        .map(|l| l.chars().count().div_ceil(100).max(1))
+        .sum();
+    assert!(rows <= 24, "{rows} rows before the plan:\n{text}");
+    assert!(
+        text.contains("--explain"),
+        "says how to get details:\n{text}"
+    );
+    assert!(!text.contains("Azure portal:"), "{text}");
+    assert!(
+        text.contains("[7/7] Create the platform connection"),
+        "{text}"
+    );
+    assert!(h.our_apps().is_empty(), "a declined plan changes nothing");
+}
+
+#[test]
+fn explain_shows_what_each_step_does_and_where_it_lives() {
+    for how in ["flag", "variable"] {
+        let h = Harness::new();
+        let args: &[&str] = if how == "flag" { &["--explain"] } else { &[] };
+        let vars: &[(&str, &str)] = if how == "variable" {
+            &[("AAD_SETUP_EXPLAIN", "1")]
+        } else {
+            &[]
+        };
+        let mut p = wizard_in_a_screen(&h, args, vars);
+        p.expect("How do you want to sign in to Microsoft?")
+            .expect("None: I'll do the Azure steps in the portal myself");
+        p.session.send_line("").expect("Enter");
+        accept_defaults(&mut p);
+        p.expect("The plan for Contoso");
+        let screen = strip_ansi(&p.transcript);
+        for place in [
+            "Azure portal: https://portal.azure.com",
+            "Azure portal: Microsoft Entra ID > App registrations > New registration",
+            "Azure portal: the app > Certificates & secrets > Client secrets > New client secret",
+            "Platform: Admin > Integrations > Azure Active Directory > Add this Connection",
+        ] {
+            assert!(screen.contains(place), "{how}: {place}\n{screen}");
+        }
+        assert!(
+            screen.contains("Dynamics CRM no longer offers"),
+            "{how}: {screen}"
+        );
+        assert!(!screen.contains("(--explain says"), "{how}: {screen}");
+        p.answer("Make these changes in Contoso", "n");
+        p.finish();
+    }
+}
+
+#[test]
+fn the_resource_of_another_api_is_offered_as_derived_from_its_service_principal() {
+    let h = Harness::new();
+    let mut p = wizard(
+        &h,
+        &[
+            "--auth",
+            "client-secret",
+            "--api",
+            "Dynamics CRM",
+            "--permission",
+            "user_impersonation",
+        ],
+    );
+    accept_defaults(&mut p);
+    // Dynamics' principal names no App ID URL: its appId is the v1 resource,
+    // offered so that Enter takes it.
+    p.answer(
+        "Resource (the App ID URI of Dynamics CRM) [00000007-0000-0000-c000-000000000000]: ",
+        "",
+    );
+    p.answer("Make these changes in Contoso", "");
+    p.expect("Azure Active Directory integration is set up.");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    let connections = h.list("connections");
+    assert_eq!(connections.len(), 1);
+    assert!(
+        connections[0]
+            .to_string()
+            .contains("\"00000007-0000-0000-c000-000000000000\""),
+        "the connection's Resource is the derived one: {connections:?}"
+    );
+}
