@@ -434,12 +434,17 @@ impl Wizard<'_> {
                     "(hidden)",
                     &format!("from {}", path.display()),
                 ),
-                (None, Some(source)) if !typed.secret => crate::prompt::shown(
-                    self.printer,
-                    "Client secret",
-                    "(hidden)",
-                    &format!("from {source}"),
-                ),
+                // The menu's choice already names the variable.
+                (None, Some(source)) if !typed.secret => {
+                    if self.explain {
+                        crate::prompt::shown(
+                            self.printer,
+                            "Client secret",
+                            "(hidden)",
+                            &format!("from {source}"),
+                        );
+                    }
+                }
                 _ => {
                     secret = Some(
                         self.prompts

@@ -1447,9 +1447,12 @@ fn screen_lines(text: &str) -> Vec<String> {
 fn wizard_in_a_screen(h: &Harness, args: &[&str], vars: &[(&str, &str)]) -> Pty {
     let mut inner = h.cmd();
     inner.envs(vars.iter().copied());
-    let mut cmd = Command::new("sh");
+    // The shell gets the harness's cleared environment and no more (a CI
+    // runner's own CI=true would turn the wizard off).
+    let mut cmd = Command::new("/bin/sh");
+    cmd.env_clear();
     cmd.arg("-c")
-        .arg("stty cols 100 rows 24 && exec \"$0\" \"$@\"")
+        .arg("command -p stty cols 100 rows 24 && exec \"$0\" \"$@\"")
         .arg(inner.get_program())
         .args(inner.get_args())
         .args(args);
