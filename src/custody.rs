@@ -9,8 +9,8 @@
 //!
 //! | tag | meaning |
 //! | --- | --- |
-//! | `aad-setup:pending-secret:<run>:<unix>` | run `<run>` is about to add a secret (written before `addPassword`) |
-//! | `aad-setup:pending-secret:<run>:<unix>:<keyId>` | it added `<keyId>`, which no one holds yet |
+//! | `aad-setup:pending-secret:<run>:<unix>` | run `<run>` is about to add a secret (written before `addPassword`, in the created app's own tags when the run creates the app) |
+//! | `aad-setup:pending-secret:<run>:<unix>:<keyId>` | it added `<keyId>`, which no one holds yet (written by earlier versions; still read) |
 //! | `aad-setup:connection-secret:<connectionId>:<keyId>` | that connection holds `<keyId>` |
 //! | `aad-setup:handed-secret:<keyId>` | a person was handed `<keyId>` |
 //!
@@ -26,9 +26,16 @@
 //! secret whose run is gone (its lock is free here, or, seen from another
 //! machine, its lease has run out) is removed — unless a connection or a
 //! person holds it after all, in which case only the pending tag goes; a
-//! pending intent without a key id (the answer to `addPassword` was lost)
-//! removes the secrets of our description made after it that no tag names.
-//! A secret whose connection was deleted on the platform is removed too.
+//! pending intent without a key id (the run was stopped between
+//! `addPassword` and the held tag, or the answer to `addPassword` was lost)
+//! removes the secrets of our description made after it that no tag names,
+//! and that no live run's intent could explain (that run is about to tag
+//! its own). A secret whose connection was deleted on the platform is
+//! removed too.
+//!
+//! A run's key id is written once, in the held (or handed) tag that ends
+//! its intent: the intent alone explains the secret in between, so the
+//! secret costs no tag write of its own.
 //!
 //! It never removes a secret that someone holds, or one that no tag of this
 //! tool names and no intent of this tool explains: those could be the
@@ -218,6 +225,14 @@ pub fn plan_sweep(
 ) -> Sweep {
     let tags = &app.tags;
     let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
+    // Intents of runs still alive, without a key: a secret made after one
+    // of them may be that run's, about to be tagged.
+    let live: Vec<i64> = tags
+        .iter()
+        .filter_map(|t| Pending::parse(t))
+        .filter(|p| p.key.is_none() && alive(p))
+        .map(|p| p.since)
+        .collect();
     let mut out = Sweep::default();
     let mut drop_tags: Vec<String> = Vec::new();
     for tag in tags {
@@ -243,8 +258,14 @@ pub fn plan_sweep(
                             .and_then(|s| s.parse::<jiff::Timestamp>().ok())
                             // Clock skew between this machine and Entra.
                             .is_some_and(|t| t.as_second() >= p.since - 120);
+                        let a_live_runs = c
+                            .start_date_time
+                            .as_deref()
+                            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
+                            .is_some_and(|t| live.iter().any(|since| t.as_second() >= since - 120));
                         if c.display_name.as_deref() == Some(description)
                             && after
+                            && !a_live_runs
                             && !is_named(tags, &c.key_id)
                             && !out.remove.contains(&c.key_id)
                         {
@@ -319,22 +340,47 @@ pub async fn edit_tags(
     app_object_id: &str,
     change: impl Fn(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Vec<String>> {
+    edit_tags_on(graph, app_object_id, None, change).await
+}
+
+/// The app's tags as read now, for [`edit_tags_on`]: a read made while
+/// something else is done (`None` when it could not be read, as right
+/// after the app was created).
+pub async fn read_tags(graph: &Graph, app_object_id: &str) -> Option<Vec<String>> {
+    graph
+        .get_application(app_object_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|a| a.tags)
+}
+
+/// [`edit_tags`], on `read` when the caller read the tags a moment ago
+/// ([`read_tags`], made while something else was done) rather than now.
+pub async fn edit_tags_on(
+    graph: &Graph,
+    app_object_id: &str,
+    read: Option<Option<Vec<String>>>,
+    change: impl Fn(&[String]) -> Vec<String>,
+) -> anyhow::Result<Vec<String>> {
     let known = known_tags(app_object_id);
     // Nothing to change as far as this run knows: no request, and so no
     // write that could drop another run's tags.
     if let Some(known) = known.as_ref().filter(|k| change(k) == **k) {
         return Ok(known.clone());
     }
-    let mut app = None;
-    for n in 0..READ_ATTEMPTS {
-        app = graph.get_application(app_object_id).await?;
-        if app.is_some() || known.is_some() {
-            break;
-        }
+    let mut tags_read = match read {
+        Some(read) => read,
+        None => graph.get_application(app_object_id).await?.map(|a| a.tags),
+    };
+    let mut n = 0;
+    while tags_read.is_none() && known.is_none() && n < READ_ATTEMPTS {
         // Just created: not readable everywhere yet.
         tokio::time::sleep(graph.poll_delay(n)).await;
+        tags_read = graph.get_application(app_object_id).await?.map(|a| a.tags);
+        n += 1;
     }
-    let tags = match (app.map(|a| a.tags), known) {
+    let tags = match (tags_read, known) {
         (Some(mut read), Some(known)) => {
             for mine in own_tags(app_object_id) {
                 if known.contains(&mine) && !read.contains(&mine) {
@@ -442,49 +488,42 @@ pub async fn intend(
     Ok(pending)
 }
 
-/// After `addPassword`: the key id, on the app. `lost` (an answer was lost
-/// on the way) keeps the intent too, so that a secret the lost call made,
-/// if it lands later, is explained to the next run.
-pub async fn minted(
-    graph: &Graph,
-    app_object_id: &str,
-    intent: &Pending,
-    key: &str,
-    lost: bool,
-) -> anyhow::Result<()> {
-    let keyed = Pending {
-        key: Some(key.to_owned()),
-        ..intent.clone()
-    }
-    .tag();
-    let intent_tag = intent.tag();
-    edit_tags(graph, app_object_id, |tags| {
-        retag(tags, std::slice::from_ref(&keyed), |t| {
-            !lost && t == intent_tag
-        })
-    })
-    .await
-    .map(|_| ())
-}
-
 /// Whether a pending tag is about `key`.
 fn pending_for(tag: &str, key: &str) -> bool {
     Pending::parse(tag).is_some_and(|p| p.key.as_deref() == Some(key))
 }
 
-/// A connection holds `key`: its held tag replaces the pending one (and
-/// the tags of the connections in `gone`, which no longer exist).
+/// A connection holds a secret: what [`held_by`] writes.
+pub struct Holding<'a> {
+    pub connection: &'a str,
+    pub key: &'a str,
+    /// Connections that no longer exist: their tags go.
+    pub gone: &'a [&'a str],
+    /// The run whose intent this ends (its pending tags go with the same
+    /// write), unless an answer was lost on the way.
+    pub settles: Option<&'a str>,
+}
+
+/// A connection holds `key`: its held tag replaces the pending ones (and
+/// the tags of the connections in `gone`, which no longer exist). `read`:
+/// see [`edit_tags_on`].
 pub async fn held_by(
     graph: &Graph,
     app_object_id: &str,
-    connection: &str,
-    key: &str,
-    gone: &[&str],
+    holding: &Holding<'_>,
+    read: Option<Option<Vec<String>>>,
 ) -> anyhow::Result<Vec<String>> {
+    let Holding {
+        connection,
+        key,
+        gone,
+        settles,
+    } = *holding;
     let tag = held_tag(connection, key);
-    edit_tags(graph, app_object_id, |tags| {
+    edit_tags_on(graph, app_object_id, read, |tags| {
         retag(tags, std::slice::from_ref(&tag), |t| {
             pending_for(t, key)
+                || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
                 || t.strip_prefix(HELD).is_some_and(|rest| {
                     rest.rsplit_once(':')
                         .is_some_and(|(c, k)| (c == connection && k != key) || gone.contains(&c))
@@ -515,7 +554,7 @@ pub async fn released(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::
 
 /// Everything this run's intent left, when the run ends with its secret
 /// handed on or removed: the intent tags of this run go (a lost answer's
-/// intent stays for the next run: see [`minted`]).
+/// intent stays for the next run: see [`held_by`]).
 pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_intent: bool) {
     if keep_intent {
         return;
@@ -721,6 +760,33 @@ mod tests {
         let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
         assert_eq!(sweep.remove, ["k-lost"]);
         assert!(!sweep.tags.contains(&intent.tag()));
+    }
+
+    #[test]
+    fn a_dead_intent_leaves_a_secret_a_live_runs_intent_could_explain() {
+        // `dead` was stopped after its `addPassword`; `live` has just added
+        // its own secret and is about to tag it: only the first goes.
+        let dead = Pending {
+            run: "dead".into(),
+            since: T0,
+            key: None,
+        };
+        let live = Pending {
+            run: "live".into(),
+            since: T0 + 600,
+            key: None,
+        };
+        let tags = vec![dead.tag(), live.tag()];
+        let a = app(
+            &tags,
+            vec![cred("k-dead", &at(T0 + 2)), cred("k-live", &at(T0 + 601))],
+        );
+        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |p| p.run == "live");
+        assert_eq!(sweep.remove, ["k-dead"]);
+        assert_eq!(sweep.tags, [live.tag()]);
+        // Once the live run is gone too, its secret is explained by nothing.
+        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
+        assert_eq!(sweep.remove, ["k-dead", "k-live"]);
     }
 
     #[test]

@@ -145,11 +145,33 @@ impl Policy {
     }
 
     /// The delay before look number `n` (0-based) while waiting for Entra to
-    /// replicate a new object: short intervals (0.5, 1, 2, 4 s, then 5 s)
-    /// with ±30 % jitter, so that a just-created object is seen soon and
-    /// parallel runs do not poll in step. Throttling has its own backoff
-    /// ([`Policy::delay`]); the three-minute budget is the caller's.
+    /// replicate a new object on the run's way (the app before its secret
+    /// and service principal, the secret before it signs in): 0.25 s, 0.5 s,
+    /// then every 0.75 s for about 18 s, every 2 s to about a minute, then
+    /// every 5 s, with ±20 % jitter so that parallel runs do not poll in
+    /// step. Replication usually takes seconds, so a short interval ends the
+    /// wait soon after the object appears (a doubling backoff overshoots by
+    /// up to the last delay); a long one is polled gently. Throttling has
+    /// its own backoff ([`Policy::delay`]); the three-minute budget is the
+    /// caller's.
     pub fn poll_delay(&self, n: u32) -> Duration {
+        let raw = match n {
+            0 => Duration::from_millis(250),
+            1 => Duration::from_millis(500),
+            2..=23 => Duration::from_millis(750),
+            24..=43 => Duration::from_secs(2),
+            _ => Duration::from_secs(5),
+        };
+        let jitter = rand::rng().random_range(0.8..1.2);
+        raw.mul_f64(jitter).mul_f64(self.scale)
+    }
+
+    /// The delay before look number `n` (0-based) for something off the
+    /// run's way that may take a while to show (a create whose answer was
+    /// lost, listed by a replica behind; a just-added key a removal does not
+    /// know yet): 0.5, 1, 2, 4 s, then 5 s, with ±30 % jitter, so that a
+    /// few looks span several seconds.
+    pub fn look_delay(&self, n: u32) -> Duration {
         let raw = Duration::from_millis(500)
             .saturating_mul(1u32 << n.min(4))
             .min(Duration::from_secs(5));

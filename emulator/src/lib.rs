@@ -406,6 +406,7 @@ async fn handle(AxumState(shared): AxumState<Arc<Shared>>, request: Request) -> 
         query: util::parse_query(parts.uri.query()),
         headers: parts.headers,
         body: body.to_vec(),
+        received_micros: util::now_micros(),
     };
     shared
         .in_flight
@@ -519,6 +520,8 @@ fn finish(shared: &Shared, req: &Req, service: Service, ids: &GraphIds, answer: 
                 Answer::Reply(r) => r.status,
                 Answer::Dropped => 0,
             },
+            started_micros: req.received_micros,
+            finished_micros: util::now_micros(),
         });
     }
     answer

@@ -159,6 +159,10 @@ pub struct RequestRecordSnapshot {
     /// Query parameter names only (values may carry secrets).
     pub query: Vec<String>,
     pub status: u16,
+    /// When it arrived (microseconds since the Unix epoch).
+    pub started_micros: u64,
+    /// When its answer was ready, latency and faults included.
+    pub finished_micros: u64,
 }
 
 pub(crate) fn build(st: &State) -> Snapshot {
@@ -298,6 +302,8 @@ pub(crate) fn build(st: &State) -> Snapshot {
                     path: r.path.clone(),
                     query: r.query_keys.clone(),
                     status: r.status,
+                    started_micros: r.started_micros,
+                    finished_micros: r.finished_micros,
                 })
                 .collect(),
             throttled: st.counters.throttled,

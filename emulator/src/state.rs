@@ -374,6 +374,10 @@ pub(crate) struct RequestRecord {
     pub path: String,
     pub query_keys: Vec<String>,
     pub status: u16,
+    /// When it arrived and when its answer was ready (microseconds since
+    /// the Unix epoch): which requests overlapped.
+    pub started_micros: u64,
+    pub finished_micros: u64,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -82,6 +82,15 @@ pub(crate) struct Req {
     pub query: Vec<(String, String)>,
     pub headers: axum::http::HeaderMap,
     pub body: Vec<u8>,
+    /// When the request arrived, in microseconds since the Unix epoch.
+    pub received_micros: u64,
+}
+
+/// Now, in microseconds since the Unix epoch (the request log's clock).
+pub(crate) fn now_micros() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 impl Req {

@@ -46,6 +46,7 @@ pub(crate) struct GivenToken {
 }
 
 /// A signed-in Graph identity.
+#[derive(Clone)]
 pub(crate) struct Session {
     pub token: SecretString,
     /// The directory's id (GUID).

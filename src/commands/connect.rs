@@ -142,7 +142,7 @@ async fn reuse(
         );
         return Ok(report);
     }
-    let visible = verify::connection_visible(printer, &target.client, &existing.id).await?;
+    let visible = verify::connection_visible(printer, &target.client, &existing.id, None).await?;
     printer.step(
         "Platform connection",
         &format!("\"{}\" holds these values already; kept", existing.name),
@@ -244,7 +244,7 @@ pub(crate) async fn apply(
     let connected =
         connect_platform::create(printer, target, &plan.platform.connection_name, &values).await?;
     let visible =
-        verify::connection_visible(printer, &target.client, &connected.connection.id).await?;
+        verify::connection_visible(printer, &target.client, &connected.connection.id, None).await?;
     let mut report = base_report(plan, tenant_id);
     if let Some(old) = &connected.replaced {
         target.client.delete_connection(&old.id).await?;

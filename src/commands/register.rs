@@ -97,7 +97,7 @@ async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Re
     let mut app = super::setup::register_the_app(ctx, graph, &perm, found, &mut report).await?;
     secret::sweep(ctx, graph, &mut app, None, &mut report).await?;
     let reuse = create_secret::Reuse::Any;
-    let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
+    let secret = secret::add(ctx, graph, &mut app, reuse, &perm, &mut report).await?;
     if ctx.dry_run {
         super::setup::narrate_consent(&perm, &mut report);
         if secret.action == Action::WouldCreate {

@@ -383,7 +383,7 @@ impl Graph {
                     return Ok(Some(a));
                 }
                 if n + 1 < LOOKS_AFTER_LOST_APP {
-                    tokio::time::sleep(self.http.policy.poll_delay(n)).await;
+                    tokio::time::sleep(self.http.policy.look_delay(n)).await;
                 }
             }
             Ok(None)
@@ -565,7 +565,7 @@ impl Graph {
                     return Ok(Made { value, found: true });
                 }
                 if n + 1 < looks {
-                    tokio::time::sleep(self.http.policy.poll_delay(n)).await;
+                    tokio::time::sleep(self.http.policy.look_delay(n)).await;
                 }
             }
             if conflict || sent >= self.http.policy.attempts {
@@ -594,7 +594,7 @@ impl Graph {
                                 || (g.status == StatusCode::BAD_REQUEST && names_key(g, key_id))
                         }) =>
                 {
-                    tokio::time::sleep(self.http.policy.poll_delay(n.min(3))).await;
+                    tokio::time::sleep(self.http.policy.look_delay(n.min(3))).await;
                     n += 1;
                 }
                 other => return other,

@@ -15,6 +15,7 @@ use crate::error::{Failure, Kind};
 use crate::graph::types::{AddedPassword, Application, PasswordCredential};
 use crate::graph::{Graph, graph_error};
 use crate::report::Action;
+use crate::stop::Stop;
 
 use super::{Ctx, is_ambiguous};
 
@@ -29,8 +30,11 @@ pub(crate) struct SecretState {
     pub end: Option<String>,
     pub action: Action,
     /// An answer to `addPassword` was lost on the way: the intent stays on
-    /// the app for the next run (see [`crate::custody::minted`]).
+    /// the app for the next run (see [`crate::custody::settle`]).
     pub lost_answer: bool,
+    /// Written to `--secret-file`: a person holds it (the caller notes it
+    /// in the local record).
+    pub handed: bool,
 }
 
 impl SecretState {
@@ -156,6 +160,7 @@ pub(crate) fn named_for<'a>(
 }
 
 /// What a run may reuse instead of adding a secret.
+#[derive(Clone, Copy)]
 pub(crate) enum Reuse<'a> {
     /// `setup`: the secret this platform connection holds.
     HeldBy(&'a str),
@@ -168,8 +173,10 @@ pub(crate) enum Reuse<'a> {
 
 /// Adds the secret, or reuses the current one (see [`Reuse`]) unless a new
 /// one was asked for.
+/// Says nothing: the caller says the step ([`SecretState::announce`]) once
+/// the steps before it are said.
 pub(crate) async fn run(
-    ctx: &mut Ctx<'_>,
+    ctx: &Ctx<'_>,
     graph: &Graph,
     app: &Application,
     reuse: Reuse<'_>,
@@ -193,14 +200,6 @@ pub(crate) async fn run(
             known,
         }) = found
         {
-            let why = match reuse {
-                Reuse::Any => "an unexpired one exists; its value cannot be read back",
-                Reuse::HeldBy(_) | Reuse::Nothing => "the platform connection holds it",
-            };
-            ctx.printer.step(
-                "Client secret",
-                &format!("\"{}\" reused ({why})", spec.description),
-            );
             return Ok(SecretState {
                 key_id: c.key_id.clone(),
                 known,
@@ -209,6 +208,7 @@ pub(crate) async fn run(
                 end: c.end_date_time.clone(),
                 action: Action::Reused,
                 lost_answer: false,
+                handed: false,
             });
         }
     }
@@ -222,6 +222,7 @@ pub(crate) async fn run(
             end: Some(end),
             action: Action::WouldCreate,
             lost_answer: false,
+            handed: false,
         });
     }
     let before: HashSet<String> = app
@@ -234,10 +235,17 @@ pub(crate) async fn run(
     // the next run on any machine (crate::custody).
     let state_dir = &ctx.plan.state_dir;
     crate::custody::remember_tags(&app.id, &app.tags);
-    let intent = crate::custody::intend(graph, &app.id, state_dir).await?;
+    crate::custody::intend(graph, &app.id, state_dir).await?;
+    // A stop asked for before a secret is sent for (while the new app
+    // replicates, say) is honoured here: no secret is made.
     let add = || {
-        ctx.through_replication("the new app to replicate in Entra", || {
-            graph.add_password(&app.id, &spec.description, Some(&end))
+        ctx.through_replication("the new app to replicate in Entra", || async {
+            if Stop::process().requested() {
+                return Err(NotAdded.into());
+            }
+            graph
+                .add_password(&app.id, &spec.description, Some(&end))
+                .await
         })
     };
     let mut lost = false;
@@ -262,15 +270,10 @@ pub(crate) async fn run(
             return Err(err);
         }
     };
-    if let Err(e) = crate::custody::minted(graph, &app.id, &intent, &added.key_id, lost).await {
-        // The intent on the app still explains the secret to a later run.
-        tracing::warn!("could not tag the app with the new secret's key id: {e:#}");
-    }
+    let handed = spec.file.is_some();
     if let Some(path) = &spec.file {
         crate::secret_file::write_new(path, &added.secret_text)?;
         // A person holds it from here.
-        ctx.record.handed_key_ids.push(added.key_id.clone());
-        ctx.save_record();
         if let Err(e) = crate::custody::handed(graph, &app.id, &added.key_id).await {
             ctx.printer.warn(&format!(
                 "the app could not be tagged with the secret handed on in {} ({e:#})",
@@ -278,14 +281,6 @@ pub(crate) async fn run(
             ));
         }
     }
-    ctx.printer.step(
-        "Client secret",
-        &format!(
-            "\"{}\" created, expires {}",
-            spec.description,
-            added.end_date_time.as_deref().unwrap_or(&end)
-        ),
-    );
     Ok(SecretState {
         known: true,
         key_id: added.key_id,
@@ -294,8 +289,53 @@ pub(crate) async fn run(
         value: Some(added.secret_text),
         action: Action::Created,
         lost_answer: lost,
+        handed,
     })
 }
+
+impl SecretState {
+    /// Says what [`run`] did (nothing for a look).
+    pub(crate) fn announce(
+        &self,
+        printer: &crate::output::Printer,
+        spec: &crate::settings::SecretSpec,
+        reuse: Reuse<'_>,
+    ) {
+        match self.action {
+            Action::Reused => {
+                let why = match reuse {
+                    Reuse::Any => "an unexpired one exists; its value cannot be read back",
+                    Reuse::HeldBy(_) | Reuse::Nothing => "the platform connection holds it",
+                };
+                printer.step(
+                    "Client secret",
+                    &format!("\"{}\" reused ({why})", spec.description),
+                );
+            }
+            Action::Created => printer.step(
+                "Client secret",
+                &format!(
+                    "\"{}\" created, expires {}",
+                    spec.description,
+                    self.end.as_deref().unwrap_or("?")
+                ),
+            ),
+            _ => {}
+        }
+    }
+}
+
+/// A stop was asked for before the secret was sent for: none was made.
+#[derive(Debug)]
+pub(crate) struct NotAdded;
+
+impl std::fmt::Display for NotAdded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped before the client secret was added")
+    }
+}
+
+impl std::error::Error for NotAdded {}
 
 /// Removes secrets with our description that were not there before the lost call.
 async fn remove_unknown(

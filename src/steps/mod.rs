@@ -26,9 +26,9 @@ use crate::settings::Plan;
 /// CLI's three minutes (microsoft-graph.md §5).
 pub(crate) const REPLICATION_BUDGET: Duration = Duration::from_secs(180);
 /// Attempts at the most, whatever the clock says (the clock stops mattering
-/// when the tests remove the sleeps). At the polling intervals (up to 5 s)
-/// this is about the budget.
-pub(crate) const REPLICATION_ATTEMPTS: u32 = 40;
+/// when the tests remove the sleeps). At the polling intervals
+/// ([`crate::http::Policy::poll_delay`]) this is about the budget.
+pub(crate) const REPLICATION_ATTEMPTS: u32 = 72;
 
 /// What every step gets.
 pub(crate) struct Ctx<'a> {
@@ -57,8 +57,8 @@ impl Ctx<'_> {
 
     /// Runs `attempt` until it succeeds or fails with something other than a
     /// transient error (`transient` decides), within the replication budget,
-    /// looking again after 0.5, 1, 2, 4, then every 5 s (jittered), with a
-    /// spinner.
+    /// looking again at short intervals ([`crate::http::Policy::poll_delay`]),
+    /// with a spinner.
     pub(crate) async fn retry_while<T, F, Fut>(
         &self,
         waiting_for: &str,

@@ -100,6 +100,32 @@ pub(crate) fn settle(
     spec: &PlatformSpec,
     recorded: Option<&str>,
 ) -> anyhow::Result<PlatformTarget> {
+    let target = decide(found, spec, recorded)?;
+    announce(printer, &target);
+    Ok(target)
+}
+
+/// Says what the platform step found.
+pub(crate) fn announce(printer: &Printer, target: &PlatformTarget) {
+    printer.step(
+        "Checked the platform",
+        &format!(
+            "team {}, integration \"{}\" [{}], {} fields mapped",
+            target.client.team(),
+            target.integration.name,
+            target.integration.id,
+            target.mapping.len()
+        ),
+    );
+}
+
+/// [`settle`] without a word (the caller says it, [`announce`], once the
+/// steps before it have been said).
+pub(crate) fn decide(
+    found: Fetched,
+    spec: &PlatformSpec,
+    recorded: Option<&str>,
+) -> anyhow::Result<PlatformTarget> {
     let Fetched {
         client,
         integration,
@@ -116,16 +142,6 @@ pub(crate) fn settle(
                 .max_by(|a, b| a.created_at.cmp(&b.created_at))
         })
         .cloned();
-    printer.step(
-        "Checked the platform",
-        &format!(
-            "team {}, integration \"{}\" [{}], {} fields mapped",
-            client.team(),
-            integration.name,
-            integration.id,
-            mapping.len()
-        ),
-    );
     Ok(PlatformTarget {
         client,
         integration,

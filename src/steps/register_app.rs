@@ -29,6 +29,9 @@ pub(crate) struct AppState {
     pub sp_action: Action,
     /// Changes a dry run would make.
     pub changes: Vec<Change>,
+    /// The app was just created and its service principal is still to be
+    /// made: [`service_principal_of`], while the secret is added.
+    pub sp_to_make: bool,
 }
 
 /// What the run may do with the app it finds (the command decides).
@@ -165,36 +168,70 @@ pub(crate) async fn run(
             "create its service principal (the portal's enterprise application)",
         ));
         (None, Action::WouldCreate)
+    } else if created {
+        // Made with the secret (neither needs the other): see
+        // [`service_principal_of`].
+        (None, Action::WouldCreate)
     } else {
         let read = recorded_sp
-            .filter(|(id, _)| !created && *id == app.app_id)
+            .filter(|(id, _)| *id == app.app_id)
             .map(|(_, sp)| sp);
-        service_principal(ctx, graph, &app, created, read).await?
+        service_principal(ctx, graph, &app, false, read).await?
     };
-    ctx.printer.step(
-        "App registration",
-        &format!(
-            "{} ({}), client id {}; service principal {}",
-            ctx.plan.app.name,
-            action.as_str(),
-            if app.app_id.is_empty() {
-                "(new)"
-            } else {
-                &app.app_id
-            },
-            sp_action.as_str()
-        ),
-    );
-    Ok(AppState {
+    let state = AppState {
         app,
         sp,
         action,
         sp_action,
         changes,
-    })
+        sp_to_make: created && !dry_run,
+    };
+    if !state.sp_to_make {
+        state.announce(ctx);
+    }
+    Ok(state)
+}
+
+/// The service principal of an app this run just created
+/// ([`AppState::sp_to_make`]), made now; `None` when there is nothing to
+/// make. Says the step once it is made.
+pub(crate) async fn service_principal_of(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    state: &AppState,
+) -> Option<anyhow::Result<(Option<ServicePrincipal>, Action)>> {
+    if !state.sp_to_make {
+        return None;
+    }
+    Some(service_principal(ctx, graph, &state.app, true, None).await)
 }
 
 impl AppState {
+    /// The service principal [`service_principal_of`] made.
+    pub(crate) fn made(&mut self, ctx: &Ctx<'_>, sp: Option<ServicePrincipal>, action: Action) {
+        self.sp = sp;
+        self.sp_action = action;
+        self.sp_to_make = false;
+        self.announce(ctx);
+    }
+
+    fn announce(&self, ctx: &Ctx<'_>) {
+        ctx.printer.step(
+            "App registration",
+            &format!(
+                "{} ({}), client id {}; service principal {}",
+                ctx.plan.app.name,
+                self.action.as_str(),
+                if self.app.app_id.is_empty() {
+                    "(new)"
+                } else {
+                    &self.app.app_id
+                },
+                self.sp_action.as_str()
+            ),
+        );
+    }
+
     /// For the summary and the JSON.
     pub(crate) fn info(&self, spec: &crate::settings::AppSpec) -> crate::report::AppInfo {
         crate::report::AppInfo {
@@ -235,6 +272,7 @@ pub(crate) async fn locate(
         let needs_tag = !tagged(&app);
         return Ok(Some((app, needs_tag)));
     }
+    let mut listed = None;
     if let Some(object_id) = ctx.record.app_object_id.clone() {
         // Our own record: the app may be too new to be listed yet, so a 404
         // is waited out for a recent record; an old one means it was deleted.
@@ -244,36 +282,13 @@ pub(crate) async fn locate(
             .as_deref()
             .and_then(|t| t.parse::<jiff::Timestamp>().ok())
             .is_some_and(|t| jiff::Timestamp::now().duration_since(t).as_secs() < 600);
-        let app = if recent {
-            let seen = ctx
-                .through_replication("the application recorded by the last run", || async {
-                    graph
-                        .get_application(&object_id)
-                        .await?
-                        .ok_or_else(|| not_found(&object_id))
-                })
-                .await;
-            match seen {
-                Ok(app) => Some(app),
-                // Not visible after the whole budget: it may still be
-                // replicating. Making another would leave two.
-                Err(err) if crate::steps::is_replication(&err) => {
-                    return Err(err.context(Failure::new(
-                        Kind::Failed,
-                        format!(
-                            "the app registration the last run made ({object_id}) is not visible in Entra yet; no second one was made"
-                        ),
-                    )
-                    .with_hint("run the same command again in a few minutes")));
-                }
-                Err(err) => return Err(err),
-            }
-        } else {
-            graph.get_application(&object_id).await?
-        };
+        let recorded = read_recorded(ctx, graph, &object_id, recent);
+        // Listed by name at the same time: another run may have made one
+        // too (and if the recorded app is gone, the name finds the rest).
+        let (app, namesakes) = tokio::join!(recorded, graph.find_applications_by_name(&spec.name));
+        let app: Option<Application> = app?;
+        let namesakes = namesakes?;
         if let Some(app) = app.filter(|a| a.display_name == spec.name) {
-            // Another run at the same time may have made one too.
-            let namesakes = graph.find_applications_by_name(&spec.name).await?;
             let others: Vec<Application> = namesakes
                 .into_iter()
                 .filter(|a| tagged(a) && a.id != app.id)
@@ -288,8 +303,12 @@ pub(crate) async fn locate(
             let needs_tag = !tagged(&app);
             return Ok(Some((app, needs_tag)));
         }
+        listed = Some(namesakes);
     }
-    let namesakes = graph.find_applications_by_name(&spec.name).await?;
+    let namesakes = match listed {
+        Some(namesakes) => namesakes,
+        None => graph.find_applications_by_name(&spec.name).await?,
+    };
     let (ours, others): (Vec<_>, Vec<_>) = namesakes.into_iter().partition(|a| tagged(a));
     match (ours.as_slice(), others.as_slice()) {
         ([one], _) => Ok(Some((one.clone(), false))),
@@ -313,6 +332,40 @@ pub(crate) async fn locate(
         })
         .into()),
         (several, _) => Ok(Some((converge(ctx, graph, several.to_vec()).await?, false))),
+    }
+}
+
+/// The app the local record names: a 404 is waited out while a recent
+/// record's app may still be replicating (making another would leave two).
+async fn read_recorded(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    object_id: &str,
+    recent: bool,
+) -> anyhow::Result<Option<Application>> {
+    if !recent {
+        return graph.get_application(object_id).await;
+    }
+    let seen = ctx
+        .through_replication("the application recorded by the last run", || async {
+            graph
+                .get_application(object_id)
+                .await?
+                .ok_or_else(|| not_found(object_id))
+        })
+        .await;
+    match seen {
+        Ok(app) => Ok(Some(app)),
+        // Not visible after the whole budget: it may still be
+        // replicating. Making another would leave two.
+        Err(err) if crate::steps::is_replication(&err) => Err(err.context(Failure::new(
+            Kind::Failed,
+            format!(
+                "the app registration the last run made ({object_id}) is not visible in Entra yet; no second one was made"
+            ),
+        )
+        .with_hint("run the same command again in a few minutes"))),
+        Err(err) => Err(err),
     }
 }
 

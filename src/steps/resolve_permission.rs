@@ -43,6 +43,25 @@ impl ResolvedPermission {
 }
 
 pub(crate) async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
+    let resolved = look_up(ctx, graph).await?;
+    announce(ctx.printer, &resolved);
+    Ok(resolved)
+}
+
+/// Says what [`look_up`] found (callers that read it together with other
+/// things say it once the steps before it have been said).
+pub(crate) fn announce(printer: &crate::output::Printer, resolved: &ResolvedPermission) {
+    printer.step(
+        "Resolved the permission",
+        &format!(
+            "{} / {} (delegated, id {})",
+            resolved.api_name, resolved.value, resolved.permission_id
+        ),
+    );
+}
+
+/// The step's read, without a word: [`run`] is this and [`announce`].
+pub(crate) async fn look_up(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
     let app = &ctx.plan.app;
     let sp = match &app.api {
         ApiRef::AppId(id) => graph.find_service_principal(id, SELECT).await?,
@@ -78,15 +97,7 @@ pub(crate) async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Resolved
         .with_hint("check --api; an API such as Dynamics CRM exists only in tenants that use it")
         .into());
     };
-    let resolved = resolve(&sp, &app.permission, ctx.plan.endpoints.cloud.graph)?;
-    ctx.printer.step(
-        "Resolved the permission",
-        &format!(
-            "{} / {} (delegated, id {})",
-            resolved.api_name, resolved.value, resolved.permission_id
-        ),
-    );
-    Ok(resolved)
+    resolve(&sp, &app.permission, ctx.plan.endpoints.cloud.graph)
 }
 
 /// The v1 `resource` of an API other than Microsoft Graph: its App ID URI, the

@@ -23,7 +23,29 @@ pub(crate) async fn run(
     dry_run: bool,
     printer: &Printer,
 ) -> anyhow::Result<(Graph, Session)> {
-    let mut session = auth::sign_in(http, endpoints, printer, method).await?;
+    let (graph, mut session) =
+        authenticate(http, endpoints, method, admin_consent, dry_run, printer).await?;
+    session.directory = directory(&graph, &session).await?;
+    announce(printer, &session);
+    Ok((graph, session))
+}
+
+/// Says who signed in where (once the directory's name is known).
+pub(crate) fn announce(printer: &Printer, session: &Session) {
+    printer.step("Signed in to Microsoft", &signed_in(session));
+}
+
+/// [`run`] without the directory's name: the caller reads it ([`directory`])
+/// together with its first reads, then says who signed in ([`announce`]).
+pub(crate) async fn authenticate(
+    http: &Http,
+    endpoints: &Endpoints,
+    method: &SignIn,
+    admin_consent: bool,
+    dry_run: bool,
+    printer: &Printer,
+) -> anyhow::Result<(Graph, Session)> {
+    let session = auth::sign_in(http, endpoints, printer, method).await?;
     let mut needs = vec![MANAGE_APPS];
     if admin_consent {
         needs.push(GRANT_CONSENT);
@@ -45,8 +67,6 @@ pub(crate) async fn run(
         auth::require(&session, &needs)?;
     }
     let graph = Graph::new(http.clone(), &endpoints.graph, session.token.clone());
-    session.directory = directory(&graph, &session).await?;
-    printer.step("Signed in to Microsoft", &signed_in(&session));
     Ok((graph, session))
 }
 
@@ -126,19 +146,22 @@ pub(crate) async fn directory(
     }))
 }
 
-/// How `setup` and `register` begin: the plan's warnings, then [`run`]
-/// with the plan's sign-in and rights.
+/// How `register` begins: the plan's warnings, then [`run`] with the
+/// plan's sign-in and rights.
 pub(crate) async fn for_plan(
     plan: &crate::settings::Plan,
     printer: &Printer,
 ) -> anyhow::Result<(Http, Graph, Session)> {
     let http = Http::new()?;
-    let (graph, session) = for_plan_on(&http, plan, printer).await?;
+    let (graph, mut session) = for_plan_on(&http, plan, printer).await?;
+    session.directory = directory(&graph, &session).await?;
+    announce(printer, &session);
     Ok((http, graph, session))
 }
 
-/// [`for_plan`] on a client the caller has already made (`setup` reads the
-/// platform on it at the same time).
+/// How `setup` begins, on a client the caller has already made (it reads
+/// the platform on it at the same time): the plan's warnings, then
+/// [`authenticate`]; the directory's name is read with the first lookups.
 pub(crate) async fn for_plan_on(
     http: &Http,
     plan: &crate::settings::Plan,
@@ -147,7 +170,7 @@ pub(crate) async fn for_plan_on(
     for warning in &plan.warnings {
         printer.warn(warning);
     }
-    run(
+    authenticate(
         http,
         &plan.endpoints,
         &plan.sign_in,

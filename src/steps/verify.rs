@@ -99,12 +99,18 @@ async fn signs_in(
     })
 }
 
+/// The connection is visible on the platform: read by id, unless `seen`
+/// says already (read earlier in the run).
 pub(crate) async fn connection_visible(
     printer: &Printer,
     platform: &Platform,
     connection_id: &str,
+    seen: Option<anyhow::Result<bool>>,
 ) -> anyhow::Result<bool> {
-    let visible = platform.get_connection(connection_id).await?.is_some();
+    let visible = match seen {
+        Some(seen) => seen?,
+        None => platform.get_connection(connection_id).await?.is_some(),
+    };
     if visible {
         printer.step("Verified", "the connection is visible on the platform");
     }

@@ -29,19 +29,19 @@ fn count(lines: &[String], method: &str, contains: &str) -> usize {
 }
 
 #[test]
-fn a_fresh_setup_makes_15_requests_and_a_rerun_8() {
+fn a_fresh_setup_makes_13_requests_and_a_rerun_8() {
     let h = Harness::new();
     h.setup(&[]).assert_code(0);
     let fresh = lines(&h, 0);
     let all = fresh.join("\n");
-    // 11, custody's tag writes of the key id after `addPassword` and of the
-    // connection that holds it, each a fresh read and a write so that a
-    // parallel run's tags are never written over (the intent before
-    // `addPassword` is in the created app's own tags; crate::custody), and
-    // the directory's name, once, right after the token (made while the
-    // platform is read).
-    assert_eq!(fresh.len(), 15, "{all}");
-    // No tag write between the app's create and `addPassword`.
+    // Sign-in and the platform's listing; the directory's name, the API's
+    // and the app's lookups; the app; its service principal and the
+    // secret; the connection and a read of the app's tags; the held tag,
+    // the secret's own sign-in and the connection read back.
+    assert_eq!(fresh.len(), 13, "{all}");
+    // Custody: one tag write in all. The intent is in the created app's own
+    // tags; the key id goes on the app once, in the held tag (crate::custody).
+    assert_eq!(count(&fresh, "PATCH", "/v1.0/applications/"), 1, "{all}");
     let created = fresh
         .iter()
         .position(|l| l == "POST /graph/v1.0/applications")
@@ -50,7 +50,18 @@ fn a_fresh_setup_makes_15_requests_and_a_rerun_8() {
         .iter()
         .position(|l| l.ends_with("/addPassword"))
         .expect("added");
-    assert_eq!(count(&fresh[created..added], "PATCH", ""), 0, "{all}");
+    let connected = fresh
+        .iter()
+        .position(|l| l.ends_with("/connections"))
+        .expect("connected");
+    let tagged = fresh
+        .iter()
+        .position(|l| l.starts_with("PATCH "))
+        .expect("tagged");
+    assert!(
+        created < added && added < connected && connected < tagged,
+        "{all}"
+    );
     assert_eq!(count(&fresh, "GET", "/v1.0/organization"), 1, "{all}");
     // The platform: one page of 100 finds the integration (30 listed before
     // it), whose listing carries its fields: it is not read again by id.
@@ -73,13 +84,10 @@ fn a_fresh_setup_makes_15_requests_and_a_rerun_8() {
     assert_eq!(list["query"], json!(["page_size"]), "one page: {list}");
     // The created connection is not read back: one visibility check.
     assert_eq!(count(&fresh, "POST", "/connections"), 1, "{all}");
-    // Sign-in, the directory's name, the API's and the app's lookups, the app, its service
-    // principal, the secret, the tag, the secret's own sign-in.
     assert_eq!(count(&fresh, "POST", "/oauth2/v2.0/token"), 2, "{all}");
     assert_eq!(count(&fresh, "GET", "/v1.0/servicePrincipals"), 1, "{all}");
-    // The app's lookup, and custody's fresh read before each of its two
-    // tag writes.
-    assert_eq!(count(&fresh, "GET", "/v1.0/applications"), 3, "{all}");
+    // The app's lookup, and custody's read of the tags before its write.
+    assert_eq!(count(&fresh, "GET", "/v1.0/applications"), 2, "{all}");
 
     let n = h.request_log().len();
     let again = h.setup(&[]);
@@ -87,14 +95,12 @@ fn a_fresh_setup_makes_15_requests_and_a_rerun_8() {
     assert_eq!(again.json()["app"]["action"], "reused");
     let rerun = lines(&h, n);
     let all = rerun.join("\n");
-    // 6, the listing by name that finds a second tagged app a parallel run
-    // (or a create whose answer came late) made (crate::custody), and the
-    // directory's name.
+    // Sign-in and the platform's listing, then everything recorded, read
+    // together: the directory's name, the API, the app by its object id and
+    // its service principal, the app listed by name (to find a second
+    // tagged app a parallel run made, crate::custody), the connection.
     assert_eq!(rerun.len(), 8, "{all}");
     assert_eq!(count(&rerun, "GET", "/v1.0/organization"), 1, "{all}");
-    // Straight to the recorded objects: the app by its object id, its
-    // service principal, the connection; listed by name only to find a
-    // second tagged app.
     let app = again.json()["app"]["objectId"].as_str().unwrap().to_owned();
     assert_eq!(
         count(&rerun, "GET", &format!("/v1.0/applications/{app}")),
@@ -105,6 +111,78 @@ fn a_fresh_setup_makes_15_requests_and_a_rerun_8() {
     assert_eq!(count(&rerun, "GET", "/v1.0/servicePrincipals"), 2, "{all}");
     assert_eq!(count(&rerun, "GET", "/api/integrations"), 2, "{all}");
     assert_eq!(count(&rerun, "POST", ""), 1, "only the sign-in: {all}");
+}
+
+/// The requests of a run as waves: each wave is the requests that began
+/// before the earliest answer of the wave came back (made together, none
+/// waiting on another). With every answer held for `LATENCY`, requests made
+/// one after another can only be in different waves.
+fn waves(h: &Harness, from: usize) -> Vec<Vec<String>> {
+    let mut log: Vec<(u64, u64, String)> = h.request_log()[from..]
+        .iter()
+        .map(|r| {
+            (
+                r["startedMicros"].as_u64().expect("started"),
+                r["finishedMicros"].as_u64().expect("finished"),
+                format!(
+                    "{} {}",
+                    r["method"].as_str().unwrap_or_default(),
+                    r["path"].as_str().unwrap_or_default()
+                ),
+            )
+        })
+        .collect();
+    log.sort();
+    let mut waves: Vec<(u64, Vec<String>)> = Vec::new();
+    for (start, end, line) in log {
+        match waves.last_mut() {
+            Some((first_answer, wave)) if start < *first_answer => {
+                *first_answer = (*first_answer).min(end);
+                wave.push(line);
+            }
+            _ => waves.push((end, vec![line])),
+        }
+    }
+    waves.into_iter().map(|(_, w)| w).collect()
+}
+
+#[test]
+fn independent_requests_are_made_together_six_waves_fresh_and_two_on_a_re_run() {
+    // Long enough that requests made one after another never overlap,
+    // however loaded the machine.
+    let h = Harness::with(aad_setup_emulator::EmulatorConfig {
+        latency_millis: 400,
+        ..Default::default()
+    });
+    h.setup(&[]).assert_code(0);
+    let fresh = waves(&h, 0);
+    let shown = format!("{fresh:#?}");
+    assert_eq!(fresh.len(), 6, "{shown}");
+    let has = |wave: &Vec<String>, what: &str| wave.iter().any(|l| l.contains(what));
+    // Microsoft's sign-in and the platform together; then every lookup;
+    // the app; its service principal with its secret; the connection with
+    // the read of the tags; the held tag with both checks.
+    assert!(
+        has(&fresh[0], "/token") && has(&fresh[0], "/api/integrations"),
+        "{shown}"
+    );
+    assert!(
+        has(&fresh[1], "/organization") && has(&fresh[1], "GET /graph/v1.0/servicePrincipals"),
+        "{shown}"
+    );
+    assert!(
+        has(&fresh[3], "/addPassword") && has(&fresh[3], "POST /graph/v1.0/servicePrincipals"),
+        "{shown}"
+    );
+    assert!(
+        has(&fresh[5], "PATCH ") && has(&fresh[5], "/token"),
+        "{shown}"
+    );
+
+    let n = h.request_log().len();
+    h.setup(&[]).assert_code(0);
+    let rerun = waves(&h, n);
+    assert_eq!(rerun.len(), 2, "{rerun:#?}");
 }
 
 #[test]

@@ -47,6 +47,8 @@ pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
     let (graph, session) = signed_in?;
     let mut setup = Setup::new(plan, printer, http, graph, session);
     setup.platform = Mutex::new(platform.transpose()?);
+    // Read with the first lookups, then said (crate::steps::sign_in).
+    setup.directory_unread = Mutex::new(true);
     if plan.dry_run {
         let preview = setup.preview(printer).await?;
         printer.result(&preview.report);
@@ -67,6 +69,9 @@ pub(crate) struct Setup<'a> {
     /// The platform as read while signing in, for the first pass only (a
     /// later one, such as the wizard's run after its look, reads it again).
     platform: Mutex<Option<platform_preflight::Fetched>>,
+    /// Sign-in left the directory's name to the first pass, which reads it
+    /// with its first lookups.
+    directory_unread: Mutex<bool>,
 }
 
 /// What a look found.
@@ -113,11 +118,20 @@ impl<'a> Setup<'a> {
             store,
             record,
             platform: Mutex::new(None),
+            directory_unread: Mutex::new(false),
         }
     }
 
-    fn take_platform(&self) -> Option<platform_preflight::Fetched> {
-        self.platform.lock().map_or(None, |mut p| p.take())
+    /// What sign-in left to the first pass: the platform as read, and
+    /// whether the directory's name is still to be read.
+    fn take_first(&self) -> First {
+        First {
+            platform: self.platform.lock().map_or(None, |mut p| p.take()),
+            read_directory: self
+                .directory_unread
+                .lock()
+                .is_ok_and(|mut d| std::mem::take(&mut *d)),
+        }
     }
 
     /// Reads everything and says what a run would change; changes nothing.
@@ -132,8 +146,8 @@ impl<'a> Setup<'a> {
             record: self.record.clone(),
             dry_run: true,
         };
-        let platform = self.take_platform();
-        let report = pass(&mut ctx, &self.graph, &self.session, platform)
+        let first = self.take_first();
+        let report = pass(&mut ctx, &self.graph, &self.session, first)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         Ok(Preview::of(report))
@@ -141,7 +155,7 @@ impl<'a> Setup<'a> {
 
     /// Makes the changes, verifies them, and prints the summary.
     pub(crate) async fn apply(self) -> anyhow::Result<()> {
-        let platform = self.take_platform();
+        let first = self.take_first();
         let mut ctx = Ctx {
             http: self.http,
             printer: self.printer,
@@ -150,7 +164,7 @@ impl<'a> Setup<'a> {
             record: self.record,
             dry_run: false,
         };
-        let mut report = pass(&mut ctx, &self.graph, &self.session, platform)
+        let mut report = pass(&mut ctx, &self.graph, &self.session, first)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
         if !report.warnings.is_empty() {
@@ -192,24 +206,31 @@ pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> a
     }
 }
 
+/// What sign-in left to the first pass.
+struct First {
+    /// The platform as read while signing in (else the pass reads it).
+    platform: Option<platform_preflight::Fetched>,
+    /// The directory's name is to be read, and who signed in said.
+    read_directory: bool,
+}
+
 /// One pass over the steps: a look when `ctx.dry_run`, else the run.
-/// `fetched`: the platform as read already (else it is read here).
 async fn pass(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
     session: &Session,
-    fetched: Option<platform_preflight::Fetched>,
+    first: First,
 ) -> anyhow::Result<Report> {
     let plan = ctx.plan;
     let platform = plan.platform()?;
-    let mut target = match fetched {
-        Some(found) => {
-            let recorded = ctx.record.connection_id.as_deref();
-            platform_preflight::settle(found, ctx.printer, platform, recorded)?
-        }
-        None => platform_preflight::run(ctx).await?,
-    };
-    let (perm, found) = resolve_and_look(ctx, graph).await?;
+    let Reads {
+        session,
+        mut target,
+        perm,
+        found,
+        seen,
+    } = first_reads(ctx, graph, session, first).await?;
+    let session = &session;
     let resource = resource_for(ctx, &target, &perm);
     let mut report = Report::new(session.tenant_id.clone()).in_directory(
         session.directory.as_ref().map(|d| d.display_name.clone()),
@@ -235,13 +256,16 @@ async fn pass(
         Some(c) => create_secret::Reuse::HeldBy(&c.id),
         None => create_secret::Reuse::Nothing,
     };
-    let secret = secret::add(ctx, graph, &app, reuse, &perm, &mut report).await?;
+    let secret = secret::add(ctx, graph, &mut app, reuse, &perm, &mut report).await?;
     if ctx.dry_run {
         narrate(ctx, &target, &perm, &app, &secret, &mut report);
         return Ok(report);
     }
     match &secret.value {
-        None => secret::keep_held(ctx, graph, &target, &app, &secret, &mut report).await?,
+        None => {
+            let kept = secret::keep_held(ctx, graph, &target, &app, &secret, seen, &mut report);
+            kept.await?;
+        }
         Some(value) => {
             let hand_on = secret::hand_on(
                 ctx,
@@ -264,6 +288,88 @@ async fn pass(
         .map_or_else(|| platform.connection_name.clone(), |c| c.name.clone());
     finish(&mut report, plan, &name, &perm);
     Ok(report)
+}
+
+/// What a pass reads before it decides anything.
+struct Reads {
+    /// With the directory's name.
+    session: Session,
+    target: PlatformTarget,
+    perm: ResolvedPermission,
+    found: register_app::Found,
+    /// The connection of ours the platform lists, read by id at the same
+    /// time (what a re-run that keeps it checks).
+    seen: Option<Seen>,
+}
+
+/// A connection read by id: its id, and whether it was found.
+pub(super) type Seen = (String, anyhow::Result<bool>);
+
+/// The pass's reads, all at once (each needs only the sign-in and the
+/// platform's listing): the directory's name when sign-in left it, the
+/// permission, the app with its service principal, and the connection of
+/// ours. Judged, and said, in the documented order: sign-in, platform,
+/// permission, app.
+async fn first_reads(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    session: &Session,
+    first: First,
+) -> anyhow::Result<Reads> {
+    let plan = ctx.plan;
+    let platform = plan.platform()?;
+    let fetched = match first.platform {
+        Some(found) => found,
+        None => platform_preflight::fetch(&ctx.http, &plan.endpoints.platform, platform).await?,
+    };
+    let recorded = ctx.record.connection_id.as_deref();
+    let decided = platform_preflight::decide(fetched, platform, recorded);
+    let existing = decided
+        .as_ref()
+        .ok()
+        .and_then(|t| t.existing.as_ref().map(|c| (&t.client, c.id.clone())));
+    let (directory, looked, seen) = tokio::join!(
+        async {
+            match first.read_directory {
+                true => Some(sign_in::directory(graph, session).await),
+                false => None,
+            }
+        },
+        async {
+            match decided.is_ok() {
+                true => Some(look(ctx, graph).await),
+                false => None,
+            }
+        },
+        async {
+            match existing {
+                Some((client, id)) => {
+                    let found = client.get_connection(&id).await.map(|c| c.is_some());
+                    Some((id, found))
+                }
+                None => None,
+            }
+        }
+    );
+    let mut session = session.clone();
+    if let Some(directory) = directory {
+        session.directory = directory?;
+        sign_in::announce(ctx.printer, &session);
+    }
+    let target = decided?;
+    platform_preflight::announce(ctx.printer, &target);
+    let (perm, found) = match looked {
+        Some(looked) => looked?,
+        None => unreachable!("looked up whenever the platform was decided"),
+    };
+    resolve_permission::announce(ctx.printer, &perm);
+    Ok(Reads {
+        session,
+        target,
+        perm,
+        found,
+        seen,
+    })
 }
 
 /// The Resource the connection gets: `--resource`, else for a rotation
@@ -312,9 +418,19 @@ pub(super) async fn resolve_and_look(
     ctx: &Ctx<'_>,
     graph: &Graph,
 ) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
+    let (perm, found) = look(ctx, graph).await?;
+    resolve_permission::announce(ctx.printer, &perm);
+    Ok((perm, found))
+}
+
+/// [`resolve_and_look`] without a word.
+async fn look(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
     let existing = existing_app(ctx.plan);
     let (perm, found) = tokio::join!(
-        resolve_permission::run(ctx, graph),
+        resolve_permission::look_up(ctx, graph),
         register_app::look(ctx, graph, existing)
     );
     Ok((perm?, found?))

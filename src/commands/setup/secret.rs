@@ -24,7 +24,7 @@ use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
 use crate::steps::resolve_permission::ResolvedPermission;
-use crate::steps::{Ctx, create_secret, grant_consent, verify};
+use crate::steps::{Ctx, create_secret, grant_consent, register_app, verify};
 use crate::stop::Stop;
 
 /// Adds the secret (or keeps the one `reuse` allows), then grants admin
@@ -33,13 +33,14 @@ use crate::stop::Stop;
 pub(crate) async fn add(
     ctx: &mut Ctx<'_>,
     graph: &Graph,
-    app: &AppState,
+    app: &mut AppState,
     reuse: create_secret::Reuse<'_>,
     perm: &ResolvedPermission,
     report: &mut Report,
 ) -> anyhow::Result<create_secret::SecretState> {
     let plan = ctx.plan;
-    let secret = create_secret::run(ctx, graph, &app.app, reuse).await?;
+    let secret = with_service_principal(ctx, graph, app, reuse, report).await?;
+    let app: &AppState = app;
     let new_secret = secret
         .value
         .as_ref()
@@ -74,6 +75,62 @@ pub(crate) async fn add(
     Ok(secret)
 }
 
+/// The secret added (or kept), and, for an app this run just created, its
+/// service principal made at the same time (neither needs the other:
+/// `addPassword` waits for the app, as the service principal does). A
+/// failure to make the service principal releases a secret no one holds
+/// yet; it is reported before the secret's own failure, as step 4 comes
+/// before step 5.
+async fn with_service_principal(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    app: &mut AppState,
+    reuse: create_secret::Reuse<'_>,
+    report: &mut Report,
+) -> anyhow::Result<create_secret::SecretState> {
+    let plan = ctx.plan;
+    let shared: &Ctx<'_> = ctx;
+    let (sp, secret) = tokio::join!(
+        register_app::service_principal_of(shared, graph, app),
+        create_secret::run(shared, graph, &app.app, reuse)
+    );
+    match sp {
+        Some(Ok((sp, action))) => {
+            app.made(ctx, sp, action);
+            report.app = Some(app.info(&plan.app));
+        }
+        Some(Err(err)) => {
+            if let Ok(made) = &secret {
+                report.secret = Some(made.info(&plan.secret));
+                if let (Some(value), false) = (&made.value, made.handed) {
+                    release_secret(ctx, graph, report, &app.app, &made.key_id, value).await;
+                    for note in &report.notes {
+                        ctx.printer.warn(note);
+                    }
+                }
+            }
+            return Err(err);
+        }
+        None => {}
+    }
+    let secret = match secret {
+        Ok(secret) => secret,
+        // Stopped while the app replicated, before a secret was sent for.
+        Err(err) if err.is::<create_secret::NotAdded>() => {
+            checkpoint(ctx, graph, report, None, "before adding the client secret").await?;
+            return Err(err);
+        }
+        Err(err) => return Err(err),
+    };
+    secret.announce(ctx.printer, &plan.secret, reuse);
+    if secret.handed {
+        // A person holds it (`--secret-file`).
+        ctx.record.handed_key_ids.push(secret.key_id.clone());
+        ctx.save_record();
+    }
+    Ok(secret)
+}
+
 /// A Ctrl-C asked the run to stop at this step boundary: release a secret
 /// no connection holds yet, print what exists, exit 130.
 pub(super) async fn checkpoint(
@@ -97,6 +154,7 @@ pub(super) async fn keep_held(
     target: &PlatformTarget,
     app: &AppState,
     secret: &create_secret::SecretState,
+    seen: Option<super::Seen>,
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let connection = target
@@ -104,8 +162,10 @@ pub(super) async fn keep_held(
         .clone()
         .expect("a secret is reused only with an existing connection");
     report.connection = Some(target.connection_info(&connection, Action::Reused));
+    // Read with the pass's first reads, when that was this connection.
+    let seen = seen.filter(|(id, _)| *id == connection.id).map(|(_, v)| v);
     report.verification.connection_visible =
-        Some(verify::connection_visible(ctx.printer, &target.client, &connection.id).await?);
+        Some(verify::connection_visible(ctx.printer, &target.client, &connection.id, seen).await?);
     // A guess is not written down: a later rotation would trust it.
     let key = secret.known.then(|| secret.key_id.clone());
     record_connection(ctx, target, &connection.id, key, None);
@@ -113,18 +173,13 @@ pub(super) async fn keep_held(
         && create_secret::tagged(&app.app, &connection.id) != Some(secret.key_id.as_str())
     {
         let mut tags = app.app.tags.clone();
-        let held = Some(secret.key_id.as_str());
-        mark_held(
-            ctx,
-            graph,
-            &app.app.id,
-            &mut tags,
-            &connection.id,
-            held,
-            &[],
-            report,
-        )
-        .await;
+        let holding = custody::Holding {
+            connection: &connection.id,
+            key: &secret.key_id,
+            gone: &[],
+            settles: None,
+        };
+        mark_held(graph, &app.app.id, &mut tags, &holding, None, report).await;
     }
     report.notes.push(
         "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
@@ -165,16 +220,19 @@ pub(super) async fn hand_on(
         resource,
         tenant: &session.tenant_id,
     };
-    let connected =
-        match connect_platform::create(ctx.printer, target, &platform.connection_name, &values)
-            .await
-        {
-            Ok(c) => c,
-            Err(err) => {
-                let key_id = &secret.key_id;
-                return Err(partial(ctx, graph, report, &app.app, key_id, value, err).await);
-            }
-        };
+    // The app's tags are read while the connection is made: the held tag
+    // is then written with no read of its own (crate::custody).
+    let (connected, read) = tokio::join!(
+        connect_platform::create(ctx.printer, target, &platform.connection_name, &values),
+        custody::read_tags(graph, &app.app.id)
+    );
+    let connected = match connected {
+        Ok(c) => c,
+        Err(err) => {
+            let key_id = &secret.key_id;
+            return Err(partial(ctx, graph, report, &app.app, key_id, value, err).await);
+        }
+    };
     // From here the run finishes even when asked to stop: what remains
     // checks the result and removes what it replaced.
     let held = connected.replaced.as_ref().map(|old| {
@@ -190,24 +248,21 @@ pub(super) async fn hand_on(
     let key = Some(secret.key_id.clone());
     record_connection(ctx, target, &new_connection, key, Some(resource.to_owned()));
     // The app says which secret the new connection holds (the old one's
-    // tag stays while the old connection does), while the new secret signs
-    // in and the connection is read back: one round trip. A failed tag
-    // write is a warning; the sign-in's failure is reported before the
-    // read's.
+    // tag stays while the old connection does), and this run's intent
+    // ends, in one write made while the new secret signs in and the
+    // connection is read back: one round trip. A failed tag write is a
+    // warning; the sign-in's failure is reported before the read's.
     let mut tags = app.app.tags.clone();
-    let key = Some(secret.key_id.as_str());
+    let run = custody::run_id(&plan.state_dir);
+    let holding = custody::Holding {
+        connection: &new_connection,
+        key: &secret.key_id,
+        gone: &[],
+        settles: (!secret.lost_answer).then_some(run),
+    };
     let shared: &Ctx<'_> = ctx;
     let (_, checked) = tokio::join!(
-        mark_held(
-            shared,
-            graph,
-            &app.app.id,
-            &mut tags,
-            &new_connection,
-            key,
-            &[],
-            report,
-        ),
+        mark_held(graph, &app.app.id, &mut tags, &holding, Some(read), report),
         verify::secret_and_connection(
             shared,
             &session.tenant_id,
@@ -244,6 +299,7 @@ pub(super) async fn hand_on(
     // new ones work already, so a failure here is reported, not fatal.
     if let (Some(old), Some(held)) = (&connected.replaced, held) {
         let (app_id, new) = (app.app.id.as_str(), new_connection.as_str());
+        let key = secret.key_id.as_str();
         retire(
             ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
         )
@@ -282,7 +338,7 @@ async fn retire(
     old: &crate::platform::types::Connection,
     held: Held,
     new_connection: &str,
-    key: Option<&str>,
+    key: &str,
     tags: &mut Vec<String>,
     report: &mut Report,
 ) {
@@ -331,17 +387,13 @@ async fn retire(
     };
     if deleted && removed {
         let gone = [old.id.as_str()];
-        mark_held(
-            ctx,
-            graph,
-            app_object_id,
-            tags,
-            new_connection,
+        let holding = custody::Holding {
+            connection: new_connection,
             key,
-            &gone,
-            report,
-        )
-        .await;
+            gone: &gone,
+            settles: None,
+        };
+        mark_held(graph, app_object_id, tags, &holding, None, report).await;
     }
 }
 
@@ -402,35 +454,28 @@ fn held_secret(
     }
 }
 
-/// Tags the app with the secret `connection` holds (`key`), and drops the
-/// tags of connections that are `gone` (see [`create_secret::HELD_TAG`]).
-/// `tags` is the app's tags as last written, kept up to date. A failure is
-/// a warning: the connection works; only a later rotation elsewhere would
-/// lack the tag.
-#[allow(clippy::too_many_arguments)]
+/// Tags the app with the secret a connection holds, and drops the tags of
+/// connections that are gone (see [`custody::held_by`]). `tags` is the
+/// app's tags as last written, kept up to date; `read`, the tags as read
+/// a moment ago (see [`custody::edit_tags_on`]). A failure is a warning:
+/// the connection works; only a later rotation elsewhere would lack the
+/// tag.
 async fn mark_held(
-    ctx: &Ctx<'_>,
     graph: &Graph,
     app_object_id: &str,
     tags: &mut Vec<String>,
-    connection: &str,
-    key: Option<&str>,
-    gone: &[&str],
+    holding: &custody::Holding<'_>,
+    read: Option<Option<Vec<String>>>,
     report: &mut Report,
 ) {
-    let Some(wanted) = create_secret::tags_holding(tags, connection, key, gone) else {
+    let connection = holding.connection;
+    if create_secret::tags_holding(tags, connection, Some(holding.key), holding.gone).is_none() {
         report.notes.push(format!(
             "the connection id {connection} is too long for the app's held-secret tag; a rotation on another machine will list the secrets instead of removing one"
         ));
         return;
-    };
-    let Some(key) = key else {
-        *tags = wanted;
-        return;
-    };
-    // Custody: the held tag replaces the secret's pending one.
-    let _ = ctx;
-    match custody::held_by(graph, app_object_id, connection, key, gone).await {
+    }
+    match custody::held_by(graph, app_object_id, holding, read).await {
         Ok(now) => *tags = now,
         Err(e) => report.warn(
             "app.tag-failed",
