@@ -460,10 +460,14 @@ pub fn new_intent(state_dir: &Path) -> Pending {
 /// intent of this run without a key already on the app as last read or
 /// written (the app was created with it: [`new_intent`]) is that intent:
 /// it is durable, and nothing is written.
+///
+/// `read`: the app's tags as this run has just read them (see
+/// [`edit_tags_on`]), when it read them a moment ago.
 pub async fn intend(
     graph: &Graph,
     app_object_id: &str,
     state_dir: &Path,
+    read: Option<Vec<String>>,
 ) -> anyhow::Result<Pending> {
     let own = run_id(state_dir);
     if let Some(written) = known_tags(app_object_id)
@@ -476,7 +480,7 @@ pub async fn intend(
     }
     let pending = new_intent(state_dir);
     let tag = pending.tag();
-    edit_tags(graph, app_object_id, |tags| {
+    edit_tags_on(graph, app_object_id, read.map(Some), |tags| {
         retag(tags, std::slice::from_ref(&tag), |_| false)
     })
     .await

@@ -17,25 +17,34 @@ use crate::steps::{create_secret, platform_preflight, register_app, resolve_perm
 pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::Result<()> {
     let StatusSettings { plan, warn_within } = settings;
     let warn_limit = warn_limit(&warn_within)?;
-    let (ctx, graph, mut session) = sign_in::begin(&plan, printer, &[]).await?;
+    // The platform is read while signing in; then the directory's name, the
+    // permission and the app (with its service principal, on a re-run) are
+    // read together. Failures are reported in the documented order: a
+    // token Graph refuses first, then the platform, the permission, the app.
+    let http = crate::http::Http::new()?;
+    let spec = plan.platform()?;
+    let (signed_in, fetched) = tokio::join!(
+        sign_in::begin_on(http.clone(), &plan, printer, &[]),
+        platform_preflight::fetch(&http, &plan.endpoints.platform, spec)
+    );
+    let (ctx, graph, mut session) = signed_in?;
     let mut checks = Vec::new();
-
-    // The directory's name is read while the platform is: a token Graph
-    // refuses is reported first (the documented order).
-    let (directory, target) = tokio::join!(
+    let (directory, perm, found) = tokio::join!(
         sign_in::directory(&graph, &session),
-        platform_preflight::run(&ctx)
+        resolve_permission::look_up(&ctx, &graph),
+        register_app::look(&ctx, &graph, register_app::Existing::Reconciled)
     );
     session.directory = directory?;
-    let target = target?;
-    let perm = resolve_permission::run(&ctx, &graph).await?;
+    let recorded = ctx.record.connection_id.as_deref();
+    let target = platform_preflight::settle(fetched?, printer, spec, recorded)?;
+    let perm = perm?;
+    resolve_permission::announce(printer, &perm);
     let mut links = Links {
         azure_portal: None,
         platform: Some(format!("https://{}", target.client.team())),
     };
-    let Some((app, untagged)) =
-        register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?
-    else {
+    let (app, sp_read) = found?.into_parts();
+    let Some((app, untagged)) = app else {
         checks.push(Check::new(
             "app-registration",
             "app registration",
@@ -49,9 +58,14 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     };
     links.azure_portal = Some(portal_link(&app.app_id));
     app_checks(&mut checks, &app, untagged, &plan, &perm);
-    let sp = graph
-        .find_service_principal(&app.app_id, "id,appId")
-        .await?;
+    let sp = match sp_read {
+        Some(sp) => sp?,
+        None => {
+            graph
+                .find_service_principal(&app.app_id, "id,appId")
+                .await?
+        }
+    };
     checks.push(Check::new(
         "service-principal",
         "service principal",

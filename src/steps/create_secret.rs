@@ -235,7 +235,10 @@ pub(crate) async fn run(
     // the next run on any machine (crate::custody).
     let state_dir = &ctx.plan.state_dir;
     crate::custody::remember_tags(&app.id, &app.tags);
-    crate::custody::intend(graph, &app.id, state_dir).await?;
+    // The app was read (or written) by this pass a moment ago, with no
+    // change of ours between: its tags are the read the write is built on.
+    let read = Some(app.tags.clone());
+    crate::custody::intend(graph, &app.id, state_dir, read).await?;
     // A stop asked for before a secret is sent for (while the new app
     // replicates, say) is honoured here: no secret is made.
     let add = || {

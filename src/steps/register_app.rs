@@ -52,6 +52,23 @@ pub(crate) struct Found {
     recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
 }
 
+impl Found {
+    /// The app found (and whether it still needs our tag), and its service
+    /// principal when it was read with it.
+    pub(crate) fn into_parts(
+        self,
+    ) -> (
+        Option<(Application, bool)>,
+        Option<anyhow::Result<Option<ServicePrincipal>>>,
+    ) {
+        let sp = match (&self.app, self.recorded_sp) {
+            (Some((app, _)), Some((id, sp))) if *id == app.app_id => Some(sp),
+            _ => None,
+        };
+        (self.app, sp)
+    }
+}
+
 /// The reads of this step, which need nothing from the permission: the app
 /// ([`locate`]) and, on a re-run, the recorded app's service principal at
 /// the same time. A failure to read the service principal counts only if

@@ -42,12 +42,6 @@ impl ResolvedPermission {
     }
 }
 
-pub(crate) async fn run(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
-    let resolved = look_up(ctx, graph).await?;
-    announce(ctx.printer, &resolved);
-    Ok(resolved)
-}
-
 /// Says what [`look_up`] found (callers that read it together with other
 /// things say it once the steps before it have been said).
 pub(crate) fn announce(printer: &crate::output::Printer, resolved: &ResolvedPermission) {
@@ -60,7 +54,7 @@ pub(crate) fn announce(printer: &crate::output::Printer, resolved: &ResolvedPerm
     );
 }
 
-/// The step's read, without a word: [`run`] is this and [`announce`].
+/// The step's read, without a word (the caller says it: [`announce`]).
 pub(crate) async fn look_up(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<ResolvedPermission> {
     let app = &ctx.plan.app;
     let sp = match &app.api {

@@ -190,7 +190,17 @@ pub(crate) async fn begin<'a>(
     printer: &'a Printer,
     needs: &[auth::Need],
 ) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
-    let http = Http::new()?;
+    begin_on(Http::new()?, plan, printer, needs).await
+}
+
+/// [`begin`] on a client the caller has made (`status` reads the platform
+/// on it at the same time).
+pub(crate) async fn begin_on<'a>(
+    http: Http,
+    plan: &'a crate::settings::Plan,
+    printer: &'a Printer,
+    needs: &[auth::Need],
+) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
     let session = auth::sign_in(&http, &plan.endpoints, printer, &plan.sign_in).await?;
     auth::require(&session, needs)?;
     let graph = Graph::new(http.clone(), &plan.endpoints.graph, session.token.clone());

@@ -324,9 +324,11 @@ async fn first_reads(
     };
     let recorded = ctx.record.connection_id.as_deref();
     let decided = platform_preflight::decide(fetched, platform, recorded);
+    // Read by id only when it may be kept (a rotation replaces it).
     let existing = decided
         .as_ref()
         .ok()
+        .filter(|_| !plan.secret.rotate)
         .and_then(|t| t.existing.as_ref().map(|c| (&t.client, c.id.clone())));
     let (directory, looked, seen) = tokio::join!(
         async {

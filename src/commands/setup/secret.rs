@@ -359,21 +359,22 @@ async fn retire(
             false
         }
     };
+    // The app's tags are read while the secret is removed: the tag write
+    // after it then needs no read of its own.
+    let mut read = None;
     let removed = match held {
-        Held::Known(old_key) => match graph.remove_password(app_object_id, &old_key).await {
-            Ok(()) => {
-                report
-                    .notes
-                    .push(format!("the secret it held ({old_key}) was removed"));
-                true
-            }
-            Err(e) => {
-                report.warn("secret.previous-not-removed", format!(
-                        "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
-                    ));
-                false
-            }
-        },
+        Held::Known(old_key) if deleted => {
+            let (removal, tags_now) = tokio::join!(
+                graph.remove_password(app_object_id, &old_key),
+                custody::read_tags(graph, app_object_id)
+            );
+            read = Some(tags_now);
+            removal_said(removal, &old_key, report)
+        }
+        Held::Known(old_key) => {
+            let removal = graph.remove_password(app_object_id, &old_key).await;
+            removal_said(removal, &old_key, report)
+        }
         Held::Unknown(candidates) => {
             report.warn("secret.previous-unknown", format!(
                     "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
@@ -393,7 +394,25 @@ async fn retire(
             gone: &gone,
             settles: None,
         };
-        mark_held(graph, app_object_id, tags, &holding, None, report).await;
+        mark_held(graph, app_object_id, tags, &holding, read, report).await;
+    }
+}
+
+/// What the removal of the secret a replaced connection held came to.
+fn removal_said(removal: anyhow::Result<()>, old_key: &str, report: &mut Report) -> bool {
+    match removal {
+        Ok(()) => {
+            report
+                .notes
+                .push(format!("the secret it held ({old_key}) was removed"));
+            true
+        }
+        Err(e) => {
+            report.warn("secret.previous-not-removed", format!(
+                "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
+            ));
+            false
+        }
     }
 }
 
