@@ -52,15 +52,13 @@ pub(crate) struct Found {
     recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
 }
 
+/// A service principal as read: found, missing, or the read failed.
+pub(crate) type SpRead = anyhow::Result<Option<ServicePrincipal>>;
+
 impl Found {
     /// The app found (and whether it still needs our tag), and its service
     /// principal when it was read with it.
-    pub(crate) fn into_parts(
-        self,
-    ) -> (
-        Option<(Application, bool)>,
-        Option<anyhow::Result<Option<ServicePrincipal>>>,
-    ) {
+    pub(crate) fn into_parts(self) -> (Option<(Application, bool)>, Option<SpRead>) {
         let sp = match (&self.app, self.recorded_sp) {
             (Some((app, _)), Some((id, sp))) if *id == app.app_id => Some(sp),
             _ => None,
