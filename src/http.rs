@@ -337,16 +337,25 @@ fn log_exchange(
     }
 }
 
-/// `Retry-After` in seconds (the HTTP-date form is not used by these services).
+/// `Retry-After`: seconds, as Graph and the platform send it, or an
+/// HTTP-date (RFC 9110 §10.2.3), as a proxy or gateway in front of them may;
+/// a date in the past means now.
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    headers
+    let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+        .trim();
+    retry_after_value(value, jiff::Timestamp::now())
+}
+
+fn retry_after_value(value: &str, now: jiff::Timestamp) -> Option<Duration> {
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
+    let secs = at.as_second().saturating_sub(now.as_second());
+    Some(Duration::from_secs(u64::try_from(secs).unwrap_or(0)))
 }
 
 #[cfg(test)]
@@ -370,6 +379,23 @@ mod tests {
         assert!(backoff >= Duration::from_millis(1600) && backoff <= Duration::from_millis(2400));
         // The cap holds for late retries.
         assert!(policy.delay(9, None) <= Duration::from_secs(18));
+    }
+
+    #[test]
+    fn retry_after_is_seconds_or_an_http_date() {
+        let now: jiff::Timestamp = "2026-11-30T12:00:00Z".parse().unwrap();
+        assert_eq!(retry_after_value("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(
+            retry_after_value("Mon, 30 Nov 2026 12:00:45 GMT", now),
+            Some(Duration::from_secs(45))
+        );
+        // Already past: retry now.
+        assert_eq!(
+            retry_after_value("Mon, 30 Nov 2026 11:59:00 GMT", now),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(retry_after_value("soon", now), None);
+        assert_eq!(retry_after_value("-3", now), None);
     }
 
     #[test]
