@@ -537,14 +537,43 @@ pub async fn held_by(
     .await
 }
 
-/// A person was handed `key`.
+/// A person was handed `key`: its tag replaces the pending ones, and this
+/// run's intent ends with the same write (unless an answer to its
+/// `addPassword` was lost: see [`answer_lost`]).
 pub async fn handed(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
     let tag = handed_tag(key);
+    let settles = settled_run(app_object_id);
     edit_tags(graph, app_object_id, |tags| {
-        retag(tags, std::slice::from_ref(&tag), |t| pending_for(t, key))
+        retag(tags, std::slice::from_ref(&tag), |t| {
+            pending_for(t, key)
+                || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
+        })
     })
     .await
     .map(|_| ())
+}
+
+/// Apps on which an answer to this run's `addPassword` was lost: the call
+/// may yet make a secret, so the run's intent stays on them for the next
+/// run to explain it.
+static LOST: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// An answer to this run's `addPassword` on the app was lost.
+pub fn answer_lost(app_object_id: &str) {
+    let mut lost = LOST.lock().unwrap_or_else(|e| e.into_inner());
+    if !lost.iter().any(|a| a == app_object_id) {
+        lost.push(app_object_id.to_owned());
+    }
+}
+
+/// The run whose intent a hand-off on the app ends: this one, unless an
+/// answer was lost there (or it has not begun one).
+fn settled_run(app_object_id: &str) -> Option<&'static str> {
+    let lost = LOST.lock().unwrap_or_else(|e| e.into_inner());
+    if lost.iter().any(|a| a == app_object_id) {
+        return None;
+    }
+    RUN.get().map(|r| r.run.as_str())
 }
 
 /// `key` was removed (or never handed on): its pending tag goes.

@@ -21,18 +21,35 @@ pub(crate) async fn run(
 ) -> anyhow::Result<()> {
     let RemoveSettings { plan, yes } = settings;
     let needs: &[auth::Need] = if plan.dry_run { &[] } else { &[MANAGE_APPS] };
-    let (ctx, graph, mut session) = sign_in::begin(&plan, printer, needs).await?;
-    // The plan has the platform unless --azure-only; it is read while the
-    // directory's name is (a token Graph refuses is reported first).
-    let (directory, target) = tokio::join!(sign_in::directory(&graph, &session), async {
-        match &plan.platform {
-            Some(_) => Some(platform_preflight::run(&ctx).await),
-            None => None,
-        }
-    });
+    // The plan has the platform unless --azure-only; it is read while
+    // signing in, and the app while the directory's name is. Failures are
+    // reported in the documented order: sign-in (a token Graph refuses
+    // included), the platform, the app.
+    let http = crate::http::Http::new()?;
+    let (signed_in, fetched) =
+        tokio::join!(sign_in::begin(http.clone(), &plan, printer, needs), async {
+            match &plan.platform {
+                Some(spec) => {
+                    let base = &plan.endpoints.platform;
+                    Some(platform_preflight::fetch(&http, base, spec).await)
+                }
+                None => None,
+            }
+        });
+    let (ctx, graph, mut session) = signed_in?;
+    let (directory, app) = tokio::join!(
+        sign_in::directory(&graph, &session),
+        register_app::locate(&ctx, &graph, register_app::Existing::Reconciled)
+    );
     session.directory = directory?;
-    let target = target.transpose()?;
-    let app = register_app::locate(&ctx, &graph, register_app::Existing::Reconciled).await?;
+    let recorded = ctx.record.connection_id.as_deref();
+    let target = match (fetched, &plan.platform) {
+        (Some(fetched), Some(spec)) => Some(platform_preflight::settle(
+            fetched?, printer, spec, recorded,
+        )?),
+        _ => None,
+    };
+    let app = app?;
 
     let mut changes = Vec::new();
     let existing = target

@@ -24,7 +24,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     let http = crate::http::Http::new()?;
     let spec = plan.platform()?;
     let (signed_in, fetched) = tokio::join!(
-        sign_in::begin_on(http.clone(), &plan, printer, &[]),
+        sign_in::begin(http.clone(), &plan, printer, &[]),
         platform_preflight::fetch(&http, &plan.endpoints.platform, spec)
     );
     let (ctx, graph, mut session) = signed_in?;

@@ -256,6 +256,7 @@ pub(crate) async fn run(
         Ok(p) => Ok(p),
         Err(err) if is_ambiguous(&err) => {
             lost = true;
+            crate::custody::answer_lost(&app.id);
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
             match remove_unknown(graph, app, &spec.description, &before).await {
                 Ok(()) => add().await.map_err(|e| policy_error(e, &spec.description)),

@@ -14,8 +14,6 @@ use crate::platform::types::{Connection, Field, Integration};
 use crate::report::{Action, ConnectionInfo};
 use crate::settings::{ConnValue, PlatformSpec};
 
-use super::Ctx;
-
 pub(crate) struct PlatformTarget {
     pub client: Platform,
     pub integration: Integration,
@@ -38,17 +36,6 @@ impl PlatformTarget {
             previous_id: None,
         }
     }
-}
-
-pub(crate) async fn run(ctx: &Ctx<'_>) -> anyhow::Result<PlatformTarget> {
-    check(
-        &ctx.http,
-        ctx.printer,
-        &ctx.plan.endpoints.platform,
-        ctx.plan.platform()?,
-        ctx.record.connection_id.as_deref(),
-    )
-    .await
 }
 
 /// The step itself, for `setup` and `connect` alike: `recorded` is the

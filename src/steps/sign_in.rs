@@ -182,20 +182,11 @@ pub(crate) async fn for_plan_on(
 }
 
 /// For commands that work on an existing setup (`status`, `remove`): signs
-/// in, checks `needs`, and loads the local record into a fresh [`Ctx`]. The
-/// directory's name is theirs to read ([`directory`]), alongside their first
-/// reads.
+/// in on `http` (they read the platform on it at the same time), checks
+/// `needs`, and loads the local record into a fresh [`Ctx`]. The
+/// directory's name is theirs to read ([`directory`]), alongside their
+/// first reads.
 pub(crate) async fn begin<'a>(
-    plan: &'a crate::settings::Plan,
-    printer: &'a Printer,
-    needs: &[auth::Need],
-) -> anyhow::Result<(Ctx<'a>, Graph, Session)> {
-    begin_on(Http::new()?, plan, printer, needs).await
-}
-
-/// [`begin`] on a client the caller has made (`status` reads the platform
-/// on it at the same time).
-pub(crate) async fn begin_on<'a>(
     http: Http,
     plan: &'a crate::settings::Plan,
     printer: &'a Printer,

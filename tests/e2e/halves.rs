@@ -68,6 +68,15 @@ fn register_makes_the_azure_half_and_connect_finishes_it_from_what_was_handed_on
     assert_eq!(out["app"]["clientId"], app["appId"]);
     assert_eq!(out["verification"]["secretSignsIn"], true);
     assert_eq!(out["resource"], "https://graph.microsoft.com");
+    // Custody: the file holds the secret, and the app says so; the run's
+    // intent ended with that write (nothing pending is left for the next
+    // run to sweep).
+    let key = out["secret"]["keyId"].as_str().unwrap();
+    assert_eq!(
+        app["tags"],
+        json!(["aad-setup", format!("aad-setup:handed-secret:{key}")]),
+        "{app}"
+    );
 
     // The platform is left alone.
     assert!(h.list("connections").is_empty());

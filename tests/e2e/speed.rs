@@ -40,8 +40,23 @@ fn a_fresh_setup_makes_13_requests_and_a_rerun_8() {
     // the secret's own sign-in and the connection read back.
     assert_eq!(fresh.len(), 13, "{all}");
     // Custody: one tag write in all. The intent is in the created app's own
-    // tags; the key id goes on the app once, in the held tag (crate::custody).
+    // tags; the key id goes on the app once, in the held tag that ends the
+    // intent (crate::custody).
     assert_eq!(count(&fresh, "PATCH", "/v1.0/applications/"), 1, "{all}");
+    let app = &h.our_apps()[0];
+    let connection = &h.list("connections")[0];
+    let key = app["passwordCredentials"][0]["keyId"].as_str().unwrap();
+    assert_eq!(
+        app["tags"],
+        json!([
+            "aad-setup",
+            format!(
+                "aad-setup:connection-secret:{}:{key}",
+                connection["id"].as_str().unwrap()
+            )
+        ]),
+        "{app}"
+    );
     let created = fresh
         .iter()
         .position(|l| l == "POST /graph/v1.0/applications")
