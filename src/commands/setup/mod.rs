@@ -45,8 +45,17 @@ pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
         }
     });
     let (graph, session) = signed_in?;
+    let platform = match platform.transpose() {
+        Ok(platform) => platform,
+        Err(err) => {
+            // A token Graph refuses is reported before the platform's
+            // failure (the documented order): one read says.
+            sign_in::directory(&graph, &session).await?;
+            return Err(err);
+        }
+    };
     let mut setup = Setup::new(plan, printer, http, graph, session);
-    setup.platform = Mutex::new(platform.transpose()?);
+    setup.platform = Mutex::new(platform);
     // Read with the first lookups, then said (crate::steps::sign_in).
     setup.directory_unread = Mutex::new(true);
     if plan.dry_run {
