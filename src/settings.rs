@@ -551,6 +551,7 @@ impl Inputs {
     }
 
     /// The guide's values, nothing given: where `demo` starts.
+    #[cfg(feature = "emulator")]
     pub(crate) fn guide(env: &Environment) -> Inputs {
         Inputs::resolve("setup", env, |_| Ok(Partial::default())).expect("the defaults are valid")
     }

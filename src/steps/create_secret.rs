@@ -242,14 +242,17 @@ pub(crate) async fn run(
     // A stop asked for before a secret is sent for (while the new app
     // replicates, say) is honoured here: no secret is made.
     let add = || {
-        ctx.through_replication("the new app to replicate in Entra", || async {
-            if Stop::process().requested() {
-                return Err(NotAdded.into());
-            }
-            graph
-                .add_password(&app.id, &spec.description, Some(&end))
-                .await
-        })
+        ctx.through_replication(
+            "the new app to replicate in Entra (for its client secret)",
+            || async {
+                if Stop::process().requested() {
+                    return Err(NotAdded.into());
+                }
+                graph
+                    .add_password(&app.id, &spec.description, Some(&end))
+                    .await
+            },
+        )
     };
     let mut lost = false;
     let added: Result<AddedPassword, anyhow::Error> = match add().await {

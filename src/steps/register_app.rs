@@ -575,9 +575,10 @@ async fn service_principal(
     // A 409 or a lost answer is looked up by the client, never re-posted
     // blindly (microsoft-graph.md §2.7).
     let made = ctx
-        .through_replication("the new app to replicate in Entra", || {
-            graph.create_service_principal(&app.app_id, &tags, SP_SELECT)
-        })
+        .through_replication(
+            "the new app to replicate in Entra (for its service principal)",
+            || graph.create_service_principal(&app.app_id, &tags, SP_SELECT),
+        )
         .await?;
     let action = if made.found {
         Action::Reused
