@@ -280,7 +280,18 @@ pub(crate) async fn run(
     let handed = spec.file.is_some();
     if let Some(path) = &spec.file {
         crate::secret_file::write_new(path, &added.secret_text)?;
-        // A person holds it from here.
+        // A person holds it from here: this machine's record says so at
+        // once (no request between the file and it), then the app's tag.
+        if let Some(store) = &ctx.store {
+            let mut record = ctx.record.clone();
+            record.handed_key_ids.push(added.key_id.clone());
+            if let Err(e) = store.save(&record) {
+                ctx.printer.warn(&format!(
+                    "could not save the local record {}: {e:#}",
+                    store.path().display()
+                ));
+            }
+        }
         if let Err(e) = crate::custody::handed(graph, &app.id, &added.key_id).await {
             ctx.printer.warn(&format!(
                 "the app could not be tagged with the secret handed on in {} ({e:#})",

@@ -90,10 +90,22 @@ async fn with_service_principal(
 ) -> anyhow::Result<create_secret::SecretState> {
     let plan = ctx.plan;
     let shared: &Ctx<'_> = ctx;
-    let (sp, secret) = tokio::join!(
-        register_app::service_principal_of(shared, graph, app),
-        create_secret::run(shared, graph, &app.app, reuse)
-    );
+    let (sp, secret) = if plan.secret.file.is_none() {
+        tokio::join!(
+            register_app::service_principal_of(shared, graph, app),
+            create_secret::run(shared, graph, &app.app, reuse)
+        )
+    } else {
+        // A secret handed on in a file is written the moment it exists, and
+        // only this machine's record then protects it until the app's tag
+        // says so: the service principal comes first, so that a run stopped
+        // while it is made has not written a secret to disk yet.
+        let sp = register_app::service_principal_of(shared, graph, app).await;
+        if let Some(Err(err)) = sp {
+            return Err(err);
+        }
+        (sp, create_secret::run(shared, graph, &app.app, reuse).await)
+    };
     match sp {
         Some(Ok((sp, action))) => {
             app.made(ctx, sp, action);
@@ -124,7 +136,8 @@ async fn with_service_principal(
     };
     secret.announce(ctx.printer, &plan.secret, reuse);
     if secret.handed {
-        // A person holds it (`--secret-file`).
+        // A person holds it (`--secret-file`): saved already with the file;
+        // kept in the record this run saves from here on.
         ctx.record.handed_key_ids.push(secret.key_id.clone());
         ctx.save_record();
     }
