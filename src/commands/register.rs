@@ -12,23 +12,37 @@ use crate::output::Printer;
 use crate::record::Store;
 use crate::report::{Action, Item, Op, Report, Status};
 use crate::settings::{Plan, RegisterSettings};
-use crate::steps::{Ctx, create_secret, sign_in, verify};
+use crate::steps::{Ctx, create_secret, resolve_permission, sign_in, verify};
 
 use super::setup::secret;
 
 pub(crate) async fn run(settings: RegisterSettings, printer: &Printer) -> anyhow::Result<()> {
     let plan = settings.plan;
-    let (http, graph, session) = sign_in::for_plan(&plan, printer).await?;
-    run_signed_in(&plan, http, &graph, &session, printer).await
+    let http = crate::http::Http::new()?;
+    let (graph, session) = sign_in::for_plan_on(&http, &plan, printer).await?;
+    // The directory's name is read with the first lookups.
+    run_on(&plan, http, &graph, &session, printer, true).await
 }
 
-/// [`run`] after the sign-in: the wizard's hand-off, signed in already.
+/// [`run`] after the sign-in: the wizard's hand-off, signed in already
+/// (the directory's name read).
 pub(crate) async fn run_signed_in(
     plan: &Plan,
     http: crate::http::Http,
     graph: &Graph,
     session: &Session,
     printer: &Printer,
+) -> anyhow::Result<()> {
+    run_on(plan, http, graph, session, printer, false).await
+}
+
+async fn run_on(
+    plan: &Plan,
+    http: crate::http::Http,
+    graph: &Graph,
+    session: &Session,
+    printer: &Printer,
+    read_directory: bool,
 ) -> anyhow::Result<()> {
     let store = Store::new(&plan.state_dir, &session.tenant_id, &plan.app.name);
     let record = store.load(&session.tenant_id, &plan.app.name);
@@ -40,7 +54,7 @@ pub(crate) async fn run_signed_in(
         record,
         dry_run: plan.dry_run,
     };
-    let report = pass(&mut ctx, graph, session)
+    let report = pass(&mut ctx, graph, session, read_directory)
         .await
         .map_err(|err| super::setup::classify_graph_refusal(err, session))?;
     let delivered = printer.result(&report);
@@ -76,9 +90,32 @@ pub(crate) async fn run_signed_in(
     Ok(())
 }
 
-async fn pass(ctx: &mut Ctx<'_>, graph: &Graph, session: &Session) -> anyhow::Result<Report> {
+async fn pass(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    session: &Session,
+    read_directory: bool,
+) -> anyhow::Result<Report> {
     let plan: &Plan = ctx.plan;
-    let (perm, found) = super::setup::resolve_and_look(ctx, graph).await?;
+    // The directory's name, when sign-in left it, with the lookups; said in
+    // the documented order.
+    let (directory, looked) = tokio::join!(
+        async {
+            match read_directory {
+                true => Some(sign_in::directory(graph, session).await),
+                false => None,
+            }
+        },
+        super::setup::look(ctx, graph)
+    );
+    let mut session = session.clone();
+    if let Some(directory) = directory {
+        session.directory = directory?;
+        sign_in::announce(ctx.printer, &session);
+    }
+    let session = &session;
+    let (perm, found) = looked?;
+    resolve_permission::announce(ctx.printer, &perm);
     let mut report = Report::new(session.tenant_id.clone()).in_directory(
         session.directory.as_ref().map(|d| d.display_name.clone()),
         session

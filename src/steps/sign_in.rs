@@ -146,22 +146,10 @@ pub(crate) async fn directory(
     }))
 }
 
-/// How `register` begins: the plan's warnings, then [`run`] with the
-/// plan's sign-in and rights.
-pub(crate) async fn for_plan(
-    plan: &crate::settings::Plan,
-    printer: &Printer,
-) -> anyhow::Result<(Http, Graph, Session)> {
-    let http = Http::new()?;
-    let (graph, mut session) = for_plan_on(&http, plan, printer).await?;
-    session.directory = directory(&graph, &session).await?;
-    announce(printer, &session);
-    Ok((http, graph, session))
-}
-
-/// How `setup` begins, on a client the caller has already made (it reads
-/// the platform on it at the same time): the plan's warnings, then
-/// [`authenticate`]; the directory's name is read with the first lookups.
+/// How `setup` and `register` begin, on a client the caller has already
+/// made (`setup` reads the platform on it at the same time): the plan's
+/// warnings, then [`authenticate`]; the directory's name is read with the
+/// first lookups.
 pub(crate) async fn for_plan_on(
     http: &Http,
     plan: &crate::settings::Plan,

@@ -424,18 +424,9 @@ fn existing_app(plan: &Plan) -> register_app::Existing {
 /// Steps 3 and 4's reads, made together (neither needs the other): the
 /// permission on the API's service principal, and the app (on a re-run, by
 /// the record's ids, with its service principal). A failure of both is
-/// reported as step 3's, as when they ran one after the other.
-pub(super) async fn resolve_and_look(
-    ctx: &Ctx<'_>,
-    graph: &Graph,
-) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
-    let (perm, found) = look(ctx, graph).await?;
-    resolve_permission::announce(ctx.printer, &perm);
-    Ok((perm, found))
-}
-
-/// [`resolve_and_look`] without a word.
-async fn look(
+/// reported as step 3's, as when they ran one after the other. Says
+/// nothing: the caller says the steps once the reads are in.
+pub(super) async fn look(
     ctx: &Ctx<'_>,
     graph: &Graph,
 ) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
@@ -449,7 +440,7 @@ async fn look(
 
 /// The first change, shared by `setup`, `rotate` and `register`: the app
 /// registration and its service principal (`rotate` only finds them), from
-/// what [`resolve_and_look`] found. Everything before this only read; a
+/// what [`look`] found. Everything before this only read; a
 /// Ctrl-C from here on stops at a step boundary.
 pub(super) async fn register_the_app(
     ctx: &mut Ctx<'_>,
