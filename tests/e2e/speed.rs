@@ -162,7 +162,7 @@ fn waves(h: &Harness, from: usize) -> Vec<Vec<String>> {
 }
 
 #[test]
-fn independent_requests_are_made_together_six_waves_fresh_and_two_on_a_re_run() {
+fn independent_requests_are_made_together_six_waves_fresh_two_on_a_re_run() {
     // Long enough that requests made one after another never overlap,
     // however loaded the machine.
     let h = Harness::with(aad_setup_emulator::EmulatorConfig {
@@ -198,6 +198,21 @@ fn independent_requests_are_made_together_six_waves_fresh_and_two_on_a_re_run() 
     h.setup(&[]).assert_code(0);
     let rerun = waves(&h, n);
     assert_eq!(rerun.len(), 2, "{rerun:#?}");
+
+    // `status`: sign-in with the platform, every lookup, then the grants
+    // (they need the app's service principal).
+    let n = h.request_log().len();
+    h.run(h.cmd().arg("status")).assert_code(0);
+    let status = waves(&h, n);
+    assert_eq!(status.len(), 3, "{status:#?}");
+
+    // `rotate`: the reads; the intent; `addPassword`; the connection; the
+    // tag with the checks; then, in custody's order, the old connection,
+    // its secret (while the tags are read), its tag.
+    let n = h.request_log().len();
+    h.run(h.cmd().arg("rotate")).assert_code(0);
+    let rotate = waves(&h, n);
+    assert_eq!(rotate.len(), 9, "{rotate:#?}");
 }
 
 #[test]
