@@ -100,20 +100,10 @@ async fn pass(
     // The directory's name, when sign-in left it, with the lookups; said in
     // the documented order.
     let (directory, looked) = tokio::join!(
-        async {
-            match read_directory {
-                true => Some(sign_in::directory(graph, session).await),
-                false => None,
-            }
-        },
+        sign_in::pending_directory(graph, session, read_directory),
         super::setup::look(ctx, graph)
     );
-    let mut session = session.clone();
-    if let Some(directory) = directory {
-        session.directory = directory?;
-        sign_in::announce(ctx.printer, &session);
-    }
-    let session = &session;
+    let session = &sign_in::with_directory(ctx.printer, session, directory)?;
     let (perm, found) = looked?;
     resolve_permission::announce(ctx.printer, &perm);
     let mut report = Report::new(session.tenant_id.clone()).in_directory(

@@ -106,10 +106,7 @@ pub(crate) async fn run(
     found: Found,
 ) -> anyhow::Result<AppState> {
     let dry_run = ctx.dry_run;
-    let Found {
-        app: found,
-        recorded_sp,
-    } = found;
+    let (found, recorded_sp) = found.into_parts();
     let mut changes = Vec::new();
     let rotating = existing == Existing::Required;
     let (app, action, created) = match found {
@@ -188,10 +185,7 @@ pub(crate) async fn run(
         // [`service_principal_of`].
         (None, Action::WouldCreate)
     } else {
-        let read = recorded_sp
-            .filter(|(id, _)| *id == app.app_id)
-            .map(|(_, sp)| sp);
-        service_principal(ctx, graph, &app, false, read).await?
+        service_principal(ctx, graph, &app, false, recorded_sp).await?
     };
     let state = AppState {
         app,

@@ -103,6 +103,35 @@ pub(crate) fn directory_name(session: &Session) -> String {
     }
 }
 
+/// The directory's name when sign-in left it to the caller (`pending`,
+/// [`authenticate`]): read with the caller's first lookups, then given to
+/// [`with_directory`].
+pub(crate) async fn pending_directory(
+    graph: &Graph,
+    session: &Session,
+    pending: bool,
+) -> Option<anyhow::Result<Option<auth::Directory>>> {
+    match pending {
+        true => Some(directory(graph, session).await),
+        false => None,
+    }
+}
+
+/// The session with what [`pending_directory`] read, and who signed in
+/// said ([`announce`]); as it was when nothing was pending.
+pub(crate) fn with_directory(
+    printer: &Printer,
+    session: &Session,
+    read: Option<anyhow::Result<Option<auth::Directory>>>,
+) -> anyhow::Result<Session> {
+    let mut session = session.clone();
+    if let Some(read) = read {
+        session.directory = read?;
+        announce(printer, &session);
+    }
+    Ok(session)
+}
+
 /// The directory's display name and default domain (`GET /organization`).
 /// Reading it needs User.Read (delegated) or Organization.Read.All
 /// (app-only); without them the run goes on with the tenant id alone. As the

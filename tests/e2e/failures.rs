@@ -2,8 +2,6 @@
 //! message that says what to fix, and — before the first write — leaves the
 //! tenant and the platform untouched.
 
-use base64::Engine as _;
-
 use crate::support::*;
 
 /// Nothing exists in the tenant or on the platform beyond the seed.
@@ -45,9 +43,11 @@ fn a_malformed_platform_token_is_a_usage_error_before_anything() {
 fn a_platform_token_the_platform_refuses_fails_sign_in_before_anything() {
     let h = Harness::new();
     let before = h.created();
-    let forged = base64::engine::general_purpose::STANDARD
-        .encode("9c1d6c0e-0000-4000-8000-000000000000:wrong:acme.pushbot.com:v1");
-    let run = h.run(h.cmd().env("CATALYTIC_TOKEN", forged).args(["setup"]));
+    let run = h.run(
+        h.cmd()
+            .env("CATALYTIC_TOKEN", forged_platform_token())
+            .args(["setup"]),
+    );
     run.assert_code(3);
     assert!(run.stderr.contains("401"), "{}", run.stderr);
     assert!(

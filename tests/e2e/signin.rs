@@ -2,7 +2,6 @@
 //! completes a setup; failures are exit 3 (sign-in) or 4 (privileges) with
 //! nothing changed; `auto` explains its choice under -v.
 
-use base64::Engine as _;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -557,11 +556,9 @@ fn a_token_graph_does_not_accept_is_a_sign_in_failure() {
 
     // The platform, read while signing in, refuses its token too: the
     // sign-in's failure is still the one reported (the documented order).
-    let forged_platform = base64::engine::general_purpose::STANDARD
-        .encode("9c1d6c0e-0000-4000-8000-000000000000:wrong:acme.pushbot.com:v1");
     let run = h.run(
         without_secret(&h)
-            .env("CATALYTIC_TOKEN", forged_platform)
+            .env("CATALYTIC_TOKEN", forged_platform_token())
             .args(["setup", "--graph-token-file"])
             .arg(&file),
     );

@@ -2,7 +2,6 @@
 //! round trips), counted from the emulator's log; and that the requests
 //! made together still report the failure the documented order names first.
 
-use base64::Engine as _;
 use serde_json::json;
 
 use crate::support::*;
@@ -228,11 +227,6 @@ fn an_integration_beyond_the_first_100_is_found_on_the_next_page() {
         .count();
     assert_eq!(pages, 2, "{}", log.join("\n"));
     assert_eq!(count(&log, "GET", "/oauth2/v1"), 0);
-}
-
-fn forged_platform_token() -> String {
-    base64::engine::general_purpose::STANDARD
-        .encode("9c1d6c0e-0000-4000-8000-000000000000:wrong:acme.pushbot.com:v1")
 }
 
 #[test]

@@ -480,6 +480,14 @@ pub fn param<'a>(connection: &'a Value, reference: &str) -> &'a Value {
 /// An HTTP client for the tests' own calls to the emulator, with the TLS
 /// provider the tool ships (ring) installed first: reqwest is built without
 /// one of its own, and panics at client build when none is installed.
+/// A platform token of the right shape for the emulator's team, with a
+/// secret the platform does not know: refused with 401.
+pub fn forged_platform_token() -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .encode("9c1d6c0e-0000-4000-8000-000000000000:wrong:acme.pushbot.com:v1")
+}
+
 pub fn http_client() -> reqwest::Client {
     aad_setup::tls::install_provider();
     reqwest::Client::new()

@@ -340,12 +340,7 @@ async fn first_reads(
         .filter(|_| !plan.secret.rotate)
         .and_then(|t| t.existing.as_ref().map(|c| (&t.client, c.id.clone())));
     let (directory, looked, seen) = tokio::join!(
-        async {
-            match first.read_directory {
-                true => Some(sign_in::directory(graph, session).await),
-                false => None,
-            }
-        },
+        sign_in::pending_directory(graph, session, first.read_directory),
         async {
             match decided.is_ok() {
                 true => Some(look(ctx, graph).await),
@@ -362,11 +357,7 @@ async fn first_reads(
             }
         }
     );
-    let mut session = session.clone();
-    if let Some(directory) = directory {
-        session.directory = directory?;
-        sign_in::announce(ctx.printer, &session);
-    }
+    let session = sign_in::with_directory(ctx.printer, session, directory)?;
     let target = decided?;
     platform_preflight::announce(ctx.printer, &target);
     let (perm, found) = match looked {

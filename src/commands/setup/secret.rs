@@ -139,7 +139,6 @@ async fn with_service_principal(
         // A person holds it (`--secret-file`): saved already with the file;
         // kept in the record this run saves from here on.
         ctx.record.handed_key_ids.push(secret.key_id.clone());
-        ctx.save_record();
     }
     Ok(secret)
 }
