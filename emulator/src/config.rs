@@ -375,6 +375,12 @@ pub struct SignInConfig {
     /// The value of `ACTIONS_ID_TOKEN_REQUEST_TOKEN` that `GET /_emulator/github-oidc`
     /// accepts as bearer. `None` = random per start (see `Credentials`).
     pub github_oidc_request_token: Option<String>,
+    /// An administrator has consented tenant-wide, for the public clients users sign in
+    /// through, to the delegated scopes the tool asks for (`Application.ReadWrite.All`,
+    /// `Application.Read.All`, `User.Read`). Off: a user who may not consent to a scope
+    /// that needs admin consent (the Application Developer) gets AADSTS65001 at the
+    /// device code's poll, AADSTS90094 in the browser (entra-sign-in.md §11).
+    pub public_client_admin_consent: bool,
 }
 
 impl Default for SignInConfig {
@@ -389,6 +395,7 @@ impl Default for SignInConfig {
             browser_decision: BrowserDecision::Approve,
             federated_credential: Some(FederatedCredential::default()),
             github_oidc_request_token: None,
+            public_client_admin_consent: true,
         }
     }
 }

@@ -1193,15 +1193,17 @@ fn authorize(st: &mut State, req: &Req, segment: Segment) -> Reply {
             "User declined to consent to access the app.",
         );
     }
-    // The configured user signs in; a scope they may not consent to stops the sign-in
-    // (AADSTS65001; entra-sign-in.md §1, §11).
+    // The configured user signs in; a scope that needs an administrator's consent, which
+    // no administrator gave and the user may not give, stops the sign-in: Entra's "Need
+    // admin approval" page, AADSTS90094, and back to the client as `consent_required`
+    // (entra-sign-in.md §1, §11; the device code answers AADSTS65001 instead).
     let user = st.user_index(&st.config.sign_in.user).unwrap_or(0);
     if let Some(missing) = st.users[user].missing_consent(&scopes.graph) {
         return error(
             "consent_required",
-            65001,
+            90094,
             &format!(
-                "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. (Missing consent: {missing}; an administrator must consent.)"
+                "The grant requires admin permission. (Application '{client_id}' asks for {missing}, which needs an administrator's consent.)"
             ),
         );
     }

@@ -15,6 +15,7 @@
 //! (`/_emulator`), `pages` (the approval pages a person uses), `snapshot` (what tests inspect), `jwt`, `util`.
 
 mod config;
+pub mod contract;
 mod control;
 mod entra;
 mod graph;

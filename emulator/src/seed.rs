@@ -121,8 +121,9 @@ pub(crate) const APP_IDENTITIES: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
-/// Delegated scopes consented tenant-wide for the interactive clients, so that a user
-/// who may not consent to admin scopes can still obtain them.
+/// Delegated scopes an administrator consented to tenant-wide for the interactive
+/// clients (`sign_in.public_client_admin_consent`), so that a user who may not consent
+/// to admin scopes can still obtain them.
 const CONSENTED_FOR_USERS: &[&str] = &[
     "Application.ReadWrite.All",
     "Application.Read.All",
@@ -450,12 +451,21 @@ pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
             user_principal_name: format!("developer@{}", tenant.domain),
             display_name: "Emulator Developer".to_owned(),
             role: "Application Developer".to_owned(),
-            consentable: Some(
-                CONSENTED_FOR_USERS
-                    .iter()
-                    .map(|s| (*s).to_owned())
-                    .collect(),
-            ),
+            consentable: Some({
+                // What a user may consent to alone (the map's `adminConsent: false`),
+                // plus the administrator's tenant-wide consent when there is one.
+                let mut scopes: Vec<String> = super::contract::user_consentable()
+                    .map(str::to_owned)
+                    .collect();
+                if config.sign_in.public_client_admin_consent {
+                    for s in CONSENTED_FOR_USERS {
+                        if !scopes.iter().any(|x| x == s) {
+                            scopes.push((*s).to_owned());
+                        }
+                    }
+                }
+                scopes
+            }),
             owner_only: true,
         },
     ];

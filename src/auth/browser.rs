@@ -127,11 +127,14 @@ pub(crate) async fn sign_in(
                 Kind::SignIn,
                 format!("the browser sign-in failed: {}", e.summary()),
             );
-            failure = failure.with_hint(e.hint().unwrap_or(if error == "access_denied" {
-                "run again and accept in the browser, or choose another --auth method"
-            } else {
-                "run again, or choose another --auth method (device-code, az-cli)"
-            }));
+            failure = match entra::consent_hint(&e, &endpoints.login, tenant, client_id, scope) {
+                Some(hint) => failure.with_hint(hint),
+                None => failure.with_hint(e.hint().unwrap_or(if error == "access_denied" {
+                    "run again and accept in the browser, or choose another --auth method"
+                } else {
+                    "run again, or choose another --auth method (device-code, az-cli)"
+                })),
+            };
             return Err(failure.into());
         }
     };
@@ -156,7 +159,10 @@ pub(crate) async fn sign_in(
                 Kind::SignIn,
                 format!("Entra refused the browser sign-in's code: {e}"),
             );
-            if let Some(hint) = e.hint() {
+            if let Some(hint) = entra::consent_hint(&e, &endpoints.login, tenant, client_id, scope)
+            {
+                failure = failure.with_hint(hint);
+            } else if let Some(hint) = e.hint() {
                 failure = failure.with_hint(hint);
             }
             Err(failure.into())

@@ -140,7 +140,11 @@ pub(crate) async fn sign_in(
                 _ => {
                     let mut failure =
                         Failure::new(Kind::SignIn, format!("device code sign-in failed: {e}"));
-                    if let Some(hint) = e.hint() {
+                    if let Some(hint) =
+                        entra::consent_hint(&e, &endpoints.login, tenant, client_id, scope)
+                    {
+                        failure = failure.with_hint(hint);
+                    } else if let Some(hint) = e.hint() {
                         failure = failure.with_hint(hint);
                     }
                     return Err(failure.into());

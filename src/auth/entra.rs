@@ -158,6 +158,42 @@ impl fmt::Display for EntraError {
 impl std::error::Error for EntraError {}
 
 /// `{authority}/{tenant}/oauth2/v2.0/{leaf}`.
+/// What an administrator must do when Entra refuses a user's sign-in for want of
+/// consent (AADSTS65001 at the device code's poll, AADSTS90094 in the browser): the
+/// admin-consent URL of the signing-in public client for the Graph scopes asked, and
+/// which roles may consent (entra-sign-in.md §1, §11; the v2.0 `adminconsent`
+/// endpoint). `None` for other errors.
+pub(crate) fn consent_hint(
+    error: &EntraError,
+    login_url: &Url,
+    tenant: &str,
+    client_id: &str,
+    scope: &str,
+) -> Option<String> {
+    if !error.has_code(65001) && !error.has_code(90094) {
+        return None;
+    }
+    let graph_scopes: Vec<&str> = scope
+        .split_whitespace()
+        .filter(|s| s.contains('/'))
+        .collect();
+    let mut url = endpoint(login_url, tenant, "x");
+    let path = url.path().replace("/oauth2/v2.0/x", "/v2.0/adminconsent");
+    url.set_path(&path);
+    url.query_pairs_mut()
+        .append_pair("client_id", client_id)
+        .append_pair("scope", &graph_scopes.join(" "))
+        .append_pair("redirect_uri", "http://localhost");
+    let names: Vec<&str> = graph_scopes
+        .iter()
+        .map(|s| s.rsplit('/').next().unwrap_or(s))
+        .collect();
+    Some(format!(
+        "a user may not consent to {} alone: an administrator (Global Administrator, Privileged Role Administrator, Cloud Application Administrator or Application Administrator) must first consent for the whole tenant to the signing-in client {client_id}, by opening {url} and accepting; or sign in as one of them. --admin-consent also asks for DelegatedPermissionGrant.ReadWrite.All, which only such an administrator obtains: run without it otherwise",
+        names.join(", ")
+    ))
+}
+
 pub(crate) fn endpoint(login_url: &Url, tenant: &str, leaf: &str) -> Url {
     let mut url = login_url.clone();
     let path = format!(

@@ -543,3 +543,30 @@ fn a_device_code_with_no_tenant_signs_in_through_organizations() {
     assert!(h.requests("POST", "/login/organizations/oauth2/v2.0/token") >= 1);
     assert_eq!(h.our_apps().len(), 1);
 }
+
+/// An Application Developer in a tenant where no administrator has consented
+/// for the public client: Entra refuses the sign-in (AADSTS65001), and the
+/// run says what an administrator must do, with the admin-consent URL of the
+/// signing-in client. Nothing is created.
+#[test]
+fn a_developer_without_an_admins_consent_is_told_what_an_admin_must_do() {
+    let mut config = EmulatorConfig::default();
+    config.sign_in.device_code_interval_secs = 0;
+    config.sign_in.device_auto_approve_after_polls = Some(0);
+    config.sign_in.user = "developer".into();
+    config.sign_in.public_client_admin_consent = false;
+    let h = Harness::with(config);
+    let before = h.created();
+    let run = h.run(cmd_as(&h, Who::Developer).args(["setup"]));
+    run.assert_code(3);
+    let all = format!("{}\n{}", run.stdout, run.stderr);
+    for word in [
+        "AADSTS65001",
+        "/v2.0/adminconsent?client_id=14d82eec-204b-4c2f-b7e8-296a70dab67e",
+        "Application.ReadWrite.All",
+        "Cloud Application Administrator",
+    ] {
+        assert!(all.contains(word), "does not say {word:?}:\n{all}");
+    }
+    assert_eq!(h.created(), before);
+}

@@ -335,6 +335,15 @@ fn parse_input(st: &mut State, map: &Map<String, Value>) -> Result<AppInput, GEr
                         "displayName must not be empty",
                     ));
                 }
+                // Entra's limit for an app's name (the portal's too); Graph refuses
+                // longer ones rather than cutting them.
+                if name.chars().count() > 120 {
+                    return Err(GErr::invalid_value(
+                        "displayName",
+                        "Application",
+                        "displayName must be at most 120 characters",
+                    ));
+                }
                 input.display_name = Some(name);
             }
             "signInAudience" => {
@@ -403,13 +412,31 @@ fn parse_web(map: &Map<String, Value>) -> Result<WebInput, GErr> {
             "homePageUrl" | "logoutUrl" => {
                 let url = body::opt_string(v, &target)?;
                 if let Some(u) = &url {
-                    let ok = url::Url::parse(u)
-                        .is_ok_and(|p| matches!(p.scheme(), "https" | "http") && p.has_host());
+                    // A (front-channel) logout URL must be https, or http on localhost /
+                    // 127.0.0.1, as Entra requires of redirect URIs (issue 19's review
+                    // of Microsoft's pages); a home page may be plain http.
+                    let ok = url::Url::parse(u).is_ok_and(|p| {
+                        p.has_host()
+                            && match p.scheme() {
+                                "https" => true,
+                                "http" => {
+                                    key == "homePageUrl"
+                                        || matches!(p.host_str(), Some("localhost" | "127.0.0.1"))
+                                }
+                                _ => false,
+                            }
+                    });
                     if !ok {
                         return Err(GErr::invalid_value(
                             &target,
                             "Application",
-                            format!("'{u}' is not an absolute http(s) URL"),
+                            if key == "logoutUrl" {
+                                format!(
+                                    "'{u}' must be an absolute https URL (http only on localhost)"
+                                )
+                            } else {
+                                format!("'{u}' is not an absolute http(s) URL")
+                            },
                         ));
                     }
                 }
@@ -699,8 +726,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
         is_fallback_public_client: None,
         public_client_redirect_uris: Vec::new(),
         password_credentials: Vec::new(),
-        // The creating principal owns what it creates (entra-sign-in.md §1).
-        owners: vec![ctx.token.oid.clone()],
+        owners: super::creator_owners(&ctx.token),
         created: now(),
         repl: Repl::fresh(),
     };

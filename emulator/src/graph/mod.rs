@@ -283,7 +283,6 @@ pub(crate) fn app_write_access(t: &TokenInfo) -> Access {
 /// permission; `Application.ReadWrite.All` alone is refused (microsoft-graph.md §2.9).
 pub(crate) fn grant_read(t: &TokenInfo) -> bool {
     t.has_any(&[
-        "DelegatedPermissionGrant.Read.All",
         "DelegatedPermissionGrant.ReadWrite.All",
         "Directory.Read.All",
         "Directory.ReadWrite.All",
@@ -310,6 +309,20 @@ pub(crate) fn org_read(t: &TokenInfo) -> bool {
         "Directory.Read.All",
         "Directory.ReadWrite.All",
     ]) || (t.delegated && t.has_any(&["User.Read", AS_USER]))
+}
+
+/// Who owns what a caller creates, as Entra decides: an app-only caller (its service
+/// principal) always; a user only when their role creates "as owner"
+/// (`microsoft.directory/applications/createAsOwner`: Application Developer and
+/// ordinary members, whose creations count against their 250-object quota), never an
+/// administrator, whose role holds `applications/create` (Entra's role permission
+/// reference, "Application Developer" and "applications/create").
+pub(crate) fn creator_owners(t: &TokenInfo) -> Vec<String> {
+    if !t.delegated || t.owner_only {
+        vec![t.oid.clone()]
+    } else {
+        Vec::new()
+    }
 }
 
 pub(crate) fn owns(t: &TokenInfo, owners: &[String]) -> bool {

@@ -319,7 +319,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
         description,
         notes,
         app_role_assignment_required: assignment_required,
-        owners: vec![ctx.token.oid.clone()],
+        owners: super::creator_owners(&ctx.token),
         graph_roles: Vec::new(),
         repl: Repl::fresh(),
     };

@@ -398,7 +398,7 @@ async fn the_browser_sign_in_as_the_developer_stops_on_a_scope_they_cannot_conse
     let back = authorize(format!("https://graph.microsoft.com/{DPG}")).await;
     let q: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
     assert_eq!(q["error"], "consent_required");
-    assert!(q["error_description"].starts_with("AADSTS65001:"));
+    assert!(q["error_description"].starts_with("AADSTS90094:"));
     assert_eq!(q["state"], "s1");
     let back = authorize("https://graph.microsoft.com/Application.ReadWrite.All".into()).await;
     assert!(back.query_pairs().any(|(k, _)| k == "code"), "{back}");

@@ -197,6 +197,7 @@ const AAD: &str = "/api/integrations/azure-active-directory/oauth2/v1";
 
 mod applications;
 mod auth_code_pkce;
+mod contract;
 mod control;
 mod device_code_federated_approval;
 mod faults;
