@@ -62,17 +62,28 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         Some(sp) => sp?,
         None => {
             graph
-                .find_service_principal(&app.app_id, "id,appId")
+                .find_service_principal(&app.app_id, "id,appId,tags")
                 .await?
         }
     };
+    let listed = sp.as_ref().is_some_and(crate::steps::enterprise_tag::has);
     checks.push(Check::new(
         "service-principal",
         "service principal",
-        sp.is_some(),
+        listed,
         sp.as_ref().map_or(
             "missing: the app cannot sign in (AADSTS7000229); run `aad-setup setup`".into(),
-            |s| s.id.clone(),
+            |s| {
+                if listed {
+                    s.id.clone()
+                } else {
+                    format!(
+                        "{}: not listed under Enterprise applications (no {} tag); run `aad-setup setup` as an identity that may change it",
+                        s.id,
+                        crate::steps::enterprise_tag::TAG
+                    )
+                }
+            },
         ),
     ));
     // Reading grants needs Directory.Read.All (or a grant permission), which

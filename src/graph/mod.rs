@@ -409,6 +409,23 @@ impl Graph {
         Ok(())
     }
 
+    pub(crate) async fn update_service_principal(
+        &self,
+        object_id: &str,
+        patch: &Value,
+    ) -> anyhow::Result<()> {
+        self.call(
+            "update the service principal",
+            Method::PATCH,
+            self.url(&format!("servicePrincipals/{object_id}")),
+            &[],
+            Some(patch),
+            Retry::Idempotent,
+        )
+        .await?;
+        Ok(())
+    }
+
     pub(crate) async fn delete_application(&self, object_id: &str) -> anyhow::Result<()> {
         self.delete_call(
             "delete the application",

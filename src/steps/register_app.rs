@@ -556,7 +556,8 @@ async fn service_principal(
             Some(sp) => sp?,
             None => graph.find_service_principal(&app.app_id, SP_SELECT).await?,
         };
-        if let Some(sp) = sp {
+        if let Some(mut sp) = sp {
+            crate::steps::enterprise_tag::ensure(ctx, graph, &mut sp).await;
             return Ok((Some(sp), Action::Reused));
         }
         if ctx.dry_run {
@@ -568,9 +569,13 @@ async fn service_principal(
     let tags = vec![ENTERPRISE_APP_TAG.to_owned(), APP_TAG.to_owned()];
     // A 409 or a lost answer is looked up by the client, never re-posted
     // blindly (microsoft-graph.md §2.7).
+    // The 403 "…must in the local tenant" is also what a caller that does not
+    // own the app gets (Application.ReadWrite.OwnedBy): it means replication
+    // only for an app this run just created (microsoft-graph.md §2.7).
     let made = ctx
-        .through_replication(
+        .retry_while(
             "the new app to replicate in Entra (for its service principal)",
+            |err| crate::steps::is_replication(err) && (created || !is_not_local(err)),
             || graph.create_service_principal(&app.app_id, &tags, SP_SELECT),
         )
         .await?;
@@ -580,6 +585,11 @@ async fn service_principal(
         Action::Created
     };
     Ok((Some(made.value), action))
+}
+
+/// Graph's 403 "the backing application … must in the local tenant".
+fn is_not_local(err: &anyhow::Error) -> bool {
+    crate::graph::graph_error(err).is_some_and(|g| g.is_denied())
 }
 
 #[cfg(test)]

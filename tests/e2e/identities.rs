@@ -570,3 +570,81 @@ fn a_developer_without_an_admins_consent_is_told_what_an_admin_must_do() {
     }
     assert_eq!(h.created(), before);
 }
+
+/// The 403 "…must in the local tenant" that an OwnedBy identity gets for a
+/// service principal of an app it does not own is exit 4 at once when this
+/// run did not create the app (rotate over a missing service principal; a
+/// setup over another's app), not three minutes of waiting for replication.
+#[test]
+fn owned_by_over_anothers_app_without_its_service_principal_is_exit_4_at_once() {
+    for args in [&["rotate"][..], &["setup"][..]] {
+        let h = harness();
+        h.setup(&[]).assert_code(0);
+        let app = &h.our_apps()[0];
+        let app_id = app["appId"].as_str().unwrap().to_owned();
+        let sp = h
+            .list("servicePrincipals")
+            .into_iter()
+            .find(|s| s["appId"] == app_id.as_str())
+            .expect("its service principal");
+        h.graph_delete(&format!("servicePrincipals/{}", sp["id"].as_str().unwrap()));
+        let graph = h.graph_path("servicePrincipals");
+        let before = h.requests("POST", &graph);
+        let started = std::time::Instant::now();
+        let run = h.run(cmd_as(&h, Who::OwnedBy).args(args));
+        run.assert_code(4);
+        assert_eq!(
+            h.requests("POST", &graph) - before,
+            1,
+            "{args:?}: tried again"
+        );
+        assert!(started.elapsed().as_secs() < 20, "{args:?}: waited");
+        let all = format!("{}\n{}", run.stdout, run.stderr);
+        assert!(all.contains("Application.ReadWrite.All"), "{all}");
+    }
+}
+
+/// A service principal without the portal's tag (made by a script, say) is
+/// missing from Enterprise applications: `status` says so (exit 6), `setup`
+/// adds the tag and keeps the others; an identity that may not change it is
+/// warned, and `status` keeps flagging it.
+#[test]
+fn a_service_principal_without_the_enterprise_tag_is_tagged_or_flagged() {
+    let h = harness();
+    h.setup(&[]).assert_code(0);
+    let app_id = h.our_apps()[0]["appId"].as_str().unwrap().to_owned();
+    let sp = || {
+        h.list("servicePrincipals")
+            .into_iter()
+            .find(|s| s["appId"] == app_id.as_str())
+            .expect("its service principal")
+    };
+    let id = sp()["id"].as_str().unwrap().to_owned();
+    h.graph_patch(
+        &format!("servicePrincipals/{id}"),
+        serde_json::json!({"tags": ["kept-by-admin"]}),
+    );
+    let status = h.run(h.cmd().args(["status"]));
+    status.assert_code(6);
+    assert!(
+        status.stdout.contains("Enterprise applications"),
+        "{}",
+        status.stdout
+    );
+    // Another's service principal: OwnedBy may not change it.
+    let run = h.run(cmd_as(&h, Who::OwnedBy).args(["setup"]));
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("WindowsAzureActiveDirectoryIntegratedApp"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sp()["tags"], serde_json::json!(["kept-by-admin"]));
+    h.setup(&[]).assert_code(0);
+    assert_eq!(
+        sp()["tags"],
+        serde_json::json!(["kept-by-admin", "WindowsAzureActiveDirectoryIntegratedApp"])
+    );
+    h.run(h.cmd().args(["status"])).assert_code(0);
+}

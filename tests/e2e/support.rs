@@ -203,6 +203,33 @@ impl Harness {
         })
     }
 
+    /// `DELETE {graph}/v1.0/{path}` as an Application.ReadWrite.All app.
+    pub fn graph_delete(&self, path: &str) {
+        self.graph_send(reqwest::Method::DELETE, path, None);
+    }
+
+    /// `PATCH {graph}/v1.0/{path}` as an Application.ReadWrite.All app.
+    pub fn graph_patch(&self, path: &str, body: Value) {
+        self.graph_send(reqwest::Method::PATCH, path, Some(body));
+    }
+
+    fn graph_send(&self, method: reqwest::Method, path: &str, body: Option<Value>) {
+        let token = self
+            .emu
+            .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
+        let url = format!("{}/v1.0/{path}", self.emu.graph_url());
+        let status = self.rt.block_on(async move {
+            let mut req = crate::support::http_client()
+                .request(method, url)
+                .bearer_auth(token);
+            if let Some(body) = body {
+                req = req.json(&body);
+            }
+            req.send().await.expect("graph call").status()
+        });
+        assert!(status.is_success(), "fixture call failed: {status}");
+    }
+
     /// Deletes a platform connection as the team's admin would in the
     /// platform's own pages.
     pub fn platform_delete_connection(&self, id: &str) {

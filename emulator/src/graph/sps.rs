@@ -129,6 +129,7 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
         },
         (Some(key), []) => match method {
             "GET" => get(st, ctx, &key),
+            "PATCH" => update(st, ctx, &key),
             "DELETE" => delete(st, ctx, &key),
             _ => Err(GErr::method_not_allowed()),
         },
@@ -332,6 +333,45 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     }
     st.sps.push(sp);
     ctx.ok(201, &value)
+}
+
+/// `PATCH /servicePrincipals/{id}`: the properties a client of this tool may change
+/// (`tags`, `notes`, `description`, `accountEnabled`, `appRoleAssignmentRequired`);
+/// OwnedBy and an Application Developer only on one they own
+/// (serviceprincipal-update.md).
+fn update(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
+    let access = app_write_access(&ctx.token);
+    if access == Access::None {
+        return Err(GErr::denied());
+    }
+    odata::no_options(ctx)?;
+    let i = find(st, key)?;
+    if access == Access::Owned && !owns(&ctx.token, &st.sps[i].owners) {
+        return Err(GErr::denied());
+    }
+    let map = body::object(ctx.req)?;
+    let mut sp = st.sps[i].clone();
+    for (k, v) in &map {
+        match k.as_str() {
+            "@odata.type" => body::check_odata_type(v, "servicePrincipal", k)?,
+            "tags" => sp.tags = body::strings(v, k)?,
+            "notes" => sp.notes = body::opt_string(v, k)?,
+            "description" => sp.description = body::opt_string(v, k)?,
+            "accountEnabled" => sp.account_enabled = body::opt_boolean(v, k)?.unwrap_or(true),
+            "appRoleAssignmentRequired" => sp.app_role_assignment_required = body::boolean(v, k)?,
+            "id"
+            | "appId"
+            | "appDisplayName"
+            | "appOwnerOrganizationId"
+            | "servicePrincipalNames"
+            | "servicePrincipalType"
+            | "signInAudience"
+            | "deletedDateTime" => return Err(body::read_only(k, k)),
+            _ => return Err(body::not_modelled(k, "servicePrincipal", k)),
+        }
+    }
+    st.sps[i] = sp;
+    Ok(Reply::empty(204))
 }
 
 fn delete(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
