@@ -44,10 +44,38 @@ impl Cloud {
 
     /// The cloud whose sign-in host is `host` (lower case, no scheme): GCC
     /// High for the US Government host it shares with DoD.
+    /// China's sign-in host also goes by `login.partner.microsoftonline.cn`,
+    /// as Microsoft's national-cloud page gives it.
     pub(crate) fn signing_in_at(host: &str) -> Option<Cloud> {
+        if host == CHINA_PARTNER_LOGIN_HOST {
+            return Some(Cloud::CHINA);
+        }
         [Cloud::PUBLIC, Cloud::USGOV, Cloud::CHINA]
             .into_iter()
             .find(|c| c.login.trim_start_matches("https://") == host)
+    }
+}
+
+/// China's other sign-in host (Microsoft's national cloud deployments page).
+pub(crate) const CHINA_PARTNER_LOGIN_HOST: &str = "login.partner.microsoftonline.cn";
+
+/// The Microsoft sign-in hosts a cloud is known by, for messages.
+pub(crate) fn known_login_hosts() -> String {
+    let mut hosts: Vec<&str> = [Cloud::PUBLIC, Cloud::USGOV, Cloud::CHINA]
+        .iter()
+        .map(|c| c.login.trim_start_matches("https://"))
+        .collect();
+    hosts.push(CHINA_PARTNER_LOGIN_HOST);
+    hosts.join(", ")
+}
+
+impl Cloud {
+    /// The cloud whose Graph host a token's audience names (`aud`:
+    /// `https://graph.microsoft.com`, with or without a trailing slash, or
+    /// Graph's app id, which every cloud shares). `None`: another API.
+    pub(crate) fn graph_audience_matches(self, aud: &str) -> bool {
+        let aud = aud.trim_end_matches('/').to_ascii_lowercase();
+        aud == "00000003-0000-0000-c000-000000000000" || aud == self.graph
     }
 }
 

@@ -1178,20 +1178,37 @@ pub(crate) fn endpoints(args: &Inputs) -> anyhow::Result<Endpoints> {
 /// its Graph host and scope must follow — entra-sign-in.md §2); else the
 /// public cloud. The US Government host is shared by GCC High and DoD: it
 /// means GCC High unless `--cloud usgov-dod` says DoD.
-fn resolve_cloud(explicit: Option<CloudChoice>, authority_host: Option<&str>) -> Cloud {
+/// A host that names no Microsoft cloud is refused (it would silently mean the
+/// public cloud's Graph), unless it is local (the emulator) or `--cloud` says.
+fn resolve_cloud(
+    explicit: Option<CloudChoice>,
+    authority_host: Option<&str>,
+) -> Result<Cloud, String> {
     if let Some(choice) = explicit {
-        return match choice {
+        return Ok(match choice {
             CloudChoice::Public => Cloud::PUBLIC,
             CloudChoice::Usgov => Cloud::USGOV,
             CloudChoice::UsgovDod => Cloud::USGOV_DOD,
             CloudChoice::China => Cloud::CHINA,
-        };
+        });
     }
-    authority_host
+    let Some(host) = authority_host
         .and_then(|h| validate::service_url(env::AZURE_AUTHORITY_HOST, h).ok())
         .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
-        .and_then(|host| Cloud::signing_in_at(&host))
-        .unwrap_or(Cloud::PUBLIC)
+    else {
+        return Ok(Cloud::PUBLIC);
+    };
+    if let Some(cloud) = Cloud::signing_in_at(&host) {
+        return Ok(cloud);
+    }
+    if matches!(host.as_str(), "127.0.0.1" | "localhost" | "[::1]") {
+        return Ok(Cloud::PUBLIC);
+    }
+    Err(format!(
+        "{} names {host}, which is not a Microsoft sign-in host aad-setup knows ({}): pass --cloud public|usgov|usgov-dod|china to say which cloud it signs in to",
+        env::AZURE_AUTHORITY_HOST,
+        crate::cloud::known_login_hosts()
+    ))
 }
 
 fn endpoints_of(
@@ -1202,7 +1219,7 @@ fn endpoints_of(
     environment: &Environment,
 ) -> anyhow::Result<Endpoints> {
     let authority_host = environment.var(env::AZURE_AUTHORITY_HOST);
-    let cloud = resolve_cloud(cloud, authority_host.as_deref());
+    let cloud = resolve_cloud(cloud, authority_host.as_deref()).map_err(usage)?;
     let (login_raw, login_from) = match (login_url, authority_host) {
         (Some(v), _) => (v.to_owned(), "--login-url"),
         (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
@@ -1885,8 +1902,23 @@ mod tests {
             ),
         ];
         for (flag, host, want) in cases {
-            assert_eq!(resolve_cloud(flag, host), want, "{flag:?} {host:?}");
+            assert_eq!(resolve_cloud(flag, host), Ok(want), "{flag:?} {host:?}");
         }
+        // China's partner host, as Microsoft's national-cloud page gives it.
+        assert_eq!(
+            resolve_cloud(None, Some("https://login.partner.microsoftonline.cn")),
+            Ok(Cloud::CHINA)
+        );
+        // An unknown host names --cloud, unless --cloud says.
+        let err = resolve_cloud(None, Some("https://login.example.com")).unwrap_err();
+        assert!(
+            err.contains("--cloud") && err.contains("login.example.com"),
+            "{err}"
+        );
+        assert_eq!(
+            resolve_cloud(Some(CloudChoice::Usgov), Some("https://login.example.com")),
+            Ok(Cloud::USGOV)
+        );
         assert_eq!(Cloud::USGOV_DOD.graph, "https://dod-graph.microsoft.us");
         assert_eq!(Cloud::USGOV_DOD.login, "https://login.microsoftonline.us");
         assert_eq!(

@@ -55,6 +55,13 @@ pub struct EmulatorConfig {
     /// Tenant app-management policy: `false` forbids password credentials altogether
     /// → 400 `CredentialTypeNotAllowedAsPerAppPolicy` (microsoft-graph.md §4.2).
     pub password_credentials_allowed: bool,
+    /// The directory objects a user who is not an administrator may create, deleted
+    /// ones included (Entra's service limits: 250) → 400 `Directory_QuotaExceeded`.
+    pub user_object_quota: usize,
+    /// A cap on an application's password credentials → 400 `TooManyAppPasswords`
+    /// ("You can only add a maximum of N passwords"; seen on apps made through Graph,
+    /// when it applies is not documented: microsoft-graph.md §2.4). `None`: no cap.
+    pub max_app_passwords: Option<usize>,
     /// Device code flow and federated credentials (entra-sign-in.md §4, §7).
     pub sign_in: SignInConfig,
     /// The workflow platform.
@@ -83,6 +90,8 @@ impl Default for EmulatorConfig {
             graph_page_size: 100,
             max_secret_lifetime_days: None,
             password_credentials_allowed: true,
+            user_object_quota: 250,
+            max_app_passwords: None,
             sign_in: SignInConfig::default(),
             platform: PlatformConfig::default(),
             latency_millis: 0,

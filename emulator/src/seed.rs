@@ -442,6 +442,7 @@ pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
             role: "Global Administrator".to_owned(),
             consentable: None,
             owner_only: false,
+            created_objects: 0,
         },
         // Registers apps and manages the ones they own; may not consent to admin scopes
         // (so never holds DelegatedPermissionGrant.ReadWrite.All) nor manage others'
@@ -467,6 +468,7 @@ pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
                 scopes
             }),
             owner_only: true,
+            created_objects: 0,
         },
     ];
 

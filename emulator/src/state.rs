@@ -86,6 +86,9 @@ pub(crate) struct User {
     /// The role lets the user change only applications and service principals they
     /// own (Application Developer), whatever the token's scopes say.
     pub owner_only: bool,
+    /// Directory objects this user created as owner, deleted ones included (what
+    /// Entra's quota counts).
+    pub created_objects: usize,
 }
 
 impl User {

@@ -21,9 +21,23 @@ pub(crate) struct Claims {
     pub appid: Option<String>,
     /// The signed-in user, in delegated tokens.
     pub upn: Option<String>,
+    /// The API the token is for: a string, or (rarely) a list.
+    pub aud: Option<serde_json::Value>,
 }
 
 impl Claims {
+    /// The audiences the token names.
+    pub(crate) fn audiences(&self) -> Vec<String> {
+        match &self.aud {
+            Some(serde_json::Value::String(a)) => vec![a.clone()],
+            Some(serde_json::Value::Array(all)) => all
+                .iter()
+                .filter_map(|a| a.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     pub(crate) fn permissions(&self) -> Vec<String> {
         let mut all: Vec<String> = self
             .scp

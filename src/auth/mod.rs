@@ -85,6 +85,48 @@ impl std::fmt::Debug for Session {
 }
 
 /// Signs in with the planned method and learns the tenant id.
+/// A token made elsewhere (Azure CLI, a file) must be for this cloud's Graph:
+/// its audience names the Graph host (or Graph's app id, which every cloud
+/// shares). Another cloud's token would only meet 401s.
+fn check_audience(
+    endpoints: &Endpoints,
+    identity: &str,
+    audiences: &[String],
+) -> anyhow::Result<()> {
+    let cloud = endpoints.cloud;
+    if audiences.is_empty() || audiences.iter().any(|a| cloud.graph_audience_matches(a)) {
+        return Ok(());
+    }
+    let aud = &audiences[0];
+    let other = [
+        crate::cloud::Cloud::PUBLIC,
+        crate::cloud::Cloud::USGOV,
+        crate::cloud::Cloud::USGOV_DOD,
+        crate::cloud::Cloud::CHINA,
+    ]
+    .into_iter()
+    .find(|c| c.graph_audience_matches(aud));
+    let hint = match other {
+        Some(c) => format!(
+            "the token is for the {} cloud's Graph: pass --cloud {} (or get a token for {})",
+            c.name, c.name, cloud.graph
+        ),
+        None => format!(
+            "get a token for Microsoft Graph ({}), e.g. az account get-access-token --resource-type ms-graph",
+            cloud.graph
+        ),
+    };
+    Err(Failure::new(
+        Kind::SignIn,
+        format!(
+            "{identity} is for {aud}, not Microsoft Graph of the {} cloud (--cloud {})",
+            cloud.name, cloud.name
+        ),
+    )
+    .with_hint(hint)
+    .into())
+}
+
 pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
@@ -148,6 +190,9 @@ pub(crate) async fn sign_in(
         }
     };
     if let Some(claims) = claims::read(&session.token) {
+        if matches!(plan, SignIn::AzCli(_) | SignIn::Token(_)) {
+            check_audience(endpoints, &session.identity, &claims.audiences())?;
+        }
         if let Some(exp) = claims.exp {
             if exp < jiff::Timestamp::now().as_second() {
                 return Err(Failure::new(

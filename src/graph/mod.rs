@@ -709,8 +709,12 @@ pub struct Made<T> {
     pub found: bool,
 }
 
-/// Looks (with short waits between) for an object a 409 says exists.
-const LOOKS_AFTER_CONFLICT: u32 = 8;
+/// Looks (with short waits between) for an object a 409 says exists: the
+/// object is there, only the listing lags, as long as replication can (the
+/// waits of [`crate::http::Policy::look_delay`]: 0.5, 1, 2, 4 s, then every
+/// 5 s, about two minutes in all, within the three-minute replication budget
+/// of microsoft-graph.md §5; it was 8 looks, about 20 s).
+pub(crate) const LOOKS_AFTER_CONFLICT: u32 = 28;
 /// Looks for an app whose create lost its answer before creating again.
 const LOOKS_AFTER_LOST_APP: u32 = 4;
 

@@ -731,6 +731,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
         repl: Repl::fresh(),
     };
     apply(&mut app, input);
+    super::count_created(st, &ctx.token)?;
     let mut value = app_json(&app, &[]);
     if let Value::Object(map) = &mut value {
         map.insert(
@@ -829,6 +830,15 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
             message.clone(),
         )
         .detail("InvalidCredentialType", message, "PasswordCredentials"));
+    }
+    if let Some(max) = st.config.max_app_passwords {
+        if st.apps[i].password_credentials.len() >= max {
+            return Err(GErr::new(
+                400,
+                "TooManyAppPasswords",
+                format!("You can only add a maximum of {max} passwords."),
+            ));
+        }
     }
     let start = start.unwrap_or_else(now);
     // Default end: start + 2 years (microsoft-graph.md §2.4).

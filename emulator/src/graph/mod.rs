@@ -325,6 +325,28 @@ pub(crate) fn creator_owners(t: &TokenInfo) -> Vec<String> {
     }
 }
 
+/// Counts an object a user creates as owner against Entra's quota for users who are not
+/// administrators (250, deleted objects included: see `contract`'s notes);
+/// 400 `Directory_QuotaExceeded` once it is used up.
+pub(crate) fn count_created(st: &mut State, t: &TokenInfo) -> Result<(), GErr> {
+    if !t.delegated || !t.owner_only {
+        return Ok(());
+    }
+    let quota = st.config.user_object_quota;
+    let Some(user) = st.users.iter_mut().find(|u| u.id == t.oid) else {
+        return Ok(());
+    };
+    if user.created_objects >= quota {
+        return Err(GErr::new(
+            400,
+            "Directory_QuotaExceeded",
+            "The directory object quota limit for the Principal has been exceeded. Please ask your administrator to increase the quota limit or delete objects to reduce the used quota.",
+        ));
+    }
+    user.created_objects += 1;
+    Ok(())
+}
+
 pub(crate) fn owns(t: &TokenInfo, owners: &[String]) -> bool {
     owners.iter().any(|o| o.eq_ignore_ascii_case(&t.oid))
 }

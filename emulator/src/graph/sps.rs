@@ -303,6 +303,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
             ),
         );
     };
+    super::count_created(st, &ctx.token)?;
     let app = &st.apps[ai];
     let sp = Sp {
         id: new_guid(),

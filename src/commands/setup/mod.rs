@@ -203,6 +203,16 @@ pub(crate) fn classify_graph_refusal(err: anyhow::Error, session: &Session) -> a
             .with_hint("the token may have expired or be meant for another API: sign in again");
             err.context(failure)
         }
+        Some(g) if g.has_code("Directory_QuotaExceeded") => {
+            let failure = Failure::new(Kind::Failed, format!("{} has reached its directory object quota", session.identity))
+                .with_hint("a user who is not an administrator may create at most 250 directory objects (apps and service principals), deleted ones included until they are purged 30 days later: permanently delete unused ones (Entra admin center > App registrations > Deleted applications), or run as an administrator or a pipeline identity");
+            err.context(failure)
+        }
+        Some(g) if g.has_code("TooManyAppPasswords") => {
+            let failure = Failure::new(Kind::Failed, "the app holds as many client secrets as Entra allows it")
+                .with_hint("remove a secret no one uses (Entra admin center > the app > Certificates & secrets; `aad-setup rotate` removes the one it replaces), then run again");
+            err.context(failure)
+        }
         Some(g) if g.is_denied() => {
             let why = format!("Graph answered {} to {}", g.code, g.action);
             let failure = auth::denied(session, &MANAGE_APPS, &why);
