@@ -160,7 +160,7 @@ fn find(st: &mut State, target: &Target) -> Result<usize, GErr> {
 
 /// The caller may write this app: ReadWrite.All, or OwnedBy and an owner.
 fn check_write(st: &State, ctx: &Ctx<'_>, i: usize) -> Result<(), GErr> {
-    match app_write_access(&ctx.token) {
+    match app_write_access(ctx) {
         Access::All => Ok(()),
         Access::Owned if owns(&ctx.token, &st.apps[i].owners) => Ok(()),
         _ => Err(GErr::denied()),
@@ -255,7 +255,7 @@ fn visible_json(st: &mut State, i: usize, with_creds: bool) -> Value {
 }
 
 fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
-    let access = app_read_access(&ctx.token);
+    let access = app_read_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }
@@ -279,7 +279,7 @@ fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
 }
 
 fn get(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
-    let access = app_read_access(&ctx.token);
+    let access = app_read_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }
@@ -698,7 +698,7 @@ fn apply(app: &mut App, input: AppInput) {
 }
 
 fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
-    if app_write_access(&ctx.token) == Access::None {
+    if app_write_access(ctx) == Access::None {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;
@@ -744,7 +744,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
 }
 
 fn update(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
-    if app_write_access(&ctx.token) == Access::None {
+    if app_write_access(ctx) == Access::None {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;
@@ -757,7 +757,7 @@ fn update(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
 }
 
 fn delete(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
-    if app_write_access(&ctx.token) == Access::None {
+    if app_write_access(ctx) == Access::None {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;
@@ -773,7 +773,7 @@ fn delete(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
 }
 
 fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
-    if app_write_access(&ctx.token) == Access::None {
+    if app_write_access(ctx) == Access::None {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;
@@ -917,7 +917,7 @@ fn parse_date(v: &Value, target: &str) -> Result<Option<jiff::Timestamp>, GErr> 
 }
 
 fn remove_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
-    if app_write_access(&ctx.token) == Access::None {
+    if app_write_access(ctx) == Access::None {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;

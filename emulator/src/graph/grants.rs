@@ -65,7 +65,7 @@ fn find(st: &mut State, id: &str) -> Result<usize, GErr> {
 }
 
 fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
-    if !grant_read(&ctx.token) {
+    if !grant_read(ctx) {
         return Err(GErr::denied());
     }
     let q = odata::list_query(ctx, &META)?;
@@ -88,7 +88,7 @@ fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
 }
 
 fn get(st: &mut State, ctx: &Ctx<'_>, id: &str) -> GResult {
-    if !grant_read(&ctx.token) {
+    if !grant_read(ctx) {
         return Err(GErr::denied());
     }
     let select = odata::entity_select(ctx, &META)?;
@@ -145,7 +145,7 @@ fn grant_id(client: &str, resource: &str, principal: Option<&str>) -> String {
 }
 
 fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
-    if !grant_write(&ctx.token) {
+    if !grant_write(ctx) {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;
@@ -256,7 +256,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
 }
 
 fn update(st: &mut State, ctx: &Ctx<'_>, id: &str) -> GResult {
-    if !grant_write(&ctx.token) {
+    if !grant_write(ctx) {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;
@@ -285,7 +285,7 @@ fn update(st: &mut State, ctx: &Ctx<'_>, id: &str) -> GResult {
 }
 
 fn delete(st: &mut State, ctx: &Ctx<'_>, id: &str) -> GResult {
-    if !grant_write(&ctx.token) {
+    if !grant_write(ctx) {
         return Err(GErr::denied());
     }
     odata::no_options(ctx)?;

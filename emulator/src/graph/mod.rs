@@ -17,6 +17,7 @@ mod sps;
 use serde_json::{Value, json};
 
 use super::GraphIds;
+use super::contract;
 use super::state::{State, TokenInfo};
 use super::util::{ODATA_JSON, Reply, Req, graph_error_date, segments};
 
@@ -136,6 +137,8 @@ pub(crate) struct Ctx<'a> {
     pub req: &'a Req,
     /// `{graph}/v1.0`
     pub root: String,
+    /// The token's permissions that Microsoft's map says allow this request.
+    pub granted: Vec<String>,
 }
 
 impl Ctx<'_> {
@@ -171,14 +174,17 @@ fn dispatch(st: &mut State, req: &Req) -> GResult {
         None => return Err(GErr::no_segment("")),
     }
     let token = authenticate(st, req)?;
+    let rest: Vec<&str> = segs[1..].iter().map(String::as_str).collect();
+    let Some(first) = rest.first() else {
+        return Err(GErr::no_segment(""));
+    };
+    let granted = authorize(&token, &req.method, &rest)?;
+    check_schema(st, req, &rest)?;
     let ctx = Ctx {
         token,
         req,
         root: format!("{}/v1.0", st.graph_url()),
-    };
-    let rest: Vec<&str> = segs[1..].iter().map(String::as_str).collect();
-    let Some(first) = rest.first() else {
-        return Err(GErr::no_segment(""));
+        granted,
     };
     let entity = first.split('(').next().unwrap_or_default();
     match entity {
@@ -188,6 +194,66 @@ fn dispatch(st: &mut State, req: &Req) -> GResult {
         "organization" | "me" => org::route(st, &ctx, &rest),
         _ => Err(GErr::no_segment(first)),
     }
+}
+
+/// Which of the token's permissions allow this method on this path, as Microsoft's
+/// permissions map says (`crate::contract`); none → 403. A path the map does not know
+/// for any method is left to the handlers (400 for an unknown segment); one it knows
+/// for other methods is 405.
+fn authorize(token: &TokenInfo, method: &str, rest: &[&str]) -> Result<Vec<String>, GErr> {
+    let template = contract::template(&format!("/{}", rest.join("/")));
+    if !token.delegated && (template == "/me" || template.starts_with("/me/")) {
+        // Graph's own answer to an app-only /me (400) comes first (org.rs).
+        return Ok(Vec::new());
+    }
+    if !contract::in_map(method, &template) {
+        return if contract::path_in_map(&template) {
+            Err(GErr::method_not_allowed())
+        } else {
+            Ok(Vec::new())
+        };
+    }
+    let (held, scheme) = if token.delegated {
+        (&token.scp, contract::Scheme::Delegated)
+    } else {
+        (&token.roles, contract::Scheme::Application)
+    };
+    let allowing = contract::allowing(held, scheme, method, &template);
+    if allowing.is_empty() {
+        return Err(GErr::denied());
+    }
+    Ok(allowing.into_iter().map(str::to_owned).collect())
+}
+
+/// The body of a create, an update or an action, and `$select`, against the emulated
+/// cloud's schema (`crate::contract`): an unknown property, one this cloud lacks, or a
+/// value of the wrong type is Graph's 400. Bodies that are not JSON objects are left to
+/// the handlers' reader.
+fn check_schema(st: &State, req: &Req, rest: &[&str]) -> Result<(), GErr> {
+    let schema = contract::Schema::of(st.config.cloud);
+    let body: Option<Value> = if matches!(req.method.as_str(), "POST" | "PATCH") {
+        serde_json::from_slice(&req.body)
+            .ok()
+            .filter(Value::is_object)
+    } else {
+        None
+    };
+    let path = format!("/{}", rest.join("/"));
+    contract::check_request(
+        schema,
+        &req.method,
+        &path,
+        req.query_value("$select"),
+        body.as_ref(),
+    )
+    .map_err(|e| {
+        let code = if e.target == "$select" {
+            "Request_BadRequest"
+        } else {
+            "BadRequest"
+        };
+        GErr::new(400, code, e.message.clone()).detail(code, e.message, &e.target)
+    })
 }
 
 /// Bearer required; only tokens the emulated Entra issued (or a test minted), unexpired
@@ -231,84 +297,64 @@ pub(crate) enum Access {
     None,
 }
 
-// Delegated tokens of Azure CLI carry `Directory.AccessAsUser.All` (act as the signed-in
-// user): for the emulated Global Administrator that grants everything; for a user whose
-// role limits them to their own objects it grants what that role allows.
-const AS_USER: &str = "Directory.AccessAsUser.All";
-
-fn delegated_as_user(t: &TokenInfo) -> bool {
-    t.delegated && t.has_any(&[AS_USER])
+/// Whether the token's only grant for this request is `Directory.AccessAsUser.All`:
+/// acting as the user, whose role then decides (`crate::contract`'s notes).
+fn only_as_user(ctx: &Ctx<'_>) -> bool {
+    ctx.token.delegated
+        && ctx
+            .granted
+            .iter()
+            .all(|g| g.eq_ignore_ascii_case(contract::AS_USER))
 }
 
-/// Reading applications and service principals (microsoft-graph.md §2.1, §2.7, §2.8).
-/// `Application.ReadWrite.OwnedBy` may list every application and service principal:
-/// the permission tables of both list calls accept it (microsoft-graph.md §2.7); only
-/// its writes are limited to what it owns. Reading one object by id is allowed alike
-/// [inf]: a list already returns the same object.
-pub(crate) fn app_read_access(t: &TokenInfo) -> Access {
-    let readers = [
-        "Application.Read.All",
-        "Application.ReadWrite.All",
-        "Directory.Read.All",
-        "Directory.ReadWrite.All",
-    ];
-    if t.has_any(&readers)
-        || delegated_as_user(t)
-        || (!t.delegated && t.has_any(&["Application.ReadWrite.OwnedBy"]))
-    {
-        Access::All
-    } else {
+/// Reading applications and service principals: whatever Microsoft's map allows
+/// (`Application.ReadWrite.OwnedBy` included: the map lets it list every application
+/// and service principal; only its writes are limited to what it owns).
+pub(crate) fn app_read_access(ctx: &Ctx<'_>) -> Access {
+    if ctx.granted.is_empty() {
         Access::None
+    } else {
+        Access::All
     }
 }
 
-/// Creating, changing and deleting applications and service principals
-/// (microsoft-graph.md §2.2, §2.7; entra-sign-in.md §1). A delegated token acts within
-/// the user's role: an Application Developer changes only what they own.
-pub(crate) fn app_write_access(t: &TokenInfo) -> Access {
-    if t.has_any(&["Application.ReadWrite.All"]) || delegated_as_user(t) {
-        if t.delegated && t.owner_only {
-            Access::Owned
-        } else {
-            Access::All
-        }
-    } else if !t.delegated && t.has_any(&["Application.ReadWrite.OwnedBy"]) {
+/// Creating, changing and deleting applications and service principals: what the map
+/// allows, narrowed as Entra narrows it (`crate::contract`'s notes): OwnedBy and
+/// AppRegistration.Create change only what the caller owns, and so does a user whose
+/// role limits them to their own objects (Application Developer).
+pub(crate) fn app_write_access(ctx: &Ctx<'_>) -> Access {
+    let t = &ctx.token;
+    if ctx.granted.is_empty() {
+        Access::None
+    } else if (t.delegated && t.owner_only)
+        || ctx.granted.iter().all(|g| {
+            contract::OWNED_ONLY
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(g))
+        })
+    {
         Access::Owned
     } else {
-        Access::None
+        Access::All
     }
 }
 
-/// Reading delegated permission grants: `Directory.Read.All` at least, or a grant
-/// permission; `Application.ReadWrite.All` alone is refused (microsoft-graph.md §2.9).
-pub(crate) fn grant_read(t: &TokenInfo) -> bool {
-    t.has_any(&[
-        "DelegatedPermissionGrant.ReadWrite.All",
-        "Directory.Read.All",
-        "Directory.ReadWrite.All",
-    ]) || (delegated_as_user(t) && !t.owner_only)
+/// Reading delegated permission grants: what the map allows (Directory.Read.All at
+/// least, or DelegatedPermissionGrant.ReadWrite.All; not Application.ReadWrite.All nor
+/// DelegatedPermissionGrant.Read.All); acting as an Application Developer, no.
+pub(crate) fn grant_read(ctx: &Ctx<'_>) -> bool {
+    !ctx.granted.is_empty() && !(ctx.token.owner_only && only_as_user(ctx))
 }
 
-/// Writing delegated permission grants (microsoft-graph.md §2.9); a user must also hold
+/// Writing delegated permission grants: what the map allows, and a user must also hold
 /// a role that may consent tenant-wide, which an Application Developer does not.
-pub(crate) fn grant_write(t: &TokenInfo) -> bool {
-    if t.delegated && t.owner_only {
-        return false;
-    }
-    t.has_any(&[
-        "DelegatedPermissionGrant.ReadWrite.All",
-        "Directory.ReadWrite.All",
-    ]) || delegated_as_user(t)
+pub(crate) fn grant_write(ctx: &Ctx<'_>) -> bool {
+    !ctx.granted.is_empty() && !(ctx.token.delegated && ctx.token.owner_only)
 }
 
-/// `GET /organization` (microsoft-graph.md §2.10; entra-sign-in.md §1).
-pub(crate) fn org_read(t: &TokenInfo) -> bool {
-    t.has_any(&[
-        "Organization.Read.All",
-        "Organization.ReadWrite.All",
-        "Directory.Read.All",
-        "Directory.ReadWrite.All",
-    ]) || (t.delegated && t.has_any(&["User.Read", AS_USER]))
+/// `GET /organization`, `GET /me`: what the map allows.
+pub(crate) fn org_read(ctx: &Ctx<'_>) -> bool {
+    !ctx.granted.is_empty()
 }
 
 /// Who owns what a caller creates, as Entra decides: an app-only caller (its service

@@ -88,7 +88,7 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
     }
     match segs {
         ["organization"] => {
-            if !org_read(&ctx.token) {
+            if !org_read(ctx) {
                 return Err(GErr::denied());
             }
             let q: ListQuery = odata::list_query(ctx, &META)?;
@@ -102,7 +102,7 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
             ctx.ok(200, &odata::page(ctx, &META, &q, vec![org_json(st)], 100))
         }
         ["organization", id] => {
-            if !org_read(&ctx.token) {
+            if !org_read(ctx) {
                 return Err(GErr::denied());
             }
             let select = odata::entity_select(ctx, &META)?;
@@ -126,12 +126,7 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
                     "/me request is only valid with delegated authentication flow.",
                 ));
             }
-            if !ctx.token.has_any(&[
-                "User.Read",
-                "User.Read.All",
-                "Directory.Read.All",
-                "Directory.AccessAsUser.All",
-            ]) {
+            if !org_read(ctx) {
                 return Err(GErr::denied());
             }
             let select = odata::entity_select(ctx, &USER_META)?;

@@ -159,7 +159,7 @@ fn find(st: &mut State, key: &Key) -> Result<usize, GErr> {
 }
 
 fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
-    let access = app_read_access(&ctx.token);
+    let access = app_read_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }
@@ -183,7 +183,7 @@ fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
 }
 
 fn get(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
-    let access = app_read_access(&ctx.token);
+    let access = app_read_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }
@@ -200,7 +200,7 @@ fn get(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
 }
 
 fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
-    let access = app_write_access(&ctx.token);
+    let access = app_write_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }
@@ -341,7 +341,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
 /// OwnedBy and an Application Developer only on one they own
 /// (serviceprincipal-update.md).
 fn update(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
-    let access = app_write_access(&ctx.token);
+    let access = app_write_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }
@@ -376,7 +376,7 @@ fn update(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
 }
 
 fn delete(st: &mut State, ctx: &Ctx<'_>, key: &Key) -> GResult {
-    let access = app_write_access(&ctx.token);
+    let access = app_write_access(ctx);
     if access == Access::None {
         return Err(GErr::denied());
     }

@@ -225,3 +225,138 @@ async fn without_an_admins_consent_the_developer_gets_only_what_a_user_may_conse
         "{scopes:?}"
     );
 }
+
+#[tokio::test]
+async fn the_map_decides_who_may_call_what() {
+    let t = start().await;
+    let token = |roles: &[&str]| {
+        t.emu.mint_graph_token(TokenKind::App(
+            roles.iter().map(|r| (*r).to_owned()).collect(),
+        ))
+    };
+    // AppRegistration.Create: POST /applications and nothing else.
+    let create = token(&["AppRegistration.Create"]);
+    let r = t
+        .graph(
+            Method::POST,
+            "/applications",
+            &create,
+            Some(json!({"displayName": "made"})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = s(&r.body["id"]);
+    for (method, path, body) in [
+        (Method::GET, "/applications".to_owned(), None),
+        (
+            Method::PATCH,
+            format!("/applications/{id}"),
+            Some(json!({"notes": "x"})),
+        ),
+        (
+            Method::POST,
+            format!("/applications/{id}/addPassword"),
+            Some(json!({})),
+        ),
+        (Method::GET, "/organization".to_owned(), None),
+    ] {
+        let r = t.graph(method.clone(), &path, &create, body).await;
+        assert_graph_error(&r, 403, "Authorization_RequestDenied");
+        assert_eq!(
+            r.body["error"]["code"], "Authorization_RequestDenied",
+            "{method} {path}"
+        );
+    }
+    // Organization.Read.All reads the organization and nothing of the apps.
+    let org = token(&["Organization.Read.All"]);
+    let r = t.graph(Method::GET, "/organization", &org, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = t.graph(Method::GET, "/applications", &org, None).await;
+    assert_graph_error(&r, 403, "Authorization_RequestDenied");
+    // A method the map does not know for a path it knows.
+    let admin = t.admin().await;
+    let r = t
+        .graph(Method::PUT, "/applications", &admin, Some(json!({})))
+        .await;
+    assert_eq!(r.status, 405, "{}", r.text);
+}
+
+#[tokio::test]
+async fn bodies_and_select_are_checked_against_the_clouds_schema() {
+    let t = start().await;
+    let admin = t.admin().await;
+    let r = t
+        .graph(
+            Method::GET,
+            "/applications?$select=id,notAProperty",
+            &admin,
+            None,
+        )
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    assert_eq!(
+        r.body["error"]["message"],
+        "Could not find a property named 'notAProperty' on type 'microsoft.graph.application'."
+    );
+    let r = t
+        .graph(
+            Method::POST,
+            "/applications",
+            &admin,
+            Some(json!({"displayName": "x", "web": {"redirectUris": "https://a"}})),
+        )
+        .await;
+    assert_graph_error(&r, 400, "BadRequest");
+    assert_eq!(r.body["error"]["details"][0]["target"], "web.redirectUris");
+    // Prod has `verifiedPublisher` and `nativeAuthenticationApisEnabled`; the US
+    // Government cloud's schema does not.
+    let r = t
+        .graph(
+            Method::GET,
+            "/applications?$select=id,verifiedPublisher",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let gov = start_with(EmulatorConfig {
+        cloud: EmulatedCloud::Usgov,
+        ..Default::default()
+    })
+    .await;
+    let r = gov
+        .token_request(
+            &gov.creds.tenant_id,
+            &[
+                ("client_id", gov.creds.admin_client_id.as_str()),
+                ("client_secret", gov.creds.admin_client_secret.as_str()),
+                ("scope", "https://graph.microsoft.us/.default"),
+                ("grant_type", "client_credentials"),
+            ],
+        )
+        .await;
+    let gov_admin = s(&r.body["access_token"]);
+    let r = gov
+        .graph(
+            Method::GET,
+            "/applications?$select=id,verifiedPublisher",
+            &gov_admin,
+            None,
+        )
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+    let r = gov
+        .graph(
+            Method::POST,
+            "/applications",
+            &gov_admin,
+            Some(json!({"displayName": "x", "nativeAuthenticationApisEnabled": "none"})),
+        )
+        .await;
+    assert_graph_error(&r, 400, "BadRequest");
+    assert!(
+        s(&r.body["error"]["message"]).contains("'nativeAuthenticationApisEnabled' does not exist"),
+        "{}",
+        r.text
+    );
+}
