@@ -343,13 +343,15 @@ pub(crate) fn app_write_access(ctx: &Ctx<'_>) -> Access {
 /// least, or DelegatedPermissionGrant.ReadWrite.All; not Application.ReadWrite.All nor
 /// DelegatedPermissionGrant.Read.All); acting as an Application Developer, no.
 pub(crate) fn grant_read(ctx: &Ctx<'_>) -> bool {
-    !ctx.granted.is_empty() && !(ctx.token.owner_only && only_as_user(ctx))
+    let developer_as_user = ctx.token.owner_only && only_as_user(ctx);
+    !ctx.granted.is_empty() && !developer_as_user
 }
 
 /// Writing delegated permission grants: what the map allows, and a user must also hold
 /// a role that may consent tenant-wide, which an Application Developer does not.
 pub(crate) fn grant_write(ctx: &Ctx<'_>) -> bool {
-    !ctx.granted.is_empty() && !(ctx.token.delegated && ctx.token.owner_only)
+    let developer = ctx.token.delegated && ctx.token.owner_only;
+    !ctx.granted.is_empty() && !developer
 }
 
 /// `GET /organization`, `GET /me`: what the map allows.
