@@ -547,6 +547,71 @@ pub fn check_request(
     }
 }
 
+// --- The contract test's record ------------------------------------------------------
+
+/// One Graph request as the contract sees it ([`crate::Emulator::contract_log`]).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Entry {
+    pub method: String,
+    /// The path in the map's form (`/applications/{id}/addpassword`).
+    pub path: String,
+    /// A user's token (scopes) rather than an app's (roles).
+    pub delegated: bool,
+    /// The token's client (`appid`).
+    pub client_id: String,
+    /// The signed-in user's UPN, for a delegated token of a seeded user.
+    pub user: Option<String>,
+    /// The token's scopes or roles.
+    pub held: Vec<String>,
+    pub status: u16,
+    /// What each cloud's schema says is wrong with the body or `$select`
+    /// (`"Fairfax: …"`); empty when all three accept it.
+    pub schema_errors: Vec<String>,
+}
+
+/// What is wrong with these requests by Microsoft's contract: a path and method the map
+/// does not have; a body or `$select` one of the three clouds' schemas refuses; a
+/// request that succeeded although the permissions `claimed` for its caller (by the
+/// README's least-privilege table; `None`: the token's own) do not allow it by the map.
+pub fn violations(
+    entries: &[Entry],
+    claimed: &dyn Fn(&Entry) -> Option<Vec<String>>,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for e in entries {
+        let what = format!("{} {} ({})", e.method, e.path, e.status);
+        if e.status == 401 {
+            // No valid token: nothing was authorized or read.
+            continue;
+        }
+        if !in_map(&e.method, &e.path) {
+            out.push(format!(
+                "{what}: not a path and method in Microsoft's permissions map"
+            ));
+            continue;
+        }
+        for err in &e.schema_errors {
+            out.push(format!("{what}: {err}"));
+        }
+        if (200..300).contains(&e.status) {
+            let perms = claimed(e).unwrap_or_else(|| e.held.clone());
+            let scheme = if e.delegated {
+                Scheme::Delegated
+            } else {
+                Scheme::Application
+            };
+            if allowing(&perms, scheme, &e.method, &e.path).is_empty() {
+                out.push(format!(
+                    "{what}: succeeded, but the map allows it to none of {perms:?} ({}); least privileged: {:?}",
+                    scheme.name(),
+                    least(scheme, &e.method, &e.path)
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,6 +698,73 @@ mod tests {
         assert!(user_consentable().any(|p| p == "User.Read"));
         assert!(!user_consentable().any(|p| p == "Application.ReadWrite.All"));
         assert!(needs_admin_consent("Application.ReadWrite.All"));
+    }
+
+    #[test]
+    fn the_contract_check_flags_what_the_map_does_not_allow() {
+        let entry = |method: &str, path: &str, held: &[&str], status: u16| Entry {
+            method: method.into(),
+            path: template(path),
+            delegated: false,
+            client_id: "c".into(),
+            user: None,
+            held: held.iter().map(|s| (*s).to_owned()).collect(),
+            status,
+            schema_errors: Vec::new(),
+        };
+        let own = |_: &Entry| None;
+        let fine = [
+            entry(
+                "POST",
+                "/applications",
+                &["Application.ReadWrite.OwnedBy"],
+                201,
+            ),
+            entry(
+                "GET",
+                "/oauth2PermissionGrants",
+                &["Application.ReadWrite.All"],
+                403,
+            ),
+        ];
+        assert!(
+            violations(&fine, &own).is_empty(),
+            "{:?}",
+            violations(&fine, &own)
+        );
+        // The same request, changed to one the map does not allow for the claim.
+        let changed = [entry(
+            "GET",
+            "/oauth2PermissionGrants",
+            &["Application.ReadWrite.All"],
+            200,
+        )];
+        let v = violations(&changed, &own);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert!(v[0].contains("Directory.Read.All"), "{v:?}");
+        // A path the map does not have at all.
+        let v = violations(
+            &[entry(
+                "GET",
+                "/applications/x/owners/$ref",
+                &["Directory.Read.All"],
+                404,
+            )],
+            &own,
+        );
+        assert!(v[0].contains("not a path and method"), "{v:?}");
+        // What the README claims wins over what the token held.
+        let claim = |_: &Entry| Some(vec!["Application.Read.All".to_owned()]);
+        let v = violations(
+            &[entry(
+                "POST",
+                "/applications",
+                &["Application.ReadWrite.All"],
+                201,
+            )],
+            &claim,
+        );
+        assert_eq!(v.len(), 1, "{v:?}");
     }
 
     #[test]

@@ -303,6 +303,13 @@ impl Emulator {
         self.shared.lock().issued_secrets.clone()
     }
 
+    /// Every Graph request so far as Microsoft's contract sees it: its path in the
+    /// permissions map's form, the caller's permissions, its answer, and what the three
+    /// clouds' schemas say of its body and `$select` ([`contract::violations`]).
+    pub fn contract_log(&self) -> Vec<contract::Entry> {
+        self.shared.lock().contract_log.clone()
+    }
+
     /// An access token for Graph with exactly these delegated scopes or app roles.
     pub fn mint_graph_token(&self, kind: TokenKind) -> String {
         entra::mint(&mut self.shared.lock(), &kind)

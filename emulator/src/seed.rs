@@ -587,6 +587,7 @@ pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
             connections: Vec::new(),
         },
         log: Vec::new(),
+        contract_log: Vec::new(),
         counters: Counters::default(),
         graph_requests: 0,
         credentials,

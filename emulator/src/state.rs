@@ -408,6 +408,8 @@ pub(crate) struct State {
     pub issued_secrets: Vec<String>,
     pub platform: Platform,
     pub log: Vec<RequestRecord>,
+    /// Every Graph request as Microsoft's contract sees it (`crate::contract`).
+    pub contract_log: Vec<super::contract::Entry>,
     pub counters: Counters,
     /// Graph requests seen (for `throttle.every`).
     pub graph_requests: u64,

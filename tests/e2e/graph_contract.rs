@@ -172,3 +172,158 @@ fn after_a_409_the_tool_looks_as_long_as_replication_can_take() {
     assert_eq!(posts[posts.len() - 2..], [503, 409], "{posts:?}");
     assert_eq!(sp_of_app().len(), 1);
 }
+
+// --- The contract test ---------------------------------------------------------
+
+/// The least-privilege table's header, as the README writes it: for each
+/// identity (`admin`, …, `developer@`), the permissions its column claims.
+pub fn readme_claims() -> &'static Vec<(String, Vec<String>)> {
+    static CLAIMS: std::sync::OnceLock<Vec<(String, Vec<String>)>> = std::sync::OnceLock::new();
+    CLAIMS.get_or_init(|| {
+        let readme = include_str!("../../README.md");
+        let header = readme
+            .lines()
+            .skip_while(|l| !l.starts_with("#### Least privilege"))
+            .find(|l| l.starts_with("| command |"))
+            .expect("the least-privilege table");
+        header
+            .split('|')
+            .map(str::trim)
+            .filter(|c| !c.is_empty() && *c != "command")
+            .map(|cell| {
+                let name = cell.split('`').nth(1).expect("a `name` in each column");
+                let perms = cell.rsplit(':').next().unwrap_or_default();
+                let perms = perms
+                    .split('+')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect();
+                (name.to_owned(), perms)
+            })
+            .collect()
+    })
+}
+
+/// The permissions the README claims for the caller of a logged request.
+fn claimed(creds: &aad_setup_emulator::Credentials, e: &contract::Entry) -> Option<Vec<String>> {
+    let name = if e.delegated {
+        e.user.as_deref()?.split('@').next()?.to_owned() + "@"
+    } else {
+        creds
+            .identities
+            .iter()
+            .find(|i| i.client_id.eq_ignore_ascii_case(&e.client_id))?
+            .name
+            .clone()
+    };
+    readme_claims()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, p)| p.clone())
+}
+
+use aad_setup_emulator::contract;
+
+/// Every Graph request of every e2e test is checked against Microsoft's
+/// contract when its emulator goes (issue 19): in the map, valid for all
+/// three clouds' schemas, and allowed to what the README claims.
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let log = self.emu.contract_log();
+        let creds = self.creds.clone();
+        let wrong = contract::violations(&log, &|e| claimed(&creds, e));
+        assert!(
+            wrong.is_empty(),
+            "Graph requests Microsoft's contract does not allow:\n{}",
+            wrong.join("\n")
+        );
+    }
+}
+
+#[test]
+fn the_least_privilege_table_agrees_with_the_map_and_the_emulators_identities() {
+    let h = Harness::new();
+    let claims = readme_claims();
+    let names: Vec<&str> = claims.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["admin", "writer", "owned-by", "reader", "developer@"]
+    );
+    for (name, perms) in claims {
+        let delegated = name.ends_with('@');
+        let scheme = if delegated {
+            contract::Scheme::Delegated
+        } else {
+            contract::Scheme::Application
+        };
+        for p in perms {
+            assert!(
+                contract::known(p, scheme),
+                "{name}: {p} is not a {scheme:?} permission in Microsoft's map"
+            );
+        }
+        if delegated {
+            // What the developer obtains: the tenant-wide consent the
+            // emulator's administrator gave, which the column's
+            // precondition names.
+            let user = h
+                .creds
+                .users
+                .iter()
+                .find(|u| u.user_principal_name.starts_with(name.as_str()))
+                .expect("the user");
+            let can = user.consentable_scopes.clone().expect("limited");
+            for p in perms {
+                assert!(can.contains(p), "{name}: {p} not obtainable");
+                if contract::needs_admin_consent(p) {
+                    assert!(
+                        include_str!("../../README.md")
+                            .contains(&format!("consented, for the whole tenant, to {p}")),
+                        "the precondition column must name the admin consent {p} needs"
+                    );
+                }
+            }
+        } else {
+            let mut held = h.creds.identity(name).expect("seeded").roles.clone();
+            let mut claimed = perms.clone();
+            held.sort();
+            claimed.sort();
+            assert_eq!(
+                held, claimed,
+                "{name}: the README and the emulator disagree"
+            );
+        }
+    }
+    // The smallest pipeline identity the map bears out: OwnedBy alone may
+    // create the app (AppRegistration.Create adds nothing to it) and do
+    // everything setup does to the app it owns.
+    let owned_by = vec!["Application.ReadWrite.OwnedBy".to_owned()];
+    for (method, path) in [
+        ("POST", "/applications"),
+        ("GET", "/applications"),
+        ("PATCH", "/applications/{id}"),
+        ("POST", "/applications/{id}/addpassword"),
+        ("POST", "/applications/{id}/removepassword"),
+        ("DELETE", "/applications/{id}"),
+        ("GET", "/serviceprincipals"),
+        ("POST", "/serviceprincipals"),
+    ] {
+        assert!(
+            !contract::allowing(&owned_by, contract::Scheme::Application, method, path).is_empty(),
+            "{method} {path}"
+        );
+    }
+    let create = vec!["AppRegistration.Create".to_owned()];
+    assert!(
+        contract::allowing(
+            &create,
+            contract::Scheme::Application,
+            "PATCH",
+            "/applications/{id}"
+        )
+        .is_empty()
+    );
+}

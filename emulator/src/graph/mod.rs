@@ -148,6 +148,59 @@ impl Ctx<'_> {
 }
 
 pub(crate) fn handle(st: &mut State, req: &Req, ids: &GraphIds) -> Reply {
+    let reply = answer(st, req, ids);
+    let entry = contract_entry(st, req, reply.status);
+    st.contract_log.push(entry);
+    reply
+}
+
+/// What the contract test needs to know of a request (`crate::contract::Entry`).
+fn contract_entry(st: &State, req: &Req, status: u16) -> contract::Entry {
+    let path = req
+        .path
+        .strip_prefix("/graph/v1.0")
+        .unwrap_or(&req.path)
+        .to_owned();
+    let token = req.bearer().and_then(|t| st.tokens.get(t));
+    let body: Option<Value> = if matches!(req.method.as_str(), "POST" | "PATCH") {
+        serde_json::from_slice(&req.body).ok()
+    } else {
+        None
+    };
+    let select = req.query_value("$select");
+    let schema_errors = contract::Schema::ALL
+        .iter()
+        .filter_map(|s| {
+            contract::check_request(*s, &req.method, &path, select, body.as_ref())
+                .err()
+                .map(|e| format!("{}: {e}", s.name()))
+        })
+        .collect();
+    let user = token
+        .filter(|t| t.delegated)
+        .and_then(|t| st.users.iter().find(|u| u.id == t.oid))
+        .map(|u| u.user_principal_name.clone());
+    contract::Entry {
+        method: req.method.clone(),
+        path: contract::template(&path),
+        delegated: token.is_some_and(|t| t.delegated),
+        client_id: token.map(|t| t.app_id.clone()).unwrap_or_default(),
+        user,
+        held: token
+            .map(|t| {
+                if t.delegated {
+                    t.scp.clone()
+                } else {
+                    t.roles.clone()
+                }
+            })
+            .unwrap_or_default(),
+        status,
+        schema_errors,
+    }
+}
+
+fn answer(st: &mut State, req: &Req, ids: &GraphIds) -> Reply {
     match dispatch(st, req) {
         Ok(reply) => reply,
         Err(e) => {
