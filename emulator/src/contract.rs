@@ -482,6 +482,23 @@ pub fn check_select(schema: Schema, type_name: &str, select: &str) -> Result<(),
     Ok(())
 }
 
+/// Removes from a response what the cloud's schema does not have on `type_name` (a
+/// property Prod has and Fairfax or Mooncake lacks is absent from those clouds'
+/// answers); returns the names removed. Annotations (`@odata.*`) stay.
+pub fn prune(schema: Schema, type_name: &str, value: &mut Value) -> Vec<String> {
+    let mut removed = Vec::new();
+    if let Value::Object(map) = value {
+        map.retain(|k, _| {
+            let keep = k.contains('@') || property_type(schema, type_name, k).is_some();
+            if !keep {
+                removed.push(k.clone());
+            }
+            keep
+        });
+    }
+    removed
+}
+
 /// The entity type a collection segment holds (map form).
 pub fn entity_of(collection: &str) -> Option<&'static str> {
     Some(match collection {
@@ -640,6 +657,18 @@ mod tests {
                 "{name} is stale: run python3 emulator/contract/generate.py"
             );
         }
+    }
+
+    #[test]
+    fn answers_lose_what_the_cloud_lacks() {
+        let mut v = json!({"@odata.context": "x", "id": "1", "verifiedPublisher": {}, "nope": 1});
+        assert_eq!(
+            prune(Schema::Mooncake, "application", &mut v),
+            ["nope", "verifiedPublisher"]
+        );
+        assert_eq!(v, json!({"@odata.context": "x", "id": "1"}));
+        let mut v = json!({"id": "1", "verifiedPublisher": {}});
+        assert!(prune(Schema::Prod, "application", &mut v).is_empty());
     }
 
     #[test]

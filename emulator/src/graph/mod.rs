@@ -200,9 +200,50 @@ fn contract_entry(st: &State, req: &Req, status: u16) -> contract::Entry {
     }
 }
 
+/// A read's or a create's answer as the emulated cloud's schema has it: what that cloud
+/// lacks is not in it (`contract::prune`).
+fn as_the_cloud_has_it(st: &State, req: &Req, mut reply: Reply) -> Reply {
+    let path = req.path.strip_prefix("/graph/v1.0").unwrap_or(&req.path);
+    let template = contract::template(path);
+    let segs: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let Some(entity) = segs
+        .first()
+        .and_then(|f| contract::entity_of(f.split('(').next().unwrap_or_default()))
+    else {
+        return reply;
+    };
+    let whole = segs.len() == 1 || (segs.len() == 2 && !segs[0].contains('('));
+    let shaped = match req.method.as_str() {
+        "GET" => whole,
+        "POST" => segs.len() == 1,
+        _ => false,
+    };
+    if !shaped || !(200..300).contains(&reply.status) {
+        return reply;
+    }
+    let Some(mut body) = reply
+        .body
+        .as_deref()
+        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
+    else {
+        return reply;
+    };
+    let schema = contract::Schema::of(st.config.cloud);
+    match body.get_mut("value").and_then(Value::as_array_mut) {
+        Some(items) => items.iter_mut().for_each(|i| {
+            contract::prune(schema, entity, i);
+        }),
+        None => {
+            contract::prune(schema, entity, &mut body);
+        }
+    }
+    reply.body = serde_json::to_vec(&body).ok();
+    reply
+}
+
 fn answer(st: &mut State, req: &Req, ids: &GraphIds) -> Reply {
     match dispatch(st, req) {
-        Ok(reply) => reply,
+        Ok(reply) => as_the_cloud_has_it(st, req, reply),
         Err(e) => {
             let mut reply = error_reply(ids, e.status, &e.code, &e.message, e.details);
             for (k, v) in e.headers {

@@ -336,6 +336,44 @@ async fn bodies_and_select_are_checked_against_the_clouds_schema() {
         )
         .await;
     let gov_admin = s(&r.body["access_token"]);
+    // Answers carry only what the cloud's schema has.
+    let made = gov
+        .graph(
+            Method::POST,
+            "/applications",
+            &gov_admin,
+            Some(json!({"displayName": "gov"})),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text);
+    assert!(made.body.get("displayName").is_some());
+    let id = s(&made.body["id"]);
+    let prod_made = t
+        .graph(
+            Method::POST,
+            "/applications",
+            &admin,
+            Some(json!({"displayName": "prod"})),
+        )
+        .await;
+    let prod_id = s(&prod_made.body["id"]);
+    for (tenant, token, id, has) in [(&gov, &gov_admin, &id, false), (&t, &admin, &prod_id, true)] {
+        let r = tenant
+            .graph(Method::GET, &format!("/applications/{id}"), token, None)
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body.get("verifiedPublisher").is_some(), has, "{}", r.text);
+        assert_eq!(
+            r.body.get("nativeAuthenticationApisEnabled").is_some(),
+            false
+        );
+        let r = tenant
+            .graph(Method::GET, "/servicePrincipals", token, None)
+            .await;
+        let first = &r.body["value"][0];
+        assert!(first.get("appId").is_some(), "{}", r.text);
+        assert_eq!(first.get("verifiedPublisher").is_some(), has, "{first}");
+    }
     let r = gov
         .graph(
             Method::GET,
