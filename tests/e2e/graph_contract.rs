@@ -327,3 +327,30 @@ fn the_least_privilege_table_agrees_with_the_map_and_the_emulators_identities() 
         .is_empty()
     );
 }
+
+/// The other side of the 403 "…must in the local tenant": for an app this
+/// run just created, OwnedBy gets it while the app replicates, and the run
+/// waits it out (identities.rs has the non-owner's exit 4).
+#[test]
+fn owned_by_waits_out_the_local_tenant_403_for_the_app_it_just_created() {
+    let mut config = EmulatorConfig::default();
+    config.replication.requests = 3;
+    let h = Harness::with(config);
+    let id = h.creds.identity("owned-by").expect("seeded").clone();
+    let run = h.run(
+        h.cmd()
+            .env("AZURE_CLIENT_ID", &id.client_id)
+            .env("AZURE_CLIENT_SECRET", &id.client_secret)
+            .args(["setup", "--output", "json"]),
+    );
+    run.assert_code(0);
+    let sps = h.graph_path("servicePrincipals");
+    let posts: Vec<u64> = h
+        .request_log()
+        .iter()
+        .filter(|r| r["method"] == "POST" && r["path"] == sps.as_str())
+        .map(|r| r["status"].as_u64().unwrap_or_default())
+        .collect();
+    assert_eq!(posts.first(), Some(&403), "{posts:?}");
+    assert_eq!(posts.last(), Some(&201), "{posts:?}");
+}
