@@ -354,3 +354,38 @@ fn owned_by_waits_out_the_local_tenant_403_for_the_app_it_just_created() {
     assert_eq!(posts.first(), Some(&403), "{posts:?}");
     assert_eq!(posts.last(), Some(&201), "{posts:?}");
 }
+
+/// The browser sign-in of an Application Developer whom no administrator
+/// consented for: Entra's AADSTS90094 comes back to the tool's localhost
+/// page, and the run says what an administrator must do.
+#[test]
+fn a_developer_without_an_admins_consent_in_the_browser_gets_the_admin_consent_url() {
+    let mut config = EmulatorConfig::default();
+    config.sign_in.user = "developer".into();
+    config.sign_in.public_client_admin_consent = false;
+    let h = Harness::with(config);
+    let before = h.created();
+    let browser = h.fake_browser();
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET");
+    browser.on(&mut cmd);
+    let child = cmd
+        .args(["setup", "--auth", "browser"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = browser.opened_url();
+    h.browse(&url);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for word in [
+        "AADSTS90094",
+        "/v2.0/adminconsent?client_id=",
+        "Privileged Role Administrator",
+    ] {
+        assert!(stderr.contains(word), "does not say {word:?}:\n{stderr}");
+    }
+    assert_eq!(h.created(), before);
+}
