@@ -50,6 +50,9 @@ pub(crate) const REPLACE: &str = "AAD_SETUP_REPLACE";
 pub(crate) const YES: &str = "AAD_SETUP_YES";
 pub(crate) const AZURE_ONLY: &str = "AAD_SETUP_AZURE_ONLY";
 pub(crate) const WARN_WITHIN: &str = "AAD_SETUP_WARN_WITHIN";
+pub(crate) const IF_EXPIRING_WITHIN: &str = "AAD_SETUP_IF_EXPIRING_WITHIN";
+pub(crate) const KEEP_PREVIOUS: &str = "AAD_SETUP_KEEP_PREVIOUS";
+pub(crate) const FINISH: &str = "AAD_SETUP_FINISH";
 pub(crate) const TOKEN_NAME: &str = "AAD_SETUP_TOKEN_NAME";
 pub(crate) const WAIT: &str = "AAD_SETUP_WAIT";
 pub(crate) const PORT: &str = "AAD_SETUP_EMULATOR_PORT";
@@ -136,6 +139,9 @@ pub(crate) const ALL: &[&str] = &[
     YES,
     AZURE_ONLY,
     WARN_WITHIN,
+    IF_EXPIRING_WITHIN,
+    KEEP_PREVIOUS,
+    FINISH,
     TOKEN_NAME,
     WAIT,
     PORT,
@@ -202,6 +208,9 @@ pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
     ("*", "yes", YES),
     ("*", "azure-only", AZURE_ONLY),
     ("*", "warn-within", WARN_WITHIN),
+    ("*", "if-expiring-within", IF_EXPIRING_WITHIN),
+    ("*", "keep-previous", KEEP_PREVIOUS),
+    ("*", "finish", FINISH),
     ("platform-login", "name", TOKEN_NAME),
     ("*", "wait", WAIT),
     ("*", "port", PORT),

@@ -55,8 +55,98 @@ fn when_from(iso: &str, now: jiff::Timestamp) -> String {
 
 /// Whole days from now until `iso` (negative once past).
 pub(crate) fn days_left(iso: &str) -> Option<i64> {
+    days_left_at(iso, jiff::Timestamp::now())
+}
+
+/// Whole days from `now` until `iso` (negative once past).
+pub(crate) fn days_left_at(iso: &str, now: jiff::Timestamp) -> Option<i64> {
     let at = iso.parse::<jiff::Timestamp>().ok()?;
-    Some((at.as_second() - jiff::Timestamp::now().as_second()).div_euclid(86_400))
+    Some((at.as_second() - now.as_second()).div_euclid(86_400))
+}
+
+/// [`when`], seen from `now` (the directory's clock).
+pub(crate) fn when_at(iso: &str, now: jiff::Timestamp) -> String {
+    when_from(iso, now)
+}
+
+/// Whether the secret a connection holds is due for renewal
+/// (`rotate --if-expiring-within`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RenewalInfo {
+    /// It expires within the window: the run rotates it.
+    pub due: bool,
+    /// The window, as given (`30d`).
+    pub window: String,
+    /// When the secret the connection holds expires (ISO 8601), if known.
+    pub expires: Option<String>,
+    /// Whole days until then.
+    pub days_left: Option<i64>,
+}
+
+/// Where a rotation made with `--keep-previous` stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RotationState {
+    /// Both connections and both secrets work: the platform admin connects
+    /// the new one, then `rotate --finish`.
+    InProgress,
+    /// The previous connection and its secret are gone.
+    Finished,
+}
+
+/// One side of a rotation: a connection and the secret it holds.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RotationSide {
+    pub connection_id: String,
+    pub connection_name: Option<String>,
+    pub key_id: Option<String>,
+    /// ISO 8601.
+    pub expires: Option<String>,
+    pub days_left: Option<i64>,
+}
+
+/// A rotation in two phases (`rotate --keep-previous`, `--finish`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RotationInfo {
+    pub state: RotationState,
+    /// The connection replaced, and its secret.
+    pub previous: RotationSide,
+    /// The new connection, and its secret.
+    pub current: Option<RotationSide>,
+    /// In progress: what the platform admin must do.
+    pub admin_action: Option<String>,
+    /// The platform, where the admin does it.
+    pub platform: String,
+}
+
+impl RotationInfo {
+    /// The lines for people.
+    pub(crate) fn human(&self, lines: &mut Vec<String>) {
+        let state = match self.state {
+            RotationState::InProgress => "IN PROGRESS: both connections and both secrets work",
+            RotationState::Finished => "finished: the previous connection and its secret are gone",
+        };
+        row(lines, "Rotation", state);
+        let side = |s: &RotationSide| {
+            format!(
+                "\"{}\" ({}), secret {} expires {}",
+                s.connection_name.as_deref().unwrap_or("?"),
+                s.connection_id,
+                s.key_id.as_deref().unwrap_or("?"),
+                s.expires.as_deref().map_or("unknown".into(), when)
+            )
+        };
+        if let Some(current) = &self.current {
+            row(lines, "New", &side(current));
+        }
+        row(lines, "Previous", &side(&self.previous));
+        if self.state == RotationState::InProgress {
+            row(lines, "Platform", &self.platform);
+        }
+    }
 }
 
 /// What a step did with an object.
@@ -347,6 +437,16 @@ pub(crate) struct Report {
     /// integration's ("set up").
     #[serde(skip)]
     pub heading: Option<&'static str>,
+    /// A first line made at run time (wins over `heading`): a renewal not
+    /// due, a rotation finished.
+    #[serde(skip)]
+    pub headline: Option<String>,
+    /// `rotate --if-expiring-within`: whether the secret was due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewal: Option<RenewalInfo>,
+    /// A rotation in two phases: in progress, or finished by this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationInfo>,
 }
 
 impl Report {
@@ -383,6 +483,9 @@ impl Report {
             warnings: Vec::new(),
             links: Links::default(),
             heading: None,
+            headline: None,
+            renewal: None,
+            rotation: None,
         }
     }
 
@@ -447,7 +550,7 @@ pub(crate) enum ConsentState {
 }
 
 /// One check of `status`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Check {
     /// Stable, for scripts (`client-secret`, `admin-consent`, …).
@@ -517,6 +620,9 @@ pub(crate) struct StatusReport {
     pub checks: Vec<Check>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Links>,
+    /// A rotation made with `--keep-previous` and not finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationInfo>,
 }
 
 /// A command's result: what it prints on stdout, as one JSON document or
@@ -579,6 +685,21 @@ impl Outcome for Report {
         if let Some(value) = r.shown_secret() {
             lines.push(format!("client-secret={}", value.expose_secret()));
         }
+        // For a scheduled pipeline's own notification.
+        let expires = r
+            .secret
+            .as_ref()
+            .and_then(|s| s.expires.clone())
+            .or_else(|| r.renewal.as_ref().and_then(|n| n.expires.clone()));
+        if let Some(days) = expires.as_deref().and_then(days_left) {
+            lines.push(format!("days-left={days}"));
+        }
+        let attention = !r.warnings.is_empty()
+            || matches!(
+                r.status,
+                Status::NeedsAttention | Status::Partial | Status::Interrupted
+            );
+        lines.push(format!("needs-attention={attention}"));
         lines
     }
 
@@ -587,6 +708,9 @@ impl Outcome for Report {
         lines.push(String::new());
         self.human_azure(&mut lines);
         self.human_platform(&mut lines);
+        if let Some(rotation) = &self.rotation {
+            rotation.human(&mut lines);
+        }
         self.human_tail(&mut lines);
         lines
     }
@@ -596,6 +720,9 @@ impl Report {
     /// The first line, and a dry run's plan.
     fn human_heading(&self) -> Vec<String> {
         let heading = match self.status {
+            Status::Done | Status::NeedsAttention if self.headline.is_some() => {
+                self.headline.as_deref().unwrap_or_default()
+            }
             Status::Done => self
                 .heading
                 .unwrap_or("Azure Active Directory integration is set up."),
@@ -793,6 +920,12 @@ impl Outcome for StatusReport {
             let mark = if color { paint(mark) } else { mark.to_owned() };
             lines.push(format!("{mark} {:<20} {}", check.name, check.detail));
         }
+        if let Some(rotation) = &self.rotation {
+            rotation.human(&mut lines);
+            if let Some(action) = &rotation.admin_action {
+                lines.push(format!("  Next: {action}"));
+            }
+        }
         if let Some(portal) = self.links.as_ref().and_then(|l| l.azure_portal.as_ref()) {
             lines.push(format!("  {:<20} {portal}", "Azure portal"));
         }
@@ -810,6 +943,19 @@ impl Outcome for StatusReport {
             }
             .into(),
         );
+        lines
+    }
+
+    fn step_outputs(&self) -> Vec<String> {
+        let mut lines = vec![format!("needs-attention={}", !self.healthy)];
+        let days = self
+            .checks
+            .iter()
+            .find(|c| c.code == "client-secret")
+            .and_then(|c| c.days_left);
+        if let Some(days) = days {
+            lines.push(format!("days-left={days}"));
+        }
         lines
     }
 }

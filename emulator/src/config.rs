@@ -62,6 +62,9 @@ pub struct EmulatorConfig {
     /// Added before every answer (all services): a network round trip, so that a
     /// benchmark can count how many requests a client makes one after another.
     pub latency_millis: u64,
+    /// How far the emulated services' clock runs ahead of this machine's, in seconds
+    /// (`POST /_emulator/clock` moves it): what expires, and Graph's `Date`, follow it.
+    pub clock_offset_secs: i64,
 }
 
 impl Default for EmulatorConfig {
@@ -86,6 +89,7 @@ impl Default for EmulatorConfig {
             sign_in: SignInConfig::default(),
             platform: PlatformConfig::default(),
             latency_millis: 0,
+            clock_offset_secs: 0,
         }
     }
 }

@@ -9,6 +9,7 @@ pub(crate) mod create_secret;
 pub(crate) mod grant_consent;
 pub(crate) mod platform_preflight;
 pub(crate) mod register_app;
+pub(crate) mod renewal;
 pub(crate) mod resolve_permission;
 pub(crate) mod sign_in;
 pub(crate) mod verify;
