@@ -69,6 +69,34 @@ pub(crate) fn when_at(iso: &str, now: jiff::Timestamp) -> String {
     when_from(iso, now)
 }
 
+/// Where the policy that applies comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum PolicySource {
+    /// The tenant's default app management policy.
+    TenantDefault,
+    /// A policy assigned to the app.
+    App,
+}
+
+/// The app management policy that applies to the app's client secrets
+/// (read by `crate::steps::credential_policy`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PolicyInfo {
+    pub source: PolicySource,
+    pub id: String,
+    pub display_name: Option<String>,
+    /// `passwordLifetime`: the longest a new secret may live (ISO 8601).
+    pub max_lifetime: Option<String>,
+    /// The same, in whole days (for people and scripts).
+    pub max_days: Option<i64>,
+    /// `passwordAddition` restricted for this app: no new client secret.
+    pub blocks_secrets: bool,
+    /// The date after which created apps are restricted, when it says.
+    pub restricts_apps_created_after: Option<String>,
+}
+
 /// Whether the secret a connection holds is due for renewal
 /// (`rotate --if-expiring-within`).
 #[derive(Debug, Serialize)]
@@ -447,6 +475,10 @@ pub(crate) struct Report {
     /// A rotation in two phases: in progress, or finished by this run.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationInfo>,
+    /// The app management policy that applies to the app's client
+    /// secrets, when it was read and restricts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyInfo>,
 }
 
 impl Report {
@@ -486,6 +518,7 @@ impl Report {
             headline: None,
             renewal: None,
             rotation: None,
+            policy: None,
         }
     }
 
@@ -623,6 +656,10 @@ pub(crate) struct StatusReport {
     /// A rotation made with `--keep-previous` and not finished.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rotation: Option<RotationInfo>,
+    /// The app management policy that applies to the app's client
+    /// secrets, when it was read and restricts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyInfo>,
 }
 
 /// A command's result: what it prints on stdout, as one JSON document or

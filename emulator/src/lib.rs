@@ -38,8 +38,9 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FaultKind, FederatedCredential,
-    FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
+    AppPolicyConfig, BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FaultKind,
+    FederatedCredential, FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig,
+    SignInConfig, ThrottleConfig,
 };
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,

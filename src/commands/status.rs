@@ -14,7 +14,8 @@ use crate::report::{
 use crate::settings::{self, StatusSettings};
 use crate::steps::resolve_permission::ResolvedPermission;
 use crate::steps::{
-    create_secret, platform_preflight, register_app, renewal, resolve_permission, sign_in,
+    create_secret, credential_policy, platform_preflight, register_app, renewal,
+    resolve_permission, sign_in,
 };
 
 pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::Result<()> {
@@ -32,10 +33,12 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     );
     let (ctx, graph, mut session) = signed_in?;
     let mut checks = Vec::new();
-    let (directory, perm, found) = tokio::join!(
+    let recorded_app = ctx.record.app_object_id.as_deref();
+    let (directory, perm, found, policy) = tokio::join!(
         sign_in::directory(&graph, &session),
         resolve_permission::look_up(&ctx, &graph),
-        register_app::look(&ctx, &graph, register_app::Existing::Reconciled)
+        register_app::look(&ctx, &graph, register_app::Existing::Reconciled),
+        credential_policy::read(&graph, recorded_app, true)
     );
     session.directory = directory?;
     let recorded = ctx.record.connection_id.as_deref();
@@ -57,8 +60,11 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
                 plan.app.name
             ),
         ));
-        return finish(printer, &session, checks, links, None);
+        return finish(printer, &session, checks, links, None, None);
     };
+    // The credential policy that applies to the app's secrets.
+    credential_policy::settle(&graph, printer, policy, Some(&app)).await;
+    let policy = credential_policy::this_run();
     links.azure_portal = Some(portal_link(&app.app_id));
     app_checks(&mut checks, &app, untagged, &plan, &perm);
     let sp = match sp_read {
@@ -116,6 +122,18 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         warn_limit,
         &warn_within,
     ));
+    if let Some(p) = &policy {
+        let mut check = Check::new(
+            "credential-policy",
+            "credential policy",
+            !p.blocks_secrets,
+            format!("{}: {}", credential_policy::describe(p), p.id),
+        );
+        if !p.blocks_secrets {
+            check.result = CheckResult::Info;
+        }
+        checks.push(check);
+    }
     let rotation = rotation_in_progress(&app, &target, held);
     if let Some((check, _)) = &rotation {
         checks.push(check.clone());
@@ -133,7 +151,14 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
             ),
         },
     ));
-    finish(printer, &session, checks, links, rotation.map(|(_, r)| r))
+    finish(
+        printer,
+        &session,
+        checks,
+        links,
+        rotation.map(|(_, r)| r),
+        policy,
+    )
 }
 
 /// A rotation made with `rotate --keep-previous` and not finished: a check
@@ -339,6 +364,7 @@ fn finish(
     checks: Vec<Check>,
     links: Links,
     rotation: Option<RotationInfo>,
+    policy: Option<crate::report::PolicyInfo>,
 ) -> anyhow::Result<()> {
     let healthy = checks.iter().all(|c| c.ok);
     let report = StatusReport {
@@ -357,6 +383,7 @@ fn finish(
         checks,
         links: Some(links),
         rotation,
+        policy,
     };
     printer.result(&report);
     if healthy {

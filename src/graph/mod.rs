@@ -7,6 +7,7 @@
 //! below, in [`crate::http`].
 
 pub(crate) mod clock;
+pub(crate) mod policies;
 pub(crate) mod types;
 
 use std::fmt;

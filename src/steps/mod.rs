@@ -6,6 +6,7 @@
 
 pub(crate) mod connect_platform;
 pub(crate) mod create_secret;
+pub(crate) mod credential_policy;
 pub(crate) mod grant_consent;
 pub(crate) mod platform_preflight;
 pub(crate) mod register_app;

@@ -18,6 +18,7 @@ mod install;
 mod lifecycle;
 mod matrix;
 mod pinned;
+mod policy;
 mod renewal;
 mod secrets;
 mod setup;
