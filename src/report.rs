@@ -865,7 +865,14 @@ impl Report {
             Some(false) => "NO",
             None => "not checked",
         };
-        if matches!(self.status, Status::Done | Status::NeedsAttention) {
+        // A renewal not due, a rotation finished: nothing new to verify.
+        let checked = self.renewal.is_none()
+            && (self.headline.is_none()
+                || self
+                    .secret
+                    .as_ref()
+                    .is_some_and(|s| s.action == Action::Created));
+        if checked && matches!(self.status, Status::Done | Status::NeedsAttention) {
             let signs_in = verified(self.verification.secret_signs_in);
             row(lines, "Secret signs in", signs_in);
             // `register` makes no connection: nothing to check there.

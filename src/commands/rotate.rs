@@ -57,6 +57,7 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
     };
     let now = clock::now();
     let mut report = Report::new(session.tenant_id.clone());
+    report.resource = ctx.record.resource.clone().unwrap_or_default();
     report.links.platform = Some(format!("https://{}", target.client.team()));
     let progress = renewal::in_progress(&app, &target.integration.connections);
     let (finish, left): (Vec<InProgress>, Vec<InProgress>) = progress
@@ -126,6 +127,9 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
             return Ok(());
         }
         return setup.apply().await;
+    }
+    if let Some(c) = &target.existing {
+        report.connection = Some(target.connection_info(c, Action::Reused));
     }
     not_due(
         &plan.secret.description,

@@ -63,8 +63,11 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         return finish(printer, &session, checks, links, None, None);
     };
     // The credential policy that applies to the app's secrets.
-    credential_policy::settle(&graph, printer, policy, Some(&app)).await;
+    credential_policy::settle(&graph, policy, Some(&app)).await;
     let policy = credential_policy::this_run();
+    if let Some(p) = &policy {
+        credential_policy::announce(printer, p);
+    }
     links.azure_portal = Some(portal_link(&app.app_id));
     app_checks(&mut checks, &app, untagged, &plan, &perm);
     let sp = match sp_read {

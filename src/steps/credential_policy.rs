@@ -89,11 +89,10 @@ pub(crate) async fn read(graph: &Graph, app_object_id: Option<&str>, wanted: boo
 }
 
 /// Judges what [`read`] found for the app (`None`: it is about to be made),
-/// reading its assigned policies first if that was not possible before;
-/// says it, and keeps it for this run.
+/// reading its assigned policies first if that was not possible before,
+/// and keeps it for this run ([`announce`] says it).
 pub(crate) async fn settle(
     graph: &Graph,
-    printer: &Printer,
     mut raw: Raw,
     app: Option<&crate::graph::types::Application>,
 ) -> Option<Known> {
@@ -117,14 +116,9 @@ pub(crate) async fn settle(
             created,
         )),
     };
-    match &known {
-        Known::Read(Some(p)) => printer.step("Credential policy", &describe(p)),
-        Known::Read(None) => printer.step(
-            "Credential policy",
-            "no app management policy restricts client secrets",
-        ),
+    if let Known::Unreadable(why) = &known {
         // As before the policy was read: Graph's refusal, if any, says it.
-        Known::Unreadable(why) => tracing::info!("the credential policy was not read: {why}"),
+        tracing::info!("the credential policy was not read: {why}");
     }
     if let Ok(mut this) = THIS_RUN.lock() {
         *this = Some(known.clone());
@@ -196,6 +190,11 @@ pub(crate) fn effective(
         restricts_apps_created_after: addition
             .and_then(|r| r.restrict_for_apps_created_after_date_time.clone()),
     })
+}
+
+/// Says the policy that applies, when one restricts client secrets.
+pub(crate) fn announce(printer: &Printer, policy: &CredentialPolicy) {
+    printer.step("Credential policy", &describe(policy));
 }
 
 /// One line for people.

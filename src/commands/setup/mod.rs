@@ -436,7 +436,7 @@ pub(super) async fn look(
         credential_policy::read(graph, recorded, wanted)
     );
     let (perm, found) = (perm?, found?);
-    let known = credential_policy::settle(graph, ctx.printer, policy, found.app()).await;
+    let known = credential_policy::settle(graph, policy, found.app()).await;
     // A new secret is certain: one the policy does not allow is refused
     // now, before anything is written.
     if let (true, Some(credential_policy::Known::Read(Some(p)))) =
@@ -477,6 +477,7 @@ fn policy_said(ctx: &Ctx<'_>, app_object_id: &str, report: &mut Report) {
     let Some(policy) = credential_policy::this_run() else {
         return;
     };
+    credential_policy::announce(ctx.printer, &policy);
     let spec = &ctx.plan.secret;
     let now = crate::graph::clock::now();
     let capped = credential_policy::decide(Some(&policy), spec, app_object_id, now)
