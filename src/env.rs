@@ -92,6 +92,8 @@ pub(crate) const BROWSER: &str = "BROWSER";
 pub(crate) const CI: &str = "CI";
 pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 pub(crate) const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+/// Where a GitHub Actions step writes its job summary (Markdown).
+pub(crate) const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
@@ -164,6 +166,7 @@ pub(crate) const ALL: &[&str] = &[
     CI,
     GITHUB_ACTIONS,
     GITHUB_OUTPUT,
+    GITHUB_STEP_SUMMARY,
     ACTIONS_ID_TOKEN_REQUEST_URL,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN,
 ];

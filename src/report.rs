@@ -685,6 +685,30 @@ pub(crate) trait Outcome: Serialize {
     fn step_outputs(&self) -> Vec<String> {
         Vec::new()
     }
+
+    /// The job summary (Markdown, `$GITHUB_STEP_SUMMARY`): what a person
+    /// reading the workflow run must know. Never a secret.
+    fn step_summary(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// `| key | value |` with the table's pipes escaped.
+fn summary_row(key: &str, value: &str) -> String {
+    format!("| {key} | {} |", value.replace('|', "\\|"))
+}
+
+/// The summary's "what a person must do" list.
+fn summary_todo(lines: &mut Vec<String>, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    lines.push(String::new());
+    lines.push("**What a person must do**".into());
+    lines.push(String::new());
+    for item in items {
+        lines.push(format!("- {item}"));
+    }
 }
 
 impl Outcome for Report {
@@ -737,6 +761,47 @@ impl Outcome for Report {
                 Status::NeedsAttention | Status::Partial | Status::Interrupted
             );
         lines.push(format!("needs-attention={attention}"));
+        lines
+    }
+
+    fn step_summary(&self) -> Vec<String> {
+        let first = self.human_heading().into_iter().next().unwrap_or_default();
+        let mut lines = vec![format!("### aad-setup: {first}"), String::new()];
+        lines.push("| | |".into());
+        lines.push("| --- | --- |".into());
+        if let Some(c) = &self.connection {
+            lines.push(summary_row(
+                "Connection",
+                &format!("{} ({}) on {}", c.name, c.id, c.team),
+            ));
+        }
+        let expires = self
+            .secret
+            .as_ref()
+            .and_then(|s| s.expires.clone())
+            .or_else(|| self.renewal.as_ref().and_then(|r| r.expires.clone()));
+        if let Some(end) = expires {
+            let days = days_left(&end).map_or(String::new(), |d| format!(" ({d} days left)"));
+            lines.push(summary_row(
+                "Secret expires",
+                &format!("{}{days}", when(&end)),
+            ));
+        }
+        if let Some(r) = &self.rotation {
+            let state = match r.state {
+                RotationState::InProgress => "in progress: both connections work",
+                RotationState::Finished => "finished",
+            };
+            lines.push(summary_row("Rotation", state));
+        }
+        if let Some(p) = &self.policy {
+            let cap = p.max_days.map_or("restricts client secrets".into(), |d| {
+                format!("caps client secrets at {d} days")
+            });
+            lines.push(summary_row("Credential policy", &cap));
+        }
+        let todo: Vec<String> = self.warnings.iter().map(|w| w.message.clone()).collect();
+        summary_todo(&mut lines, &todo);
         lines
     }
 
@@ -987,6 +1052,46 @@ impl Outcome for StatusReport {
             }
             .into(),
         );
+        lines
+    }
+
+    fn step_summary(&self) -> Vec<String> {
+        let health = if self.healthy {
+            "healthy"
+        } else {
+            "NEEDS ATTENTION"
+        };
+        let mut lines = vec![
+            format!("### aad-setup status: {health}"),
+            String::new(),
+            "| | check | |".into(),
+            "| --- | --- | --- |".into(),
+        ];
+        for c in &self.checks {
+            let mark = match c.result {
+                CheckResult::Ok => "✓",
+                CheckResult::Info => "•",
+                CheckResult::Attention => "✗",
+            };
+            let days = c
+                .days_left
+                .map_or(String::new(), |d| format!(" ({d} days left)"));
+            lines.push(format!(
+                "| {mark} | {} | {}{days} |",
+                c.name,
+                c.detail.replace('|', "\\|")
+            ));
+        }
+        let mut todo: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| !c.ok && c.code != "rotation")
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        if let Some(action) = self.rotation.as_ref().and_then(|r| r.admin_action.clone()) {
+            todo.push(action);
+        }
+        summary_todo(&mut lines, &todo);
         lines
     }
 

@@ -371,6 +371,7 @@ pub(crate) fn interaction(
         color: environment.os(env::NO_COLOR).is_none(),
         github_actions: environment.flag(env::GITHUB_ACTIONS),
         github_output: environment.os(env::GITHUB_OUTPUT).map(PathBuf::from),
+        github_step_summary: environment.os(env::GITHUB_STEP_SUMMARY).map(PathBuf::from),
     })
 }
 
@@ -1988,6 +1989,7 @@ mod tests {
             color: false,
             github_actions: false,
             github_output: None,
+            github_step_summary: None,
         }
     }
 
