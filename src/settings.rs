@@ -1196,7 +1196,10 @@ fn secret_spec(
         file: args.secret_file.clone(),
         rotate: args.rotate,
         keep_on_failure: args.keep_secret_on_failure,
-        expiry_given: args.given("secret-expiry").is_some(),
+        // A flag, a variable or a typed answer: not the default.
+        expiry_given: args
+            .source("secret-expiry")
+            .is_some_and(|s| !matches!(s, Source::Default)),
         keep_previous: false,
     })
 }

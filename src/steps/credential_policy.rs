@@ -252,8 +252,11 @@ pub(crate) fn decide(
     let Some(latest) = policy.latest_end(now) else {
         return Ok(wanted);
     };
-    if wanted <= latest {
-        return Ok(wanted);
+    // `90d` under a 90-day policy is within it: the expiry was reckoned a
+    // moment ago (and rounded to the second); it is sent as the policy's
+    // latest at the most.
+    if wanted <= latest + jiff::SignedDuration::from_secs(60) {
+        return Ok(wanted.min(latest));
     }
     let days = policy.max_days.unwrap_or_default();
     if spec.expiry_given {
