@@ -198,7 +198,12 @@ fn rotation_in_progress(
         .expires
         .as_deref()
         .map_or("unknown".into(), |e| when_at(e, now));
-    let detail = if previous.expired(now) {
+    let detail = if previous.connection.is_none() {
+        format!(
+            "in progress: the previous connection {} is gone from the platform; the next `aad-setup rotate` removes its secret",
+            previous.connection_id
+        )
+    } else if previous.expired(now) {
         format!(
             "in progress: the previous connection \"{name}\" holds a secret that expired {ends}; the next `aad-setup rotate` deletes it"
         )

@@ -96,9 +96,7 @@ pub(crate) async fn settle(
     mut raw: Raw,
     app: Option<&crate::graph::types::Application>,
 ) -> Option<Known> {
-    let Some(default) = raw.default.take() else {
-        return None;
-    };
+    let default = raw.default.take()?;
     let assigned = match (raw.assigned.take(), app) {
         (Some(read), _) => Some(read),
         (None, Some(app)) => Some(graph.app_management_policies(&app.id).await),

@@ -68,6 +68,9 @@ pub(crate) struct InProgress {
     /// The secret the app's held-secret tag names for it, if the app still
     /// has it.
     pub key_id: Option<String>,
+    /// A held-secret tag names a secret for it (which may be gone): without
+    /// one, what it holds is not known, and only `--finish` retires it.
+    pub named: bool,
     /// When that secret expires (ISO 8601, as Graph wrote it).
     pub expires: Option<String>,
 }
@@ -80,7 +83,9 @@ impl InProgress {
             .expires
             .as_deref()
             .and_then(|e| e.parse::<jiff::Timestamp>().ok());
-        self.connection.is_none() || self.key_id.is_none() || end.is_some_and(|end| end <= now)
+        self.connection.is_none()
+            || (self.named && self.key_id.is_none())
+            || end.is_some_and(|end| end <= now)
     }
 }
 
@@ -95,6 +100,7 @@ pub(crate) fn in_progress(app: &Application, connections: &[Connection]) -> Vec<
                 .filter(|(c, _)| *c == id)
                 .find_map(|(_, k)| app.password_credentials.iter().find(|p| p.key_id == *k));
             InProgress {
+                named: holders.iter().any(|(c, _)| *c == id),
                 connection: connections.iter().find(|c| c.id == id).cloned(),
                 key_id: credential.map(|c| c.key_id.clone()),
                 expires: credential.and_then(|c| c.end_date_time.clone()),
@@ -214,7 +220,18 @@ pub(crate) async fn settle(
     let now = crate::graph::clock::now();
     for previous in in_progress(app, &target.integration.connections) {
         if previous.expired(now) {
-            let done = retire(graph, &target.client, &app.id, &previous).await?;
+            let done = match retire(graph, &target.client, &app.id, &previous).await {
+                Ok(done) => done,
+                Err(e) => {
+                    report.warn(
+                        "rotation.not-finished",
+                        format!(
+                            "the rotation in progress could not be finished ({e:#}): run `aad-setup rotate --finish`"
+                        ),
+                    );
+                    continue;
+                }
+            };
             forget(app, &previous);
             target
                 .integration
@@ -326,6 +343,14 @@ mod tests {
         assert_eq!(p.key_id.as_deref(), Some("k1"));
         assert!(!p.expired(at("2027-01-14T00:00:00Z")));
         assert!(p.expired(at("2027-01-15T00:00:01Z")));
+        // What an untagged previous connection holds is not known: only
+        // `--finish` retires it.
+        let mut untagged = app.clone();
+        untagged
+            .tags
+            .retain(|t| t != "aad-setup:connection-secret:old:k1");
+        let unknown = in_progress(&untagged, std::slice::from_ref(&old));
+        assert!(!unknown[0].expired(at("2030-01-01T00:00:00Z")));
         // Its connection deleted by hand: nothing is left to wait for.
         let gone = in_progress(&app, &[]);
         assert!(gone[0].expired(at("2026-12-06T00:00:00Z")));

@@ -449,6 +449,7 @@ async fn keep_previous(
         _ => (None, None),
     };
     let previous = renewal::InProgress {
+        named: old_key.is_some(),
         connection_id: old.id.clone(),
         connection: Some(old.clone()),
         key_id: old_key,
