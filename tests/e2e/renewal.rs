@@ -141,6 +141,15 @@ fn keep_previous_leaves_both_connections_working_until_finish() {
     let old_connection = first["connection"]["id"].as_str().unwrap().to_owned();
     let old_key = first["secret"]["keyId"].as_str().unwrap().to_owned();
 
+    let look = h.run(h.cmd().args(["rotate", "--keep-previous", "--dry-run"]));
+    look.assert_code(0);
+    assert!(
+        look.stdout.contains("keep that one and its secret working"),
+        "{}",
+        look.stdout
+    );
+    assert_eq!(h.list("connections").len(), 1, "a look changes nothing");
+
     let run = rotate(&h, &["--keep-previous"]);
     run.assert_code(6);
     let out = run.json();

@@ -522,10 +522,17 @@ fn narrate(
                 report.change(
                     Op::Change,
                     "connection.replace",
-                    format!(
-                        "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with its key id), then delete the old one and remove the secret it held",
-                        c.name, c.id
-                    ),
+                    if plan.secret.keep_previous {
+                        format!(
+                            "make a new platform connection holding the new secret beside \"{}\" ({}), and keep that one and its secret working until the rotation is finished (`rotate --finish`)",
+                            c.name, c.id
+                        )
+                    } else {
+                        format!(
+                            "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with its key id), then delete the old one and remove the secret it held",
+                            c.name, c.id
+                        )
+                    },
                 );
             }
             None => report.change(
