@@ -119,6 +119,13 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
     let end = held.as_ref().and_then(|h| h.credential.end());
     let due = held.is_none() || renewal::due(end, window, now);
     if due {
+        let when = end.map_or("(no unexpired secret)".to_owned(), |e| {
+            format!("expires {}", when_at(&e.to_string(), now))
+        });
+        printer.step(
+            "Due",
+            &format!("the client secret {when}, within {window_text}: rotating"),
+        );
         drop(ctx);
         let setup = super::setup::Setup::new(&plan, printer, http, graph, session);
         if plan.dry_run {

@@ -117,6 +117,11 @@ fn rotate_if_expiring_within_changes_nothing_until_the_secret_is_due() {
     run.assert_code(0);
     let out = run.json();
     assert_eq!(out["secret"]["action"], "created", "{out}");
+    assert!(
+        run.stderr.contains("within 60d: rotating"),
+        "{}",
+        run.stderr
+    );
     assert_ne!(out["secret"]["keyId"], first["secret"]["keyId"]);
     assert_eq!(key_ids(&h), vec![out["secret"]["keyId"].as_str().unwrap()]);
     let held = held_keys(&h);
