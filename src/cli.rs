@@ -311,7 +311,9 @@ pub enum Command {
     /// registration; never creates one.
     #[command(after_help = "Examples:
   aad-setup rotate --dry-run
-  aad-setup rotate --secret-expiry 12mo")]
+  aad-setup rotate --secret-expiry 12mo
+  aad-setup rotate --if-expiring-within 30d --keep-previous   # daily, in a pipeline
+  aad-setup rotate --finish   # once the platform admin has connected the new one")]
     Rotate(Box<RotateArgs>),
     /// Check an existing setup (read-only).
     ///
@@ -645,6 +647,11 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Checks")]
     pub warn_within: Option<String>,
 
+    /// The same window as `rotate --if-expiring-within`: the secret needs
+    /// attention when it expires within this long (wins over --warn-within).
+    #[arg(long, value_name = "DURATION", help_heading = "Checks")]
+    pub if_expiring_within: Option<String>,
+
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
 }
@@ -777,6 +784,24 @@ pub struct RotateArgs {
     /// old secret and connection are untouched either way.
     #[arg(long, help_heading = "Client secret")]
     pub keep_secret_on_failure: bool,
+
+    /// Rotate only when the secret the connection holds expires within this
+    /// long (30d, 2 weeks, 3mo); otherwise change nothing and exit 0. Safe
+    /// to run daily.
+    #[arg(long, value_name = "DURATION", help_heading = "Renewal")]
+    pub if_expiring_within: Option<String>,
+
+    /// Leave the previous connection and its secret working beside the new
+    /// ones until `rotate --finish` (or until the previous secret expires):
+    /// nothing breaks while the platform admin connects the new connection.
+    /// Exit 6 until finished.
+    #[arg(long, help_heading = "Renewal")]
+    pub keep_previous: bool,
+
+    /// Finish a rotation made with --keep-previous: delete the previous
+    /// connection and remove its secret (only those this tool recorded).
+    #[arg(long, help_heading = "Renewal", conflicts_with_all = ["keep_previous", "if_expiring_within"])]
+    pub finish: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.

@@ -50,6 +50,9 @@ pub(crate) const REPLACE: &str = "AAD_SETUP_REPLACE";
 pub(crate) const YES: &str = "AAD_SETUP_YES";
 pub(crate) const AZURE_ONLY: &str = "AAD_SETUP_AZURE_ONLY";
 pub(crate) const WARN_WITHIN: &str = "AAD_SETUP_WARN_WITHIN";
+pub(crate) const IF_EXPIRING_WITHIN: &str = "AAD_SETUP_IF_EXPIRING_WITHIN";
+pub(crate) const KEEP_PREVIOUS: &str = "AAD_SETUP_KEEP_PREVIOUS";
+pub(crate) const FINISH: &str = "AAD_SETUP_FINISH";
 pub(crate) const TOKEN_NAME: &str = "AAD_SETUP_TOKEN_NAME";
 pub(crate) const WAIT: &str = "AAD_SETUP_WAIT";
 pub(crate) const PORT: &str = "AAD_SETUP_EMULATOR_PORT";
@@ -89,6 +92,8 @@ pub(crate) const BROWSER: &str = "BROWSER";
 pub(crate) const CI: &str = "CI";
 pub(crate) const GITHUB_ACTIONS: &str = "GITHUB_ACTIONS";
 pub(crate) const GITHUB_OUTPUT: &str = "GITHUB_OUTPUT";
+/// Where a GitHub Actions step writes its job summary (Markdown).
+pub(crate) const GITHUB_STEP_SUMMARY: &str = "GITHUB_STEP_SUMMARY";
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_URL: &str = "ACTIONS_ID_TOKEN_REQUEST_URL";
 pub(crate) const ACTIONS_ID_TOKEN_REQUEST_TOKEN: &str = "ACTIONS_ID_TOKEN_REQUEST_TOKEN";
 
@@ -136,6 +141,9 @@ pub(crate) const ALL: &[&str] = &[
     YES,
     AZURE_ONLY,
     WARN_WITHIN,
+    IF_EXPIRING_WITHIN,
+    KEEP_PREVIOUS,
+    FINISH,
     TOKEN_NAME,
     WAIT,
     PORT,
@@ -158,6 +166,7 @@ pub(crate) const ALL: &[&str] = &[
     CI,
     GITHUB_ACTIONS,
     GITHUB_OUTPUT,
+    GITHUB_STEP_SUMMARY,
     ACTIONS_ID_TOKEN_REQUEST_URL,
     ACTIONS_ID_TOKEN_REQUEST_TOKEN,
 ];
@@ -202,6 +211,9 @@ pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
     ("*", "yes", YES),
     ("*", "azure-only", AZURE_ONLY),
     ("*", "warn-within", WARN_WITHIN),
+    ("*", "if-expiring-within", IF_EXPIRING_WITHIN),
+    ("*", "keep-previous", KEEP_PREVIOUS),
+    ("*", "finish", FINISH),
     ("platform-login", "name", TOKEN_NAME),
     ("*", "wait", WAIT),
     ("*", "port", PORT),

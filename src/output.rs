@@ -45,6 +45,8 @@ pub(crate) struct Interaction {
     pub github_actions: bool,
     /// $GITHUB_OUTPUT, where step outputs are appended.
     pub github_output: Option<std::path::PathBuf>,
+    /// $GITHUB_STEP_SUMMARY, where the job summary is appended.
+    pub github_step_summary: Option<std::path::PathBuf>,
 }
 
 /// Set when a write to stdout failed (a closed pipe).
@@ -83,6 +85,7 @@ pub(crate) struct Printer {
     stderr_tty: bool,
     github: bool,
     github_output: Option<std::path::PathBuf>,
+    github_step_summary: Option<std::path::PathBuf>,
     /// Finished-step lines are shown (off for a look-ahead pass whose
     /// result is shown as a plan instead).
     steps: bool,
@@ -100,6 +103,7 @@ impl Printer {
             stderr_tty,
             github: interaction.github_actions,
             github_output: interaction.github_output.clone(),
+            github_step_summary: interaction.github_step_summary.clone(),
             steps: true,
         }
     }
@@ -293,6 +297,9 @@ impl Printer {
             STDOUT_LOST.store(true, Ordering::Relaxed);
         }
         RESULT_PRINTED.store(true, Ordering::Relaxed);
+        if self.github {
+            self.github_summary(&outcome.step_summary());
+        }
         let outputs = outcome.step_outputs();
         let secret_in_outputs = self.github
             && !outputs.is_empty()
@@ -300,6 +307,29 @@ impl Printer {
             && outcome.shown_secret().is_some();
         // The secret reached the step's outputs even if stdout was closed.
         !STDOUT_LOST.load(Ordering::Relaxed) || secret_in_outputs
+    }
+
+    /// Appends the job summary to $GITHUB_STEP_SUMMARY (never a secret:
+    /// the summary is built from what the result shows without one).
+    fn github_summary(&self, lines: &[String]) {
+        let Some(path) = self
+            .github_step_summary
+            .as_ref()
+            .filter(|_| !lines.is_empty())
+        else {
+            return;
+        };
+        let written = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(path)
+            .and_then(|mut f| f.write_all((lines.join("\n") + "\n").as_bytes()));
+        if let Err(e) = written {
+            self.warn(&format!(
+                "could not write the job summary to {}: {e}",
+                path.display()
+            ));
+        }
     }
 
     /// Appends the step outputs to $GITHUB_OUTPUT; false when it could not.

@@ -55,8 +55,126 @@ fn when_from(iso: &str, now: jiff::Timestamp) -> String {
 
 /// Whole days from now until `iso` (negative once past).
 pub(crate) fn days_left(iso: &str) -> Option<i64> {
+    days_left_at(iso, jiff::Timestamp::now())
+}
+
+/// Whole days from `now` until `iso` (negative once past).
+pub(crate) fn days_left_at(iso: &str, now: jiff::Timestamp) -> Option<i64> {
     let at = iso.parse::<jiff::Timestamp>().ok()?;
-    Some((at.as_second() - jiff::Timestamp::now().as_second()).div_euclid(86_400))
+    Some((at.as_second() - now.as_second()).div_euclid(86_400))
+}
+
+/// [`when`], seen from `now` (the directory's clock).
+pub(crate) fn when_at(iso: &str, now: jiff::Timestamp) -> String {
+    when_from(iso, now)
+}
+
+/// Where the policy that applies comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum PolicySource {
+    /// The tenant's default app management policy.
+    TenantDefault,
+    /// A policy assigned to the app.
+    App,
+}
+
+/// The app management policy that applies to the app's client secrets
+/// (read by `crate::steps::credential_policy`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PolicyInfo {
+    pub source: PolicySource,
+    pub id: String,
+    pub display_name: Option<String>,
+    /// `passwordLifetime`: the longest a new secret may live (ISO 8601).
+    pub max_lifetime: Option<String>,
+    /// The same, in whole days (for people and scripts).
+    pub max_days: Option<i64>,
+    /// `passwordAddition` restricted for this app: no new client secret.
+    pub blocks_secrets: bool,
+    /// The date after which created apps are restricted, when it says.
+    pub restricts_apps_created_after: Option<String>,
+}
+
+/// Whether the secret a connection holds is due for renewal
+/// (`rotate --if-expiring-within`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RenewalInfo {
+    /// It expires within the window: the run rotates it.
+    pub due: bool,
+    /// The window, as given (`30d`).
+    pub window: String,
+    /// When the secret the connection holds expires (ISO 8601), if known.
+    pub expires: Option<String>,
+    /// Whole days until then.
+    pub days_left: Option<i64>,
+}
+
+/// Where a rotation made with `--keep-previous` stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RotationState {
+    /// Both connections and both secrets work: the platform admin connects
+    /// the new one, then `rotate --finish`.
+    InProgress,
+    /// The previous connection and its secret are gone.
+    Finished,
+}
+
+/// One side of a rotation: a connection and the secret it holds.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RotationSide {
+    pub connection_id: String,
+    pub connection_name: Option<String>,
+    pub key_id: Option<String>,
+    /// ISO 8601.
+    pub expires: Option<String>,
+    pub days_left: Option<i64>,
+}
+
+/// A rotation in two phases (`rotate --keep-previous`, `--finish`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct RotationInfo {
+    pub state: RotationState,
+    /// The connection replaced, and its secret.
+    pub previous: RotationSide,
+    /// The new connection, and its secret.
+    pub current: Option<RotationSide>,
+    /// In progress: what the platform admin must do.
+    pub admin_action: Option<String>,
+    /// The platform, where the admin does it.
+    pub platform: String,
+}
+
+impl RotationInfo {
+    /// The lines for people.
+    pub(crate) fn human(&self, lines: &mut Vec<String>) {
+        let state = match self.state {
+            RotationState::InProgress => "IN PROGRESS: both connections and both secrets work",
+            RotationState::Finished => "finished: the previous connection and its secret are gone",
+        };
+        row(lines, "Rotation", state);
+        let side = |s: &RotationSide| {
+            format!(
+                "\"{}\" ({}), secret {} expires {}",
+                s.connection_name.as_deref().unwrap_or("?"),
+                s.connection_id,
+                s.key_id.as_deref().unwrap_or("?"),
+                s.expires.as_deref().map_or("unknown".into(), when)
+            )
+        };
+        if let Some(current) = &self.current {
+            row(lines, "New", &side(current));
+        }
+        row(lines, "Previous", &side(&self.previous));
+        if self.state == RotationState::InProgress {
+            row(lines, "Platform", &self.platform);
+        }
+    }
 }
 
 /// What a step did with an object.
@@ -347,6 +465,20 @@ pub(crate) struct Report {
     /// integration's ("set up").
     #[serde(skip)]
     pub heading: Option<&'static str>,
+    /// A first line made at run time (wins over `heading`): a renewal not
+    /// due, a rotation finished.
+    #[serde(skip)]
+    pub headline: Option<String>,
+    /// `rotate --if-expiring-within`: whether the secret was due.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renewal: Option<RenewalInfo>,
+    /// A rotation in two phases: in progress, or finished by this run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationInfo>,
+    /// The app management policy that applies to the app's client
+    /// secrets, when it was read and restricts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyInfo>,
 }
 
 impl Report {
@@ -383,6 +515,10 @@ impl Report {
             warnings: Vec::new(),
             links: Links::default(),
             heading: None,
+            headline: None,
+            renewal: None,
+            rotation: None,
+            policy: None,
         }
     }
 
@@ -447,7 +583,7 @@ pub(crate) enum ConsentState {
 }
 
 /// One check of `status`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Check {
     /// Stable, for scripts (`client-secret`, `admin-consent`, …).
@@ -517,6 +653,13 @@ pub(crate) struct StatusReport {
     pub checks: Vec<Check>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub links: Option<Links>,
+    /// A rotation made with `--keep-previous` and not finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationInfo>,
+    /// The app management policy that applies to the app's client
+    /// secrets, when it was read and restricts them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyInfo>,
 }
 
 /// A command's result: what it prints on stdout, as one JSON document or
@@ -541,6 +684,30 @@ pub(crate) trait Outcome: Serialize {
     /// a step of a workflow.
     fn step_outputs(&self) -> Vec<String> {
         Vec::new()
+    }
+
+    /// The job summary (Markdown, `$GITHUB_STEP_SUMMARY`): what a person
+    /// reading the workflow run must know. Never a secret.
+    fn step_summary(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// `| key | value |` with the table's pipes escaped.
+fn summary_row(key: &str, value: &str) -> String {
+    format!("| {key} | {} |", value.replace('|', "\\|"))
+}
+
+/// The summary's "what a person must do" list.
+fn summary_todo(lines: &mut Vec<String>, items: &[String]) {
+    if items.is_empty() {
+        return;
+    }
+    lines.push(String::new());
+    lines.push("**What a person must do**".into());
+    lines.push(String::new());
+    for item in items {
+        lines.push(format!("- {item}"));
     }
 }
 
@@ -579,6 +746,62 @@ impl Outcome for Report {
         if let Some(value) = r.shown_secret() {
             lines.push(format!("client-secret={}", value.expose_secret()));
         }
+        // For a scheduled pipeline's own notification.
+        let expires = r
+            .secret
+            .as_ref()
+            .and_then(|s| s.expires.clone())
+            .or_else(|| r.renewal.as_ref().and_then(|n| n.expires.clone()));
+        if let Some(days) = expires.as_deref().and_then(days_left) {
+            lines.push(format!("days-left={days}"));
+        }
+        let attention = !r.warnings.is_empty()
+            || matches!(
+                r.status,
+                Status::NeedsAttention | Status::Partial | Status::Interrupted
+            );
+        lines.push(format!("needs-attention={attention}"));
+        lines
+    }
+
+    fn step_summary(&self) -> Vec<String> {
+        let first = self.human_heading().into_iter().next().unwrap_or_default();
+        let mut lines = vec![format!("### aad-setup: {first}"), String::new()];
+        lines.push("| | |".into());
+        lines.push("| --- | --- |".into());
+        if let Some(c) = &self.connection {
+            lines.push(summary_row(
+                "Connection",
+                &format!("{} ({}) on {}", c.name, c.id, c.team),
+            ));
+        }
+        let expires = self
+            .secret
+            .as_ref()
+            .and_then(|s| s.expires.clone())
+            .or_else(|| self.renewal.as_ref().and_then(|r| r.expires.clone()));
+        if let Some(end) = expires {
+            let days = days_left(&end).map_or(String::new(), |d| format!(" ({d} days left)"));
+            lines.push(summary_row(
+                "Secret expires",
+                &format!("{}{days}", when(&end)),
+            ));
+        }
+        if let Some(r) = &self.rotation {
+            let state = match r.state {
+                RotationState::InProgress => "in progress: both connections work",
+                RotationState::Finished => "finished",
+            };
+            lines.push(summary_row("Rotation", state));
+        }
+        if let Some(p) = &self.policy {
+            let cap = p.max_days.map_or("restricts client secrets".into(), |d| {
+                format!("caps client secrets at {d} days")
+            });
+            lines.push(summary_row("Credential policy", &cap));
+        }
+        let todo: Vec<String> = self.warnings.iter().map(|w| w.message.clone()).collect();
+        summary_todo(&mut lines, &todo);
         lines
     }
 
@@ -587,6 +810,9 @@ impl Outcome for Report {
         lines.push(String::new());
         self.human_azure(&mut lines);
         self.human_platform(&mut lines);
+        if let Some(rotation) = &self.rotation {
+            rotation.human(&mut lines);
+        }
         self.human_tail(&mut lines);
         lines
     }
@@ -596,6 +822,9 @@ impl Report {
     /// The first line, and a dry run's plan.
     fn human_heading(&self) -> Vec<String> {
         let heading = match self.status {
+            Status::Done | Status::NeedsAttention if self.headline.is_some() => {
+                self.headline.as_deref().unwrap_or_default()
+            }
             Status::Done => self
                 .heading
                 .unwrap_or("Azure Active Directory integration is set up."),
@@ -701,7 +930,14 @@ impl Report {
             Some(false) => "NO",
             None => "not checked",
         };
-        if matches!(self.status, Status::Done | Status::NeedsAttention) {
+        // A renewal not due, a rotation finished: nothing new to verify.
+        let checked = self.renewal.is_none()
+            && (self.headline.is_none()
+                || self
+                    .secret
+                    .as_ref()
+                    .is_some_and(|s| s.action == Action::Created));
+        if checked && matches!(self.status, Status::Done | Status::NeedsAttention) {
             let signs_in = verified(self.verification.secret_signs_in);
             row(lines, "Secret signs in", signs_in);
             // `register` makes no connection: nothing to check there.
@@ -793,6 +1029,12 @@ impl Outcome for StatusReport {
             let mark = if color { paint(mark) } else { mark.to_owned() };
             lines.push(format!("{mark} {:<20} {}", check.name, check.detail));
         }
+        if let Some(rotation) = &self.rotation {
+            rotation.human(&mut lines);
+            if let Some(action) = &rotation.admin_action {
+                lines.push(format!("  Next: {action}"));
+            }
+        }
         if let Some(portal) = self.links.as_ref().and_then(|l| l.azure_portal.as_ref()) {
             lines.push(format!("  {:<20} {portal}", "Azure portal"));
         }
@@ -810,6 +1052,59 @@ impl Outcome for StatusReport {
             }
             .into(),
         );
+        lines
+    }
+
+    fn step_summary(&self) -> Vec<String> {
+        let health = if self.healthy {
+            "healthy"
+        } else {
+            "NEEDS ATTENTION"
+        };
+        let mut lines = vec![
+            format!("### aad-setup status: {health}"),
+            String::new(),
+            "| | check | |".into(),
+            "| --- | --- | --- |".into(),
+        ];
+        for c in &self.checks {
+            let mark = match c.result {
+                CheckResult::Ok => "✓",
+                CheckResult::Info => "•",
+                CheckResult::Attention => "✗",
+            };
+            let days = c
+                .days_left
+                .map_or(String::new(), |d| format!(" ({d} days left)"));
+            lines.push(format!(
+                "| {mark} | {} | {}{days} |",
+                c.name,
+                c.detail.replace('|', "\\|")
+            ));
+        }
+        let mut todo: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|c| !c.ok && c.code != "rotation")
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect();
+        if let Some(action) = self.rotation.as_ref().and_then(|r| r.admin_action.clone()) {
+            todo.push(action);
+        }
+        summary_todo(&mut lines, &todo);
+        lines
+    }
+
+    fn step_outputs(&self) -> Vec<String> {
+        let mut lines = vec![format!("needs-attention={}", !self.healthy)];
+        let days = self
+            .checks
+            .iter()
+            .find(|c| c.code == "client-secret")
+            .and_then(|c| c.days_left);
+        if let Some(days) = days {
+            lines.push(format!("days-left={days}"));
+        }
         lines
     }
 }

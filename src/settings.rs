@@ -117,6 +117,12 @@ pub(crate) struct SecretSpec {
     pub file: Option<PathBuf>,
     pub rotate: bool,
     pub keep_on_failure: bool,
+    /// `--secret-expiry` (or its variable) was given: no default to fit
+    /// to the tenant's policy.
+    pub expiry_given: bool,
+    /// `rotate --keep-previous`: the replaced connection and its secret
+    /// stay until the rotation is finished.
+    pub keep_previous: bool,
 }
 
 #[derive(Debug)]
@@ -365,6 +371,7 @@ pub(crate) fn interaction(
         color: environment.os(env::NO_COLOR).is_none(),
         github_actions: environment.flag(env::GITHUB_ACTIONS),
         github_output: environment.os(env::GITHUB_OUTPUT).map(PathBuf::from),
+        github_step_summary: environment.os(env::GITHUB_STEP_SUMMARY).map(PathBuf::from),
     })
 }
 
@@ -661,6 +668,19 @@ impl RegisterSettings {
 #[derive(Debug)]
 pub(crate) struct RotateSettings {
     pub plan: Plan,
+    /// When to rotate, and what to do with what is replaced.
+    pub renewal: Renewal,
+}
+
+/// `rotate`'s renewal flags, checked.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Renewal {
+    /// `--if-expiring-within`: as given (for messages), and parsed.
+    pub if_expiring_within: Option<(String, jiff::Span)>,
+    /// `--keep-previous`.
+    pub keep_previous: bool,
+    /// `--finish`.
+    pub finish: bool,
 }
 
 impl RotateSettings {
@@ -669,7 +689,19 @@ impl RotateSettings {
         env: &Environment,
         interaction: &Interaction,
     ) -> anyhow::Result<RotateSettings> {
-        let inputs = Inputs::resolve("rotate", env, |_| {
+        let mut renewal = Renewal::default();
+        let inputs = Inputs::resolve("rotate", env, |r| {
+            if let Some(value) = r.text("if-expiring-within", args.if_expiring_within.as_deref()) {
+                let span = validate::window("--if-expiring-within", &value).map_err(usage)?;
+                renewal.if_expiring_within = Some((value, span));
+            }
+            renewal.keep_previous = r.switch("keep-previous", args.keep_previous);
+            renewal.finish = r.switch("finish", args.finish);
+            if renewal.finish && (renewal.keep_previous || renewal.if_expiring_within.is_some()) {
+                return Err(usage(
+                    "--finish finishes a rotation and makes none: give it without --keep-previous and --if-expiring-within",
+                ));
+            }
             Ok(Partial {
                 microsoft: Some(args.microsoft.clone()),
                 target: Some(args.platform.target.clone()),
@@ -694,8 +726,9 @@ impl RotateSettings {
                 ..Partial::default()
             })
         })?;
-        let plan = build(Mode::Rotate, &inputs, interaction, Supplied::default())?;
-        Ok(RotateSettings { plan })
+        let mut plan = build(Mode::Rotate, &inputs, interaction, Supplied::default())?;
+        plan.secret.keep_previous = renewal.keep_previous;
+        Ok(RotateSettings { plan, renewal })
     }
 }
 
@@ -716,6 +749,10 @@ impl StatusSettings {
         let mut warn_within = String::new();
         let inputs = Inputs::resolve("status", env, |r| {
             warn_within = r.required("warn-within", args.warn_within.as_deref());
+            // The window `rotate --if-expiring-within` uses, when given.
+            if let Some(window) = r.text("if-expiring-within", args.if_expiring_within.as_deref()) {
+                warn_within = window;
+            }
             Ok(Partial {
                 microsoft: Some(args.microsoft.clone()),
                 target: Some(args.platform.target.clone()),
@@ -1159,6 +1196,11 @@ fn secret_spec(
         file: args.secret_file.clone(),
         rotate: args.rotate,
         keep_on_failure: args.keep_secret_on_failure,
+        // A flag, a variable or a typed answer: not the default.
+        expiry_given: args
+            .source("secret-expiry")
+            .is_some_and(|s| !matches!(s, Source::Default)),
+        keep_previous: false,
     })
 }
 
@@ -1982,6 +2024,7 @@ mod tests {
             color: false,
             github_actions: false,
             github_output: None,
+            github_step_summary: None,
         }
     }
 

@@ -287,9 +287,37 @@ pub(crate) fn expiry(value: &str, now: Timestamp) -> Result<Expiry, String> {
     Ok(Expiry::At(at))
 }
 
+/// A window before an expiry (`--if-expiring-within`, `--warn-within`):
+/// a duration such as `30d`, `2 weeks`, `3mo`, `P30D`, not negative.
+pub(crate) fn window(flag: &str, value: &str) -> Result<Span, String> {
+    let span: Span = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("{flag} '{value}' is not a duration (e.g. 30d, 2 weeks, 3mo)"))?;
+    if span.is_negative() {
+        return Err(format!("{flag} '{value}' is negative"));
+    }
+    // Months and years need a date to count from: the check is made once now.
+    Timestamp::now()
+        .to_zoned(TimeZone::UTC)
+        .checked_add(span)
+        .map_err(|e| format!("{flag} '{value}' is out of range: {e}"))?;
+    Ok(span)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_window_is_a_duration_and_not_negative() {
+        assert!(window("--if-expiring-within", "30d").is_ok());
+        assert!(window("--if-expiring-within", "2 weeks").is_ok());
+        assert!(window("--if-expiring-within", "3mo").is_ok());
+        let bad = window("--if-expiring-within", "soon").unwrap_err();
+        assert!(bad.contains("--if-expiring-within 'soon'"), "{bad}");
+        assert!(window("--if-expiring-within", "-5d").is_err());
+    }
 
     fn now() -> Timestamp {
         "2026-11-29T10:00:00Z".parse().unwrap()

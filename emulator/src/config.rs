@@ -69,6 +69,47 @@ pub struct EmulatorConfig {
     /// Added before every answer (all services): a network round trip, so that a
     /// benchmark can count how many requests a client makes one after another.
     pub latency_millis: u64,
+    /// How far the emulated services' clock runs ahead of this machine's, in seconds
+    /// (`POST /_emulator/clock` moves it): what expires, and Graph's `Date`, follow it.
+    pub clock_offset_secs: i64,
+    /// The tenant default policy's password restrictions above apply to apps created
+    /// after this (`restrictForAppsCreatedAfterDateTime`, RFC 3339).
+    pub secret_policy_applies_after: String,
+    /// App management policies assigned to apps (`GET
+    /// /applications/{id}/appManagementPolicies`): for the apps they name, they take
+    /// the tenant default's place.
+    pub app_management_policies: Vec<AppPolicyConfig>,
+}
+
+/// An app management policy assigned to apps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AppPolicyConfig {
+    /// Its id (GUID); `None` = one derived from its place in the list.
+    pub id: Option<String>,
+    pub display_name: String,
+    pub description: Option<String>,
+    pub is_enabled: bool,
+    /// The apps it is assigned to: appId, object id or display name.
+    pub applies_to: Vec<String>,
+    /// `passwordLifetime`: the longest a new client secret may live.
+    pub max_secret_lifetime_days: Option<u32>,
+    /// `false`: `passwordAddition` restricted (no new client secrets).
+    pub password_credentials_allowed: bool,
+}
+
+impl Default for AppPolicyConfig {
+    fn default() -> Self {
+        Self {
+            id: None,
+            display_name: "App management policy".to_owned(),
+            description: None,
+            is_enabled: true,
+            applies_to: Vec::new(),
+            max_secret_lifetime_days: None,
+            password_credentials_allowed: true,
+        }
+    }
 }
 
 impl Default for EmulatorConfig {
@@ -95,6 +136,9 @@ impl Default for EmulatorConfig {
             sign_in: SignInConfig::default(),
             platform: PlatformConfig::default(),
             latency_millis: 0,
+            clock_offset_secs: 0,
+            secret_policy_applies_after: "2019-01-01T00:00:00Z".to_owned(),
+            app_management_policies: Vec::new(),
         }
     }
 }
@@ -120,6 +164,25 @@ impl EmulatorConfig {
     /// Checks values a config file could get wrong. Called by `Emulator::start` and for
     /// every run-time patch.
     pub fn validate(&self) -> Result<(), String> {
+        if self
+            .secret_policy_applies_after
+            .parse::<jiff::Timestamp>()
+            .is_err()
+        {
+            return Err(format!(
+                "secret_policy_applies_after must be an RFC 3339 time, got '{}'",
+                self.secret_policy_applies_after
+            ));
+        }
+        for p in &self.app_management_policies {
+            if let Some(id) = &p.id {
+                if uuid::Uuid::parse_str(id).is_err() {
+                    return Err(format!(
+                        "app_management_policies: id must be a GUID, got '{id}'"
+                    ));
+                }
+            }
+        }
         if self.latency_millis > 10_000 {
             return Err(format!(
                 "latency_millis is at most 10000, got {}",

@@ -52,6 +52,8 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
             &serde_json::to_value(&st.config).unwrap_or(Value::Null),
         )),
         ("PATCH", ["config"]) => patch_config(st, req),
+        ("GET", ["clock"]) => Ok(clock_reply(st)),
+        ("POST", ["clock"]) => advance_clock(st, req),
         ("POST", ["tokens"]) => mint(st, req),
         ("POST", ["device", decision @ ("approve" | "decline")]) => device(st, req, decision),
         ("POST", ["platform", decision @ ("approve" | "cancel")]) => platform(st, req, decision),
@@ -69,6 +71,32 @@ fn patch_config(st: &mut State, req: &Req) -> Result<Reply, Reply> {
         200,
         &serde_json::to_value(&st.config).unwrap_or(Value::Null),
     ))
+}
+
+/// The emulated services' time, and how far it runs ahead of this machine's.
+fn clock_reply(st: &State) -> Reply {
+    Reply::json(
+        200,
+        &json!({
+            "now": super::util::now().to_string(),
+            "offset_secs": st.config.clock_offset_secs,
+        }),
+    )
+}
+
+/// `{"advance_secs": N}`: the clock moves N seconds forward (back, if negative).
+fn advance_clock(st: &mut State, req: &Req) -> Result<Reply, Reply> {
+    let map = body(req)?;
+    let secs = match (map.get("advance_secs"), map.len()) {
+        (Some(v), 1) => v
+            .as_i64()
+            .ok_or_else(|| bad("advance_secs must be a whole number of seconds"))?,
+        _ => return Err(bad("send {\"advance_secs\": N}")),
+    };
+    st.config.clock_offset_secs = st.config.clock_offset_secs.saturating_add(secs);
+    // The new offset is this thread's clock from now on.
+    super::clock::enter(st.config.clock_offset_secs);
+    Ok(clock_reply(st))
 }
 
 /// `{"scp": [...], "user"?}` → delegated token (of the admin user, or the

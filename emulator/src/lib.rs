@@ -14,6 +14,7 @@
 //! world), `entra` (`/login`), `graph` (`/graph`), `platform` (`/platform`), `control`
 //! (`/_emulator`), `pages` (the approval pages a person uses), `snapshot` (what tests inspect), `jwt`, `util`.
 
+mod clock;
 mod config;
 pub mod contract;
 mod control;
@@ -38,8 +39,9 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 pub use config::{
-    BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FaultKind, FederatedCredential,
-    FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
+    AppPolicyConfig, BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FaultKind,
+    FederatedCredential, FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig,
+    SignInConfig, ThrottleConfig,
 };
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,
@@ -172,7 +174,10 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the data usable for an emulator.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // The handler that holds the state reads this emulator's clock.
+        clock::enter(state.config.clock_offset_secs);
+        state
     }
 
     fn holds(&self) -> MutexGuard<'_, Vec<Held>> {
@@ -333,6 +338,20 @@ impl Emulator {
         };
         // A test that configures nonsense should hear about it.
         debug_assert!(valid.is_ok(), "Emulator::update: {valid:?}");
+    }
+
+    /// Moves the emulated services' clock forward by `secs` seconds (back, if
+    /// negative): secrets expire, policies' dates pass, as they would in that time.
+    /// The same as `POST /_emulator/clock` with `{"advance_secs": secs}`.
+    pub fn advance_clock(&self, secs: i64) {
+        let mut st = self.shared.lock();
+        st.config.clock_offset_secs = st.config.clock_offset_secs.saturating_add(secs);
+    }
+
+    /// Now, on the emulated services' clock.
+    pub fn clock_now(&self) -> jiff::Timestamp {
+        let _clock = self.shared.lock();
+        util::now()
     }
 
     /// Requests being served right now, held ones included: a slow answer's
@@ -513,6 +532,10 @@ fn finish(shared: &Shared, req: &Req, service: Service, ids: &GraphIds, answer: 
     let answer = match answer {
         Answer::Reply(reply) if service == Service::Graph => Answer::Reply(
             reply
+                .with_header("date", {
+                    let _clock = shared.lock();
+                    clock::http_date(util::now())
+                })
                 .with_header("request-id", ids.request_id.clone())
                 .with_header("client-request-id", ids.client_request_id.clone()),
         ),

@@ -229,8 +229,9 @@ pub(crate) fn encode_platform_token(id: &str, secret: &str, domain: &str, env: &
     b64_std(format!("{id}:{secret}:{domain}:{env}").as_bytes())
 }
 
+/// Now, on this emulator's clock (see [`super::clock`]).
 pub(crate) fn now() -> jiff::Timestamp {
-    jiff::Timestamp::now()
+    super::clock::now()
 }
 
 pub(crate) fn unix_now() -> i64 {

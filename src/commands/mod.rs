@@ -56,6 +56,7 @@ pub fn run(cli: Cli) -> i32 {
                 color: false,
                 github_actions: false,
                 github_output: None,
+                github_step_summary: None,
             });
             printer.error(&err);
             return crate::error::exit_code(&err);

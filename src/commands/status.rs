@@ -8,11 +8,15 @@ use crate::graph::types::Application;
 use crate::guide;
 use crate::output::Printer;
 use crate::report::{
-    Check, CheckResult, ConsentState, Health, Links, StatusReport, days_left, portal_link, when,
+    Check, CheckResult, ConsentState, Health, Links, RotationInfo, RotationState, StatusReport,
+    days_left_at, portal_link, when_at,
 };
 use crate::settings::{self, StatusSettings};
 use crate::steps::resolve_permission::ResolvedPermission;
-use crate::steps::{create_secret, platform_preflight, register_app, resolve_permission, sign_in};
+use crate::steps::{
+    create_secret, credential_policy, platform_preflight, register_app, renewal,
+    resolve_permission, sign_in,
+};
 
 pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::Result<()> {
     let StatusSettings { plan, warn_within } = settings;
@@ -29,10 +33,12 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     );
     let (ctx, graph, mut session) = signed_in?;
     let mut checks = Vec::new();
-    let (directory, perm, found) = tokio::join!(
+    let recorded_app = ctx.record.app_object_id.as_deref();
+    let (directory, perm, found, policy) = tokio::join!(
         sign_in::directory(&graph, &session),
         resolve_permission::look_up(&ctx, &graph),
-        register_app::look(&ctx, &graph, register_app::Existing::Reconciled)
+        register_app::look(&ctx, &graph, register_app::Existing::Reconciled),
+        credential_policy::read(&graph, recorded_app, true)
     );
     session.directory = directory?;
     let recorded = ctx.record.connection_id.as_deref();
@@ -54,8 +60,14 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
                 plan.app.name
             ),
         ));
-        return finish(printer, &session, checks, links);
+        return finish(printer, &session, checks, links, None, None);
     };
+    // The credential policy that applies to the app's secrets.
+    credential_policy::settle(&graph, policy, Some(&app)).await;
+    let policy = credential_policy::this_run();
+    if let Some(p) = &policy {
+        credential_policy::announce(printer, p);
+    }
     links.azure_portal = Some(portal_link(&app.app_id));
     app_checks(&mut checks, &app, untagged, &plan, &perm);
     let sp = match sp_read {
@@ -116,12 +128,30 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         .and_then(|c| create_secret::named_for(&app, &ctx.record, &c.id));
     let held = create_secret::current(&app, &plan.secret.description, named).map(|c| c.credential);
     let end = held.as_ref().map(|s| (s.end(), s.end_date_time.clone()));
+    // On the directory's clock, now that Graph has answered.
+    let warn_limit = self::warn_limit(&warn_within).unwrap_or(warn_limit);
     checks.push(secret_check(
         &plan.secret.description,
         end,
         warn_limit,
         &warn_within,
     ));
+    if let Some(p) = &policy {
+        let mut check = Check::new(
+            "credential-policy",
+            "credential policy",
+            !p.blocks_secrets,
+            format!("{}: {}", credential_policy::describe(p), p.id),
+        );
+        if !p.blocks_secrets {
+            check.result = CheckResult::Info;
+        }
+        checks.push(check);
+    }
+    let rotation = rotation_in_progress(&app, &target, held);
+    if let Some((check, _)) = &rotation {
+        checks.push(check.clone());
+    }
     checks.push(Check::new(
         "platform-connection",
         "platform connection",
@@ -135,7 +165,71 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
             ),
         },
     ));
-    finish(printer, &session, checks, links)
+    finish(
+        printer,
+        &session,
+        checks,
+        links,
+        rotation.map(|(_, r)| r),
+        policy,
+    )
+}
+
+/// A rotation made with `rotate --keep-previous` and not finished: a check
+/// that needs attention (the platform admin has something to do), and both
+/// sides for the report.
+fn rotation_in_progress(
+    app: &Application,
+    target: &platform_preflight::PlatformTarget,
+    held: Option<&crate::graph::types::PasswordCredential>,
+) -> Option<(Check, RotationInfo)> {
+    let previous = renewal::in_progress(app, &target.integration.connections)
+        .into_iter()
+        .next()?;
+    let now = crate::graph::clock::now();
+    let current = target
+        .existing
+        .as_ref()
+        .filter(|c| c.id != previous.connection_id)
+        .map(|c| {
+            (
+                c.id.as_str(),
+                c.name.as_str(),
+                held.map(|h| h.key_id.as_str()),
+                held.and_then(|h| h.end_date_time.as_deref()),
+            )
+        });
+    let team = target.client.team();
+    let info = renewal::info(&previous, current, RotationState::InProgress, team, now);
+    let name = previous
+        .connection
+        .as_ref()
+        .map_or(previous.connection_id.as_str(), |c| c.name.as_str());
+    let ends = previous
+        .expires
+        .as_deref()
+        .map_or("unknown".into(), |e| when_at(e, now));
+    let detail = if previous.connection.is_none() {
+        format!(
+            "in progress: the previous connection {} is gone from the platform; the next `aad-setup rotate` removes its secret",
+            previous.connection_id
+        )
+    } else if previous.expired(now) {
+        format!(
+            "in progress: the previous connection \"{name}\" holds a secret that expired {ends}; the next `aad-setup rotate` deletes it"
+        )
+    } else {
+        format!(
+            "in progress: the previous connection \"{name}\" and its secret (expires {ends}) still work beside the new one; once the platform admin has connected the new one, run `aad-setup rotate --finish`"
+        )
+    };
+    let mut check = Check::new("rotation", "rotation", false, detail);
+    check.expires_at = previous.expires.clone();
+    check.days_left = previous
+        .expires
+        .as_deref()
+        .and_then(|e| days_left_at(e, now));
+    Some((check, info))
 }
 
 /// What the app registration itself should be.
@@ -251,7 +345,8 @@ fn secret_check(
         !soon,
         format!(
             "\"{description}\" expires {}{}",
-            iso.as_deref().map_or("never".into(), when),
+            iso.as_deref()
+                .map_or("never".into(), |e| when_at(e, crate::graph::clock::now())),
             if soon {
                 format!(" — within {warn_within}: run `aad-setup rotate`")
             } else {
@@ -260,7 +355,11 @@ fn secret_check(
         ),
     );
     check.expires_at = end.map(|t| t.to_string());
-    check.days_left = check.expires_at.as_deref().and_then(days_left);
+    let now = crate::graph::clock::now();
+    check.days_left = check
+        .expires_at
+        .as_deref()
+        .and_then(|e| days_left_at(e, now));
     check
 }
 
@@ -271,7 +370,7 @@ fn warn_limit(value: &str) -> anyhow::Result<jiff::Timestamp> {
             "--warn-within '{value}' is not a duration (e.g. 30d, 2 weeks)"
         ))
     })?;
-    jiff::Timestamp::now()
+    crate::graph::clock::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
         .checked_add(span)
         .map(|z| z.timestamp())
@@ -283,6 +382,8 @@ fn finish(
     session: &crate::auth::Session,
     checks: Vec<Check>,
     links: Links,
+    rotation: Option<RotationInfo>,
+    policy: Option<crate::report::PolicyInfo>,
 ) -> anyhow::Result<()> {
     let healthy = checks.iter().all(|c| c.ok);
     let report = StatusReport {
@@ -300,6 +401,8 @@ fn finish(
             .and_then(|d| d.default_domain.clone()),
         checks,
         links: Some(links),
+        rotation,
+        policy,
     };
     printer.result(&report);
     if healthy {

@@ -42,7 +42,7 @@ use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
 use crate::prompt::Prompts;
 use crate::settings::{self, ApiRef, AppCredentials, Inputs, SetupSettings, Source, Supplied};
-use crate::steps::sign_in;
+use crate::steps::{create_secret, credential_policy, sign_in};
 use crate::validate;
 
 /// Steps in either path; the headings count them.
@@ -594,6 +594,7 @@ impl Wizard<'_> {
         self.app_registration().await?;
         self.api_permission();
         self.client_secret().await?;
+        self.renewal_and_policy(&signed_in.graph).await?;
         self.admin_consent(&signed_in.session).await?;
         self.connection(Some(&signed_in.graph)).await?;
 
@@ -764,6 +765,78 @@ impl Wizard<'_> {
         self.inputs.secret_expiry = self
             .value("secret-expiry", "Expires", &expiry, check_expiry)
             .await?;
+        Ok(())
+    }
+
+    /// Step 5, signed in: a secret of the app this tool made that expires
+    /// soon is offered for renewal (a new secret and connection); the
+    /// tenant's credential policy, when it may be read, is shown with its
+    /// limit, and an expiry beyond it is asked again.
+    async fn renewal_and_policy(&mut self, graph: &Graph) -> anyhow::Result<()> {
+        let (apps, policy) = tokio::join!(
+            graph.find_applications_by_name(&self.inputs.app_name),
+            graph.default_app_management_policy()
+        );
+        let now = crate::graph::clock::now();
+        let ours = apps
+            .unwrap_or_default()
+            .into_iter()
+            .find(|a| a.tags.iter().any(|t| t == crate::guide::APP_TAG));
+        let soon = ours.as_ref().and_then(|app| {
+            let held = create_secret::current(app, &self.inputs.secret_description, None)?;
+            let end = held.credential.end_date_time.clone()?;
+            let days = crate::report::days_left_at(&end, now)?;
+            (days <= RENEW_WITHIN_DAYS).then_some(end)
+        });
+        if let (Some(end), false) = (soon, self.inputs.rotate) {
+            let question = format!(
+                "The client secret \"{}\" expires {}. Make a new one now (and a new connection holding it)?",
+                self.inputs.secret_description,
+                crate::report::when_at(&end, now)
+            );
+            if self.prompts.confirm(&question, true).await? {
+                self.inputs.rotate = true;
+            }
+        }
+        let created = ours
+            .as_ref()
+            .and_then(|a| a.created_date_time.as_deref())
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(now);
+        let Some(policy) = policy
+            .ok()
+            .and_then(|p| credential_policy::effective(&p, &[], created))
+        else {
+            return Ok(());
+        };
+        crate::prompt::say(
+            self.printer,
+            &format!("{}.", upper_first(&credential_policy::describe(&policy))),
+        );
+        let Some(days) = policy.max_days.filter(|_| !policy.blocks_secrets) else {
+            return Ok(());
+        };
+        let within = move |v: &str| {
+            let now = jiff::Timestamp::now();
+            let at = validate::expiry(v, now)?;
+            // A minute's room: the expiry is rounded to the second.
+            let latest = now + jiff::SignedDuration::from_hours(24 * days);
+            if at.timestamp() > latest + jiff::SignedDuration::from_secs(60) {
+                return Err(format!(
+                    "the tenant's policy allows at most {days} days ({days}d)"
+                ));
+            }
+            Ok(v.trim().to_owned())
+        };
+        let current = self.inputs.secret_expiry.clone();
+        let beyond = within(&current).is_err();
+        if beyond && self.inputs.given("secret-expiry").is_none() {
+            self.inputs.secret_expiry = self
+                .prompts
+                .text("Expires", Some(&format!("{days}d")), within)
+                .await?;
+            self.inputs.answer("secret-expiry");
+        }
         Ok(())
     }
 
@@ -1233,6 +1306,16 @@ async fn api_uri(graph: &Graph, api: &str) -> Option<String> {
 
 fn is_kind(err: &anyhow::Error, kind: Kind) -> bool {
     error::failure(err).is_some_and(|f| f.kind == kind)
+}
+
+/// A secret that expires within this many days is offered for renewal.
+const RENEW_WITHIN_DAYS: i64 = 30;
+
+fn upper_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
 }
 
 fn check_expiry(value: &str) -> Result<String, String> {

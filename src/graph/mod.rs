@@ -6,6 +6,8 @@
 //! whether it just created the object it cannot see; throttling is retried
 //! below, in [`crate::http`].
 
+pub(crate) mod clock;
+pub(crate) mod policies;
 pub(crate) mod types;
 
 use std::fmt;
@@ -216,7 +218,8 @@ impl Graph {
         body: Option<&Value>,
         retry: Retry,
     ) -> anyhow::Result<Reply> {
-        self.http
+        let reply = self
+            .http
             .send("Microsoft Graph", retry, |client| {
                 let mut req = client
                     .request(method.clone(), url.clone())
@@ -230,7 +233,9 @@ impl Graph {
                 }
                 req
             })
-            .await
+            .await?;
+        clock::observe(&reply.headers);
+        Ok(reply)
     }
 
     async fn get_json<T: DeserializeOwned>(

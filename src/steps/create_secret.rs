@@ -11,9 +11,8 @@ use std::collections::HashSet;
 
 use secrecy::SecretString;
 
-use crate::error::{Failure, Kind};
+use crate::graph::Graph;
 use crate::graph::types::{AddedPassword, Application, PasswordCredential};
-use crate::graph::{Graph, graph_error};
 use crate::report::Action;
 use crate::stop::Stop;
 
@@ -212,7 +211,8 @@ pub(crate) async fn run(
             });
         }
     }
-    let end = spec.expiry.timestamp().to_string();
+    // Within the tenant's credential policy, when it was read.
+    let end = super::credential_policy::end_for(spec, &app.id)?.to_string();
     if ctx.dry_run {
         return Ok(SecretState {
             key_id: String::new(),
@@ -262,11 +262,11 @@ pub(crate) async fn run(
             crate::custody::answer_lost(&app.id);
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
             match remove_unknown(graph, app, &spec.description, &before).await {
-                Ok(()) => add().await.map_err(|e| policy_error(e, &spec.description)),
+                Ok(()) => add().await.map_err(|e| policy_error(e, &app.id)),
                 Err(e) => Err(e),
             }
         }
-        Err(err) => Err(policy_error(err, &spec.description)),
+        Err(err) => Err(policy_error(err, &app.id)),
     };
     let added = match added {
         Ok(added) => added,
@@ -374,30 +374,11 @@ async fn remove_unknown(
 }
 
 /// Tenant app-management policies, explained (microsoft-graph.md §4.2).
-fn policy_error(err: anyhow::Error, description: &str) -> anyhow::Error {
-    let Some(g) = graph_error(&err) else {
-        return err;
-    };
-    if g.has_code("CredentialInvalidLifetimeAsPerAppPolicy") {
-        let message = format!(
-            "the tenant's app management policy refuses a secret that lives this long: {}",
-            g.message
-        );
-        return err.context(
-            Failure::new(Kind::Failed, message)
-                .with_hint("run again with a shorter --secret-expiry (for example 6mo or 12mo); the app is kept and will be reused"),
-        );
+fn policy_error(err: anyhow::Error, app_object_id: &str) -> anyhow::Error {
+    match super::credential_policy::refused(&err, app_object_id) {
+        Some(failure) => err.context(failure),
+        None => err,
     }
-    if g.has_code("CredentialTypeNotAllowedAsPerAppPolicy") {
-        return err.context(
-            Failure::new(
-                Kind::Failed,
-                format!("the tenant's app management policy forbids client secrets (\"{description}\" could not be added)"),
-            )
-            .with_hint("ask your Entra administrator for an exemption for this app; the platform's connection needs a client secret"),
-        );
-    }
-    err
 }
 
 #[cfg(test)]

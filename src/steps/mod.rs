@@ -6,10 +6,12 @@
 
 pub(crate) mod connect_platform;
 pub(crate) mod create_secret;
+pub(crate) mod credential_policy;
 pub(crate) mod enterprise_tag;
 pub(crate) mod grant_consent;
 pub(crate) mod platform_preflight;
 pub(crate) mod register_app;
+pub(crate) mod renewal;
 pub(crate) mod resolve_permission;
 pub(crate) mod sign_in;
 pub(crate) mod verify;

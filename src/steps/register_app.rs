@@ -56,6 +56,11 @@ pub(crate) struct Found {
 pub(crate) type SpRead = anyhow::Result<Option<ServicePrincipal>>;
 
 impl Found {
+    /// The app found, if any.
+    pub(crate) fn app(&self) -> Option<&Application> {
+        self.app.as_ref().map(|(app, _)| app)
+    }
+
     /// The app found (and whether it still needs our tag), and its service
     /// principal when it was read with it.
     pub(crate) fn into_parts(self) -> (Option<(Application, bool)>, Option<SpRead>) {

@@ -184,7 +184,9 @@ fn every_input_the_action_declares_reaches_its_script() {
             "object-id",
             "resource",
             "connection-id",
-            "client-secret"
+            "client-secret",
+            "days-left",
+            "needs-attention"
         ]
     );
     let h = Harness::new();
@@ -384,4 +386,75 @@ fn the_action_uses_an_aad_setup_already_on_path_and_refuses_a_bad_version() {
     let (run, _) = install_step(&releases, job.path(), &[], &[("INPUT_VERSION", "newest")]);
     run.assert_code(2);
     assert!(run.stdout.contains("::error::"), "{}", run.stdout);
+}
+
+#[test]
+fn on_a_schedule_the_action_renews_when_due_keeps_the_previous_and_summarizes() {
+    let h = Harness::new();
+    h.setup(&["--secret-expiry", "40d"]).assert_code(0);
+    let connection = h.list("connections")[0]["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out = h.home.path().join("github_output");
+    let summary = h.home.path().join("step_summary");
+    let job = [("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())];
+    let daily = |within: &str| {
+        let inputs = [
+            ("command", "rotate"),
+            ("tenant", h.creds.tenant_id.as_str()),
+            ("client-id", h.creds.admin_client_id.as_str()),
+            ("platform-token", h.creds.platform_admin_token.as_str()),
+            ("if-expiring-within", within),
+            ("keep-previous", "true"),
+        ];
+        step_with(&h, &out, &inputs, &job)
+    };
+
+    // Not due: nothing changes, the step passes, a person has nothing to do.
+    let run = daily("30d");
+    run.assert_code(0);
+    let written = outputs(&out);
+    let days: i64 = output(&written, "days-left").parse().unwrap();
+    assert!((38..=40).contains(&days), "{written:?}");
+    assert_eq!(output(&written, "needs-attention"), "false");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains("### aad-setup: Not due"), "{text}");
+    assert!(text.contains(&connection), "{text}");
+    assert!(text.contains("days left"), "{text}");
+    assert!(!text.contains("What a person must do"), "{text}");
+    assert_eq!(h.list("connections").len(), 1);
+
+    // Due: rotated with the previous kept; the step fails (6) and says
+    // what the platform admin must do.
+    std::fs::remove_file(&summary).unwrap();
+    let run = daily("60d");
+    run.assert_code(6);
+    let written = outputs(&out);
+    assert_eq!(output(&written, "needs-attention"), "true");
+    let days: i64 = output(&written, "days-left").parse().unwrap();
+    assert!(days > 600, "the new secret's days: {written:?}");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains("Rotation IN PROGRESS"), "{text}");
+    assert!(text.contains("What a person must do"), "{text}");
+    assert!(text.contains("select Connect"), "{text}");
+    assert_eq!(h.list("connections").len(), 2);
+    h.assert_no_secret("summary", &text);
+    h.assert_no_secret("outputs", &std::fs::read_to_string(&out).unwrap());
+
+    // `status` on the same schedule: the same outputs.
+    let inputs = [
+        ("command", "status"),
+        ("tenant", h.creds.tenant_id.as_str()),
+        ("client-id", h.creds.admin_client_id.as_str()),
+        ("platform-token", h.creds.platform_admin_token.as_str()),
+    ];
+    let run = step_with(&h, &out, &inputs, &job);
+    run.assert_code(6);
+    assert_eq!(output(&outputs(&out), "needs-attention"), "true");
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        text.contains("### aad-setup status: NEEDS ATTENTION"),
+        "{text}"
+    );
 }

@@ -19,6 +19,8 @@ mod install;
 mod lifecycle;
 mod matrix;
 mod pinned;
+mod policy;
+mod renewal;
 mod secrets;
 mod setup;
 mod signin;

@@ -21,6 +21,10 @@ fn filters() -> Vec<(&'static str, &'static str)> {
         ),
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
         (r"\(\d+(\.\d+)?m?s\)", "([ELAPSED])"),
+        (
+            r"\(rotated \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\)",
+            "(rotated [TIME])",
+        ),
     ]
 }
 
@@ -85,4 +89,60 @@ fn the_main_errors() {
     let no_token = h.run(h.cmd().env_remove("CATALYTIC_TOKEN").arg("setup"));
     no_token.assert_code(2);
     snapshot!("error_no_platform_token", no_token.stderr);
+}
+
+#[test]
+fn the_credential_life_not_due_a_rotation_in_progress_and_finished_and_the_policy() {
+    let h = Harness::new();
+    h.run(h.cmd().args(["setup", "--secret-expiry", "40d"]))
+        .assert_code(0);
+    let not_due = h.run(h.cmd().args(["rotate", "--if-expiring-within", "30d"]));
+    not_due.assert_code(0);
+    snapshot!("rotate_not_due", not_due.stdout);
+
+    let keep = h.run(h.cmd().args(["rotate", "--keep-previous"]));
+    keep.assert_code(6);
+    snapshot!(
+        "rotate_keep_previous",
+        format!(
+            "{}--- stderr (last line)\n{}",
+            keep.stdout,
+            last_line(&keep.stderr)
+        )
+    );
+    let status = h.run(h.cmd().arg("status"));
+    status.assert_code(6);
+    snapshot!("status_rotation_in_progress", status.stdout);
+    let finish = h.run(h.cmd().args(["rotate", "--finish"]));
+    finish.assert_code(0);
+    snapshot!("rotate_finish", finish.stdout);
+
+    let strict = Harness::with(aad_setup_emulator::EmulatorConfig {
+        max_secret_lifetime_days: Some(90),
+        ..aad_setup_emulator::EmulatorConfig::default()
+    });
+    let token = strict
+        .emu
+        .mint_graph_token(aad_setup_emulator::TokenKind::App(vec![
+            "Application.ReadWrite.All".into(),
+            "Policy.Read.All".into(),
+        ]));
+    let file = strict.write_file("graph-token", &token);
+    let reader = || {
+        let mut cmd = strict.cmd();
+        cmd.env_remove("AZURE_CLIENT_SECRET")
+            .env("AAD_SETUP_AUTH", "token")
+            .env("AAD_SETUP_GRAPH_TOKEN_FILE", &file);
+        cmd
+    };
+    let refused = strict.run(reader().args(["setup", "--secret-expiry", "24mo"]));
+    refused.assert_code(2);
+    snapshot!("error_secret_expiry_beyond_the_policy", refused.stderr);
+    let capped = strict.run(reader().arg("setup"));
+    capped.assert_code(0);
+    snapshot!("setup_summary_within_the_policy", capped.stdout);
+}
+
+fn last_line(text: &str) -> &str {
+    text.trim_end().lines().last().unwrap_or_default()
 }

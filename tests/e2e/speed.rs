@@ -28,16 +28,21 @@ fn count(lines: &[String], method: &str, contains: &str) -> usize {
 }
 
 #[test]
-fn a_fresh_setup_makes_13_requests_and_a_rerun_8() {
+fn a_fresh_setup_makes_14_requests_and_a_rerun_8() {
     let h = Harness::new();
     h.setup(&[]).assert_code(0);
     let fresh = lines(&h, 0);
     let all = fresh.join("\n");
-    // Sign-in and the platform's listing; the directory's name, the API's
-    // and the app's lookups; the app; its service principal and the
+    // Sign-in and the platform's listing; the directory's name, the
+    // tenant's credential policy, the API's and the app's lookups; the app; its service principal and the
     // secret; the connection and a read of the app's tags; the held tag,
     // the secret's own sign-in and the connection read back.
-    assert_eq!(fresh.len(), 13, "{all}");
+    assert_eq!(fresh.len(), 14, "{all}");
+    assert_eq!(
+        count(&fresh, "GET", "/policies/defaultAppManagementPolicy"),
+        1,
+        "{all}"
+    );
     // Custody: one tag write in all. The intent is in the created app's own
     // tags; the key id goes on the app once, in the held tag that ends the
     // intent (crate::custody).

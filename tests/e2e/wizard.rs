@@ -1581,3 +1581,61 @@ fn the_resource_of_another_api_is_offered_as_derived_from_its_service_principal(
         "the connection's Resource is the derived one: {connections:?}"
     );
 }
+
+#[test]
+fn the_wizard_offers_to_renew_a_secret_near_expiry_and_asks_within_the_policys_limit() {
+    let h = Harness::with(aad_setup_emulator::EmulatorConfig {
+        max_secret_lifetime_days: Some(90),
+        ..aad_setup_emulator::EmulatorConfig::default()
+    });
+    h.setup(&["--secret-expiry", "10d"]).assert_code(0);
+    let old_key = h.our_apps()[0]["passwordCredentials"][0]["keyId"].clone();
+    // Signed in as an identity that may read the tenant's policy.
+    let token = h
+        .emu
+        .mint_graph_token(aad_setup_emulator::TokenKind::App(vec![
+            "Application.ReadWrite.All".into(),
+            "Policy.Read.All".into(),
+        ]));
+    let file = h.write_file("graph-token", &token);
+    let mut cmd = h.cmd();
+    cmd.env_remove("AZURE_CLIENT_SECRET")
+        .env("AAD_SETUP_GRAPH_TOKEN_FILE", &file)
+        .args(["--auth", "token"]);
+    let mut p = Pty::spawn(cmd);
+    p.expect("[3/7] Register the app")
+        .answer("Name [workflow-activedirectory-integration]: ", "")
+        .answer(
+            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+            "",
+        )
+        .answer("Description [pagerdutysecretkey]: ", "")
+        .answer("Expires [24 months]: ", "")
+        .expect("The client secret \"pagerdutysecretkey\" expires ")
+        .answer(
+            "Make a new one now (and a new connection holding it)? [Y/n]",
+            "",
+        )
+        .expect("The tenant's policy caps client secrets at 90 days.")
+        // Beyond the policy: asked again, then within it.
+        .answer("Expires [90d]: ", "6mo")
+        .expect("at most 90 days")
+        .answer("Expires [90d]: ", "")
+        .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
+        .expect("replace the platform connection")
+        .answer("[y/N]", "y");
+    let (code, screen) = p.finish();
+    assert_eq!(code, 0, "{screen}");
+    let creds = h.our_apps()[0]["passwordCredentials"].clone();
+    let creds = creds.as_array().unwrap();
+    assert_eq!(creds.len(), 1, "the old secret went with its connection");
+    assert_ne!(creds[0]["keyId"], old_key, "renewed");
+    let at = |key: &str| -> jiff::Timestamp { creds[0][key].as_str().unwrap().parse().unwrap() };
+    let days = at("endDateTime")
+        .duration_since(at("startDateTime"))
+        .as_secs()
+        / 86_400;
+    assert!((89..=90).contains(&days), "{days} days");
+    assert_eq!(h.list("connections").len(), 1);
+    h.assert_no_secret("the screen", &screen);
+}

@@ -25,9 +25,11 @@ pass AZURE_CLIENT_ID "${INPUT_CLIENT_ID:-}"
 pass CATALYTIC_TOKEN "${INPUT_PLATFORM_TOKEN:-}"
 pass AAD_SETUP_SECRET_EXPIRY "${INPUT_SECRET_EXPIRY:-}"
 pass AAD_SETUP_SECRET_FILE "${INPUT_SECRET_FILE:-}"
+pass AAD_SETUP_IF_EXPIRING_WITHIN "${INPUT_IF_EXPIRING_WITHIN:-}"
 # Switches: aad-setup reads "false", "0" and "" as off.
 pass AAD_SETUP_ADMIN_CONSENT "${INPUT_ADMIN_CONSENT:-}"
 pass AAD_SETUP_DRY_RUN "${INPUT_DRY_RUN:-}"
+pass AAD_SETUP_KEEP_PREVIOUS "${INPUT_KEEP_PREVIOUS:-}"
 export AAD_SETUP_NO_INPUT=true
 
 # Split on spaces, tabs and newlines (all lines of a multi-line input); no

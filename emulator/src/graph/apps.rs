@@ -135,6 +135,10 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
                 remove_password(st, ctx, &target)
             }
         }
+        (target, ["appManagementPolicies"]) => {
+            let i = find(st, &target)?;
+            super::policies::of_app(st, ctx, &st.apps[i])
+        }
         (_, [other, ..]) => Err(GErr::no_segment(other)),
     }
 }
@@ -819,9 +823,11 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
             _ => return Err(body::unknown_property(k, "application.addPassword", k)),
         }
     }
-    // Tenant app-management policies (microsoft-graph.md §4.2).
-    let policy = st.tenant.policy_id.clone();
-    if !st.config.password_credentials_allowed {
+    // App management policies: the app's own, else the tenant default
+    // (microsoft-graph.md §4.2; super::policies).
+    let effective = super::policies::effective(st, &st.apps[i]);
+    let policy = effective.policy_id.clone();
+    if effective.blocked {
         let message =
             format!("Password credentials are not allowed as per assigned policy '{policy}'.");
         return Err(GErr::new(
@@ -856,7 +862,7 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
             "endDateTime must be after startDateTime",
         ));
     }
-    if let Some(days) = st.config.max_secret_lifetime_days {
+    if let Some(days) = effective.max_days {
         if end.duration_since(start) > jiff::SignedDuration::from_hours(i64::from(days) * 24) {
             let message = format!(
                 "Credential lifetime exceeds the max value allowed as per assigned policy '{policy}'."

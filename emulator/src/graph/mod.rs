@@ -12,6 +12,7 @@ mod body;
 mod grants;
 mod odata;
 mod org;
+mod policies;
 mod sps;
 
 use serde_json::{Value, json};
@@ -286,6 +287,7 @@ fn dispatch(st: &mut State, req: &Req) -> GResult {
         "servicePrincipals" => sps::route(st, &ctx, &rest),
         "oauth2PermissionGrants" => grants::route(st, &ctx, &rest),
         "organization" | "me" => org::route(st, &ctx, &rest),
+        "policies" => policies::route(st, &ctx, &rest),
         _ => Err(GErr::no_segment(first)),
     }
 }

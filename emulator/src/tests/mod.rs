@@ -205,5 +205,6 @@ mod grants;
 mod graph_auth;
 mod identities;
 mod platform;
+mod policies;
 mod replication;
 mod sign_in;

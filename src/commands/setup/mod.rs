@@ -25,7 +25,8 @@ use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
 use crate::steps::resolve_permission::ResolvedPermission;
 use crate::steps::{
-    Ctx, create_secret, platform_preflight, register_app, resolve_permission, sign_in,
+    Ctx, create_secret, credential_policy, platform_preflight, register_app, resolve_permission,
+    sign_in,
 };
 use crate::stop::Stop;
 
@@ -431,12 +432,30 @@ pub(super) async fn look(
     ctx: &Ctx<'_>,
     graph: &Graph,
 ) -> anyhow::Result<(ResolvedPermission, register_app::Found)> {
-    let existing = existing_app(ctx.plan);
-    let (perm, found) = tokio::join!(
+    let plan = ctx.plan;
+    let existing = existing_app(plan);
+    // The tenant's credential policy, when a new secret may be asked for: a
+    // first run, a rotation, `register` (a re-run that keeps its secret
+    // does not read it).
+    let recorded = ctx.record.app_object_id.as_deref();
+    let rotating = plan.secret.rotate || plan.mode == Mode::Register;
+    let wanted = rotating || recorded.is_none();
+    let (perm, found, policy) = tokio::join!(
         resolve_permission::look_up(ctx, graph),
-        register_app::look(ctx, graph, existing)
+        register_app::look(ctx, graph, existing),
+        credential_policy::read(graph, recorded, wanted)
     );
-    Ok((perm?, found?))
+    let (perm, found) = (perm?, found?);
+    let known = credential_policy::settle(graph, policy, found.app()).await;
+    // A new secret is certain: one the policy does not allow is refused
+    // now, before anything is written.
+    if let (true, Some(credential_policy::Known::Read(Some(p)))) =
+        (rotating || found.app().is_none(), &known)
+    {
+        let app = found.app().map_or("", |a| a.id.as_str());
+        credential_policy::decide(Some(p), &plan.secret, app, crate::graph::clock::now())?;
+    }
+    Ok((perm, found))
 }
 
 /// The first change, shared by `setup`, `rotate` and `register`: the app
@@ -456,9 +475,30 @@ pub(super) async fn register_the_app(
     let existing = existing_app(ctx.plan);
     let app = register_app::run(ctx, graph, perm, existing, found).await?;
     report.app = Some(app.info(&ctx.plan.app));
+    policy_said(ctx, &app.app.id, report);
     report.changes.extend(app.changes.iter().cloned());
     secret::checkpoint(ctx, graph, report, None, "before adding the client secret").await?;
     Ok(app)
+}
+
+/// The credential policy this run read, in the result; and, when it made
+/// the new secret's default lifetime shorter, why.
+fn policy_said(ctx: &Ctx<'_>, app_object_id: &str, report: &mut Report) {
+    let Some(policy) = credential_policy::this_run() else {
+        return;
+    };
+    credential_policy::announce(ctx.printer, &policy);
+    let spec = &ctx.plan.secret;
+    let now = crate::graph::clock::now();
+    let capped = credential_policy::decide(Some(&policy), spec, app_object_id, now)
+        .is_ok_and(|end| end < spec.expiry.timestamp());
+    if capped {
+        report.notes.push(format!(
+            "{}: without --secret-expiry, a new secret gets the longest it allows",
+            credential_policy::describe(&policy)
+        ));
+    }
+    report.policy = Some(policy);
 }
 
 /// What a look found, said as what a real run would change and keep.
@@ -492,10 +532,17 @@ fn narrate(
                 report.change(
                     Op::Change,
                     "connection.replace",
-                    format!(
-                        "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with its key id), then delete the old one and remove the secret it held",
-                        c.name, c.id
-                    ),
+                    if plan.secret.keep_previous {
+                        format!(
+                            "make a new platform connection holding the new secret beside \"{}\" ({}), and keep that one and its secret working until the rotation is finished (`rotate --finish`)",
+                            c.name, c.id
+                        )
+                    } else {
+                        format!(
+                            "replace the platform connection \"{}\" ({}) with one holding the new secret (and tag the app with its key id), then delete the old one and remove the secret it held",
+                            c.name, c.id
+                        )
+                    },
                 );
             }
             None => report.change(

@@ -24,7 +24,7 @@ use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
 use crate::steps::resolve_permission::ResolvedPermission;
-use crate::steps::{Ctx, create_secret, grant_consent, register_app, verify};
+use crate::steps::{Ctx, create_secret, grant_consent, register_app, renewal, verify};
 use crate::stop::Stop;
 
 /// Adds the secret (or keeps the one `reuse` allows), then grants admin
@@ -197,12 +197,14 @@ pub(super) async fn keep_held(
         "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
             .into(),
     );
+    // The connection a rotation in progress replaced is not a stray.
+    let previous = renewal::previous_ids(&app.app.tags).into_iter().next();
     remove_strays(
         ctx,
         graph,
         target,
         &app.app.id,
-        (&connection.id, None),
+        (&connection.id, previous.as_deref()),
         report,
     )
     .await;
@@ -312,10 +314,16 @@ pub(super) async fn hand_on(
     if let (Some(old), Some(held)) = (&connected.replaced, held) {
         let (app_id, new) = (app.app.id.as_str(), new_connection.as_str());
         let key = secret.key_id.as_str();
-        retire(
-            ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
-        )
-        .await;
+        if plan.secret.keep_previous {
+            // `rotate --keep-previous`: both stay until the rotation is
+            // finished (crate::steps::renewal).
+            keep_previous(graph, target, app, old, held, (new, key), report).await;
+        } else {
+            retire(
+                ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
+            )
+            .await;
+        }
     }
     let replaced = connected.replaced.as_ref().map(|c| c.id.as_str());
     remove_strays(
@@ -408,6 +416,65 @@ async fn retire(
         };
         mark_held(graph, app_object_id, tags, &holding, read, report).await;
     }
+}
+
+/// `rotate --keep-previous`: the replaced connection and the secret it held
+/// stay, and the app's tag says a rotation is in progress; the result shows
+/// both and what the platform admin must do (exit 6 until it is finished).
+async fn keep_previous(
+    graph: &Graph,
+    target: &PlatformTarget,
+    app: &AppState,
+    old: &crate::platform::types::Connection,
+    held: Held,
+    (new, key): (&str, &str),
+    report: &mut Report,
+) {
+    if let Err(e) = renewal::begin(graph, &app.app.id, &old.id).await {
+        report.warn("rotation.not-recorded", format!(
+            "the app could not be tagged with the rotation in progress ({e:#}): once the platform admin has connected the new connection, delete the previous one ({}) in the platform's Admin > Integrations and its secret in the Azure portal",
+            old.id
+        ));
+    }
+    let (old_key, old_end) = match held {
+        Held::Known(k) => {
+            let end = app
+                .app
+                .password_credentials
+                .iter()
+                .find(|c| c.key_id == k)
+                .and_then(|c| c.end_date_time.clone());
+            (Some(k), end)
+        }
+        _ => (None, None),
+    };
+    let previous = renewal::InProgress {
+        named: old_key.is_some(),
+        connection_id: old.id.clone(),
+        connection: Some(old.clone()),
+        key_id: old_key,
+        expires: old_end,
+    };
+    let name = report
+        .connection
+        .as_ref()
+        .map_or(String::new(), |c| c.name.clone());
+    let end = report.secret.as_ref().and_then(|s| s.expires.clone());
+    let now = crate::graph::clock::now();
+    let info = renewal::info(
+        &previous,
+        Some((new, &name, Some(key), end.as_deref())),
+        crate::report::RotationState::InProgress,
+        target.client.team(),
+        now,
+    );
+    if let Some(action) = &info.admin_action {
+        report.warn("rotation.in-progress", action.clone());
+    }
+    report.rotation = Some(info);
+    report.headline = Some(
+        "Rotation IN PROGRESS: the new connection holds the new secret, and the previous one keeps working until the rotation is finished.".into(),
+    );
 }
 
 /// What the removal of the secret a replaced connection held came to.
@@ -563,8 +630,13 @@ pub(crate) async fn sweep(
     )
     .await?;
     report.notes.extend(swept);
-    if let (Some(t), Some(p)) = (target, plan.platform.as_ref()) {
-        choose_existing(t, &app.app, &ctx.record, &p.connection_name);
+    if let Some(t) = target {
+        // A rotation in two phases: finished once its previous secret has
+        // expired; one in progress stops a new rotation.
+        renewal::settle(ctx, graph, &mut app.app, t, report).await?;
+        if let Some(p) = plan.platform.as_ref() {
+            choose_existing(t, &app.app, &ctx.record, &p.connection_name);
+        }
     }
     Ok(())
 }
@@ -585,12 +657,15 @@ fn choose_existing(target: &mut PlatformTarget, app: &Application, record: &Reco
             record.connection_id.as_deref() == Some(c.id.as_str())
                 && record.secret_key_id.as_deref().is_some_and(has)
         });
+    // Never the connection a rotation in progress replaced.
+    let previous = renewal::previous_ids(&app.tags);
     let tagged = || {
         target
             .integration
             .connections
             .iter()
             .filter(ours)
+            .filter(|c| !previous.contains(&c.id))
             .find(|c| create_secret::tagged(app, &c.id).is_some_and(has))
     };
     if let Some(c) = recorded.or_else(tagged) {
