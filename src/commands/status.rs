@@ -78,26 +78,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
                 .await?
         }
     };
-    let listed = sp.as_ref().is_some_and(crate::steps::enterprise_tag::has);
-    checks.push(Check::new(
-        "service-principal",
-        "service principal",
-        listed,
-        sp.as_ref().map_or(
-            "missing: the app cannot sign in (AADSTS7000229); run `aad-setup setup`".into(),
-            |s| {
-                if listed {
-                    s.id.clone()
-                } else {
-                    format!(
-                        "{}: not listed under Enterprise applications (no {} tag); run `aad-setup setup` as an identity that may change it",
-                        s.id,
-                        crate::steps::enterprise_tag::TAG
-                    )
-                }
-            },
-        ),
-    ));
+    checks.push(service_principal_check(sp.as_ref()));
     // Reading grants needs Directory.Read.All (or a grant permission), which
     // Application.ReadWrite.All alone lacks (microsoft-graph.md §2.9): then
     // consent is unknown, and the check says which permission would read it.
@@ -172,6 +153,31 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         links,
         rotation.map(|(_, r)| r),
         policy,
+    )
+}
+
+/// The app's service principal: present, and listed under Enterprise
+/// applications (its `WindowsAzureActiveDirectoryIntegratedApp` tag).
+fn service_principal_check(sp: Option<&crate::graph::types::ServicePrincipal>) -> Check {
+    let listed = sp.is_some_and(crate::steps::enterprise_tag::has);
+    Check::new(
+        "service-principal",
+        "service principal",
+        listed,
+        sp.map_or(
+            "missing: the app cannot sign in (AADSTS7000229); run `aad-setup setup`".into(),
+            |s| {
+                if listed {
+                    s.id.clone()
+                } else {
+                    format!(
+                        "{}: not listed under Enterprise applications (no {} tag); run `aad-setup setup` as an identity that may change it",
+                        s.id,
+                        crate::steps::enterprise_tag::TAG
+                    )
+                }
+            },
+        ),
     )
 }
 

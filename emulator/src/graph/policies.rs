@@ -153,7 +153,7 @@ pub(crate) fn of_app(st: &State, ctx: &Ctx<'_>, app: &App) -> GResult {
     if ctx.req.method != "GET" {
         return Err(GErr::method_not_allowed());
     }
-    let reads_apps = super::app_read_access(&ctx.token) != super::Access::None;
+    let reads_apps = super::app_read_access(ctx) != super::Access::None;
     if !reads_apps && !may_read_policies(ctx) {
         return Err(GErr::denied());
     }
