@@ -5,6 +5,7 @@ pub(crate) mod connect;
 pub(crate) mod demo;
 #[cfg(feature = "emulator")]
 pub(crate) mod emulator;
+pub(crate) mod fleet;
 pub(crate) mod platform_login;
 pub(crate) mod register;
 pub(crate) mod remove;
@@ -98,6 +99,15 @@ pub fn run(cli: Cli) -> i32 {
                 }
             };
         }
+        Some(Command::Matrix(args)) => {
+            return match fleet::matrix(args, &environment, &printer) {
+                Ok(()) => 0,
+                Err(err) => {
+                    printer.error(&err);
+                    crate::error::exit_code(&err)
+                }
+            };
+        }
         Some(Command::Man) => {
             let mut page = Vec::new();
             return match clap_mangen::Man::new(crate::cli::command()).render(&mut page) {
@@ -176,12 +186,53 @@ async fn dispatch(
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    let typed = &cli.typed;
+    let over_file = |fleet: &crate::cli::FleetArgs| fleet::wanted(fleet, env);
     match cli.command {
-        None => setup(&cli.setup, env, interaction, printer).await,
-        Some(Command::Setup(args)) => setup(&args, env, interaction, printer).await,
+        None => setup(&cli.setup, typed, env, interaction, printer).await,
+        Some(Command::Setup(args)) => setup(&args, typed, env, interaction, printer).await,
         Some(Command::Register(args)) => {
             let settings = RegisterSettings::resolve(&args, env, interaction)?;
             register::run(settings, printer).await
+        }
+        Some(Command::Rotate(args)) if over_file(&args.fleet).is_some() => {
+            let path = over_file(&args.fleet).unwrap_or_default();
+            fleet::run(
+                "rotate",
+                typed,
+                &args.fleet,
+                &path,
+                env,
+                interaction,
+                printer,
+            )
+            .await
+        }
+        Some(Command::Status(args)) if over_file(&args.fleet).is_some() => {
+            let path = over_file(&args.fleet).unwrap_or_default();
+            fleet::run(
+                "status",
+                typed,
+                &args.fleet,
+                &path,
+                env,
+                interaction,
+                printer,
+            )
+            .await
+        }
+        Some(Command::Remove(args)) if over_file(&args.fleet).is_some() => {
+            let path = over_file(&args.fleet).unwrap_or_default();
+            fleet::run(
+                "remove",
+                typed,
+                &args.fleet,
+                &path,
+                env,
+                interaction,
+                printer,
+            )
+            .await
         }
         Some(Command::Rotate(args)) => {
             let settings = RotateSettings::resolve(&args, env, interaction)?;
@@ -212,7 +263,7 @@ async fn dispatch(
         Some(Command::Emulator(_)) => {
             unreachable!("the emulator runs outside the interrupt handler")
         }
-        Some(Command::Completions(_) | Command::Man | Command::Schema(_)) => {
+        Some(Command::Completions(_) | Command::Man | Command::Schema(_) | Command::Matrix(_)) => {
             unreachable!("documents are printed before the runtime starts")
         }
     }
@@ -221,12 +272,25 @@ async fn dispatch(
 /// `setup`: the wizard at a terminal, the flags alone elsewhere.
 async fn setup(
     args: &SetupArgs,
+    typed: &[std::ffi::OsString],
     env: &Environment,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    if let Some(path) = fleet::wanted(&args.fleet, env) {
+        return fleet::run(
+            "setup",
+            typed,
+            &args.fleet,
+            &path,
+            env,
+            interaction,
+            printer,
+        )
+        .await;
+    }
     let settings = SetupSettings::resolve(args, env)?;
-    if interaction.interactive {
+    let result = if interaction.interactive {
         wizard::run(settings, interaction, printer).await
     } else {
         setup::run(
@@ -234,7 +298,19 @@ async fn setup(
             printer,
         )
         .await
+    };
+    let in_place = match &result {
+        Ok(()) => true,
+        Err(err) => crate::error::kind(err) == crate::error::Kind::NeedsAttention,
+    };
+    if let (Some(path), true, false) = (&args.save, in_place, args.dry_run) {
+        let entries = fleet::save::entries(args, env);
+        match fleet::save::save(path, &entries) {
+            Ok(name) => printer.step("Saved", &format!("target `{name}` in {}", path.display())),
+            Err(err) => printer.warn(&format!("the target was not saved: {err:#}")),
+        }
     }
+    result
 }
 
 /// Logs go to stderr. -v: aad-setup's choices and HTTP exchanges; -vv: also

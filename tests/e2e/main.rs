@@ -12,6 +12,7 @@ mod custody;
 mod demo;
 mod emulator_cmd;
 mod failures;
+mod fleet;
 mod halves;
 mod identities;
 mod install;

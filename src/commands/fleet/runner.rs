@@ -1,0 +1,168 @@
+//! Runs the targets' jobs, `parallel` at once, each as its own process of
+//! this binary; collects each one's exit code and JSON document. A
+//! spinner at a terminal names the running targets; a line per finished
+//! target (plain lines in CI).
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::output::{Printer, Spinner};
+
+use super::Job;
+
+/// One target's run, as it ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Done {
+    pub name: String,
+    pub code: i32,
+    /// Its `--output json` document, as the single command printed it.
+    pub document: Option<serde_json::Value>,
+    /// Why it failed, when its document does not say (it could not start,
+    /// or printed no document).
+    pub error: Option<String>,
+    pub elapsed: Duration,
+}
+
+/// What the spinner shows: how many are done, which are running.
+struct Progress {
+    total: usize,
+    done: usize,
+    running: Vec<String>,
+}
+
+impl Progress {
+    fn message(&self) -> String {
+        let mut running = self.running.join(", ");
+        if running.len() > 60 {
+            running.truncate(57);
+            running.push('…');
+        }
+        format!(
+            "{}/{} targets done; running: {running}",
+            self.done, self.total
+        )
+    }
+}
+
+/// Runs every job, at most `parallel` at once; the results in the jobs'
+/// order.
+pub(crate) async fn run_all(jobs: Vec<Job>, parallel: usize, printer: &Printer) -> Vec<Done> {
+    let total = jobs.len();
+    let spinner = Arc::new(printer.spinner(&format!(
+        "running {total} target{}, {} at a time",
+        if total == 1 { "" } else { "s" },
+        parallel.min(total.max(1))
+    )));
+    let progress = Arc::new(Mutex::new(Progress {
+        total,
+        done: 0,
+        running: Vec::new(),
+    }));
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+    let mut set = tokio::task::JoinSet::new();
+    for (index, job) in jobs.into_iter().enumerate() {
+        let permits = Arc::clone(&permits);
+        let spinner = Arc::clone(&spinner);
+        let progress = Arc::clone(&progress);
+        set.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            update(&progress, &spinner, |p| p.running.push(job.name.clone()));
+            let done = run_one(job).await;
+            update(&progress, &spinner, |p| {
+                p.running.retain(|n| n != &done.name);
+                p.done += 1;
+            });
+            spinner.println(&line(&done));
+            (index, done)
+        });
+    }
+    let mut results: Vec<Option<Done>> = vec![None; total];
+    while let Some(joined) = set.join_next().await {
+        if let Ok((index, done)) = joined {
+            results[index] = Some(done);
+        }
+    }
+    drop(spinner);
+    results.into_iter().flatten().collect()
+}
+
+fn update(progress: &Mutex<Progress>, spinner: &Spinner, change: impl FnOnce(&mut Progress)) {
+    if let Ok(mut p) = progress.lock() {
+        change(&mut p);
+        spinner.set_message(&p.message());
+    }
+}
+
+/// The line for a finished target.
+fn line(done: &Done) -> String {
+    let seconds = done.elapsed.as_secs_f64();
+    let what = super::result::status_of(done);
+    let mark = if done.code == 0 { "✓" } else { "✗" };
+    format!(
+        "{mark} {}: {what} (exit {}, {seconds:.1} s)",
+        done.name, done.code
+    )
+}
+
+/// One run of this binary.
+async fn run_one(job: Job) -> Done {
+    let started = Instant::now();
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return failed(job.name, started, format!("cannot find this program: {e}")),
+    };
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(&job.argv)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    for name in &job.remove {
+        cmd.env_remove(name);
+    }
+    for (name, value) in &job.set {
+        cmd.env(name, value);
+    }
+    let output = match cmd.output().await {
+        Ok(output) => output,
+        Err(e) => return failed(job.name, started, format!("could not start its run: {e}")),
+    };
+    let code = output.status.code().unwrap_or(1);
+    let document = serde_json::from_slice::<serde_json::Value>(&output.stdout).ok();
+    let error = if document.is_none() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        Some(
+            stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("its run printed no result")
+                .trim()
+                .to_owned(),
+        )
+    } else {
+        None
+    };
+    Done {
+        name: job.name,
+        code: if code == 0 && document.is_none() {
+            1
+        } else {
+            code
+        },
+        document,
+        error,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn failed(name: String, started: Instant, message: String) -> Done {
+    Done {
+        name,
+        code: 1,
+        document: None,
+        error: Some(message),
+        elapsed: started.elapsed(),
+    }
+}
