@@ -17,6 +17,7 @@
 mod config;
 mod control;
 mod entra;
+mod fleet;
 mod graph;
 mod jwt;
 mod pages;
@@ -40,6 +41,7 @@ pub use config::{
     BrowserDecision, EmulatedCloud, EmulatorConfig, Fault, FaultKind, FederatedCredential,
     FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig, SignInConfig, ThrottleConfig,
 };
+pub use fleet::{Fleet, fleet_configs};
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,
     GrantSnapshot, PasswordCredentialSnapshot, RequestLog, RequestRecordSnapshot,

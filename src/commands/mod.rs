@@ -255,6 +255,10 @@ async fn dispatch(
             remove::run(settings, interaction, printer).await
         }
         #[cfg(feature = "emulator")]
+        Some(Command::Demo(args)) if args.fleet => {
+            fleet::demo::run(&args, env, interaction, printer).await
+        }
+        #[cfg(feature = "emulator")]
         Some(Command::Demo(args)) => {
             let settings = settings::DemoSettings::resolve(&args, env);
             demo::run(settings, interaction, printer).await

@@ -392,3 +392,41 @@ fn setup_save_then_setup_file_changes_nothing() {
     let text = std::fs::read_to_string(&path).expect("saved");
     assert_eq!(text.matches("[[target]]").count(), 1, "{text}");
 }
+
+#[test]
+fn demo_fleet_plans_applies_and_finds_the_drift_in_one_emulator_fleet() {
+    let h = Harness::new();
+    let run = h.run(h.bare_cmd().args(["demo", "--fleet", "--no-faults"]));
+    run.assert_code(0);
+    // Five tables: plan, apply, again, drift, repair, drift again.
+    assert_eq!(run.stdout.matches("TARGET ").count(), 6, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("setup (dry run): 12 targets, 12 succeeded"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("0 failed, 0 changed"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("tenant1-team2  6     needs attention: platform-connection"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("1 of 12 targets need attention: tenant1-team2 (exit 6)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("12 app registration(s) in 3 tenants, 12 platform connection(s) in 4 teams"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        h.request_log().is_empty(),
+        "the harness's emulator was not used"
+    );
+}

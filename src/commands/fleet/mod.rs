@@ -11,6 +11,8 @@
 //! a result per target and a summary, and the exit code is the worst
 //! target's. One target's failure never stops the others.
 
+#[cfg(feature = "emulator")]
+pub(crate) mod demo;
 pub(crate) mod file;
 mod result;
 mod runner;

@@ -228,25 +228,23 @@ impl Outcome for Fleet {
         }
         let s = &self.summary;
         lines.push(String::new());
-        lines.push(
-            format!(
-                "{} {}: {} targets, {} succeeded, {} need attention, {} failed, {} {} ({:.1} s).",
-                self.command,
-                if self.dry_run { "(dry run)" } else { "" },
-                s.targets,
-                s.succeeded,
-                s.needs_attention,
-                s.failed,
-                s.changed,
-                if self.dry_run {
-                    "would change"
-                } else {
-                    "changed"
-                },
-                self.seconds
-            )
-            .replace("  ", " "),
-        );
+        lines.push(format!(
+            "{}{}: {} target{}, {} succeeded, {} need attention, {} failed, {} {} ({:.1} s).",
+            self.command,
+            if self.dry_run { " (dry run)" } else { "" },
+            s.targets,
+            plural(s.targets),
+            s.succeeded,
+            s.needs_attention,
+            s.failed,
+            s.changed,
+            if self.dry_run {
+                "would change"
+            } else {
+                "changed"
+            },
+            self.seconds
+        ));
         lines
     }
 }

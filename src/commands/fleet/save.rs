@@ -191,7 +191,7 @@ pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyho
         .iter()
         .filter_map(|t| t.get("name").and_then(Item::as_str).map(str::to_owned))
         .collect();
-    let found = targets.iter().position(|t| same(t));
+    let found = targets.iter().position(same);
     let name = match found.and_then(|i| targets.get_mut(i)) {
         Some(table) => {
             for (key, v) in entries {
