@@ -397,17 +397,17 @@ pub struct SchemaArgs {
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Many targets")]
 pub struct FleetArgs {
-    /// Run the command for every target of this file (TOML: a [defaults]
-    /// table and one [[target]] per team and tenant; `aad-setup schema
-    /// file`). Default name: aad-setup.toml.
+    /// Run the command for every target of this file (TOML, by convention
+    /// aad-setup.toml: a [defaults] table and one [[target]] per team and
+    /// tenant; `aad-setup schema file`).
     #[arg(short = 'f', long, value_name = "PATH")]
     pub file: Option<PathBuf>,
 
-    /// Only the target of this name (repeatable). Needs --file.
+    /// Only the target of this name (repeatable), with --file.
     #[arg(long = "target", value_name = "NAME")]
     pub targets: Vec<String>,
 
-    /// How many targets run at once.
+    /// How many targets run at once (1 to 64).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub jobs: Option<u16>,
 }
