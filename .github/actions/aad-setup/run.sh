@@ -28,6 +28,7 @@ pass AAD_SETUP_SECRET_FILE "${INPUT_SECRET_FILE:-}"
 # Switches: aad-setup reads "false", "0" and "" as off.
 pass AAD_SETUP_ADMIN_CONSENT "${INPUT_ADMIN_CONSENT:-}"
 pass AAD_SETUP_DRY_RUN "${INPUT_DRY_RUN:-}"
+pass AAD_SETUP_FILE "${INPUT_FILE:-}"
 export AAD_SETUP_NO_INPUT=true
 
 # Split on spaces, tabs and newlines (all lines of a multi-line input); no
@@ -35,5 +36,12 @@ export AAD_SETUP_NO_INPUT=true
 args=()
 if [ -n "${INPUT_ARGS:-}" ]; then
   read -r -d '' -a args <<<"$INPUT_ARGS" || true
+fi
+# Targets of the fleet file: names separated by spaces, commas or newlines.
+if [ -n "${INPUT_TARGET:-}" ]; then
+  read -r -d '' -a targets <<<"${INPUT_TARGET//,/ }" || true
+  for target in ${targets[@]+"${targets[@]}"}; do
+    args+=(--target "$target")
+  done
 fi
 exec aad-setup "$command" ${args[@]+"${args[@]}"}

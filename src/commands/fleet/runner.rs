@@ -22,6 +22,9 @@ pub(crate) struct Done {
     /// or printed no document).
     pub error: Option<String>,
     pub elapsed: Duration,
+    /// The GitHub Actions workflow commands it wrote (`::add-mask::…`,
+    /// `::error::…`): passed on, or the runner would never see them.
+    pub workflow_commands: Vec<String>,
 }
 
 /// What the spinner shows: how many are done, which are running.
@@ -80,6 +83,9 @@ pub(crate) async fn run_all(jobs: Vec<Job>, parallel: usize, printer: &Printer) 
     let mut results: Vec<Option<Done>> = vec![None; total];
     while let Some(joined) = set.join_next().await {
         if let Ok((index, done)) = joined {
+            for command in &done.workflow_commands {
+                printer.aside(command);
+            }
             results[index] = Some(done);
         }
     }
@@ -129,9 +135,21 @@ async fn run_one(job: Job) -> Done {
         Err(e) => return failed(job.name, started, format!("could not start its run: {e}")),
     };
     let code = output.status.code().unwrap_or(1);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let workflow_commands = stderr
+        .lines()
+        .filter_map(|l| {
+            if l.starts_with("::add-mask::") {
+                Some(l.to_owned())
+            } else {
+                ["::error::", "::warning::"]
+                    .iter()
+                    .find_map(|c| l.strip_prefix(c).map(|m| format!("{c}{}: {m}", job.name)))
+            }
+        })
+        .collect();
     let document = serde_json::from_slice::<serde_json::Value>(&output.stdout).ok();
     let error = if document.is_none() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
         Some(
             stderr
                 .lines()
@@ -154,6 +172,7 @@ async fn run_one(job: Job) -> Done {
         document,
         error,
         elapsed: started.elapsed(),
+        workflow_commands,
     }
 }
 
@@ -164,5 +183,6 @@ fn failed(name: String, started: Instant, message: String) -> Done {
         document: None,
         error: Some(message),
         elapsed: started.elapsed(),
+        workflow_commands: Vec::new(),
     }
 }
