@@ -310,7 +310,12 @@ async fn setup(
     if let (Some(path), true, false) = (&args.save, in_place, args.dry_run) {
         let entries = fleet::save::entries(args, env);
         match fleet::save::save(path, &entries) {
-            Ok(name) => printer.step("Saved", &format!("target `{name}` in {}", path.display())),
+            Ok(name) => {
+                printer.step("Saved", &format!("target `{name}` in {}", path.display()));
+                if interaction.interactive {
+                    printer.warn("the target holds the flags and variables this run was given, not the answers typed in the wizard: check it, or give those as flags with --save");
+                }
+            }
             Err(err) => printer.warn(&format!("the target was not saved: {err:#}")),
         }
     }

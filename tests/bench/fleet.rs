@@ -89,7 +89,11 @@ fn main() {
         "{n} targets, --jobs {jobs}:          {:>8.2} s   bound 1.15 x ceil({n}/{jobs}) x {:.2} s = {bound:.2} s: {}",
         all.wall.as_secs_f64(),
         one.wall.as_secs_f64(),
-        if all.wall.as_secs_f64() <= bound { "within" } else { "OVER" }
+        if all.wall.as_secs_f64() <= bound {
+            "within"
+        } else {
+            "OVER"
+        }
     );
     println!(
         "  peak memory: the fleet process {:.1} MiB; with its running targets' processes {:.1} MiB resident ({:.1} MiB PSS: the shared binary counted once); each target's own process at most {:.1} MiB",
@@ -160,7 +164,11 @@ fn write_file(fleet: &Fleet, dir: &Path, targets: usize, side: usize) -> std::pa
     );
     for w in 0..fleet.len() {
         let c = fleet.credentials(w);
-        std::fs::write(dir.join(format!("tenant{w}.secret")), &c.admin_client_secret).unwrap();
+        std::fs::write(
+            dir.join(format!("tenant{w}.secret")),
+            &c.admin_client_secret,
+        )
+        .unwrap();
         std::fs::write(dir.join(format!("team{w}.token")), &c.platform_admin_token).unwrap();
     }
     for i in 0..targets {

@@ -75,6 +75,12 @@ pub(crate) async fn run(
         Some(n) => usize::from(n),
         None => parallel_from(&env)?,
     };
+    if command != "status" && !dry_run(&passed) {
+        // The targets' runs change things: a first Ctrl-C lets the running
+        // ones finish (each stops at its own step boundary) and starts no
+        // more; a second stops at once.
+        crate::stop::Stop::process().begin_changes();
+    }
     let started = std::time::Instant::now();
     let done = runner::run_all(jobs, parallel, printer).await;
     let summary = result::Fleet::new(command, dry_run(&passed), done, started.elapsed());

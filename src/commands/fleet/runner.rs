@@ -70,6 +70,16 @@ pub(crate) async fn run_all(jobs: Vec<Job>, parallel: usize, printer: &Printer) 
         let progress = Arc::clone(&progress);
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
+            if crate::stop::Stop::process().requested() {
+                let done = failed(
+                    job.name,
+                    Instant::now(),
+                    "not started: the run was interrupted".into(),
+                );
+                let done = Done { code: 130, ..done };
+                spinner.println(&line(&done));
+                return (index, done);
+            }
             update(&progress, &spinner, |p| p.running.push(job.name.clone()));
             let done = run_one(job).await;
             update(&progress, &spinner, |p| {
