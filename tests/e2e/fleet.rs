@@ -430,3 +430,51 @@ fn demo_fleet_plans_applies_and_finds_the_drift_in_one_emulator_fleet() {
         "the harness's emulator was not used"
     );
 }
+
+#[test]
+fn rotate_and_remove_run_over_the_file_too() {
+    let f = Fleet::new();
+    let path = f.write(&f.file());
+    let file = path.to_str().expect("utf-8");
+    f.run(&["setup", "--file", file]).assert_code(0);
+    let secrets_before: Vec<String> = f.worlds[..2]
+        .iter()
+        .flat_map(|w| w.list("applications"))
+        .filter(|a| {
+            a["displayName"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("workflow-aad-"))
+        })
+        .flat_map(|a| {
+            a["passwordCredentials"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|c| c["keyId"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(secrets_before.len(), 4);
+
+    let rotate = f.run(&["rotate", "--file", file, "-o", "json", "--target", "a-two"]);
+    rotate.assert_code(0);
+    let doc = rotate.json();
+    assert_matches(FLEET, &doc, &rotate.stderr);
+    assert_eq!(doc["command"], "rotate");
+    assert_matches(RUN, &result(&doc, "a-two")["result"], &rotate.stderr);
+    assert_eq!(
+        result(&doc, "a-two")["result"]["secret"]["action"],
+        "created"
+    );
+
+    // Without --yes every target refuses on its own (exit 2), and nothing goes.
+    let refused = f.run(&["remove", "--file", file, "-o", "json"]);
+    refused.assert_code(2);
+    assert_eq!(refused.json()["summary"]["failed"], 4);
+    assert_eq!(f.connections(1).len(), 2);
+
+    let remove = f.run(&["remove", "--file", file, "--yes", "-o", "json"]);
+    remove.assert_code(0);
+    assert_matches(FLEET, &remove.json(), &remove.stderr);
+    assert!(f.apps(0).is_empty() && f.apps(1).is_empty());
+    assert!((0..3).all(|w| f.connections(w).is_empty()));
+}
