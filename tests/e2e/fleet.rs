@@ -284,6 +284,22 @@ fn matrix_lists_every_target_and_target_picks_some() {
     assert_eq!(one.json()["summary"]["targets"], 1, "{}", one.stdout);
     assert_eq!(f.connections(2).len(), 1);
     assert!(f.connections(0).is_empty() && f.connections(1).is_empty());
+    // A secret handed on must reach someone: one file takes one target,
+    // and the secrets shown are in the JSON document only.
+    let one_file = f.run(&["setup", "--file", file, "--secret-file", "s.txt"]);
+    one_file.assert_code(2);
+    assert!(
+        one_file.stderr.contains("choose one target"),
+        "{}",
+        one_file.stderr
+    );
+    let shown = f.run(&["setup", "--file", file, "--show-secret"]);
+    shown.assert_code(2);
+    assert!(shown.stderr.contains("--output json"), "{}", shown.stderr);
+    assert!(
+        f.connections(0).is_empty() && f.connections(1).is_empty(),
+        "the refused runs changed nothing"
+    );
     let unknown = f.run(&["setup", "--file", file, "--target", "nope"]);
     unknown.assert_code(2);
     assert!(

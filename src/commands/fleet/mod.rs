@@ -70,12 +70,13 @@ pub(crate) async fn run(
             .filter_map(|k| t.text(k))
     }));
     let passed = passed_on(typed, command);
+    secrets_handed_on(&passed, targets.len(), &env, interaction)?;
     let jobs = check_all(command, &file, &targets, &passed, &env)?;
     let parallel = match fleet.jobs {
         Some(n) => usize::from(n),
         None => parallel_from(&env)?,
     };
-    if command != "status" && !dry_run(&passed) {
+    if command != "status" && !dry_run(&passed) && !env.flag(env::DRY_RUN) {
         // The targets' runs change things: a first Ctrl-C lets the running
         // ones finish (each stops at its own step boundary) and starts no
         // more; a second stops at once.
@@ -83,9 +84,40 @@ pub(crate) async fn run(
     }
     let started = std::time::Instant::now();
     let done = runner::run_all(jobs, parallel, printer).await;
-    let summary = result::Fleet::new(command, dry_run(&passed), done, started.elapsed());
+    let dry = dry_run(&passed) || env.flag(env::DRY_RUN);
+    let summary = result::Fleet::new(command, dry, done, started.elapsed());
     printer.result(&summary);
     summary.into_exit(interaction.format == OutputFormat::Json)
+}
+
+/// A new secret handed on must reach someone: `--secret-file` names one
+/// file, so it takes one target; `--show-secret` puts each target's secret
+/// in its result, which only the JSON document carries.
+fn secrets_handed_on(
+    passed: &[String],
+    targets: usize,
+    env: &Environment,
+    interaction: &Interaction,
+) -> anyhow::Result<()> {
+    let has = |flag: &str| {
+        passed
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+    };
+    if (has("--secret-file") || env.var(env::SECRET_FILE).is_some()) && targets > 1 {
+        return Err(crate::error::usage(format!(
+            "--secret-file / {} names one file: with --file, choose one target (--target NAME)",
+            env::SECRET_FILE
+        )));
+    }
+    if (has("--show-secret") || env.flag(env::SHOW_SECRET))
+        && interaction.format != OutputFormat::Json
+    {
+        return Err(crate::error::usage(
+            "with --file, --show-secret needs --output json: each target's secret is in its result",
+        ));
+    }
+    Ok(())
 }
 
 /// `AAD_SETUP_JOBS`, else the default.
