@@ -235,6 +235,7 @@ async fn dispatch(
             .await
         }
         Some(Command::Rotate(args)) => {
+            fleet::single(&args.fleet)?;
             let settings = RotateSettings::resolve(&args, env, interaction)?;
             rotate::run(settings, printer).await
         }
@@ -247,10 +248,12 @@ async fn dispatch(
             platform_login::run(settings, interaction, printer).await
         }
         Some(Command::Status(args)) => {
+            fleet::single(&args.fleet)?;
             let settings = StatusSettings::resolve(&args, env, interaction)?;
             status::run(settings, printer).await
         }
         Some(Command::Remove(args)) => {
+            fleet::single(&args.fleet)?;
             let settings = RemoveSettings::resolve(&args, env, interaction)?;
             remove::run(settings, interaction, printer).await
         }
@@ -293,6 +296,7 @@ async fn setup(
         )
         .await;
     }
+    fleet::single(&args.fleet)?;
     let settings = SetupSettings::resolve(args, env)?;
     let result = if interaction.interactive {
         wizard::run(settings, interaction, printer).await

@@ -300,6 +300,10 @@ fn matrix_lists_every_target_and_target_picks_some() {
         f.connections(0).is_empty() && f.connections(1).is_empty(),
         "the refused runs changed nothing"
     );
+    // Without a file, --target is refused, not ignored.
+    let alone = f.run(&["status", "--target", "b-three"]);
+    alone.assert_code(2);
+    assert!(alone.stderr.contains("--file"), "{}", alone.stderr);
     let unknown = f.run(&["setup", "--file", file, "--target", "nope"]);
     unknown.assert_code(2);
     assert!(
@@ -493,4 +497,18 @@ fn rotate_and_remove_run_over_the_file_too() {
     assert_matches(FLEET, &remove.json(), &remove.stderr);
     assert!(f.apps(0).is_empty() && f.apps(1).is_empty());
     assert!((0..3).all(|w| f.connections(w).is_empty()));
+}
+
+#[test]
+fn the_fleet_schemas_ship_in_the_binary() {
+    let h = Harness::new();
+    for (name, text) in [
+        ("fleet", FLEET),
+        ("matrix", MATRIX),
+        ("file", include_str!("../../src/schema/file.json")),
+    ] {
+        let run = h.run(h.bare_cmd().args(["schema", name]));
+        run.assert_code(0);
+        assert_eq!(run.stdout.trim_end(), text.trim_end(), "{name}");
+    }
 }

@@ -42,6 +42,23 @@ pub(crate) fn wanted(args: &FleetArgs, env: &Environment) -> Option<PathBuf> {
         .or_else(|| env.os(env::FILE).map(PathBuf::from))
 }
 
+/// Without a fleet file, `--target` and `--jobs` mean nothing: refused
+/// rather than ignored (a run meant for one target must not set up the
+/// flags' own).
+pub(crate) fn single(args: &FleetArgs) -> anyhow::Result<()> {
+    match (args.targets.first(), args.jobs) {
+        (Some(name), _) => Err(crate::error::usage(format!(
+            "--target {name} picks a target of a fleet file: give the file with --file (or {})",
+            env::FILE
+        ))),
+        (None, Some(_)) => Err(crate::error::usage(format!(
+            "--jobs is for a fleet file's targets: give the file with --file (or {})",
+            env::FILE
+        ))),
+        (None, None) => Ok(()),
+    }
+}
+
 /// One target's run: the command line and the variables it is given.
 #[derive(Debug, Clone)]
 pub(crate) struct Job {
