@@ -109,6 +109,26 @@ impl Fleet {
         names
     }
 
+    /// Graph tokens world `w`'s tenant issued to its admin identity: how
+    /// many times the admin signed in.
+    fn admin_sign_ins(&self, w: usize) -> usize {
+        use base64::Engine as _;
+        let admin = &self.worlds[w].creds.admin_client_id;
+        self.worlds[w]
+            .emu
+            .issued_secrets()
+            .iter()
+            .filter_map(|t| t.split('.').nth(1))
+            .filter_map(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .ok()
+            })
+            .filter_map(|b| serde_json::from_slice::<Value>(&b).ok())
+            .filter(|c| c["appid"].as_str() == Some(admin.as_str()))
+            .count()
+    }
+
     fn connections(&self, world: usize) -> Vec<Value> {
         self.worlds[world].list("connections")
     }
@@ -135,6 +155,8 @@ fn a_file_of_two_tenants_and_three_teams_is_applied_then_changes_nothing() {
 
     let plan = f.run(&["setup", "--file", file, "--dry-run", "-o", "json"]);
     plan.assert_code(0);
+    // One sign-in per tenant and identity, shared by its two targets.
+    assert_eq!((f.admin_sign_ins(0), f.admin_sign_ins(1)), (1, 1));
     let doc = plan.json();
     assert_matches(FLEET, &doc, &plan.stderr);
     assert_eq!(doc["dryRun"], true);
@@ -147,6 +169,7 @@ fn a_file_of_two_tenants_and_three_teams_is_applied_then_changes_nothing() {
 
     let apply = f.run(&["setup", "--file", file, "-o", "json", "--jobs", "3"]);
     apply.assert_code(0);
+    assert_eq!((f.admin_sign_ins(0), f.admin_sign_ins(1)), (2, 2));
     let doc = apply.json();
     assert_matches(FLEET, &doc, &apply.stderr);
     assert_eq!(doc["summary"]["targets"], 4);

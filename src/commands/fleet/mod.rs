@@ -17,6 +17,7 @@ pub(crate) mod file;
 mod result;
 mod runner;
 pub(crate) mod save;
+mod signin;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -24,7 +25,9 @@ use std::path::{Path, PathBuf};
 use crate::cli::{Command, FleetArgs, MatrixArgs};
 use crate::env::{self, Environment};
 use crate::output::{Interaction, OutputFormat, Printer};
-use crate::settings::{RemoveSettings, RotateSettings, SetupSettings, StatusSettings, Supplied};
+use crate::settings::{
+    Plan, RemoveSettings, RotateSettings, SetupSettings, StatusSettings, Supplied,
+};
 
 use file::{CLIENT_SECRET_ENV, FleetFile, PLATFORM_TOKEN_ENV, Setting, Target};
 
@@ -60,12 +63,15 @@ pub(crate) fn single(args: &FleetArgs) -> anyhow::Result<()> {
 }
 
 /// One target's run: the command line and the variables it is given.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Job {
     pub name: String,
     pub argv: Vec<String>,
     pub set: Vec<(&'static str, String)>,
     pub remove: Vec<&'static str>,
+    /// The sign-in it shares with the other targets of its tenant and
+    /// identity, if any.
+    pub shared: Option<std::sync::Arc<signin::Shared>>,
 }
 
 /// `COMMAND --file PATH`: every (chosen) target, checked first, then run.
@@ -196,10 +202,14 @@ fn check_all(
         found: Vec::new(),
     };
     let mut jobs = Vec::new();
+    let mut sign_ins = signin::SignIns::default();
     for target in targets {
         match job(command, target, passed, env) {
-            Ok((job, env)) => match check(&job, &env) {
-                Ok(()) => jobs.push(job),
+            Ok((mut job, env)) => match check(&job, &env) {
+                Ok(plan) => {
+                    job.shared = plan.and_then(|p| sign_ins.of(p));
+                    jobs.push(job);
+                }
                 Err(message) => {
                     let line = line_for(target, &message);
                     problems.at(line, &format!("target `{}`: {message}", target.name));
@@ -211,6 +221,16 @@ fn check_all(
         }
     }
     problems.into_result()?;
+    // An identity only one target uses signs in with that target's run.
+    for job in &mut jobs {
+        if job
+            .shared
+            .as_ref()
+            .is_some_and(|s| std::sync::Arc::strong_count(s) <= 2)
+        {
+            job.shared = None;
+        }
+    }
     Ok(jobs)
 }
 
@@ -267,6 +287,7 @@ pub(crate) fn job(
         argv,
         set: Vec::new(),
         remove: NOT_PASSED_ON.to_vec(),
+        shared: None,
     };
     for (key, var, file_var) in [
         (
@@ -300,8 +321,8 @@ pub(crate) fn job(
 }
 
 /// Checks a run's command line as the single command would: clap, then
-/// the command's settings (no network).
-fn check(job: &Job, env: &Environment) -> Result<(), String> {
+/// the command's settings (no network). Returns its plan (how it signs in).
+fn check(job: &Job, env: &Environment) -> Result<Option<Plan>, String> {
     let args = std::iter::once("aad-setup".to_owned()).chain(job.argv.iter().cloned());
     let cli = crate::cli::parse_from(args).map_err(|e| {
         let rendered = e.render().to_string();
@@ -318,11 +339,18 @@ fn check(job: &Job, env: &Environment) -> Result<(), String> {
     };
     let resolved = match cli.command {
         Some(Command::Setup(a)) => SetupSettings::resolve(&a, env)
-            .and_then(|s| s.plan(&interaction, Supplied::default()).map(drop)),
-        Some(Command::Status(a)) => StatusSettings::resolve(&a, env, &interaction).map(drop),
-        Some(Command::Rotate(a)) => RotateSettings::resolve(&a, env, &interaction).map(drop),
-        Some(Command::Remove(a)) => RemoveSettings::resolve(&a, env, &interaction).map(drop),
-        _ => Ok(()),
+            .and_then(|s| s.plan(&interaction, Supplied::default()))
+            .map(Some),
+        Some(Command::Status(a)) => {
+            StatusSettings::resolve(&a, env, &interaction).map(|s| Some(s.plan))
+        }
+        Some(Command::Rotate(a)) => {
+            RotateSettings::resolve(&a, env, &interaction).map(|s| Some(s.plan))
+        }
+        Some(Command::Remove(a)) => {
+            RemoveSettings::resolve(&a, env, &interaction).map(|s| Some(s.plan))
+        }
+        _ => Ok(None),
     };
     resolved.map_err(|e| {
         e.chain()
@@ -463,8 +491,9 @@ mod tests {
             setup.argv
         );
         assert!(setup.argv.contains(&"--admin-consent".to_owned()));
-        let (line, message) =
-            job("setup", target, &[], &Environment::default()).expect_err("TEAM_A unset");
+        let Err((line, message)) = job("setup", target, &[], &Environment::default()) else {
+            panic!("TEAM_A is unset: the job must be refused");
+        };
         assert_eq!(line, 7);
         assert!(message.contains("TEAM_A"), "{message}");
     }

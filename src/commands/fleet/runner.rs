@@ -68,6 +68,7 @@ pub(crate) async fn run_all(jobs: Vec<Job>, parallel: usize, printer: &Printer) 
         let permits = Arc::clone(&permits);
         let spinner = Arc::clone(&spinner);
         let progress = Arc::clone(&progress);
+        let printer = printer.clone();
         set.spawn(async move {
             let _permit = permits.acquire_owned().await;
             if crate::stop::Stop::process().requested() {
@@ -81,7 +82,7 @@ pub(crate) async fn run_all(jobs: Vec<Job>, parallel: usize, printer: &Printer) 
                 return (index, done);
             }
             update(&progress, &spinner, |p| p.running.push(job.name.clone()));
-            let done = run_one(job).await;
+            let done = run_one(job, &printer).await;
             update(&progress, &spinner, |p| {
                 p.running.retain(|n| n != &done.name);
                 p.done += 1;
@@ -121,16 +122,28 @@ fn line(done: &Done) -> String {
     )
 }
 
-/// One run of this binary.
-async fn run_one(job: Job) -> Done {
+/// One run of this binary; with a shared sign-in, its token on stdin.
+async fn run_one(job: Job, printer: &Printer) -> Done {
     let started = Instant::now();
+    let token = match &job.shared {
+        Some(shared) => shared.token(printer).await,
+        None => None,
+    };
+    let argv = match &token {
+        Some(_) => super::signin::with_token(&job.argv),
+        None => job.argv.clone(),
+    };
     let exe = match std::env::current_exe() {
         Ok(exe) => exe,
         Err(e) => return failed(job.name, started, format!("cannot find this program: {e}")),
     };
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(&job.argv)
-        .stdin(Stdio::null())
+    cmd.args(&argv)
+        .stdin(if token.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -140,9 +153,13 @@ async fn run_one(job: Job) -> Done {
     for (name, value) in &job.set {
         cmd.env(name, value);
     }
-    let output = match cmd.output().await {
-        Ok(output) => output,
+    let child = match cmd.spawn() {
+        Ok(child) => child,
         Err(e) => return failed(job.name, started, format!("could not start its run: {e}")),
+    };
+    let output = match hand_token(child, token).await {
+        Ok(output) => output,
+        Err(e) => return failed(job.name, started, format!("its run failed: {e}")),
     };
     let code = output.status.code().unwrap_or(1);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -184,6 +201,22 @@ async fn run_one(job: Job) -> Done {
         elapsed: started.elapsed(),
         workflow_commands,
     }
+}
+
+/// Writes the shared token to the run's stdin (then closes it), and waits
+/// for the run.
+async fn hand_token(
+    mut child: tokio::process::Child,
+    token: Option<secrecy::SecretString>,
+) -> std::io::Result<std::process::Output> {
+    use secrecy::ExposeSecret as _;
+    use tokio::io::AsyncWriteExt as _;
+    if let (Some(token), Some(mut stdin)) = (token, child.stdin.take()) {
+        // A run that ends before it reads is its own error, reported by it.
+        let _ = stdin.write_all(token.expose_secret().as_bytes()).await;
+        drop(stdin);
+    }
+    child.wait_with_output().await
 }
 
 fn failed(name: String, started: Instant, message: String) -> Done {
