@@ -57,6 +57,8 @@ pub(crate) const PORT: &str = "AAD_SETUP_EMULATOR_PORT";
 pub(crate) const FILE: &str = "AAD_SETUP_FILE";
 /// How many targets of a fleet file run at once (`--jobs`).
 pub(crate) const JOBS: &str = "AAD_SETUP_JOBS";
+/// Set by a fleet run for its targets' runs: where they share their 429s.
+pub(crate) const THROTTLE_DIR: &str = "AAD_SETUP_THROTTLE_DIR";
 /// `connect`: the client id (appId) of the app registered elsewhere.
 pub(crate) const APP_CLIENT_ID: &str = "AAD_SETUP_APP_CLIENT_ID";
 /// `connect`: that app's client secret itself (there is no flag for it).
@@ -145,6 +147,7 @@ pub(crate) const ALL: &[&str] = &[
     PORT,
     FILE,
     JOBS,
+    THROTTLE_DIR,
     APP_CLIENT_ID,
     APP_CLIENT_SECRET,
     APP_SECRET_FILE,

@@ -66,6 +66,9 @@ pub fn run(cli: Cli) -> i32 {
     if let Some(timeout) = settings::http_timeout(&environment) {
         crate::http::set_timeout(timeout);
     }
+    if let Some(dir) = environment.os(crate::env::THROTTLE_DIR) {
+        crate::http::set_throttle_dir(std::path::PathBuf::from(dir));
+    }
     if let Some(lease) = settings::pending_lease(&environment) {
         crate::custody::set_lease(lease);
     }

@@ -535,3 +535,50 @@ fn the_fleet_schemas_ship_in_the_binary() {
         assert_eq!(run.stdout.trim_end(), text.trim_end(), "{name}");
     }
 }
+
+#[test]
+fn a_429_holds_every_target_of_its_tenant_not_only_the_one_that_got_it() {
+    let f = Fleet::new();
+    // Tenant A's Graph throttles one application lookup for 2 s.
+    f.worlds[0].emu.update(|c| {
+        c.faults.push(aad_setup_emulator::Fault {
+            method: "GET".into(),
+            path_contains: "/applications".into(),
+            status: 429,
+            retry_after_secs: Some(2),
+            ..aad_setup_emulator::Fault::default()
+        });
+    });
+    let text = f.target("a-one", 0, 0, "TOKEN_0")
+        + &f.target("a-two", 0, 1, "TOKEN_1")
+        + &f.target("b-three", 1, 2, "TOKEN_2");
+    let path = f.write(&text);
+    let run = f.worlds[0].run(f.cmd().env("AAD_SETUP_BACKOFF_SCALE", "1").args([
+        "setup",
+        "--file",
+        path.to_str().expect("utf-8"),
+        "--dry-run",
+        "-o",
+        "json",
+        "--jobs",
+        "3",
+    ]));
+    run.assert_code(0);
+    let doc = run.json();
+    let seconds = |name: &str| result(&doc, name)["seconds"].as_f64().expect("seconds");
+    // One 429, and both targets of tenant A waited it out; tenant B's did not.
+    let throttled = f.worlds[0]
+        .request_log()
+        .iter()
+        .filter(|r| r["status"] == 429)
+        .count();
+    assert_eq!(throttled, 1);
+    for name in ["a-one", "a-two"] {
+        assert!(seconds(name) >= 1.8, "{name}: {} s\n{doc}", seconds(name));
+    }
+    assert!(
+        seconds("b-three") < 1.5,
+        "b-three: {} s",
+        seconds("b-three")
+    );
+}

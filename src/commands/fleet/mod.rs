@@ -105,8 +105,19 @@ pub(crate) async fn run(
         // more; a second stops at once.
         crate::stop::Stop::process().begin_changes();
     }
+    // The runs share their 429s through a private folder of this run's.
+    let throttles = private_dir("aad-setup-throttle")?;
+    let jobs: Vec<Job> = jobs
+        .into_iter()
+        .map(|mut job| {
+            job.set
+                .push((env::THROTTLE_DIR, throttles.display().to_string()));
+            job
+        })
+        .collect();
     let started = std::time::Instant::now();
     let done = runner::run_all(jobs, parallel, printer).await;
+    let _ = std::fs::remove_dir_all(&throttles);
     let dry = dry_run(&passed) || env.flag(env::DRY_RUN);
     let summary = result::Fleet::new(command, dry, done, started.elapsed());
     printer.result(&summary);
@@ -141,6 +152,19 @@ fn secrets_handed_on(
         ));
     }
     Ok(())
+}
+
+/// A new folder under the temporary folder, mode 0700.
+pub(crate) fn private_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::temp_dir().join(format!("{prefix}-{}", uuid::Uuid::new_v4()));
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt as _;
+        builder.mode(0o700);
+    }
+    builder.create(&dir)?;
+    Ok(dir)
 }
 
 /// `AAD_SETUP_JOBS`, else the default.
