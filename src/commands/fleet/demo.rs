@@ -28,7 +28,7 @@ pub(crate) async fn run(
         EmulatorConfig::demo()
     };
     let fleet = Fleet::start(fleet_configs(TENANTS, TEAMS, &base), 0).await?;
-    let dir = private_dir()?;
+    let dir = super::private_dir("aad-setup-fleet")?;
     let result = walk(&fleet, &dir, env, interaction, printer).await;
     let summary = summary(&fleet);
     let _ = std::fs::remove_dir_all(&dir);
@@ -189,17 +189,4 @@ fn summary(fleet: &Fleet) -> String {
     format!(
         "Emulator fleet afterwards: {apps} app registration(s) in {TENANTS} tenants, {connections} platform connection(s) in {TEAMS} teams; {requests} requests, {throttled} throttled (429) and ridden out."
     )
-}
-
-/// A private temporary folder for the demo's files.
-fn private_dir() -> anyhow::Result<PathBuf> {
-    let dir = std::env::temp_dir().join(format!("aad-setup-fleet-{}", uuid::Uuid::new_v4()));
-    let mut builder = std::fs::DirBuilder::new();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(&dir)?;
-    Ok(dir)
 }
