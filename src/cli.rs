@@ -82,6 +82,10 @@ pub struct Cli {
 
     #[command(flatten)]
     pub global: GlobalArgs,
+
+    /// The command line as typed (for a fleet file's runs: what they pass on).
+    #[arg(skip)]
+    pub typed: Vec<std::ffi::OsString>,
 }
 
 /// `--version`: the version, the commit it was built from and when
@@ -233,8 +237,10 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let mut cmd = command();
-    let matches = cmd.try_get_matches_from_mut(args)?;
+    let typed: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    let matches = cmd.try_get_matches_from_mut(typed.clone())?;
     let mut cli = Cli::from_arg_matches(&matches)?;
+    cli.typed = typed;
     if let Some((name, _)) = matches.subcommand() {
         let before: Vec<String> = matches
             .ids()
@@ -339,10 +345,19 @@ pub enum Command {
     #[command(after_help = "Example:
   aad-setup platform-login --team acme")]
     PlatformLogin(PlatformLoginArgs),
+    /// Print a fleet file's targets as a GitHub Actions matrix.
+    ///
+    /// `{"include":[{"target":"NAME"},…]}` on stdout, for a workflow that
+    /// runs one job per target with `--target ${{ matrix.target }}`.
+    #[command(after_help = "Example:
+  aad-setup matrix --file aad-setup.toml")]
+    Matrix(MatrixArgs),
     /// Print the JSON Schema of a command's `--output json` document.
     ///
     /// Draft 2020-12. The documents: `run` (setup, register, rotate,
-    /// connect), `status`, `remove`, `platform-login`, `error`, `emulator`.
+    /// connect), `status`, `remove`, `platform-login`, `error`, `emulator`,
+    /// `fleet` (a command over a fleet file), `matrix`; and `file`, the
+    /// fleet file itself.
     #[command(after_help = "Example:
   aad-setup schema status > status.schema.json")]
     Schema(SchemaArgs),
@@ -374,9 +389,41 @@ pub enum Command {
 /// `aad-setup schema`.
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
-    /// Which document: run, status, remove, platform-login, error or emulator.
-    #[arg(value_parser = ["run", "status", "remove", "platform-login", "error", "emulator"])]
+    /// Which document: run, status, remove, platform-login, error, emulator,
+    /// fleet, matrix, or file (the fleet file).
+    #[arg(value_parser = ["run", "status", "remove", "platform-login", "error", "emulator", "fleet", "matrix", "file"])]
     pub name: String,
+}
+
+/// A fleet file: many targets (tenants, teams) from one checked-in file.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Many targets")]
+pub struct FleetArgs {
+    /// Run the command for every target of this file (TOML, by convention
+    /// aad-setup.toml: a [defaults] table and one [[target]] per team and
+    /// tenant; `aad-setup schema file`).
+    #[arg(short = 'f', long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Only the target of this name (repeatable), with --file.
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
+
+    /// How many targets run at once (1 to 64).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub jobs: Option<u16>,
+}
+
+/// `aad-setup matrix`.
+#[derive(Debug, Args, Clone)]
+pub struct MatrixArgs {
+    /// The fleet file. Default: aad-setup.toml.
+    #[arg(short = 'f', long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+
+    /// Only the target of this name (repeatable).
+    #[arg(long = "target", value_name = "NAME")]
+    pub targets: Vec<String>,
 }
 
 /// Options every command takes.
@@ -627,6 +674,20 @@ pub struct SetupArgs {
     /// Default: the user's state directory.
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+
+    /// After a setup, add this target (or update it) in the fleet file at
+    /// PATH, so that `setup --file PATH` repeats it without questions.
+    /// Secrets are named there, never written.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Many targets",
+        conflicts_with = "file"
+    )]
+    pub save: Option<PathBuf>,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -654,6 +715,9 @@ pub struct StatusArgs {
 
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -686,6 +750,9 @@ pub struct RemoveArgs {
 
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `aad-setup register`: the Azure half.
@@ -810,6 +877,9 @@ pub struct RotateArgs {
 
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// `aad-setup connect`: the platform half, from an app registered elsewhere.
@@ -897,6 +967,11 @@ pub struct DemoArgs {
     /// Print the demo's secret (it is the emulator's, not a real one).
     #[arg(long)]
     pub show_secret: bool,
+
+    /// Many targets: a fleet file of 3 tenants × 4 platform teams against
+    /// the emulator, its plan, the apply and the drift check.
+    #[arg(long)]
+    pub fleet: bool,
 }
 
 #[cfg(feature = "emulator")]

@@ -56,6 +56,12 @@ pub(crate) const FINISH: &str = "AAD_SETUP_FINISH";
 pub(crate) const TOKEN_NAME: &str = "AAD_SETUP_TOKEN_NAME";
 pub(crate) const WAIT: &str = "AAD_SETUP_WAIT";
 pub(crate) const PORT: &str = "AAD_SETUP_EMULATOR_PORT";
+/// The fleet file (`--file`): every target in it, one run each.
+pub(crate) const FILE: &str = "AAD_SETUP_FILE";
+/// How many targets of a fleet file run at once (`--jobs`).
+pub(crate) const JOBS: &str = "AAD_SETUP_JOBS";
+/// Set by a fleet run for its targets' runs: where they share their 429s.
+pub(crate) const THROTTLE_DIR: &str = "AAD_SETUP_THROTTLE_DIR";
 /// `connect`: the client id (appId) of the app registered elsewhere.
 pub(crate) const APP_CLIENT_ID: &str = "AAD_SETUP_APP_CLIENT_ID";
 /// `connect`: that app's client secret itself (there is no flag for it).
@@ -147,6 +153,9 @@ pub(crate) const ALL: &[&str] = &[
     TOKEN_NAME,
     WAIT,
     PORT,
+    FILE,
+    JOBS,
+    THROTTLE_DIR,
     APP_CLIENT_ID,
     APP_CLIENT_SECRET,
     APP_SECRET_FILE,
@@ -217,6 +226,8 @@ pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
     ("platform-login", "name", TOKEN_NAME),
     ("*", "wait", WAIT),
     ("*", "port", PORT),
+    ("*", "file", FILE),
+    ("*", "jobs", JOBS),
     ("connect", "client-id", APP_CLIENT_ID),
     ("*", "app-secret-file", APP_SECRET_FILE),
     ("*", "team", TEAM),
@@ -235,6 +246,9 @@ pub(crate) fn for_flag(command: &str, flag: &str) -> Option<&'static str> {
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     vars: BTreeMap<&'static str, OsString>,
+    /// Variables a fleet file names (`platform-token-env`,
+    /// `client-secret-env`): read by [`Environment::read_named`], once.
+    named: BTreeMap<String, OsString>,
 }
 
 impl Environment {
@@ -246,7 +260,52 @@ impl Environment {
             .chain([&PATH, &PATHEXT])
             .filter_map(|name| std::env::var_os(name).map(|v| (*name, v)))
             .collect();
-        Environment { vars }
+        Environment {
+            vars,
+            named: BTreeMap::new(),
+        }
+    }
+
+    /// Also reads these variables, which a fleet file names (a target's
+    /// `platform-token-env`, `client-secret-env`): the only other read of
+    /// the process environment, done once, before any target runs.
+    pub(crate) fn read_named<'a>(&mut self, names: impl IntoIterator<Item = &'a str>) {
+        for name in names {
+            if let Some(value) = std::env::var_os(name) {
+                self.named.insert(name.to_owned(), value);
+            }
+        }
+    }
+
+    /// A variable a fleet file named (see [`Environment::read_named`]).
+    pub(crate) fn named(&self, name: &str) -> Option<String> {
+        self.named
+            .get(name)
+            .and_then(|v| v.to_str())
+            .filter(|v| !v.trim().is_empty())
+            .map(str::to_owned)
+    }
+
+    /// This environment with a variable a fleet file names (tests).
+    #[cfg(test)]
+    pub(crate) fn with_named(mut self, name: &str, value: &str) -> Environment {
+        self.named.insert(name.to_owned(), OsString::from(value));
+        self
+    }
+
+    /// This environment with `name` set to `value` (a fleet target's
+    /// secret, given to its run under the variable the run reads).
+    pub(crate) fn with_var(&self, name: &'static str, value: &str) -> Environment {
+        let mut env = self.clone();
+        env.vars.insert(name, OsString::from(value));
+        env
+    }
+
+    /// This environment without `name`.
+    pub(crate) fn without(&self, name: &str) -> Environment {
+        let mut env = self.clone();
+        env.vars.remove(name);
+        env
     }
 
     /// An environment of exactly these variables (tests).
@@ -254,6 +313,7 @@ impl Environment {
     pub(crate) fn from_pairs(pairs: &[(&'static str, &str)]) -> Environment {
         Environment {
             vars: pairs.iter().map(|(k, v)| (*k, OsString::from(v))).collect(),
+            named: BTreeMap::new(),
         }
     }
 

@@ -214,6 +214,71 @@ pub(crate) fn set_backoff_scale(scale: f64) {
     BACKOFF_SCALE.store(scale.to_bits(), Ordering::Relaxed);
 }
 
+/// Where the runs of one fleet share their 429s (AAD_SETUP_THROTTLE_DIR,
+/// set by a fleet run for its targets' runs): a 429 answered to one caller
+/// (one token: one app in one tenant for Graph, one team for the platform)
+/// holds every run that calls as it, not only the one that got it.
+static THROTTLE_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+pub(crate) fn set_throttle_dir(dir: std::path::PathBuf) {
+    let _ = THROTTLE_DIR.set(dir);
+}
+
+/// The file a caller's 429s are shared in: a digest of the host and the
+/// request's credentials (not reversible), under [`THROTTLE_DIR`].
+fn throttle_file(request: &reqwest::Request) -> Option<std::path::PathBuf> {
+    use sha2::Digest as _;
+    let dir = THROTTLE_DIR.get()?;
+    let auth = request.headers().get(reqwest::header::AUTHORIZATION)?;
+    let mut digest = sha2::Sha256::new();
+    digest.update(request.url().host_str().unwrap_or_default().as_bytes());
+    digest.update(
+        request
+            .url()
+            .port_or_known_default()
+            .unwrap_or(0)
+            .to_be_bytes(),
+    );
+    digest.update(auth.as_bytes());
+    let name: String = digest
+        .finalize()
+        .iter()
+        .take(12)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Some(dir.join(name))
+}
+
+fn now_millis() -> u64 {
+    u64::try_from(jiff::Timestamp::now().as_millisecond()).unwrap_or(0)
+}
+
+/// Waits until a 429 another run of the fleet got for this caller has run out.
+async fn wait_for_shared_throttle(file: &std::path::Path) {
+    let until = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| t.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    let now = now_millis();
+    if until > now {
+        let wait = Duration::from_millis(until - now);
+        tracing::info!(
+            "another run was throttled as this caller: waiting {:.1}s",
+            wait.as_secs_f64()
+        );
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Tells the fleet's other runs of this caller to hold off for `wait`.
+fn share_throttle(file: &std::path::Path, wait: Duration) {
+    let until = now_millis() + u64::try_from(wait.as_millis()).unwrap_or(0);
+    let tmp = file.with_extension(format!("{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, until.to_string()).is_ok() {
+        let _ = std::fs::rename(&tmp, file);
+    }
+}
+
 /// The shared client.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
@@ -253,6 +318,10 @@ impl Http {
             let method = request.method().clone();
             let path = request.url().path().to_owned();
             let query = request.url().query().map(str::to_owned);
+            let shared = throttle_file(&request);
+            if let Some(file) = &shared {
+                wait_for_shared_throttle(file).await;
+            }
             let started = Instant::now();
             let outcome = match self.client.execute(request).await {
                 Ok(response) => {
@@ -281,6 +350,11 @@ impl Http {
                         || (retry == Retry::Idempotent && (status.is_server_error() || garbled));
                     if retryable && more {
                         let wait = self.policy.delay(attempt, retry_after(&reply.headers));
+                        if let (Some(file), true) =
+                            (&shared, status == StatusCode::TOO_MANY_REQUESTS)
+                        {
+                            share_throttle(file, wait);
+                        }
                         tracing::info!(
                             "{service} answered {status}{} to {what}; retrying in {:.1}s",
                             if garbled { " (garbled)" } else { "" },

@@ -406,6 +406,14 @@ impl Spinner {
             bar.set_message(message.to_owned());
         }
     }
+
+    /// A line on stderr above the spinner (or as it is, without one).
+    pub(crate) fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(line),
+            None => err!("{line}"),
+        }
+    }
 }
 
 impl Drop for Spinner {

@@ -19,6 +19,9 @@ pub(crate) const SCHEMAS: &[(&str, &str)] = &[
     ("platform-login", include_str!("schema/platform-login.json")),
     ("error", include_str!("schema/error.json")),
     ("emulator", include_str!("schema/emulator.json")),
+    ("fleet", include_str!("schema/fleet.json")),
+    ("matrix", include_str!("schema/matrix.json")),
+    ("file", include_str!("schema/file.json")),
 ];
 
 /// Every JSON document carries `schemaVersion` and the tool's `version`.

@@ -19,6 +19,7 @@ mod config;
 pub mod contract;
 mod control;
 mod entra;
+mod fleet;
 mod graph;
 mod jwt;
 mod pages;
@@ -43,6 +44,7 @@ pub use config::{
     FederatedCredential, FieldSeed, IntegrationSeed, PlatformConfig, ReplicationConfig,
     SignInConfig, ThrottleConfig,
 };
+pub use fleet::{Fleet, fleet_configs};
 pub use snapshot::{
     ApplicationSnapshot, ConnectionParamSnapshot, ConnectionSnapshot, CredentialMatch,
     GrantSnapshot, PasswordCredentialSnapshot, RequestLog, RequestRecordSnapshot,

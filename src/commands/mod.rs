@@ -5,6 +5,7 @@ pub(crate) mod connect;
 pub(crate) mod demo;
 #[cfg(feature = "emulator")]
 pub(crate) mod emulator;
+pub(crate) mod fleet;
 pub(crate) mod platform_login;
 pub(crate) mod register;
 pub(crate) mod remove;
@@ -66,6 +67,9 @@ pub fn run(cli: Cli) -> i32 {
     if let Some(timeout) = settings::http_timeout(&environment) {
         crate::http::set_timeout(timeout);
     }
+    if let Some(dir) = environment.os(crate::env::THROTTLE_DIR) {
+        crate::http::set_throttle_dir(std::path::PathBuf::from(dir));
+    }
     if let Some(lease) = settings::pending_lease(&environment) {
         crate::custody::set_lease(lease);
     }
@@ -94,6 +98,15 @@ pub fn run(cli: Cli) -> i32 {
                 }
                 None => {
                     let err = crate::error::usage(format!("no schema {}", args.name));
+                    printer.error(&err);
+                    crate::error::exit_code(&err)
+                }
+            };
+        }
+        Some(Command::Matrix(args)) => {
+            return match fleet::matrix(args, &environment, &printer) {
+                Ok(()) => 0,
+                Err(err) => {
                     printer.error(&err);
                     crate::error::exit_code(&err)
                 }
@@ -177,14 +190,56 @@ async fn dispatch(
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    let typed = &cli.typed;
+    let over_file = |fleet: &crate::cli::FleetArgs| fleet::wanted(fleet, env);
     match cli.command {
-        None => setup(&cli.setup, env, interaction, printer).await,
-        Some(Command::Setup(args)) => setup(&args, env, interaction, printer).await,
+        None => setup(&cli.setup, typed, env, interaction, printer).await,
+        Some(Command::Setup(args)) => setup(&args, typed, env, interaction, printer).await,
         Some(Command::Register(args)) => {
             let settings = RegisterSettings::resolve(&args, env, interaction)?;
             register::run(settings, printer).await
         }
+        Some(Command::Rotate(args)) if over_file(&args.fleet).is_some() => {
+            let path = over_file(&args.fleet).unwrap_or_default();
+            fleet::run(
+                "rotate",
+                typed,
+                &args.fleet,
+                &path,
+                env,
+                interaction,
+                printer,
+            )
+            .await
+        }
+        Some(Command::Status(args)) if over_file(&args.fleet).is_some() => {
+            let path = over_file(&args.fleet).unwrap_or_default();
+            fleet::run(
+                "status",
+                typed,
+                &args.fleet,
+                &path,
+                env,
+                interaction,
+                printer,
+            )
+            .await
+        }
+        Some(Command::Remove(args)) if over_file(&args.fleet).is_some() => {
+            let path = over_file(&args.fleet).unwrap_or_default();
+            fleet::run(
+                "remove",
+                typed,
+                &args.fleet,
+                &path,
+                env,
+                interaction,
+                printer,
+            )
+            .await
+        }
         Some(Command::Rotate(args)) => {
+            fleet::single(&args.fleet)?;
             let settings = RotateSettings::resolve(&args, env, interaction)?;
             rotate::run(settings, printer).await
         }
@@ -197,12 +252,18 @@ async fn dispatch(
             platform_login::run(settings, interaction, printer).await
         }
         Some(Command::Status(args)) => {
+            fleet::single(&args.fleet)?;
             let settings = StatusSettings::resolve(&args, env, interaction)?;
             status::run(settings, printer).await
         }
         Some(Command::Remove(args)) => {
+            fleet::single(&args.fleet)?;
             let settings = RemoveSettings::resolve(&args, env, interaction)?;
             remove::run(settings, interaction, printer).await
+        }
+        #[cfg(feature = "emulator")]
+        Some(Command::Demo(args)) if args.fleet => {
+            fleet::demo::run(&args, env, interaction, printer).await
         }
         #[cfg(feature = "emulator")]
         Some(Command::Demo(args)) => {
@@ -213,7 +274,7 @@ async fn dispatch(
         Some(Command::Emulator(_)) => {
             unreachable!("the emulator runs outside the interrupt handler")
         }
-        Some(Command::Completions(_) | Command::Man | Command::Schema(_)) => {
+        Some(Command::Completions(_) | Command::Man | Command::Schema(_) | Command::Matrix(_)) => {
             unreachable!("documents are printed before the runtime starts")
         }
     }
@@ -222,12 +283,26 @@ async fn dispatch(
 /// `setup`: the wizard at a terminal, the flags alone elsewhere.
 async fn setup(
     args: &SetupArgs,
+    typed: &[std::ffi::OsString],
     env: &Environment,
     interaction: &Interaction,
     printer: &Printer,
 ) -> anyhow::Result<()> {
+    if let Some(path) = fleet::wanted(&args.fleet, env) {
+        return fleet::run(
+            "setup",
+            typed,
+            &args.fleet,
+            &path,
+            env,
+            interaction,
+            printer,
+        )
+        .await;
+    }
+    fleet::single(&args.fleet)?;
     let settings = SetupSettings::resolve(args, env)?;
-    if interaction.interactive {
+    let result = if interaction.interactive {
         wizard::run(settings, interaction, printer).await
     } else {
         setup::run(
@@ -235,7 +310,24 @@ async fn setup(
             printer,
         )
         .await
+    };
+    let in_place = match &result {
+        Ok(()) => true,
+        Err(err) => crate::error::kind(err) == crate::error::Kind::NeedsAttention,
+    };
+    if let (Some(path), true, false) = (&args.save, in_place, args.dry_run) {
+        let entries = fleet::save::entries(args, env);
+        match fleet::save::save(path, &entries) {
+            Ok(name) => {
+                printer.step("Saved", &format!("target `{name}` in {}", path.display()));
+                if interaction.interactive {
+                    printer.warn("the target holds the flags and variables this run was given, not the answers typed in the wizard: check it, or give those as flags with --save");
+                }
+            }
+            Err(err) => printer.warn(&format!("the target was not saved: {err:#}")),
+        }
     }
+    result
 }
 
 /// Logs go to stderr. -v: aad-setup's choices and HTTP exchanges; -vv: also

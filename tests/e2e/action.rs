@@ -458,3 +458,50 @@ fn on_a_schedule_the_action_renews_when_due_keeps_the_previous_and_summarizes() 
         "{text}"
     );
 }
+
+#[test]
+fn the_action_runs_one_target_of_a_fleet_file_and_fills_its_outputs() {
+    let h = Harness::new();
+    let out = h.home.path().join("github_output");
+    let target = |name: &str| {
+        format!(
+            "[[target]]\nname = \"{name}\"\napp-name = \"workflow-aad-{name}\"\nconnection-name = \"Azure AD ({name})\"\nplatform-token-env = \"TEAM_TOKEN\"\n\n"
+        )
+    };
+    let file = h.write_file(
+        "aad-setup.toml",
+        &format!(
+            "[defaults]\ntenant = \"{}\"\nclient-id = \"{}\"\n\n{}{}",
+            h.creds.tenant_id,
+            h.creds.admin_client_id,
+            target("east"),
+            target("west")
+        ),
+    );
+    let inputs = [
+        ("file", file.to_str().unwrap()),
+        ("target", "west"),
+        ("args", "--output json"),
+    ];
+    let run = step_with(
+        &h,
+        &out,
+        &inputs,
+        &[("TEAM_TOKEN", h.creds.platform_admin_token.as_str())],
+    );
+    run.assert_code(0);
+    let doc = run.json();
+    assert_eq!(doc["summary"]["targets"], 1, "{doc}");
+    assert_eq!(doc["targets"][0]["name"], "west");
+    let names: Vec<String> = h
+        .list("applications")
+        .iter()
+        .filter_map(|a| a["displayName"].as_str().map(str::to_owned))
+        .filter(|n| n.starts_with("workflow-aad-"))
+        .collect();
+    assert_eq!(names, ["workflow-aad-west"]);
+    let all = outputs(&out);
+    let connection = h.list("connections")[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(output(&all, "connection-id"), connection);
+    h.assert_no_secret("the step's output", &(run.stdout.clone() + &run.stderr));
+}

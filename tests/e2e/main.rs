@@ -13,6 +13,7 @@ mod demo;
 mod emulator_cmd;
 mod failures;
 mod graph_contract;
+mod fleet;
 mod halves;
 mod identities;
 mod install;

@@ -30,6 +30,7 @@ pass AAD_SETUP_IF_EXPIRING_WITHIN "${INPUT_IF_EXPIRING_WITHIN:-}"
 pass AAD_SETUP_ADMIN_CONSENT "${INPUT_ADMIN_CONSENT:-}"
 pass AAD_SETUP_DRY_RUN "${INPUT_DRY_RUN:-}"
 pass AAD_SETUP_KEEP_PREVIOUS "${INPUT_KEEP_PREVIOUS:-}"
+pass AAD_SETUP_FILE "${INPUT_FILE:-}"
 export AAD_SETUP_NO_INPUT=true
 
 # Split on spaces, tabs and newlines (all lines of a multi-line input); no
@@ -37,5 +38,12 @@ export AAD_SETUP_NO_INPUT=true
 args=()
 if [ -n "${INPUT_ARGS:-}" ]; then
   read -r -d '' -a args <<<"$INPUT_ARGS" || true
+fi
+# Targets of the fleet file: names separated by spaces, commas or newlines.
+if [ -n "${INPUT_TARGET:-}" ]; then
+  read -r -d '' -a targets <<<"${INPUT_TARGET//,/ }" || true
+  for target in ${targets[@]+"${targets[@]}"}; do
+    args+=(--target "$target")
+  done
 fi
 exec aad-setup "$command" ${args[@]+"${args[@]}"}

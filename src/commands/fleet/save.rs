@@ -1,0 +1,293 @@
+//! `setup --save PATH`: after a setup, the target it set up is added to
+//! the fleet file at PATH (or the target of the same tenant, app and
+//! platform is updated), so that `setup --file PATH` repeats it without
+//! questions. The file's comments and layout are kept (toml_edit). Secrets
+//! are named, never written: a token file's path or name as it was given,
+//! else the variables the run read them from.
+
+use std::path::Path;
+
+use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
+
+use crate::cli::SetupArgs;
+use crate::env::{self, Environment};
+
+use super::file::{self, CLIENT_SECRET_ENV, PLATFORM_TOKEN_ENV};
+
+/// The keys and values to save for this run: the flags that were typed,
+/// else their variables (not the defaults: those stay the tool's).
+pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_edit::Value)> {
+    let mut out: Vec<(String, toml_edit::Value)> = Vec::new();
+    let mut text = |key: &str, typed: Option<String>, vars: &[&str]| {
+        let found = typed.or_else(|| vars.iter().find_map(|v| env.var(v)));
+        if let Some(v) = found {
+            out.push((key.to_owned(), v.into()));
+        }
+    };
+    let m = &args.microsoft;
+    let p = &args.platform;
+    let a = &args.app;
+    let s = &args.secret;
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let auth = m
+        .auth
+        .and_then(|c| clap::ValueEnum::to_possible_value(&c))
+        .map(|v| v.get_name().to_owned());
+    let cloud = m
+        .cloud
+        .and_then(|c| clap::ValueEnum::to_possible_value(&c))
+        .map(|v| v.get_name().to_owned());
+    text(
+        "tenant",
+        m.tenant.clone(),
+        &[env::TENANT, env::AZURE_TENANT_ID],
+    );
+    text("auth", auth, &[env::AUTH]);
+    text("client-id", m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
+    text(
+        "client-secret-file",
+        path(&m.client_secret_file),
+        &[env::CLIENT_SECRET_FILE],
+    );
+    text(
+        "graph-token-file",
+        path(&m.graph_token_file),
+        &[env::GRAPH_TOKEN_FILE],
+    );
+    text("cloud", cloud, &[env::CLOUD]);
+    text("login-url", m.login_url.clone(), &[env::LOGIN_URL]);
+    text("graph-url", m.graph_url.clone(), &[env::GRAPH_URL]);
+    text(
+        "platform-url",
+        p.target.platform_url.clone(),
+        &[env::PLATFORM_URL],
+    );
+    text(
+        "platform-token-file",
+        p.target.platform_token_file.clone(),
+        &[env::PLATFORM_TOKEN_FILE],
+    );
+    text(
+        "integration",
+        p.target.integration.clone(),
+        &[env::INTEGRATION],
+    );
+    text(
+        "connection-name",
+        p.target.connection_name.clone(),
+        &[env::CONNECTION_NAME],
+    );
+    text("resource", p.resource.clone(), &[env::RESOURCE]);
+    text("app-name", a.app_name.clone(), &[env::APP_NAME]);
+    text("app-id", a.app_id.clone(), &[env::APP_ID]);
+    text("redirect-uri", a.redirect_uri.clone(), &[env::REDIRECT_URI]);
+    text("api", a.api.clone(), &[env::API]);
+    text("permission", a.permission.clone(), &[env::PERMISSION]);
+    text(
+        "secret-description",
+        s.secret_description.clone(),
+        &[env::SECRET_DESCRIPTION],
+    );
+    text(
+        "secret-expiry",
+        s.secret_expiry.clone(),
+        &[env::SECRET_EXPIRY],
+    );
+    let has = |out: &[(String, toml_edit::Value)], k: &str| out.iter().any(|(key, _)| key == k);
+    if !has(&out, "platform-token-file") && env.var(env::CATALYTIC_TOKEN).is_some() {
+        out.push((PLATFORM_TOKEN_ENV.to_owned(), env::CATALYTIC_TOKEN.into()));
+    }
+    if !has(&out, "client-secret-file") && env.var(env::AZURE_CLIENT_SECRET).is_some() {
+        out.push((
+            CLIENT_SECRET_ENV.to_owned(),
+            env::AZURE_CLIENT_SECRET.into(),
+        ));
+    }
+    if !p.fields.is_empty() {
+        let list: toml_edit::Array = p.fields.iter().map(String::as_str).collect();
+        out.push(("field".to_owned(), list.into()));
+    }
+    for (key, on, var) in [
+        ("admin-consent", args.admin_consent, env::ADMIN_CONSENT),
+        ("adopt", a.adopt, env::ADOPT),
+        (
+            "keep-secret-on-failure",
+            s.keep_secret_on_failure,
+            env::KEEP_SECRET_ON_FAILURE,
+        ),
+    ] {
+        if on || env.flag(var) {
+            out.push((key.to_owned(), true.into()));
+        }
+    }
+    out
+}
+
+/// Adds or updates the target in the file at `path`; returns its name.
+pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyhow::Result<String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => anyhow::bail!("cannot read {}: {e}", path.display()),
+    };
+    let mut doc: DocumentMut = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{} is not valid TOML: {e}", path.display()))?;
+    let defaults: Vec<(String, String)> = doc
+        .get("defaults")
+        .and_then(Item::as_table_like)
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k.to_owned(), v.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    let get = |key: &str| -> Option<String> {
+        entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            .or_else(|| {
+                defaults
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| v.clone())
+            })
+    };
+    let identity = ["tenant", "app-name", "platform-url", "connection-name"].map(get);
+    let first = doc.get("target").is_none();
+    let trailing = if first {
+        let t = doc.trailing().as_str().unwrap_or_default().to_owned();
+        doc.set_trailing("");
+        t
+    } else {
+        String::new()
+    };
+    let targets = doc
+        .entry("target")
+        .or_insert(Item::ArrayOfTables(ArrayOfTables::new()))
+        .as_array_of_tables_mut()
+        .ok_or_else(|| anyhow::anyhow!("{}: `target` is not [[target]] tables", path.display()))?;
+    let same = |t: &Table| {
+        ["tenant", "app-name", "platform-url", "connection-name"]
+            .iter()
+            .zip(&identity)
+            .all(|(k, want)| {
+                let have = t
+                    .get(k)
+                    .and_then(Item::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        defaults
+                            .iter()
+                            .find(|(d, _)| d == k)
+                            .map(|(_, v)| v.clone())
+                    });
+                have.map(|h| h.to_ascii_lowercase())
+                    == want.as_ref().map(|w| w.to_ascii_lowercase())
+            })
+    };
+    let names: Vec<String> = targets
+        .iter()
+        .filter_map(|t| t.get("name").and_then(Item::as_str).map(str::to_owned))
+        .collect();
+    let found = targets.iter().position(same);
+    let name = match found.and_then(|i| targets.get_mut(i)) {
+        Some(table) => {
+            for (key, v) in entries {
+                let keep_default = defaults
+                    .iter()
+                    .any(|(k, d)| k == key && Some(d.as_str()) == v.as_str());
+                if keep_default {
+                    table.remove(key);
+                } else {
+                    table[key.as_str()] = value(v.clone());
+                }
+            }
+            table
+                .get("name")
+                .and_then(Item::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        }
+        None => {
+            let name = new_name(identity[0].as_deref(), &names);
+            let mut table = Table::new();
+            if !trailing.trim().is_empty() {
+                table.decor_mut().set_prefix(trailing.clone());
+            }
+            table["name"] = value(name.clone());
+            for (key, v) in entries {
+                let is_default = defaults
+                    .iter()
+                    .any(|(k, d)| k == key && Some(d.as_str()) == v.as_str());
+                if !is_default {
+                    table[key.as_str()] = value(v.clone());
+                }
+            }
+            targets.push(table);
+            name
+        }
+    };
+    let text = doc.to_string();
+    file::parse(path, &text)?;
+    std::fs::write(path, text)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    Ok(name)
+}
+
+/// A name for a new target: the tenant's first label (or its id's first
+/// part), made unique.
+fn new_name(tenant: Option<&str>, taken: &[String]) -> String {
+    let base: String = tenant
+        .and_then(|t| t.split(['.', '-']).next())
+        .unwrap_or("target")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let base = if base.is_empty() {
+        "target".to_owned()
+    } else {
+        base
+    };
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken.iter().any(|t| t == &name) {
+        name = format!("{base}-{n}");
+        n += 1;
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_target_keeps_the_files_comments_and_is_updated_in_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("aad-setup.toml");
+        std::fs::write(
+            &path,
+            "# our tenants\n[defaults]\nplatform-url = \"https://p.example\"\n\n# the first\n[[target]]\nname = \"contoso\"\ntenant = \"contoso.onmicrosoft.com\"\n",
+        )
+        .expect("write");
+        let entries = vec![
+            ("tenant".to_owned(), "fabrikam.onmicrosoft.com".into()),
+            ("platform-url".to_owned(), "https://p.example".into()),
+            ("platform-token-env".to_owned(), "CATALYTIC_TOKEN".into()),
+        ];
+        assert_eq!(save(&path, &entries).expect("saved"), "fabrikam");
+        let mut again = entries.clone();
+        again.push(("secret-expiry".to_owned(), "90d".into()));
+        assert_eq!(save(&path, &again).expect("saved"), "fabrikam");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(text.starts_with("# our tenants\n"), "{text}");
+        assert!(text.contains("# the first"), "{text}");
+        let file = file::parse(&path, &text).expect("valid");
+        assert_eq!(file.targets.len(), 2, "{text}");
+        assert_eq!(file.targets[1].text("secret-expiry"), Some("90d"));
+        assert_eq!(text.matches("platform-url").count(), 1, "{text}");
+    }
+}
