@@ -360,6 +360,7 @@ fn check(job: &Job, env: &Environment) -> Result<Option<Plan>, String> {
         color: false,
         github_actions: false,
         github_output: None,
+        github_step_summary: None,
     };
     let resolved = match cli.command {
         Some(Command::Setup(a)) => SetupSettings::resolve(&a, env)
