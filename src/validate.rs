@@ -465,6 +465,10 @@ mod props {
             host in HOST, path in PATH, port in proptest::option::of(1u16..),
             bad in proptest::sample::select(REDIRECT_FORBIDDEN.to_vec()), at in any::<prop::sample::Index>(),
         ) {
+            // A label starting `xn--` is punycode, and most such strings
+            // are not valid punycode: the URL parser refuses them, as a
+            // browser would (proptest once found `xn--a.aa`).
+            prop_assume!(!host.split('.').any(|l| l.starts_with("xn--")));
             let port = port.map(|p| format!(":{p}")).unwrap_or_default();
             let uri = format!("https://{host}{port}{path}");
             prop_assert_eq!(redirect_uri(&uri).unwrap(), uri.clone());
