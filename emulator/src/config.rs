@@ -75,8 +75,8 @@ pub struct EmulatorConfig {
     /// The tenant default policy's password restrictions above apply to apps created
     /// after this (`restrictForAppsCreatedAfterDateTime`, RFC 3339).
     pub secret_policy_applies_after: String,
-    /// App management policies assigned to apps (`GET
-    /// /applications/{id}/appManagementPolicies`): for the apps they name, they take
+    /// App management policies assigned to apps (`GET /policies/appManagementPolicies`,
+    /// and each one's `appliesTo`): for the apps they name, they take
     /// the tenant default's place.
     pub app_management_policies: Vec<AppPolicyConfig>,
 }

@@ -83,6 +83,7 @@ const GRAPH_ROLES: &[(&str, &str)] = &[
         "Organization.Read.All",
     ),
     ("7ab1d382-f21e-4acd-a863-ba3e13f7da61", "Directory.Read.All"),
+    ("246dd0d5-5bd0-4def-940b-0421030a5b68", "Policy.Read.All"),
 ];
 
 /// The app-only identities a tenant really runs the tool with: (name, display name,
@@ -97,6 +98,7 @@ pub(crate) const APP_IDENTITIES: &[(&str, &str, &[&str])] = &[
             "Application.ReadWrite.All",
             "DelegatedPermissionGrant.ReadWrite.All",
             "Organization.Read.All",
+            "Policy.Read.All",
         ],
     ),
     (

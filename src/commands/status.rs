@@ -38,7 +38,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         sign_in::directory(&graph, &session),
         resolve_permission::look_up(&ctx, &graph),
         register_app::look(&ctx, &graph, register_app::Existing::Reconciled),
-        credential_policy::read(&graph, recorded_app, true)
+        credential_policy::read(&graph, recorded_app.is_some(), true)
     );
     session.directory = directory?;
     let recorded = ctx.record.connection_id.as_deref();

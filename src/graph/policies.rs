@@ -1,7 +1,11 @@
 //! App management policies, read (microsoft-graph.md §4.2; the shapes are
 //! the Graph schema's `tenantAppManagementPolicy`, `appManagementPolicy` and
-//! `passwordCredentialConfiguration`): the tenant default (Policy.Read.All)
-//! and the policies assigned to an app.
+//! `passwordCredentialConfiguration`): the tenant default and the tenant's
+//! other app management policies (Policy.Read.All), and the objects a
+//! policy applies to. Microsoft's permissions map has no `GET` on an
+//! application's `appManagementPolicies` (only `POST`/`DELETE`, assigning and
+//! unassigning): which policy applies to an app is read from the policy's
+//! side, `appliesTo`.
 
 use serde::Deserialize;
 
@@ -45,7 +49,7 @@ pub(crate) struct TenantPolicy {
     pub application_restrictions: Option<Restrictions>,
 }
 
-/// One of `GET /applications/{id}/appManagementPolicies`.
+/// One of `GET /policies/appManagementPolicies`.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct AppPolicy {
@@ -53,6 +57,14 @@ pub(crate) struct AppPolicy {
     pub display_name: Option<String>,
     pub is_enabled: bool,
     pub restrictions: Option<Restrictions>,
+}
+
+/// One of `appliesTo` (a `directoryObject`: an application or a service
+/// principal), by its id.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default)]
+struct DirectoryObject {
+    id: String,
 }
 
 impl Graph {
@@ -66,16 +78,30 @@ impl Graph {
         .await
     }
 
-    /// The app management policies assigned to an application (by object id).
-    pub(crate) async fn app_management_policies(
-        &self,
-        app_object_id: &str,
-    ) -> anyhow::Result<Vec<AppPolicy>> {
+    /// The tenant's app management policies, assigned or not
+    /// (`GET /policies/appManagementPolicies`, Policy.Read.All).
+    pub(crate) async fn app_management_policies(&self) -> anyhow::Result<Vec<AppPolicy>> {
         self.list(
-            "read the app management policies assigned to the application",
-            &format!("applications/{app_object_id}/appManagementPolicies"),
+            "read the tenant's app management policies",
+            "policies/appManagementPolicies",
             &[],
         )
         .await
+    }
+
+    /// The object ids of the applications and service principals a policy
+    /// is assigned to (`GET /policies/appManagementPolicies/{id}/appliesTo`).
+    pub(crate) async fn app_management_policy_applies_to(
+        &self,
+        policy_id: &str,
+    ) -> anyhow::Result<Vec<String>> {
+        let objects: Vec<DirectoryObject> = self
+            .list(
+                "read which apps an app management policy applies to",
+                &format!("policies/appManagementPolicies/{policy_id}/appliesTo"),
+                &[("$select", "id".to_owned())],
+            )
+            .await?;
+        Ok(objects.into_iter().map(|o| o.id).collect())
     }
 }

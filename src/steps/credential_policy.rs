@@ -1,9 +1,17 @@
 //! The tenant's credential policy, read before a client secret is asked
 //! for (`setup`, `register`, `rotate`): the tenant's default app management
-//! policy (`GET /policies/defaultAppManagementPolicy`, Policy.Read.All) and
-//! the policies assigned to the app (`GET
-//! /applications/{id}/appManagementPolicies`); one assigned to the app takes
-//! the default's place for it (that is how an admin exempts an app).
+//! policy (`GET /policies/defaultAppManagementPolicy`) and the tenant's other
+//! app management policies (`GET /policies/appManagementPolicies`), both
+//! Policy.Read.All; one assigned to the app takes the default's place for it
+//! (that is how an admin exempts an app).
+//!
+//! Which policy is assigned to the app is read from the policy's side (`GET
+//! /policies/appManagementPolicies/{id}/appliesTo`): Microsoft's permissions
+//! map has no `GET /applications/{id}/appManagementPolicies`. It is asked only
+//! of enabled policies that could change the answer (one that restricts
+//! client secrets, or any, when the default restricts them for this app), so
+//! a tenant without such policies costs no request; the list itself needs no
+//! app id and is read with the other lookups.
 //!
 //! What applies decides the new secret's lifetime: without
 //! `--secret-expiry`, the longest both the policy and the guide's 24 months
@@ -51,7 +59,8 @@ impl CredentialPolicy {
 /// What was read, before it is judged.
 pub(crate) struct Raw {
     default: Option<anyhow::Result<TenantPolicy>>,
-    assigned: Option<anyhow::Result<Vec<AppPolicy>>>,
+    /// The tenant's app management policies (not the default).
+    others: Option<anyhow::Result<Vec<AppPolicy>>>,
 }
 
 /// What this run knows of the policy.
@@ -66,53 +75,64 @@ pub(crate) enum Known {
 /// This run's policy, for the step that adds the secret.
 static THIS_RUN: Mutex<Option<Known>> = Mutex::new(None);
 
-/// Reads the default policy and, when the app's object id is known, the
-/// policies assigned to it, together. `wanted`: a new secret may be asked
-/// for (else nothing is read).
-pub(crate) async fn read(graph: &Graph, app_object_id: Option<&str>, wanted: bool) -> Raw {
+/// Reads the default policy and, when the app may exist already (`app_known`:
+/// the record names it), the tenant's other policies, together. `wanted`: a
+/// new secret may be asked for (else nothing is read).
+pub(crate) async fn read(graph: &Graph, app_known: bool, wanted: bool) -> Raw {
     if !wanted {
         return Raw {
             default: None,
-            assigned: None,
+            others: None,
         };
     }
-    let (default, assigned) = tokio::join!(graph.default_app_management_policy(), async {
-        match app_object_id {
-            Some(id) => Some(graph.app_management_policies(id).await),
-            None => None,
+    let (default, others) = tokio::join!(graph.default_app_management_policy(), async {
+        if app_known {
+            Some(graph.app_management_policies().await)
+        } else {
+            None
         }
     });
     Raw {
         default: Some(default),
-        assigned,
+        others,
     }
 }
 
-/// Judges what [`read`] found for the app (`None`: it is about to be made),
-/// reading its assigned policies first if that was not possible before,
-/// and keeps it for this run ([`announce`] says it).
+/// Judges what [`read`] found for the app (`None`: it is about to be made,
+/// and no policy can be assigned to it yet), reading the tenant's other
+/// policies first if that was not done before (and the default was
+/// readable), and which of them applies to the app, and keeps it for this
+/// run ([`announce`] says it).
 pub(crate) async fn settle(
     graph: &Graph,
     mut raw: Raw,
     app: Option<&crate::graph::types::Application>,
 ) -> Option<Known> {
     let default = raw.default.take()?;
-    let assigned = match (raw.assigned.take(), app) {
-        (Some(read), _) => Some(read),
-        (None, Some(app)) => Some(graph.app_management_policies(&app.id).await),
-        (None, None) => None,
-    };
     let created = app
         .and_then(|a| a.created_date_time.as_deref())
         .and_then(|c| c.parse::<jiff::Timestamp>().ok())
         .unwrap_or_else(crate::graph::clock::now);
-    let known = match (default, assigned) {
-        (Err(e), _) | (_, Some(Err(e))) => Known::Unreadable(why_unreadable(&e)),
-        (Ok(default), assigned) => Known::Read(effective(
-            &default,
-            assigned.and_then(Result::ok).as_deref().unwrap_or_default(),
-            created,
-        )),
+    let known = match default {
+        Err(e) => Known::Unreadable(why_unreadable(&e)),
+        Ok(default) => {
+            let others = match (raw.others.take(), app) {
+                (Some(read), _) => Some(read),
+                (None, Some(_)) => Some(graph.app_management_policies().await),
+                (None, None) => None,
+            };
+            match others {
+                None => Known::Read(effective(&default, &[], created)),
+                Some(Err(e)) => Known::Unreadable(why_unreadable(&e)),
+                Some(Ok(others)) => {
+                    let app_id = app.map_or("", |a| a.id.as_str());
+                    match assigned(graph, &default, others, app_id, created).await {
+                        Ok(assigned) => Known::Read(effective(&default, &assigned, created)),
+                        Err(e) => Known::Unreadable(why_unreadable(&e)),
+                    }
+                }
+            }
+        }
     };
     if let Known::Unreadable(why) = &known {
         // As before the policy was read: Graph's refusal, if any, says it.
@@ -122,6 +142,81 @@ pub(crate) async fn settle(
         *this = Some(known.clone());
     }
     Some(known)
+}
+
+/// The enabled policies among `others` assigned to the app (object id
+/// `app_object_id`), asking `appliesTo` only of those that could change
+/// what applies to it: one that restricts client secrets itself, or any,
+/// when the default restricts them for this app (then one assigned to the
+/// app may exempt it). None such: no request.
+async fn assigned(
+    graph: &Graph,
+    default: &TenantPolicy,
+    others: Vec<AppPolicy>,
+    app_object_id: &str,
+    created: jiff::Timestamp,
+) -> anyhow::Result<Vec<AppPolicy>> {
+    if app_object_id.is_empty() {
+        return Ok(Vec::new());
+    }
+    let default_restricts = effective(default, &[], created).is_some();
+    let candidates: Vec<AppPolicy> = others
+        .into_iter()
+        .filter(|p| p.is_enabled && (default_restricts || restricts(p, created)))
+        .collect();
+    let targets = join_all(
+        candidates
+            .iter()
+            .map(|p| graph.app_management_policy_applies_to(&p.id))
+            .collect(),
+    )
+    .await;
+    let mut out = Vec::new();
+    for (policy, targets) in candidates.into_iter().zip(targets) {
+        if targets?
+            .iter()
+            .any(|id| id.eq_ignore_ascii_case(app_object_id))
+        {
+            out.push(policy);
+        }
+    }
+    Ok(out)
+}
+
+/// Whether an app management policy, were it assigned to an app created at
+/// `created`, would restrict its client secrets.
+fn restricts(policy: &AppPolicy, created: jiff::Timestamp) -> bool {
+    effective(
+        &TenantPolicy::default(),
+        std::slice::from_ref(policy),
+        created,
+    )
+    .is_some()
+}
+
+/// Awaits all of `futures` together (the requests go out at once).
+async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    use std::task::Poll;
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut done: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, out) in futures.iter_mut().zip(done.iter_mut()) {
+            if out.is_none() {
+                match future.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    done.into_iter().flatten().collect()
 }
 
 fn why_unreadable(err: &anyhow::Error) -> String {

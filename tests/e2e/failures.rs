@@ -331,7 +331,19 @@ fn a_tenant_policy_on_secret_lifetime_names_the_flag_and_a_shorter_expiry_then_w
         ..aad_setup_emulator::EmulatorConfig::default()
     };
     let h = Harness::with(config);
-    let run = h.setup(&[]);
+    // An identity without Policy.Read.All (the seeded admin holds it and
+    // would read the policy first, policy.rs): Graph's refusal is explained.
+    let writer = h.creds.identity("writer").expect("seeded").clone();
+    let setup = |args: &[&str]| {
+        h.run(
+            h.cmd()
+                .env("AZURE_CLIENT_ID", &writer.client_id)
+                .env("AZURE_CLIENT_SECRET", &writer.client_secret)
+                .args(["setup", "--output", "json"])
+                .args(args),
+        )
+    };
+    let run = setup(&[]);
     run.assert_code(1);
     assert!(run.stderr.contains("policy"), "{}", run.stderr);
     assert!(run.stderr.contains("--secret-expiry"), "{}", run.stderr);
@@ -341,7 +353,7 @@ fn a_tenant_policy_on_secret_lifetime_names_the_flag_and_a_shorter_expiry_then_w
         serde_json::json!([])
     );
 
-    let again = h.setup(&["--secret-expiry", "6mo"]);
+    let again = setup(&["--secret-expiry", "6mo"]);
     again.assert_code(0);
     assert_eq!(
         again.json()["app"]["action"],

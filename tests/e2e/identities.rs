@@ -12,7 +12,8 @@ use crate::support::*;
 /// Who runs the command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Who {
-    /// App-only: Application.ReadWrite.All + DelegatedPermissionGrant.ReadWrite.All.
+    /// App-only: Application.ReadWrite.All + DelegatedPermissionGrant.ReadWrite.All
+    /// (+ Organization.Read.All, Policy.Read.All).
     Admin,
     /// App-only: Application.ReadWrite.All only.
     Writer,

@@ -128,9 +128,16 @@ fn a_policy_that_blocks_client_secrets_is_exit_4_with_nothing_written_unless_the
     assert_eq!(h.created(), before);
     assert_eq!(graph_writes(&h), 0);
 
-    // Without Policy.Read.All the policy is not read: Graph's refusal gets
-    // the same message and exit code (the app, made first, is kept).
-    let run = h.run(h.cmd().arg("setup"));
+    // Without Policy.Read.All (the `writer`; the seeded admin holds it) the
+    // policy is not read: Graph's refusal gets the same message and exit
+    // code (the app, made first, is kept).
+    let writer = h.creds.identity("writer").expect("seeded").clone();
+    let run = h.run(
+        h.cmd()
+            .env("AZURE_CLIENT_ID", &writer.client_id)
+            .env("AZURE_CLIENT_SECRET", &writer.client_secret)
+            .arg("setup"),
+    );
     run.assert_code(4);
     assert!(
         run.stderr.contains("does not allow client secrets"),
@@ -155,4 +162,85 @@ fn a_policy_that_blocks_client_secrets_is_exit_4_with_nothing_written_unless_the
     run.assert_code(0);
     assert!(run.json().get("policy").is_none(), "{}", run.stdout);
     assert_eq!(h.list("connections").len(), 1);
+    // Which policy is the app's was read from the policies' side: the
+    // tenant's policies, then whom the one that could exempt it applies to.
+    let policies = h.graph_path("policies/appManagementPolicies");
+    let applies_to = h
+        .request_log()
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/appliesTo"))
+        })
+        .count();
+    assert_eq!(
+        h.requests("GET", &policies),
+        2,
+        "the list and one appliesTo"
+    );
+    assert_eq!(applies_to, 1);
+}
+
+/// A policy assigned to the app (found from the policy's side, `appliesTo`)
+/// caps its secrets where the tenant default does not.
+#[test]
+fn a_policy_assigned_to_the_app_caps_a_rotation_and_status_names_it() {
+    let h = Harness::with(EmulatorConfig {
+        app_management_policies: vec![
+            AppPolicyConfig {
+                display_name: "Another app's".into(),
+                applies_to: vec!["another-app".into()],
+                password_credentials_allowed: false,
+                ..AppPolicyConfig::default()
+            },
+            AppPolicyConfig {
+                display_name: "Thirty days".into(),
+                applies_to: vec![APP_NAME.into()],
+                max_secret_lifetime_days: Some(30),
+                ..AppPolicyConfig::default()
+            },
+        ],
+        ..EmulatorConfig::default()
+    });
+    h.run(policy_reader(&h).args(["setup", "--secret-expiry", "20d"]))
+        .assert_code(0);
+    let run = h.run(policy_reader(&h).args(["rotate", "-o", "json"]));
+    run.assert_code(0);
+    let out = run.json();
+    assert_matches(RUN, &out, &run.stderr);
+    assert_eq!(out["policy"]["source"], "app", "{out}");
+    assert_eq!(out["policy"]["displayName"], "Thirty days", "{out}");
+    assert_eq!(out["policy"]["maxDays"], 30, "{out}");
+    let newest = h.our_apps()[0]["passwordCredentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["endDateTime"]
+                .as_str()
+                .unwrap()
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+        })
+        .max()
+        .unwrap();
+    let days = newest.duration_since(h.emu.clock_now()).as_secs() / 86_400;
+    assert!((29..=30).contains(&days), "{days}");
+    // Both policies restrict client secrets: whom each applies to was asked.
+    let applies_to = h
+        .request_log()
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("/appliesTo"))
+        })
+        .count();
+    assert_eq!(applies_to, 2);
+
+    let status = h.run(policy_reader(&h).args(["status", "-o", "json"]));
+    let report = status.json();
+    assert_matches(STATUS, &report, &status.stderr);
+    assert_eq!(report["policy"]["source"], "app", "{report}");
 }

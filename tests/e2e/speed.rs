@@ -43,6 +43,13 @@ fn a_fresh_setup_makes_14_requests_and_a_rerun_8() {
         1,
         "{all}"
     );
+    // The app is about to be made: no policy can be assigned to it yet, so
+    // the tenant's other policies are not read.
+    assert_eq!(
+        count(&fresh, "GET", "/policies/appManagementPolicies"),
+        0,
+        "{all}"
+    );
     // Custody: one tag write in all. The intent is in the created app's own
     // tags; the key id goes on the app once, in the held tag that ends the
     // intent (crate::custody).
@@ -209,6 +216,17 @@ fn independent_requests_are_made_together_six_waves_fresh_two_on_a_re_run() {
     h.run(h.cmd().arg("status")).assert_code(0);
     let status = waves(&h, n);
     assert_eq!(status.len(), 3, "{status:#?}");
+    // The tenant's policies need no app id: read with the lookups, and no
+    // `appliesTo` where no policy restricts client secrets.
+    assert!(
+        has(&status[1], "GET /graph/v1.0/policies/appManagementPolicies")
+            && has(&status[1], "/policies/defaultAppManagementPolicy"),
+        "{status:#?}"
+    );
+    assert!(
+        !status.iter().flatten().any(|l| l.ends_with("/appliesTo")),
+        "{status:#?}"
+    );
 
     // `rotate`: the reads; the intent; `addPassword`; the connection; the
     // tag with the checks; then, in custody's order, the old connection,

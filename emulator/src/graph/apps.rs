@@ -135,10 +135,6 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
                 remove_password(st, ctx, &target)
             }
         }
-        (target, ["appManagementPolicies"]) => {
-            let i = find(st, &target)?;
-            super::policies::of_app(st, ctx, &st.apps[i])
-        }
         (_, [other, ..]) => Err(GErr::no_segment(other)),
     }
 }

@@ -450,6 +450,14 @@ pub(crate) fn grant_write(ctx: &Ctx<'_>) -> bool {
     !ctx.granted.is_empty() && !developer
 }
 
+/// Reading app management policies: what the map allows, and a user must also hold a
+/// role that may read them (Global Reader at least, Graph's reference for the policy
+/// reads says), which an Application Developer does not.
+pub(crate) fn policy_read(ctx: &Ctx<'_>) -> bool {
+    let developer = ctx.token.delegated && ctx.token.owner_only;
+    !ctx.granted.is_empty() && !developer
+}
+
 /// `GET /organization`, `GET /me`: what the map allows.
 pub(crate) fn org_read(ctx: &Ctx<'_>) -> bool {
     !ctx.granted.is_empty()

@@ -339,13 +339,14 @@ impl Parser<'_> {
     }
 }
 
-/// Keeps only the selected properties of an entity.
+/// Keeps only the selected properties of an entity (and its annotations, such as
+/// `@odata.type`).
 pub(crate) fn project(value: Value, select: Option<&[String]>) -> Value {
     match (select, value) {
         (Some(props), Value::Object(map)) => {
             let kept: Map<String, Value> = map
                 .into_iter()
-                .filter(|(k, _)| props.iter().any(|p| p == k))
+                .filter(|(k, _)| k.starts_with('@') || props.iter().any(|p| p == k))
                 .collect();
             Value::Object(kept)
         }

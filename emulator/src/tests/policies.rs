@@ -1,5 +1,5 @@
-//! Graph: app management policies (the tenant default and the app's own) and the
-//! restrictions `addPassword` enforces; the movable clock.
+//! Graph: app management policies (the tenant default, the tenant's others and whom
+//! each applies to) and the restrictions `addPassword` enforces; the movable clock.
 
 use super::*;
 
@@ -18,8 +18,14 @@ async fn the_default_policy_needs_policy_read_all_and_has_microsofts_shape() {
     })
     .await;
     let path = "/policies/defaultAppManagementPolicy";
-    let r = t.graph(Method::GET, path, &t.admin().await, None).await;
+    let writer = t
+        .emu
+        .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
+    let r = t.graph(Method::GET, path, &writer, None).await;
     assert_graph_error(&r, 403, "Authorization_RequestDenied");
+    // The seeded admin holds Policy.Read.All.
+    let r = t.graph(Method::GET, path, &t.admin().await, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
     let r = t
         .graph(Method::GET, path, &policy_reader(&t).await, None)
         .await;
@@ -62,25 +68,96 @@ async fn add_password_respects_the_tenant_default_unless_the_app_has_its_own_pol
     // The app replicates first (no delay configured): then the policy answers.
     let r = add().await;
     assert_graph_error(&r, 400, "CredentialTypeNotAllowedAsPerAppPolicy");
-    let policies = format!("/applications/{id}/appManagementPolicies");
-    let r = t.graph(Method::GET, &policies, &token, None).await;
+    // Microsoft's map has no GET on the app's appManagementPolicies (only assigning
+    // and unassigning): the policies are read from the policies' side.
+    let r = t
+        .graph(
+            Method::GET,
+            &format!("/applications/{id}/appManagementPolicies"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 405, "{}", r.text);
+    let r = t
+        .graph(Method::GET, "/policies/appManagementPolicies", &token, None)
+        .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["value"], json!([]));
 
     t.emu.update(|c| {
-        c.app_management_policies = vec![AppPolicyConfig {
-            display_name: "Exempt".into(),
-            applies_to: vec!["exempt-me".into()],
-            max_secret_lifetime_days: Some(30),
-            ..AppPolicyConfig::default()
-        }];
+        c.app_management_policies = vec![
+            AppPolicyConfig {
+                display_name: "Someone else's".into(),
+                applies_to: vec!["another-app".into()],
+                password_credentials_allowed: false,
+                ..AppPolicyConfig::default()
+            },
+            AppPolicyConfig {
+                display_name: "Exempt".into(),
+                applies_to: vec!["exempt-me".into()],
+                max_secret_lifetime_days: Some(30),
+                ..AppPolicyConfig::default()
+            },
+        ];
     });
-    let r = t.graph(Method::GET, &policies, &token, None).await;
-    assert_eq!(r.body["value"][0]["displayName"], "Exempt");
+    let r = t
+        .graph(Method::GET, "/policies/appManagementPolicies", &token, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let exempt = &r.body["value"][1];
+    assert_eq!(exempt["displayName"], "Exempt");
+    assert_eq!(exempt["isEnabled"], true);
     assert_eq!(
-        r.body["value"][0]["restrictions"]["passwordCredentials"][0]["maxLifetime"],
+        exempt["restrictions"]["passwordCredentials"][0]["maxLifetime"],
         "P30D"
     );
+    let policy = s(&exempt["id"]);
+    let one = t
+        .graph(
+            Method::GET,
+            &format!("/policies/appManagementPolicies/{policy}"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(one.status, 200, "{}", one.text);
+    assert_eq!(one.body["displayName"], "Exempt");
+    // Whom it applies to: the app, as a directoryObject.
+    let applies = format!("/policies/appManagementPolicies/{policy}/appliesTo?$select=id");
+    let r = t.graph(Method::GET, &applies, &token, None).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        r.body["value"],
+        json!([{"@odata.type": "#microsoft.graph.application", "id": id}])
+    );
+    let r = t
+        .graph(
+            Method::GET,
+            &format!("/policies/appManagementPolicies/{id}/appliesTo"),
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404, "an app's id is no policy's: {}", r.text);
+    // Without a policy permission, the policies are not read; appliesTo also
+    // answers Application.Read.All, as the map says.
+    let writer = t
+        .emu
+        .mint_graph_token(TokenKind::App(vec!["Application.ReadWrite.All".into()]));
+    let r = t
+        .graph(
+            Method::GET,
+            "/policies/appManagementPolicies",
+            &writer,
+            None,
+        )
+        .await;
+    assert_graph_error(&r, 403, "Authorization_RequestDenied");
+    let r = t
+        .graph(Method::GET, &applies, &t.reader().await, None)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
     // Its own policy's lifetime: the default two years is too long, 20 days is not.
     let r = add().await;
     assert_graph_error(&r, 400, "CredentialInvalidLifetimeAsPerAppPolicy");

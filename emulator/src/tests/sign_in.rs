@@ -26,7 +26,8 @@ async fn client_credentials_token_is_a_graph_jwt_with_the_callers_roles() {
         json!([
             "Application.ReadWrite.All",
             "DelegatedPermissionGrant.ReadWrite.All",
-            "Organization.Read.All"
+            "Organization.Read.All",
+            "Policy.Read.All"
         ])
     );
     assert!(c["exp"].as_i64().unwrap() > c["iat"].as_i64().unwrap());

@@ -435,15 +435,15 @@ pub(super) async fn look(
     let plan = ctx.plan;
     let existing = existing_app(plan);
     // The tenant's credential policy, when a new secret may be asked for: a
-    // first run, a rotation, `register` (a re-run that keeps its secret
-    // does not read it).
+    // first run, a rotation, `register`, a re-run after one that made the
+    // app but no secret (a re-run that keeps its secret does not read it).
     let recorded = ctx.record.app_object_id.as_deref();
     let rotating = plan.secret.rotate || plan.mode == Mode::Register;
-    let wanted = rotating || recorded.is_none();
+    let wanted = rotating || recorded.is_none() || ctx.record.secret_key_id.is_none();
     let (perm, found, policy) = tokio::join!(
         resolve_permission::look_up(ctx, graph),
         register_app::look(ctx, graph, existing),
-        credential_policy::read(graph, recorded, wanted)
+        credential_policy::read(graph, recorded.is_some(), wanted)
     );
     let (perm, found) = (perm?, found?);
     let known = credential_policy::settle(graph, policy, found.app()).await;
