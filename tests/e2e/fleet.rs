@@ -539,13 +539,25 @@ fn the_fleet_schemas_ship_in_the_binary() {
 #[test]
 fn a_429_holds_every_target_of_its_tenant_not_only_the_one_that_got_it() {
     let f = Fleet::new();
-    // Tenant A's Graph throttles one application lookup for 2 s.
+    // Tenant A's Graph throttles its first application lookup for 2 s, and
+    // answers the API's service principal lookup (made beside it by both of
+    // tenant A's targets) 800 ms late, so that neither target's next wave
+    // can start before the 429 is shared: which target gets the 429 is a
+    // race, what follows is not.
     f.worlds[0].emu.update(|c| {
         c.faults.push(aad_setup_emulator::Fault {
             method: "GET".into(),
             path_contains: "/applications".into(),
             status: 429,
             retry_after_secs: Some(2),
+            ..aad_setup_emulator::Fault::default()
+        });
+        c.faults.push(aad_setup_emulator::Fault {
+            method: "GET".into(),
+            path_contains: "/servicePrincipals".into(),
+            kind: aad_setup_emulator::FaultKind::Slow,
+            millis: 800,
+            times: 2,
             ..aad_setup_emulator::Fault::default()
         });
     });
@@ -557,7 +569,6 @@ fn a_429_holds_every_target_of_its_tenant_not_only_the_one_that_got_it() {
         "setup",
         "--file",
         path.to_str().expect("utf-8"),
-        "--dry-run",
         "-o",
         "json",
         "--jobs",
@@ -565,20 +576,51 @@ fn a_429_holds_every_target_of_its_tenant_not_only_the_one_that_got_it() {
     ]));
     run.assert_code(0);
     let doc = run.json();
-    let seconds = |name: &str| result(&doc, name)["seconds"].as_f64().expect("seconds");
-    // One 429, and both targets of tenant A waited it out; tenant B's did not.
-    let throttled = f.worlds[0]
+    let graph: Vec<Value> = f.worlds[0]
         .request_log()
+        .into_iter()
+        .filter(|r| r["path"].as_str().is_some_and(|p| p.contains("/v1.0/")))
+        .collect();
+    let micros = |r: &Value, key: &str| r[key].as_u64().expect("micros");
+    let throttled: Vec<&Value> = graph.iter().filter(|r| r["status"] == 429).collect();
+    assert_eq!(throttled.len(), 1, "one 429");
+    let at = micros(throttled[0], "finishedMicros");
+    // Once the 429 is shared, no request of tenant A starts until its
+    // Retry-After has passed (a moment is allowed for the throttled run to
+    // share it), whichever target sends it.
+    let early: Vec<String> = graph
         .iter()
-        .filter(|r| r["status"] == 429)
+        .filter(|r| {
+            let started = micros(r, "startedMicros");
+            started > at + 300_000 && started < at + 1_800_000
+        })
+        .map(|r| format!("{} {}", r["method"], r["path"]))
+        .collect();
+    assert!(early.is_empty(), "sent inside the 429's window: {early:?}");
+    // Both targets' apps were created after the window: each waited.
+    let creates_after = graph
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST"
+                && r["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("/applications"))
+        })
+        .filter(|r| micros(r, "startedMicros") >= at + 1_800_000)
         .count();
-    assert_eq!(throttled, 1);
+    assert_eq!(
+        creates_after, 2,
+        "both of tenant A's apps after the 429's window"
+    );
+    // Tenant B's target was not held: it needed no more than tenant A's.
+    let seconds = |name: &str| result(&doc, name)["seconds"].as_f64().expect("seconds");
     for name in ["a-one", "a-two"] {
         assert!(seconds(name) >= 1.8, "{name}: {} s\n{doc}", seconds(name));
     }
     assert!(
-        seconds("b-three") < 1.5,
+        seconds("b-three") + 1.0 < seconds("a-one").min(seconds("a-two")),
         "b-three: {} s",
         seconds("b-three")
     );
+    assert!(f.worlds[1].request_log().iter().all(|r| r["status"] != 429));
 }
