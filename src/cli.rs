@@ -611,6 +611,11 @@ pub struct SetupArgs {
     #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
 
+    /// Take over a platform connection of this name that nothing says this
+    /// tool made (no tag on the app, no local record): it is replaced.
+    #[arg(long, help_heading = "Workflow platform")]
+    pub replace: bool,
+
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
     #[arg(long, help_heading = "Output and input")]
@@ -676,6 +681,11 @@ pub struct RemoveArgs {
     /// List what would be removed, remove nothing.
     #[arg(long, help_heading = "Removal")]
     pub dry_run: bool,
+
+    /// Also delete a platform connection of this name that nothing says
+    /// this tool made (no tag on the app, no local record).
+    #[arg(long, help_heading = "Removal")]
+    pub replace: bool,
 
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
@@ -777,6 +787,11 @@ pub struct RotateArgs {
     /// old secret and connection are untouched either way.
     #[arg(long, help_heading = "Client secret")]
     pub keep_secret_on_failure: bool,
+
+    /// Take over a platform connection of this name that nothing says this
+    /// tool made (no tag on the app, no local record): it is replaced.
+    #[arg(long, help_heading = "Workflow platform")]
+    pub replace: bool,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.

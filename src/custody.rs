@@ -59,6 +59,17 @@ pub const PENDING: &str = "aad-setup:pending-secret:";
 /// than any run: the replication waits are three minutes each.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30 * 60);
 
+/// Clock skew allowed between this machine, Entra and the platform.
+pub const SKEW_SECS: i64 = 120;
+
+/// How long after its intent a run may add its secret or make its
+/// connection: an intent explains only what was made from its time less
+/// [`SKEW_SECS`] to its time plus this. Fixed (the default lease: longer than
+/// any run), so that `AAD_SETUP_PENDING_LEASE`, which says when another
+/// machine's run counts as gone, never widens or narrows what an intent
+/// explains.
+pub const WINDOW: Duration = DEFAULT_LEASE;
+
 /// Reads of a just-created app before its tags are written anyway.
 const READ_ATTEMPTS: u32 = 40;
 
@@ -93,6 +104,15 @@ impl Pending {
             return None;
         }
         Some(Pending { run, since, key })
+    }
+
+    /// Was something made at `at` (Unix seconds) within this intent's
+    /// window ([`WINDOW`])?
+    pub fn explains(&self, at: i64) -> bool {
+        let end = self
+            .since
+            .saturating_add(i64::try_from(WINDOW.as_secs()).unwrap_or(i64::MAX));
+        at >= self.since - SKEW_SECS && at <= end
     }
 
     pub fn tag(&self) -> String {
@@ -203,6 +223,92 @@ pub fn alive(state_dir: &Path, pending: &Pending, now: i64, lease: Duration) -> 
     u64::try_from(age).is_ok_and(|age| age < lease.as_secs())
 }
 
+/// Why a platform connection of the tool's name is this tool's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The local record names its id.
+    Recorded,
+    /// A held tag on the app names its id.
+    Tagged,
+    /// It was made within the window of an intent on the app (a run that
+    /// stopped between making it and tagging it): the run named.
+    Intent(String),
+}
+
+/// Is the connection `id`, made at `created_at` (as the platform says),
+/// provably this tool's? Only a tag on the app (a held tag naming its id,
+/// or an intent whose window it was made in) or the local record says so;
+/// a name says nothing, since anyone can give a connection the tool's name.
+pub fn claim(
+    id: &str,
+    created_at: Option<&str>,
+    tags: &[String],
+    recorded: Option<&str>,
+) -> Option<Claim> {
+    if recorded == Some(id) {
+        return Some(Claim::Recorded);
+    }
+    if holders(tags).iter().any(|(c, _)| c == id) {
+        return Some(Claim::Tagged);
+    }
+    let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
+    tags.iter()
+        .filter_map(|t| Pending::parse(t))
+        .find(|p| p.explains(made))
+        .map(|p| Claim::Intent(p.run))
+}
+
+/// Before anything is written (`setup`, `rotate`, `remove`): every platform
+/// connection of the tool's name `base` (or one a rotation gave it) must be
+/// provably this tool's ([`claim`]). One that merely has the name is
+/// someone's: the run stops (exit 2) naming it, unless `replace`
+/// (`--replace`) takes it over. `tags`: the app's tags as found (none when
+/// there is no app yet); `recorded`: the connection the local record names.
+pub fn claim_all(
+    base: &str,
+    connections: &[crate::platform::types::Connection],
+    tags: &[String],
+    recorded: Option<&str>,
+    replace: bool,
+) -> anyhow::Result<()> {
+    if replace {
+        return Ok(());
+    }
+    let foreign: Vec<&crate::platform::types::Connection> = connections
+        .iter()
+        .filter(|c| is_our_name(&c.name, base))
+        .filter(|c| claim(&c.id, c.created_at.as_deref(), tags, recorded).is_none())
+        .collect();
+    let Some(first) = foreign.first() else {
+        return Ok(());
+    };
+    let named = foreign
+        .iter()
+        .map(|c| format!("\"{}\" ({})", c.name, c.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(crate::error::Failure::new(
+        crate::error::Kind::Usage,
+        format!(
+            "the platform has a connection named {named} that this tool cannot tell it made (no tag on the app and no local record names it): it may be someone's own, so nothing was changed"
+        ),
+    )
+    .with_hint(format!(
+        "pass --replace to take it over ({} is then replaced or deleted like the tool's own), or choose another --connection-name",
+        if foreign.len() == 1 { first.id.as_str() } else { "each" }
+    ))
+    .into())
+}
+
+/// Is `name` the connection name `base`, or one a rotation gave it
+/// (`<base> (rotated <time>)`)?
+pub fn is_our_name(name: &str, base: &str) -> bool {
+    name == base
+        || name
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with(" (rotated ") && rest.ends_with(')'))
+}
+
 /// What [`plan_sweep`] decided: secrets to remove, and the app's tags after.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Sweep {
@@ -227,11 +333,10 @@ pub fn plan_sweep(
     let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
     // Intents of runs still alive, without a key: a secret made after one
     // of them may be that run's, about to be tagged.
-    let live: Vec<i64> = tags
+    let live: Vec<Pending> = tags
         .iter()
         .filter_map(|t| Pending::parse(t))
         .filter(|p| p.key.is_none() && alive(p))
-        .map(|p| p.since)
         .collect();
     let mut out = Sweep::default();
     let mut drop_tags: Vec<String> = Vec::new();
@@ -252,17 +357,16 @@ pub fn plan_sweep(
                 Some(_) => {}
                 None => {
                     for c in &app.password_credentials {
-                        let after = c
+                        let made = c
                             .start_date_time
                             .as_deref()
                             .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-                            // Clock skew between this machine and Entra.
-                            .is_some_and(|t| t.as_second() >= p.since - 120);
-                        let a_live_runs = c
-                            .start_date_time
-                            .as_deref()
-                            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-                            .is_some_and(|t| live.iter().any(|since| t.as_second() >= since - 120));
+                            .map(|t| t.as_second());
+                        // Made within the intent's window (an admin's secret
+                        // of the guide's description, added long after a
+                        // killed run, is not explained by it).
+                        let after = made.is_some_and(|t| p.explains(t));
+                        let a_live_runs = made.is_some_and(|t| live.iter().any(|l| l.explains(t)));
                         if c.display_name.as_deref() == Some(description)
                             && after
                             && !a_live_runs

@@ -160,6 +160,10 @@ pub(crate) struct Plan {
     /// host), or for `rotate` what the last run gave the platform.
     pub resource: Option<String>,
     pub dry_run: bool,
+    /// `--replace` (`setup`, `rotate`, `remove`): take over a platform
+    /// connection of the tool's name that no tag on the app and no local
+    /// record says this tool made.
+    pub replace: bool,
     pub state_dir: PathBuf,
     /// Warnings to show before the run (e.g. "never" expiry).
     pub warnings: Vec<String>,
@@ -431,6 +435,8 @@ pub(crate) struct Inputs {
     pub keep_secret_on_failure: bool,
     pub admin_consent: bool,
     pub dry_run: bool,
+    /// `--replace` (see [`Plan::replace`]).
+    pub replace: bool,
     /// The wizard's explanations and portal places (`--explain`).
     pub explain: bool,
     pub state_dir: Option<PathBuf>,
@@ -505,6 +511,7 @@ impl Inputs {
             keep_secret_on_failure: false,
             admin_consent: false,
             dry_run: false,
+            replace: false,
             explain: false,
             state_dir: None,
             sources: BTreeMap::new(),
@@ -536,6 +543,9 @@ impl Inputs {
             r.switch("keep-secret-on-failure", secret.keep_secret_on_failure);
         inputs.admin_consent = r.switch("admin-consent", p.admin_consent);
         inputs.dry_run = r.switch("dry-run", p.dry_run);
+        if let Some(given) = p.replace {
+            inputs.replace = r.switch("replace", given);
+        }
         inputs.explain = r.switch("explain", p.explain);
         inputs.state_dir = p
             .state_dir
@@ -570,6 +580,8 @@ struct Partial {
     rotate: bool,
     admin_consent: bool,
     dry_run: bool,
+    /// `--replace`, for the commands that have it.
+    replace: Option<bool>,
     explain: bool,
     state_dir: Option<PathBuf>,
 }
@@ -593,6 +605,7 @@ impl SetupSettings {
                 secret: Some(args.secret.clone()),
                 admin_consent: args.admin_consent,
                 dry_run: args.dry_run,
+                replace: Some(args.replace),
                 explain: args.explain,
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
@@ -690,6 +703,7 @@ impl RotateSettings {
                 }),
                 rotate: true,
                 dry_run: args.dry_run,
+                replace: Some(args.replace),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -762,6 +776,7 @@ impl RemoveSettings {
                     ..AppArgs::default()
                 }),
                 dry_run: args.dry_run,
+                replace: Some(args.replace),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -1109,6 +1124,7 @@ fn build(
         platform,
         resource,
         dry_run: args.dry_run,
+        replace: args.replace,
         state_dir,
         warnings,
     })

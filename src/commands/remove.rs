@@ -50,12 +50,38 @@ pub(crate) async fn run(
         _ => None,
     };
     let app = app?;
+    // Only a connection provably ours is deleted: a namesake someone made
+    // stops the removal here, before anything is deleted.
+    if let (Some(target), Some(spec)) = (&target, &plan.platform) {
+        let tags = app.as_ref().map_or(&[][..], |(a, _)| a.tags.as_slice());
+        crate::custody::claim_all(
+            &spec.connection_name,
+            &target.integration.connections,
+            tags,
+            recorded,
+            plan.replace,
+        )?;
+    }
 
     let mut changes = Vec::new();
-    let existing = target
-        .as_ref()
-        .and_then(|t| t.existing.as_ref().map(|c| (t, c)));
-    if let Some((target, c)) = existing {
+    // The connection found (the record's, else the newest of the name),
+    // and every other of the tool's name: all provably ours by now, or
+    // taken over with --replace.
+    let existing: Vec<_> = target
+        .iter()
+        .flat_map(|t| {
+            let base = plan.platform.as_ref().map(|p| p.connection_name.as_str());
+            t.integration
+                .connections
+                .iter()
+                .filter(move |c| {
+                    t.existing.as_ref().is_some_and(|e| e.id == c.id)
+                        || base.is_some_and(|b| crate::custody::is_our_name(&c.name, b))
+                })
+                .map(move |c| (t, c))
+        })
+        .collect();
+    for &(target, c) in &existing {
         changes.push(Change::new(
             Op::Delete,
             "connection.delete",
@@ -130,7 +156,7 @@ pub(crate) async fn run(
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.
     crate::stop::Stop::process().begin_changes();
-    if let Some((target, c)) = existing {
+    for &(target, c) in &existing {
         target.client.delete_connection(&c.id).await?;
         printer.step("Platform connection", &format!("\"{}\" deleted", c.name));
         result.removed["connectionId"] = json!(c.id);

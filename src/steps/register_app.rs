@@ -56,6 +56,11 @@ pub(crate) struct Found {
 pub(crate) type SpRead = anyhow::Result<Option<ServicePrincipal>>;
 
 impl Found {
+    /// The tags of the app found (none when there is no app yet).
+    pub(crate) fn tags(&self) -> &[String] {
+        self.app.as_ref().map_or(&[], |(app, _)| app.tags.as_slice())
+    }
+
     /// The app found (and whether it still needs our tag), and its service
     /// principal when it was read with it.
     pub(crate) fn into_parts(self) -> (Option<(Application, bool)>, Option<SpRead>) {

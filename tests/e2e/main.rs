@@ -17,6 +17,7 @@ mod identities;
 mod install;
 mod lifecycle;
 mod matrix;
+mod ownership;
 mod pinned;
 mod secrets;
 mod setup;

@@ -223,6 +223,45 @@ impl Harness {
         });
     }
 
+    /// Makes a platform connection by hand, as a person would through the
+    /// platform's API with the team admin's token (values of their own):
+    /// returns its id.
+    pub fn platform_create_connection(&self, name: &str) -> String {
+        let base = self.emu.platform_url();
+        let token = self.creds.platform_admin_token.clone();
+        let name = name.to_owned();
+        self.rt.block_on(async move {
+            let client = http_client();
+            // The seeded Azure AD integration, by id.
+            let integration: Value = client
+                .get(format!("{base}/api/integrations/azure-active-directory/oauth2/v1"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("platform call")
+                .json()
+                .await
+                .expect("json");
+            let params: Vec<Value> = integration["connectionParams"]
+                .as_array()
+                .expect("its fields")
+                .iter()
+                .map(|f| json!({ "referenceName": f["referenceName"], "value": "typed-by-a-person" }))
+                .collect();
+            let id = integration["id"].as_str().unwrap().to_owned();
+            let resp = client
+                .post(format!("{base}/api/integrations/{id}/connections"))
+                .bearer_auth(&token)
+                .json(&json!({ "integrationId": id, "name": name, "connectionParams": params }))
+                .send()
+                .await
+                .expect("platform call");
+            assert_eq!(resp.status().as_u16(), 201, "the connection is made");
+            let made: Value = resp.json().await.expect("json");
+            made["id"].as_str().unwrap().to_owned()
+        })
+    }
+
     /// POSTs to the emulator's control plane (`/_emulator/...`): a user's
     /// decision on a device code, for instance.
     pub fn control_post(&self, path: &str, body: serde_json::Value) -> u16 {
