@@ -47,6 +47,9 @@ pub(crate) enum Existing {
 /// What [`look`] read, before anything is changed.
 pub(crate) struct Found {
     app: Option<(Application, bool)>,
+    /// Apps a parallel run made that [`converge`] kept because a connection
+    /// or a person holds one of their secrets (see [`Located`]).
+    held: Vec<Application>,
     /// The service principal of the client id the local record names, read
     /// together with the app: used when that is the app found.
     recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
@@ -57,8 +60,21 @@ pub(crate) type SpRead = anyhow::Result<Option<ServicePrincipal>>;
 
 impl Found {
     /// The tags of the app found (none when there is no app yet).
-    pub(crate) fn tags(&self) -> &[String] {
-        self.app.as_ref().map_or(&[], |(app, _)| app.tags.as_slice())
+    /// With the tags of the held apps a parallel run made ([`Located`]):
+    /// all of them say which connections are this tool's.
+    pub(crate) fn tags(&self) -> Vec<String> {
+        self.app
+            .iter()
+            .map(|(app, _)| app)
+            .chain(&self.held)
+            .flat_map(|a| a.tags.iter().cloned())
+            .collect()
+    }
+
+    /// The apps a parallel run made that someone holds a secret of: kept
+    /// until the connections that hold them are gone.
+    pub(crate) fn held(&self) -> &[Application] {
+        &self.held
     }
 
     /// The app found (and whether it still needs our tag), and its service
@@ -87,18 +103,21 @@ pub(crate) async fn look(
         .clone()
         .filter(|_| ctx.plan.app.app_id.is_none());
     let Some(app_id) = recorded else {
-        let app = locate(ctx, graph, existing).await?;
+        let Located { app, held } = locate_all(ctx, graph, existing).await?;
         return Ok(Found {
             app,
+            held,
             recorded_sp: None,
         });
     };
-    let (app, sp) = tokio::join!(
-        locate(ctx, graph, existing),
+    let (located, sp) = tokio::join!(
+        locate_all(ctx, graph, existing),
         graph.find_service_principal(&app_id, SP_SELECT)
     );
+    let Located { app, held } = located?;
     Ok(Found {
-        app: app?,
+        app,
+        held,
         recorded_sp: Some((app_id, sp)),
     })
 }
@@ -268,6 +287,27 @@ pub(crate) async fn locate(
     graph: &Graph,
     existing: Existing,
 ) -> anyhow::Result<Option<(Application, bool)>> {
+    Ok(locate_all(ctx, graph, existing).await?.app)
+}
+
+/// What [`locate_all`] found: the app, and the apps of our name a parallel
+/// run made that [`converge`] did not remove because someone holds one of
+/// their secrets.
+pub(crate) struct Located {
+    pub app: Option<(Application, bool)>,
+    pub held: Vec<Application>,
+}
+
+/// [`locate`], with the held apps of a parallel run.
+pub(crate) async fn locate_all(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    existing: Existing,
+) -> anyhow::Result<Located> {
+    let found = |app| Located {
+        app,
+        held: Vec::new(),
+    };
     let spec = &ctx.plan.app;
     let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
     if let Some(id) = &spec.app_id {
@@ -284,7 +324,7 @@ pub(crate) async fn locate(
             )
         })?;
         let needs_tag = !tagged(&app);
-        return Ok(Some((app, needs_tag)));
+        return Ok(found(Some((app, needs_tag))));
     }
     let mut listed = None;
     if let Some(object_id) = ctx.record.app_object_id.clone() {
@@ -310,12 +350,15 @@ pub(crate) async fn locate(
             if !others.is_empty() {
                 let mut all = others;
                 all.push(app);
-                let winner = converge(ctx, graph, all).await?;
+                let (winner, held) = converge(ctx, graph, all).await?;
                 let needs_tag = !tagged(&winner);
-                return Ok(Some((winner, needs_tag)));
+                return Ok(Located {
+                    app: Some((winner, needs_tag)),
+                    held,
+                });
             }
             let needs_tag = !tagged(&app);
-            return Ok(Some((app, needs_tag)));
+            return Ok(found(Some((app, needs_tag))));
         }
         listed = Some(namesakes);
     }
@@ -325,9 +368,9 @@ pub(crate) async fn locate(
     };
     let (ours, others): (Vec<_>, Vec<_>) = namesakes.into_iter().partition(|a| tagged(a));
     match (ours.as_slice(), others.as_slice()) {
-        ([one], _) => Ok(Some((one.clone(), false))),
-        ([], []) => Ok(None),
-        ([], [one]) if spec.adopt => Ok(Some((one.clone(), true))),
+        ([one], _) => Ok(found(Some((one.clone(), false)))),
+        ([], []) => Ok(found(None)),
+        ([], [one]) if spec.adopt => Ok(found(Some((one.clone(), true)))),
         ([], others) => Err(Failure::new(
             Kind::Usage,
             format!(
@@ -345,7 +388,13 @@ pub(crate) async fn locate(
             "pick one with --app-id <client id>, or choose another --app-name"
         })
         .into()),
-        (several, _) => Ok(Some((converge(ctx, graph, several.to_vec()).await?, false))),
+        (several, _) => {
+            let (winner, held) = converge(ctx, graph, several.to_vec()).await?;
+            Ok(Located {
+                app: Some((winner, false)),
+                held,
+            })
+        }
     }
 }
 
@@ -387,12 +436,15 @@ async fn read_recorded(
 /// admins) can each make a tagged app. One is kept, whichever run looks:
 /// the one whose secret a connection holds (its held-secret tag), else the
 /// oldest (then the smallest object id). The others are removed when no
-/// one holds any of their secrets; otherwise the user picks.
+/// one holds any of their secrets; one whose secret a connection or a
+/// person holds is kept and returned: the connection holding it is the
+/// tool's (the held tag says so), and the caller removes the app once that
+/// connection is gone (`setup`'s strays), or says why it stays.
 async fn converge(
     ctx: &Ctx<'_>,
     graph: &Graph,
     mut apps: Vec<Application>,
-) -> anyhow::Result<Application> {
+) -> anyhow::Result<(Application, Vec<Application>)> {
     let spec = &ctx.plan.app;
     let holds = |a: &Application| {
         a.tags
@@ -406,8 +458,14 @@ async fn converge(
             .then_with(|| a.id.cmp(&b.id))
     });
     let winner = apps.remove(0);
+    let held_now = |a: &Application| {
+        a.password_credentials
+            .iter()
+            .any(|c| crate::custody::is_held(&a.tags, &c.key_id))
+    };
+    let (held, apps): (Vec<Application>, Vec<Application>) = apps.into_iter().partition(held_now);
     if ctx.dry_run {
-        return Ok(winner);
+        return Ok((winner, held));
     }
     for loser in &apps {
         ctx.printer.warn(&format!(
@@ -416,7 +474,7 @@ async fn converge(
         ));
         graph.delete_application(&loser.id).await?;
     }
-    Ok(winner)
+    Ok((winner, held))
 }
 
 fn not_found(object_id: &str) -> anyhow::Error {

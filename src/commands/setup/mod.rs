@@ -260,8 +260,9 @@ async fn pass(
     let recorded = ctx.record.connection_id.as_deref();
     if let Some(platform) = &plan.platform {
         let (connections, base) = (&target.integration.connections, &platform.connection_name);
-        custody::claim_all(base, connections, found.tags(), recorded, plan.replace)?;
+        custody::claim_all(base, connections, &found.tags(), recorded, plan.replace)?;
     }
+    let held_apps = found.held().to_vec();
     let mut app = register_the_app(ctx, graph, &perm, found, &mut report).await?;
     // What earlier runs left: secrets in flight whose run is gone, the
     // secrets of connections deleted on the platform; and which of several
@@ -298,6 +299,9 @@ async fn pass(
             hand_on.await?;
         }
     }
+    // A parallel run's app whose secret its connection held: gone with
+    // that connection (a stray, deleted above), else kept and said.
+    secret::retire_held_apps(ctx, graph, &target, &held_apps, &mut report).await;
     // A rotation's new connection may have a name of its own.
     let name = report
         .connection

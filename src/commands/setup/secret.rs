@@ -672,6 +672,54 @@ async fn remove_strays(
     }
 }
 
+/// The apps of our name a parallel run made, kept by the look because a
+/// connection or a person held one of their secrets: each is deleted once
+/// no connection its tags name exists any more (this run deleted them as
+/// strays) and no person holds one of its secrets; else it stays, and the
+/// run says so (exit 6).
+pub(super) async fn retire_held_apps(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    apps: &[Application],
+    report: &mut Report,
+) {
+    for app in apps {
+        let mut holders_left = Vec::new();
+        for (connection, _) in custody::holders(&app.tags) {
+            match target.client.get_connection(&connection).await {
+                Ok(None) => {}
+                Ok(Some(_)) | Err(_) => holders_left.push(connection),
+            }
+        }
+        let handed = app
+            .password_credentials
+            .iter()
+            .any(|c| app.tags.contains(&custody::handed_tag(&c.key_id)));
+        if holders_left.is_empty() && !handed && !ctx.dry_run {
+            match graph.delete_application(&app.id).await {
+                Ok(()) => report.notes.push(format!(
+                    "the second app registration \"{}\" (client id {}) that a parallel run made was removed once the connection holding its secret was deleted",
+                    app.display_name, app.app_id
+                )),
+                Err(e) => report.warn("app.second-not-removed", format!(
+                    "the second app registration \"{}\" (client id {}) that a parallel run made could not be removed ({e:#}): delete it in the Azure portal",
+                    app.display_name, app.app_id
+                )),
+            }
+            continue;
+        }
+        report.warn("app.second-held", format!(
+            "a parallel run made a second app registration \"{}\" (client id {}), and {} holds one of its secrets, so it was kept: remove whichever no one uses ({}), or run `aad-setup remove --app-id {}`",
+            app.display_name,
+            app.app_id,
+            if holders_left.is_empty() { "a person".to_owned() } else { format!("the connection {}", holders_left.join(", ")) },
+            "Azure portal, App registrations",
+            app.app_id
+        ));
+    }
+}
+
 /// Notes in the local record that a person holds `key_id`.
 fn remember_handed(ctx: &Ctx<'_>, key_id: &str) {
     if let Some(store) = &ctx.store {
