@@ -467,12 +467,10 @@ pub async fn edit_tags_on(
     read: Option<Option<Vec<String>>>,
     change: impl Fn(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Vec<String>> {
+    // Always on a read (never skipped because this run's last view says
+    // nothing changes: another run may have written since, dropping a tag
+    // of ours that this write must put back).
     let known = known_tags(app_object_id);
-    // Nothing to change as far as this run knows: no request, and so no
-    // write that could drop another run's tags.
-    if let Some(known) = known.as_ref().filter(|k| change(k) == **k) {
-        return Ok(known.clone());
-    }
     let mut tags_read = match read {
         Some(read) => read,
         None => graph.get_application(app_object_id).await?.map(|a| a.tags),
@@ -484,6 +482,9 @@ pub async fn edit_tags_on(
         tags_read = graph.get_application(app_object_id).await?.map(|a| a.tags);
         n += 1;
     }
+    // What the service showed: a write is needed whenever the wanted tags
+    // differ from it (not from this run's view).
+    let raw = tags_read.clone();
     let tags = match (tags_read, known) {
         (Some(mut read), Some(known)) => {
             for mine in own_tags(app_object_id) {
@@ -500,7 +501,7 @@ pub async fn edit_tags_on(
         }
     };
     let wanted = change(&tags);
-    if wanted != tags {
+    if raw.as_ref() != Some(&wanted) {
         graph
             .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
             .await?;
@@ -703,6 +704,31 @@ pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_i
         })
     })
     .await;
+}
+
+/// The end of a run that handed its secret to `connection`: the app's
+/// tags read back, this run's intent gone (unless an answer to its
+/// `addPassword` was lost: `keep_intent`), and the held tag written again
+/// if a concurrent write (another run's, built on a read from before this
+/// run's write or from a replica behind it) dropped it. Returns whether it
+/// had to be written again.
+pub async fn confirm_held(
+    graph: &Graph,
+    app_object_id: &str,
+    state_dir: &Path,
+    (connection, key): (&str, &str),
+    keep_intent: bool,
+) -> anyhow::Result<bool> {
+    let run = run_id(state_dir).to_owned();
+    let held = held_tag(connection, key);
+    let read = graph.get_application(app_object_id).await?.map(|a| a.tags);
+    let dropped = read.as_ref().is_some_and(|tags| !tags.contains(&held));
+    edit_tags_on(graph, app_object_id, Some(read), |tags| {
+        let gone = |t: &str| !keep_intent && Pending::parse(t).is_some_and(|p| p.run == run);
+        retag(tags, std::slice::from_ref(&held), gone)
+    })
+    .await?;
+    Ok(dropped)
 }
 
 /// The sweep of what earlier runs left (see the module doc): run on the

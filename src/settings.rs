@@ -453,6 +453,16 @@ impl Inputs {
         self.sources.get(flag)
     }
 
+    /// What a message about `--flag`'s value names: the variable it came
+    /// from, when it came from one (the person never typed the flag), else
+    /// the flag.
+    pub(crate) fn named(&self, flag: &str) -> String {
+        match self.sources.get(flag) {
+            Some(Source::Variable(var)) => (*var).to_owned(),
+            _ => format!("--{flag}"),
+        }
+    }
+
     /// The source of `--flag` if the user gave it (flag or variable).
     pub(crate) fn given(&self, flag: &str) -> Option<&Source> {
         self.source(flag).filter(|s| s.is_given())
@@ -1047,12 +1057,12 @@ fn build(
         ));
     }
 
-    let name = validate::name("--app-name", &args.app_name).map_err(usage)?;
+    let name = validate::name(&args.named("app-name"), &args.app_name).map_err(usage)?;
     let redirect_uri = validate::redirect_uri(&args.redirect_uri).map_err(usage)?;
     let app_id = args
         .app_id
         .as_deref()
-        .map(|v| validate::guid("--app-id", v))
+        .map(|v| validate::guid(&args.named("app-id"), v))
         .transpose()
         .map_err(usage)?;
     let permission = args.permission.trim();
@@ -1137,9 +1147,10 @@ fn secret_spec(
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<SecretSpec> {
     let description =
-        validate::name("--secret-description", &args.secret_description).map_err(usage)?;
+        validate::name(&args.named("secret-description"), &args.secret_description)
+            .map_err(usage)?;
     let expiry = validate::expiry(&args.secret_expiry, jiff::Timestamp::now())
-        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
+        .map_err(|e| usage(format!("{}: {e}", args.named("secret-expiry"))))?;
     if let Expiry::Never(_) = expiry {
         warnings.push(
             "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
@@ -1576,8 +1587,9 @@ struct PlatformValues {
 }
 
 fn platform_values(p: &Inputs) -> anyhow::Result<PlatformValues> {
-    let integration = validate::name("--integration", &p.integration).map_err(usage)?;
-    let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
+    let integration = validate::name(&p.named("integration"), &p.integration).map_err(usage)?;
+    let connection_name =
+        validate::name(&p.named("connection-name"), &p.connection_name).map_err(usage)?;
     let resource = resource_arg(p.resource.as_deref())?;
     let mut fields = Vec::new();
     for entry in &p.fields {

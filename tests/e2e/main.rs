@@ -25,4 +25,5 @@ mod signin;
 mod speed;
 mod surface;
 mod tls;
+mod variables;
 mod wizard;

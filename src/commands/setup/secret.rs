@@ -327,7 +327,30 @@ pub(super) async fn hand_on(
         report,
     )
     .await;
-    custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
+    // The last tag write, read back: this run's intent goes, and the held
+    // tag is written again if a concurrent write dropped it.
+    let confirmed = custody::confirm_held(
+        graph,
+        &app.app.id,
+        &plan.state_dir,
+        (&new_connection, &secret.key_id),
+        secret.lost_answer,
+    )
+    .await;
+    match confirmed {
+        Ok(false) => {}
+        Ok(true) => report.notes.push(format!(
+            "a concurrent write had dropped the app's tag saying that the connection {new_connection} holds the secret {}; it was written again",
+            secret.key_id
+        )),
+        Err(e) => report.warn(
+            "app.tag-failed",
+            format!(
+                "the app's tags could not be read back to confirm that the connection {new_connection} holds the secret {} ({e:#}); run the same command again to check",
+                secret.key_id
+            ),
+        ),
+    }
     if plan.secret.show {
         if let Some(s) = report.secret.as_mut() {
             s.value = Some(value.clone());
