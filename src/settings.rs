@@ -1146,9 +1146,8 @@ fn secret_spec(
     args: &Inputs,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<SecretSpec> {
-    let description =
-        validate::name(&args.named("secret-description"), &args.secret_description)
-            .map_err(usage)?;
+    let description = validate::name(&args.named("secret-description"), &args.secret_description)
+        .map_err(usage)?;
     let expiry = validate::expiry(&args.secret_expiry, jiff::Timestamp::now())
         .map_err(|e| usage(format!("{}: {e}", args.named("secret-expiry"))))?;
     if let Expiry::Never(_) = expiry {

@@ -347,7 +347,18 @@ fn two_setups_at_once_then_a_third_end_with_one_app_one_connection_one_secret() 
                 .env("AAD_SETUP_PENDING_LEASE", "0")
                 .args(["setup", "--output", "json"]),
         );
-        assert_eq!(third.code, 0, "{}\nA {}\nB {}\napps {:#?}", third.stderr, a.stderr, b.stderr, h.our_apps().iter().map(|a| a["tags"].clone()).collect::<Vec<_>>());
+        assert_eq!(
+            third.code,
+            0,
+            "{}\nA {}\nB {}\napps {:#?}",
+            third.stderr,
+            a.stderr,
+            b.stderr,
+            h.our_apps()
+                .iter()
+                .map(|a| a["tags"].clone())
+                .collect::<Vec<_>>()
+        );
         let held_only = h.list("connections").len() == 1 && keys(&h).len() == 1;
         if !held_only {
             panic!(

@@ -36,7 +36,12 @@ fn refused(run: &Run, theirs: &str) {
 fn keys(h: &Harness) -> Vec<String> {
     h.our_apps()
         .iter()
-        .flat_map(|a| a["passwordCredentials"].as_array().cloned().unwrap_or_default())
+        .flat_map(|a| {
+            a["passwordCredentials"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .map(|c| c["keyId"].as_str().unwrap().to_owned())
         .collect()
 }
@@ -58,7 +63,7 @@ fn a_persons_connection_with_the_tools_name_stops_setup_before_any_write() {
     let before = h.request_log().len();
     let run = h.setup(&[]);
     refused(&run, &theirs);
-    assert_eq!(ids(&h), [theirs.clone()], "their connection is untouched");
+    assert_eq!(ids(&h), std::slice::from_ref(&theirs), "their connection is untouched");
     assert!(h.our_apps().is_empty(), "nothing was made in Azure");
     let writes: Vec<Value> = h.request_log()[before..]
         .iter()
@@ -66,7 +71,9 @@ fn a_persons_connection_with_the_tools_name_stops_setup_before_any_write() {
         .cloned()
         .collect();
     assert!(
-        writes.iter().all(|r| r["path"].as_str().unwrap().contains("/oauth2/")),
+        writes
+            .iter()
+            .all(|r| r["path"].as_str().unwrap().contains("/oauth2/")),
         "no write before the refusal: {writes:?}"
     );
     // `--dry-run` says the same.
@@ -74,7 +81,10 @@ fn a_persons_connection_with_the_tools_name_stops_setup_before_any_write() {
     // Another name: theirs stays, ours is made beside it.
     let other = h.setup(&["--connection-name", "Azure AD (ours)"]);
     other.assert_code(0);
-    let ours = other.json()["connection"]["id"].as_str().unwrap().to_owned();
+    let ours = other.json()["connection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(ids(&h).len(), 2);
     assert!(ids(&h).contains(&theirs));
     assert_eq!(keys(&h), [held_by(&h, &ours).unwrap()]);
@@ -88,7 +98,7 @@ fn setup_replace_takes_a_persons_connection_over() {
     run.assert_code(0);
     let out = run.json();
     let ours = out["connection"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(ids(&h), [ours.clone()], "theirs was replaced and deleted");
+    assert_eq!(ids(&h), std::slice::from_ref(&ours), "theirs was replaced and deleted");
     assert_ne!(ours, theirs);
     assert_eq!(out["connection"]["previousId"], theirs.as_str());
     assert_eq!(keys(&h), [held_by(&h, &ours).unwrap()]);
@@ -105,7 +115,10 @@ fn ours_and_theirs() -> (Harness, String, String) {
     let h = Harness::with(config);
     let first = h.setup(&[]);
     first.assert_code(0);
-    let ours = first.json()["connection"]["id"].as_str().unwrap().to_owned();
+    let ours = first.json()["connection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let theirs = h.platform_create_connection(DEFAULT_NAME);
     (h, ours, theirs)
 }
@@ -136,7 +149,7 @@ fn beside_the_tools_own_connection_a_persons_survives_setup_rotate_and_remove() 
             let mut both = vec![ours.clone(), theirs.clone()];
             both.sort();
             assert_eq!(now, both, "{args:?}: both connections are untouched");
-            assert_eq!(keys(&h), [key.clone()], "{args:?}: the secrets too");
+            assert_eq!(keys(&h), std::slice::from_ref(&key), "{args:?}: the secrets too");
             assert_eq!(h.our_apps().len(), 1, "{args:?}: the app too");
         }
     }
@@ -148,12 +161,15 @@ fn rotate_replace_takes_it_over_and_remove_replace_deletes_it() {
     let run = h.run(h.cmd().args(["rotate", "--replace", "--output", "json"]));
     run.assert_code(0);
     let new = run.json()["connection"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(ids(&h), [new.clone()], "ours replaced, theirs taken over");
+    assert_eq!(ids(&h), std::slice::from_ref(&new), "ours replaced, theirs taken over");
     assert!(!ids(&h).contains(&ours) && !ids(&h).contains(&theirs));
     assert_eq!(keys(&h), [held_by(&h, &new).unwrap()]);
 
     let (h, _, theirs) = ours_and_theirs();
-    let run = h.run(h.cmd().args(["remove", "--yes", "--replace", "--output", "json"]));
+    let run = h.run(
+        h.cmd()
+            .args(["remove", "--yes", "--replace", "--output", "json"]),
+    );
     run.assert_code(0);
     assert!(ids(&h).is_empty(), "both deleted");
     assert!(h.our_apps().is_empty());
