@@ -616,6 +616,13 @@ pub struct SetupArgs {
     #[arg(long, help_heading = "Workflow platform")]
     pub replace: bool,
 
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
+
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
     #[arg(long, help_heading = "Output and input")]
@@ -738,6 +745,13 @@ pub struct RegisterArgs {
     #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
 
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
+
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
     #[arg(long, help_heading = "Output and input")]
@@ -792,6 +806,13 @@ pub struct RotateArgs {
     /// tool made (no tag on the app, no local record): it is replaced.
     #[arg(long, help_heading = "Workflow platform")]
     pub replace: bool,
+
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.

@@ -313,9 +313,29 @@ pub fn is_our_name(name: &str, base: &str) -> bool {
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Sweep {
     pub remove: Vec<String>,
+    /// The app's tags after, [`Sweep::add`] included.
     pub tags: Vec<String>,
+    /// Tags to add: a connection an interrupted run made holds the one
+    /// secret that run made.
+    pub add: Vec<String>,
     /// What was found, in the user's words.
     pub notes: Vec<String>,
+    /// Secrets kept because something may hold them after all (a
+    /// connection the interrupted run made, not tagged): what to do, with
+    /// the key id. The run ends "needs attention".
+    pub doubts: Vec<String>,
+}
+
+/// What the sweep sees besides the app: our secrets' description, the
+/// connections held tags name that the platform no longer has, and the
+/// platform's connections of the tool's name.
+#[derive(Debug, Default)]
+pub struct Seen<'a> {
+    pub description: &'a str,
+    pub deleted: &'a [String],
+    /// The platform's connections of the tool's name: id, and when it was
+    /// made (Unix seconds, as the platform says).
+    pub connections: &'a [(String, Option<i64>)],
 }
 
 /// The sweep, decided on what the app shows: pending secrets of runs that
@@ -323,13 +343,22 @@ pub struct Sweep {
 /// lists them), stale tags. `description` is our secrets' description: an
 /// intent without a key explains only secrets of that description, made
 /// after it, that no tag names.
-pub fn plan_sweep(
-    app: &Application,
-    description: &str,
-    deleted: &[String],
-    alive: impl Fn(&Pending) -> bool,
-) -> Sweep {
+///
+/// Before a secret that a dead run's keyless intent explains is removed,
+/// the platform is cross-checked (`seen.connections`): a connection of the
+/// tool's name made within that intent's window, which no held tag names,
+/// may hold it (the run was stopped after making the connection, before
+/// tagging it). One such connection and one such secret: the connection
+/// holds it, and the tag now says so. More, or secrets without such a
+/// connection being clear: kept, and said ([`Sweep::doubts`]).
+pub fn plan_sweep(app: &Application, seen: &Seen<'_>, alive: impl Fn(&Pending) -> bool) -> Sweep {
+    let Seen {
+        description,
+        deleted,
+        connections,
+    } = *seen;
     let tags = &app.tags;
+    let tagged_connections = holders(tags);
     let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
     // Intents of runs still alive, without a key: a secret made after one
     // of them may be that run's, about to be tagged.
@@ -356,6 +385,7 @@ pub fn plan_sweep(
                 }
                 Some(_) => {}
                 None => {
+                    let mut explained: Vec<&str> = Vec::new();
                     for c in &app.password_credentials {
                         let made = c
                             .start_date_time
@@ -373,11 +403,47 @@ pub fn plan_sweep(
                             && !is_named(tags, &c.key_id)
                             && !out.remove.contains(&c.key_id)
                         {
-                            out.remove.push(c.key_id.clone());
+                            explained.push(&c.key_id);
+                        }
+                    }
+                    // The platform's side: connections of ours the run may
+                    // have made, which no tag says hold anything.
+                    let maybe: Vec<&str> = connections
+                        .iter()
+                        .filter(|(id, made)| {
+                            made.is_some_and(|t| p.explains(t))
+                                && !tagged_connections.iter().any(|(c, _)| c == id)
+                                && !deleted.contains(id)
+                        })
+                        .map(|(id, _)| id.as_str())
+                        .collect();
+                    match (maybe.as_slice(), explained.as_slice()) {
+                        (_, []) => {}
+                        ([], keys) => {
+                            for k in keys {
+                                out.remove.push((*k).to_owned());
+                                out.notes.push(format!(
+                                    "removed the secret {k} that an interrupted run added (its answer was lost) and no one holds"
+                                ));
+                            }
+                        }
+                        ([connection], [key]) => {
+                            out.add.push(held_tag(connection, key));
                             out.notes.push(format!(
-                                "removed the secret {} that an interrupted run added (its answer was lost) and no one holds",
-                                c.key_id
+                                "the connection {connection} that an interrupted run made holds the secret {key} it added: the app's tag now says so"
                             ));
+                        }
+                        (connections, keys) => {
+                            // Kept, and the intent with them, for the
+                            // next run to judge again.
+                            drop_tags.pop();
+                            for k in keys {
+                                out.doubts.push(format!(
+                                    "the secret {k} was kept: an interrupted run (run {}) added it, and the connection(s) {} it may also have made could hold it; if none of them does, remove the secret in the Azure portal, Certificates & secrets (key id {k})",
+                                    p.run,
+                                    connections.join(", ")
+                                ));
+                            }
                         }
                     }
                 }
@@ -405,11 +471,7 @@ pub fn plan_sweep(
             }
         }
     }
-    out.tags = tags
-        .iter()
-        .filter(|t| !drop_tags.contains(t))
-        .cloned()
-        .collect();
+    out.tags = retag(tags, &out.add, |t| drop_tags.iter().any(|d| d == t));
     out
 }
 
@@ -738,24 +800,49 @@ pub async fn confirm_held(
 pub async fn sweep(
     graph: &Graph,
     app: &mut Application,
-    description: &str,
+    seen: &Seen<'_>,
     state_dir: &Path,
-    deleted: &[String],
     protected: &[String],
-) -> anyhow::Result<Vec<String>> {
+    reclaim: &[String],
+) -> anyhow::Result<Swept> {
     remember_tags(&app.id, &app.tags);
     let now = jiff::Timestamp::now().as_second();
     let lease = lease();
     let own = run_id(state_dir).to_owned();
-    let mut plan = plan_sweep(app, description, deleted, |p| {
-        p.run == own || alive(state_dir, p, now, lease)
-    });
+    // `--reclaim RUN`: the person knows that run is gone.
+    let is_alive = |p: &Pending| {
+        p.run == own || (!reclaim.contains(&p.run) && alive(state_dir, p, now, lease))
+    };
+    let mut plan = plan_sweep(app, seen, is_alive);
+    let mut warnings: Vec<String> = in_flight(&app.tags, &own, is_alive, lease);
+    if !plan.remove.is_empty() {
+        // Never remove on a read that may be stale: the app is read again
+        // and only what both reads judge unheld goes (a replica behind may
+        // lack a held tag another run has just written).
+        if let Some(again) = graph.get_application(&app.id).await? {
+            let second = plan_sweep(&again, seen, is_alive);
+            let doubted: Vec<String> = plan
+                .remove
+                .iter()
+                .filter(|k| !second.remove.contains(k))
+                .cloned()
+                .collect();
+            for key in &doubted {
+                warnings.push(format!(
+                    "the secret {key} was kept: one read of the app said no one holds it, another did not; run the same command again in a few minutes to judge it on a settled read (key id {key})"
+                ));
+            }
+            plan.remove.retain(|k| !doubted.contains(k));
+            plan.notes
+                .retain(|n| !doubted.iter().any(|k| n.contains(k.as_str())));
+        }
+    }
     // What this machine's record says someone holds stays, whatever the
     // tags say (a late write may have lost a tag).
     // (Not a secret whose connection was deleted: that one goes.)
     let of_deleted: Vec<String> = holders(&app.tags)
         .into_iter()
-        .filter(|(c, _)| deleted.contains(c))
+        .filter(|(c, _)| seen.deleted.contains(c))
         .map(|(_, k)| k)
         .collect();
     let kept: Vec<String> = plan
@@ -767,8 +854,12 @@ pub async fn sweep(
     plan.remove.retain(|k| !kept.contains(k));
     plan.notes
         .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
+    warnings.extend(plan.doubts.iter().cloned());
     if plan.tags == app.tags && plan.remove.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Swept {
+            notes: Vec::new(),
+            warnings,
+        });
     }
     for key in &plan.remove {
         graph.remove_password(&app.id, key).await?;
@@ -781,10 +872,54 @@ pub async fn sweep(
         .cloned()
         .collect();
     app.tags = edit_tags(graph, &app.id, |tags| {
-        retag(tags, &[], |t| dropped.iter().any(|d| d == t))
+        retag(tags, &plan.add, |t| dropped.iter().any(|d| d == t))
     })
     .await?;
-    Ok(plan.notes)
+    Ok(Swept {
+        notes: plan.notes,
+        warnings,
+    })
+}
+
+/// What [`sweep`] did (`notes`) and what needs a person (`warnings`: the
+/// run ends "needs attention").
+#[derive(Debug, Default)]
+pub struct Swept {
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Other runs' intents still within their lease (or alive on this
+/// machine): their secrets are kept, and the run says so — which run, when
+/// it began, when a run may reclaim it, and how to reclaim it at once.
+fn in_flight(
+    tags: &[String],
+    own: &str,
+    alive: impl Fn(&Pending) -> bool,
+    lease: Duration,
+) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| Pending::parse(t))
+        .filter(|p| p.run != own && alive(p))
+        .map(|p| {
+            let at = |secs: i64| {
+                jiff::Timestamp::from_second(secs)
+                    .map_or_else(|_| secs.to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+            };
+            let lease = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX);
+            format!(
+                "another run (run {}) began adding a secret at {} and has not finished{}: what it added is kept. A run may reclaim it after {}; if that run is gone (a cancelled job, a killed process), run again with --reclaim {} to remove it now",
+                p.run,
+                at(p.since),
+                p.key
+                    .as_deref()
+                    .map(|k| format!(" (key id {k})"))
+                    .unwrap_or_default(),
+                at(p.since.saturating_add(lease)),
+                p.run
+            )
+        })
+        .collect()
 }
 
 /// The connections that held tags name and the platform no longer has:
@@ -831,6 +966,14 @@ mod tests {
     }
 
     const T0: i64 = 1_800_000_000;
+
+    fn seen<'a>(deleted: &'a [String], connections: &'a [(String, Option<i64>)]) -> Seen<'a> {
+        Seen {
+            description: "pagerdutysecretkey",
+            deleted,
+            connections,
+        }
+    }
 
     fn at(secs: i64) -> String {
         jiff::Timestamp::from_second(secs).unwrap().to_string()
@@ -886,7 +1029,7 @@ mod tests {
                 cred("k-live", &at(T0)),
             ],
         );
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |p| p.run == "live");
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |p| p.run == "live");
         assert_eq!(sweep.remove, ["k-orphan"]);
         assert_eq!(
             sweep.tags,
@@ -920,7 +1063,7 @@ mod tests {
                 cred("k-lost", &at(T0 + 3)),
             ],
         );
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |_| false);
         assert_eq!(sweep.remove, ["k-lost"]);
         assert!(!sweep.tags.contains(&intent.tag()));
     }
@@ -944,12 +1087,94 @@ mod tests {
             &tags,
             vec![cred("k-dead", &at(T0 + 2)), cred("k-live", &at(T0 + 601))],
         );
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |p| p.run == "live");
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |p| p.run == "live");
         assert_eq!(sweep.remove, ["k-dead"]);
         assert_eq!(sweep.tags, [live.tag()]);
         // Once the live run is gone too, its secret is explained by nothing.
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |_| false);
         assert_eq!(sweep.remove, ["k-dead", "k-live"]);
+    }
+
+    #[test]
+    fn an_intents_window_ends_and_a_connection_it_may_have_made_is_cross_checked() {
+        let dead = Pending {
+            run: "dead".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![dead.tag(), held_tag("c-old", "k-old")];
+        let creds = vec![
+            cred("k-old", &at(T0 - 86_400)),
+            cred("k-run", &at(T0 + 3)),
+            // The admin's own, by the portal's path, long after the run.
+            cred("k-admin", &at(T0 + 7_200)),
+        ];
+        let a = app(&tags, creds.clone());
+        // No connection the run made: its secret goes, the admin's stays.
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |_| false);
+        assert_eq!(sweep.remove, ["k-run"]);
+        // The run made a connection (untagged) within its window: that
+        // connection holds its one secret, and the tag now says so.
+        let made = [
+            ("c-old".to_owned(), Some(T0 - 86_400)),
+            ("c-run".to_owned(), Some(T0 + 5)),
+        ];
+        let sweep = plan_sweep(&a, &seen(&[], &made), |_| false);
+        assert!(sweep.remove.is_empty(), "{sweep:?}");
+        assert_eq!(sweep.add, [held_tag("c-run", "k-run")]);
+        assert!(sweep.tags.contains(&held_tag("c-run", "k-run")));
+        assert!(!sweep.tags.contains(&dead.tag()));
+        // Two secrets it may have made (a lost answer): none is removed,
+        // each is said, and the intent stays for the next run.
+        let mut two = creds;
+        two.push(cred("k-run-2", &at(T0 + 4)));
+        let a = app(&tags, two);
+        let sweep = plan_sweep(&a, &seen(&[], &made), |_| false);
+        assert!(sweep.remove.is_empty() && sweep.add.is_empty(), "{sweep:?}");
+        assert_eq!(sweep.doubts.len(), 2);
+        assert!(sweep.doubts[0].contains("k-run") && sweep.doubts[0].contains("c-run"));
+        assert!(sweep.tags.contains(&dead.tag()));
+    }
+
+    #[test]
+    fn another_runs_live_intent_is_said_with_how_to_reclaim_it() {
+        let live = Pending {
+            run: "r1".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![live.tag(), "aad-setup".into()];
+        let said = in_flight(&tags, "me", |_| true, Duration::from_secs(1800));
+        assert_eq!(said.len(), 1);
+        assert!(
+            said[0].contains("run r1") && said[0].contains("--reclaim r1"),
+            "{}",
+            said[0]
+        );
+        assert!(in_flight(&tags, "r1", |_| true, DEFAULT_LEASE).is_empty());
+        assert!(in_flight(&tags, "me", |_| false, DEFAULT_LEASE).is_empty());
+    }
+
+    #[test]
+    fn a_connection_is_ours_only_when_a_tag_or_the_record_names_it() {
+        let intent = Pending {
+            run: "r".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![held_tag("c-tagged", "k"), intent.tag()];
+        assert_eq!(
+            claim("c-rec", None, &[], Some("c-rec")),
+            Some(Claim::Recorded)
+        );
+        assert_eq!(claim("c-tagged", None, &tags, None), Some(Claim::Tagged));
+        assert_eq!(
+            claim("c-new", Some(&at(T0 + 60)), &tags, None),
+            Some(Claim::Intent("r".into()))
+        );
+        // Made long after the intent's window, or with no tag at all: someone's.
+        assert_eq!(claim("c-late", Some(&at(T0 + 7_200)), &tags, None), None);
+        assert_eq!(claim("c-x", Some(&at(T0)), &[], None), None);
     }
 
     #[test]
@@ -961,7 +1186,8 @@ mod tests {
             handed_tag("k-missing-2"),
         ];
         let a = app(&tags, vec![cred("k1", &at(T0)), cred("k2", &at(T0))]);
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &["gone".into()], |_| true);
+        let gone = ["gone".to_owned()];
+        let sweep = plan_sweep(&a, &seen(&gone, &[]), |_| true);
         assert_eq!(sweep.remove, ["k1"]);
         assert_eq!(sweep.tags, [held_tag("here", "k2")]);
         assert!(is_held(&sweep.tags, "k2") && !is_held(&sweep.tags, "k1"));

@@ -164,6 +164,9 @@ pub(crate) struct Plan {
     /// connection of the tool's name that no tag on the app and no local
     /// record says this tool made.
     pub replace: bool,
+    /// `--reclaim RUN` (`setup`, `rotate`, `register`): runs the person knows
+    /// are gone; what their intents explain is swept at once.
+    pub reclaim: Vec<String>,
     pub state_dir: PathBuf,
     /// Warnings to show before the run (e.g. "never" expiry).
     pub warnings: Vec<String>,
@@ -437,6 +440,8 @@ pub(crate) struct Inputs {
     pub dry_run: bool,
     /// `--replace` (see [`Plan::replace`]).
     pub replace: bool,
+    /// `--reclaim` (see [`Plan::reclaim`]).
+    pub reclaim: Vec<String>,
     /// The wizard's explanations and portal places (`--explain`).
     pub explain: bool,
     pub state_dir: Option<PathBuf>,
@@ -522,6 +527,7 @@ impl Inputs {
             admin_consent: false,
             dry_run: false,
             replace: false,
+            reclaim: Vec::new(),
             explain: false,
             state_dir: None,
             sources: BTreeMap::new(),
@@ -555,6 +561,9 @@ impl Inputs {
         inputs.dry_run = r.switch("dry-run", p.dry_run);
         if let Some(given) = p.replace {
             inputs.replace = r.switch("replace", given);
+        }
+        if let Some(given) = &p.reclaim {
+            inputs.reclaim = r.list("reclaim", given);
         }
         inputs.explain = r.switch("explain", p.explain);
         inputs.state_dir = p
@@ -592,6 +601,8 @@ struct Partial {
     dry_run: bool,
     /// `--replace`, for the commands that have it.
     replace: Option<bool>,
+    /// `--reclaim`, for the commands that have it.
+    reclaim: Option<Vec<String>>,
     explain: bool,
     state_dir: Option<PathBuf>,
 }
@@ -616,6 +627,7 @@ impl SetupSettings {
                 admin_consent: args.admin_consent,
                 dry_run: args.dry_run,
                 replace: Some(args.replace),
+                reclaim: Some(args.reclaim.clone()),
                 explain: args.explain,
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
@@ -671,6 +683,7 @@ impl RegisterSettings {
                 rotate: args.new_secret || env.flag(env::NEW_SECRET),
                 admin_consent: args.admin_consent,
                 dry_run: args.dry_run,
+                reclaim: Some(args.reclaim.clone()),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -714,6 +727,7 @@ impl RotateSettings {
                 rotate: true,
                 dry_run: args.dry_run,
                 replace: Some(args.replace),
+                reclaim: Some(args.reclaim.clone()),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -1135,6 +1149,7 @@ fn build(
         resource,
         dry_run: args.dry_run,
         replace: args.replace,
+        reclaim: args.reclaim.clone(),
         state_dir,
         warnings,
     })

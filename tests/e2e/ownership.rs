@@ -63,7 +63,11 @@ fn a_persons_connection_with_the_tools_name_stops_setup_before_any_write() {
     let before = h.request_log().len();
     let run = h.setup(&[]);
     refused(&run, &theirs);
-    assert_eq!(ids(&h), std::slice::from_ref(&theirs), "their connection is untouched");
+    assert_eq!(
+        ids(&h),
+        std::slice::from_ref(&theirs),
+        "their connection is untouched"
+    );
     assert!(h.our_apps().is_empty(), "nothing was made in Azure");
     let writes: Vec<Value> = h.request_log()[before..]
         .iter()
@@ -98,7 +102,11 @@ fn setup_replace_takes_a_persons_connection_over() {
     run.assert_code(0);
     let out = run.json();
     let ours = out["connection"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(ids(&h), std::slice::from_ref(&ours), "theirs was replaced and deleted");
+    assert_eq!(
+        ids(&h),
+        std::slice::from_ref(&ours),
+        "theirs was replaced and deleted"
+    );
     assert_ne!(ours, theirs);
     assert_eq!(out["connection"]["previousId"], theirs.as_str());
     assert_eq!(keys(&h), [held_by(&h, &ours).unwrap()]);
@@ -149,7 +157,11 @@ fn beside_the_tools_own_connection_a_persons_survives_setup_rotate_and_remove() 
             let mut both = vec![ours.clone(), theirs.clone()];
             both.sort();
             assert_eq!(now, both, "{args:?}: both connections are untouched");
-            assert_eq!(keys(&h), std::slice::from_ref(&key), "{args:?}: the secrets too");
+            assert_eq!(
+                keys(&h),
+                std::slice::from_ref(&key),
+                "{args:?}: the secrets too"
+            );
             assert_eq!(h.our_apps().len(), 1, "{args:?}: the app too");
         }
     }
@@ -161,7 +173,11 @@ fn rotate_replace_takes_it_over_and_remove_replace_deletes_it() {
     let run = h.run(h.cmd().args(["rotate", "--replace", "--output", "json"]));
     run.assert_code(0);
     let new = run.json()["connection"]["id"].as_str().unwrap().to_owned();
-    assert_eq!(ids(&h), std::slice::from_ref(&new), "ours replaced, theirs taken over");
+    assert_eq!(
+        ids(&h),
+        std::slice::from_ref(&new),
+        "ours replaced, theirs taken over"
+    );
     assert!(!ids(&h).contains(&ours) && !ids(&h).contains(&theirs));
     assert_eq!(keys(&h), [held_by(&h, &new).unwrap()]);
 

@@ -576,16 +576,42 @@ pub(crate) async fn sweep(
         .chain(&ctx.record.secret_key_id)
         .cloned()
         .collect();
+    // The platform's connections of the tool's name, for the sweep's
+    // cross-check: one may hold a secret an interrupted run left untagged.
+    let connections: Vec<(String, Option<i64>)> = match (&target, plan.platform.as_ref()) {
+        (Some(t), Some(p)) => t
+            .integration
+            .connections
+            .iter()
+            .filter(|c| connect_platform::is_ours(&c.name, &p.connection_name))
+            .map(|c| {
+                let made = c
+                    .created_at
+                    .as_deref()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+                (c.id.clone(), made.map(|t| t.as_second()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let seen = custody::Seen {
+        description: &plan.secret.description,
+        deleted: &deleted,
+        connections: &connections,
+    };
     let swept = custody::sweep(
         graph,
         &mut app.app,
-        &plan.secret.description,
+        &seen,
         &plan.state_dir,
-        &deleted,
         &protected,
+        &plan.reclaim,
     )
     .await?;
-    report.notes.extend(swept);
+    report.notes.extend(swept.notes);
+    for warning in swept.warnings {
+        report.warn("secret.kept", warning);
+    }
     if let (Some(t), Some(p)) = (target, plan.platform.as_ref()) {
         choose_existing(t, &app.app, &ctx.record, &p.connection_name);
     }
