@@ -191,3 +191,145 @@ fn rotate_replace_takes_it_over_and_remove_replace_deletes_it() {
     assert!(h.our_apps().is_empty());
     let _ = theirs;
 }
+
+/// A run killed after `addPassword` (a cancelled CI job), re-run at once on
+/// another machine (a new runner): the dead run's secret is in flight for
+/// all the new run can tell, so it is kept and said — exit 6, naming the
+/// run, when it may be reclaimed and how to reclaim it now; with
+/// `--reclaim` it is removed. The connection works throughout.
+#[test]
+fn a_run_killed_after_add_password_is_said_then_reclaimed() {
+    use aad_setup_emulator::{Fault, FaultKind};
+    use std::process::{Command, Stdio};
+    let h = Harness::new();
+    h.emu.update(|c| {
+        c.faults.push(Fault {
+            method: "POST".into(),
+            path_pattern: "/platform/v2.0.0/api/integrations/*/*/*/connections".into(),
+            kind: FaultKind::Hold,
+            ..Fault::default()
+        });
+    });
+    let child = h
+        .cmd()
+        .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-1"))
+        .args(["setup", "--output", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.emu.held().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never held");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+    h.emu.release_held(false);
+    let _ = child.wait_with_output();
+    h.settle();
+    let dead_keys = keys(&h);
+    assert_eq!(dead_keys.len(), 1, "the killed run's secret: {dead_keys:?}");
+    let pending = dead_keys[0].clone();
+
+    // At once, on another runner.
+    let elsewhere = h.home.path().join("runner-2");
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", &elsewhere)
+            .args(["setup", "--output", "json"]),
+    );
+    run.assert_code(6);
+    let out = run.json();
+    let warning = out["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["message"].as_str().unwrap().to_owned())
+        .find(|m| m.contains("--reclaim"))
+        .unwrap_or_else(|| panic!("the in-flight secret is said: {out}"));
+    let dead_run = warning
+        .split("--reclaim ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .to_owned();
+    assert!(warning.contains(&format!("run {dead_run}")) && warning.contains("reclaim it after"), "{warning}");
+    assert!(keys(&h).contains(&pending), "kept while it may be in flight");
+    let connection = out["connection"]["id"].as_str().unwrap().to_owned();
+    let held = held_by(&h, &connection).expect("the connection holds a live secret");
+    assert_ne!(held, pending);
+    h.assert_no_secret("stdout", &run.stdout);
+
+    // The person knows that run is gone: reclaimed now.
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", &elsewhere)
+            .args(["setup", "--output", "json", "--reclaim", &dead_run]),
+    );
+    run.assert_code(0);
+    assert_eq!(keys(&h), [held.clone()], "the dead run's secret is removed");
+    assert_eq!(held_by(&h, &connection).as_deref(), Some(held.as_str()), "the connection still works");
+    // Once its lease is over, a run anywhere does the same (here: nothing left).
+    let after = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-3"))
+            .env("AAD_SETUP_PENDING_LEASE", "0")
+            .args(["setup", "--output", "json"]),
+    );
+    after.assert_code(0);
+    assert_eq!(keys(&h), [held.clone()]);
+}
+
+/// The same, left to the lease: once it is over, the next run removes it.
+#[test]
+fn after_the_lease_the_dead_runs_secret_is_removed() {
+    use aad_setup_emulator::{Fault, FaultKind};
+    use std::process::{Command, Stdio};
+    let h = Harness::new();
+    h.emu.update(|c| {
+        c.faults.push(Fault {
+            method: "POST".into(),
+            path_pattern: "/platform/v2.0.0/api/integrations/*/*/*/connections".into(),
+            kind: FaultKind::Hold,
+            ..Fault::default()
+        });
+    });
+    let child = h
+        .cmd()
+        .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-1"))
+        .args(["setup", "--output", "json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while h.emu.held().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never held");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+    h.emu.release_held(false);
+    let _ = child.wait_with_output();
+    h.settle();
+    let pending = keys(&h);
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-2"))
+            .env("AAD_SETUP_PENDING_LEASE", "1")
+            .args(["setup", "--output", "json"]),
+    );
+    // Within a second of the kill the lease may or may not be over.
+    assert!([0, 6].contains(&run.code), "{}", run.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-2"))
+            .env("AAD_SETUP_PENDING_LEASE", "1")
+            .args(["setup", "--output", "json"]),
+    );
+    run.assert_code(0);
+    let connection = run.json()["connection"]["id"].as_str().unwrap().to_owned();
+    let now = keys(&h);
+    assert!(!now.iter().any(|k| pending.contains(k)), "removed after the lease: {now:?}");
+    assert_eq!(now, [held_by(&h, &connection).unwrap()]);
+}
