@@ -62,6 +62,13 @@ pub struct EmulatorConfig {
     /// Added before every answer (all services): a network round trip, so that a
     /// benchmark can count how many requests a client makes one after another.
     pub latency_millis: u64,
+    /// Stale reads: `GET` of an application (by id, or listed) is answered by a
+    /// replica this many milliseconds behind the writes (`PATCH`) — its properties,
+    /// tags included, as they were then (password credentials keep their own
+    /// replication, [`ReplicationConfig`]). 0 = off. Entra's replicas disagree for a
+    /// while after a write, and Graph offers no ETag for applications
+    /// (microsoft-graph.md §5).
+    pub stale_read_millis: u64,
 }
 
 impl Default for EmulatorConfig {
@@ -86,6 +93,7 @@ impl Default for EmulatorConfig {
             sign_in: SignInConfig::default(),
             platform: PlatformConfig::default(),
             latency_millis: 0,
+            stale_read_millis: 0,
         }
     }
 }
