@@ -881,6 +881,25 @@ pub async fn sweep(
     })
 }
 
+/// The run, other than this one and still in flight (alive here, or within
+/// its lease elsewhere, and not reclaimed), whose intent on the app explains
+/// a connection made at `created_at`: that run's to hand its secret to.
+pub fn in_flight_maker(
+    tags: &[String],
+    created_at: Option<&str>,
+    state_dir: &Path,
+    reclaim: &[String],
+) -> Option<String> {
+    let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
+    let own = run_id(state_dir).to_owned();
+    let now = jiff::Timestamp::now().as_second();
+    tags.iter()
+        .filter_map(|t| Pending::parse(t))
+        .filter(|p| p.run != own && !reclaim.contains(&p.run) && p.explains(made))
+        .find(|p| alive(state_dir, p, now, lease()))
+        .map(|p| p.run)
+}
+
 /// What [`sweep`] did (`notes`) and what needs a person (`warnings`: the
 /// run ends "needs attention").
 #[derive(Debug, Default)]

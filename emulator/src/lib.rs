@@ -189,6 +189,17 @@ impl Shared {
             .collect()
     }
 
+    fn release_first(&self, process: bool) -> bool {
+        let mut holds = self.holds();
+        holds.retain(|h| !h.release.is_closed());
+        if holds.is_empty() {
+            return false;
+        }
+        let first = holds.remove(0);
+        drop(holds);
+        first.release.send(process).is_ok()
+    }
+
     fn release(&self, process: bool) -> usize {
         let held: Vec<Held> = std::mem::take(&mut *self.holds());
         let n = held.len();
@@ -345,6 +356,14 @@ impl Emulator {
     /// that may be gone), else each is dropped unprocessed. Returns how many.
     pub fn release_held(&self, process: bool) -> usize {
         self.shared.release(process)
+    }
+
+    /// Lets only the request held longest go on (`process` as in
+    /// [`Emulator::release_held`]), the others staying held: how a test
+    /// fixes the order in which two clients' requests land. Returns whether
+    /// one was held.
+    pub fn release_first_held(&self, process: bool) -> bool {
+        self.shared.release_first(process)
     }
 
     /// Stops serving and waits for the server task to end.

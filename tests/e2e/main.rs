@@ -15,6 +15,7 @@ mod failures;
 mod halves;
 mod identities;
 mod install;
+mod interleave;
 mod lifecycle;
 mod matrix;
 mod ownership;

@@ -223,7 +223,9 @@ fn a_run_killed_after_add_password_is_said_then_reclaimed() {
         assert!(std::time::Instant::now() < deadline, "never held");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
     h.emu.release_held(false);
     let _ = child.wait_with_output();
     h.settle();
@@ -253,22 +255,34 @@ fn a_run_killed_after_add_password_is_said_then_reclaimed() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap()
         .to_owned();
-    assert!(warning.contains(&format!("run {dead_run}")) && warning.contains("reclaim it after"), "{warning}");
-    assert!(keys(&h).contains(&pending), "kept while it may be in flight");
+    assert!(
+        warning.contains(&format!("run {dead_run}")) && warning.contains("reclaim it after"),
+        "{warning}"
+    );
+    assert!(
+        keys(&h).contains(&pending),
+        "kept while it may be in flight"
+    );
     let connection = out["connection"]["id"].as_str().unwrap().to_owned();
     let held = held_by(&h, &connection).expect("the connection holds a live secret");
     assert_ne!(held, pending);
     h.assert_no_secret("stdout", &run.stdout);
 
     // The person knows that run is gone: reclaimed now.
-    let run = h.run(
-        h.cmd()
-            .env("AAD_SETUP_STATE_DIR", &elsewhere)
-            .args(["setup", "--output", "json", "--reclaim", &dead_run]),
-    );
+    let run = h.run(h.cmd().env("AAD_SETUP_STATE_DIR", &elsewhere).args([
+        "setup",
+        "--output",
+        "json",
+        "--reclaim",
+        &dead_run,
+    ]));
     run.assert_code(0);
     assert_eq!(keys(&h), [held.clone()], "the dead run's secret is removed");
-    assert_eq!(held_by(&h, &connection).as_deref(), Some(held.as_str()), "the connection still works");
+    assert_eq!(
+        held_by(&h, &connection).as_deref(),
+        Some(held.as_str()),
+        "the connection still works"
+    );
     // Once its lease is over, a run anywhere does the same (here: nothing left).
     let after = h.run(
         h.cmd()
@@ -307,7 +321,9 @@ fn after_the_lease_the_dead_runs_secret_is_removed() {
         assert!(std::time::Instant::now() < deadline, "never held");
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-KILL", &child.id().to_string()])
+        .status();
     h.emu.release_held(false);
     let _ = child.wait_with_output();
     h.settle();
@@ -330,6 +346,9 @@ fn after_the_lease_the_dead_runs_secret_is_removed() {
     run.assert_code(0);
     let connection = run.json()["connection"]["id"].as_str().unwrap().to_owned();
     let now = keys(&h);
-    assert!(!now.iter().any(|k| pending.contains(k)), "removed after the lease: {now:?}");
+    assert!(
+        !now.iter().any(|k| pending.contains(k)),
+        "removed after the lease: {now:?}"
+    );
     assert_eq!(now, [held_by(&h, &connection).unwrap()]);
 }

@@ -284,7 +284,9 @@ fn check_tags(tags: &[String]) -> Result<(), GErr> {
             )));
         }
         if tag.chars().any(char::is_whitespace) {
-            return Err(invalid(format!("a tag must not contain whitespace: '{tag}'")));
+            return Err(invalid(format!(
+                "a tag must not contain whitespace: '{tag}'"
+            )));
         }
         if tags[..n].contains(tag) {
             return Err(invalid(format!("the tag '{tag}' is given more than once")));

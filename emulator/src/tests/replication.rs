@@ -161,7 +161,11 @@ async fn reads_of_an_app_come_from_a_replica_behind_when_stale_reads_are_on() {
     assert_eq!(r.status, 204);
     let path = format!("/applications/{id}");
     let get = |_: ()| t.graph(Method::GET, &path, &token, None);
-    assert_eq!(get(()).await.body["tags"], json!(["a"]), "the replica is behind");
+    assert_eq!(
+        get(()).await.body["tags"],
+        json!(["a"]),
+        "the replica is behind"
+    );
     let listed = t
         .graph(
             Method::GET,
@@ -198,7 +202,8 @@ async fn tags_that_break_graphs_rules_are_refused() {
             .await;
         assert_graph_error(&r, 400, "Request_BadRequest");
         assert!(
-            r.text.contains("Invalid value specified for property 'tags'"),
+            r.text
+                .contains("Invalid value specified for property 'tags'"),
             "{}",
             r.text
         );

@@ -680,6 +680,23 @@ async fn remove_strays(
         return;
     }
     for stray in strays {
+        // One another run made and is still handing its secret to (its
+        // intent is on the app, within its lease) is that run's: kept.
+        if let Ok(Some(app)) = graph.get_application(app_object_id).await {
+            let live = custody::in_flight_maker(
+                &app.tags,
+                stray.created_at.as_deref(),
+                &ctx.plan.state_dir,
+                &ctx.plan.reclaim,
+            );
+            if let Some(run) = live {
+                report.notes.push(format!(
+                    "the connection {} (\"{}\") was kept: run {run}, still in flight, made it",
+                    stray.id, stray.name
+                ));
+                continue;
+            }
+        }
         if let Err(e) = target.client.delete_connection(&stray.id).await {
             report.warn(
                 "connection.stray-not-deleted",
