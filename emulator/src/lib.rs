@@ -189,13 +189,16 @@ impl Shared {
             .collect()
     }
 
-    fn release_first(&self, process: bool) -> bool {
+    fn release_first(&self, process: bool, method: Option<&str>) -> bool {
         let mut holds = self.holds();
         holds.retain(|h| !h.release.is_closed());
-        if holds.is_empty() {
+        let Some(i) = holds
+            .iter()
+            .position(|h| method.is_none_or(|m| h.method.eq_ignore_ascii_case(m)))
+        else {
             return false;
-        }
-        let first = holds.remove(0);
+        };
+        let first = holds.remove(i);
         drop(holds);
         first.release.send(process).is_ok()
     }
@@ -363,7 +366,12 @@ impl Emulator {
     /// fixes the order in which two clients' requests land. Returns whether
     /// one was held.
     pub fn release_first_held(&self, process: bool) -> bool {
-        self.shared.release_first(process)
+        self.shared.release_first(process, None)
+    }
+
+    /// [`Emulator::release_first_held`], of the requests of one method only.
+    pub fn release_first_held_of(&self, method: &str, process: bool) -> bool {
+        self.shared.release_first(process, Some(method))
     }
 
     /// Stops serving and waits for the server task to end.

@@ -5,18 +5,18 @@
 //! in), and once no run is in flight no secret of ours is left without a
 //! holder (a connection, or the person `register` handed it to).
 //!
-//! A is a `rotate` (its held tag: the connection it makes holds its new
-//! secret), B a `register --new-secret` on another machine (its intent, a
-//! tag write built on what it read before A's write, or from a replica
-//! behind it). Two orders:
+//! A makes a connection and writes its held tag (the connection holds its
+//! new secret); B, a `register --new-secret` on another machine, writes its
+//! intent, a tag write built on what it read before A's write, or from a
+//! replica behind it. Two orders:
 //!
-//! - B reads, A writes its held tag, A ends, B writes: A's tag is dropped
-//!   (and its ended intent written back) after A read it back. The next run
-//!   anywhere must not take A's secret for an orphan: the platform says a
-//!   connection made in A's intent window may hold it (the cross-check).
-//! - the reverse end: B's write lands between A's held tag and A's
-//!   read-back: A writes its tag again (the read-back), and the app says
-//!   who holds what as soon as both have ended.
+//! - B reads, A writes its held tag and ends, B writes (A a `rotate`): A's
+//!   tag is dropped, and its ended intent written back, after A read it
+//!   back. The next run anywhere must not take A's secret for an orphan:
+//!   the platform says a connection made in A's intent window may hold it
+//!   (the cross-check), and A's connection is kept.
+//! - B reads, A writes its held tag, B writes, A ends (A a fresh `setup`):
+//!   A's read-back finds its tag dropped and writes it again.
 
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -126,32 +126,6 @@ fn tagged(h: &Harness, connection: &str, key: &str) -> bool {
         .any(|t| t == tag.as_str())
 }
 
-/// How many GETs of the app `rotate` makes after its held tag: its last
-/// is the read-back.
-fn gets_after_held_tag(config: &EmulatorConfig) -> u32 {
-    let h = Harness::with(config.clone());
-    h.setup(&[]).assert_code(0);
-    std::thread::sleep(Duration::from_millis(config.stale_read_millis));
-    let before = h.request_log().len();
-    h.run(h.cmd().args(["rotate", "--output", "json"]))
-        .assert_code(0);
-    let log = h.request_log();
-    let app = |r: &Value| {
-        let p = r["path"].as_str().unwrap();
-        p.starts_with("/graph/v1.0/applications/") && !p.ends_with("Password")
-    };
-    let mut patches = 0;
-    let mut gets = 0;
-    for r in &log[before..] {
-        if r["method"] == "PATCH" && app(r) {
-            patches += 1;
-        } else if r["method"] == "GET" && app(r) && patches >= 2 {
-            gets += 1;
-        }
-    }
-    gets
-}
-
 struct Ended {
     a: Run,
     b: Run,
@@ -161,19 +135,70 @@ struct Ended {
     b_key: String,
 }
 
-/// A `rotate` and B `register --new-secret`, in `order`; the invariant
-/// after each run.
-fn interleave(stale_ms: u64, read_back_after_b: bool) -> (Harness, Ended) {
-    let config = EmulatorConfig {
+/// A fresh `setup` (its held tag is its last write) and B `register
+/// --new-secret`: A's held tag lands, then B's intent (built on what B read
+/// before it), then A's check of its connection goes on and A ends — with
+/// its read-back, which finds the tag dropped and writes it again.
+fn interleave_read_back(stale_ms: u64) -> (Harness, Ended) {
+    let h = Harness::with(EmulatorConfig {
         stale_read_millis: stale_ms,
         ..EmulatorConfig::default()
-    };
-    let gets = gets_after_held_tag(&config);
-    let h = Harness::with(config);
+    });
+    // A, held as it sends its held tag and as it checks its connection.
+    hold(&h, "PATCH", 0);
+    h.emu.update(|c| {
+        c.faults.push(Fault {
+            method: "GET".into(),
+            path_pattern: "/platform/v2.0.0/api/integrations/-/connections/*".into(),
+            kind: FaultKind::Hold,
+            ..Fault::default()
+        });
+    });
+    let a = spawn(&h, "a", &["setup", "--output", "json"]);
+    wait_held(&h, 2);
+    // B reads the app, and is held as it sends its intent.
+    hold(&h, "PATCH", 0);
+    let file = h.home.path().join("b.secret");
+    let b = spawn(
+        &h,
+        "b",
+        &[
+            "register",
+            "--new-secret",
+            "--output",
+            "json",
+            "--secret-file",
+            file.to_str().unwrap(),
+        ],
+    );
+    wait_held(&h, 3);
+    assert!(
+        h.emu.release_first_held_of("PATCH", true),
+        "A's held tag lands"
+    );
+    assert!(
+        h.emu.release_first_held_of("PATCH", true),
+        "B's intent lands"
+    );
+    assert!(h.emu.release_first_held_of("GET", true), "A goes on");
+    let a = finish(a);
+    invariant(&h, &[], true, "after A (B in flight)");
+    let b = finish(b);
+    let ended = conclude(&h, a, b);
+    (h, ended)
+}
+
+/// A `rotate` and B `register --new-secret`: B reads, A's held tag lands,
+/// A ends (its read-back sees its tag), then B's intent lands, built on
+/// what B read before A's write (or from a replica behind it).
+fn interleave(stale_ms: u64) -> (Harness, Ended) {
+    let h = Harness::with(EmulatorConfig {
+        stale_read_millis: stale_ms,
+        ..EmulatorConfig::default()
+    });
     h.setup(&[]).assert_code(0);
     std::thread::sleep(Duration::from_millis(stale_ms));
     invariant(&h, &[], false, "after the first setup");
-
     // A, held as it sends its held tag (its second write of the app).
     hold(&h, "PATCH", 1);
     let a = spawn(&h, "a", &["rotate", "--output", "json"]);
@@ -194,25 +219,17 @@ fn interleave(stale_ms: u64, read_back_after_b: bool) -> (Harness, Ended) {
         ],
     );
     wait_held(&h, 2);
-    if read_back_after_b {
-        // A's read-back, held until B's write has landed.
-        hold(&h, "GET", gets - 1);
-    }
     assert!(h.emu.release_first_held(true), "A's held tag lands");
-    let a = if read_back_after_b {
-        wait_held(&h, 2);
-        assert!(h.emu.release_first_held(true), "B's intent lands");
-        assert!(h.emu.release_first_held(true), "A reads back");
-        let a = finish(a);
-        invariant(&h, &[], true, "after A (B in flight)");
-        a
-    } else {
-        let a = finish(a);
-        invariant(&h, &[], true, "after A (B in flight)");
-        assert!(h.emu.release_first_held(true), "B's intent lands");
-        a
-    };
+    let a = finish(a);
+    invariant(&h, &[], true, "after A (B in flight)");
+    assert!(h.emu.release_first_held(true), "B's intent lands");
     let b = finish(b);
+    let ended = conclude(&h, a, b);
+    (h, ended)
+}
+
+/// Both ended: their exit codes, no secret printed, the invariant.
+fn conclude(h: &Harness, a: Run, b: Run) -> Ended {
     assert!([0, 6].contains(&a.code), "A {}", a.stderr);
     assert!([0, 6].contains(&b.code), "B {}", b.stderr);
     for run in [&a, &b] {
@@ -227,8 +244,8 @@ fn interleave(stale_ms: u64, read_back_after_b: bool) -> (Harness, Ended) {
         a,
         b,
     };
-    invariant(&h, std::slice::from_ref(&ended.b_key), false, "after both");
-    (h, ended)
+    invariant(h, std::slice::from_ref(&ended.b_key), false, "after both");
+    ended
 }
 
 /// The next run, on a third machine once both have ended (their leases
@@ -290,7 +307,7 @@ fn third_run_keeps_as_connection(h: &Harness, ended: &Ended, stale_ms: u64) {
 #[test]
 fn b_reads_a_writes_its_held_tag_and_ends_b_writes() {
     for stale in [0, 1500] {
-        let (h, ended) = interleave(stale, false);
+        let (h, ended) = interleave(stale);
         let _ = (&ended.a, &ended.b);
         third_run_keeps_as_connection(&h, &ended, stale);
     }
@@ -299,7 +316,7 @@ fn b_reads_a_writes_its_held_tag_and_ends_b_writes() {
 #[test]
 fn b_writes_between_as_held_tag_and_its_read_back() {
     for stale in [0, 1500] {
-        let (h, ended) = interleave(stale, true);
+        let (h, ended) = interleave_read_back(stale);
         if stale == 0 {
             // Read back after B's write: A wrote its held tag again. (From a
             // replica behind, B's own later write may drop it once more: the
