@@ -336,6 +336,10 @@ pub struct Seen<'a> {
     /// The platform's connections of the tool's name: id, and when it was
     /// made (Unix seconds, as the platform says).
     pub connections: &'a [(String, Option<i64>)],
+    /// What this machine's record says a connection holds (connection,
+    /// key): as good as a held tag (a read from a replica behind may lack
+    /// the tag).
+    pub recorded: &'a [(String, String)],
 }
 
 /// The sweep, decided on what the app shows: pending secrets of runs that
@@ -356,9 +360,11 @@ pub fn plan_sweep(app: &Application, seen: &Seen<'_>, alive: impl Fn(&Pending) -
         description,
         deleted,
         connections,
+        recorded,
     } = *seen;
     let tags = &app.tags;
-    let tagged_connections = holders(tags);
+    let mut tagged_connections = holders(tags);
+    tagged_connections.extend(recorded.iter().cloned());
     let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
     // Intents of runs still alive, without a key: a secret made after one
     // of them may be that run's, about to be tagged.
@@ -401,6 +407,7 @@ pub fn plan_sweep(app: &Application, seen: &Seen<'_>, alive: impl Fn(&Pending) -
                             && after
                             && !a_live_runs
                             && !is_named(tags, &c.key_id)
+                            && !recorded.iter().any(|(_, k)| *k == c.key_id)
                             && !out.remove.contains(&c.key_id)
                         {
                             explained.push(&c.key_id);
@@ -554,6 +561,10 @@ pub async fn edit_tags_on(
                     read.push(mine);
                 }
             }
+            // A tag this run took off, still on a replica behind: not
+            // written back.
+            let gone = removed_tags(app_object_id);
+            read.retain(|t| !gone.contains(t));
             read
         }
         (Some(read), None) => read,
@@ -590,6 +601,23 @@ fn note_own_tags(app_object_id: &str, before: &[String], after: &[String]) {
     for tag in after.iter().filter(|t| !before.contains(t)) {
         own.push((app_object_id.to_owned(), tag.clone()));
     }
+    drop(own);
+    let mut removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
+    for tag in before.iter().filter(|t| !after.contains(t)) {
+        removed.push((app_object_id.to_owned(), tag.clone()));
+    }
+}
+
+/// The tags this run took off each app (see [`edit_tags_on`]).
+static REMOVED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn removed_tags(app_object_id: &str) -> Vec<String> {
+    let removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
+    removed
+        .iter()
+        .filter(|(id, _)| id == app_object_id)
+        .map(|(_, t)| t.clone())
+        .collect()
 }
 
 /// The app's tags as this run last read or wrote them: what a write falls
@@ -854,7 +882,14 @@ pub async fn sweep(
     plan.remove.retain(|k| !kept.contains(k));
     plan.notes
         .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
-    warnings.extend(plan.doubts.iter().cloned());
+    // A doubt about a key this machine's record says someone holds is
+    // settled by the record: kept, nothing to say.
+    warnings.extend(
+        plan.doubts
+            .iter()
+            .filter(|d| !protected.iter().any(|k| d.contains(k.as_str())))
+            .cloned(),
+    );
     if plan.tags == app.tags && plan.remove.is_empty() {
         return Ok(Swept {
             notes: Vec::new(),
@@ -991,6 +1026,7 @@ mod tests {
             description: "pagerdutysecretkey",
             deleted,
             connections,
+            recorded: &[],
         }
     }
 

@@ -435,11 +435,13 @@ async fn read_recorded(
 /// Two runs at once (a CI job retried while the first still runs, two
 /// admins) can each make a tagged app. One is kept, whichever run looks:
 /// the one whose secret a connection holds (its held-secret tag), else the
-/// oldest (then the smallest object id). The others are removed when no
-/// one holds any of their secrets; one whose secret a connection or a
-/// person holds is kept and returned: the connection holding it is the
-/// tool's (the held tag says so), and the caller removes the app once that
-/// connection is gone (`setup`'s strays), or says why it stays.
+/// one this machine's record names, else one with a secret, else the oldest
+/// (then the smallest object id). Another is removed only when it has no
+/// secret at all, read twice (a listing may come from a replica behind, and
+/// a secret there may be someone's whose tag is not visible yet); one with
+/// a secret is kept and returned: the caller removes it once every secret
+/// it has is held by a connection the run deleted (`setup`'s strays), or
+/// says why it stays.
 async fn converge(
     ctx: &Ctx<'_>,
     graph: &Graph,
@@ -451,30 +453,38 @@ async fn converge(
             .iter()
             .any(|t| t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED))
     };
+    let recorded = |a: &Application| ctx.record.app_object_id.as_deref() == Some(a.id.as_str());
+    let has_secret = |a: &Application| !a.password_credentials.is_empty();
     apps.sort_by(|a, b| {
         holds(b)
             .cmp(&holds(a))
+            .then_with(|| recorded(b).cmp(&recorded(a)))
+            .then_with(|| has_secret(b).cmp(&has_secret(a)))
             .then_with(|| a.created_date_time.cmp(&b.created_date_time))
             .then_with(|| a.id.cmp(&b.id))
     });
     let winner = apps.remove(0);
-    let held_now = |a: &Application| {
-        a.password_credentials
-            .iter()
-            .any(|c| crate::custody::is_held(&a.tags, &c.key_id))
-    };
-    let (held, apps): (Vec<Application>, Vec<Application>) = apps.into_iter().partition(held_now);
+    let (mut kept, apps): (Vec<Application>, Vec<Application>) =
+        apps.into_iter().partition(|a| has_secret(a) || recorded(a));
     if ctx.dry_run {
-        return Ok((winner, held));
+        return Ok((winner, kept));
     }
-    for loser in &apps {
+    for loser in apps {
+        // Read again by id: a secret the listing's replica did not show
+        // yet keeps it.
+        if let Some(again) = graph.get_application(&loser.id).await? {
+            if has_secret(&again) {
+                kept.push(again);
+                continue;
+            }
+        }
         ctx.printer.warn(&format!(
             "another run made a second app registration \"{}\" (client id {}) at the same time; it was removed, keeping client id {}",
             spec.name, loser.app_id, winner.app_id
         ));
         graph.delete_application(&loser.id).await?;
     }
-    Ok((winner, held))
+    Ok((winner, kept))
 }
 
 fn not_found(object_id: &str) -> anyhow::Error {

@@ -257,9 +257,6 @@ fn conclude(h: &Harness, a: Run, b: Run) -> Ended {
 /// tags it again.
 fn third_run_keeps_as_connection(h: &Harness, ended: &Ended, stale_ms: u64) {
     std::thread::sleep(Duration::from_millis(stale_ms));
-    if std::env::var_os("INTERLEAVE_DEBUG").is_some() {
-        eprintln!("tags before C: {:#?}", app(h)["tags"]);
-    }
     let third = |machine: &str| {
         h.run(
             h.cmd()

@@ -277,7 +277,11 @@ fn a_run_killed_after_add_password_is_said_then_reclaimed() {
         &dead_run,
     ]));
     run.assert_code(0);
-    assert_eq!(keys(&h), [held.clone()], "the dead run's secret is removed");
+    assert_eq!(
+        keys(&h),
+        std::slice::from_ref(&held),
+        "the dead run's secret is removed"
+    );
     assert_eq!(
         held_by(&h, &connection).as_deref(),
         Some(held.as_str()),
@@ -291,7 +295,7 @@ fn a_run_killed_after_add_password_is_said_then_reclaimed() {
             .args(["setup", "--output", "json"]),
     );
     after.assert_code(0);
-    assert_eq!(keys(&h), [held.clone()]);
+    assert_eq!(keys(&h), std::slice::from_ref(&held));
 }
 
 /// The same, left to the lease: once it is over, the next run removes it.

@@ -52,7 +52,18 @@ impl Harness {
         Harness::with(EmulatorConfig::default())
     }
 
-    pub fn with(config: EmulatorConfig) -> Harness {
+    /// `E2E_STALE_READ_MILLIS` (a number) turns the emulator's stale reads
+    /// on for every harness that leaves them off: how the fault matrix and
+    /// the crash test are run with stale reads (README, Development).
+    pub fn with(mut config: EmulatorConfig) -> Harness {
+        if config.stale_read_millis == 0 {
+            if let Some(ms) = std::env::var("E2E_STALE_READ_MILLIS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+            {
+                config.stale_read_millis = ms;
+            }
+        }
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()

@@ -594,10 +594,18 @@ pub(crate) async fn sweep(
             .collect(),
         _ => Vec::new(),
     };
+    let recorded: Vec<(String, String)> = ctx
+        .record
+        .connection_id
+        .iter()
+        .zip(&ctx.record.secret_key_id)
+        .map(|(c, k)| (c.clone(), k.clone()))
+        .collect();
     let seen = custody::Seen {
         description: &plan.secret.description,
         deleted: &deleted,
         connections: &connections,
+        recorded: &recorded,
     };
     let swept = custody::sweep(
         graph,
@@ -738,11 +746,11 @@ async fn remove_strays(
     }
 }
 
-/// The apps of our name a parallel run made, kept by the look because a
-/// connection or a person held one of their secrets: each is deleted once
-/// no connection its tags name exists any more (this run deleted them as
-/// strays) and no person holds one of its secrets; else it stays, and the
-/// run says so (exit 6).
+/// The apps of our name a parallel run made, kept by the look because they
+/// have a secret: each is deleted once every secret it has is held by a
+/// connection that no longer exists (this run deleted it as a stray), as
+/// its held tags say on a fresh read; else it stays, and the run says so
+/// (exit 6).
 pub(super) async fn retire_held_apps(
     ctx: &Ctx<'_>,
     graph: &Graph,
@@ -751,18 +759,25 @@ pub(super) async fn retire_held_apps(
     report: &mut Report,
 ) {
     for app in apps {
-        let mut holders_left = Vec::new();
+        let app = match graph.get_application(&app.id).await {
+            Ok(Some(now)) => now,
+            Ok(None) => continue,
+            Err(_) => app.clone(),
+        };
+        let mut live = Vec::new();
         for (connection, _) in custody::holders(&app.tags) {
             match target.client.get_connection(&connection).await {
                 Ok(None) => {}
-                Ok(Some(_)) | Err(_) => holders_left.push(connection),
+                Ok(Some(_)) | Err(_) => live.push(connection),
             }
         }
-        let handed = app
-            .password_credentials
-            .iter()
-            .any(|c| app.tags.contains(&custody::handed_tag(&c.key_id)));
-        if holders_left.is_empty() && !handed && !ctx.dry_run {
+        let holders = custody::holders(&app.tags);
+        let all_of_gone = app.password_credentials.iter().all(|c| {
+            holders
+                .iter()
+                .any(|(conn, k)| *k == c.key_id && !live.contains(conn))
+        });
+        if all_of_gone && !ctx.dry_run {
             match graph.delete_application(&app.id).await {
                 Ok(()) => report.notes.push(format!(
                     "the second app registration \"{}\" (client id {}) that a parallel run made was removed once the connection holding its secret was deleted",
@@ -776,11 +791,10 @@ pub(super) async fn retire_held_apps(
             continue;
         }
         report.warn("app.second-held", format!(
-            "a parallel run made a second app registration \"{}\" (client id {}), and {} holds one of its secrets, so it was kept: remove whichever no one uses ({}), or run `aad-setup remove --app-id {}`",
+            "a parallel run made a second app registration \"{}\" (client id {}) and it has a secret someone may hold ({}), so it was kept: once nothing uses it, delete it with `aad-setup remove --app-id {}` or in the Azure portal, App registrations",
             app.display_name,
             app.app_id,
-            if holders_left.is_empty() { "a person".to_owned() } else { format!("the connection {}", holders_left.join(", ")) },
-            "Azure portal, App registrations",
+            if live.is_empty() { "a person, or a run still in flight".to_owned() } else { format!("the connection {}", live.join(", ")) },
             app.app_id
         ));
     }
