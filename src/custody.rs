@@ -497,14 +497,6 @@ pub fn retag(tags: &[String], add: &[String], gone: impl Fn(&str) -> bool) -> Ve
 /// long as the process lives.
 static RUN: std::sync::OnceLock<RunLock> = std::sync::OnceLock::new();
 
-/// The run ends: its lock file goes (the lock itself goes with the
-/// process a moment later). Called once by the entry point.
-pub fn end_run() {
-    if let Some(run) = RUN.get() {
-        let _ = std::fs::remove_file(&run.path);
-    }
-}
-
 /// This process's run id (locked on first use).
 pub fn run_id(state_dir: &Path) -> &'static str {
     &RUN.get_or_init(|| RunLock::acquire(state_dir)).run

@@ -160,8 +160,6 @@ pub fn run(cli: Cli) -> i32 {
     });
     // A prompt may still be waiting for a line on its thread: do not wait for it.
     runtime.shutdown_background();
-    // The run's lock file, if it took one, goes with the run.
-    crate::custody::end_run();
     match result {
         Ok(()) => 0,
         Err(err) => {
