@@ -48,22 +48,22 @@ impl Run {
 }
 
 impl Harness {
+    /// `E2E_STALE_READ_MILLIS` (a number) turns the emulator's stale reads
+    /// on for every harness made with the default configuration: how the
+    /// fault matrix and the crash test are run with stale reads (README,
+    /// Development). A test that sets its own configuration is left alone.
     pub fn new() -> Harness {
-        Harness::with(EmulatorConfig::default())
+        let mut config = EmulatorConfig::default();
+        if let Some(ms) = std::env::var("E2E_STALE_READ_MILLIS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            config.stale_read_millis = ms;
+        }
+        Harness::with(config)
     }
 
-    /// `E2E_STALE_READ_MILLIS` (a number) turns the emulator's stale reads
-    /// on for every harness that leaves them off: how the fault matrix and
-    /// the crash test are run with stale reads (README, Development).
-    pub fn with(mut config: EmulatorConfig) -> Harness {
-        if config.stale_read_millis == 0 {
-            if let Some(ms) = std::env::var("E2E_STALE_READ_MILLIS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-            {
-                config.stale_read_millis = ms;
-            }
-        }
+    pub fn with(config: EmulatorConfig) -> Harness {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
