@@ -52,6 +52,14 @@ fn wait_held(h: &Harness, n: usize) {
     }
 }
 
+fn wait_for(mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 fn spawn(h: &Harness, machine: &str, args: &[&str]) -> Child {
     h.cmd()
         .env("AAD_SETUP_STATE_DIR", h.home.path().join(machine))
@@ -172,14 +180,25 @@ fn interleave_read_back(stale_ms: u64) -> (Harness, Ended) {
         ],
     );
     wait_held(&h, 3);
+    // Each released request is let land (the emulator's log says) before
+    // the next goes: the order is the test's, not the scheduler's.
+    let patches = || {
+        h.request_log()
+            .iter()
+            .filter(|r| r["method"] == "PATCH")
+            .count()
+    };
+    let before = patches();
     assert!(
         h.emu.release_first_held_of("PATCH", true),
         "A's held tag lands"
     );
+    wait_for(|| patches() > before);
     assert!(
         h.emu.release_first_held_of("PATCH", true),
         "B's intent lands"
     );
+    wait_for(|| patches() > before + 1);
     assert!(h.emu.release_first_held_of("GET", true), "A goes on");
     let a = finish(a);
     invariant(&h, &[], true, "after A (B in flight)");
