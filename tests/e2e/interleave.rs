@@ -164,8 +164,18 @@ fn interleave_read_back(stale_ms: u64) -> (Harness, Ended) {
     });
     let a = spawn(&h, "a", &["setup", "--output", "json"]);
     wait_held(&h, 2);
-    // B reads the app, and is held as it sends its intent.
+    // B reads the app, and is held as it sends its intent (and then as it
+    // adds its secret, until A has ended: B's next tag write then reads
+    // what A's read-back wrote).
     hold(&h, "PATCH", 0);
+    h.emu.update(|c| {
+        c.faults.push(Fault {
+            method: "POST".into(),
+            path_pattern: "/graph/v1.0/applications/*/addPassword".into(),
+            kind: FaultKind::Hold,
+            ..Fault::default()
+        });
+    });
     let file = h.home.path().join("b.secret");
     let b = spawn(
         &h,
@@ -202,6 +212,8 @@ fn interleave_read_back(stale_ms: u64) -> (Harness, Ended) {
     assert!(h.emu.release_first_held_of("GET", true), "A goes on");
     let a = finish(a);
     invariant(&h, &[], true, "after A (B in flight)");
+    wait_held(&h, 1);
+    assert!(h.emu.release_first_held(true), "B adds its secret");
     let b = finish(b);
     let ended = conclude(&h, a, b);
     (h, ended)
