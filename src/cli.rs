@@ -660,6 +660,18 @@ pub struct SetupArgs {
     #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
 
+    /// Take over a platform connection of this name that nothing says this
+    /// tool made (no tag on the app, no local record): it is replaced.
+    #[arg(long, help_heading = "Workflow platform")]
+    pub replace: bool,
+
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
+
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
     #[arg(long, help_heading = "Output and input")]
@@ -748,6 +760,11 @@ pub struct RemoveArgs {
     #[arg(long, help_heading = "Removal")]
     pub dry_run: bool,
 
+    /// Also delete a platform connection of this name that nothing says
+    /// this tool made (no tag on the app, no local record).
+    #[arg(long, help_heading = "Removal")]
+    pub replace: bool,
+
     #[arg(long, value_name = "DIR", hide = true)]
     pub state_dir: Option<PathBuf>,
 
@@ -801,6 +818,13 @@ pub struct RegisterArgs {
     /// DelegatedPermissionGrant.ReadWrite.All.
     #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
+
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.
@@ -869,6 +893,18 @@ pub struct RotateArgs {
     /// connection and remove its secret (only those this tool recorded).
     #[arg(long, help_heading = "Renewal", conflicts_with_all = ["keep_previous", "if_expiring_within"])]
     pub finish: bool,
+
+    /// Take over a platform connection of this name that nothing says this
+    /// tool made (no tag on the app, no local record): it is replaced.
+    #[arg(long, help_heading = "Workflow platform")]
+    pub replace: bool,
+
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
 
     /// Sign in and read, then print every change the run would make, and
     /// change nothing.

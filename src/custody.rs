@@ -59,6 +59,17 @@ pub const PENDING: &str = "aad-setup:pending-secret:";
 /// than any run: the replication waits are three minutes each.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(30 * 60);
 
+/// Clock skew allowed between this machine, Entra and the platform.
+pub const SKEW_SECS: i64 = 120;
+
+/// How long after its intent a run may add its secret or make its
+/// connection: an intent explains only what was made from its time less
+/// [`SKEW_SECS`] to its time plus this. Fixed (the default lease: longer than
+/// any run), so that `AAD_SETUP_PENDING_LEASE`, which says when another
+/// machine's run counts as gone, never widens or narrows what an intent
+/// explains.
+pub const WINDOW: Duration = DEFAULT_LEASE;
+
 /// Reads of a just-created app before its tags are written anyway.
 const READ_ATTEMPTS: u32 = 40;
 
@@ -93,6 +104,15 @@ impl Pending {
             return None;
         }
         Some(Pending { run, since, key })
+    }
+
+    /// Was something made at `at` (Unix seconds) within this intent's
+    /// window ([`WINDOW`])?
+    pub fn explains(&self, at: i64) -> bool {
+        let end = self
+            .since
+            .saturating_add(i64::try_from(WINDOW.as_secs()).unwrap_or(i64::MAX));
+        at >= self.since - SKEW_SECS && at <= end
     }
 
     pub fn tag(&self) -> String {
@@ -203,13 +223,123 @@ pub fn alive(state_dir: &Path, pending: &Pending, now: i64, lease: Duration) -> 
     u64::try_from(age).is_ok_and(|age| age < lease.as_secs())
 }
 
+/// Why a platform connection of the tool's name is this tool's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The local record names its id.
+    Recorded,
+    /// A held tag on the app names its id.
+    Tagged,
+    /// It was made within the window of an intent on the app (a run that
+    /// stopped between making it and tagging it): the run named.
+    Intent(String),
+}
+
+/// Is the connection `id`, made at `created_at` (as the platform says),
+/// provably this tool's? Only a tag on the app (a held tag naming its id,
+/// or an intent whose window it was made in) or the local record says so;
+/// a name says nothing, since anyone can give a connection the tool's name.
+pub fn claim(
+    id: &str,
+    created_at: Option<&str>,
+    tags: &[String],
+    recorded: Option<&str>,
+) -> Option<Claim> {
+    if recorded == Some(id) {
+        return Some(Claim::Recorded);
+    }
+    if holders(tags).iter().any(|(c, _)| c == id) {
+        return Some(Claim::Tagged);
+    }
+    let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
+    tags.iter()
+        .filter_map(|t| Pending::parse(t))
+        .find(|p| p.explains(made))
+        .map(|p| Claim::Intent(p.run))
+}
+
+/// Before anything is written (`setup`, `rotate`, `remove`): every platform
+/// connection of the tool's name `base` (or one a rotation gave it) must be
+/// provably this tool's ([`claim`]). One that merely has the name is
+/// someone's: the run stops (exit 2) naming it, unless `replace`
+/// (`--replace`) takes it over. `tags`: the app's tags as found (none when
+/// there is no app yet); `recorded`: the connection the local record names.
+pub fn claim_all(
+    base: &str,
+    connections: &[crate::platform::types::Connection],
+    tags: &[String],
+    recorded: Option<&str>,
+    replace: bool,
+) -> anyhow::Result<()> {
+    if replace {
+        return Ok(());
+    }
+    let foreign: Vec<&crate::platform::types::Connection> = connections
+        .iter()
+        .filter(|c| is_our_name(&c.name, base))
+        .filter(|c| claim(&c.id, c.created_at.as_deref(), tags, recorded).is_none())
+        .collect();
+    let Some(first) = foreign.first() else {
+        return Ok(());
+    };
+    let named = foreign
+        .iter()
+        .map(|c| format!("\"{}\" ({})", c.name, c.id))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(crate::error::Failure::new(
+        crate::error::Kind::Usage,
+        format!(
+            "the platform has a connection named {named} that this tool cannot tell it made (no tag on the app and no local record names it): it may be someone's own, so nothing was changed"
+        ),
+    )
+    .with_hint(format!(
+        "pass --replace to take it over ({} is then replaced or deleted like the tool's own), or choose another --connection-name",
+        if foreign.len() == 1 { first.id.as_str() } else { "each" }
+    ))
+    .into())
+}
+
+/// Is `name` the connection name `base`, or one a rotation gave it
+/// (`<base> (rotated <time>)`)?
+pub fn is_our_name(name: &str, base: &str) -> bool {
+    name == base
+        || name
+            .strip_prefix(base)
+            .is_some_and(|rest| rest.starts_with(" (rotated ") && rest.ends_with(')'))
+}
+
 /// What [`plan_sweep`] decided: secrets to remove, and the app's tags after.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Sweep {
     pub remove: Vec<String>,
+    /// The app's tags after, [`Sweep::add`] included.
     pub tags: Vec<String>,
+    /// Tags to add: a connection an interrupted run made holds the one
+    /// secret that run made.
+    pub add: Vec<String>,
     /// What was found, in the user's words.
     pub notes: Vec<String>,
+    /// Secrets kept because something may hold them after all (a
+    /// connection the interrupted run made, not tagged): what to do, with
+    /// the key id. The run ends "needs attention".
+    pub doubts: Vec<String>,
+}
+
+/// What the sweep sees besides the app: our secrets' description, the
+/// connections held tags name that the platform no longer has, and the
+/// platform's connections of the tool's name.
+#[derive(Debug, Default)]
+pub struct Seen<'a> {
+    pub description: &'a str,
+    pub deleted: &'a [String],
+    /// The platform's connections of the tool's name: id, and when it was
+    /// made (Unix seconds, as the platform says).
+    pub connections: &'a [(String, Option<i64>)],
+    /// What this machine's record says a connection holds (connection,
+    /// key): as good as a held tag (a read from a replica behind may lack
+    /// the tag).
+    pub recorded: &'a [(String, String)],
 }
 
 /// The sweep, decided on what the app shows: pending secrets of runs that
@@ -217,21 +347,31 @@ pub struct Sweep {
 /// lists them), stale tags. `description` is our secrets' description: an
 /// intent without a key explains only secrets of that description, made
 /// after it, that no tag names.
-pub fn plan_sweep(
-    app: &Application,
-    description: &str,
-    deleted: &[String],
-    alive: impl Fn(&Pending) -> bool,
-) -> Sweep {
+///
+/// Before a secret that a dead run's keyless intent explains is removed,
+/// the platform is cross-checked (`seen.connections`): a connection of the
+/// tool's name made within that intent's window, which no held tag names,
+/// may hold it (the run was stopped after making the connection, before
+/// tagging it). One such connection and one such secret: the connection
+/// holds it, and the tag now says so. More, or secrets without such a
+/// connection being clear: kept, and said ([`Sweep::doubts`]).
+pub fn plan_sweep(app: &Application, seen: &Seen<'_>, alive: impl Fn(&Pending) -> bool) -> Sweep {
+    let Seen {
+        description,
+        deleted,
+        connections,
+        recorded,
+    } = *seen;
     let tags = &app.tags;
+    let mut tagged_connections = holders(tags);
+    tagged_connections.extend(recorded.iter().cloned());
     let exists = |k: &str| app.password_credentials.iter().any(|c| c.key_id == k);
     // Intents of runs still alive, without a key: a secret made after one
     // of them may be that run's, about to be tagged.
-    let live: Vec<i64> = tags
+    let live: Vec<Pending> = tags
         .iter()
         .filter_map(|t| Pending::parse(t))
         .filter(|p| p.key.is_none() && alive(p))
-        .map(|p| p.since)
         .collect();
     let mut out = Sweep::default();
     let mut drop_tags: Vec<String> = Vec::new();
@@ -251,29 +391,66 @@ pub fn plan_sweep(
                 }
                 Some(_) => {}
                 None => {
+                    let mut explained: Vec<&str> = Vec::new();
                     for c in &app.password_credentials {
-                        let after = c
+                        let made = c
                             .start_date_time
                             .as_deref()
                             .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-                            // Clock skew between this machine and Entra.
-                            .is_some_and(|t| t.as_second() >= p.since - 120);
-                        let a_live_runs = c
-                            .start_date_time
-                            .as_deref()
-                            .and_then(|s| s.parse::<jiff::Timestamp>().ok())
-                            .is_some_and(|t| live.iter().any(|since| t.as_second() >= since - 120));
+                            .map(|t| t.as_second());
+                        // Made within the intent's window (an admin's secret
+                        // of the guide's description, added long after a
+                        // killed run, is not explained by it).
+                        let after = made.is_some_and(|t| p.explains(t));
+                        let a_live_runs = made.is_some_and(|t| live.iter().any(|l| l.explains(t)));
                         if c.display_name.as_deref() == Some(description)
                             && after
                             && !a_live_runs
                             && !is_named(tags, &c.key_id)
+                            && !recorded.iter().any(|(_, k)| *k == c.key_id)
                             && !out.remove.contains(&c.key_id)
                         {
-                            out.remove.push(c.key_id.clone());
+                            explained.push(&c.key_id);
+                        }
+                    }
+                    // The platform's side: connections of ours the run may
+                    // have made, which no tag says hold anything.
+                    let maybe: Vec<&str> = connections
+                        .iter()
+                        .filter(|(id, made)| {
+                            made.is_some_and(|t| p.explains(t))
+                                && !tagged_connections.iter().any(|(c, _)| c == id)
+                                && !deleted.contains(id)
+                        })
+                        .map(|(id, _)| id.as_str())
+                        .collect();
+                    match (maybe.as_slice(), explained.as_slice()) {
+                        (_, []) => {}
+                        ([], keys) => {
+                            for k in keys {
+                                out.remove.push((*k).to_owned());
+                                out.notes.push(format!(
+                                    "removed the secret {k} that an interrupted run added (its answer was lost) and no one holds"
+                                ));
+                            }
+                        }
+                        ([connection], [key]) => {
+                            out.add.push(held_tag(connection, key));
                             out.notes.push(format!(
-                                "removed the secret {} that an interrupted run added (its answer was lost) and no one holds",
-                                c.key_id
+                                "the connection {connection} that an interrupted run made holds the secret {key} it added: the app's tag now says so"
                             ));
+                        }
+                        (connections, keys) => {
+                            // Kept, and the intent with them, for the
+                            // next run to judge again.
+                            drop_tags.pop();
+                            for k in keys {
+                                out.doubts.push(format!(
+                                    "the secret {k} was kept: an interrupted run (run {}) added it, and the connection(s) {} it may also have made could hold it; if none of them does, remove the secret in the Azure portal, Certificates & secrets (key id {k})",
+                                    p.run,
+                                    connections.join(", ")
+                                ));
+                            }
                         }
                     }
                 }
@@ -301,11 +478,7 @@ pub fn plan_sweep(
             }
         }
     }
-    out.tags = tags
-        .iter()
-        .filter(|t| !drop_tags.contains(t))
-        .cloned()
-        .collect();
+    out.tags = retag(tags, &out.add, |t| drop_tags.iter().any(|d| d == t));
     out
 }
 
@@ -363,12 +536,10 @@ pub async fn edit_tags_on(
     read: Option<Option<Vec<String>>>,
     change: impl Fn(&[String]) -> Vec<String>,
 ) -> anyhow::Result<Vec<String>> {
+    // Always on a read (never skipped because this run's last view says
+    // nothing changes: another run may have written since, dropping a tag
+    // of ours that this write must put back).
     let known = known_tags(app_object_id);
-    // Nothing to change as far as this run knows: no request, and so no
-    // write that could drop another run's tags.
-    if let Some(known) = known.as_ref().filter(|k| change(k) == **k) {
-        return Ok(known.clone());
-    }
     let mut tags_read = match read {
         Some(read) => read,
         None => graph.get_application(app_object_id).await?.map(|a| a.tags),
@@ -380,6 +551,9 @@ pub async fn edit_tags_on(
         tags_read = graph.get_application(app_object_id).await?.map(|a| a.tags);
         n += 1;
     }
+    // What the service showed: a write is needed whenever the wanted tags
+    // differ from it (not from this run's view).
+    let raw = tags_read.clone();
     let tags = match (tags_read, known) {
         (Some(mut read), Some(known)) => {
             for mine in own_tags(app_object_id) {
@@ -387,6 +561,10 @@ pub async fn edit_tags_on(
                     read.push(mine);
                 }
             }
+            // A tag this run took off, still on a replica behind: not
+            // written back.
+            let gone = removed_tags(app_object_id);
+            read.retain(|t| !gone.contains(t));
             read
         }
         (Some(read), None) => read,
@@ -396,7 +574,7 @@ pub async fn edit_tags_on(
         }
     };
     let wanted = change(&tags);
-    if wanted != tags {
+    if raw.as_ref() != Some(&wanted) {
         graph
             .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
             .await?;
@@ -423,6 +601,23 @@ fn note_own_tags(app_object_id: &str, before: &[String], after: &[String]) {
     for tag in after.iter().filter(|t| !before.contains(t)) {
         own.push((app_object_id.to_owned(), tag.clone()));
     }
+    drop(own);
+    let mut removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
+    for tag in before.iter().filter(|t| !after.contains(t)) {
+        removed.push((app_object_id.to_owned(), tag.clone()));
+    }
+}
+
+/// The tags this run took off each app (see [`edit_tags_on`]).
+static REMOVED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+
+fn removed_tags(app_object_id: &str) -> Vec<String> {
+    let removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
+    removed
+        .iter()
+        .filter(|(id, _)| id == app_object_id)
+        .map(|(_, t)| t.clone())
+        .collect()
 }
 
 /// The app's tags as this run last read or wrote them: what a write falls
@@ -601,6 +796,31 @@ pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_i
     .await;
 }
 
+/// The end of a run that handed its secret to `connection`: the app's
+/// tags read back, this run's intent gone (unless an answer to its
+/// `addPassword` was lost: `keep_intent`), and the held tag written again
+/// if a concurrent write (another run's, built on a read from before this
+/// run's write or from a replica behind it) dropped it. Returns whether it
+/// had to be written again.
+pub async fn confirm_held(
+    graph: &Graph,
+    app_object_id: &str,
+    state_dir: &Path,
+    (connection, key): (&str, &str),
+    keep_intent: bool,
+) -> anyhow::Result<bool> {
+    let run = run_id(state_dir).to_owned();
+    let held = held_tag(connection, key);
+    let read = graph.get_application(app_object_id).await?.map(|a| a.tags);
+    let dropped = read.as_ref().is_some_and(|tags| !tags.contains(&held));
+    edit_tags_on(graph, app_object_id, Some(read), |tags| {
+        let gone = |t: &str| !keep_intent && Pending::parse(t).is_some_and(|p| p.run == run);
+        retag(tags, std::slice::from_ref(&held), gone)
+    })
+    .await?;
+    Ok(dropped)
+}
+
 /// The sweep of what earlier runs left (see the module doc): run on the
 /// app before anything else touches its secrets. `deleted` are the
 /// connections named by held tags that the platform says no longer exist.
@@ -608,24 +828,49 @@ pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_i
 pub async fn sweep(
     graph: &Graph,
     app: &mut Application,
-    description: &str,
+    seen: &Seen<'_>,
     state_dir: &Path,
-    deleted: &[String],
     protected: &[String],
-) -> anyhow::Result<Vec<String>> {
+    reclaim: &[String],
+) -> anyhow::Result<Swept> {
     remember_tags(&app.id, &app.tags);
     let now = jiff::Timestamp::now().as_second();
     let lease = lease();
     let own = run_id(state_dir).to_owned();
-    let mut plan = plan_sweep(app, description, deleted, |p| {
-        p.run == own || alive(state_dir, p, now, lease)
-    });
+    // `--reclaim RUN`: the person knows that run is gone.
+    let is_alive = |p: &Pending| {
+        p.run == own || (!reclaim.contains(&p.run) && alive(state_dir, p, now, lease))
+    };
+    let mut plan = plan_sweep(app, seen, is_alive);
+    let mut warnings: Vec<String> = in_flight(&app.tags, &own, is_alive, lease);
+    if !plan.remove.is_empty() {
+        // Never remove on a read that may be stale: the app is read again
+        // and only what both reads judge unheld goes (a replica behind may
+        // lack a held tag another run has just written).
+        if let Some(again) = graph.get_application(&app.id).await? {
+            let second = plan_sweep(&again, seen, is_alive);
+            let doubted: Vec<String> = plan
+                .remove
+                .iter()
+                .filter(|k| !second.remove.contains(k))
+                .cloned()
+                .collect();
+            for key in &doubted {
+                warnings.push(format!(
+                    "the secret {key} was kept: one read of the app said no one holds it, another did not; run the same command again in a few minutes to judge it on a settled read (key id {key})"
+                ));
+            }
+            plan.remove.retain(|k| !doubted.contains(k));
+            plan.notes
+                .retain(|n| !doubted.iter().any(|k| n.contains(k.as_str())));
+        }
+    }
     // What this machine's record says someone holds stays, whatever the
     // tags say (a late write may have lost a tag).
     // (Not a secret whose connection was deleted: that one goes.)
     let of_deleted: Vec<String> = holders(&app.tags)
         .into_iter()
-        .filter(|(c, _)| deleted.contains(c))
+        .filter(|(c, _)| seen.deleted.contains(c))
         .map(|(_, k)| k)
         .collect();
     let kept: Vec<String> = plan
@@ -637,8 +882,19 @@ pub async fn sweep(
     plan.remove.retain(|k| !kept.contains(k));
     plan.notes
         .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
+    // A doubt about a key this machine's record says someone holds is
+    // settled by the record: kept, nothing to say.
+    warnings.extend(
+        plan.doubts
+            .iter()
+            .filter(|d| !protected.iter().any(|k| d.contains(k.as_str())))
+            .cloned(),
+    );
     if plan.tags == app.tags && plan.remove.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Swept {
+            notes: Vec::new(),
+            warnings,
+        });
     }
     for key in &plan.remove {
         graph.remove_password(&app.id, key).await?;
@@ -651,10 +907,73 @@ pub async fn sweep(
         .cloned()
         .collect();
     app.tags = edit_tags(graph, &app.id, |tags| {
-        retag(tags, &[], |t| dropped.iter().any(|d| d == t))
+        retag(tags, &plan.add, |t| dropped.iter().any(|d| d == t))
     })
     .await?;
-    Ok(plan.notes)
+    Ok(Swept {
+        notes: plan.notes,
+        warnings,
+    })
+}
+
+/// The run, other than this one and still in flight (alive here, or within
+/// its lease elsewhere, and not reclaimed), whose intent on the app explains
+/// a connection made at `created_at`: that run's to hand its secret to.
+pub fn in_flight_maker(
+    tags: &[String],
+    created_at: Option<&str>,
+    state_dir: &Path,
+    reclaim: &[String],
+) -> Option<String> {
+    let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
+    let own = run_id(state_dir).to_owned();
+    let now = jiff::Timestamp::now().as_second();
+    tags.iter()
+        .filter_map(|t| Pending::parse(t))
+        .filter(|p| p.run != own && !reclaim.contains(&p.run) && p.explains(made))
+        .find(|p| alive(state_dir, p, now, lease()))
+        .map(|p| p.run)
+}
+
+/// What [`sweep`] did (`notes`) and what needs a person (`warnings`: the
+/// run ends "needs attention").
+#[derive(Debug, Default)]
+pub struct Swept {
+    pub notes: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Other runs' intents still within their lease (or alive on this
+/// machine): their secrets are kept, and the run says so — which run, when
+/// it began, when a run may reclaim it, and how to reclaim it at once.
+fn in_flight(
+    tags: &[String],
+    own: &str,
+    alive: impl Fn(&Pending) -> bool,
+    lease: Duration,
+) -> Vec<String> {
+    tags.iter()
+        .filter_map(|t| Pending::parse(t))
+        .filter(|p| p.run != own && alive(p))
+        .map(|p| {
+            let at = |secs: i64| {
+                jiff::Timestamp::from_second(secs)
+                    .map_or_else(|_| secs.to_string(), |t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+            };
+            let lease = i64::try_from(lease.as_secs()).unwrap_or(i64::MAX);
+            format!(
+                "another run (run {}) began adding a secret at {} and has not finished{}: what it added is kept. A run may reclaim it after {}; if that run is gone (a cancelled job, a killed process), run again with --reclaim {} to remove it now",
+                p.run,
+                at(p.since),
+                p.key
+                    .as_deref()
+                    .map(|k| format!(" (key id {k})"))
+                    .unwrap_or_default(),
+                at(p.since.saturating_add(lease)),
+                p.run
+            )
+        })
+        .collect()
 }
 
 /// The connections that held tags name and the platform no longer has:
@@ -701,6 +1020,15 @@ mod tests {
     }
 
     const T0: i64 = 1_800_000_000;
+
+    fn seen<'a>(deleted: &'a [String], connections: &'a [(String, Option<i64>)]) -> Seen<'a> {
+        Seen {
+            description: "pagerdutysecretkey",
+            deleted,
+            connections,
+            recorded: &[],
+        }
+    }
 
     fn at(secs: i64) -> String {
         jiff::Timestamp::from_second(secs).unwrap().to_string()
@@ -756,7 +1084,7 @@ mod tests {
                 cred("k-live", &at(T0)),
             ],
         );
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |p| p.run == "live");
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |p| p.run == "live");
         assert_eq!(sweep.remove, ["k-orphan"]);
         assert_eq!(
             sweep.tags,
@@ -790,7 +1118,7 @@ mod tests {
                 cred("k-lost", &at(T0 + 3)),
             ],
         );
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |_| false);
         assert_eq!(sweep.remove, ["k-lost"]);
         assert!(!sweep.tags.contains(&intent.tag()));
     }
@@ -814,12 +1142,94 @@ mod tests {
             &tags,
             vec![cred("k-dead", &at(T0 + 2)), cred("k-live", &at(T0 + 601))],
         );
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |p| p.run == "live");
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |p| p.run == "live");
         assert_eq!(sweep.remove, ["k-dead"]);
         assert_eq!(sweep.tags, [live.tag()]);
         // Once the live run is gone too, its secret is explained by nothing.
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &[], |_| false);
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |_| false);
         assert_eq!(sweep.remove, ["k-dead", "k-live"]);
+    }
+
+    #[test]
+    fn an_intents_window_ends_and_a_connection_it_may_have_made_is_cross_checked() {
+        let dead = Pending {
+            run: "dead".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![dead.tag(), held_tag("c-old", "k-old")];
+        let creds = vec![
+            cred("k-old", &at(T0 - 86_400)),
+            cred("k-run", &at(T0 + 3)),
+            // The admin's own, by the portal's path, long after the run.
+            cred("k-admin", &at(T0 + 7_200)),
+        ];
+        let a = app(&tags, creds.clone());
+        // No connection the run made: its secret goes, the admin's stays.
+        let sweep = plan_sweep(&a, &seen(&[], &[]), |_| false);
+        assert_eq!(sweep.remove, ["k-run"]);
+        // The run made a connection (untagged) within its window: that
+        // connection holds its one secret, and the tag now says so.
+        let made = [
+            ("c-old".to_owned(), Some(T0 - 86_400)),
+            ("c-run".to_owned(), Some(T0 + 5)),
+        ];
+        let sweep = plan_sweep(&a, &seen(&[], &made), |_| false);
+        assert!(sweep.remove.is_empty(), "{sweep:?}");
+        assert_eq!(sweep.add, [held_tag("c-run", "k-run")]);
+        assert!(sweep.tags.contains(&held_tag("c-run", "k-run")));
+        assert!(!sweep.tags.contains(&dead.tag()));
+        // Two secrets it may have made (a lost answer): none is removed,
+        // each is said, and the intent stays for the next run.
+        let mut two = creds;
+        two.push(cred("k-run-2", &at(T0 + 4)));
+        let a = app(&tags, two);
+        let sweep = plan_sweep(&a, &seen(&[], &made), |_| false);
+        assert!(sweep.remove.is_empty() && sweep.add.is_empty(), "{sweep:?}");
+        assert_eq!(sweep.doubts.len(), 2);
+        assert!(sweep.doubts[0].contains("k-run") && sweep.doubts[0].contains("c-run"));
+        assert!(sweep.tags.contains(&dead.tag()));
+    }
+
+    #[test]
+    fn another_runs_live_intent_is_said_with_how_to_reclaim_it() {
+        let live = Pending {
+            run: "r1".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![live.tag(), "aad-setup".into()];
+        let said = in_flight(&tags, "me", |_| true, Duration::from_secs(1800));
+        assert_eq!(said.len(), 1);
+        assert!(
+            said[0].contains("run r1") && said[0].contains("--reclaim r1"),
+            "{}",
+            said[0]
+        );
+        assert!(in_flight(&tags, "r1", |_| true, DEFAULT_LEASE).is_empty());
+        assert!(in_flight(&tags, "me", |_| false, DEFAULT_LEASE).is_empty());
+    }
+
+    #[test]
+    fn a_connection_is_ours_only_when_a_tag_or_the_record_names_it() {
+        let intent = Pending {
+            run: "r".into(),
+            since: T0,
+            key: None,
+        };
+        let tags = vec![held_tag("c-tagged", "k"), intent.tag()];
+        assert_eq!(
+            claim("c-rec", None, &[], Some("c-rec")),
+            Some(Claim::Recorded)
+        );
+        assert_eq!(claim("c-tagged", None, &tags, None), Some(Claim::Tagged));
+        assert_eq!(
+            claim("c-new", Some(&at(T0 + 60)), &tags, None),
+            Some(Claim::Intent("r".into()))
+        );
+        // Made long after the intent's window, or with no tag at all: someone's.
+        assert_eq!(claim("c-late", Some(&at(T0 + 7_200)), &tags, None), None);
+        assert_eq!(claim("c-x", Some(&at(T0)), &[], None), None);
     }
 
     #[test]
@@ -831,7 +1241,8 @@ mod tests {
             handed_tag("k-missing-2"),
         ];
         let a = app(&tags, vec![cred("k1", &at(T0)), cred("k2", &at(T0))]);
-        let sweep = plan_sweep(&a, "pagerdutysecretkey", &["gone".into()], |_| true);
+        let gone = ["gone".to_owned()];
+        let sweep = plan_sweep(&a, &seen(&gone, &[]), |_| true);
         assert_eq!(sweep.remove, ["k1"]);
         assert_eq!(sweep.tags, [held_tag("here", "k2")]);
         assert!(is_held(&sweep.tags, "k2") && !is_held(&sweep.tags, "k1"));

@@ -34,6 +34,7 @@ pub(crate) const API: &str = "AAD_SETUP_API";
 pub(crate) const PERMISSION: &str = "AAD_SETUP_PERMISSION";
 pub(crate) const SECRET_DESCRIPTION: &str = "AAD_SETUP_SECRET_DESCRIPTION";
 pub(crate) const SECRET_EXPIRY: &str = "AAD_SETUP_SECRET_EXPIRY";
+pub(crate) const RECLAIM: &str = "AAD_SETUP_RECLAIM";
 pub(crate) const SECRET_FILE: &str = "AAD_SETUP_SECRET_FILE";
 pub(crate) const OUTPUT: &str = "AAD_SETUP_OUTPUT";
 pub(crate) const NO_INPUT: &str = "AAD_SETUP_NO_INPUT";
@@ -131,6 +132,7 @@ pub(crate) const ALL: &[&str] = &[
     PERMISSION,
     SECRET_DESCRIPTION,
     SECRET_EXPIRY,
+    RECLAIM,
     SECRET_FILE,
     OUTPUT,
     NO_INPUT,
@@ -217,6 +219,7 @@ pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
     ("*", "dry-run", DRY_RUN),
     ("*", "explain", EXPLAIN),
     ("*", "replace", REPLACE),
+    ("*", "reclaim", RECLAIM),
     ("*", "yes", YES),
     ("*", "azure-only", AZURE_ONLY),
     ("*", "warn-within", WARN_WITHIN),

@@ -31,7 +31,8 @@
 //! - "Garbled" is a success whose body is not JSON, or is cut off: for a
 //!   read it is retried; for a create it is a lost answer ([`Lost`]), since
 //!   the work was likely done.
-//! - `Retry-After` is honoured; without it, exponential backoff with
+//! - `Retry-After` is honoured as a minimum (its jitter only lengthens
+//!   the wait); without it, exponential backoff with
 //!   jitter, capped. Waiting for Entra to replicate a new object is
 //!   another matter, with its own shorter intervals and a three-minute
 //!   budget ([`Policy::poll_delay`]).
@@ -179,10 +180,15 @@ impl Policy {
         raw.mul_f64(jitter).mul_f64(self.scale)
     }
 
-    /// The delay before retry number `n` (0-based), honouring `Retry-After`.
+    /// The delay before retry number `n` (0-based), honouring `Retry-After`
+    /// as a minimum: its jitter only ever lengthens the wait (up to 20 %),
+    /// so parallel runs still spread out and none comes back early.
     pub(crate) fn delay(&self, n: u32, retry_after: Option<Duration>) -> Duration {
         let raw = match retry_after {
-            Some(d) => d.min(Duration::from_secs(120)),
+            Some(d) => {
+                let d = d.min(Duration::from_secs(120));
+                d + d.mul_f64(rand::rng().random_range(0.0..0.2))
+            }
             None => {
                 let exp = self.base.saturating_mul(1u32 << n.min(10)).min(self.cap);
                 // ±20 % jitter so that parallel runs do not retry in step.
@@ -444,10 +450,12 @@ mod tests {
             cap: Duration::from_secs(30),
             scale: 0.5,
         };
-        assert_eq!(
-            policy.delay(3, Some(Duration::from_secs(4))),
-            Duration::from_secs(2)
-        );
+        // Retry-After is a minimum: never shortened, at most 20 % longer.
+        for _ in 0..200 {
+            let wait = policy.delay(3, Some(Duration::from_secs(4)));
+            assert!(wait >= Duration::from_secs(2), "{wait:?}");
+            assert!(wait <= Duration::from_millis(2400), "{wait:?}");
+        }
         let backoff = policy.delay(2, None);
         // 4 s ± 20 %, halved.
         assert!(backoff >= Duration::from_millis(1600) && backoff <= Duration::from_millis(2400));

@@ -166,6 +166,13 @@ pub(crate) struct Plan {
     /// host), or for `rotate` what the last run gave the platform.
     pub resource: Option<String>,
     pub dry_run: bool,
+    /// `--replace` (`setup`, `rotate`, `remove`): take over a platform
+    /// connection of the tool's name that no tag on the app and no local
+    /// record says this tool made.
+    pub replace: bool,
+    /// `--reclaim RUN` (`setup`, `rotate`, `register`): runs the person knows
+    /// are gone; what their intents explain is swept at once.
+    pub reclaim: Vec<String>,
     pub state_dir: PathBuf,
     /// Warnings to show before the run (e.g. "never" expiry).
     pub warnings: Vec<String>,
@@ -438,6 +445,10 @@ pub(crate) struct Inputs {
     pub keep_secret_on_failure: bool,
     pub admin_consent: bool,
     pub dry_run: bool,
+    /// `--replace` (see [`Plan::replace`]).
+    pub replace: bool,
+    /// `--reclaim` (see [`Plan::reclaim`]).
+    pub reclaim: Vec<String>,
     /// The wizard's explanations and portal places (`--explain`).
     pub explain: bool,
     pub state_dir: Option<PathBuf>,
@@ -452,6 +463,16 @@ impl Inputs {
     /// Where the value of `--flag` came from (`None`: it has no value).
     pub(crate) fn source(&self, flag: &str) -> Option<&Source> {
         self.sources.get(flag)
+    }
+
+    /// What a message about `--flag`'s value names: the variable it came
+    /// from, when it came from one (the person never typed the flag), else
+    /// the flag.
+    pub(crate) fn named(&self, flag: &str) -> String {
+        match self.sources.get(flag) {
+            Some(Source::Variable(var)) => (*var).to_owned(),
+            _ => format!("--{flag}"),
+        }
     }
 
     /// The source of `--flag` if the user gave it (flag or variable).
@@ -512,6 +533,8 @@ impl Inputs {
             keep_secret_on_failure: false,
             admin_consent: false,
             dry_run: false,
+            replace: false,
+            reclaim: Vec::new(),
             explain: false,
             state_dir: None,
             sources: BTreeMap::new(),
@@ -543,6 +566,12 @@ impl Inputs {
             r.switch("keep-secret-on-failure", secret.keep_secret_on_failure);
         inputs.admin_consent = r.switch("admin-consent", p.admin_consent);
         inputs.dry_run = r.switch("dry-run", p.dry_run);
+        if let Some(given) = p.replace {
+            inputs.replace = r.switch("replace", given);
+        }
+        if let Some(given) = &p.reclaim {
+            inputs.reclaim = r.list("reclaim", given);
+        }
         inputs.explain = r.switch("explain", p.explain);
         inputs.state_dir = p
             .state_dir
@@ -577,6 +606,10 @@ struct Partial {
     rotate: bool,
     admin_consent: bool,
     dry_run: bool,
+    /// `--replace`, for the commands that have it.
+    replace: Option<bool>,
+    /// `--reclaim`, for the commands that have it.
+    reclaim: Option<Vec<String>>,
     explain: bool,
     state_dir: Option<PathBuf>,
 }
@@ -600,6 +633,8 @@ impl SetupSettings {
                 secret: Some(args.secret.clone()),
                 admin_consent: args.admin_consent,
                 dry_run: args.dry_run,
+                replace: Some(args.replace),
+                reclaim: Some(args.reclaim.clone()),
                 explain: args.explain,
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
@@ -655,6 +690,7 @@ impl RegisterSettings {
                 rotate: args.new_secret || env.flag(env::NEW_SECRET),
                 admin_consent: args.admin_consent,
                 dry_run: args.dry_run,
+                reclaim: Some(args.reclaim.clone()),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -722,6 +758,8 @@ impl RotateSettings {
                 }),
                 rotate: true,
                 dry_run: args.dry_run,
+                replace: Some(args.replace),
+                reclaim: Some(args.reclaim.clone()),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -799,6 +837,7 @@ impl RemoveSettings {
                     ..AppArgs::default()
                 }),
                 dry_run: args.dry_run,
+                replace: Some(args.replace),
                 state_dir: args.state_dir.clone(),
                 ..Partial::default()
             })
@@ -1069,12 +1108,12 @@ fn build(
         ));
     }
 
-    let name = validate::name("--app-name", &args.app_name).map_err(usage)?;
+    let name = validate::name(&args.named("app-name"), &args.app_name).map_err(usage)?;
     let redirect_uri = validate::redirect_uri(&args.redirect_uri).map_err(usage)?;
     let app_id = args
         .app_id
         .as_deref()
-        .map(|v| validate::guid("--app-id", v))
+        .map(|v| validate::guid(&args.named("app-id"), v))
         .transpose()
         .map_err(usage)?;
     let permission = args.permission.trim();
@@ -1146,6 +1185,8 @@ fn build(
         platform,
         resource,
         dry_run: args.dry_run,
+        replace: args.replace,
+        reclaim: args.reclaim.clone(),
         state_dir,
         warnings,
     })
@@ -1157,10 +1198,10 @@ fn secret_spec(
     args: &Inputs,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<SecretSpec> {
-    let description =
-        validate::name("--secret-description", &args.secret_description).map_err(usage)?;
+    let description = validate::name(&args.named("secret-description"), &args.secret_description)
+        .map_err(usage)?;
     let expiry = validate::expiry(&args.secret_expiry, jiff::Timestamp::now())
-        .map_err(|e| usage(format!("--secret-expiry: {e}")))?;
+        .map_err(|e| usage(format!("{}: {e}", args.named("secret-expiry"))))?;
     if let Expiry::Never(_) = expiry {
         warnings.push(
             "--secret-expiry never: the portal removed \"Never\" in 2021; this asks Graph for 99 years, which tenant policies may refuse. Microsoft recommends under 12 months.".into(),
@@ -1619,8 +1660,9 @@ struct PlatformValues {
 }
 
 fn platform_values(p: &Inputs) -> anyhow::Result<PlatformValues> {
-    let integration = validate::name("--integration", &p.integration).map_err(usage)?;
-    let connection_name = validate::name("--connection-name", &p.connection_name).map_err(usage)?;
+    let integration = validate::name(&p.named("integration"), &p.integration).map_err(usage)?;
+    let connection_name =
+        validate::name(&p.named("connection-name"), &p.connection_name).map_err(usage)?;
     let resource = resource_arg(p.resource.as_deref())?;
     let mut fields = Vec::new();
     for entry in &p.fields {

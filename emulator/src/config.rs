@@ -79,6 +79,13 @@ pub struct EmulatorConfig {
     /// and each one's `appliesTo`): for the apps they name, they take
     /// the tenant default's place.
     pub app_management_policies: Vec<AppPolicyConfig>,
+    /// Stale reads: `GET` of an application (by id, or listed) is answered by a
+    /// replica this many milliseconds behind the writes (`PATCH`) — its properties,
+    /// tags included, as they were then (password credentials keep their own
+    /// replication, [`ReplicationConfig`]). 0 = off. Entra's replicas disagree for a
+    /// while after a write, and Graph offers no ETag for applications
+    /// (microsoft-graph.md §5).
+    pub stale_read_millis: u64,
 }
 
 /// An app management policy assigned to apps.
@@ -139,6 +146,7 @@ impl Default for EmulatorConfig {
             clock_offset_secs: 0,
             secret_policy_applies_after: "2019-01-01T00:00:00Z".to_owned(),
             app_management_policies: Vec::new(),
+            stale_read_millis: 0,
         }
     }
 }

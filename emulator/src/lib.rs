@@ -197,6 +197,20 @@ impl Shared {
             .collect()
     }
 
+    fn release_first(&self, process: bool, method: Option<&str>) -> bool {
+        let mut holds = self.holds();
+        holds.retain(|h| !h.release.is_closed());
+        let Some(i) = holds
+            .iter()
+            .position(|h| method.is_none_or(|m| h.method.eq_ignore_ascii_case(m)))
+        else {
+            return false;
+        };
+        let first = holds.remove(i);
+        drop(holds);
+        first.release.send(process).is_ok()
+    }
+
     fn release(&self, process: bool) -> usize {
         let held: Vec<Held> = std::mem::take(&mut *self.holds());
         let n = held.len();
@@ -374,6 +388,19 @@ impl Emulator {
     /// that may be gone), else each is dropped unprocessed. Returns how many.
     pub fn release_held(&self, process: bool) -> usize {
         self.shared.release(process)
+    }
+
+    /// Lets only the request held longest go on (`process` as in
+    /// [`Emulator::release_held`]), the others staying held: how a test
+    /// fixes the order in which two clients' requests land. Returns whether
+    /// one was held.
+    pub fn release_first_held(&self, process: bool) -> bool {
+        self.shared.release_first(process, None)
+    }
+
+    /// [`Emulator::release_first_held`], of the requests of one method only.
+    pub fn release_first_held_of(&self, method: &str, process: bool) -> bool {
+        self.shared.release_first(process, Some(method))
     }
 
     /// Stops serving and waits for the server task to end.

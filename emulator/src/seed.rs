@@ -593,5 +593,6 @@ pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
         counters: Counters::default(),
         graph_requests: 0,
         credentials,
+        app_versions: Vec::new(),
     }
 }

@@ -416,6 +416,9 @@ pub(crate) struct State {
     pub credentials: Credentials,
     /// The caller app whose federated credential is configured (the admin app).
     pub admin_app_id: String,
+    /// Each application as it was before each `PATCH`, and when that write
+    /// landed: what a replica behind serves (`stale_read_millis`).
+    pub app_versions: Vec<(std::time::Instant, App)>,
 }
 
 impl State {

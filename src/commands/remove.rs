@@ -10,6 +10,7 @@ use crate::auth::{self, MANAGE_APPS};
 use crate::error::{Failure, Kind};
 use crate::output::Interaction;
 use crate::output::Printer;
+use crate::platform::types::Connection;
 use crate::report::{Change, Op, Outcome, Status, plan_lines};
 use crate::settings::RemoveSettings;
 use crate::steps::{platform_preflight, register_app, sign_in};
@@ -50,12 +51,10 @@ pub(crate) async fn run(
         _ => None,
     };
     let app = app?;
-
+    let tags = app.as_ref().map_or(&[][..], |(a, _)| a.tags.as_slice());
+    let existing = ours(target.as_ref(), &plan, tags, recorded)?;
     let mut changes = Vec::new();
-    let existing = target
-        .as_ref()
-        .and_then(|t| t.existing.as_ref().map(|c| (t, c)));
-    if let Some((target, c)) = existing {
+    for &(target, c) in &existing {
         changes.push(Change::new(
             Op::Delete,
             "connection.delete",
@@ -130,7 +129,7 @@ pub(crate) async fn run(
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.
     crate::stop::Stop::process().begin_changes();
-    if let Some((target, c)) = existing {
+    for &(target, c) in &existing {
         target.client.delete_connection(&c.id).await?;
         printer.step("Platform connection", &format!("\"{}\" deleted", c.name));
         result.removed["connectionId"] = json!(c.id);
@@ -145,6 +144,38 @@ pub(crate) async fn run(
     }
     printer.result(&result);
     Ok(())
+}
+
+/// The connections to delete: the one found (the record's, else the newest
+/// of the name) and every other of the tool's name. Only a connection
+/// provably ours is deleted: a namesake someone made stops the removal
+/// here, before anything is deleted, unless `--replace`.
+fn ours<'t>(
+    target: Option<&'t platform_preflight::PlatformTarget>,
+    plan: &crate::settings::Plan,
+    tags: &[String],
+    recorded: Option<&str>,
+) -> anyhow::Result<Vec<(&'t platform_preflight::PlatformTarget, &'t Connection)>> {
+    let (Some(t), Some(spec)) = (target, &plan.platform) else {
+        return Ok(Vec::new());
+    };
+    let base = spec.connection_name.as_str();
+    crate::custody::claim_all(
+        base,
+        &t.integration.connections,
+        tags,
+        recorded,
+        plan.replace,
+    )?;
+    Ok(t.integration
+        .connections
+        .iter()
+        .filter(|c| {
+            t.existing.as_ref().is_some_and(|e| e.id == c.id)
+                || crate::custody::is_our_name(&c.name, base)
+        })
+        .map(|c| (t, c))
+        .collect())
 }
 
 /// What `remove` deleted (`done`), or would delete (`dry-run`); nothing

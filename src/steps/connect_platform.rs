@@ -37,11 +37,10 @@ pub(crate) struct ConnectionState {
 }
 
 /// Is `name` the connection name `base`, or one a rotation gave it?
+/// (A name alone never makes a connection this tool's: see
+/// [`crate::custody::claim`].)
 pub fn is_ours(name: &str, base: &str) -> bool {
-    name == base
-        || name
-            .strip_prefix(base)
-            .is_some_and(|rest| rest.starts_with(ROTATED) && rest.ends_with(')'))
+    crate::custody::is_our_name(name, base)
 }
 
 const ROTATED: &str = " (rotated ";

@@ -47,6 +47,9 @@ pub(crate) enum Existing {
 /// What [`look`] read, before anything is changed.
 pub(crate) struct Found {
     app: Option<(Application, bool)>,
+    /// Apps a parallel run made that [`converge`] kept because a connection
+    /// or a person holds one of their secrets (see [`Located`]).
+    held: Vec<Application>,
     /// The service principal of the client id the local record names, read
     /// together with the app: used when that is the app found.
     recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
@@ -59,6 +62,24 @@ impl Found {
     /// The app found, if any.
     pub(crate) fn app(&self) -> Option<&Application> {
         self.app.as_ref().map(|(app, _)| app)
+    }
+
+    /// The tags of the app found (none when there is no app yet).
+    /// With the tags of the held apps a parallel run made ([`Located`]):
+    /// all of them say which connections are this tool's.
+    pub(crate) fn tags(&self) -> Vec<String> {
+        self.app
+            .iter()
+            .map(|(app, _)| app)
+            .chain(&self.held)
+            .flat_map(|a| a.tags.iter().cloned())
+            .collect()
+    }
+
+    /// The apps a parallel run made that someone holds a secret of: kept
+    /// until the connections that hold them are gone.
+    pub(crate) fn held(&self) -> &[Application] {
+        &self.held
     }
 
     /// The app found (and whether it still needs our tag), and its service
@@ -87,18 +108,21 @@ pub(crate) async fn look(
         .clone()
         .filter(|_| ctx.plan.app.app_id.is_none());
     let Some(app_id) = recorded else {
-        let app = locate(ctx, graph, existing).await?;
+        let Located { app, held } = locate_all(ctx, graph, existing).await?;
         return Ok(Found {
             app,
+            held,
             recorded_sp: None,
         });
     };
-    let (app, sp) = tokio::join!(
-        locate(ctx, graph, existing),
+    let (located, sp) = tokio::join!(
+        locate_all(ctx, graph, existing),
         graph.find_service_principal(&app_id, SP_SELECT)
     );
+    let Located { app, held } = located?;
     Ok(Found {
-        app: app?,
+        app,
+        held,
         recorded_sp: Some((app_id, sp)),
     })
 }
@@ -268,6 +292,27 @@ pub(crate) async fn locate(
     graph: &Graph,
     existing: Existing,
 ) -> anyhow::Result<Option<(Application, bool)>> {
+    Ok(locate_all(ctx, graph, existing).await?.app)
+}
+
+/// What [`locate_all`] found: the app, and the apps of our name a parallel
+/// run made that [`converge`] did not remove because someone holds one of
+/// their secrets.
+pub(crate) struct Located {
+    pub app: Option<(Application, bool)>,
+    pub held: Vec<Application>,
+}
+
+/// [`locate`], with the held apps of a parallel run.
+pub(crate) async fn locate_all(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    existing: Existing,
+) -> anyhow::Result<Located> {
+    let found = |app| Located {
+        app,
+        held: Vec::new(),
+    };
     let spec = &ctx.plan.app;
     let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
     if let Some(id) = &spec.app_id {
@@ -284,7 +329,7 @@ pub(crate) async fn locate(
             )
         })?;
         let needs_tag = !tagged(&app);
-        return Ok(Some((app, needs_tag)));
+        return Ok(found(Some((app, needs_tag))));
     }
     let mut listed = None;
     if let Some(object_id) = ctx.record.app_object_id.clone() {
@@ -310,12 +355,15 @@ pub(crate) async fn locate(
             if !others.is_empty() {
                 let mut all = others;
                 all.push(app);
-                let winner = converge(ctx, graph, all).await?;
+                let (winner, held) = converge(ctx, graph, all).await?;
                 let needs_tag = !tagged(&winner);
-                return Ok(Some((winner, needs_tag)));
+                return Ok(Located {
+                    app: Some((winner, needs_tag)),
+                    held,
+                });
             }
             let needs_tag = !tagged(&app);
-            return Ok(Some((app, needs_tag)));
+            return Ok(found(Some((app, needs_tag))));
         }
         listed = Some(namesakes);
     }
@@ -325,9 +373,9 @@ pub(crate) async fn locate(
     };
     let (ours, others): (Vec<_>, Vec<_>) = namesakes.into_iter().partition(|a| tagged(a));
     match (ours.as_slice(), others.as_slice()) {
-        ([one], _) => Ok(Some((one.clone(), false))),
-        ([], []) => Ok(None),
-        ([], [one]) if spec.adopt => Ok(Some((one.clone(), true))),
+        ([one], _) => Ok(found(Some((one.clone(), false)))),
+        ([], []) => Ok(found(None)),
+        ([], [one]) if spec.adopt => Ok(found(Some((one.clone(), true)))),
         ([], others) => Err(Failure::new(
             Kind::Usage,
             format!(
@@ -345,7 +393,13 @@ pub(crate) async fn locate(
             "pick one with --app-id <client id>, or choose another --app-name"
         })
         .into()),
-        (several, _) => Ok(Some((converge(ctx, graph, several.to_vec()).await?, false))),
+        (several, _) => {
+            let (winner, held) = converge(ctx, graph, several.to_vec()).await?;
+            Ok(Located {
+                app: Some((winner, false)),
+                held,
+            })
+        }
     }
 }
 
@@ -386,37 +440,56 @@ async fn read_recorded(
 /// Two runs at once (a CI job retried while the first still runs, two
 /// admins) can each make a tagged app. One is kept, whichever run looks:
 /// the one whose secret a connection holds (its held-secret tag), else the
-/// oldest (then the smallest object id). The others are removed when no
-/// one holds any of their secrets; otherwise the user picks.
+/// one this machine's record names, else one with a secret, else the oldest
+/// (then the smallest object id). Another is removed only when it has no
+/// secret at all, read twice (a listing may come from a replica behind, and
+/// a secret there may be someone's whose tag is not visible yet); one with
+/// a secret is kept and returned: the caller removes it once every secret
+/// it has is held by a connection the run deleted (`setup`'s strays), or
+/// says why it stays.
 async fn converge(
     ctx: &Ctx<'_>,
     graph: &Graph,
     mut apps: Vec<Application>,
-) -> anyhow::Result<Application> {
+) -> anyhow::Result<(Application, Vec<Application>)> {
     let spec = &ctx.plan.app;
     let holds = |a: &Application| {
         a.tags
             .iter()
             .any(|t| t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED))
     };
+    let recorded = |a: &Application| ctx.record.app_object_id.as_deref() == Some(a.id.as_str());
+    let has_secret = |a: &Application| !a.password_credentials.is_empty();
     apps.sort_by(|a, b| {
         holds(b)
             .cmp(&holds(a))
+            .then_with(|| recorded(b).cmp(&recorded(a)))
+            .then_with(|| has_secret(b).cmp(&has_secret(a)))
             .then_with(|| a.created_date_time.cmp(&b.created_date_time))
             .then_with(|| a.id.cmp(&b.id))
     });
     let winner = apps.remove(0);
+    let (mut kept, apps): (Vec<Application>, Vec<Application>) =
+        apps.into_iter().partition(|a| has_secret(a) || recorded(a));
     if ctx.dry_run {
-        return Ok(winner);
+        return Ok((winner, kept));
     }
-    for loser in &apps {
+    for loser in apps {
+        // Read again by id: a secret the listing's replica did not show
+        // yet keeps it.
+        if let Some(again) = graph.get_application(&loser.id).await? {
+            if has_secret(&again) {
+                kept.push(again);
+                continue;
+            }
+        }
         ctx.printer.warn(&format!(
             "another run made a second app registration \"{}\" (client id {}) at the same time; it was removed, keeping client id {}",
             spec.name, loser.app_id, winner.app_id
         ));
         graph.delete_application(&loser.id).await?;
     }
-    Ok(winner)
+    Ok((winner, kept))
 }
 
 fn not_found(object_id: &str) -> anyhow::Error {

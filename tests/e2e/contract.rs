@@ -222,7 +222,8 @@ fn a_partial_setup_and_a_rotation_needing_attention_match_the_run_schema() {
         "Azure Active Directory (aad-setup)",
     ]);
     valid(&h, &mut connect, 0, RUN);
-    let mut rotate = json_cmd(&h, &["rotate"]);
+    // (--replace: elsewhere nothing says the tool made that connection.)
+    let mut rotate = json_cmd(&h, &["rotate", "--replace"]);
     rotate.env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"));
     let run = h.run(&mut rotate);
     run.assert_code(6);

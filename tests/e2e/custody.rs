@@ -63,13 +63,24 @@ fn crash(
             ..Fault::default()
         });
     });
-    let child = cmd
+    let mut child = cmd
         .command(&h, p, 0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    wait_for("the request to be held", || !h.emu.held().is_empty());
+    let mut ended = false;
+    wait_for("the request to be held", || {
+        ended = matches!(child.try_wait(), Ok(Some(_)));
+        ended || !h.emu.held().is_empty()
+    });
+    if ended && h.emu.held().is_empty() {
+        // With stale reads on, a run's requests vary with what the replica
+        // shows (a read-back that writes again, say): this one never made
+        // the request. Counted, not judged.
+        tally.lock().unwrap().unreached += 1;
+        return Ok(());
+    }
     let pid = child.id().to_string();
     match kill {
         Kill::Hard => {
@@ -100,8 +111,25 @@ fn crash(
             .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
             .env("AAD_SETUP_PENDING_LEASE", "0");
     }
-    let second = h.run(&mut again);
+    let mut second = h.run(&mut again);
     h.settle();
+    let mut stale = 0;
+    h.emu.update(|c| stale = c.stale_read_millis);
+    if stale > 0 && second.code == 2 && second.stderr.contains("cannot tell it made") {
+        // Read from a replica behind the killed run's writes, the re-run
+        // could not prove a connection the tool's and stopped before any
+        // write; once the replica has caught up, the same command again.
+        tally.lock().unwrap().stopped_on_stale += 1;
+        std::thread::sleep(Duration::from_millis(stale));
+        let mut again = cmd.command(&h, p, 1);
+        if fresh {
+            again
+                .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
+                .env("AAD_SETUP_PENDING_LEASE", "0");
+        }
+        second = h.run(&mut again);
+        h.settle();
+    }
     // The killed run's own exit code is the signal's, not the tool's.
     let first = Run {
         code: if first.code == -1 || first.code == 130 {
@@ -122,6 +150,12 @@ fn killed_at_any_request_a_re_run_here_or_elsewhere_leaves_no_unheld_secret() {
     for cmd in [Cmd::Setup, Cmd::Rotate, Cmd::Register] {
         let template = Harness::new();
         let prepared = cmd.prepare(&template);
+        // With stale reads on (E2E_STALE_READ_MILLIS), the world a scenario
+        // starts from has settled: only the scenario's own writes are
+        // behind on the replica.
+        let mut stale = 0;
+        template.emu.update(|c| stale = c.stale_read_millis);
+        std::thread::sleep(Duration::from_millis(stale));
         worlds.push((cmd, (template, prepared)));
         // `register` hands its secret to a file, which exists only on the
         // machine that wrote it: from the file to the app's handed tag only
@@ -170,9 +204,11 @@ fn killed_at_any_request_a_re_run_here_or_elsewhere_leaves_no_unheld_secret() {
     let broken = broken.into_inner().unwrap();
     let tally = tally.into_inner().unwrap();
     let figures = format!(
-        "crash-resume: {} scenarios in {:.0}s, {} broken; orphaned secrets {}, duplicates {}, stuck re-runs {}",
+        "crash-resume: {} scenarios in {:.0}s ({} not reached, {} re-runs stopped on a stale read and ran again), {} broken; orphaned secrets {}, duplicates {}, stuck re-runs {}",
         scenarios.len(),
         started.elapsed().as_secs_f64(),
+        tally.unreached,
+        tally.stopped_on_stale,
         broken.len(),
         tally.orphans,
         tally.duplicates,
@@ -332,7 +368,8 @@ fn two_setups_at_once_then_a_third_end_with_one_app_one_connection_one_secret() 
         let b = spawn_setup(&h, "b");
         let (a, b) = (finish(a), finish(b));
         for run in [&a, &b] {
-            assert!([0, 1, 5].contains(&run.code), "{}", run.stderr);
+            // 6: the other run's secret in flight, said (issue 15).
+            assert!([0, 1, 5, 6].contains(&run.code), "{}", run.stderr);
             h.assert_no_secret("stdout", &run.stdout);
             h.assert_no_secret("stderr", &run.stderr);
         }
@@ -347,7 +384,18 @@ fn two_setups_at_once_then_a_third_end_with_one_app_one_connection_one_secret() 
                 .env("AAD_SETUP_PENDING_LEASE", "0")
                 .args(["setup", "--output", "json"]),
         );
-        third.assert_code(0);
+        assert_eq!(
+            third.code,
+            0,
+            "{}\nA {}\nB {}\napps {:#?}",
+            third.stderr,
+            a.stderr,
+            b.stderr,
+            h.our_apps()
+                .iter()
+                .map(|a| a["tags"].clone())
+                .collect::<Vec<_>>()
+        );
         let held_only = h.list("connections").len() == 1 && keys(&h).len() == 1;
         if !held_only {
             panic!(

@@ -486,7 +486,12 @@ fn rotate_that_cannot_tell_which_secret_was_held_removes_none_and_says_so() {
     .assert_code(0);
     let other = hand_on_another(&h);
 
-    let run = h.run(elsewhere(&h, "b").args(["rotate", "--output", "json"]));
+    // Elsewhere nothing says the tool made that connection (issue 15): the
+    // rotation stops before any write, naming it, until --replace.
+    let refused = h.run(elsewhere(&h, "b").args(["rotate", "--output", "json"]));
+    refused.assert_code(2);
+    assert!(refused.stderr.contains("--replace"), "{}", refused.stderr);
+    let run = h.run(elsewhere(&h, "b").args(["rotate", "--replace", "--output", "json"]));
     run.assert_code(6);
     let out = run.json();
     assert_eq!(out["status"], "needs-attention");

@@ -237,6 +237,10 @@ pub(crate) struct Tally {
     pub(crate) orphans: usize,
     pub(crate) duplicates: usize,
     pub(crate) stuck: usize,
+    /// Crash scenarios whose request the run never made (stale reads).
+    pub(crate) unreached: usize,
+    /// Crash re-runs that stopped (exit 2) on a stale read, then ran again.
+    pub(crate) stopped_on_stale: usize,
 }
 
 pub(crate) fn check(

@@ -48,8 +48,19 @@ impl Run {
 }
 
 impl Harness {
+    /// `E2E_STALE_READ_MILLIS` (a number) turns the emulator's stale reads
+    /// on for every harness made with the default configuration: how the
+    /// fault matrix and the crash test are run with stale reads (README,
+    /// Development). A test that sets its own configuration is left alone.
     pub fn new() -> Harness {
-        Harness::with(EmulatorConfig::default())
+        let mut config = EmulatorConfig::default();
+        if let Some(ms) = std::env::var("E2E_STALE_READ_MILLIS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            config.stale_read_millis = ms;
+        }
+        Harness::with(config)
     }
 
     pub fn with(config: EmulatorConfig) -> Harness {
@@ -248,6 +259,45 @@ impl Harness {
                 .status();
             assert_eq!(status.as_u16(), 204, "the connection is deleted");
         });
+    }
+
+    /// Makes a platform connection by hand, as a person would through the
+    /// platform's API with the team admin's token (values of their own):
+    /// returns its id.
+    pub fn platform_create_connection(&self, name: &str) -> String {
+        let base = self.emu.platform_url();
+        let token = self.creds.platform_admin_token.clone();
+        let name = name.to_owned();
+        self.rt.block_on(async move {
+            let client = http_client();
+            // The seeded Azure AD integration, by id.
+            let integration: Value = client
+                .get(format!("{base}/api/integrations/azure-active-directory/oauth2/v1"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("platform call")
+                .json()
+                .await
+                .expect("json");
+            let params: Vec<Value> = integration["connectionParams"]
+                .as_array()
+                .expect("its fields")
+                .iter()
+                .map(|f| json!({ "referenceName": f["referenceName"], "value": "typed-by-a-person" }))
+                .collect();
+            let id = integration["id"].as_str().unwrap().to_owned();
+            let resp = client
+                .post(format!("{base}/api/integrations/{id}/connections"))
+                .bearer_auth(&token)
+                .json(&json!({ "integrationId": id, "name": name, "connectionParams": params }))
+                .send()
+                .await
+                .expect("platform call");
+            assert_eq!(resp.status().as_u16(), 201, "the connection is made");
+            let made: Value = resp.json().await.expect("json");
+            made["id"].as_str().unwrap().to_owned()
+        })
     }
 
     /// POSTs to the emulator's control plane (`/_emulator/...`): a user's

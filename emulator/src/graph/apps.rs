@@ -239,7 +239,8 @@ fn password_json(c: &PasswordCred, with_secret: bool) -> Value {
 }
 
 /// Visible app `i` as JSON; password credentials only when selected (reading them is
-/// what can miss a just-added one).
+/// what can miss a just-added one). With stale reads on, its other properties are
+/// those a replica behind has ([`as_replica_sees`]).
 fn visible_json(st: &mut State, i: usize, with_creds: bool) -> Value {
     let creds = if with_creds {
         st.visible_creds(i)
@@ -251,7 +252,47 @@ fn visible_json(st: &mut State, i: usize, with_creds: bool) -> Value {
         .iter()
         .map(|&k| &app.password_credentials[k])
         .collect();
-    app_json(app, &refs)
+    match as_replica_sees(st, i) {
+        Some(old) => app_json(old, &refs),
+        None => app_json(app, &refs),
+    }
+}
+
+/// With stale reads on (`stale_read_millis`), app `i` as a replica that far behind
+/// has it: as it was before the first `PATCH` that landed within that time, if any.
+fn as_replica_sees(st: &State, i: usize) -> Option<&App> {
+    let behind = std::time::Duration::from_millis(st.config.stale_read_millis);
+    if behind.is_zero() {
+        return None;
+    }
+    let id = &st.apps[i].id;
+    st.app_versions
+        .iter()
+        .find(|(at, old)| old.id == *id && at.elapsed() < behind)
+        .map(|(_, old)| old)
+}
+
+/// Graph's rules for `tags` (Application): each 1–256 characters, no whitespace, no
+/// two alike; otherwise 400 for the whole write.
+fn check_tags(tags: &[String]) -> Result<(), GErr> {
+    let invalid = |why: String| GErr::invalid_value("tags", "Application", why);
+    for (n, tag) in tags.iter().enumerate() {
+        let chars = tag.chars().count();
+        if chars == 0 || chars > 256 {
+            return Err(invalid(format!(
+                "a tag must be 1 to 256 characters long; tag {n} has {chars}"
+            )));
+        }
+        if tag.chars().any(char::is_whitespace) {
+            return Err(invalid(format!(
+                "a tag must not contain whitespace: '{tag}'"
+            )));
+        }
+        if tags[..n].contains(tag) {
+            return Err(invalid(format!("the tag '{tag}' is given more than once")));
+        }
+    }
+    Ok(())
 }
 
 fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
@@ -262,7 +303,8 @@ fn list(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let q = odata::list_query(ctx, &META)?;
     let mut items = Vec::new();
     for i in 0..st.apps.len() {
-        let app = &st.apps[i];
+        // A replica behind filters on what it has.
+        let app = as_replica_sees(st, i).unwrap_or(&st.apps[i]);
         let matched = q.matches(&|prop| match prop {
             "displayName" => vec![app.display_name.clone()],
             "appId" => vec![app.app_id.clone()],
@@ -357,7 +399,11 @@ fn parse_input(st: &mut State, map: &Map<String, Value>) -> Result<AppInput, GEr
                 }
                 input.sign_in_audience = Some(aud);
             }
-            "tags" => input.tags = Some(body::strings(v, key)?),
+            "tags" => {
+                let tags = body::strings(v, key)?;
+                check_tags(&tags)?;
+                input.tags = Some(tags);
+            }
             "web" => input.web = Some(parse_web(body::object_of(v, key)?)?),
             "requiredResourceAccess" => {
                 input.required_resource_access = Some(parse_rra(st, v)?);
@@ -752,6 +798,13 @@ fn update(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
     check_write(st, ctx, i)?;
     let map = body::object(ctx.req)?;
     let input = parse_input(st, &map)?;
+    if st.config.stale_read_millis > 0 {
+        // What a replica behind still serves after this write.
+        let behind = std::time::Duration::from_millis(st.config.stale_read_millis);
+        st.app_versions.retain(|(at, _)| at.elapsed() < behind);
+        st.app_versions
+            .push((std::time::Instant::now(), st.apps[i].clone()));
+    }
     apply(&mut st.apps[i], input);
     Ok(Reply::empty(204))
 }

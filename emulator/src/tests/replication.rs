@@ -129,3 +129,103 @@ async fn new_app_get_is_404_until_replicated_then_200() {
         .await;
     assert_eq!(r.status, 200);
 }
+
+/// Stale reads: a replica behind serves an app as it was before the writes of
+/// the last `stale_read_millis` (tags included), by id and listed; then it
+/// catches up.
+#[tokio::test]
+async fn reads_of_an_app_come_from_a_replica_behind_when_stale_reads_are_on() {
+    let t = start_with(EmulatorConfig {
+        stale_read_millis: 400,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let token = t.admin().await;
+    let r = t
+        .graph(
+            Method::POST,
+            "/applications",
+            &token,
+            Some(json!({"displayName": "stale", "tags": ["a"]})),
+        )
+        .await;
+    let id = s(&r.body["id"]);
+    let r = t
+        .graph(
+            Method::PATCH,
+            &format!("/applications/{id}"),
+            &token,
+            Some(json!({"tags": ["a", "b"]})),
+        )
+        .await;
+    assert_eq!(r.status, 204);
+    let path = format!("/applications/{id}");
+    let get = |_: ()| t.graph(Method::GET, &path, &token, None);
+    assert_eq!(
+        get(()).await.body["tags"],
+        json!(["a"]),
+        "the replica is behind"
+    );
+    let listed = t
+        .graph(
+            Method::GET,
+            "/applications?$filter=tags/any(t:t eq 'b')",
+            &token,
+            None,
+        )
+        .await;
+    assert_eq!(listed.body["value"], json!([]), "{}", listed.text);
+    tokio::time::sleep(std::time::Duration::from_millis(450)).await;
+    assert_eq!(get(()).await.body["tags"], json!(["a", "b"]), "caught up");
+}
+
+/// Graph's tag rules: 1–256 characters, no whitespace, no duplicates; else 400.
+#[tokio::test]
+async fn tags_that_break_graphs_rules_are_refused() {
+    let t = start().await;
+    let token = t.admin().await;
+    let long = "x".repeat(257);
+    for tags in [
+        json!([""]),
+        json!([long]),
+        json!(["has space"]),
+        json!(["tab\there"]),
+        json!(["same", "same"]),
+    ] {
+        let r = t
+            .graph(
+                Method::POST,
+                "/applications",
+                &token,
+                Some(json!({"displayName": "tags", "tags": tags})),
+            )
+            .await;
+        assert_graph_error(&r, 400, "Request_BadRequest");
+        assert!(
+            r.text
+                .contains("Invalid value specified for property 'tags'"),
+            "{}",
+            r.text
+        );
+    }
+    let ok = "y".repeat(256);
+    let r = t
+        .graph(
+            Method::POST,
+            "/applications",
+            &token,
+            Some(json!({"displayName": "tags", "tags": [ok, "aad-setup"]})),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = s(&r.body["id"]);
+    let r = t
+        .graph(
+            Method::PATCH,
+            &format!("/applications/{id}"),
+            &token,
+            Some(json!({"tags": ["a", "a"]})),
+        )
+        .await;
+    assert_graph_error(&r, 400, "Request_BadRequest");
+}

@@ -14,6 +14,7 @@ pub(super) mod secret;
 use std::sync::Mutex;
 
 use crate::auth::{self, MANAGE_APPS, Session};
+use crate::custody;
 use crate::error::{self, Failure, Kind};
 use crate::graph::{Graph, graph_error};
 use crate::http::Http;
@@ -265,6 +266,14 @@ async fn pass(
     }
     report.resource = resource.clone();
     report.permission = Some(perm.info());
+    // Only a connection provably ours is kept, replaced or deleted: a
+    // namesake someone made stops the run here, before any write.
+    let recorded = ctx.record.connection_id.as_deref();
+    if let Some(platform) = &plan.platform {
+        let (connections, base) = (&target.integration.connections, &platform.connection_name);
+        custody::claim_all(base, connections, &found.tags(), recorded, plan.replace)?;
+    }
+    let held_apps = found.held().to_vec();
     let mut app = register_the_app(ctx, graph, &perm, found, &mut report).await?;
     // What earlier runs left: secrets in flight whose run is gone, the
     // secrets of connections deleted on the platform; and which of several
@@ -301,6 +310,9 @@ async fn pass(
             hand_on.await?;
         }
     }
+    // A parallel run's app whose secret its connection held: gone with
+    // that connection (a stray, deleted above), else kept and said.
+    secret::retire_held_apps(ctx, graph, &target, &held_apps, &mut report).await;
     // A rotation's new connection may have a name of its own.
     let name = report
         .connection

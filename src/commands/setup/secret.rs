@@ -335,7 +335,30 @@ pub(super) async fn hand_on(
         report,
     )
     .await;
-    custody::settle(graph, &app.app.id, &plan.state_dir, secret.lost_answer).await;
+    // The last tag write, read back: this run's intent goes, and the held
+    // tag is written again if a concurrent write dropped it.
+    let confirmed = custody::confirm_held(
+        graph,
+        &app.app.id,
+        &plan.state_dir,
+        (&new_connection, &secret.key_id),
+        secret.lost_answer,
+    )
+    .await;
+    match confirmed {
+        Ok(false) => {}
+        Ok(true) => report.notes.push(format!(
+            "a concurrent write had dropped the app's tag saying that the connection {new_connection} holds the secret {}; it was written again",
+            secret.key_id
+        )),
+        Err(e) => report.warn(
+            "app.tag-failed",
+            format!(
+                "the app's tags could not be read back to confirm that the connection {new_connection} holds the secret {} ({e:#}); run the same command again to check",
+                secret.key_id
+            ),
+        ),
+    }
     if plan.secret.show {
         if let Some(s) = report.secret.as_mut() {
             s.value = Some(value.clone());
@@ -620,16 +643,50 @@ pub(crate) async fn sweep(
         .chain(&ctx.record.secret_key_id)
         .cloned()
         .collect();
+    // The platform's connections of the tool's name, for the sweep's
+    // cross-check: one may hold a secret an interrupted run left untagged.
+    let connections: Vec<(String, Option<i64>)> = match (&target, plan.platform.as_ref()) {
+        (Some(t), Some(p)) => t
+            .integration
+            .connections
+            .iter()
+            .filter(|c| connect_platform::is_ours(&c.name, &p.connection_name))
+            .map(|c| {
+                let made = c
+                    .created_at
+                    .as_deref()
+                    .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+                (c.id.clone(), made.map(|t| t.as_second()))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let recorded: Vec<(String, String)> = ctx
+        .record
+        .connection_id
+        .iter()
+        .zip(&ctx.record.secret_key_id)
+        .map(|(c, k)| (c.clone(), k.clone()))
+        .collect();
+    let seen = custody::Seen {
+        description: &plan.secret.description,
+        deleted: &deleted,
+        connections: &connections,
+        recorded: &recorded,
+    };
     let swept = custody::sweep(
         graph,
         &mut app.app,
-        &plan.secret.description,
+        &seen,
         &plan.state_dir,
-        &deleted,
         &protected,
+        &plan.reclaim,
     )
     .await?;
-    report.notes.extend(swept);
+    report.notes.extend(swept.notes);
+    for warning in swept.warnings {
+        report.warn("secret.kept", warning);
+    }
     if let Some(t) = target {
         // A rotation in two phases: finished once its previous secret has
         // expired; one in progress stops a new rotation.
@@ -706,6 +763,23 @@ async fn remove_strays(
         return;
     }
     for stray in strays {
+        // One another run made and is still handing its secret to (its
+        // intent is on the app, within its lease) is that run's: kept.
+        if let Ok(Some(app)) = graph.get_application(app_object_id).await {
+            let live = custody::in_flight_maker(
+                &app.tags,
+                stray.created_at.as_deref(),
+                &ctx.plan.state_dir,
+                &ctx.plan.reclaim,
+            );
+            if let Some(run) = live {
+                report.notes.push(format!(
+                    "the connection {} (\"{}\") was kept: run {run}, still in flight, made it",
+                    stray.id, stray.name
+                ));
+                continue;
+            }
+        }
         if let Err(e) = target.client.delete_connection(&stray.id).await {
             report.warn(
                 "connection.stray-not-deleted",
@@ -744,6 +818,60 @@ async fn remove_strays(
             })
             .await;
         }
+    }
+}
+
+/// The apps of our name a parallel run made, kept by the look because they
+/// have a secret: each is deleted once every secret it has is held by a
+/// connection that no longer exists (this run deleted it as a stray), as
+/// its held tags say on a fresh read; else it stays, and the run says so
+/// (exit 6).
+pub(super) async fn retire_held_apps(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    target: &PlatformTarget,
+    apps: &[Application],
+    report: &mut Report,
+) {
+    for app in apps {
+        let app = match graph.get_application(&app.id).await {
+            Ok(Some(now)) => now,
+            Ok(None) => continue,
+            Err(_) => app.clone(),
+        };
+        let mut live = Vec::new();
+        for (connection, _) in custody::holders(&app.tags) {
+            match target.client.get_connection(&connection).await {
+                Ok(None) => {}
+                Ok(Some(_)) | Err(_) => live.push(connection),
+            }
+        }
+        let holders = custody::holders(&app.tags);
+        let all_of_gone = app.password_credentials.iter().all(|c| {
+            holders
+                .iter()
+                .any(|(conn, k)| *k == c.key_id && !live.contains(conn))
+        });
+        if all_of_gone && !ctx.dry_run {
+            match graph.delete_application(&app.id).await {
+                Ok(()) => report.notes.push(format!(
+                    "the second app registration \"{}\" (client id {}) that a parallel run made was removed once the connection holding its secret was deleted",
+                    app.display_name, app.app_id
+                )),
+                Err(e) => report.warn("app.second-not-removed", format!(
+                    "the second app registration \"{}\" (client id {}) that a parallel run made could not be removed ({e:#}): delete it in the Azure portal",
+                    app.display_name, app.app_id
+                )),
+            }
+            continue;
+        }
+        report.warn("app.second-held", format!(
+            "a parallel run made a second app registration \"{}\" (client id {}) and it has a secret someone may hold ({}), so it was kept: once nothing uses it, delete it with `aad-setup remove --app-id {}` or in the Azure portal, App registrations",
+            app.display_name,
+            app.app_id,
+            if live.is_empty() { "a person, or a run still in flight".to_owned() } else { format!("the connection {}", live.join(", ")) },
+            app.app_id
+        ));
     }
 }
 
