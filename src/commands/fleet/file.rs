@@ -33,6 +33,8 @@ const NOT_IN_THE_FILE: &[&str] = &[
     "show-secret",
     "secret-file",
     "rotate",
+    "replace",
+    "reclaim",
     "output",
     "no-input",
     "verbose",

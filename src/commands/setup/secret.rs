@@ -335,13 +335,30 @@ pub(super) async fn hand_on(
         report,
     )
     .await;
-    // The last tag write, read back: this run's intent goes, and the held
-    // tag is written again if a concurrent write dropped it.
+    confirm_held(graph, &app.app.id, plan, &new_connection, secret, report).await;
+    if plan.secret.show {
+        if let Some(s) = report.secret.as_mut() {
+            s.value = Some(value.clone());
+        }
+    }
+    Ok(())
+}
+
+/// The last tag write, read back: this run's intent goes, and the held
+/// tag is written again if a concurrent write dropped it.
+async fn confirm_held(
+    graph: &Graph,
+    app_object_id: &str,
+    plan: &crate::settings::Plan,
+    new_connection: &str,
+    secret: &create_secret::SecretState,
+    report: &mut Report,
+) {
     let confirmed = custody::confirm_held(
         graph,
-        &app.app.id,
+        app_object_id,
         &plan.state_dir,
-        (&new_connection, &secret.key_id),
+        (new_connection, &secret.key_id),
         secret.lost_answer,
     )
     .await;
@@ -359,12 +376,6 @@ pub(super) async fn hand_on(
             ),
         ),
     }
-    if plan.secret.show {
-        if let Some(s) = report.secret.as_mut() {
-            s.value = Some(value.clone());
-        }
-    }
-    Ok(())
 }
 
 /// The connection a new one replaced: deleted, then the secret it held
