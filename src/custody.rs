@@ -47,12 +47,138 @@ use std::time::Duration;
 use crate::graph::Graph;
 use crate::graph::types::Application;
 
-/// The tag of a secret a connection holds (see [`held_tag`]).
-pub const HELD: &str = "aad-setup:connection-secret:";
-/// The tag of a secret handed to a person.
-pub const HANDED: &str = "aad-setup:handed-secret:";
-/// The tag of a secret in flight.
-pub const PENDING: &str = "aad-setup:pending-secret:";
+/// The tag that marks an app as this tool's (`aad-setup`).
+pub const OWNER: &str = crate::guide::APP_TAG;
+
+/// The prefix every other tag of this tool begins with.
+const PREFIX: &str = "aad-setup:";
+
+/// Graph's rules for one tag: 1 to 256 characters, no whitespace.
+pub const TAG_MAX: usize = 256;
+
+/// A tag of this tool on its app: the one grammar, parsed and written
+/// only here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tag {
+    /// `aad-setup`: the app is this tool's.
+    Owner,
+    /// `aad-setup:pending-secret:<run>:<unix>[:<keyId>]`: a secret in flight.
+    Pending(Pending),
+    /// `aad-setup:connection-secret:<connectionId>:<keyId>`: that
+    /// connection holds `<keyId>`.
+    Held { connection: String, key: String },
+    /// `aad-setup:handed-secret:<keyId>`: a person was handed `<keyId>`.
+    Handed { key: String },
+    /// `aad-setup:previous-connection:<connectionId>`: the connection a
+    /// rotation in progress replaced (issue 17's renewal).
+    Previous { connection: String },
+}
+
+const HELD: &str = "connection-secret:";
+const HANDED: &str = "handed-secret:";
+const PENDING: &str = "pending-secret:";
+const PREVIOUS: &str = "previous-connection:";
+
+impl Tag {
+    /// A tag of this tool, or `None` for anyone else's (or a malformed one).
+    pub fn parse(tag: &str) -> Option<Tag> {
+        if tag == OWNER {
+            return Some(Tag::Owner);
+        }
+        let rest = tag.strip_prefix(PREFIX)?;
+        if let Some(rest) = rest.strip_prefix(PENDING) {
+            let mut parts = rest.split(':');
+            let run = parts.next().filter(|r| !r.is_empty())?.to_owned();
+            let since = parts.next()?.parse().ok()?;
+            let key = parts.next().filter(|k| !k.is_empty()).map(str::to_owned);
+            if parts.next().is_some() {
+                return None;
+            }
+            return Some(Tag::Pending(Pending { run, since, key }));
+        }
+        if let Some(rest) = rest.strip_prefix(HELD) {
+            let (connection, key) = rest.rsplit_once(':')?;
+            if connection.is_empty() || key.is_empty() {
+                return None;
+            }
+            return Some(Tag::Held {
+                connection: connection.to_owned(),
+                key: key.to_owned(),
+            });
+        }
+        if let Some(key) = rest.strip_prefix(HANDED) {
+            return (!key.is_empty()).then(|| Tag::Handed { key: key.to_owned() });
+        }
+        let connection = rest.strip_prefix(PREVIOUS)?;
+        (!connection.is_empty()).then(|| Tag::Previous {
+            connection: connection.to_owned(),
+        })
+    }
+
+    /// This tag, checked against Graph's rules for a tag (1 to 256
+    /// characters, no whitespace): what a write of it would be refused for.
+    pub fn checked(self) -> anyhow::Result<Tag> {
+        check_tag(&self.to_string())?;
+        Ok(self)
+    }
+
+    /// The key id this tag names, if any.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Tag::Pending(p) => p.key.as_deref(),
+            Tag::Held { key, .. } | Tag::Handed { key } => Some(key),
+            Tag::Owner | Tag::Previous { .. } => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Tag {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Tag::Owner => f.write_str(OWNER),
+            Tag::Pending(Pending {
+                run,
+                since,
+                key: Some(k),
+            }) => write!(f, "{PREFIX}{PENDING}{run}:{since}:{k}"),
+            Tag::Pending(Pending {
+                run,
+                since,
+                key: None,
+            }) => write!(f, "{PREFIX}{PENDING}{run}:{since}"),
+            Tag::Held { connection, key } => write!(f, "{PREFIX}{HELD}{connection}:{key}"),
+            Tag::Handed { key } => write!(f, "{PREFIX}{HANDED}{key}"),
+            Tag::Previous { connection } => write!(f, "{PREFIX}{PREVIOUS}{connection}"),
+        }
+    }
+}
+
+/// Graph's rules for one tag (1 to 256 characters, no whitespace).
+fn check_tag(tag: &str) -> anyhow::Result<()> {
+    let n = tag.chars().count();
+    if n == 0 || n > TAG_MAX || tag.chars().any(char::is_whitespace) {
+        anyhow::bail!(
+            "the tag {tag:?} breaks Graph's rules for a tag (1 to {TAG_MAX} characters, no whitespace), so it cannot be written"
+        );
+    }
+    Ok(())
+}
+
+/// Graph's rules for an app's tags: each tag's, and no duplicates.
+pub fn check_tags(tags: &[String]) -> anyhow::Result<()> {
+    for (i, t) in tags.iter().enumerate() {
+        check_tag(t)?;
+        if tags[..i].contains(t) {
+            anyhow::bail!("the tag {t:?} appears twice, which Graph refuses");
+        }
+    }
+    Ok(())
+}
+
+/// The app's tags of this tool, parsed.
+pub fn parsed(tags: &[String]) -> impl Iterator<Item = Tag> + '_ {
+    tags.iter().filter_map(|t| Tag::parse(t))
+}
 
 /// How long a run elsewhere may hold a secret in flight before another
 /// machine treats it as gone; on this machine the run's lock says. Longer
@@ -75,12 +201,48 @@ const READ_ATTEMPTS: u32 = 40;
 
 /// `aad-setup:connection-secret:<connection>:<key>`.
 pub fn held_tag(connection: &str, key: &str) -> String {
-    format!("{HELD}{connection}:{key}")
+    Tag::Held {
+        connection: connection.to_owned(),
+        key: key.to_owned(),
+    }
+    .to_string()
 }
 
 /// `aad-setup:handed-secret:<key>`.
 pub fn handed_tag(key: &str) -> String {
-    format!("{HANDED}{key}")
+    Tag::Handed {
+        key: key.to_owned(),
+    }
+    .to_string()
+}
+
+/// `aad-setup:previous-connection:<connection>`.
+pub fn previous_tag(connection: &str) -> String {
+    Tag::Previous {
+        connection: connection.to_owned(),
+    }
+    .to_string()
+}
+
+/// The connections the app's tags name as replaced by a rotation in
+/// progress.
+pub fn previous_ids(tags: &[String]) -> Vec<String> {
+    parsed(tags)
+        .filter_map(|t| match t {
+            Tag::Previous { connection } => Some(connection),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Does `tag` name a connection held or handed secret (someone holds one)?
+pub fn is_holding(tag: &str) -> bool {
+    matches!(Tag::parse(tag), Some(Tag::Held { .. } | Tag::Handed { .. }))
+}
+
+/// Is `tag` the held tag of `connection` (any key)?
+pub fn is_held_by(tag: &str, connection: &str) -> bool {
+    matches!(Tag::parse(tag), Some(Tag::Held { connection: c, .. }) if c == connection)
 }
 
 /// A pending tag, read.
@@ -95,15 +257,10 @@ pub struct Pending {
 
 impl Pending {
     pub fn parse(tag: &str) -> Option<Pending> {
-        let rest = tag.strip_prefix(PENDING)?;
-        let mut parts = rest.split(':');
-        let run = parts.next().filter(|r| !r.is_empty())?.to_owned();
-        let since = parts.next()?.parse().ok()?;
-        let key = parts.next().filter(|k| !k.is_empty()).map(str::to_owned);
-        if parts.next().is_some() {
-            return None;
+        match Tag::parse(tag)? {
+            Tag::Pending(p) => Some(p),
+            _ => None,
         }
-        Some(Pending { run, since, key })
     }
 
     /// Was something made at `at` (Unix seconds) within this intent's
@@ -116,38 +273,28 @@ impl Pending {
     }
 
     pub fn tag(&self) -> String {
-        match &self.key {
-            Some(k) => format!("{PENDING}{}:{}:{k}", self.run, self.since),
-            None => format!("{PENDING}{}:{}", self.run, self.since),
-        }
+        Tag::Pending(self.clone()).to_string()
     }
 }
 
 /// Does some tag say that someone holds `key`?
 pub fn is_held(tags: &[String], key: &str) -> bool {
-    tags.iter().any(|t| {
-        t.strip_prefix(HANDED).is_some_and(|k| k == key)
-            || t.strip_prefix(HELD)
-                .and_then(|rest| rest.rsplit_once(':'))
-                .is_some_and(|(_, k)| k == key)
+    parsed(tags).any(|t| {
+        matches!(&t, Tag::Held { key: k, .. } | Tag::Handed { key: k } if k == key)
     })
 }
 
 /// Does some tag of this tool name `key` at all (held, handed or pending)?
 fn is_named(tags: &[String], key: &str) -> bool {
-    is_held(tags, key)
-        || tags
-            .iter()
-            .filter_map(|t| Pending::parse(t))
-            .any(|p| p.key.as_deref() == Some(key))
+    parsed(tags).any(|t| t.key() == Some(key))
 }
 
 /// The connections the app's tags say hold a secret: (connection, key).
 pub fn holders(tags: &[String]) -> Vec<(String, String)> {
-    tags.iter()
-        .filter_map(|t| {
-            let (c, k) = t.strip_prefix(HELD)?.rsplit_once(':')?;
-            Some((c.to_owned(), k.to_owned()))
+    parsed(tags)
+        .filter_map(|t| match t {
+            Tag::Held { connection, key } => Some((connection, key)),
+            _ => None,
         })
         .collect()
 }
@@ -455,10 +602,8 @@ pub fn plan_sweep(app: &Application, seen: &Seen<'_>, alive: impl Fn(&Pending) -
                     }
                 }
             }
-        } else if let Some(rest) = tag.strip_prefix(HELD) {
-            let Some((connection, key)) = rest.rsplit_once(':') else {
-                continue;
-            };
+        } else if let Some(Tag::Held { connection, key }) = Tag::parse(tag) {
+            let (connection, key) = (connection.as_str(), key.as_str());
             if deleted.iter().any(|d| d == connection) {
                 drop_tags.push(tag.clone());
                 if exists(key) && !out.remove.iter().any(|r| r == key) {
@@ -472,8 +617,8 @@ pub fn plan_sweep(app: &Application, seen: &Seen<'_>, alive: impl Fn(&Pending) -
                 // cleaned up): the tag names nothing.
                 drop_tags.push(tag.clone());
             }
-        } else if let Some(key) = tag.strip_prefix(HANDED) {
-            if !exists(key) {
+        } else if let Some(Tag::Handed { key }) = Tag::parse(tag) {
+            if !exists(&key) {
                 drop_tags.push(tag.clone());
             }
         }
@@ -574,6 +719,7 @@ pub async fn edit_tags_on(
         }
     };
     let wanted = change(&tags);
+    check_tags(&wanted)?;
     if raw.as_ref() != Some(&wanted) {
         graph
             .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
@@ -723,10 +869,8 @@ pub async fn held_by(
         retag(tags, std::slice::from_ref(&tag), |t| {
             pending_for(t, key)
                 || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
-                || t.strip_prefix(HELD).is_some_and(|rest| {
-                    rest.rsplit_once(':')
-                        .is_some_and(|(c, k)| (c == connection && k != key) || gone.contains(&c))
-                })
+                || matches!(Tag::parse(t), Some(Tag::Held { connection: c, key: k })
+                    if (c == connection && k != key) || gone.contains(&c.as_str()))
         })
     })
     .await
@@ -1032,6 +1176,66 @@ mod tests {
 
     fn at(secs: i64) -> String {
         jiff::Timestamp::from_second(secs).unwrap().to_string()
+    }
+
+    #[test]
+    fn every_tag_round_trips_and_graphs_rules_are_checked() {
+        let all = [
+            Tag::Owner,
+            Tag::Pending(Pending {
+                run: "r".into(),
+                since: T0,
+                key: None,
+            }),
+            Tag::Pending(Pending {
+                run: "r".into(),
+                since: T0,
+                key: Some("k".into()),
+            }),
+            Tag::Held {
+                connection: "c".into(),
+                key: "k".into(),
+            },
+            Tag::Handed { key: "k".into() },
+            Tag::Previous {
+                connection: "c".into(),
+            },
+        ];
+        for tag in all {
+            assert_eq!(Tag::parse(&tag.to_string()), Some(tag.clone()), "{tag}");
+            assert!(tag.checked().is_ok());
+        }
+        assert_eq!(
+            held_tag("c1", "k1"),
+            "aad-setup:connection-secret:c1:k1"
+        );
+        assert_eq!(handed_tag("k1"), "aad-setup:handed-secret:k1");
+        assert_eq!(
+            previous_tag("c1"),
+            "aad-setup:previous-connection:c1"
+        );
+        // Someone else's tags, and ours malformed, are not ours.
+        for other in [
+            "WindowsAzureActiveDirectoryIntegratedApp",
+            "aad-setup:",
+            "aad-setup:connection-secret:c",
+            "aad-setup:handed-secret:",
+            "aad-setup:previous-connection:",
+            "aad-setup:something-else:x",
+        ] {
+            assert_eq!(Tag::parse(other), None, "{other}");
+        }
+        // Graph's rules: 1 to 256 characters, no whitespace, no duplicates.
+        let long = Tag::Held {
+            connection: "c".repeat(240),
+            key: "k".repeat(36),
+        };
+        assert!(long.checked().is_err());
+        let spaced = Tag::Handed { key: "a b".into() };
+        assert!(spaced.checked().is_err());
+        assert!(check_tags(&["a".into(), "b".into()]).is_ok());
+        assert!(check_tags(&["a".into(), "a".into()]).is_err());
+        assert!(check_tags(&[String::new()]).is_err());
     }
 
     #[test]

@@ -56,23 +56,19 @@ impl SecretState {
     }
 }
 
-/// The app tags that name the secret each platform connection holds
-/// (`aad-setup:connection-secret:<connectionId>:<keyId>`, one per
-/// connection): kept on the app itself, so that any machine can tell which
-/// secret a connection holds, and a rotation removes that one and no other.
-/// Neither id is a secret; the portal shows key ids.
-pub(crate) const HELD_TAG: &str = "aad-setup:connection-secret:";
-
-/// Graph documents no limit for a tag; this keeps well within what the
-/// portal shows, and a longer one is simply not written.
-const TAG_MAX: usize = 256;
+// The app tags that name the secret each platform connection holds
+// (`aad-setup:connection-secret:<connectionId>:<keyId>`, one per
+// connection, [`crate::custody::Tag::Held`]): kept on the app itself, so
+// that any machine can tell which secret a connection holds, and a
+// rotation removes that one and no other. Neither id is a secret; the
+// portal shows key ids.
 
 /// The key id the app's tag names for `connection`, if any.
 pub(crate) fn tagged<'a>(app: &'a Application, connection: &str) -> Option<&'a str> {
     app.tags.iter().find_map(|t| {
-        t.strip_prefix(HELD_TAG)?
-            .strip_prefix(connection)?
-            .strip_prefix(':')
+        crate::custody::is_held_by(t, connection)
+            .then(|| t.rsplit_once(':').map(|(_, k)| k))
+            .flatten()
     })
 }
 
@@ -85,22 +81,20 @@ pub(crate) fn tags_holding(
     key_id: Option<&str>,
     gone: &[&str],
 ) -> Option<Vec<String>> {
-    let names = |t: &str, c: &str| {
-        t.strip_prefix(HELD_TAG)
-            .and_then(|rest| rest.strip_prefix(c))
-            .is_some_and(|rest| rest.starts_with(':'))
-    };
+    let names = crate::custody::is_held_by;
     let mut out: Vec<String> = tags
         .iter()
         .filter(|t| !names(t, connection) && !gone.iter().any(|g| names(t, g)))
         .cloned()
         .collect();
     if let Some(key) = key_id {
-        let tag = format!("{HELD_TAG}{connection}:{key}");
-        if tag.len() > TAG_MAX {
-            return None;
+        let tag = crate::custody::Tag::Held {
+            connection: connection.to_owned(),
+            key: key.to_owned(),
         }
-        out.push(tag);
+        .checked()
+        .ok()?;
+        out.push(tag.to_string());
     }
     Some(out)
 }
@@ -412,8 +406,8 @@ mod tests {
         let tags = vec![
             "aad-setup".to_owned(),
             "team:x".to_owned(),
-            format!("{HELD_TAG}c1:k1"),
-            format!("{HELD_TAG}c2:k2"),
+            crate::custody::held_tag("c1", "k1"),
+            crate::custody::held_tag("c2", "k2"),
         ];
         let after = tags_holding(&tags, "c1", Some("k3"), &[]).unwrap();
         assert_eq!(
@@ -421,22 +415,22 @@ mod tests {
             [
                 "aad-setup".to_owned(),
                 "team:x".to_owned(),
-                format!("{HELD_TAG}c2:k2"),
-                format!("{HELD_TAG}c1:k3"),
+                crate::custody::held_tag("c2", "k2"),
+                crate::custody::held_tag("c1", "k3"),
             ]
         );
         // A replaced connection's tag goes with it; another's stays.
         let after = tags_holding(&after, "c3", Some("k4"), &["c1"]).unwrap();
         assert!(!after.iter().any(|t| t.contains("c1:")), "{after:?}");
-        assert!(after.contains(&format!("{HELD_TAG}c2:k2")));
+        assert!(after.contains(&crate::custody::held_tag("c2", "k2")));
         // A connection id that is a prefix of another is not mistaken for it.
-        let after = tags_holding(&[format!("{HELD_TAG}c10:k")], "c1", None, &[]).unwrap();
-        assert_eq!(after, [format!("{HELD_TAG}c10:k")]);
+        let after = tags_holding(&[crate::custody::held_tag("c10", "k")], "c1", None, &[]).unwrap();
+        assert_eq!(after, [crate::custody::held_tag("c10", "k")]);
         // Too long to write: not written.
         assert!(tags_holding(&[], &"x".repeat(300), Some("k"), &[]).is_none());
 
         let a = app(
-            &[&format!("{HELD_TAG}c2:k2"), &format!("{HELD_TAG}c10:k9")],
+            &[&crate::custody::held_tag("c2", "k2"), &crate::custody::held_tag("c10", "k9")],
             vec![],
         );
         assert_eq!(tagged(&a, "c2"), Some("k2"));
@@ -445,7 +439,7 @@ mod tests {
 
     #[test]
     fn the_record_names_a_secret_only_for_the_connection_it_recorded() {
-        let a = app(&[&format!("{HELD_TAG}c2:k-tag")], vec![]);
+        let a = app(&[&crate::custody::held_tag("c2", "k-tag")], vec![]);
         let record = Record {
             connection_id: Some("c1".into()),
             secret_key_id: Some("k-record".into()),

@@ -453,11 +453,7 @@ async fn converge(
     mut apps: Vec<Application>,
 ) -> anyhow::Result<(Application, Vec<Application>)> {
     let spec = &ctx.plan.app;
-    let holds = |a: &Application| {
-        a.tags
-            .iter()
-            .any(|t| t.starts_with(crate::custody::HELD) || t.starts_with(crate::custody::HANDED))
-    };
+    let holds = |a: &Application| a.tags.iter().any(|t| crate::custody::is_holding(t));
     let recorded = |a: &Application| ctx.record.app_object_id.as_deref() == Some(a.id.as_str());
     let has_secret = |a: &Application| !a.password_credentials.is_empty();
     apps.sort_by(|a, b| {

@@ -27,23 +27,9 @@ use crate::platform::Platform;
 use crate::platform::types::Connection;
 use crate::report::{RotationInfo, RotationSide, RotationState, days_left_at};
 
-/// The tag naming the connection a rotation in progress replaced.
-pub(crate) const PREVIOUS_TAG: &str = "aad-setup:previous-connection:";
-
-/// `aad-setup:previous-connection:<connection>`.
-pub(crate) fn previous_tag(connection: &str) -> String {
-    format!("{PREVIOUS_TAG}{connection}")
-}
-
-/// The connections the app's tags name as replaced by a rotation in
-/// progress.
-pub(crate) fn previous_ids(tags: &[String]) -> Vec<String> {
-    tags.iter()
-        .filter_map(|t| t.strip_prefix(PREVIOUS_TAG))
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
+// The tag naming the connection a rotation in progress replaced:
+// [`custody::Tag::Previous`].
+pub(crate) use custody::{previous_ids, previous_tag};
 
 /// Is the secret that ends at `end` due for renewal: does it expire within
 /// `window` of `now`? A secret that never expires is never due.
@@ -182,9 +168,10 @@ pub(crate) async fn retire(
     }
     let id = previous.connection_id.clone();
     let previous_tag = previous_tag(&id);
-    let held = format!("{}{id}:", custody::HELD);
     custody::edit_tags(graph, app_object_id, |tags| {
-        custody::retag(tags, &[], |t| t == previous_tag || t.starts_with(&held))
+        custody::retag(tags, &[], |t| {
+            t == previous_tag || custody::is_held_by(t, &id)
+        })
     })
     .await?;
     Ok(said)
@@ -286,9 +273,9 @@ pub(crate) async fn settle(
 /// The app as read, less what [`retire`] took off it.
 fn forget(app: &mut Application, previous: &InProgress) {
     let id = &previous.connection_id;
-    let held = format!("{}{id}:", custody::HELD);
     let tag = previous_tag(id);
-    app.tags.retain(|t| *t != tag && !t.starts_with(&held));
+    app.tags
+        .retain(|t| *t != tag && !custody::is_held_by(t, id));
     if let Some(key) = &previous.key_id {
         app.password_credentials.retain(|c| c.key_id != *key);
     }
@@ -356,7 +343,9 @@ mod tests {
         assert!(gone[0].expired(at("2026-12-06T00:00:00Z")));
         // No tag, no rotation: an untagged connection is never ours to retire.
         let mut plain = app.clone();
-        plain.tags.retain(|t| !t.starts_with(PREVIOUS_TAG));
+        plain
+            .tags
+            .retain(|t| !matches!(custody::Tag::parse(t), Some(custody::Tag::Previous { .. })));
         assert!(in_progress(&plain, &[old]).is_empty());
     }
 }

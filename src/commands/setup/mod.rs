@@ -586,10 +586,8 @@ fn narrate(
                 Op::Change,
                 "app.tag-held-secret",
                 format!(
-                    "tag the app with the key id of the secret the connection holds ({}{}:{})",
-                    create_secret::HELD_TAG,
-                    c.id,
-                    secret.key_id
+                    "tag the app with the key id of the secret the connection holds ({})",
+                    crate::custody::held_tag(&c.id, &secret.key_id)
                 ),
             );
         }
