@@ -107,7 +107,9 @@ impl Tag {
             });
         }
         if let Some(key) = rest.strip_prefix(HANDED) {
-            return (!key.is_empty()).then(|| Tag::Handed { key: key.to_owned() });
+            return (!key.is_empty()).then(|| Tag::Handed {
+                key: key.to_owned(),
+            });
         }
         let connection = rest.strip_prefix(PREVIOUS)?;
         (!connection.is_empty()).then(|| Tag::Previous {
@@ -279,9 +281,8 @@ impl Pending {
 
 /// Does some tag say that someone holds `key`?
 pub fn is_held(tags: &[String], key: &str) -> bool {
-    parsed(tags).any(|t| {
-        matches!(&t, Tag::Held { key: k, .. } | Tag::Handed { key: k } if k == key)
-    })
+    parsed(tags)
+        .any(|t| matches!(&t, Tag::Held { key: k, .. } | Tag::Handed { key: k } if k == key))
 }
 
 /// Does some tag of this tool name `key` at all (held, handed or pending)?
@@ -299,20 +300,8 @@ pub fn holders(tags: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The lease: `AAD_SETUP_PENDING_LEASE` seconds (resolved by settings,
-/// [`set_lease`]), else [`DEFAULT_LEASE`].
-pub fn lease() -> Duration {
-    Duration::from_secs(LEASE_SECS.load(std::sync::atomic::Ordering::Relaxed))
-}
-
-static LEASE_SECS: std::sync::atomic::AtomicU64 =
-    std::sync::atomic::AtomicU64::new(DEFAULT_LEASE.as_secs());
-
-pub(crate) fn set_lease(lease: Duration) {
-    LEASE_SECS.store(lease.as_secs(), std::sync::atomic::Ordering::Relaxed);
-}
-
 /// A run's lock under the state directory: held while the run lives.
+#[derive(Debug)]
 pub struct RunLock {
     pub run: String,
     path: PathBuf,
@@ -335,12 +324,6 @@ impl RunLock {
             path,
             _file: file,
         }
-    }
-}
-
-impl Drop for RunLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
     }
 }
 
@@ -638,27 +621,101 @@ pub fn retag(tags: &[String], add: &[String], gone: impl Fn(&str) -> bool) -> Ve
     out
 }
 
-/// This process's run: its id, locked under the state directory for as
-/// long as the process lives.
-static RUN: std::sync::OnceLock<RunLock> = std::sync::OnceLock::new();
-
-/// This process's run id (locked on first use).
-pub fn run_id(state_dir: &Path) -> &'static str {
-    &RUN.get_or_init(|| RunLock::acquire(state_dir)).run
+/// What this run knows of one app's tags (see [`Custody::edit_tags_on`]).
+#[derive(Debug, Default)]
+struct AppView {
+    /// The tags as this run last read or wrote them: what a write falls
+    /// back on when the app cannot be read yet (just created), and what
+    /// tells a stale read from another run's deliberate removal.
+    known: Option<Vec<String>>,
+    /// The tags this run put on the app and has not taken off since.
+    own: Vec<String>,
+    /// The tags this run took off the app.
+    removed: Vec<String>,
+    /// An answer to this run's `addPassword` on the app was lost: the call
+    /// may yet make a secret, so the run's intent stays for the next run to
+    /// explain it.
+    lost: bool,
 }
 
-/// Reads the app's tags afresh, changes them, and writes them back when
-/// they changed: other runs (and the admin) may have tagged it since, and
-/// a write built on an older read would drop their tags (tags are written
-/// whole, and Graph offers no ETag for applications). A read that may come
-/// from a replica behind this run's own last write keeps the tags this run
-/// wrote and has not taken off since. Returns the tags as written.
-pub async fn edit_tags(
-    graph: &Graph,
-    app_object_id: &str,
-    change: impl Fn(&[String]) -> Vec<String>,
-) -> anyhow::Result<Vec<String>> {
-    edit_tags_on(graph, app_object_id, None, change).await
+/// The custodian of one run: its id and lock, the lease it judges other
+/// machines' runs by, and what it knows of each app's tags. Made by the
+/// run (one per [`crate::steps::Ctx`]) and passed down; the only code that
+/// writes the apps' tags.
+#[derive(Debug)]
+pub struct Custody {
+    state_dir: PathBuf,
+    lease: Duration,
+    /// Taken on first use: a run that only reads never locks.
+    run: std::sync::OnceLock<RunLock>,
+    apps: std::sync::Mutex<Vec<(String, AppView)>>,
+}
+
+impl Custody {
+    /// The custodian of a run whose local state is under `state_dir`;
+    /// `lease`: `AAD_SETUP_PENDING_LEASE` as settings resolved it (else
+    /// [`DEFAULT_LEASE`]).
+    pub fn new(state_dir: &Path, lease: Option<Duration>) -> Custody {
+        Custody {
+            state_dir: state_dir.to_owned(),
+            lease: lease.unwrap_or(DEFAULT_LEASE),
+            run: std::sync::OnceLock::new(),
+            apps: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// This run's id (locked on first use).
+    pub fn run_id(&self) -> &str {
+        &self
+            .run
+            .get_or_init(|| RunLock::acquire(&self.state_dir))
+            .run
+    }
+
+    fn with_app<T>(&self, app_object_id: &str, f: impl FnOnce(&mut AppView) -> T) -> T {
+        let mut apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, view)) = apps.iter_mut().find(|(id, _)| id == app_object_id) {
+            return f(view);
+        }
+        apps.push((app_object_id.to_owned(), AppView::default()));
+        let (_, view) = apps.last_mut().expect("just pushed");
+        f(view)
+    }
+
+    fn known_tags(&self, app_object_id: &str) -> Option<Vec<String>> {
+        self.with_app(app_object_id, |v| v.known.clone())
+    }
+
+    /// Notes the app's tags as just read (or written).
+    pub fn remember_tags(&self, app_object_id: &str, tags: &[String]) {
+        self.with_app(app_object_id, |v| v.known = Some(tags.to_vec()));
+    }
+
+    fn note_own_tags(&self, app_object_id: &str, before: &[String], after: &[String]) {
+        self.with_app(app_object_id, |v| {
+            v.own.retain(|t| after.contains(t));
+            for tag in after.iter().filter(|t| !before.contains(t)) {
+                v.own.push(tag.clone());
+            }
+            for tag in before.iter().filter(|t| !after.contains(t)) {
+                v.removed.push(tag.clone());
+            }
+        });
+    }
+
+    /// An answer to this run's `addPassword` on the app was lost.
+    pub fn answer_lost(&self, app_object_id: &str) {
+        self.with_app(app_object_id, |v| v.lost = true);
+    }
+
+    /// The run whose intent a hand-off on the app ends: this one, unless an
+    /// answer was lost there (or it has not begun one).
+    fn settled_run(&self, app_object_id: &str) -> Option<String> {
+        if self.with_app(app_object_id, |v| v.lost) {
+            return None;
+        }
+        self.run.get().map(|r| r.run.clone())
+    }
 }
 
 /// The app's tags as read now, for [`edit_tags_on`]: a read made while
@@ -671,166 +728,6 @@ pub async fn read_tags(graph: &Graph, app_object_id: &str) -> Option<Vec<String>
         .ok()
         .flatten()
         .map(|a| a.tags)
-}
-
-/// [`edit_tags`], on `read` when the caller read the tags a moment ago
-/// ([`read_tags`], made while something else was done) rather than now.
-pub async fn edit_tags_on(
-    graph: &Graph,
-    app_object_id: &str,
-    read: Option<Option<Vec<String>>>,
-    change: impl Fn(&[String]) -> Vec<String>,
-) -> anyhow::Result<Vec<String>> {
-    // Always on a read (never skipped because this run's last view says
-    // nothing changes: another run may have written since, dropping a tag
-    // of ours that this write must put back).
-    let known = known_tags(app_object_id);
-    let mut tags_read = match read {
-        Some(read) => read,
-        None => graph.get_application(app_object_id).await?.map(|a| a.tags),
-    };
-    let mut n = 0;
-    while tags_read.is_none() && known.is_none() && n < READ_ATTEMPTS {
-        // Just created: not readable everywhere yet.
-        tokio::time::sleep(graph.poll_delay(n)).await;
-        tags_read = graph.get_application(app_object_id).await?.map(|a| a.tags);
-        n += 1;
-    }
-    // What the service showed: a write is needed whenever the wanted tags
-    // differ from it (not from this run's view).
-    let raw = tags_read.clone();
-    let tags = match (tags_read, known) {
-        (Some(mut read), Some(known)) => {
-            for mine in own_tags(app_object_id) {
-                if known.contains(&mine) && !read.contains(&mine) {
-                    read.push(mine);
-                }
-            }
-            // A tag this run took off, still on a replica behind: not
-            // written back.
-            let gone = removed_tags(app_object_id);
-            read.retain(|t| !gone.contains(t));
-            read
-        }
-        (Some(read), None) => read,
-        (None, Some(known)) => known,
-        (None, None) => {
-            anyhow::bail!("the app {app_object_id} could not be read to tag it")
-        }
-    };
-    let wanted = change(&tags);
-    check_tags(&wanted)?;
-    if raw.as_ref() != Some(&wanted) {
-        graph
-            .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
-            .await?;
-    }
-    note_own_tags(app_object_id, &tags, &wanted);
-    remember_tags(app_object_id, &wanted);
-    Ok(wanted)
-}
-
-/// The tags this run put on each app and has not taken off since.
-static OWN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-
-fn own_tags(app_object_id: &str) -> Vec<String> {
-    let own = OWN.lock().unwrap_or_else(|e| e.into_inner());
-    own.iter()
-        .filter(|(id, _)| id == app_object_id)
-        .map(|(_, t)| t.clone())
-        .collect()
-}
-
-fn note_own_tags(app_object_id: &str, before: &[String], after: &[String]) {
-    let mut own = OWN.lock().unwrap_or_else(|e| e.into_inner());
-    own.retain(|(id, t)| id != app_object_id || after.contains(t));
-    for tag in after.iter().filter(|t| !before.contains(t)) {
-        own.push((app_object_id.to_owned(), tag.clone()));
-    }
-    drop(own);
-    let mut removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
-    for tag in before.iter().filter(|t| !after.contains(t)) {
-        removed.push((app_object_id.to_owned(), tag.clone()));
-    }
-}
-
-/// The tags this run took off each app (see [`edit_tags_on`]).
-static REMOVED: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-
-fn removed_tags(app_object_id: &str) -> Vec<String> {
-    let removed = REMOVED.lock().unwrap_or_else(|e| e.into_inner());
-    removed
-        .iter()
-        .filter(|(id, _)| id == app_object_id)
-        .map(|(_, t)| t.clone())
-        .collect()
-}
-
-/// The app's tags as this run last read or wrote them: what a write falls
-/// back on when the app cannot be read yet (just created), and what tells a
-/// stale read from another run's deliberate removal (see [`edit_tags`]).
-static TAGS: std::sync::Mutex<Vec<(String, Vec<String>)>> = std::sync::Mutex::new(Vec::new());
-
-fn known_tags(app_object_id: &str) -> Option<Vec<String>> {
-    let tags = TAGS.lock().unwrap_or_else(|e| e.into_inner());
-    tags.iter()
-        .find(|(id, _)| id == app_object_id)
-        .map(|(_, t)| t.clone())
-}
-
-/// Notes the app's tags as just read (or written).
-pub fn remember_tags(app_object_id: &str, tags: &[String]) {
-    let mut all = TAGS.lock().unwrap_or_else(|e| e.into_inner());
-    all.retain(|(id, _)| id != app_object_id);
-    all.push((app_object_id.to_owned(), tags.to_vec()));
-}
-
-/// This run's intent to add a secret, as of now: written in the body of
-/// an app this run creates (its tags), so that the app exists with the
-/// intent on it and [`intend`] has nothing to write.
-pub fn new_intent(state_dir: &Path) -> Pending {
-    Pending {
-        run: run_id(state_dir).to_owned(),
-        since: jiff::Timestamp::now().as_second(),
-        key: None,
-    }
-}
-
-/// Before `addPassword`: the intent, on the app, so that a run that is
-/// killed, or whose answer is lost, is explained to the next one. An
-/// intent of this run without a key already on the app as last read or
-/// written (the app was created with it: [`new_intent`]) is that intent:
-/// it is durable, and nothing is written.
-///
-/// `read`: the app's tags as this run has just read them (see
-/// [`edit_tags_on`]), when it read them a moment ago.
-pub async fn intend(
-    graph: &Graph,
-    app_object_id: &str,
-    state_dir: &Path,
-    read: Option<Vec<String>>,
-) -> anyhow::Result<Pending> {
-    let own = run_id(state_dir);
-    if let Some(written) = known_tags(app_object_id)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|t| Pending::parse(t))
-        .find(|p| p.run == own && p.key.is_none())
-    {
-        return Ok(written);
-    }
-    let pending = new_intent(state_dir);
-    let tag = pending.tag();
-    edit_tags_on(graph, app_object_id, read.map(Some), |tags| {
-        retag(tags, std::slice::from_ref(&tag), |_| false)
-    })
-    .await
-    .map_err(|e| {
-        e.context(
-            "could not record on the app that a secret is about to be added; nothing was added",
-        )
-    })?;
-    Ok(pending)
 }
 
 /// Whether a pending tag is about `key`.
@@ -849,234 +746,351 @@ pub struct Holding<'a> {
     pub settles: Option<&'a str>,
 }
 
-/// A connection holds `key`: its held tag replaces the pending ones (and
-/// the tags of the connections in `gone`, which no longer exist). `read`:
-/// see [`edit_tags_on`].
-pub async fn held_by(
-    graph: &Graph,
-    app_object_id: &str,
-    holding: &Holding<'_>,
-    read: Option<Option<Vec<String>>>,
-) -> anyhow::Result<Vec<String>> {
-    let Holding {
-        connection,
-        key,
-        gone,
-        settles,
-    } = *holding;
-    let tag = held_tag(connection, key);
-    edit_tags_on(graph, app_object_id, read, |tags| {
-        retag(tags, std::slice::from_ref(&tag), |t| {
-            pending_for(t, key)
-                || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
-                || matches!(Tag::parse(t), Some(Tag::Held { connection: c, key: k })
-                    if (c == connection && k != key) || gone.contains(&c.as_str()))
-        })
-    })
-    .await
-}
-
-/// A person was handed `key`: its tag replaces the pending ones, and this
-/// run's intent ends with the same write (unless an answer to its
-/// `addPassword` was lost: see [`answer_lost`]).
-pub async fn handed(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
-    let tag = handed_tag(key);
-    let settles = settled_run(app_object_id);
-    edit_tags(graph, app_object_id, |tags| {
-        retag(tags, std::slice::from_ref(&tag), |t| {
-            pending_for(t, key)
-                || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
-        })
-    })
-    .await
-    .map(|_| ())
-}
-
-/// Apps on which an answer to this run's `addPassword` was lost: the call
-/// may yet make a secret, so the run's intent stays on them for the next
-/// run to explain it.
-static LOST: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-
-/// An answer to this run's `addPassword` on the app was lost.
-pub fn answer_lost(app_object_id: &str) {
-    let mut lost = LOST.lock().unwrap_or_else(|e| e.into_inner());
-    if !lost.iter().any(|a| a == app_object_id) {
-        lost.push(app_object_id.to_owned());
+impl Custody {
+    /// Reads the app's tags afresh, changes them, and writes them back when
+    /// they changed: other runs (and the admin) may have tagged it since, and
+    /// a write built on an older read would drop their tags (tags are written
+    /// whole, and Graph offers no ETag for applications). A read that may come
+    /// from a replica behind this run's own last write keeps the tags this run
+    /// wrote and has not taken off since. Returns the tags as written.
+    pub async fn edit_tags(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        change: impl Fn(&[String]) -> Vec<String>,
+    ) -> anyhow::Result<Vec<String>> {
+        self.edit_tags_on(graph, app_object_id, None, change).await
     }
-}
 
-/// The run whose intent a hand-off on the app ends: this one, unless an
-/// answer was lost there (or it has not begun one).
-fn settled_run(app_object_id: &str) -> Option<&'static str> {
-    let lost = LOST.lock().unwrap_or_else(|e| e.into_inner());
-    if lost.iter().any(|a| a == app_object_id) {
-        return None;
-    }
-    RUN.get().map(|r| r.run.as_str())
-}
-
-/// `key` was removed (or never handed on): its pending tag goes.
-pub async fn released(graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
-    edit_tags(graph, app_object_id, |tags| {
-        retag(tags, &[], |t| pending_for(t, key))
-    })
-    .await
-    .map(|_| ())
-}
-
-/// Everything this run's intent left, when the run ends with its secret
-/// handed on or removed: the intent tags of this run go (a lost answer's
-/// intent stays for the next run: see [`held_by`]).
-pub async fn settle(graph: &Graph, app_object_id: &str, state_dir: &Path, keep_intent: bool) {
-    if keep_intent {
-        return;
-    }
-    let run = run_id(state_dir).to_owned();
-    let _ = edit_tags(graph, app_object_id, |tags| {
-        retag(tags, &[], |t| {
-            Pending::parse(t).is_some_and(|p| p.run == run)
-        })
-    })
-    .await;
-}
-
-/// The end of a run that handed its secret to `connection`: the app's
-/// tags read back, this run's intent gone (unless an answer to its
-/// `addPassword` was lost: `keep_intent`), and the held tag written again
-/// if a concurrent write (another run's, built on a read from before this
-/// run's write or from a replica behind it) dropped it. Returns whether it
-/// had to be written again.
-pub async fn confirm_held(
-    graph: &Graph,
-    app_object_id: &str,
-    state_dir: &Path,
-    (connection, key): (&str, &str),
-    keep_intent: bool,
-) -> anyhow::Result<bool> {
-    let run = run_id(state_dir).to_owned();
-    let held = held_tag(connection, key);
-    let read = graph.get_application(app_object_id).await?.map(|a| a.tags);
-    let dropped = read.as_ref().is_some_and(|tags| !tags.contains(&held));
-    edit_tags_on(graph, app_object_id, Some(read), |tags| {
-        let gone = |t: &str| !keep_intent && Pending::parse(t).is_some_and(|p| p.run == run);
-        retag(tags, std::slice::from_ref(&held), gone)
-    })
-    .await?;
-    Ok(dropped)
-}
-
-/// The sweep of what earlier runs left (see the module doc): run on the
-/// app before anything else touches its secrets. `deleted` are the
-/// connections named by held tags that the platform says no longer exist.
-/// Returns what was done, for the summary.
-pub async fn sweep(
-    graph: &Graph,
-    app: &mut Application,
-    seen: &Seen<'_>,
-    state_dir: &Path,
-    protected: &[String],
-    reclaim: &[String],
-) -> anyhow::Result<Swept> {
-    remember_tags(&app.id, &app.tags);
-    let now = jiff::Timestamp::now().as_second();
-    let lease = lease();
-    let own = run_id(state_dir).to_owned();
-    // `--reclaim RUN`: the person knows that run is gone.
-    let is_alive = |p: &Pending| {
-        p.run == own || (!reclaim.contains(&p.run) && alive(state_dir, p, now, lease))
-    };
-    let mut plan = plan_sweep(app, seen, is_alive);
-    let mut warnings: Vec<String> = in_flight(&app.tags, &own, is_alive, lease);
-    if !plan.remove.is_empty() {
-        // Never remove on a read that may be stale: the app is read again
-        // and only what both reads judge unheld goes (a replica behind may
-        // lack a held tag another run has just written).
-        if let Some(again) = graph.get_application(&app.id).await? {
-            let second = plan_sweep(&again, seen, is_alive);
-            let doubted: Vec<String> = plan
-                .remove
-                .iter()
-                .filter(|k| !second.remove.contains(k))
-                .cloned()
-                .collect();
-            for key in &doubted {
-                warnings.push(format!(
-                    "the secret {key} was kept: one read of the app said no one holds it, another did not; run the same command again in a few minutes to judge it on a settled read (key id {key})"
-                ));
+    /// [`edit_tags`], on `read` when the caller read the tags a moment ago
+    /// ([`read_tags`], made while something else was done) rather than now.
+    pub async fn edit_tags_on(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        read: Option<Option<Vec<String>>>,
+        change: impl Fn(&[String]) -> Vec<String>,
+    ) -> anyhow::Result<Vec<String>> {
+        // Always on a read (never skipped because this run's last view says
+        // nothing changes: another run may have written since, dropping a tag
+        // of ours that this write must put back).
+        let known = self.known_tags(app_object_id);
+        let mut tags_read = match read {
+            Some(read) => read,
+            None => graph.get_application(app_object_id).await?.map(|a| a.tags),
+        };
+        let mut n = 0;
+        while tags_read.is_none() && known.is_none() && n < READ_ATTEMPTS {
+            // Just created: not readable everywhere yet.
+            tokio::time::sleep(graph.poll_delay(n)).await;
+            tags_read = graph.get_application(app_object_id).await?.map(|a| a.tags);
+            n += 1;
+        }
+        // What the service showed: a write is needed whenever the wanted tags
+        // differ from it (not from this run's view).
+        let raw = tags_read.clone();
+        let tags = match (tags_read, known) {
+            (Some(mut read), Some(known)) => {
+                for mine in self.with_app(app_object_id, |v| v.own.clone()) {
+                    if known.contains(&mine) && !read.contains(&mine) {
+                        read.push(mine);
+                    }
+                }
+                // A tag this run took off, still on a replica behind: not
+                // written back.
+                let gone = self.with_app(app_object_id, |v| v.removed.clone());
+                read.retain(|t| !gone.contains(t));
+                read
             }
-            plan.remove.retain(|k| !doubted.contains(k));
-            plan.notes
-                .retain(|n| !doubted.iter().any(|k| n.contains(k.as_str())));
+            (Some(read), None) => read,
+            (None, Some(known)) => known,
+            (None, None) => {
+                anyhow::bail!("the app {app_object_id} could not be read to tag it")
+            }
+        };
+        let wanted = change(&tags);
+        check_tags(&wanted)?;
+        if raw.as_ref() != Some(&wanted) {
+            graph
+                .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
+                .await?;
+        }
+        self.note_own_tags(app_object_id, &tags, &wanted);
+        self.remember_tags(app_object_id, &wanted);
+        Ok(wanted)
+    }
+
+    /// This run's intent to add a secret, as of now: written in the body of
+    /// an app this run creates (its tags), so that the app exists with the
+    /// intent on it and [`intend`] has nothing to write.
+    pub fn new_intent(&self) -> Pending {
+        Pending {
+            run: self.run_id().to_owned(),
+            since: jiff::Timestamp::now().as_second(),
+            key: None,
         }
     }
-    // What this machine's record says someone holds stays, whatever the
-    // tags say (a late write may have lost a tag).
-    // (Not a secret whose connection was deleted: that one goes.)
-    let of_deleted: Vec<String> = holders(&app.tags)
-        .into_iter()
-        .filter(|(c, _)| seen.deleted.contains(c))
-        .map(|(_, k)| k)
-        .collect();
-    let kept: Vec<String> = plan
-        .remove
-        .iter()
-        .filter(|k| protected.contains(k) && !of_deleted.contains(k))
-        .cloned()
-        .collect();
-    plan.remove.retain(|k| !kept.contains(k));
-    plan.notes
-        .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
-    // A doubt about a key this machine's record says someone holds is
-    // settled by the record: kept, nothing to say.
-    warnings.extend(
-        plan.doubts
-            .iter()
-            .filter(|d| !protected.iter().any(|k| d.contains(k.as_str())))
-            .cloned(),
-    );
-    if plan.tags == app.tags && plan.remove.is_empty() {
-        return Ok(Swept {
-            notes: Vec::new(),
-            warnings,
-        });
-    }
-    for key in &plan.remove {
-        graph.remove_password(&app.id, key).await?;
-        app.password_credentials.retain(|c| &c.key_id != key);
-    }
-    let dropped: Vec<String> = app
-        .tags
-        .iter()
-        .filter(|t| !plan.tags.contains(t))
-        .cloned()
-        .collect();
-    app.tags = edit_tags(graph, &app.id, |tags| {
-        retag(tags, &plan.add, |t| dropped.iter().any(|d| d == t))
-    })
-    .await?;
-    Ok(Swept {
-        notes: plan.notes,
-        warnings,
-    })
-}
 
-/// The run, other than this one and still in flight (alive here, or within
-/// its lease elsewhere, and not reclaimed), whose intent on the app explains
-/// a connection made at `created_at`: that run's to hand its secret to.
-pub fn in_flight_maker(
-    tags: &[String],
-    created_at: Option<&str>,
-    state_dir: &Path,
-    reclaim: &[String],
-) -> Option<String> {
-    let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
-    let own = run_id(state_dir).to_owned();
-    let now = jiff::Timestamp::now().as_second();
-    tags.iter()
-        .filter_map(|t| Pending::parse(t))
-        .filter(|p| p.run != own && !reclaim.contains(&p.run) && p.explains(made))
-        .find(|p| alive(state_dir, p, now, lease()))
-        .map(|p| p.run)
+    /// Before `addPassword`: the intent, on the app, so that a run that is
+    /// killed, or whose answer is lost, is explained to the next one. An
+    /// intent of this run without a key already on the app as last read or
+    /// written (the app was created with it: [`new_intent`]) is that intent:
+    /// it is durable, and nothing is written.
+    ///
+    /// `read`: the app's tags as this run has just read them (see
+    /// [`edit_tags_on`]), when it read them a moment ago.
+    pub async fn intend(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        read: Option<Vec<String>>,
+    ) -> anyhow::Result<Pending> {
+        let own = self.run_id();
+        if let Some(written) = self
+            .known_tags(app_object_id)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|t| Pending::parse(t))
+            .find(|p| p.run == own && p.key.is_none())
+        {
+            return Ok(written);
+        }
+        let pending = self.new_intent();
+        let tag = pending.tag();
+        self.edit_tags_on(graph, app_object_id, read.map(Some), |tags| {
+            retag(tags, std::slice::from_ref(&tag), |_| false)
+        })
+        .await
+        .map_err(|e| {
+            e.context(
+                "could not record on the app that a secret is about to be added; nothing was added",
+            )
+        })?;
+        Ok(pending)
+    }
+
+    /// A connection holds `key`: its held tag replaces the pending ones (and
+    /// the tags of the connections in `gone`, which no longer exist). `read`:
+    /// see [`edit_tags_on`].
+    pub async fn held_by(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        holding: &Holding<'_>,
+        read: Option<Option<Vec<String>>>,
+    ) -> anyhow::Result<Vec<String>> {
+        let Holding {
+            connection,
+            key,
+            gone,
+            settles,
+        } = *holding;
+        let tag = held_tag(connection, key);
+        self.edit_tags_on(graph, app_object_id, read, |tags| {
+            retag(tags, std::slice::from_ref(&tag), |t| {
+                pending_for(t, key)
+                    || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
+                    || matches!(Tag::parse(t), Some(Tag::Held { connection: c, key: k })
+                    if (c == connection && k != key) || gone.contains(&c.as_str()))
+            })
+        })
+        .await
+    }
+
+    /// A person was handed `key`: its tag replaces the pending ones, and this
+    /// run's intent ends with the same write (unless an answer to its
+    /// `addPassword` was lost: see [`answer_lost`]).
+    pub async fn handed(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        let tag = handed_tag(key);
+        let settles = self.settled_run(app_object_id);
+        let settles = settles.as_deref();
+        self.edit_tags(graph, app_object_id, |tags| {
+            retag(tags, std::slice::from_ref(&tag), |t| {
+                pending_for(t, key)
+                    || Pending::parse(t).is_some_and(|p| Some(p.run.as_str()) == settles)
+            })
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// `key` was removed (or never handed on): its pending tag goes.
+    pub async fn released(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        self.edit_tags(graph, app_object_id, |tags| {
+            retag(tags, &[], |t| pending_for(t, key))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Everything this run's intent left, when the run ends with its secret
+    /// handed on or removed: the intent tags of this run go (a lost answer's
+    /// intent stays for the next run: see [`held_by`]).
+    pub async fn settle(&self, graph: &Graph, app_object_id: &str, keep_intent: bool) {
+        if keep_intent {
+            return;
+        }
+        let run = self.run_id().to_owned();
+        let _ = self
+            .edit_tags(graph, app_object_id, |tags| {
+                retag(tags, &[], |t| {
+                    Pending::parse(t).is_some_and(|p| p.run == run)
+                })
+            })
+            .await;
+    }
+
+    /// The end of a run that handed its secret to `connection`: the app's
+    /// tags read back, this run's intent gone (unless an answer to its
+    /// `addPassword` was lost: `keep_intent`), and the held tag written again
+    /// if a concurrent write (another run's, built on a read from before this
+    /// run's write or from a replica behind it) dropped it. Returns whether it
+    /// had to be written again.
+    pub async fn confirm_held(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        (connection, key): (&str, &str),
+        keep_intent: bool,
+    ) -> anyhow::Result<bool> {
+        let run = self.run_id().to_owned();
+        let held = held_tag(connection, key);
+        let read = graph.get_application(app_object_id).await?.map(|a| a.tags);
+        let dropped = read.as_ref().is_some_and(|tags| !tags.contains(&held));
+        self.edit_tags_on(graph, app_object_id, Some(read), |tags| {
+            let gone = |t: &str| !keep_intent && Pending::parse(t).is_some_and(|p| p.run == run);
+            retag(tags, std::slice::from_ref(&held), gone)
+        })
+        .await?;
+        Ok(dropped)
+    }
+
+    /// The sweep of what earlier runs left (see the module doc): run on the
+    /// app before anything else touches its secrets. `deleted` are the
+    /// connections named by held tags that the platform says no longer exist.
+    /// Returns what was done, for the summary.
+    pub async fn sweep(
+        &self,
+        graph: &Graph,
+        app: &mut Application,
+        seen: &Seen<'_>,
+        protected: &[String],
+        reclaim: &[String],
+    ) -> anyhow::Result<Swept> {
+        self.remember_tags(&app.id, &app.tags);
+        let now = jiff::Timestamp::now().as_second();
+        let lease = self.lease;
+        let state_dir = self.state_dir.as_path();
+        let own = self.run_id().to_owned();
+        // `--reclaim RUN`: the person knows that run is gone.
+        let is_alive = |p: &Pending| {
+            p.run == own || (!reclaim.contains(&p.run) && alive(state_dir, p, now, lease))
+        };
+        let mut plan = plan_sweep(app, seen, is_alive);
+        let mut warnings: Vec<String> = in_flight(&app.tags, &own, is_alive, lease);
+        if !plan.remove.is_empty() {
+            // Never remove on a read that may be stale: the app is read again
+            // and only what both reads judge unheld goes (a replica behind may
+            // lack a held tag another run has just written).
+            if let Some(again) = graph.get_application(&app.id).await? {
+                let second = plan_sweep(&again, seen, is_alive);
+                let doubted: Vec<String> = plan
+                    .remove
+                    .iter()
+                    .filter(|k| !second.remove.contains(k))
+                    .cloned()
+                    .collect();
+                for key in &doubted {
+                    warnings.push(format!(
+                    "the secret {key} was kept: one read of the app said no one holds it, another did not; run the same command again in a few minutes to judge it on a settled read (key id {key})"
+                ));
+                }
+                plan.remove.retain(|k| !doubted.contains(k));
+                plan.notes
+                    .retain(|n| !doubted.iter().any(|k| n.contains(k.as_str())));
+            }
+        }
+        // What this machine's record says someone holds stays, whatever the
+        // tags say (a late write may have lost a tag).
+        // (Not a secret whose connection was deleted: that one goes.)
+        let of_deleted: Vec<String> = holders(&app.tags)
+            .into_iter()
+            .filter(|(c, _)| seen.deleted.contains(c))
+            .map(|(_, k)| k)
+            .collect();
+        let kept: Vec<String> = plan
+            .remove
+            .iter()
+            .filter(|k| protected.contains(k) && !of_deleted.contains(k))
+            .cloned()
+            .collect();
+        plan.remove.retain(|k| !kept.contains(k));
+        plan.notes
+            .retain(|n| !kept.iter().any(|k| n.contains(k.as_str())));
+        // A doubt about a key this machine's record says someone holds is
+        // settled by the record: kept, nothing to say.
+        warnings.extend(
+            plan.doubts
+                .iter()
+                .filter(|d| !protected.iter().any(|k| d.contains(k.as_str())))
+                .cloned(),
+        );
+        if plan.tags == app.tags && plan.remove.is_empty() {
+            return Ok(Swept {
+                notes: Vec::new(),
+                warnings,
+            });
+        }
+        for key in &plan.remove {
+            graph.remove_password(&app.id, key).await?;
+            app.password_credentials.retain(|c| &c.key_id != key);
+        }
+        let dropped: Vec<String> = app
+            .tags
+            .iter()
+            .filter(|t| !plan.tags.contains(t))
+            .cloned()
+            .collect();
+        app.tags = self
+            .edit_tags(graph, &app.id, |tags| {
+                retag(tags, &plan.add, |t| dropped.iter().any(|d| d == t))
+            })
+            .await?;
+        Ok(Swept {
+            notes: plan.notes,
+            warnings,
+        })
+    }
+
+    /// The run, other than this one and still in flight (alive here, or within
+    /// its lease elsewhere, and not reclaimed), whose intent on the app explains
+    /// a connection made at `created_at`: that run's to hand its secret to.
+    pub fn in_flight_maker(
+        &self,
+        tags: &[String],
+        created_at: Option<&str>,
+        reclaim: &[String],
+    ) -> Option<String> {
+        let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
+        let own = self.run_id().to_owned();
+        let now = jiff::Timestamp::now().as_second();
+        let state_dir = self.state_dir.as_path();
+        tags.iter()
+            .filter_map(|t| Pending::parse(t))
+            .filter(|p| p.run != own && !reclaim.contains(&p.run) && p.explains(made))
+            .find(|p| alive(state_dir, p, now, self.lease))
+            .map(|p| p.run)
+    }
 }
 
 /// What [`sweep`] did (`notes`) and what needs a person (`warnings`: the
@@ -1205,15 +1219,9 @@ mod tests {
             assert_eq!(Tag::parse(&tag.to_string()), Some(tag.clone()), "{tag}");
             assert!(tag.checked().is_ok());
         }
-        assert_eq!(
-            held_tag("c1", "k1"),
-            "aad-setup:connection-secret:c1:k1"
-        );
+        assert_eq!(held_tag("c1", "k1"), "aad-setup:connection-secret:c1:k1");
         assert_eq!(handed_tag("k1"), "aad-setup:handed-secret:k1");
-        assert_eq!(
-            previous_tag("c1"),
-            "aad-setup:previous-connection:c1"
-        );
+        assert_eq!(previous_tag("c1"), "aad-setup:previous-connection:c1");
         // Someone else's tags, and ours malformed, are not ours.
         for other in [
             "WindowsAzureActiveDirectoryIntegratedApp",

@@ -174,6 +174,9 @@ pub(crate) struct Plan {
     /// are gone; what their intents explain is swept at once.
     pub reclaim: Vec<String>,
     pub state_dir: PathBuf,
+    /// `AAD_SETUP_PENDING_LEASE`: how long another machine's secret in
+    /// flight is kept ([`pending_lease`]; `None`: the default).
+    pub pending_lease: Option<std::time::Duration>,
     /// Warnings to show before the run (e.g. "never" expiry).
     pub warnings: Vec<String>,
 }
@@ -1188,6 +1191,7 @@ fn build(
         replace: args.replace,
         reclaim: args.reclaim.clone(),
         state_dir,
+        pending_lease: pending_lease(&args.env),
         warnings,
     })
 }

@@ -70,9 +70,6 @@ pub fn run(cli: Cli) -> i32 {
     if let Some(dir) = environment.os(crate::env::THROTTLE_DIR) {
         crate::http::set_throttle_dir(std::path::PathBuf::from(dir));
     }
-    if let Some(lease) = settings::pending_lease(&environment) {
-        crate::custody::set_lease(lease);
-    }
     init_logging(interaction.verbose, interaction.color);
     let printer = Printer::new(&interaction);
     match &cli.command {

@@ -53,6 +53,7 @@ async fn run_on(
         store: (!plan.dry_run).then_some(store),
         record,
         dry_run: plan.dry_run,
+        custody: crate::custody::Custody::new(&plan.state_dir, plan.pending_lease),
     };
     let report = pass(&mut ctx, graph, session, read_directory)
         .await
@@ -66,7 +67,11 @@ async fn run_on(
         // The person reading the output holds it now (crate::custody).
         ctx.record.handed_key_ids.push(secret.key_id.clone());
         ctx.save_record();
-        if let Err(e) = crate::custody::handed(graph, &app.object_id, &secret.key_id).await {
+        if let Err(e) = ctx
+            .custody
+            .handed(graph, &app.object_id, &secret.key_id)
+            .await
+        {
             printer.warn(&format!(
                 "the app could not be tagged with the secret handed on ({e:#})"
             ));
@@ -79,7 +84,7 @@ async fn run_on(
         .as_ref()
         .filter(|s| s.value.is_some() && s.file.is_none() && s.action == Action::Created);
     if let (false, Some(secret), Some(app)) = (delivered, stranded, report.app.as_ref()) {
-        let what = secret::remove_unheld(graph, &app.object_id, &secret.key_id).await;
+        let what = secret::remove_unheld(&ctx.custody, graph, &app.object_id, &secret.key_id).await;
         return Err(Failure::new(
             Kind::Failed,
             format!("the output was closed before the new secret could be handed on; {what}"),
@@ -185,7 +190,7 @@ async fn pass(
         let what = match &plan.secret.file {
             Some(path) => format!("the new secret is kept in {}", path.display()),
             // To be shown only after the check: no one has it.
-            None => secret::remove_unheld(graph, &app.app.id, &secret.key_id).await,
+            None => secret::remove_unheld(&ctx.custody, graph, &app.app.id, &secret.key_id).await,
         };
         return Err(err.context(Failure::new(Kind::Failed, what)));
     }

@@ -44,6 +44,7 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
         record: store.load(&session.tenant_id, &plan.app.name),
         store: None,
         dry_run: true,
+        custody: crate::custody::Custody::new(&plan.state_dir, plan.pending_lease),
     };
     let found = register_app::look(&ctx, &graph, register_app::Existing::Required).await;
     let recorded = ctx.record.connection_id.as_deref();
@@ -218,7 +219,7 @@ async fn finish_one(
         report.rotation = Some(info);
         return Ok(());
     }
-    let done = renewal::retire(graph, &target.client, app_object_id, previous)
+    let done = renewal::retire(&ctx.custody, graph, &target.client, app_object_id, previous)
         .await
         .map_err(|e| {
             let failure = Failure::new(

@@ -227,12 +227,11 @@ pub(crate) async fn run(
     // Custody: the intent is on the app before the secret exists, so that
     // a run killed from here on, or whose answer is lost, is explained to
     // the next run on any machine (crate::custody).
-    let state_dir = &ctx.plan.state_dir;
-    crate::custody::remember_tags(&app.id, &app.tags);
+    ctx.custody.remember_tags(&app.id, &app.tags);
     // The app was read (or written) by this pass a moment ago, with no
     // change of ours between: its tags are the read the write is built on.
     let read = Some(app.tags.clone());
-    crate::custody::intend(graph, &app.id, state_dir, read).await?;
+    ctx.custody.intend(graph, &app.id, read).await?;
     // A stop asked for before a secret is sent for (while the new app
     // replicates, say) is honoured here: no secret is made.
     let add = || {
@@ -253,7 +252,7 @@ pub(crate) async fn run(
         Ok(p) => Ok(p),
         Err(err) if is_ambiguous(&err) => {
             lost = true;
-            crate::custody::answer_lost(&app.id);
+            ctx.custody.answer_lost(&app.id);
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
             match remove_unknown(graph, app, &spec.description, &before).await {
                 Ok(()) => add().await.map_err(|e| policy_error(e, &app.id)),
@@ -267,7 +266,7 @@ pub(crate) async fn run(
         Err(err) => {
             // Nothing held: the intent goes, unless a lost call may yet
             // land a secret (the next run removes it).
-            crate::custody::settle(graph, &app.id, state_dir, lost).await;
+            ctx.custody.settle(graph, &app.id, lost).await;
             return Err(err);
         }
     };
@@ -286,7 +285,7 @@ pub(crate) async fn run(
                 ));
             }
         }
-        if let Err(e) = crate::custody::handed(graph, &app.id, &added.key_id).await {
+        if let Err(e) = ctx.custody.handed(graph, &app.id, &added.key_id).await {
             ctx.printer.warn(&format!(
                 "the app could not be tagged with the secret handed on in {} ({e:#})",
                 path.display()
@@ -430,7 +429,10 @@ mod tests {
         assert!(tags_holding(&[], &"x".repeat(300), Some("k"), &[]).is_none());
 
         let a = app(
-            &[&crate::custody::held_tag("c2", "k2"), &crate::custody::held_tag("c10", "k9")],
+            &[
+                &crate::custody::held_tag("c2", "k2"),
+                &crate::custody::held_tag("c10", "k9"),
+            ],
             vec![],
         );
         assert_eq!(tagged(&a, "c2"), Some("k2"));

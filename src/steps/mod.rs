@@ -43,6 +43,8 @@ pub(crate) struct Ctx<'a> {
     /// This pass only reads, and says what it would change: `--dry-run`,
     /// and the wizard's look before it asks to go ahead.
     pub dry_run: bool,
+    /// The run's custodian of its secrets: the only writer of the app's tags.
+    pub custody: crate::custody::Custody,
 }
 
 impl Ctx<'_> {

@@ -530,8 +530,7 @@ async fn create(
     // The app this run makes gets a secret from this run: the intent
     // (crate::custody) is in its first tags, so it is durable before
     // `addPassword` without a write of its own.
-    body.tags
-        .push(crate::custody::new_intent(&ctx.plan.state_dir).tag());
+    body.tags.push(ctx.custody.new_intent().tag());
     // A lost answer is looked up by the client before anything is sent
     // again (microsoft-graph.md §2.2; the table in `crate::http`).
     let made = graph.create_application(&body, APP_TAG).await?;

@@ -149,6 +149,7 @@ pub(crate) fn info(
 /// what was done, in the user's words; a failure is an error, and what was
 /// done before it stays done.
 pub(crate) async fn retire(
+    custody: &custody::Custody,
     graph: &Graph,
     platform: &Platform,
     app_object_id: &str,
@@ -168,27 +169,30 @@ pub(crate) async fn retire(
     }
     let id = previous.connection_id.clone();
     let previous_tag = previous_tag(&id);
-    custody::edit_tags(graph, app_object_id, |tags| {
-        custody::retag(tags, &[], |t| {
-            t == previous_tag || custody::is_held_by(t, &id)
+    custody
+        .edit_tags(graph, app_object_id, |tags| {
+            custody::retag(tags, &[], |t| {
+                t == previous_tag || custody::is_held_by(t, &id)
+            })
         })
-    })
-    .await?;
+        .await?;
     Ok(said)
 }
 
 /// Records on the app that `previous` is the connection a rotation in
 /// progress replaced.
 pub(crate) async fn begin(
+    custody: &custody::Custody,
     graph: &Graph,
     app_object_id: &str,
     previous: &str,
 ) -> anyhow::Result<()> {
     let tag = previous_tag(previous);
-    custody::edit_tags(graph, app_object_id, |tags| {
-        custody::retag(tags, std::slice::from_ref(&tag), |_| false)
-    })
-    .await?;
+    custody
+        .edit_tags(graph, app_object_id, |tags| {
+            custody::retag(tags, std::slice::from_ref(&tag), |_| false)
+        })
+        .await?;
     Ok(())
 }
 
@@ -207,7 +211,7 @@ pub(crate) async fn settle(
     let now = crate::graph::clock::now();
     for previous in in_progress(app, &target.integration.connections) {
         if previous.expired(now) {
-            let done = match retire(graph, &target.client, &app.id, &previous).await {
+            let done = match retire(&ctx.custody, graph, &target.client, &app.id, &previous).await {
                 Ok(done) => done,
                 Err(e) => {
                     report.warn(

@@ -220,6 +220,7 @@ pub(crate) async fn begin<'a>(
         record: store.load(&session.tenant_id, &plan.app.name),
         store: Some(store),
         dry_run: plan.dry_run,
+        custody: crate::custody::Custody::new(&plan.state_dir, plan.pending_lease),
     };
     Ok((ctx, graph, session))
 }

@@ -156,6 +156,7 @@ impl<'a> Setup<'a> {
             store: None,
             record: self.record.clone(),
             dry_run: true,
+            custody: crate::custody::Custody::new(&self.plan.state_dir, self.plan.pending_lease),
         };
         let first = self.take_first();
         let report = pass(&mut ctx, &self.graph, &self.session, first)
@@ -174,6 +175,7 @@ impl<'a> Setup<'a> {
             store: Some(self.store),
             record: self.record,
             dry_run: false,
+            custody: crate::custody::Custody::new(&self.plan.state_dir, self.plan.pending_lease),
         };
         let mut report = pass(&mut ctx, &self.graph, &self.session, first)
             .await

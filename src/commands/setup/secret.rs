@@ -191,7 +191,16 @@ pub(super) async fn keep_held(
             gone: &[],
             settles: None,
         };
-        mark_held(graph, &app.app.id, &mut tags, &holding, None, report).await;
+        mark_held(
+            &ctx.custody,
+            graph,
+            &app.app.id,
+            &mut tags,
+            &holding,
+            None,
+            report,
+        )
+        .await;
     }
     report.notes.push(
         "the platform connection and its secret were reused; `aad-setup rotate` makes a new secret"
@@ -267,16 +276,24 @@ pub(super) async fn hand_on(
     // connection is read back: one round trip. A failed tag write is a
     // warning; the sign-in's failure is reported before the read's.
     let mut tags = app.app.tags.clone();
-    let run = custody::run_id(&plan.state_dir);
+    let run = ctx.custody.run_id().to_owned();
     let holding = custody::Holding {
         connection: &new_connection,
         key: &secret.key_id,
         gone: &[],
-        settles: (!secret.lost_answer).then_some(run),
+        settles: (!secret.lost_answer).then_some(run.as_str()),
     };
     let shared: &Ctx<'_> = ctx;
     let (_, checked) = tokio::join!(
-        mark_held(graph, &app.app.id, &mut tags, &holding, Some(read), report),
+        mark_held(
+            &shared.custody,
+            graph,
+            &app.app.id,
+            &mut tags,
+            &holding,
+            Some(read),
+            report
+        ),
         verify::secret_and_connection(
             shared,
             &session.tenant_id,
@@ -317,7 +334,17 @@ pub(super) async fn hand_on(
         if plan.secret.keep_previous {
             // `rotate --keep-previous`: both stay until the rotation is
             // finished (crate::steps::renewal).
-            keep_previous(graph, target, app, old, held, (new, key), report).await;
+            keep_previous(
+                &ctx.custody,
+                graph,
+                target,
+                app,
+                old,
+                held,
+                (new, key),
+                report,
+            )
+            .await;
         } else {
             retire(
                 ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
@@ -335,7 +362,15 @@ pub(super) async fn hand_on(
         report,
     )
     .await;
-    confirm_held(graph, &app.app.id, plan, &new_connection, secret, report).await;
+    confirm_held(
+        &ctx.custody,
+        graph,
+        &app.app.id,
+        &new_connection,
+        secret,
+        report,
+    )
+    .await;
     if plan.secret.show {
         if let Some(s) = report.secret.as_mut() {
             s.value = Some(value.clone());
@@ -347,21 +382,21 @@ pub(super) async fn hand_on(
 /// The last tag write, read back: this run's intent goes, and the held
 /// tag is written again if a concurrent write dropped it.
 async fn confirm_held(
+    custody: &custody::Custody,
     graph: &Graph,
     app_object_id: &str,
-    plan: &crate::settings::Plan,
     new_connection: &str,
     secret: &create_secret::SecretState,
     report: &mut Report,
 ) {
-    let confirmed = custody::confirm_held(
-        graph,
-        app_object_id,
-        &plan.state_dir,
-        (new_connection, &secret.key_id),
-        secret.lost_answer,
-    )
-    .await;
+    let confirmed = custody
+        .confirm_held(
+            graph,
+            app_object_id,
+            (new_connection, &secret.key_id),
+            secret.lost_answer,
+        )
+        .await;
     match confirmed {
         Ok(false) => {}
         Ok(true) => report.notes.push(format!(
@@ -448,7 +483,16 @@ async fn retire(
             gone: &gone,
             settles: None,
         };
-        mark_held(graph, app_object_id, tags, &holding, read, report).await;
+        mark_held(
+            &ctx.custody,
+            graph,
+            app_object_id,
+            tags,
+            &holding,
+            read,
+            report,
+        )
+        .await;
     }
 }
 
@@ -456,6 +500,7 @@ async fn retire(
 /// stay, and the app's tag says a rotation is in progress; the result shows
 /// both and what the platform admin must do (exit 6 until it is finished).
 async fn keep_previous(
+    custody: &custody::Custody,
     graph: &Graph,
     target: &PlatformTarget,
     app: &AppState,
@@ -464,7 +509,7 @@ async fn keep_previous(
     (new, key): (&str, &str),
     report: &mut Report,
 ) {
-    if let Err(e) = renewal::begin(graph, &app.app.id, &old.id).await {
+    if let Err(e) = renewal::begin(custody, graph, &app.app.id, &old.id).await {
         report.warn("rotation.not-recorded", format!(
             "the app could not be tagged with the rotation in progress ({e:#}): once the platform admin has connected the new connection, delete the previous one ({}) in the platform's Admin > Integrations and its secret in the Azure portal",
             old.id
@@ -530,10 +575,15 @@ fn removal_said(removal: anyhow::Result<()>, old_key: &str, report: &mut Report)
 }
 
 /// Removes a new secret that no one holds; says how that went.
-pub(crate) async fn remove_unheld(graph: &Graph, app_object_id: &str, key_id: &str) -> String {
+pub(crate) async fn remove_unheld(
+    custody: &custody::Custody,
+    graph: &Graph,
+    app_object_id: &str,
+    key_id: &str,
+) -> String {
     match graph.remove_new_password(app_object_id, key_id).await {
         Ok(()) => {
-            let _ = custody::released(graph, app_object_id, key_id).await;
+            let _ = custody.released(graph, app_object_id, key_id).await;
             format!("the new secret ({key_id}) was removed, so none is left that no one holds")
         }
         Err(e) => format!(
@@ -593,6 +643,7 @@ fn held_secret(
 /// the connection works; only a later rotation elsewhere would lack the
 /// tag.
 async fn mark_held(
+    custody: &custody::Custody,
     graph: &Graph,
     app_object_id: &str,
     tags: &mut Vec<String>,
@@ -607,7 +658,7 @@ async fn mark_held(
         ));
         return;
     }
-    match custody::held_by(graph, app_object_id, holding, read).await {
+    match custody.held_by(graph, app_object_id, holding, read).await {
         Ok(now) => *tags = now,
         Err(e) => report.warn(
             "app.tag-failed",
@@ -685,15 +736,10 @@ pub(crate) async fn sweep(
         connections: &connections,
         recorded: &recorded,
     };
-    let swept = custody::sweep(
-        graph,
-        &mut app.app,
-        &seen,
-        &plan.state_dir,
-        &protected,
-        &plan.reclaim,
-    )
-    .await?;
+    let swept = ctx
+        .custody
+        .sweep(graph, &mut app.app, &seen, &protected, &plan.reclaim)
+        .await?;
     report.notes.extend(swept.notes);
     for warning in swept.warnings {
         report.warn("secret.kept", warning);
@@ -777,10 +823,9 @@ async fn remove_strays(
         // One another run made and is still handing its secret to (its
         // intent is on the app, within its lease) is that run's: kept.
         if let Ok(Some(app)) = graph.get_application(app_object_id).await {
-            let live = custody::in_flight_maker(
+            let live = ctx.custody.in_flight_maker(
                 &app.tags,
                 stray.created_at.as_deref(),
-                &ctx.plan.state_dir,
                 &ctx.plan.reclaim,
             );
             if let Some(run) = live {
@@ -824,10 +869,12 @@ async fn remove_strays(
             }
         }
         if !removed.is_empty() {
-            let _ = custody::edit_tags(graph, app_object_id, |tags| {
-                custody::retag(tags, &[], |t| removed.iter().any(|r| r == t))
-            })
-            .await;
+            let _ = ctx
+                .custody
+                .edit_tags(graph, app_object_id, |tags| {
+                    custody::retag(tags, &[], |t| removed.iter().any(|r| r == t))
+                })
+                .await;
         }
     }
 }
@@ -926,7 +973,7 @@ async fn release_secret(
         match path {
             Ok(p) => {
                 // A person holds it now.
-                let _ = custody::handed(graph, &app.id, key_id).await;
+                let _ = ctx.custody.handed(graph, &app.id, key_id).await;
                 remember_handed(ctx, key_id);
                 report.notes.push(format!("the new secret was kept (--keep-secret-on-failure) and written to {} (mode 0600)", p.display()));
                 if let Some(s) = report.secret.as_mut() {
@@ -938,8 +985,8 @@ async fn release_secret(
     } else {
         match graph.remove_new_password(&app.id, key_id).await {
             Ok(()) => {
-                let _ = custody::released(graph, &app.id, key_id).await;
-                custody::settle(graph, &app.id, &plan.state_dir, false).await;
+                let _ = ctx.custody.released(graph, &app.id, key_id).await;
+                ctx.custody.settle(graph, &app.id, false).await;
                 report.notes.push(format!("the new secret ({key_id}) was removed, so nothing is left dangling"));
                 if let Some(s) = report.secret.as_mut() {
                     s.action = Action::Removed;
