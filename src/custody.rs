@@ -177,6 +177,28 @@ pub fn check_tags(tags: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The most tags of this tool (besides [`OWNER`]) an app may carry: one
+/// per connection that holds a secret, one per secret handed to a person,
+/// and the intents of runs in flight. A write that would add one past it is
+/// refused (the run stops; before `addPassword`, nothing is added), and the
+/// error says how to make room: the tags of secrets removed in the portal
+/// go with the next run's sweep.
+pub const MAX_OWN_TAGS: usize = 64;
+
+/// The bound on the app's tags of this tool ([`MAX_OWN_TAGS`]): a write
+/// from `before` to `after` that grows them past it is refused; one that
+/// shrinks them (or keeps their number) never is.
+pub fn check_bound(app_object_id: &str, before: &[String], after: &[String]) -> anyhow::Result<()> {
+    let ours = |tags: &[String]| parsed(tags).filter(|t| *t != Tag::Owner).count();
+    let (was, now) = (ours(before), ours(after));
+    if now > MAX_OWN_TAGS && now > was {
+        anyhow::bail!(
+            "the app {app_object_id} would carry {now} tags of this tool, more than the {MAX_OWN_TAGS} it allows itself: remove the client secrets no one uses in the Azure portal (App registrations > Certificates & secrets); the next run drops their tags"
+        );
+    }
+    Ok(())
+}
+
 /// The app's tags of this tool, parsed.
 pub fn parsed(tags: &[String]) -> impl Iterator<Item = Tag> + '_ {
     tags.iter().filter_map(|t| Tag::parse(t))
@@ -300,29 +322,84 @@ pub fn holders(tags: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A run's lock under the state directory: held while the run lives.
+/// A run's lock under the state directory (`runs/<run>.lock`): held
+/// while the run lives, by the operating system's file lock on every
+/// shipped OS (`flock` on Unix, `LockFileEx` on Windows: the standard
+/// library's [`std::fs::File::try_lock`]), so that it is let go however
+/// the process ends. A run that ends (its [`Custody`] dropped) records
+/// `runs/<run>.ended` first, then unlocks and deletes its lock file: the
+/// next run here still tells a finished run from a live one at once.
+/// A killed run leaves its lock file, free: gone as well. Markers and free
+/// lock files older than the lease say nothing the lease does not, and
+/// are deleted by the next run.
 #[derive(Debug)]
 pub struct RunLock {
     pub run: String,
-    path: PathBuf,
+    dir: PathBuf,
     // Keeps the lock while the run lives; the OS lets go of it at exit.
-    _file: Option<std::fs::File>,
+    file: Option<std::fs::File>,
 }
 
 impl RunLock {
     /// A new run id, locked (a run that cannot lock still works: other
-    /// runs then fall back to the lease for it).
-    pub fn acquire(state_dir: &Path) -> RunLock {
+    /// runs then fall back to the lease for it). What runs before it left
+    /// and no longer tells anything (older than `lease`) is tidied.
+    pub fn acquire(state_dir: &Path, lease: Duration) -> RunLock {
         let run = format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff);
-        let path = runs_dir(state_dir).join(format!("{run}.lock"));
-        let file = std::fs::create_dir_all(runs_dir(state_dir))
+        let dir = runs_dir(state_dir);
+        tidy(&dir, lease);
+        let file = std::fs::create_dir_all(&dir)
             .ok()
-            .and_then(|()| std::fs::File::create(&path).ok())
+            .and_then(|()| std::fs::File::create(dir.join(format!("{run}.lock"))).ok())
             .filter(lock);
-        RunLock {
-            run,
-            path,
-            _file: file,
+        RunLock { run, dir, file }
+    }
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        // "Ended" first, so that no one sees the run neither locked nor
+        // ended; then the lock goes (closed before it is deleted, as
+        // Windows requires).
+        let ended = std::fs::File::create(self.dir.join(format!("{}.ended", self.run))).is_ok();
+        drop(file);
+        if ended {
+            let _ = std::fs::remove_file(self.dir.join(format!("{}.lock", self.run)));
+        }
+    }
+}
+
+/// Deletes the `.ended` markers and free lock files older than `lease`:
+/// by then the lease alone says those runs are gone.
+fn tidy(dir: &Path, lease: Duration) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > lease);
+        if !old {
+            continue;
+        }
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("ended") => {
+                let _ = std::fs::remove_file(&path);
+            }
+            Some("lock") => {
+                let free = std::fs::File::open(&path).is_ok_and(|f| lock(&f));
+                if free {
+                    let _ = std::fs::remove_file(&path);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -331,21 +408,21 @@ fn runs_dir(state_dir: &Path) -> PathBuf {
     state_dir.join("runs")
 }
 
-#[cfg(unix)]
+/// Takes the file's lock without waiting: false when another process
+/// holds it (or locks are not supported there).
 fn lock(file: &std::fs::File) -> bool {
-    rustix::fs::flock(file, rustix::fs::FlockOperation::NonBlockingLockExclusive).is_ok()
+    file.try_lock().is_ok()
 }
 
-#[cfg(not(unix))]
-fn lock(_file: &std::fs::File) -> bool {
-    true
-}
-
-/// Is run `run` alive? On this machine its lock says; a run this machine
+/// Is run `run` alive? On this machine its lock says (an ended run's
+/// marker, or a free lock: gone; a held lock: alive); a run this machine
 /// does not know is judged by its lease.
 pub fn alive(state_dir: &Path, pending: &Pending, now: i64, lease: Duration) -> bool {
-    let path = runs_dir(state_dir).join(format!("{}.lock", pending.run));
-    if let Ok(file) = std::fs::File::open(&path) {
+    let dir = runs_dir(state_dir);
+    if dir.join(format!("{}.ended", pending.run)).exists() {
+        return false;
+    }
+    if let Ok(file) = std::fs::File::open(dir.join(format!("{}.lock", pending.run))) {
         // Locked by someone else: alive. Free: the run is gone.
         return !lock(&file);
     }
@@ -668,7 +745,7 @@ impl Custody {
     pub fn run_id(&self) -> &str {
         &self
             .run
-            .get_or_init(|| RunLock::acquire(&self.state_dir))
+            .get_or_init(|| RunLock::acquire(&self.state_dir, self.lease))
             .run
     }
 
@@ -810,6 +887,7 @@ impl Custody {
         };
         let wanted = change(&tags);
         check_tags(&wanted)?;
+    check_bound(app_object_id, &tags, &wanted)?;
         if raw.as_ref() != Some(&wanted) {
             graph
                 .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
@@ -1247,6 +1325,26 @@ mod tests {
     }
 
     #[test]
+    fn the_tools_tags_on_an_app_are_bounded_but_never_kept_from_shrinking() {
+        let many: Vec<String> = std::iter::once(OWNER.to_owned())
+            .chain((0..MAX_OWN_TAGS).map(|i| handed_tag(&format!("k{i}"))))
+            .collect();
+        let mut one_more = many.clone();
+        one_more.push(held_tag("c", "k"));
+        assert!(check_bound("app", &many, &many).is_ok());
+        let refused = check_bound("app", &many, &one_more).unwrap_err().to_string();
+        assert!(refused.contains("Certificates & secrets"), "{refused}");
+        // Past the bound already (an earlier version): any write that does
+        // not grow them still goes through.
+        assert!(check_bound("app", &one_more, &many).is_ok());
+        assert!(check_bound("app", &one_more, &one_more).is_ok());
+        // Someone else's tags do not count.
+        let mut theirs = many.clone();
+        theirs.push("team:x".into());
+        assert!(check_bound("app", &many, &theirs).is_ok());
+    }
+
+    #[test]
     fn pending_tags_round_trip() {
         let p = Pending {
             run: "abc".into(),
@@ -1463,7 +1561,7 @@ mod tests {
     #[test]
     fn a_run_is_alive_while_its_lock_is_held_and_a_stranger_by_its_lease() {
         let dir = tempfile::tempdir().unwrap();
-        let lock = RunLock::acquire(dir.path());
+        let lock = RunLock::acquire(dir.path(), DEFAULT_LEASE);
         let mine = Pending {
             run: lock.run.clone(),
             since: T0,
@@ -1478,7 +1576,13 @@ mod tests {
         };
         std::fs::write(dir.path().join("runs").join("killed.lock"), "").unwrap();
         assert!(!alive(dir.path(), &killed, T0, Duration::from_secs(60)));
+        // A run that ends records so and deletes its lock file: gone at
+        // once, not after its lease.
+        let runs = dir.path().join("runs");
         drop(lock);
+        assert!(!runs.join(format!("{}.lock", mine.run)).exists());
+        assert!(runs.join(format!("{}.ended", mine.run)).exists());
+        assert!(!alive(dir.path(), &mine, T0, DEFAULT_LEASE));
         let stranger = Pending {
             run: "elsewhere".into(),
             since: T0,
@@ -1496,5 +1600,36 @@ mod tests {
             T0 + 60,
             Duration::from_secs(60)
         ));
+    }
+
+    #[test]
+    fn what_ended_and_killed_runs_left_is_tidied_once_the_lease_says_as_much() {
+        let dir = tempfile::tempdir().unwrap();
+        let runs = dir.path().join("runs");
+        std::fs::create_dir_all(&runs).unwrap();
+        let old = std::time::SystemTime::now() - Duration::from_secs(7_200);
+        for name in ["old.ended", "old-killed.lock", "new.ended", "new-killed.lock"] {
+            let file = std::fs::File::create(runs.join(name)).unwrap();
+            if name.starts_with("old") {
+                file.set_modified(old).unwrap();
+            }
+        }
+        // A live run's lock, however old, is never deleted.
+        let live = RunLock::acquire(dir.path(), DEFAULT_LEASE);
+        let live_lock = runs.join(format!("{}.lock", live.run));
+        std::fs::File::options()
+            .write(true)
+            .open(&live_lock)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let next = RunLock::acquire(dir.path(), Duration::from_secs(3_600));
+        let left: std::collections::BTreeSet<String> = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!left.contains("old.ended") && !left.contains("old-killed.lock"), "{left:?}");
+        assert!(left.contains("new.ended") && left.contains("new-killed.lock"), "{left:?}");
+        assert!(live_lock.exists() && left.contains(&format!("{}.lock", next.run)));
     }
 }

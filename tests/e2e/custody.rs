@@ -416,3 +416,38 @@ fn two_setups_at_once_then_a_third_end_with_one_app_one_connection_one_secret() 
         assert_eq!(sps.iter().filter(|s| s["appId"] == app_id).count(), 1);
     }
 }
+
+#[test]
+fn a_finished_run_deletes_its_lock_and_records_that_it_ended() {
+    let h = Harness::new();
+    let files = || -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(h.state_dir().join("runs"))
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    h.setup(&[]).assert_code(0);
+    let after_one = files();
+    assert!(!after_one.iter().any(|f| f.ends_with(".lock")), "{after_one:?}");
+    assert_eq!(
+        after_one.iter().filter(|f| f.ends_with(".ended")).count(),
+        1,
+        "{after_one:?}"
+    );
+    // A rotation adds a secret: its run ends the same way, and the next
+    // run sweeps nothing it should keep.
+    h.run(h.cmd().args(["rotate", "--output", "json"]))
+        .assert_code(0);
+    let after_two = files();
+    assert!(!after_two.iter().any(|f| f.ends_with(".lock")), "{after_two:?}");
+    assert_eq!(
+        after_two.iter().filter(|f| f.ends_with(".ended")).count(),
+        2,
+        "{after_two:?}"
+    );
+    one_connection_holding_the_only_secret(&h);
+}
