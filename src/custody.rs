@@ -780,6 +780,22 @@ impl Custody {
         });
     }
 
+    /// Removes the secret `key` from the app: with [`Custody::remove_new`],
+    /// the only way the tool removes a secret (`removePassword`).
+    pub async fn remove(&self, graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
+        graph.remove_password(app_object_id, key).await
+    }
+
+    /// Removes the secret `key` this run has just added (and no one holds).
+    pub async fn remove_new(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
+        graph.remove_new_password(app_object_id, key).await
+    }
+
     /// An answer to this run's `addPassword` on the app was lost.
     pub fn answer_lost(&self, app_object_id: &str) {
         self.with_app(app_object_id, |v| v.lost = true);
@@ -1130,7 +1146,7 @@ impl Custody {
             });
         }
         for key in &plan.remove {
-            graph.remove_password(&app.id, key).await?;
+            self.remove(graph, &app.id, key).await?;
             app.password_credentials.retain(|c| &c.key_id != key);
         }
         let dropped: Vec<String> = app

@@ -254,7 +254,7 @@ pub(crate) async fn run(
             lost = true;
             ctx.custody.answer_lost(&app.id);
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
-            match remove_unknown(graph, app, &spec.description, &before).await {
+            match remove_unknown(&ctx.custody, graph, app, &spec.description, &before).await {
                 Ok(()) => add().await.map_err(|e| policy_error(e, &app.id)),
                 Err(e) => Err(e),
             }
@@ -350,6 +350,7 @@ impl std::error::Error for NotAdded {}
 
 /// Removes secrets with our description that were not there before the lost call.
 async fn remove_unknown(
+    custody: &crate::custody::Custody,
     graph: &Graph,
     app: &Application,
     description: &str,
@@ -360,7 +361,7 @@ async fn remove_unknown(
     };
     for c in now.password_credentials {
         if c.display_name.as_deref() == Some(description) && !before.contains(&c.key_id) {
-            graph.remove_password(&app.id, &c.key_id).await?;
+            custody.remove(graph, &app.id, &c.key_id).await?;
         }
     }
     Ok(())

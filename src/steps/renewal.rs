@@ -164,7 +164,7 @@ pub(crate) async fn retire(
         ));
     }
     if let Some(key) = &previous.key_id {
-        graph.remove_password(app_object_id, key).await?;
+        custody.remove(graph, app_object_id, key).await?;
         said.push(format!("the secret it held ({key}) was removed"));
     }
     let id = previous.connection_id.clone();

@@ -454,14 +454,14 @@ async fn retire(
     let removed = match held {
         Held::Known(old_key) if deleted => {
             let (removal, tags_now) = tokio::join!(
-                graph.remove_password(app_object_id, &old_key),
+                ctx.custody.remove(graph, app_object_id, &old_key),
                 custody::read_tags(graph, app_object_id)
             );
             read = Some(tags_now);
             removal_said(removal, &old_key, report)
         }
         Held::Known(old_key) => {
-            let removal = graph.remove_password(app_object_id, &old_key).await;
+            let removal = ctx.custody.remove(graph, app_object_id, &old_key).await;
             removal_said(removal, &old_key, report)
         }
         Held::Unknown(candidates) => {
@@ -581,7 +581,7 @@ pub(crate) async fn remove_unheld(
     app_object_id: &str,
     key_id: &str,
 ) -> String {
-    match graph.remove_new_password(app_object_id, key_id).await {
+    match custody.remove_new(graph, app_object_id, key_id).await {
         Ok(()) => {
             let _ = custody.released(graph, app_object_id, key_id).await;
             format!("the new secret ({key_id}) was removed, so none is left that no one holds")
@@ -861,7 +861,7 @@ async fn remove_strays(
             .into_iter()
             .filter(|(c, _)| *c == stray.id)
         {
-            if graph.remove_password(app_object_id, &key).await.is_ok() {
+            if ctx.custody.remove(graph, app_object_id, &key).await.is_ok() {
                 report
                     .notes
                     .push(format!("the secret it held ({key}) was removed"));
@@ -983,7 +983,7 @@ async fn release_secret(
             Err(e) => report.notes.push(format!("the new secret was kept but could not be written to a file: {e:#}; remove it with the Azure portal (key id {key_id})")),
         }
     } else {
-        match graph.remove_new_password(&app.id, key_id).await {
+        match ctx.custody.remove_new(graph, &app.id, key_id).await {
             Ok(()) => {
                 let _ = ctx.custody.released(graph, &app.id, key_id).await;
                 ctx.custody.settle(graph, &app.id, false).await;
