@@ -782,7 +782,12 @@ impl Custody {
 
     /// Removes the secret `key` from the app: with [`Custody::remove_new`],
     /// the only way the tool removes a secret (`removePassword`).
-    pub async fn remove(&self, graph: &Graph, app_object_id: &str, key: &str) -> anyhow::Result<()> {
+    pub async fn remove(
+        &self,
+        graph: &Graph,
+        app_object_id: &str,
+        key: &str,
+    ) -> anyhow::Result<()> {
         graph.remove_password(app_object_id, key).await
     }
 
@@ -903,7 +908,7 @@ impl Custody {
         };
         let wanted = change(&tags);
         check_tags(&wanted)?;
-    check_bound(app_object_id, &tags, &wanted)?;
+        check_bound(app_object_id, &tags, &wanted)?;
         if raw.as_ref() != Some(&wanted) {
             graph
                 .update_application(app_object_id, &serde_json::json!({ "tags": wanted }))
@@ -1348,7 +1353,9 @@ mod tests {
         let mut one_more = many.clone();
         one_more.push(held_tag("c", "k"));
         assert!(check_bound("app", &many, &many).is_ok());
-        let refused = check_bound("app", &many, &one_more).unwrap_err().to_string();
+        let refused = check_bound("app", &many, &one_more)
+            .unwrap_err()
+            .to_string();
         assert!(refused.contains("Certificates & secrets"), "{refused}");
         // Past the bound already (an earlier version): any write that does
         // not grow them still goes through.
@@ -1624,7 +1631,12 @@ mod tests {
         let runs = dir.path().join("runs");
         std::fs::create_dir_all(&runs).unwrap();
         let old = std::time::SystemTime::now() - Duration::from_secs(7_200);
-        for name in ["old.ended", "old-killed.lock", "new.ended", "new-killed.lock"] {
+        for name in [
+            "old.ended",
+            "old-killed.lock",
+            "new.ended",
+            "new-killed.lock",
+        ] {
             let file = std::fs::File::create(runs.join(name)).unwrap();
             if name.starts_with("old") {
                 file.set_modified(old).unwrap();
@@ -1644,8 +1656,14 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
-        assert!(!left.contains("old.ended") && !left.contains("old-killed.lock"), "{left:?}");
-        assert!(left.contains("new.ended") && left.contains("new-killed.lock"), "{left:?}");
+        assert!(
+            !left.contains("old.ended") && !left.contains("old-killed.lock"),
+            "{left:?}"
+        );
+        assert!(
+            left.contains("new.ended") && left.contains("new-killed.lock"),
+            "{left:?}"
+        );
         assert!(live_lock.exists() && left.contains(&format!("{}.lock", next.run)));
     }
 }

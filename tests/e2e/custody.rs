@@ -432,7 +432,10 @@ fn a_finished_run_deletes_its_lock_and_records_that_it_ended() {
     };
     h.setup(&[]).assert_code(0);
     let after_one = files();
-    assert!(!after_one.iter().any(|f| f.ends_with(".lock")), "{after_one:?}");
+    assert!(
+        !after_one.iter().any(|f| f.ends_with(".lock")),
+        "{after_one:?}"
+    );
     assert_eq!(
         after_one.iter().filter(|f| f.ends_with(".ended")).count(),
         1,
@@ -443,7 +446,10 @@ fn a_finished_run_deletes_its_lock_and_records_that_it_ended() {
     h.run(h.cmd().args(["rotate", "--output", "json"]))
         .assert_code(0);
     let after_two = files();
-    assert!(!after_two.iter().any(|f| f.ends_with(".lock")), "{after_two:?}");
+    assert!(
+        !after_two.iter().any(|f| f.ends_with(".lock")),
+        "{after_two:?}"
+    );
     assert_eq!(
         after_two.iter().filter(|f| f.ends_with(".ended")).count(),
         2,

@@ -334,17 +334,7 @@ pub(super) async fn hand_on(
         if plan.secret.keep_previous {
             // `rotate --keep-previous`: both stay until the rotation is
             // finished (crate::steps::renewal).
-            keep_previous(
-                &ctx.custody,
-                graph,
-                target,
-                app,
-                old,
-                held,
-                (new, key),
-                report,
-            )
-            .await;
+            keep_previous(ctx, graph, target, app, old, held, (new, key), report).await;
         } else {
             retire(
                 ctx, graph, target, app_id, old, held, new, key, &mut tags, report,
@@ -500,7 +490,7 @@ async fn retire(
 /// stay, and the app's tag says a rotation is in progress; the result shows
 /// both and what the platform admin must do (exit 6 until it is finished).
 async fn keep_previous(
-    custody: &custody::Custody,
+    ctx: &Ctx<'_>,
     graph: &Graph,
     target: &PlatformTarget,
     app: &AppState,
@@ -509,7 +499,7 @@ async fn keep_previous(
     (new, key): (&str, &str),
     report: &mut Report,
 ) {
-    if let Err(e) = renewal::begin(custody, graph, &app.app.id, &old.id).await {
+    if let Err(e) = renewal::begin(&ctx.custody, graph, &app.app.id, &old.id).await {
         report.warn("rotation.not-recorded", format!(
             "the app could not be tagged with the rotation in progress ({e:#}): once the platform admin has connected the new connection, delete the previous one ({}) in the platform's Admin > Integrations and its secret in the Azure portal",
             old.id
