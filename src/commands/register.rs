@@ -54,6 +54,7 @@ async fn run_on(
         record,
         dry_run: plan.dry_run,
         custody: crate::custody::Custody::new(&plan.state_dir, plan.pending_lease),
+        credential_policy: Default::default(),
     };
     let report = pass(&mut ctx, graph, session, read_directory)
         .await

@@ -45,6 +45,7 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
         store: None,
         dry_run: true,
         custody: crate::custody::Custody::new(&plan.state_dir, plan.pending_lease),
+        credential_policy: Default::default(),
     };
     let found = register_app::look(&ctx, &graph, register_app::Existing::Required).await;
     let recorded = ctx.record.connection_id.as_deref();

@@ -63,8 +63,9 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         return finish(printer, &session, checks, links, None, None);
     };
     // The credential policy that applies to the app's secrets.
-    credential_policy::settle(&graph, policy, Some(&app)).await;
-    let policy = credential_policy::this_run();
+    let policy = credential_policy::settle(&graph, policy, Some(&app))
+        .await
+        .and_then(|known| known.policy());
     if let Some(p) = &policy {
         credential_policy::announce(printer, p);
     }

@@ -72,8 +72,19 @@ pub(crate) enum Known {
     Unreadable(String),
 }
 
-/// This run's policy, for the step that adds the secret.
-static THIS_RUN: Mutex<Option<Known>> = Mutex::new(None);
+impl Known {
+    /// The policy, when it was read and restricts client secrets.
+    pub(crate) fn policy(&self) -> Option<CredentialPolicy> {
+        match self {
+            Known::Read(p) => p.clone(),
+            Known::Unreadable(_) => None,
+        }
+    }
+}
+
+/// This run's policy, for the step that adds the secret: kept in the run's
+/// [`super::Ctx`] ([`settle`]'s answer, set by the caller).
+pub(crate) type ThisRun = Mutex<Option<Known>>;
 
 /// Reads the default policy and, when the app may exist already (`app_known`:
 /// the record names it), the tenant's other policies, together. `wanted`: a
@@ -101,8 +112,8 @@ pub(crate) async fn read(graph: &Graph, app_known: bool, wanted: bool) -> Raw {
 /// Judges what [`read`] found for the app (`None`: it is about to be made,
 /// and no policy can be assigned to it yet), reading the tenant's other
 /// policies first if that was not done before (and the default was
-/// readable), and which of them applies to the app, and keeps it for this
-/// run ([`announce`] says it).
+/// readable), and which of them applies to the app: the caller keeps it
+/// for the run ([`ThisRun`]; [`announce`] says it).
 pub(crate) async fn settle(
     graph: &Graph,
     mut raw: Raw,
@@ -137,9 +148,6 @@ pub(crate) async fn settle(
     if let Known::Unreadable(why) = &known {
         // As before the policy was read: Graph's refusal, if any, says it.
         tracing::info!("the credential policy was not read: {why}");
-    }
-    if let Ok(mut this) = THIS_RUN.lock() {
-        *this = Some(known.clone());
     }
     Some(known)
 }
@@ -306,11 +314,8 @@ pub(crate) fn describe(p: &CredentialPolicy) -> String {
 }
 
 /// The policy this run read, if it read one.
-pub(crate) fn this_run() -> Option<CredentialPolicy> {
-    match THIS_RUN.lock().ok()?.as_ref()? {
-        Known::Read(p) => p.clone(),
-        Known::Unreadable(_) => None,
-    }
+pub(crate) fn this_run(run: &ThisRun) -> Option<CredentialPolicy> {
+    run.lock().ok()?.as_ref()?.policy()
 }
 
 /// When the new secret expires, within this run's policy: the plan's
@@ -318,8 +323,12 @@ pub(crate) fn this_run() -> Option<CredentialPolicy> {
 /// that is sooner. A secret the policy does not allow is refused here,
 /// before it is asked for: exit 4 (blocked), exit 2 (`--secret-expiry`
 /// beyond the policy).
-pub(crate) fn end_for(spec: &SecretSpec, app_object_id: &str) -> anyhow::Result<jiff::Timestamp> {
-    let policy = this_run();
+pub(crate) fn end_for(
+    run: &ThisRun,
+    spec: &SecretSpec,
+    app_object_id: &str,
+) -> anyhow::Result<jiff::Timestamp> {
+    let policy = this_run(run);
     decide(
         policy.as_ref(),
         spec,

@@ -45,6 +45,8 @@ pub(crate) struct Ctx<'a> {
     pub dry_run: bool,
     /// The run's custodian of its secrets: the only writer of the app's tags.
     pub custody: crate::custody::Custody,
+    /// The tenant's credential policy as this run read it.
+    pub credential_policy: credential_policy::ThisRun,
 }
 
 impl Ctx<'_> {

@@ -221,6 +221,7 @@ pub(crate) async fn begin<'a>(
         store: Some(store),
         dry_run: plan.dry_run,
         custody: crate::custody::Custody::new(&plan.state_dir, plan.pending_lease),
+        credential_policy: Default::default(),
     };
     Ok((ctx, graph, session))
 }

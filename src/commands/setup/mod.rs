@@ -157,6 +157,7 @@ impl<'a> Setup<'a> {
             record: self.record.clone(),
             dry_run: true,
             custody: crate::custody::Custody::new(&self.plan.state_dir, self.plan.pending_lease),
+            credential_policy: Default::default(),
         };
         let first = self.take_first();
         let report = pass(&mut ctx, &self.graph, &self.session, first)
@@ -176,6 +177,7 @@ impl<'a> Setup<'a> {
             record: self.record,
             dry_run: false,
             custody: crate::custody::Custody::new(&self.plan.state_dir, self.plan.pending_lease),
+            credential_policy: Default::default(),
         };
         let mut report = pass(&mut ctx, &self.graph, &self.session, first)
             .await
@@ -461,6 +463,9 @@ pub(super) async fn look(
     );
     let (perm, found) = (perm?, found?);
     let known = credential_policy::settle(graph, policy, found.app()).await;
+    if let (Some(known), Ok(mut this)) = (&known, ctx.credential_policy.lock()) {
+        *this = Some(known.clone());
+    }
     // A new secret is certain: one the policy does not allow is refused
     // now, before anything is written.
     if let (true, Some(credential_policy::Known::Read(Some(p)))) =
@@ -498,7 +503,7 @@ pub(super) async fn register_the_app(
 /// The credential policy this run read, in the result; and, when it made
 /// the new secret's default lifetime shorter, why.
 fn policy_said(ctx: &Ctx<'_>, app_object_id: &str, report: &mut Report) {
-    let Some(policy) = credential_policy::this_run() else {
+    let Some(policy) = credential_policy::this_run(&ctx.credential_policy) else {
         return;
     };
     credential_policy::announce(ctx.printer, &policy);
