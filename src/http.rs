@@ -43,8 +43,6 @@ use anyhow::Context as _;
 use rand::Rng as _;
 use reqwest::{Method, StatusCode, header::HeaderMap};
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 /// Which failures a request may be retried on (see the table above).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Retry {
@@ -134,9 +132,9 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
-    /// The standard policy, its delays scaled by [`set_backoff_scale`].
-    pub(crate) fn from_env() -> Policy {
-        let scale = f64::from_bits(BACKOFF_SCALE.load(Ordering::Relaxed));
+    /// The standard policy, its delays scaled by `scale`
+    /// ([`Options::backoff_scale`]).
+    pub(crate) fn standard(scale: f64) -> Policy {
         Policy {
             attempts: 6,
             base: Duration::from_secs(1),
@@ -200,41 +198,43 @@ impl Policy {
     }
 }
 
-/// The delays' multiplier (AAD_SETUP_BACKOFF_SCALE, resolved by settings),
-/// as f64 bits; 1 until the entry point sets it.
-static BACKOFF_SCALE: AtomicU64 = AtomicU64::new(0x3FF0_0000_0000_0000);
-
-/// Sets the multiplier of every retry delay for the rest of the process.
-/// How long a request may take (AAD_SETUP_HTTP_TIMEOUT, resolved by
-/// settings; default 60 s): a slower answer counts as lost.
-static TIMEOUT_MILLIS: AtomicU64 = AtomicU64::new(60_000);
-
-pub(crate) fn set_timeout(timeout: Duration) {
-    let millis = u64::try_from(timeout.as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1);
-    TIMEOUT_MILLIS.store(millis, Ordering::Relaxed);
+/// The HTTP policy of a run, built by settings from the environment and
+/// handed to [`Http::new`]: no process-wide state.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Options {
+    /// How long a request may take (AAD_SETUP_HTTP_TIMEOUT; default 60 s):
+    /// a slower answer counts as lost.
+    pub timeout: Duration,
+    /// Multiplies every retry delay (AAD_SETUP_BACKOFF_SCALE; default 1;
+    /// 0 removes them, for tests).
+    pub backoff_scale: f64,
+    /// Where the runs of one fleet share their 429s (AAD_SETUP_THROTTLE_DIR,
+    /// set by a fleet run for its targets' runs): a 429 answered to one
+    /// caller (one token: one app in one tenant for Graph, one team for the
+    /// platform) holds every run that calls as it, not only the one that
+    /// got it.
+    pub throttle_dir: Option<std::path::PathBuf>,
 }
 
-pub(crate) fn set_backoff_scale(scale: f64) {
-    BACKOFF_SCALE.store(scale.to_bits(), Ordering::Relaxed);
-}
-
-/// Where the runs of one fleet share their 429s (AAD_SETUP_THROTTLE_DIR,
-/// set by a fleet run for its targets' runs): a 429 answered to one caller
-/// (one token: one app in one tenant for Graph, one team for the platform)
-/// holds every run that calls as it, not only the one that got it.
-static THROTTLE_DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-
-pub(crate) fn set_throttle_dir(dir: std::path::PathBuf) {
-    let _ = THROTTLE_DIR.set(dir);
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            timeout: Duration::from_secs(60),
+            backoff_scale: 1.0,
+            throttle_dir: None,
+        }
+    }
 }
 
 /// The file a caller's 429s are shared in: a digest of the host and the
-/// request's credentials (not reversible), under [`THROTTLE_DIR`].
-fn throttle_file(request: &reqwest::Request) -> Option<std::path::PathBuf> {
+/// request's credentials (not reversible), under `dir`
+/// ([`Options::throttle_dir`]).
+fn throttle_file(
+    dir: Option<&std::path::Path>,
+    request: &reqwest::Request,
+) -> Option<std::path::PathBuf> {
     use sha2::Digest as _;
-    let dir = THROTTLE_DIR.get()?;
+    let dir = dir?;
     let auth = request.headers().get(reqwest::header::AUTHORIZATION)?;
     let mut digest = sha2::Sha256::new();
     digest.update(request.url().host_str().unwrap_or_default().as_bytes());
@@ -290,12 +290,13 @@ fn share_throttle(file: &std::path::Path, wait: Duration) {
 pub(crate) struct Http {
     client: reqwest::Client,
     pub policy: Policy,
+    throttle_dir: Option<std::path::PathBuf>,
 }
 
 impl Http {
-    pub(crate) fn new() -> anyhow::Result<Http> {
+    pub(crate) fn new(options: &Options) -> anyhow::Result<Http> {
         crate::tls::install_provider();
-        let timeout = Duration::from_millis(TIMEOUT_MILLIS.load(Ordering::Relaxed));
+        let timeout = options.timeout.max(Duration::from_millis(1));
         let client = reqwest::Client::builder()
             .user_agent(concat!("aad-setup/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10).min(timeout))
@@ -304,7 +305,8 @@ impl Http {
             .context("could not set up the HTTP client")?;
         Ok(Http {
             client,
-            policy: Policy::from_env(),
+            policy: Policy::standard(options.backoff_scale),
+            throttle_dir: options.throttle_dir.clone(),
         })
     }
 
@@ -324,7 +326,7 @@ impl Http {
             let method = request.method().clone();
             let path = request.url().path().to_owned();
             let query = request.url().query().map(str::to_owned);
-            let shared = throttle_file(&request);
+            let shared = throttle_file(self.throttle_dir.as_deref(), &request);
             if let Some(file) = &shared {
                 wait_for_shared_throttle(file).await;
             }
@@ -484,7 +486,7 @@ mod tests {
     fn zero_scale_removes_sleeps() {
         let policy = Policy {
             scale: 0.0,
-            ..Policy::from_env()
+            ..Policy::standard(1.0)
         };
         assert_eq!(
             policy.delay(5, Some(Duration::from_secs(30))),
@@ -502,7 +504,7 @@ mod tests {
         let (port, cert) = crate::tls::tests::https_server().await;
         let url = format!("https://localhost:{port}/");
 
-        let http = Http::new().expect("the HTTPS client builds");
+        let http = Http::new(&Options::default()).expect("the HTTPS client builds");
         let err = http
             .send("a local server", Retry::Create, |c| c.get(&url))
             .await

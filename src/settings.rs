@@ -177,6 +177,8 @@ pub(crate) struct Plan {
     /// `AAD_SETUP_PENDING_LEASE`: how long another machine's secret in
     /// flight is kept ([`pending_lease`]; `None`: the default).
     pub pending_lease: Option<std::time::Duration>,
+    /// The HTTP client's timeout, backoff and shared throttle.
+    pub http: crate::http::Options,
     /// Warnings to show before the run (e.g. "never" expiry).
     pub warnings: Vec<String>,
 }
@@ -383,6 +385,17 @@ pub(crate) fn interaction(
         github_output: environment.os(env::GITHUB_OUTPUT).map(PathBuf::from),
         github_step_summary: environment.os(env::GITHUB_STEP_SUMMARY).map(PathBuf::from),
     })
+}
+
+/// The run's HTTP policy ([`crate::http::Options`]): the timeout, the
+/// retry delays' multiplier, and a fleet's shared throttle directory.
+pub(crate) fn http_options(environment: &Environment) -> crate::http::Options {
+    let default = crate::http::Options::default();
+    crate::http::Options {
+        timeout: http_timeout(environment).unwrap_or(default.timeout),
+        backoff_scale: backoff_scale(environment),
+        throttle_dir: environment.os(env::THROTTLE_DIR).map(PathBuf::from),
+    }
 }
 
 /// The retry delays' multiplier, [`env::BACKOFF_SCALE`] (default 1).
@@ -863,6 +876,8 @@ pub(crate) struct PlatformLoginSettings {
     /// The team's address, checked; `None`: ask at a terminal.
     pub team: Option<String>,
     pub wait: std::time::Duration,
+    /// The HTTP client's timeout, backoff and shared throttle.
+    pub http: crate::http::Options,
 }
 
 impl PlatformLoginSettings {
@@ -889,6 +904,7 @@ impl PlatformLoginSettings {
             path,
             team,
             wait: std::time::Duration::from_secs(wait),
+            http: http_options(env),
         })
     }
 }
@@ -1192,6 +1208,7 @@ fn build(
         reclaim: args.reclaim.clone(),
         state_dir,
         pending_lease: pending_lease(&args.env),
+        http: http_options(&args.env),
         warnings,
     })
 }
@@ -1779,6 +1796,8 @@ pub(crate) struct ConnectPlan {
     pub dry_run: bool,
     /// Where `connect` records what it made (`AAD_SETUP_STATE_DIR`).
     pub state_dir: PathBuf,
+    /// The HTTP client's timeout, backoff and shared throttle.
+    pub http: crate::http::Options,
 }
 
 /// `connect`: its plan.
@@ -1893,6 +1912,7 @@ pub(crate) fn connect_plan(
         replace,
         dry_run: args.dry_run,
         state_dir,
+        http: http_options(&args.env),
     })
 }
 

@@ -32,7 +32,7 @@ use crate::stop::Stop;
 
 pub(crate) async fn run(settings: ConnectSettings, printer: &Printer) -> anyhow::Result<()> {
     let plan = settings.plan;
-    let http = Http::new()?;
+    let http = Http::new(&plan.http)?;
     let target = preflight(&http, &plan, printer).await?;
     let tenant_id = check_secret(&http, &plan.endpoints, &plan.app, printer).await?;
     let store = store(&plan, &tenant_id);

@@ -63,13 +63,6 @@ pub fn run(cli: Cli) -> i32 {
             return crate::error::exit_code(&err);
         }
     };
-    crate::http::set_backoff_scale(settings::backoff_scale(&environment));
-    if let Some(timeout) = settings::http_timeout(&environment) {
-        crate::http::set_timeout(timeout);
-    }
-    if let Some(dir) = environment.os(crate::env::THROTTLE_DIR) {
-        crate::http::set_throttle_dir(std::path::PathBuf::from(dir));
-    }
     init_logging(interaction.verbose, interaction.color);
     let printer = Printer::new(&interaction);
     match &cli.command {

@@ -30,6 +30,7 @@ pub(crate) async fn run(
         path,
         team,
         wait,
+        http,
     } = settings;
     auth::ensure_free(&path)?;
     let team = match team {
@@ -42,7 +43,7 @@ pub(crate) async fn run(
             )));
         }
     };
-    let http = Http::new()?;
+    let http = Http::new(&http)?;
     let token = approve_and_save(&http, &base, &team, wait, &path, printer).await?;
     printer.result(&Saved {
         path: path.display().to_string(),

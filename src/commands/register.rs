@@ -18,7 +18,7 @@ use super::setup::secret;
 
 pub(crate) async fn run(settings: RegisterSettings, printer: &Printer) -> anyhow::Result<()> {
     let plan = settings.plan;
-    let http = crate::http::Http::new()?;
+    let http = crate::http::Http::new(&plan.http)?;
     let (graph, session) = sign_in::for_plan_on(&http, &plan, printer).await?;
     // The directory's name is read with the first lookups.
     run_on(&plan, http, &graph, &session, printer, true).await

@@ -26,7 +26,7 @@ pub(crate) async fn run(
     // signing in, and the app while the directory's name is. Failures are
     // reported in the documented order: sign-in (a token Graph refuses
     // included), the platform, the app.
-    let http = crate::http::Http::new()?;
+    let http = crate::http::Http::new(&plan.http)?;
     let (signed_in, fetched) =
         tokio::join!(sign_in::begin(http.clone(), &plan, printer, needs), async {
             match &plan.platform {

@@ -29,7 +29,7 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
         return super::setup::run(&plan, printer).await;
     }
     // Read first: whether anything is due, or in progress.
-    let http = Http::new()?;
+    let http = Http::new(&plan.http)?;
     let spec = plan.platform()?;
     let (signed_in, fetched) = tokio::join!(
         sign_in::for_plan_on(&http, &plan, printer),

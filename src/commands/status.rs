@@ -25,7 +25,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     // permission and the app (with its service principal, on a re-run) are
     // read together. Failures are reported in the documented order: a
     // token Graph refuses first, then the platform, the permission, the app.
-    let http = crate::http::Http::new()?;
+    let http = crate::http::Http::new(&plan.http)?;
     let spec = plan.platform()?;
     let (signed_in, fetched) = tokio::join!(
         sign_in::begin(http.clone(), &plan, printer, &[]),

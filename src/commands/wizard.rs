@@ -60,12 +60,13 @@ pub(crate) async fn run(
     // Where the services are: the wizard asks nothing that changes it.
     let endpoints = settings::endpoints(&inputs)?;
     let inputs_explain = inputs.explain;
+    let http = Http::new(&settings::http_options(&inputs.env))?;
     let mut wizard = Wizard {
         printer,
         interaction,
         inputs,
         endpoints,
-        http: Http::new()?,
+        http,
         prompts: Prompts::new(printer),
         consent_first: None,
         explain: inputs_explain,

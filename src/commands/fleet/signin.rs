@@ -83,7 +83,7 @@ impl Shared {
             State::Failed => return None,
             _ => {}
         }
-        let signed = match crate::http::Http::new() {
+        let signed = match crate::http::Http::new(&self.plan.http) {
             Ok(http) => {
                 auth::sign_in(&http, &self.plan.endpoints, printer, &self.plan.sign_in).await
             }

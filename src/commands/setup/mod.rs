@@ -37,7 +37,7 @@ use crate::stop::Stop;
 /// signing in. What either found is judged in the documented order, sign-in
 /// first, so a run that both would fail reports the sign-in's failure.
 pub(crate) async fn run(plan: &Plan, printer: &Printer) -> anyhow::Result<()> {
-    let http = Http::new()?;
+    let http = Http::new(&plan.http)?;
     let (signed_in, platform) = tokio::join!(sign_in::for_plan_on(&http, plan, printer), async {
         match &plan.platform {
             Some(spec) => {
