@@ -260,6 +260,15 @@ impl<'a> Resolver<'a> {
         Some(value)
     }
 
+    /// Where `flag`'s value came from, in a message: its variable when it
+    /// came from one, else `--flag`.
+    fn named(&self, flag: &str) -> String {
+        match self.sources.get(flag) {
+            Some(Source::Variable(var)) => (*var).to_owned(),
+            _ => format!("--{flag}"),
+        }
+    }
+
     /// A value that has a default (in [`crate::cli::DEFAULTS`]).
     fn required(&mut self, flag: &'static str, given: Option<&str>) -> String {
         self.text(flag, given).unwrap_or_default()
@@ -887,7 +896,7 @@ impl PlatformLoginSettings {
     ) -> anyhow::Result<PlatformLoginSettings> {
         let mut r = Resolver::new("platform-login", env);
         let url = r.required("platform-url", args.platform_url.as_deref());
-        let base = validate::service_url("--platform-url", &url).map_err(usage)?;
+        let base = validate::service_url(&r.named("platform-url"), &url).map_err(usage)?;
         let name = r.required("name", args.name.as_deref());
         let path = platform_auth::token_path(&name).map_err(|e| usage(format!("--name: {e}")))?;
         let team = r
@@ -1274,6 +1283,7 @@ pub(crate) fn endpoints(args: &Inputs) -> anyhow::Result<Endpoints> {
         args.graph_url.as_deref(),
         &args.platform_url,
         &args.env,
+        &|flag| args.named(flag),
     )
 }
 
@@ -1321,18 +1331,23 @@ fn endpoints_of(
     graph_url: Option<&str>,
     platform_url: &str,
     environment: &Environment,
+    named: &dyn Fn(&str) -> String,
 ) -> anyhow::Result<Endpoints> {
     let authority_host = environment.var(env::AZURE_AUTHORITY_HOST);
     let cloud = resolve_cloud(cloud, authority_host.as_deref()).map_err(usage)?;
+    // A bad value names where it came from: the flag, or its variable.
     let (login_raw, login_from) = match (login_url, authority_host) {
-        (Some(v), _) => (v.to_owned(), "--login-url"),
-        (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST),
-        (None, None) => (cloud.login.to_owned(), "--cloud"),
+        (Some(v), _) => (v.to_owned(), named("login-url")),
+        (None, Some(v)) => (v, env::AZURE_AUTHORITY_HOST.to_owned()),
+        (None, None) => (cloud.login.to_owned(), "--cloud".to_owned()),
     };
-    let login = validate::service_url(login_from, &login_raw).map_err(usage)?;
-    let graph =
-        validate::service_url("--graph-url", graph_url.unwrap_or(cloud.graph)).map_err(usage)?;
-    let platform = validate::service_url("--platform-url", platform_url).map_err(usage)?;
+    let login = validate::service_url(&login_from, &login_raw).map_err(usage)?;
+    let graph = match graph_url {
+        Some(url) => validate::service_url(&named("graph-url"), url),
+        None => validate::service_url("--cloud", cloud.graph),
+    }
+    .map_err(usage)?;
+    let platform = validate::service_url(&named("platform-url"), platform_url).map_err(usage)?;
     Ok(Endpoints {
         cloud,
         login,
@@ -1854,6 +1869,7 @@ pub(crate) fn connect_plan(
         None,
         &args.platform_url,
         &args.env,
+        &|flag| args.named(flag),
     )?;
     let client_id = args.client_id.as_deref().ok_or_else(|| {
         usage(format!(

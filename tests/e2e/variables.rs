@@ -37,3 +37,51 @@ fn a_bad_variable_is_refused_before_sign_in_by_its_own_name() {
         assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
     }
 }
+
+#[test]
+fn a_bad_service_url_variable_is_refused_before_sign_in_by_its_own_name() {
+    let h = Harness::new();
+    for (var, flag) in [
+        ("AAD_SETUP_LOGIN_URL", "--login-url"),
+        ("AAD_SETUP_GRAPH_URL", "--graph-url"),
+        ("AAD_SETUP_PLATFORM_URL", "--platform-url"),
+    ] {
+        let before = h.request_log().len();
+        let run = h.run(
+            h.cmd()
+                .env(var, "not a url")
+                .args(["setup", "--output", "json"]),
+        );
+        run.assert_code(2);
+        assert!(run.stderr.contains(var), "{var}: {}", run.stderr);
+        assert!(
+            !run.stderr.contains(flag),
+            "{var} named {flag}: {}",
+            run.stderr
+        );
+        assert_eq!(
+            h.request_log().len(),
+            before,
+            "{var}: refused before sign-in"
+        );
+        // Given as a flag, it is named as the flag.
+        let run = h.run(
+            h.cmd()
+                .args(["setup", "--output", "json", flag, "not a url"]),
+        );
+        run.assert_code(2);
+        assert!(run.stderr.contains(flag), "{flag}: {}", run.stderr);
+    }
+    // platform-login reads the same variable.
+    let run = h.run(h.cmd().env("AAD_SETUP_PLATFORM_URL", "not a url").args([
+        "platform-login",
+        "--name",
+        "x",
+    ]));
+    run.assert_code(2);
+    assert!(
+        run.stderr.contains("AAD_SETUP_PLATFORM_URL") && !run.stderr.contains("--platform-url"),
+        "{}",
+        run.stderr
+    );
+}
