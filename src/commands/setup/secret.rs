@@ -489,6 +489,7 @@ async fn retire(
 /// `rotate --keep-previous`: the replaced connection and the secret it held
 /// stay, and the app's tag says a rotation is in progress; the result shows
 /// both and what the platform admin must do (exit 6 until it is finished).
+#[allow(clippy::too_many_arguments)]
 async fn keep_previous(
     ctx: &Ctx<'_>,
     graph: &Graph,
