@@ -2,7 +2,11 @@
 //! moment someone holds the secret — a platform connection, or a person
 //! (`register`'s `--secret-file`, `--show-secret`,
 //! `--keep-secret-on-failure`) — the tool is responsible for it, durably
-//! and on any machine. This module is the one owner of that life.
+//! and on any machine. This module is the one owner of that life: a run
+//! makes one [`Custody`] (its id and lock, the lease, what it knows of each
+//! app's tags) and passes it down; it is the only code that writes the
+//! app's tags or removes a secret, and every tag is built and parsed as a
+//! [`Tag`], checked against Graph's rules before it is written.
 //!
 //! The app itself carries the record, as tags (neither a key id nor a
 //! connection id is a secret; the portal shows both):
@@ -13,16 +17,19 @@
 //! | `aad-setup:pending-secret:<run>:<unix>:<keyId>` | it added `<keyId>`, which no one holds yet (written by earlier versions; still read) |
 //! | `aad-setup:connection-secret:<connectionId>:<keyId>` | that connection holds `<keyId>` |
 //! | `aad-setup:handed-secret:<keyId>` | a person was handed `<keyId>` |
+//! | `aad-setup:previous-connection:<connectionId>` | a rotation in progress replaced that connection (`crate::steps::renewal`) |
+//! | `aad-setup` | the app is this tool's |
 //!
-//! The local record keeps the same (the run id and key id in flight), and a
-//! lock file per run under the state directory says whether that run is
+//! The local record keeps the key ids handed on and the connection made, and
+//! a lock file per run under the state directory says whether that run is
 //! still alive on this machine: the lock is the operating system's, so it is
-//! let go however the process ends (SIGKILL included).
+//! let go however the process ends (SIGKILL included); a run that ends
+//! records so ([`RunLock`]).
 //!
 //! A run that ends in any way but success hands the secret on or removes
 //! it (the callers' error paths, Ctrl-C, SIGTERM and SIGHUP, which the
 //! process turns into a stop at the next step boundary). What a killed run
-//! leaves is found by the next run, on any machine, in [`sweep`]: a pending
+//! leaves is found by the next run, on any machine, in [`Custody::sweep`]: a pending
 //! secret whose run is gone (its lock is free here, or, seen from another
 //! machine, its lease has run out) is removed — unless a connection or a
 //! person holds it after all, in which case only the pending tag goes; a
