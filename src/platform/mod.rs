@@ -4,6 +4,7 @@
 //! the call and never logged.
 
 pub(crate) mod auth;
+pub(crate) mod naming;
 pub(crate) mod token;
 pub(crate) mod types;
 

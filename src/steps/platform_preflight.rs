@@ -125,7 +125,7 @@ pub(crate) fn decide(
             integration
                 .connections
                 .iter()
-                .filter(|c| super::connect_platform::is_ours(&c.name, &spec.connection_name))
+                .filter(|c| crate::platform::naming::is_ours(&c.name, &spec.connection_name))
                 .max_by(|a, b| a.created_at.cmp(&b.created_at))
         })
         .cloned();
