@@ -4,7 +4,7 @@
 //!
 //! The platform has no update: a connection holding an old secret is
 //! replaced by creating the new one first and deleting the old one after
-//! (platform-api.md §6). Whether the platform accepts two connections of
+//! (docs/platform.md §6). Whether the platform accepts two connections of
 //! one name is unknown (§7 item 6), so the new one gets a name of its own
 //! while the old one exists ([`replacement_name`]); connections are then
 //! found by the id the tool recorded, or by either name. The create is
