@@ -792,3 +792,76 @@ fn the_file_scanner_resolves_super_groups_and_children() {
         None
     );
 }
+
+/// Every `docs/<name>.md §N` a source file cites (the product, the emulator
+/// and the tests) names a document in `docs/` with a section `N`, or, for
+/// an item of a numbered list (`§7.3`), the section `7`.
+#[test]
+fn every_cited_document_section_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["src", "emulator/src", "tests"] {
+        walk(&root.join(dir), &mut files);
+    }
+    let sections = |doc: &str| -> Option<BTreeSet<String>> {
+        let text = std::fs::read_to_string(root.join("docs").join(doc)).ok()?;
+        Some(
+            text.lines()
+                .filter(|l| l.starts_with('#'))
+                .filter_map(|l| l.trim_start_matches('#').split_whitespace().next())
+                .map(|n| n.trim_end_matches('.').to_owned())
+                .filter(|n| n.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                .collect(),
+        )
+    };
+    let mut cited = 0;
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read a source file");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("docs/") {
+            rest = &rest[at + "docs/".len()..];
+            let Some(end) = rest.find(".md") else { break };
+            let doc = &rest[..end];
+            if doc.is_empty() || !doc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                continue;
+            }
+            let name = format!("{doc}.md");
+            let Some(known) = sections(&name) else {
+                wrong.push(format!("{}: docs/{name} does not exist", file.display()));
+                continue;
+            };
+            cited += 1;
+            let after = rest[end + 3..].trim_start();
+            let Some(number) = after.strip_prefix('§') else {
+                continue;
+            };
+            let number: String = number
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let number = number.trim_end_matches('.');
+            let parent = number.split('.').next().unwrap_or_default();
+            if !known.contains(number) && !known.contains(parent) {
+                wrong.push(format!("{}: docs/{name} has no §{number}", file.display()));
+            }
+        }
+    }
+    assert!(cited > 50, "the scanner finds the citations ({cited})");
+    assert!(
+        wrong.is_empty(),
+        "citations of missing documents or sections:\n{}",
+        wrong.join("\n")
+    );
+}
