@@ -1,6 +1,9 @@
 //! Checks that the code keeps the shape `lib.rs` describes: the imports
-//! between top-level modules follow the layers, with no cycle, and no
-//! product function is longer than [`MAX_FN_LINES`]. They read the source
+//! between top-level modules follow the layers, with no cycle; within
+//! every module its files (`crate::`, `super::`, `self::` and child paths
+//! alike) import each other without a cycle; no command imports another
+//! (but the exceptions listed by name); and no product function is longer
+//! than [`MAX_FN_LINES`]. They read the source
 //! files themselves, so a new import or a grown function fails here, not in
 //! review. The emulator (`src/emulator`) is not the product and is skipped.
 
@@ -448,4 +451,417 @@ fn the_scanner_reads_grouped_imports_and_skips_comments_and_strings() {
     );
     let found: Vec<String> = imports(&code).into_iter().collect();
     assert_eq!(found, ["auth", "http", "steps"]);
+}
+
+// Files, not only top-level modules: every `crate::`, `super::`, `self::`
+// and child-module path, `use` trees included, resolved to the file it
+// names.
+
+/// The module path of a product file: `src/steps/connect_platform.rs` is
+/// `steps::connect_platform`, `src/commands/setup/mod.rs` is
+/// `commands::setup`.
+fn module_path(path: &Path) -> Vec<String> {
+    let rel = path.strip_prefix(src()).expect("under src/");
+    let mut segments: Vec<String> = rel
+        .components()
+        .map(|c| {
+            c.as_os_str()
+                .to_string_lossy()
+                .trim_end_matches(".rs")
+                .to_owned()
+        })
+        .collect();
+    if segments.last().is_some_and(|s| s == "mod") {
+        segments.pop();
+    }
+    segments
+}
+
+/// Every path the code names that starts with `crate`, `super`, `self` or
+/// one of `children`, with `use` groups expanded: `use super::{a, b::C}`
+/// gives `super::a` and `super::b::C`.
+fn named_paths(code: &str, children: &BTreeSet<String>) -> Vec<Vec<String>> {
+    fn ident(s: &[char], mut i: usize) -> (String, usize) {
+        let mut word = String::new();
+        while i < s.len() && (s[i].is_alphanumeric() || s[i] == '_') {
+            word.push(s[i]);
+            i += 1;
+        }
+        (word, i)
+    }
+    fn skip_ws(s: &[char], mut i: usize) -> usize {
+        while i < s.len() && s[i].is_whitespace() {
+            i += 1;
+        }
+        i
+    }
+    /// The paths of the tree at `i`, each prefixed with `prefix`; returns
+    /// where the tree ends.
+    fn tree(s: &[char], i: usize, prefix: &[String], out: &mut Vec<Vec<String>>) -> usize {
+        let mut i = skip_ws(s, i);
+        let mut path = prefix.to_vec();
+        loop {
+            if s.get(i) == Some(&'{') {
+                i += 1;
+                loop {
+                    i = skip_ws(s, i);
+                    if s.get(i) == Some(&'}') || i >= s.len() {
+                        return i + 1;
+                    }
+                    i = tree(s, i, &path, out);
+                    i = skip_ws(s, i);
+                    if s.get(i) == Some(&',') {
+                        i += 1;
+                    }
+                }
+            }
+            let (word, next) = ident(s, i);
+            if word.is_empty() {
+                out.push(path);
+                return i;
+            }
+            path.push(word);
+            i = skip_ws(s, next);
+            if s.get(i) == Some(&':') && s.get(i + 1) == Some(&':') {
+                i = skip_ws(s, i + 2);
+            } else {
+                out.push(path);
+                return i;
+            }
+        }
+    }
+    let s: Vec<char> = code.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < s.len() {
+        let starts = i == 0 || !(s[i - 1].is_alphanumeric() || matches!(s[i - 1], '_' | ':' | '$'));
+        if !starts || !(s[i].is_alphabetic() || s[i] == '_') {
+            i += 1;
+            continue;
+        }
+        let (word, next) = ident(&s, i);
+        let rooted =
+            matches!(word.as_str(), "crate" | "super" | "self") || children.contains(&word);
+        if rooted && s.get(next) == Some(&':') && s.get(next + 1) == Some(&':') {
+            let end = tree(&s, i, &[], &mut out);
+            i = end.max(next);
+        } else {
+            i = next.max(i + 1);
+        }
+    }
+    out
+}
+
+/// The child modules a file declares (`mod x;`).
+fn declared_children(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for line in code.lines() {
+        let line = line.trim();
+        if let Some(at) = line.find("mod ")
+            && line.ends_with(';')
+            && (at == 0 || line[..at].ends_with(' '))
+        {
+            let name = line[at + 4..].trim_end_matches(';').trim();
+            if name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                found.insert(name.to_owned());
+            }
+        }
+    }
+    found
+}
+
+/// file module → (module it names, the file naming it), every name
+/// resolved to the longest module path a product file has. Inside a
+/// file's `#[cfg(test)]` module, `super` is the file itself.
+fn file_graph() -> BTreeMap<Vec<String>, BTreeMap<Vec<String>, String>> {
+    let files: Vec<PathBuf> = product_files()
+        .into_iter()
+        .filter(|(module, _)| module != "architecture")
+        .map(|(_, path)| path)
+        .collect();
+    let known: BTreeSet<Vec<String>> = files.iter().map(|p| module_path(p)).collect();
+    let mut graph: BTreeMap<Vec<String>, BTreeMap<Vec<String>, String>> = BTreeMap::new();
+    for path in &files {
+        let module = module_path(path);
+        let code = code_only(&std::fs::read_to_string(path).expect("read a source file"));
+        let children = declared_children(&code);
+        let (main, test) = code
+            .find("#[cfg(test)]")
+            .map_or((code.as_str(), ""), |at| code.split_at(at));
+        let entry = graph.entry(module.clone()).or_default();
+        for (part, base) in [
+            (main, module.clone()),
+            (test, [module.clone(), vec!["tests".to_owned()]].concat()),
+        ] {
+            for named in named_paths(part, &children) {
+                let mut full = Vec::new();
+                let mut rest = named.as_slice();
+                match rest.first().map(String::as_str) {
+                    Some("crate") => rest = &rest[1..],
+                    Some("self") => {
+                        full = base.clone();
+                        rest = &rest[1..];
+                    }
+                    Some("super") => {
+                        full = base.clone();
+                        while rest.first().is_some_and(|s| s == "super") {
+                            full.pop();
+                            rest = &rest[1..];
+                        }
+                    }
+                    _ => full = module.clone(), // a declared child
+                }
+                full.extend(rest.iter().cloned());
+                let target = (0..=full.len())
+                    .rev()
+                    .map(|n| full[..n].to_vec())
+                    .find(|prefix| known.contains(prefix));
+                if let Some(target) = target
+                    && target != module
+                {
+                    entry
+                        .entry(target)
+                        .or_insert_with(|| path.display().to_string());
+                }
+            }
+        }
+    }
+    graph
+}
+
+/// The edge `from → to` as seen inside the module holding both: the two
+/// children of their common parent they sit under, or `None` when one
+/// contains the other (a `mod.rs` and its own files are one room).
+fn sibling_edge(from: &[String], to: &[String]) -> Option<(Vec<String>, String, String)> {
+    let common = from.iter().zip(to).take_while(|(a, b)| a == b).count();
+    if common == from.len() || common == to.len() {
+        return None;
+    }
+    Some((
+        from[..common].to_vec(),
+        from[common].clone(),
+        to[common].clone(),
+    ))
+}
+
+#[test]
+fn no_files_import_each_other_in_a_circle() {
+    // Within each module, the graph of its children (a folder counts as one).
+    let mut rooms: BTreeMap<Vec<String>, BTreeMap<String, BTreeSet<String>>> = BTreeMap::new();
+    for (from, targets) in file_graph() {
+        for to in targets.keys() {
+            if let Some((parent, a, b)) = sibling_edge(&from, to) {
+                rooms
+                    .entry(parent)
+                    .or_default()
+                    .entry(a)
+                    .or_default()
+                    .insert(b);
+            }
+        }
+    }
+    assert!(
+        rooms
+            .get(&vec!["steps".to_owned()])
+            .is_some_and(|steps| steps.contains_key("connect_platform")),
+        "the scanner sees `super::` imports between the steps"
+    );
+    fn visit(
+        node: &str,
+        graph: &BTreeMap<String, BTreeSet<String>>,
+        path: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+        cycles: &mut Vec<String>,
+    ) {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            cycles.push(cycle.join(" → "));
+            return;
+        }
+        if !done.insert(node.to_owned()) {
+            return;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            visit(next, graph, path, done, cycles);
+        }
+        path.pop();
+    }
+    let mut cycles = Vec::new();
+    for (parent, graph) in &rooms {
+        let mut found = Vec::new();
+        let mut done = BTreeSet::new();
+        for node in graph.keys() {
+            visit(node, graph, &mut Vec::new(), &mut done, &mut found);
+        }
+        let within = if parent.is_empty() {
+            "src".to_owned()
+        } else {
+            parent.join("::")
+        };
+        cycles.extend(found.into_iter().map(|c| format!("in {within}: {c}")));
+    }
+    assert!(
+        cycles.is_empty(),
+        "import cycles between files:\n{}",
+        cycles.join("\n")
+    );
+}
+
+/// The commands that import another command today, each by name: the
+/// engine they share still lives in `commands/setup/` (issue 16 moves it
+/// below the commands). No other pair may appear.
+const COMMANDS_IMPORTING_COMMANDS: &[(&str, &str)] = &[
+    ("connect", "setup"),
+    ("demo", "setup"),
+    ("register", "setup"),
+    ("remove", "setup"),
+    ("rotate", "setup"),
+    // The wizard is setup's face and runs the other commands' halves.
+    ("wizard", "connect"),
+    ("wizard", "platform_login"),
+    ("wizard", "register"),
+    ("wizard", "setup"),
+];
+
+#[test]
+fn no_command_imports_another_command() {
+    let mut found = BTreeSet::new();
+    let mut wrong = Vec::new();
+    for (from, targets) in file_graph() {
+        for (to, file) in &targets {
+            let ([first, a, ..], [second, b, ..]) = (from.as_slice(), to.as_slice()) else {
+                continue;
+            };
+            if first != "commands" || second != "commands" || a == b {
+                continue;
+            }
+            found.insert((a.clone(), b.clone()));
+            if !COMMANDS_IMPORTING_COMMANDS.contains(&(a.as_str(), b.as_str())) {
+                wrong.push(format!("{file}: the command {a} imports the command {b}"));
+            }
+        }
+    }
+    let stale: Vec<_> = COMMANDS_IMPORTING_COMMANDS
+        .iter()
+        .filter(|(a, b)| !found.contains(&((*a).to_owned(), (*b).to_owned())))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "listed as exceptions but no longer imported (remove them): {stale:?}"
+    );
+    wrong.sort();
+    wrong.dedup();
+    assert!(
+        wrong.is_empty(),
+        "a command imports another:\n{}",
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn the_file_scanner_resolves_super_groups_and_children() {
+    let children: BTreeSet<String> = ["token".to_owned()].into();
+    let code = code_only(
+        "use super::{platform_preflight::PlatformTarget, is_ambiguous};\nuse token::T;\nlet x = Kind::Usage; super::super::x::y();\n$crate::z::w();\n",
+    );
+    let found: Vec<String> = named_paths(&code, &children)
+        .into_iter()
+        .map(|p| p.join("::"))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "super::platform_preflight::PlatformTarget",
+            "super::is_ambiguous",
+            "token::T",
+            "super::super::x::y",
+        ]
+    );
+    let s = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        sibling_edge(&s(&["steps", "a"]), &s(&["steps", "b", "c"])),
+        Some((s(&["steps"]), "a".to_owned(), "b".to_owned()))
+    );
+    assert_eq!(
+        sibling_edge(
+            &s(&["commands", "setup", "secret"]),
+            &s(&["commands", "setup"])
+        ),
+        None
+    );
+}
+
+/// Every `docs/<name>.md §N` a source file cites (the product, the emulator
+/// and the tests) names a document in `docs/` with a section `N`, or, for
+/// an item of a numbered list (`§7.3`), the section `7`.
+#[test]
+fn every_cited_document_section_exists() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    for dir in ["src", "emulator/src", "tests"] {
+        walk(&root.join(dir), &mut files);
+    }
+    let sections = |doc: &str| -> Option<BTreeSet<String>> {
+        let text = std::fs::read_to_string(root.join("docs").join(doc)).ok()?;
+        Some(
+            text.lines()
+                .filter(|l| l.starts_with('#'))
+                .filter_map(|l| l.trim_start_matches('#').split_whitespace().next())
+                .map(|n| n.trim_end_matches('.').to_owned())
+                .filter(|n| n.chars().next().is_some_and(|c| c.is_ascii_digit()))
+                .collect(),
+        )
+    };
+    let mut cited = 0;
+    let mut wrong = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("read a source file");
+        let mut rest = text.as_str();
+        while let Some(at) = rest.find("docs/") {
+            rest = &rest[at + "docs/".len()..];
+            let Some(end) = rest.find(".md") else { break };
+            let doc = &rest[..end];
+            if doc.is_empty() || !doc.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                continue;
+            }
+            let name = format!("{doc}.md");
+            let Some(known) = sections(&name) else {
+                wrong.push(format!("{}: docs/{name} does not exist", file.display()));
+                continue;
+            };
+            cited += 1;
+            let after = rest[end + 3..].trim_start();
+            let Some(number) = after.strip_prefix('§') else {
+                continue;
+            };
+            let number: String = number
+                .trim_start()
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            let number = number.trim_end_matches('.');
+            let parent = number.split('.').next().unwrap_or_default();
+            if !known.contains(number) && !known.contains(parent) {
+                wrong.push(format!("{}: docs/{name} has no §{number}", file.display()));
+            }
+        }
+    }
+    assert!(cited > 50, "the scanner finds the citations ({cited})");
+    assert!(
+        wrong.is_empty(),
+        "citations of missing documents or sections:\n{}",
+        wrong.join("\n")
+    );
 }

@@ -530,7 +530,7 @@ pub enum CloudChoice {
     China,
 }
 
-/// The platform's public API (platform-api.md §1).
+/// The platform's public API (docs/platform.md §1).
 pub const DEFAULT_PLATFORM_URL: &str = "https://sdk.catalytic.com/v2.0.0";
 
 /// The workflow platform: where it is and which connection.

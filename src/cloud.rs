@@ -3,7 +3,7 @@
 
 use url::Url;
 
-/// Hosts per cloud (entra-sign-in.md §2), and the audience a GitHub OIDC
+/// Hosts per cloud (docs/sign-in.md §2), and the audience a GitHub OIDC
 /// token is asked for there (§7: a federated credential's default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cloud {

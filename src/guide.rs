@@ -10,7 +10,7 @@ pub(crate) const REDIRECT_URI: &str = "https://security.pushbot.com/oauth";
 /// Single tenant ("Accounts in this organizational directory only").
 pub(crate) const SIGN_IN_AUDIENCE: &str = "AzureADMyOrg";
 /// The API whose permission the app gets (the guide says "Dynamics"; the
-/// permission lives on Microsoft Graph, DESIGN.md).
+/// permission lives on Microsoft Graph, docs/design.md).
 pub(crate) const API: &str = "Microsoft Graph";
 /// The delegated permission the app gets.
 pub(crate) const PERMISSION: &str = "Directory.ReadWrite.All";
@@ -27,5 +27,5 @@ pub(crate) const CONNECTION_NAME: &str = "Azure Active Directory (aad-setup)";
 pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
 /// Dynamics CRM's appId (what the guide calls "Dynamics").
 pub(crate) const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
-/// The tag that marks apps this tool created (microsoft-graph.md §2.1).
+/// The tag that marks apps this tool created (docs/graph.md §2.1).
 pub(crate) const APP_TAG: &str = "aad-setup";

@@ -3,6 +3,9 @@
 //! it. It holds the new secret only when the user asked to
 //! see it, and never serializes it by itself.
 
+mod code;
+
+pub(crate) use code::Code;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde::Serialize;
 
@@ -248,10 +251,10 @@ pub(crate) struct Change {
 }
 
 impl Change {
-    pub(crate) fn new(op: Op, code: &'static str, message: impl Into<String>) -> Change {
+    pub(crate) fn new(op: Op, code: impl Into<&'static str>, message: impl Into<String>) -> Change {
         Change {
             op,
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }
@@ -265,9 +268,9 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Item {
+    pub(crate) fn new(code: impl Into<&'static str>, message: impl Into<String>) -> Item {
         Item {
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }
@@ -526,22 +529,27 @@ impl Report {
     }
 
     /// A change the run would make.
-    pub(crate) fn change(&mut self, op: Op, code: &'static str, message: impl Into<String>) {
+    pub(crate) fn change(
+        &mut self,
+        op: Op,
+        code: impl Into<&'static str>,
+        message: impl Into<String>,
+    ) {
         self.changes.push(Change::new(op, code, message));
     }
 
     /// Something in place that would be kept.
-    pub(crate) fn keep(&mut self, code: &'static str, message: impl Into<String>) {
+    pub(crate) fn keep(&mut self, code: impl Into<&'static str>, message: impl Into<String>) {
         self.unchanged.push(Item::new(code, message));
     }
 
     /// Something left to do by hand once the result is in place.
-    pub(crate) fn warn(&mut self, code: &'static str, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, code: impl Into<&'static str>, message: impl Into<String>) {
         self.warnings.push(Item::new(code, message));
     }
 
     /// What the admin should do next.
-    pub(crate) fn next(&mut self, code: &'static str, message: impl Into<String>) {
+    pub(crate) fn next(&mut self, code: impl Into<&'static str>, message: impl Into<String>) {
         self.next_steps.push(Item::new(code, message));
     }
 

@@ -65,7 +65,7 @@ pub(crate) fn service_url(what: &str, value: &str) -> Result<Url, String> {
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_owned()
     } else {
-        // AZURE_AUTHORITY_HOST may be a bare host (entra-sign-in.md §2).
+        // AZURE_AUTHORITY_HOST may be a bare host (docs/sign-in.md §2).
         format!("https://{trimmed}")
     };
     let url =
@@ -153,7 +153,7 @@ pub(crate) fn redirect_uri(value: &str) -> Result<String, String> {
 }
 
 /// The Resource the platform passes to the token endpoint: the App ID URI
-/// of an API (microsoft-graph.md §6), so an absolute URI — a scheme, then
+/// of an API (docs/graph.md §6), so an absolute URI — a scheme, then
 /// the rest, such as `https://graph.microsoft.com` or `api://<client id>` —
 /// without spaces or a fragment, at most 256 characters.
 pub fn resource(value: &str) -> Result<String, String> {
@@ -235,7 +235,7 @@ pub(crate) fn name(what: &str, value: &str) -> Result<String, String> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Expiry {
     At(Timestamp),
-    /// The portal's old "Never": 99 years (microsoft-graph.md §6).
+    /// The portal's old "Never": 99 years (docs/graph.md §6).
     Never(Timestamp),
 }
 

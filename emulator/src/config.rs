@@ -24,7 +24,7 @@ pub struct EmulatorConfig {
     pub tenant_display_name: String,
     /// Which Microsoft cloud the tenant lives in: the Graph resource its tokens are for,
     /// the hosts its discovery document names, and the federated credential's default
-    /// audience (entra-sign-in.md §2, §7). The emulator is reached on loopback whatever
+    /// audience (docs/sign-in.md §2, §7). The emulator is reached on loopback whatever
     /// the cloud; only what a client must get right per cloud changes.
     pub cloud: EmulatedCloud,
     /// appId of the app-only caller with Application.ReadWrite.All and
@@ -36,33 +36,33 @@ pub struct EmulatorConfig {
     pub reader_client_id: Option<String>,
     /// Client secret of the reader. `None` = random per start.
     pub reader_client_secret: Option<String>,
-    /// Lifetime of issued access tokens in seconds (Entra: 3599; entra-sign-in.md §6).
+    /// Lifetime of issued access tokens in seconds (Entra: 3599; docs/sign-in.md §6).
     /// Tests lower it (0 = issued already expired) to prove that an expired token gets
     /// 401 from Graph.
     pub access_token_lifetime_secs: u64,
-    /// Replication delay of newly created directory objects (microsoft-graph.md §5).
+    /// Replication delay of newly created directory objects (docs/graph.md §5).
     pub replication: ReplicationConfig,
-    /// Graph throttling (microsoft-graph.md §4.3).
+    /// Graph throttling (docs/graph.md §4.3).
     pub throttle: ThrottleConfig,
     /// One-shot injected failures, matched in order.
     pub faults: Vec<Fault>,
-    /// Graph's default page size when `$top` is absent (Graph: 100; microsoft-graph.md §1).
+    /// Graph's default page size when `$top` is absent (Graph: 100; docs/graph.md §1).
     pub graph_page_size: u32,
     /// Tenant app-management policy: maximum password-credential lifetime in days.
     /// `None` = no policy. Exceeding it → 400 `CredentialInvalidLifetimeAsPerAppPolicy`
-    /// (microsoft-graph.md §4.2).
+    /// (docs/graph.md §4.2).
     pub max_secret_lifetime_days: Option<u32>,
     /// Tenant app-management policy: `false` forbids password credentials altogether
-    /// → 400 `CredentialTypeNotAllowedAsPerAppPolicy` (microsoft-graph.md §4.2).
+    /// → 400 `CredentialTypeNotAllowedAsPerAppPolicy` (docs/graph.md §4.2).
     pub password_credentials_allowed: bool,
     /// The directory objects a user who is not an administrator may create, deleted
     /// ones included (Entra's service limits: 250) → 400 `Directory_QuotaExceeded`.
     pub user_object_quota: usize,
     /// A cap on an application's password credentials → 400 `TooManyAppPasswords`
     /// ("You can only add a maximum of N passwords"; seen on apps made through Graph,
-    /// when it applies is not documented: microsoft-graph.md §2.4). `None`: no cap.
+    /// when it applies is not documented: docs/graph.md §2.4). `None`: no cap.
     pub max_app_passwords: Option<usize>,
-    /// Device code flow and federated credentials (entra-sign-in.md §4, §7).
+    /// Device code flow and federated credentials (docs/sign-in.md §4, §7).
     pub sign_in: SignInConfig,
     /// The workflow platform.
     pub platform: PlatformConfig,
@@ -84,7 +84,7 @@ pub struct EmulatorConfig {
     /// tags included, as they were then (password credentials keep their own
     /// replication, [`ReplicationConfig`]). 0 = off. Entra's replicas disagree for a
     /// while after a write, and Graph offers no ETag for applications
-    /// (microsoft-graph.md §5).
+    /// (docs/graph.md §5).
     pub stale_read_millis: u64,
 }
 
@@ -248,7 +248,7 @@ impl EmulatorConfig {
     }
 }
 
-/// A Microsoft cloud (entra-sign-in.md §2): `public`, `usgov` (GCC High), `usgov-dod`
+/// A Microsoft cloud (docs/sign-in.md §2): `public`, `usgov` (GCC High), `usgov-dod`
 /// (DoD) or `china`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -289,7 +289,7 @@ impl EmulatedCloud {
         }
     }
 
-    /// The default audience of a federated identity credential (entra-sign-in.md §7).
+    /// The default audience of a federated identity credential (docs/sign-in.md §7).
     pub fn token_exchange_audience(self) -> &'static str {
         match self {
             Self::Public => "api://AzureADTokenExchange",
@@ -302,7 +302,7 @@ impl EmulatedCloud {
 /// A newly created application, service principal, password credential or delegated
 /// permission grant is invisible to reads and to writes that reference it until it has
 /// been missed `requests` times AND `millis` have elapsed since its creation
-/// (microsoft-graph.md §5: "new object invisible to reads and to referencing writes for N
+/// (docs/graph.md §5: "new object invisible to reads and to referencing writes for N
 /// requests or T seconds"). Both zero = visible at once.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -314,7 +314,7 @@ pub struct ReplicationConfig {
 }
 
 /// Graph throttling: every `every`-th Graph request is answered 429 before it is
-/// processed (microsoft-graph.md §4.3).
+/// processed (docs/graph.md §4.3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottleConfig {
@@ -323,7 +323,7 @@ pub struct ThrottleConfig {
     /// `Retry-After` seconds to send; `None` = never send the header.
     pub retry_after_secs: Option<u64>,
     /// Send `Retry-After` only on every other throttled response (the first one has it),
-    /// because "Retry-After may be absent" (microsoft-graph.md §4.3).
+    /// because "Retry-After may be absent" (docs/graph.md §4.3).
     pub omit_retry_after_every_other: bool,
 }
 
@@ -331,7 +331,7 @@ pub struct ThrottleConfig {
 /// `skip` matching requests have gone through, and while `times` is not used up) fires.
 ///
 /// The kinds are the ways a real service or the network between fails
-/// (microsoft-graph.md §4.3, §2.2, §2.4): an error status (429 with or without
+/// (docs/graph.md §4.3, §2.2, §2.4): an error status (429 with or without
 /// `Retry-After`, 5xx), a dropped connection, a 200 that is not JSON (a proxy's page), a
 /// truncated JSON 200, a slow answer, and a request held until the test releases it (so
 /// a test can kill the client while it waits). `after_processing` makes the failure
@@ -361,7 +361,7 @@ pub struct Fault {
     /// How many matching requests fail; each firing decrements it.
     pub times: u32,
     /// `true`: do the work, then fail: a lost response. Used to prove that the client
-    /// never retries `POST /applications` or `addPassword` blindly (microsoft-graph.md
+    /// never retries `POST /applications` or `addPassword` blindly (docs/graph.md
     /// §2.2, §2.4). A truncated answer is always after the work; a slow or held one does
     /// the work when it goes on.
     pub after_processing: bool,
@@ -422,7 +422,7 @@ impl Fault {
     }
 }
 
-/// Interactive and federated sign-in (entra-sign-in.md §4, §7, §13).
+/// Interactive and federated sign-in (docs/sign-in.md §4, §7, §13).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SignInConfig {
@@ -450,7 +450,7 @@ pub struct SignInConfig {
     pub browser_decision: BrowserDecision,
     /// A federated identity credential on the admin caller app: a `client_assertion`
     /// with this issuer, subject and audience signs the admin app in
-    /// (entra-sign-in.md §7). `None` = no federated credential.
+    /// (docs/sign-in.md §7). `None` = no federated credential.
     pub federated_credential: Option<FederatedCredential>,
     /// The value of `ACTIONS_ID_TOKEN_REQUEST_TOKEN` that `GET /_emulator/github-oidc`
     /// accepts as bearer. `None` = random per start (see `Credentials`).
@@ -459,7 +459,7 @@ pub struct SignInConfig {
     /// through, to the delegated scopes the tool asks for (`Application.ReadWrite.All`,
     /// `Application.Read.All`, `User.Read`). Off: a user who may not consent to a scope
     /// that needs admin consent (the Application Developer) gets AADSTS65001 at the
-    /// device code's poll, AADSTS90094 in the browser (entra-sign-in.md §11).
+    /// device code's poll, AADSTS90094 in the browser (docs/sign-in.md §11).
     pub public_client_admin_consent: bool,
 }
 
@@ -513,7 +513,7 @@ pub enum BrowserDecision {
 }
 
 /// A federated identity credential (`issuer`, `subject`, one audience), as created by
-/// `POST /applications/{id}/federatedIdentityCredentials` (entra-sign-in.md §7).
+/// `POST /applications/{id}/federatedIdentityCredentials` (docs/sign-in.md §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FederatedCredential {
@@ -535,11 +535,11 @@ impl Default for FederatedCredential {
     }
 }
 
-/// The workflow platform (platform-api.md).
+/// The workflow platform (docs/platform.md).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PlatformConfig {
-    /// The team's domain, as carried in access tokens (platform-api.md §2.1, §2.3).
+    /// The team's domain, as carried in access tokens (docs/platform.md §2.1, §2.3).
     pub team: String,
     /// The `environment` part of seeded tokens (fixtures use `v1`; meaning [unk]).
     pub environment: String,
@@ -554,14 +554,14 @@ pub struct PlatformConfig {
     /// The Azure Active Directory integration; `None` = the platform has none.
     pub azure_ad: Option<IntegrationSeed>,
     /// Emit ProblemDetails with Pascal-cased keys (`Title`, `Detail`, ...), as the
-    /// platform sometimes does (platform-api.md §5).
+    /// platform sometimes does (docs/platform.md §5).
     pub pascal_case_errors: bool,
     /// Approve pending access tokens (`POST /api/auth`) automatically after this many
     /// milliseconds. `None` = only `POST /_emulator/platform/approve` approves.
     pub auto_approve_tokens_after_millis: Option<u64>,
     /// Accept a second connection of the same name on one integration for one team.
     /// Whether the platform does is [unk]; the spec lists only 400 for create, so by
-    /// default a duplicate name is refused with 400 (platform-api.md §7 item 6).
+    /// default a duplicate name is refused with 400 (docs/platform.md §7 item 6).
     pub allow_duplicate_connection_names: bool,
 }
 
@@ -619,12 +619,12 @@ impl PlatformConfig {
     }
 }
 
-/// An integration whose connection fields tests can vary (platform-api.md §7: the real
+/// An integration whose connection fields tests can vary (docs/platform.md §7: the real
 /// Azure AD integration's id and fields are [unk]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IntegrationSeed {
-    /// `<name>/<action>/<version>` (platform-api.md §3.1).
+    /// `<name>/<action>/<version>` (docs/platform.md §3.1).
     pub id: String,
     /// Display name, e.g. "Azure Active Directory".
     pub name: String,
@@ -705,7 +705,7 @@ impl IntegrationSeed {
     }
 }
 
-/// `FieldType` values of the v2.0.0 API (platform-api.md §4).
+/// `FieldType` values of the v2.0.0 API (docs/platform.md §4).
 pub(crate) const FIELD_TYPES: &[&str] = &[
     "undefined",
     "text",
@@ -727,7 +727,7 @@ pub(crate) const FIELD_TYPES: &[&str] = &[
     "password",
 ];
 
-/// One connection field of an integration (`Field`, platform-api.md §4).
+/// One connection field of an integration (`Field`, docs/platform.md §4).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct FieldSeed {

@@ -14,10 +14,10 @@
 //!   them call every application and service-principal path; Entra lets them change
 //!   only objects the caller owns, and a service principal only for an app it owns
 //!   (403 "…backing application … must in the local tenant") [doc: permissions
-//!   reference, "Application.ReadWrite.OwnedBy"; microsoft-graph.md §2.7].
+//!   reference, "Application.ReadWrite.OwnedBy"; docs/graph.md §2.7].
 //! - **A user's role**: a delegated token acts within the signed-in user's role. An
 //!   Application Developer changes only what they own and may not consent tenant-wide
-//!   [doc: Graph permissions overview; entra-sign-in.md §1].
+//!   [doc: Graph permissions overview; docs/sign-in.md §1].
 //! - **Owners**: an app-only caller, and a user whose role creates "as owner"
 //!   (Application Developer, members), owns what it creates; an administrator does not
 //!   [doc: Entra built-in roles, `applications/createAsOwner` vs `applications/create`].

@@ -4,7 +4,7 @@
 //! Tokens are issued only for Microsoft Graph, only to apps of the emulated tenant that
 //! have a (replicated) service principal, and only with a secret Graph issued (or a
 //! matching federated assertion, or an approved device code). Errors have Entra's exact
-//! body shape (entra-sign-in.md §11).
+//! body shape (docs/sign-in.md §11).
 
 use serde_json::{Value, json};
 
@@ -14,9 +14,9 @@ use super::seed::GRAPH_APP_ID;
 use super::state::{State, TokenInfo};
 use super::util::{Reply, Req, aad_timestamp, new_guid, segments};
 
-/// Azure CLI's public client id (entra-sign-in.md §10): the client of minted delegated tokens.
+/// Azure CLI's public client id (docs/sign-in.md §10): the client of minted delegated tokens.
 pub(crate) const AZURE_CLI_CLIENT_ID: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
-/// Microsoft Graph Command Line Tools' public client id (entra-sign-in.md §10): also
+/// Microsoft Graph Command Line Tools' public client id (docs/sign-in.md §10): also
 /// first-party, so present in every tenant.
 pub(crate) const GRAPH_CLI_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
@@ -27,7 +27,7 @@ const ASSERTION_TYPE_JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-
 
 /// Entra's error body: `error`, `error_description` starting `AADSTSnnnnn: ` and ending
 /// with trace id, correlation id and timestamp, `error_codes`, `timestamp`, `trace_id`,
-/// `correlation_id`, `error_uri` (entra-sign-in.md §11).
+/// `correlation_id`, `error_uri` (docs/sign-in.md §11).
 pub(crate) fn aad_error(status: u16, error: &str, code: u32, description: &str) -> Reply {
     let trace_id = new_guid();
     let correlation_id = new_guid();
@@ -49,7 +49,7 @@ pub(crate) fn aad_error(status: u16, error: &str, code: u32, description: &str) 
 }
 
 fn invalid_tenant(segment: &str) -> Reply {
-    // entra-sign-in.md §3: unknown tenant → 400 invalid_tenant AADSTS90002.
+    // docs/sign-in.md §3: unknown tenant → 400 invalid_tenant AADSTS90002.
     aad_error(
         400,
         "invalid_tenant",
@@ -134,7 +134,7 @@ pub(crate) fn handle(st: &mut State, req: &Req) -> Reply {
     }
 }
 
-/// The `{tenant}` path segment (entra-sign-in.md §2): the tenant (id or verified
+/// The `{tenant}` path segment (docs/sign-in.md §2): the tenant (id or verified
 /// domain), or `organizations` / `common`, valid for the device code and authorization
 /// code flows, where the tenant comes from the user who signs in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,7 +155,7 @@ impl Segment {
 }
 
 /// A tenant app (not a first-party one) that is single-tenant cannot use
-/// `/organizations` or `/common` (AADSTS50194; entra-sign-in.md §2, §11).
+/// `/organizations` or `/common` (AADSTS50194; docs/sign-in.md §2, §11).
 fn check_multi_tenant_segment(st: &State, client_id: &str, segment: Segment) -> Result<(), Reply> {
     if segment == Segment::Tenant || is_first_party(client_id) {
         return Ok(());
@@ -195,7 +195,7 @@ enum Endpoint {
     Keys,
 }
 
-/// The discovery document (entra-sign-in.md §3), pointing at the emulator.
+/// The discovery document (docs/sign-in.md §3), pointing at the emulator.
 fn openid(st: &State, v2: bool, segment: Segment) -> Reply {
     let login = st.login_url();
     // `/organizations` and `/common` publish the placeholder `{tenantid}` in the issuer
@@ -244,7 +244,7 @@ fn openid(st: &State, v2: bool, segment: Segment) -> Reply {
                 "preferred_username", "name", "tid", "ver", "at_hash", "c_hash", "email"],
             "kerberos_endpoint": format!("{login}/{tid}/kerberos"),
             "tenant_region_scope": "NA",
-            // The cloud-identifying hosts are the emulated cloud's (entra-sign-in.md §2, §3).
+            // The cloud-identifying hosts are the emulated cloud's (docs/sign-in.md §2, §3).
             "cloud_instance_name": st.config.cloud.instance_name(),
             "cloud_graph_host_name": "graph.windows.net",
             "msgraph_host": st.graph_resource().trim_start_matches("https://"),
@@ -317,7 +317,7 @@ fn token(st: &mut State, req: &Req, segment: Segment) -> Reply {
         return missing_parameter("grant_type");
     };
     if grant_type == GRANT_CLIENT_CREDENTIALS && segment != Segment::Tenant {
-        // Client credentials need an explicit tenant (entra-sign-in.md §6). Entra's
+        // Client credentials need an explicit tenant (docs/sign-in.md §6). Entra's
         // answer on `/organizations` is [unk]: refused with the `/common` code.
         let text = if segment == Segment::Common {
             "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint."
@@ -346,7 +346,7 @@ fn token(st: &mut State, req: &Req, segment: Segment) -> Reply {
 }
 
 /// Checks a client-credentials `scope`: one value, `<Graph>/.default`
-/// (entra-sign-in.md §1, §6).
+/// (docs/sign-in.md §1, §6).
 fn check_default_scope(st: &State, scope: &str) -> Result<(), Reply> {
     let items: Vec<&str> = scope.split_whitespace().collect();
     for item in &items {
@@ -454,7 +454,7 @@ fn client_credentials(st: &mut State, req: &Req, form: &Form) -> Reply {
         return malformed();
     }
 
-    // The app must exist and be replicated (AADSTS700016; entra-sign-in.md §6).
+    // The app must exist and be replicated (AADSTS700016; docs/sign-in.md §6).
     let Some(ai) = st.app_index_by_app_id(&client_id) else {
         return app_not_found(st, &client_id);
     };
@@ -489,7 +489,7 @@ fn client_credentials(st: &mut State, req: &Req, form: &Form) -> Reply {
     }
 
     // Without a service principal the app cannot sign in to this tenant
-    // (AADSTS7000229; microsoft-graph.md §2.7).
+    // (AADSTS7000229; docs/graph.md §2.7).
     let sp = st.sp_index_by_app_id(&client_id);
     let Some(si) = sp.filter(|&si| st.sp_visible(si)) else {
         return aad_error(
@@ -525,7 +525,7 @@ fn client_credentials(st: &mut State, req: &Req, form: &Form) -> Reply {
 }
 
 /// The secret must be one of the app's replicated, current password credentials
-/// (entra-sign-in.md §6, §13).
+/// (docs/sign-in.md §6, §13).
 fn check_secret(st: &mut State, ai: usize, secret: &str) -> Result<(), Reply> {
     let cfg = st.repl_cfg();
     let now = super::util::now();
@@ -560,7 +560,7 @@ fn check_secret(st: &mut State, ai: usize, secret: &str) -> Result<(), Reply> {
 }
 
 /// A `client_assertion` must match the configured federated credential of the admin
-/// app exactly: issuer, subject, an audience, and not expired (entra-sign-in.md §7).
+/// app exactly: issuer, subject, an audience, and not expired (docs/sign-in.md §7).
 fn check_assertion(st: &State, ai: usize, assertion: &str) -> Result<(), Reply> {
     let app_id = &st.apps[ai].app_id;
     let fed = st
@@ -703,7 +703,7 @@ pub(crate) fn mint(st: &mut State, kind: &TokenKind) -> String {
     issue(st, info, &name, None).0
 }
 
-// --- Device code flow (entra-sign-in.md §4) -------------------------------------------
+// --- Device code flow (docs/sign-in.md §4) -------------------------------------------
 
 /// Splits a delegated `scope` parameter into Graph scope values, the OIDC scopes, and
 /// the first resource that is not Graph (a scope string must not mix resources).
@@ -753,7 +753,7 @@ fn device_code(st: &mut State, req: &Req, segment: Segment) -> Reply {
     };
     // The public client must be known: a first-party id (Azure CLI, Microsoft Graph
     // Command Line Tools), or an app of the tenant. A tenant app that is not a public
-    // client (`isFallbackPublicClient`) gets AADSTS7000218 (entra-sign-in.md §4).
+    // client (`isFallbackPublicClient`) gets AADSTS7000218 (docs/sign-in.md §4).
     if let Err(reply) = check_public_client(st, client_id) {
         return reply;
     }
@@ -809,7 +809,7 @@ fn device_code(st: &mut State, req: &Req, segment: Segment) -> Reply {
         polls: 0,
         status: super::state::DeviceStatus::Pending,
     });
-    // Entra answers `https://microsoft.com/devicelogin` (entra-sign-in.md §4); the
+    // Entra answers `https://microsoft.com/devicelogin` (docs/sign-in.md §4); the
     // emulator's users sign in on its own local page instead, which a client shows the
     // same way.
     let verification_uri = st.credentials.device_approval_url.clone();
@@ -864,7 +864,7 @@ fn device_code_poll(st: &mut State, form: &Form) -> Reply {
     dc.last_poll = Some(now);
     dc.polls += 1;
     if (forced || (slow_down && too_fast)) && dc.status == DeviceStatus::Pending {
-        // RFC 8628 §3.5; whether Entra sends it is [unk] (entra-sign-in.md §13). The
+        // RFC 8628 §3.5; whether Entra sends it is [unk] (docs/sign-in.md §13). The
         // interval grows by 5 s "for this and all subsequent requests".
         dc.interval += std::time::Duration::from_secs(5);
         return Reply::json(
@@ -925,7 +925,7 @@ fn approval(
 }
 
 /// AADSTS65001: the user may not consent to a scope the client asked for
-/// (entra-sign-in.md §11).
+/// (docs/sign-in.md §11).
 fn consent_missing(client_id: &str, scope: &str) -> Reply {
     aad_error(
         400,
@@ -1007,7 +1007,7 @@ fn refresh(st: &mut State, form: &Form) -> Reply {
     delegated_token_reply(st, &info.client_id, info.user, info.scp, true)
 }
 
-// --- Authorization code with PKCE (entra-sign-in.md §5) -----------------------------
+// --- Authorization code with PKCE (docs/sign-in.md §5) -----------------------------
 
 /// A public client may sign in users: a first-party one, or a tenant app that allows
 /// public client flows (device code and browser alike).
@@ -1196,7 +1196,7 @@ fn authorize(st: &mut State, req: &Req, segment: Segment) -> Reply {
     // The configured user signs in; a scope that needs an administrator's consent, which
     // no administrator gave and the user may not give, stops the sign-in: Entra's "Need
     // admin approval" page, AADSTS90094, and back to the client as `consent_required`
-    // (entra-sign-in.md §1, §11; the device code answers AADSTS65001 instead).
+    // (docs/sign-in.md §1, §11; the device code answers AADSTS65001 instead).
     let user = st.user_index(&st.config.sign_in.user).unwrap_or(0);
     if let Some(missing) = st.users[user].missing_consent(&scopes.graph) {
         return error(
@@ -1371,7 +1371,7 @@ pub(crate) enum DeviceDecisionError {
 }
 
 /// `GET /_emulator/github-oidc`: a GitHub-Actions-style OIDC token whose claims match
-/// the configured federated credential (entra-sign-in.md §7).
+/// the configured federated credential (docs/sign-in.md §7).
 pub(crate) fn github_oidc(st: &mut State, req: &Req) -> Reply {
     let expected = &st.credentials.github_oidc_request_token;
     if req.bearer() != Some(expected.as_str()) {
@@ -1399,6 +1399,6 @@ pub(crate) fn github_oidc(st: &mut State, req: &Req) -> Reply {
         "ref": "refs/heads/main",
     }));
     st.issued_secrets.push(token.clone());
-    // The runner's response carries the JWT in `value` (entra-sign-in.md §7).
+    // The runner's response carries the JWT in `value` (docs/sign-in.md §7).
     Reply::json(200, &json!({ "value": token }))
 }

@@ -1,7 +1,7 @@
 //! JWT-shaped tokens: `base64url(header).base64url(claims).base64url(signature)`.
 //!
 //! The emulator does not sign anything: the "signature" is random bytes, and Graph
-//! accepts a token only because the emulator remembers issuing it (entra-sign-in.md §3:
+//! accepts a token only because the emulator remembers issuing it (docs/sign-in.md §3:
 //! clients must never validate a Graph token, only possibly read it). The claims are the
 //! ones a real Graph token carries, so a client that reads `tid`, `roles` or `scp` for an
 //! early permission check sees realistic values.

@@ -3,7 +3,7 @@
 //!
 //! It is what `aad-setup demo`, `aad-setup emulator` and the test suite run against, so
 //! it is deliberately strict: real error shapes and codes, request validation,
-//! replication delay, throttling and injected faults (DESIGN.md, "The built-in
+//! replication delay, throttling and injected faults (docs/design.md, "The built-in
 //! emulator"). Every behaviour cites the reference section it comes from; where the
 //! reference says [unk], the stricter choice is made and commented.
 //!
@@ -439,7 +439,7 @@ impl Service {
     }
 }
 
-/// Graph's per-request ids (`request-id`, echoed `client-request-id`; microsoft-graph.md §1).
+/// Graph's per-request ids (`request-id`, echoed `client-request-id`; docs/graph.md §1).
 #[derive(Debug, Clone)]
 pub(crate) struct GraphIds {
     pub request_id: String,
@@ -698,7 +698,7 @@ enum Decision {
     Go(Option<Fault>),
 }
 
-/// Throttling (Graph only, answered before any processing; microsoft-graph.md §4.3) and
+/// Throttling (Graph only, answered before any processing; docs/graph.md §4.3) and
 /// the choice of an injected fault.
 fn pre_process(st: &mut State, req: &Req, service: Service, ids: &GraphIds) -> Decision {
     if service == Service::Graph {
@@ -710,7 +710,7 @@ fn pre_process(st: &mut State, req: &Req, service: Service, ids: &GraphIds) -> D
                 ids,
                 429,
                 // Graph's code for a throttled directory request is [unk]; clients must
-                // branch on the status (microsoft-graph.md §4.2).
+                // branch on the status (docs/graph.md §4.2).
                 "TooManyRequests",
                 "Too many requests. Please retry after the time given in Retry-After, or back off.",
                 None,

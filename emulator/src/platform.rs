@@ -1,6 +1,6 @@
 //! Emulated workflow platform API (Catalytic SDK API v2.0.0, `/platform/v2.0.0/api`):
 //! integrations, their connections, and the access-token approval flow
-//! (platform-api.md §2–§5, checklist §10).
+//! (docs/platform.md §2–§5, checklist §10).
 //!
 //! The team comes from the bearer token's domain; members may read but not create, and
 //! see only their own connections; errors are ProblemDetails, optionally Pascal-cased.
@@ -17,11 +17,11 @@ use super::util::{
     slug, trace_id,
 };
 
-/// SDK default page size (platform-api.md §3.2).
+/// SDK default page size (docs/platform.md §3.2).
 const DEFAULT_PAGE_SIZE: usize = 25;
 /// [unk] the server's maximum page size: larger requests get pages of 100.
 const MAX_PAGE_SIZE: usize = 100;
-/// Default `waitTimeMillis` (platform-api.md §2.4).
+/// Default `waitTimeMillis` (docs/platform.md §2.4).
 const DEFAULT_WAIT_MILLIS: u64 = 300_000;
 
 fn title_and_type(status: u16) -> (&'static str, &'static str) {
@@ -77,7 +77,7 @@ fn title_and_type(status: u16) -> (&'static str, &'static str) {
     }
 }
 
-/// An ASP.NET Core ProblemDetails body (platform-api.md §5), Pascal-cased on request.
+/// An ASP.NET Core ProblemDetails body (docs/platform.md §5), Pascal-cased on request.
 pub(crate) fn problem(pascal: bool, status: u16, detail: &str) -> Reply {
     problem_with(pascal, status, None, detail, None)
 }
@@ -188,7 +188,7 @@ fn dispatch(st: &mut State, req: &Req) -> PResult {
                 (Route::Connection(iid, cid), "DELETE") => {
                     let i = find_connection(st, &iid, &cid, &caller)?;
                     if !caller.user.admin {
-                        // Only admins manage integrations (platform-api.md §8); [unk] whether
+                        // Only admins manage integrations (docs/platform.md §8); [unk] whether
                         // a member may delete a connection: strict, no.
                         return Err(PErr::new(
                             403,
@@ -214,7 +214,7 @@ enum Route {
 
 /// Maps the segments after `/api/integrations` to a route. Ids with slashes come either
 /// percent-encoded as one segment or as three segments; `-` is the wildcard integration
-/// id for connection get/delete (platform-api.md §3.1).
+/// id for connection get/delete (docs/platform.md §3.1).
 fn integration_route(st: &State, segs: &[&str]) -> Option<Route> {
     let exists = |id: &str| st.platform.integrations.iter().any(|i| i.id == id);
     Some(match segs {
@@ -234,7 +234,7 @@ fn integration_route(st: &State, segs: &[&str]) -> Option<Route> {
 }
 
 /// Bearer = the serialized token: base64 of four non-empty `:`-separated parts whose id
-/// and secret belong to an approved token (platform-api.md §2.1).
+/// and secret belong to an approved token (docs/platform.md §2.1).
 fn authenticate(st: &State, req: &Req) -> Result<PlatformToken, PErr> {
     let Some(raw) = req.bearer() else {
         return Err(PErr::new(
@@ -271,7 +271,7 @@ fn find_integration<'a>(st: &'a State, id: &str) -> Result<&'a Integration, PErr
 }
 
 /// Who may view a connection: admins of its team see all, members only their own
-/// (platform-api.md §4, §8).
+/// (docs/platform.md §4, §8).
 fn may_view(c: &Connection, caller: &PlatformToken) -> bool {
     caller.user.admin || c.created_by == caller.user.id
 }
@@ -321,7 +321,7 @@ fn integration_json(st: &State, integ: &Integration, caller: &PlatformToken) -> 
 }
 
 fn list(st: &State, req: &Req, caller: &PlatformToken) -> PResult {
-    // v2.0.0 binds only `page_size` and `page_token` (platform-api.md §3.2); an ASP.NET
+    // v2.0.0 binds only `page_size` and `page_token` (docs/platform.md §3.2); an ASP.NET
     // API ignores parameters it does not bind, such as the `query` the platform's Node
     // SDK still sends for `find({query})`. So they are ignored, not refused.
     let size = match req.query_value("page_size") {
@@ -415,7 +415,7 @@ fn find_connection(
     Ok(i)
 }
 
-/// JSON request bodies the API accepts (platform-api.md §1); anything else is 415.
+/// JSON request bodies the API accepts (docs/platform.md §1); anything else is 415.
 fn json_body(req: &Req) -> Result<Value, PErr> {
     let media = req.media_type().unwrap_or_default();
     let ok = media == "application/json"
@@ -435,7 +435,7 @@ fn json_body(req: &Req) -> Result<Value, PErr> {
 fn create_connection(st: &mut State, req: &Req, path_id: &str, caller: &PlatformToken) -> PResult {
     let integ = find_integration(st, path_id)?.clone();
     if !caller.user.admin {
-        // Integrations are set up only by Admin users (platform-api.md §8; DESIGN.md: a
+        // Integrations are set up only by Admin users (docs/platform.md §8; docs/design.md: a
         // member's token is refused only at the POST, 403).
         return Err(PErr::new(
             403,
@@ -532,7 +532,7 @@ fn create_connection(st: &mut State, req: &Req, path_id: &str, caller: &Platform
             }
         };
         let (param_name, param_ref) = (text("name")?, text("referenceName")?);
-        // Match by referenceName, else by name (platform-api.md §7 step 3, 5).
+        // Match by referenceName, else by name (docs/platform.md §7 step 3, 5).
         let field = match (&param_ref, &param_name) {
             (Some(r), _) => integ.fields.iter().position(|f| &f.reference_name == r).ok_or_else(|| {
                 PErr::new(
@@ -577,7 +577,7 @@ fn create_connection(st: &mut State, req: &Req, path_id: &str, caller: &Platform
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
             Some(_) => {
-                // All values travel as strings (platform-api.md §4).
+                // All values travel as strings (docs/platform.md §4).
                 return Err(PErr::validation(
                     &format!("{path}.value"),
                     format!(
@@ -611,7 +611,7 @@ fn create_connection(st: &mut State, req: &Req, path_id: &str, caller: &Platform
     }
     // Whether the platform accepts a second connection of one name is [unk]; the spec
     // lists only 400 for create, so by default the duplicate is refused with 400
-    // (platform-api.md §7 item 6), unless configured to allow it.
+    // (docs/platform.md §7 item 6), unless configured to allow it.
     if !st.config.platform.allow_duplicate_connection_names
         && st.platform.connections.iter().any(|c| {
             c.integration_id == integ.id
@@ -689,7 +689,7 @@ fn field_list(integ: &Integration) -> String {
         .join(", ")
 }
 
-// --- Access-token approval flow (platform-api.md §2.4) --------------------------------
+// --- Access-token approval flow (docs/platform.md §2.4) --------------------------------
 
 fn access_token_json(t: &PlatformToken) -> Value {
     json!({

@@ -6,7 +6,7 @@
 //! integrations.
 //!
 //! Tenant-specific object ids are generated per start, as they differ per real tenant
-//! (microsoft-graph.md §2.8).
+//! (docs/graph.md §2.8).
 
 use std::time::Instant;
 
@@ -19,14 +19,14 @@ use super::state::{
 use super::util::{ALNUM, decode_platform_token, new_guid, now, random_from};
 use super::{AppIdentity, Credentials, UserIdentity};
 
-/// Microsoft Graph's appId (microsoft-graph.md §3).
+/// Microsoft Graph's appId (docs/graph.md §3).
 pub(crate) const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
-/// Dynamics CRM's appId (microsoft-graph.md §3).
+/// Dynamics CRM's appId (docs/graph.md §3).
 pub(crate) const DYNAMICS_APP_ID: &str = "00000007-0000-0000-c000-000000000000";
 /// The tenant that owns Microsoft's first-party apps.
 const MICROSOFT_TENANT: &str = "f8cdef31-a31e-4b4a-93e4-5f571e91255a";
 
-/// Microsoft Graph delegated scopes: (id, value, type) — microsoft-graph.md §3.
+/// Microsoft Graph delegated scopes: (id, value, type) — docs/graph.md §3.
 const GRAPH_SCOPES: &[(&str, &str, &str)] = &[
     (
         "c5366453-9fb0-48a5-a156-24f0c49a4b84",
@@ -56,7 +56,7 @@ const GRAPH_SCOPES: &[(&str, &str, &str)] = &[
     ("e1fe6dd8-ba31-4d61-89e7-88639da4683d", "User.Read", "User"),
 ];
 
-/// Microsoft Graph application roles: (id, value) — microsoft-graph.md §3.
+/// Microsoft Graph application roles: (id, value) — docs/graph.md §3.
 const GRAPH_ROLES: &[(&str, &str)] = &[
     (
         "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
@@ -89,7 +89,7 @@ const GRAPH_ROLES: &[(&str, &str)] = &[
 /// The app-only identities a tenant really runs the tool with: (name, display name,
 /// Graph application permissions). `admin` holds everything the tool can use; the
 /// others are the least-privilege cases the README's table covers
-/// (entra-sign-in.md §1; microsoft-graph.md §2.7, §2.9).
+/// (docs/sign-in.md §1; docs/graph.md §2.7, §2.9).
 pub(crate) const APP_IDENTITIES: &[(&str, &str, &[&str])] = &[
     (
         "admin",
@@ -132,7 +132,7 @@ const CONSENTED_FOR_USERS: &[&str] = &[
     "User.Read",
 ];
 
-/// Dynamics CRM's only delegated scope (microsoft-graph.md §3, §6).
+/// Dynamics CRM's only delegated scope (docs/graph.md §3, §6).
 const DYNAMICS_SCOPE: (&str, &str) = ("78ce3f0f-a1ce-49c2-8cde-64b5c0896db4", "user_impersonation");
 
 /// Unrelated integrations listed before the Azure AD one: (name, id).
@@ -174,7 +174,7 @@ const FILLERS: &[(&str, &str)] = &[
 ];
 
 /// A client secret shaped like Entra's: 40 characters, the fourth to sixth being a
-/// digit and `Q~`, drawn from letters, digits and `~._-` (microsoft-graph.md §2.4: the
+/// digit and `Q~`, drawn from letters, digits and `~._-` (docs/graph.md §2.4: the
 /// value is 16–64 characters; `hint` is its first three).
 pub(crate) fn new_client_secret() -> String {
     const TAIL: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789~._-";
@@ -419,7 +419,7 @@ fn platform_token(
 /// Builds the starting state. `config` must have been validated.
 pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
     // Outside the public cloud the federated credential's default audience is that
-    // cloud's (entra-sign-in.md §7), unless one was configured.
+    // cloud's (docs/sign-in.md §7), unless one was configured.
     if let Some(fed) = &mut config.sign_in.federated_credential {
         if fed.audience == super::config::EmulatedCloud::Public.token_exchange_audience() {
             fed.audience = config.cloud.token_exchange_audience().to_owned();
@@ -448,7 +448,7 @@ pub(crate) fn build(mut config: EmulatorConfig, base_url: String) -> State {
         },
         // Registers apps and manages the ones they own; may not consent to admin scopes
         // (so never holds DelegatedPermissionGrant.ReadWrite.All) nor manage others'
-        // apps (entra-sign-in.md §1; microsoft-graph.md §2.7).
+        // apps (docs/sign-in.md §1; docs/graph.md §2.7).
         User {
             id: new_guid(),
             user_principal_name: format!("developer@{}", tenant.domain),

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use super::Credentials;
 use super::config::{EmulatorConfig, ReplicationConfig};
 
-/// Replication state of one directory object (microsoft-graph.md §5).
+/// Replication state of one directory object (docs/graph.md §5).
 #[derive(Debug, Clone)]
 pub(crate) struct Repl {
     created: Instant,
@@ -71,7 +71,7 @@ pub(crate) struct Tenant {
 
 /// A user who signs in interactively (device code, browser). With delegated tokens the
 /// effective rights are the token's scopes intersected with the user's directory role
-/// (entra-sign-in.md §1).
+/// (docs/sign-in.md §1).
 #[derive(Debug, Clone)]
 pub(crate) struct User {
     pub id: String,
@@ -257,7 +257,7 @@ pub(crate) enum DeviceStatus {
     Redeemed,
 }
 
-/// A device code issued by `/devicecode` (entra-sign-in.md §4).
+/// A device code issued by `/devicecode` (docs/sign-in.md §4).
 #[derive(Debug, Clone)]
 pub(crate) struct DeviceCode {
     pub device_code: String,
@@ -273,7 +273,7 @@ pub(crate) struct DeviceCode {
     pub status: DeviceStatus,
 }
 
-/// An authorization code issued by `/authorize` (entra-sign-in.md §5).
+/// An authorization code issued by `/authorize` (docs/sign-in.md §5).
 #[derive(Debug, Clone)]
 pub(crate) struct AuthCode {
     pub code: String,
@@ -325,7 +325,7 @@ pub(crate) enum TokenApproval {
     Cancelled,
 }
 
-/// A platform access token (platform-api.md §2.1, §2.4).
+/// A platform access token (docs/platform.md §2.1, §2.4).
 #[derive(Debug, Clone)]
 pub(crate) struct PlatformToken {
     pub id: String,

@@ -206,7 +206,7 @@ pub(crate) fn b64_std(bytes: &[u8]) -> String {
 }
 
 /// Decodes a serialized platform token: base64 of exactly four non-empty `:`-separated
-/// parts `id:secret:domain:environment` (platform-api.md §2.1). Surrounding whitespace is
+/// parts `id:secret:domain:environment` (docs/platform.md §2.1). Surrounding whitespace is
 /// trimmed, as the SDKs do.
 pub(crate) fn decode_platform_token(token: &str) -> Option<[String; 4]> {
     let raw = base64::engine::general_purpose::STANDARD
@@ -249,12 +249,12 @@ pub(crate) fn iso_millis(ts: jiff::Timestamp) -> String {
     ts.round(jiff::Unit::Millisecond).unwrap_or(ts).to_string()
 }
 
-/// `2025-11-29T10:12:31` (Graph `innerError.date`; microsoft-graph.md §4.1).
+/// `2025-11-29T10:12:31` (Graph `innerError.date`; docs/graph.md §4.1).
 pub(crate) fn graph_error_date() -> String {
     now().strftime("%Y-%m-%dT%H:%M:%S").to_string()
 }
 
-/// `2025-06-09 09:07:41Z` (Entra `timestamp`; entra-sign-in.md §11).
+/// `2025-06-09 09:07:41Z` (Entra `timestamp`; docs/sign-in.md §11).
 pub(crate) fn aad_timestamp() -> String {
     now().strftime("%Y-%m-%d %H:%M:%SZ").to_string()
 }

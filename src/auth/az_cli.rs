@@ -1,4 +1,4 @@
-//! Reusing an Azure CLI login (entra-sign-in.md §8): `az account
+//! Reusing an Azure CLI login (docs/sign-in.md §8): `az account
 //! get-access-token --resource-type ms-graph`. Run without a shell; stdout
 //! (the token) is never logged; stderr gives the error message.
 

@@ -1,4 +1,4 @@
-//! Authorization code with PKCE and a loopback redirect (entra-sign-in.md
+//! Authorization code with PKCE and a loopback redirect (docs/sign-in.md
 //! §5): for an admin at a machine with a browser, where the device code
 //! flow is blocked by Conditional Access (as Microsoft recommends).
 //!

@@ -1,7 +1,7 @@
 //! Reading (never validating) a Graph token's claims.
 //!
 //! Microsoft asks clients not to depend on reading access tokens for APIs
-//! they do not own (entra-sign-in.md §3). Graph tokens are JWTs today, so the
+//! they do not own (docs/sign-in.md §3). Graph tokens are JWTs today, so the
 //! tool reads `tid`, `scp` and `roles` for an early, friendly check, and
 //! works on when the token cannot be read.
 

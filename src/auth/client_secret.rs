@@ -1,4 +1,4 @@
-//! App-only sign-in with client credentials (entra-sign-in.md §6, §7): the
+//! App-only sign-in with client credentials (docs/sign-in.md §6, §7): the
 //! one token exchange that a client secret, a federated assertion and the
 //! verification of a new secret all use.
 

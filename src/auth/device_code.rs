@@ -1,4 +1,4 @@
-//! The device authorization flow (entra-sign-in.md §4): for an admin on a
+//! The device authorization flow (docs/sign-in.md §4): for an admin on a
 //! terminal with no browser on this machine (SSH, a server).
 //!
 //! The code and the URL go to stderr, prominently; polling honours the
@@ -28,7 +28,7 @@ pub(crate) struct Request {
 }
 
 /// Microsoft Graph Command Line Tools: a first-party public client that
-/// accepts dynamic Graph scopes (entra-sign-in.md §10). Tenants can block
+/// accepts dynamic Graph scopes (docs/sign-in.md §10). Tenants can block
 /// it; `--client-id` / AAD_SETUP_PUBLIC_CLIENT_ID names the organisation's own.
 pub(crate) const GRAPH_CLI_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
 
@@ -49,7 +49,7 @@ fn default_interval() -> u64 {
 }
 
 /// The scopes a run needs, and nothing more: User.Read reads the directory's
-/// name (microsoft-graph.md §2.10).
+/// name (docs/graph.md §2.10).
 pub(crate) fn scopes(endpoints: &Endpoints, admin_consent: bool) -> String {
     let graph = endpoints.cloud.graph.trim_end_matches('/');
     let mut scopes = vec![

@@ -1,4 +1,4 @@
-//! Entra's token endpoint and its error answers (entra-sign-in.md §6, §11).
+//! Entra's token endpoint and its error answers (docs/sign-in.md §6, §11).
 
 use std::fmt;
 
@@ -76,7 +76,7 @@ impl EntraError {
             .trim()
     }
 
-    /// What to do about it, for the codes admins hit (entra-sign-in.md §11).
+    /// What to do about it, for the codes admins hit (docs/sign-in.md §11).
     pub(crate) fn hint(&self) -> Option<&'static str> {
         const HINTS: &[(&[u64], &str)] = &[
             (
@@ -161,7 +161,7 @@ impl std::error::Error for EntraError {}
 /// What an administrator must do when Entra refuses a user's sign-in for want of
 /// consent (AADSTS65001 at the device code's poll, AADSTS90094 in the browser): the
 /// admin-consent URL of the signing-in public client for the Graph scopes asked, and
-/// which roles may consent (entra-sign-in.md §1, §11; the v2.0 `adminconsent`
+/// which roles may consent (docs/sign-in.md §1, §11; the v2.0 `adminconsent`
 /// endpoint). `None` for other errors.
 pub(crate) fn consent_hint(
     error: &EntraError,
@@ -228,7 +228,7 @@ pub(crate) async fn request_token(
 }
 
 /// The tenant id for a domain, from the tenant's OpenID configuration
-/// (entra-sign-in.md §3): the path segment of `issuer` before `/v2.0`.
+/// (docs/sign-in.md §3): the path segment of `issuer` before `/v2.0`.
 pub(crate) async fn resolve_tenant_id(
     http: &Http,
     login_url: &Url,

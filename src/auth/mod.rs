@@ -65,7 +65,7 @@ pub(crate) struct Session {
 }
 
 /// Which directory a sign-in landed in, by name: guest and MSP admins can
-/// land in another than they meant (microsoft-graph.md §2.10).
+/// land in another than they meant (docs/graph.md §2.10).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Directory {
@@ -296,7 +296,7 @@ pub(crate) fn denied(session: &Session, need: &Need, why: &str) -> anyhow::Error
             .is_some_and(|have| have.iter().any(|h| h.eq_ignore_ascii_case(p)))
     };
     // Application.ReadWrite.OwnedBy (app-only) and an Application Developer
-    // (delegated) change only the apps they own (entra-sign-in.md §1).
+    // (delegated) change only the apps they own (docs/sign-in.md §1).
     let owned_only = if session.app_only
         && holds("Application.ReadWrite.OwnedBy")
         && !holds("Application.ReadWrite.All")

@@ -1,4 +1,4 @@
-//! Federated workload identity (entra-sign-in.md §7): a JWT from the
+//! Federated workload identity (docs/sign-in.md §7): a JWT from the
 //! environment is exchanged as a `client_assertion` — the secretless way
 //! pipelines should sign in.
 //!

@@ -23,7 +23,7 @@ use sha2::{Digest as _, Sha256};
 
 use crate::platform::types::Connection;
 use crate::record::{Record, Store};
-use crate::report::{Action, Op, Report, Status};
+use crate::report::{Action, Code, Op, Report, Status};
 use crate::settings::{AppCredentials, ConnectPlan, ConnectSettings};
 use crate::steps::connect_platform::{self, Values};
 use crate::steps::platform_preflight::{self, PlatformTarget};
@@ -134,7 +134,7 @@ async fn reuse(
     if plan.dry_run {
         report.status = Status::DryRun;
         report.keep(
-            "connection.keep",
+            Code::ConnectionKeep,
             format!(
                 "the platform connection \"{}\" ({}), which holds these values",
                 existing.name, existing.id
@@ -203,7 +203,7 @@ pub(crate) fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &s
             report.connection = Some(target.connection_info(c, Action::WouldReplace));
             report.change(
                 Op::Change,
-                "connection.replace",
+                Code::ConnectionReplace,
                 format!(
                     "replace the platform connection \"{}\" ({}) with one holding these values, then delete the old one",
                     c.name, c.id
@@ -212,7 +212,7 @@ pub(crate) fn preview(plan: &ConnectPlan, target: &PlatformTarget, tenant_id: &s
         }
         None => report.change(
             Op::Create,
-            "connection.create",
+            Code::ConnectionCreate,
             format!(
                 "create the platform connection \"{}\" on \"{}\" for team {} (Client ID {}, Client Secret, Resource {}, Tenant {tenant_id})",
                 plan.platform.connection_name,
@@ -273,15 +273,15 @@ pub(crate) async fn apply(
 
 fn next_steps(plan: &ConnectPlan, report: &mut Report) {
     report.next(
-        "platform.finish-connection",
+        Code::PlatformFinishConnection,
         super::setup::platform_next_step(&plan.platform.connection_name),
     );
     report.next(
-        "consent.grant",
+        Code::ConsentGrant,
         "If it is not done yet, grant admin consent for the app's permission (Azure portal: App registrations > the app > API permissions > Grant admin consent).",
     );
     report.next(
-        "secret.rotate",
+        Code::SecretRotate,
         "Note when the client secret expires (Azure portal: the app > Certificates & secrets) and replace it before then: a new secret, then `aad-setup connect --replace`.",
     );
 }

@@ -10,7 +10,7 @@ use crate::error::{Failure, Kind};
 use crate::graph::Graph;
 use crate::output::Printer;
 use crate::record::Store;
-use crate::report::{Action, Item, Op, Report, Status};
+use crate::report::{Action, Code, Item, Op, Report, Status};
 use crate::settings::{Plan, RegisterSettings};
 use crate::steps::{Ctx, create_secret, resolve_permission, sign_in, verify};
 
@@ -136,7 +136,7 @@ async fn pass(
         if secret.action == Action::WouldCreate {
             report.change(
                 Op::Create,
-                "secret.create",
+                Code::SecretCreate,
                 format!(
                     "add a client secret \"{}\" expiring {}, and hand it on{}",
                     plan.secret.description,
@@ -161,7 +161,7 @@ async fn pass(
             report.unchanged.insert(
                 0,
                 Item::new(
-                    "app.keep",
+                    Code::AppKeep,
                     format!(
                         "the app registration \"{}\" (client id {})",
                         plan.app.name, app.app.app_id
@@ -207,7 +207,7 @@ async fn pass(
         &report.resource,
         plan.secret.file.as_deref(),
     );
-    report.next("platform.connect", connect);
+    report.next(Code::PlatformConnect, connect);
     report.status = Status::Done;
     if perm.admin_consent_required
         && report
@@ -216,7 +216,7 @@ async fn pass(
             .is_none_or(|c| c.action == Action::WouldCreate)
     {
         report.next(
-            "consent.grant",
+            Code::ConsentGrant,
             format!(
                 "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
                 perm.value, plan.app.name

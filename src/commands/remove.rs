@@ -11,7 +11,7 @@ use crate::error::{Failure, Kind};
 use crate::output::Interaction;
 use crate::output::Printer;
 use crate::platform::types::Connection;
-use crate::report::{Change, Op, Outcome, Status, plan_lines};
+use crate::report::{Change, Code, Op, Outcome, Status, plan_lines};
 use crate::settings::RemoveSettings;
 use crate::steps::{platform_preflight, register_app, sign_in};
 
@@ -57,7 +57,7 @@ pub(crate) async fn run(
     for &(target, c) in &existing {
         changes.push(Change::new(
             Op::Delete,
-            "connection.delete",
+            Code::ConnectionDelete,
             format!(
                 "delete the platform connection \"{}\" ({}) on team {}",
                 c.name,
@@ -75,7 +75,7 @@ pub(crate) async fn run(
     if let Some((app, _)) = &app {
         changes.push(Change::new(
             Op::Delete,
-            "app.delete",
+            Code::AppDelete,
             format!(
                 "delete the app registration \"{}\" (client id {}) and its service principal; Entra keeps it restorable for 30 days",
                 app.display_name, app.app_id

@@ -16,7 +16,9 @@ use crate::graph::clock;
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::Store;
-use crate::report::{Action, RenewalInfo, Report, RotationState, SecretInfo, Status, when_at};
+use crate::report::{
+    Action, Code, RenewalInfo, Report, RotationState, SecretInfo, Status, when_at,
+};
 use crate::settings::RotateSettings;
 use crate::steps::renewal::{self, InProgress};
 use crate::steps::{Ctx, create_secret, platform_preflight, register_app, sign_in};
@@ -103,7 +105,7 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
         let team = target.client.team();
         let info = renewal::info(previous, current, RotationState::InProgress, team, now);
         if let Some(action) = &info.admin_action {
-            report.warn("rotation.in-progress", action.clone());
+            report.warn(Code::RotationInProgress, action.clone());
         }
         report.rotation = Some(info);
         report.status = Status::NeedsAttention;
@@ -209,7 +211,7 @@ async fn finish_one(
         report.status = Status::DryRun;
         report.change(
             crate::report::Op::Delete,
-            "rotation.finish",
+            Code::RotationFinish,
             format!(
                 "delete the previous connection \"{name}\" ({}) and remove the secret it held ({})",
                 previous.connection_id,

@@ -81,7 +81,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     };
     checks.push(service_principal_check(sp.as_ref()));
     // Reading grants needs Directory.Read.All (or a grant permission), which
-    // Application.ReadWrite.All alone lacks (microsoft-graph.md §2.9): then
+    // Application.ReadWrite.All alone lacks (docs/graph.md §2.9): then
     // consent is unknown, and the check says which permission would read it.
     let grants = match &sp {
         Some(sp) => match graph.list_grants(&sp.id).await {

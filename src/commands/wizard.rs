@@ -1010,7 +1010,10 @@ impl Wizard<'_> {
         crate::prompt::say(
             self.printer,
             &format!(
-                "aad-setup will register \"{}\" (or bring the one it made in line), add {}                  (delegated) and a client secret \"{}\", check that the secret signs in, and                  save it in {}. Then it prints the `aad-setup connect` command, and the values,                  for a platform Admin.",
+                "aad-setup will register \"{}\" (or bring the one it made in line), add {} \
+                 (delegated) and a client secret \"{}\", check that the secret signs in, and \
+                 save it in {}. Then it prints the `aad-setup connect` command, and the values, \
+                 for a platform Admin.",
                 plan.app.name,
                 plan.app.permission,
                 plan.secret.description,

@@ -1,4 +1,4 @@
-//! The Microsoft Graph v1.0 client: the calls of microsoft-graph.md §2, and
+//! The Microsoft Graph v1.0 client: the calls of docs/graph.md §2, and
 //! nothing else.
 //!
 //! Each method is one request (or one paged listing). Retrying through
@@ -106,7 +106,7 @@ impl GraphError {
     }
 
     /// The signatures Entra gives while a just-created object replicates
-    /// (microsoft-graph.md §5): 404 Request_ResourceNotFound, 400
+    /// (docs/graph.md §5): 404 Request_ResourceNotFound, 400
     /// NoBackingApplicationObject / "does not reference a valid application
     /// object" / "reference-property objects are not present", the 403 "must
     /// in the local tenant" on service-principal create, and 409 on PATCH
@@ -375,7 +375,7 @@ impl Graph {
     /// that name carrying `tag` (the caller found none before creating, so
     /// one now is the lost call's), through a few short waits for the
     /// listing to catch up, and creates again only when none appears
-    /// (microsoft-graph.md §2.2).
+    /// (docs/graph.md §2.2).
     pub(crate) async fn create_application(
         &self,
         app: &NewApplication,
@@ -540,7 +540,7 @@ impl Graph {
     /// Creates the app's service principal, or finds it: a duplicate only
     /// answers 409, so a lost answer is looked up, then the create sent
     /// again; a 409 means it exists, and it is looked up, never re-posted
-    /// (microsoft-graph.md §2.7). `found` says it existed.
+    /// (docs/graph.md §2.7). `found` says it existed.
     pub(crate) async fn create_service_principal(
         &self,
         app_id: &str,
@@ -667,7 +667,7 @@ impl Graph {
     /// Creates the tenant-wide grant, or finds it: "Permission entry already
     /// exists." (409) means a grant for this client and resource exists
     /// (one made by an earlier run may not be listed yet), so it is re-read
-    /// and never posted again (microsoft-graph.md §2.9). The caller extends
+    /// and never posted again (docs/graph.md §2.9). The caller extends
     /// a found grant's scope.
     pub(crate) async fn create_grant(
         &self,
@@ -718,7 +718,7 @@ pub struct Made<T> {
 /// object is there, only the listing lags, as long as replication can (the
 /// waits of [`crate::http::Policy::look_delay`]: 0.5, 1, 2, 4 s, then every
 /// 5 s, about two minutes in all, within the three-minute replication budget
-/// of microsoft-graph.md §5; it was 8 looks, about 20 s).
+/// of docs/graph.md §5; it was 8 looks, about 20 s).
 pub(crate) const LOOKS_AFTER_CONFLICT: u32 = 28;
 /// Looks for an app whose create lost its answer before creating again.
 const LOOKS_AFTER_LOST_APP: u32 = 4;

@@ -1,4 +1,4 @@
-//! App management policies, read (microsoft-graph.md §4.2; the shapes are
+//! App management policies, read (docs/graph.md §4.2; the shapes are
 //! the Graph schema's `tenantAppManagementPolicy`, `appManagementPolicy` and
 //! `passwordCredentialConfiguration`): the tenant default and the tenant's
 //! other app management policies (Policy.Read.All), and the objects a

@@ -123,7 +123,7 @@ pub(crate) struct PermissionGrant {
     pub scope: String,
 }
 
-/// The directory (`GET /organization`; microsoft-graph.md §2.10).
+/// The directory (`GET /organization`; docs/graph.md §2.10).
 #[derive(Debug, Clone, Deserialize, Serialize, Default, PartialEq)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct Organization {

@@ -1,4 +1,4 @@
-//! Getting a platform access token: the approval flow (platform-api.md
+//! Getting a platform access token: the approval flow (docs/platform.md
 //! §2.4), and saving it where the platform's SDKs look (§2.2).
 //!
 //! `POST /api/auth {domain, name}` creates a pending token; a team Admin
@@ -27,12 +27,12 @@ use crate::http::{Http, Retry};
 /// How the token and the approval page name this tool.
 pub(crate) const APPLICATION: &str = "aad-setup";
 
-/// The host of every team (platform-api.md §2.3).
+/// The host of every team (docs/platform.md §2.3).
 const TEAM_HOST: &str = "pushbot.com";
 
 /// A team as the platform knows it: `acme`, `acme.pushbot.com` or
 /// `https://acme.pushbot.com/` → `acme.pushbot.com` (the platform SDKs'
-/// normalisation, platform-api.md §2.3).
+/// normalisation, docs/platform.md §2.3).
 pub(crate) fn team_domain(input: &str) -> Result<String, String> {
     let trimmed = input.trim();
     let bare = trimmed
@@ -131,7 +131,7 @@ pub(crate) struct Pending {
     pub approval_url: Url,
 }
 
-/// The API's `AccessToken` (platform-api.md §2.1): the serialized token,
+/// The API's `AccessToken` (docs/platform.md §2.1): the serialized token,
 /// or its parts.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

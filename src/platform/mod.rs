@@ -1,9 +1,10 @@
-//! The workflow platform's integrations API client (platform-api.md §3).
+//! The workflow platform's integrations API client (docs/platform.md §3).
 //!
 //! Bodies of connection requests carry the client secret: they are built at
 //! the call and never logged.
 
 pub(crate) mod auth;
+pub(crate) mod naming;
 pub(crate) mod token;
 pub(crate) mod types;
 
@@ -18,7 +19,7 @@ use crate::http::{Http, Reply, Retry};
 use token::PlatformToken;
 use types::*;
 
-/// The largest page the API serves (the SDKs ask for 25, platform-api.md
+/// The largest page the API serves (the SDKs ask for 25, docs/platform.md
 /// §3.2): one request finds the integration among up to 100.
 const PAGE_SIZE: &str = "100";
 

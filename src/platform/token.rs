@@ -1,5 +1,5 @@
 //! The platform's access token: its format and where it lives
-//! (platform-api.md §2.1, §2.2).
+//! (docs/platform.md §2.1, §2.2).
 //!
 //! The token is `base64("<id>:<secret>:<domain>:<environment>")`, sent whole
 //! as the Bearer value. It is decoded locally only to check its shape and to

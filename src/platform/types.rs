@@ -1,4 +1,4 @@
-//! The platform API's JSON (platform-api.md §4).
+//! The platform API's JSON (docs/platform.md §4).
 
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +61,7 @@ pub(crate) struct IntegrationsPage {
 }
 
 /// One value of a new connection: copied from the matched field, as the
-/// platform's node SDK does (platform-api.md §7.5).
+/// platform's node SDK does (docs/platform.md §7.5).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ConnectionParam<'a> {

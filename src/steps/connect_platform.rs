@@ -4,7 +4,7 @@
 //!
 //! The platform has no update: a connection holding an old secret is
 //! replaced by creating the new one first and deleting the old one after
-//! (platform-api.md §6). Whether the platform accepts two connections of
+//! (docs/platform.md §6). Whether the platform accepts two connections of
 //! one name is unknown (§7 item 6), so the new one gets a name of its own
 //! while the old one exists ([`replacement_name`]); connections are then
 //! found by the id the tool recorded, or by either name. The create is
@@ -36,31 +36,11 @@ pub(crate) struct ConnectionState {
     pub replaced: Option<Connection>,
 }
 
-/// Is `name` the connection name `base`, or one a rotation gave it?
-/// (A name alone never makes a connection this tool's: see
-/// [`crate::custody::claim`].)
-pub fn is_ours(name: &str, base: &str) -> bool {
-    crate::custody::is_our_name(name, base)
-}
-
-const ROTATED: &str = " (rotated ";
-
-/// The name for a new connection: `base` when no connection of the
-/// integration has it, else `base (rotated <UTC time>)`, so that the new
-/// connection can exist beside the one it replaces.
-pub fn replacement_name(base: &str, taken: &[Connection]) -> String {
-    if !taken.iter().any(|c| c.name.eq_ignore_ascii_case(base)) {
-        return base.to_owned();
-    }
-    let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S");
-    let mut name = format!("{base}{ROTATED}{now})");
-    let mut n = 2;
-    while taken.iter().any(|c| c.name.eq_ignore_ascii_case(&name)) {
-        name = format!("{base}{ROTATED}{now} #{n})");
-        n += 1;
-    }
-    name
-}
+/// Is `name` the connection name `base`, or one a rotation gave it? (The
+/// rule is [`crate::platform::naming`]'s; re-exported for the callers that
+/// name it here.)
+pub use crate::platform::naming::is_ours;
+use crate::platform::naming::replacement_name;
 
 /// Creates the connection `name` holding `values` (for `setup` and
 /// `connect` alike); while another connection has that name, the new one
@@ -163,29 +143,28 @@ fn is_duplicate_name(err: &anyhow::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn conn(name: &str) -> Connection {
-        Connection {
-            name: name.into(),
-            ..Connection::default()
-        }
-    }
-
+    /// The custodian's copy of the naming rule (`custody::is_our_name`)
+    /// agrees with the one the steps use.
     #[test]
-    fn a_replacement_gets_a_name_of_its_own_while_the_old_one_exists() {
+    fn the_custodian_and_the_steps_read_names_alike() {
         let base = "Azure AD (aad-setup)";
-        assert_eq!(replacement_name(base, &[]), base);
-        let rotated = replacement_name(base, &[conn(base)]);
-        assert!(
-            rotated.starts_with("Azure AD (aad-setup) (rotated "),
-            "{rotated}"
-        );
-        assert!(is_ours(&rotated, base) && is_ours(base, base));
-        assert!(!is_ours("Azure AD (aad-setup) copy", base));
-        // Back to the plain name once it is free.
-        assert_eq!(replacement_name(base, &[conn(&rotated)]), base);
-        let again = replacement_name(base, &[conn(base), conn(&rotated)]);
-        assert_ne!(again, rotated);
+        let taken = [crate::platform::types::Connection {
+            name: base.into(),
+            ..Default::default()
+        }];
+        let rotated = crate::platform::naming::replacement_name(base, &taken);
+        for name in [
+            base,
+            rotated.as_str(),
+            "Azure AD (aad-setup) copy",
+            "Azure AD (aad-setup) (rotated soon",
+            "azure ad (aad-setup)",
+        ] {
+            assert_eq!(
+                super::is_ours(name, base),
+                crate::custody::is_our_name(name, base),
+                "{name}"
+            );
+        }
     }
 }

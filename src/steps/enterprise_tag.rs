@@ -1,5 +1,5 @@
 //! The portal's tag on a service principal, `WindowsAzureActiveDirectoryIntegratedApp`:
-//! what lists it under Enterprise applications (microsoft-graph.md §2.7). A service
+//! what lists it under Enterprise applications (docs/graph.md §2.7). A service
 //! principal made without it (by a script, or an older aad-setup) is tagged when found.
 
 use serde_json::json;

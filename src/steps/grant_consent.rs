@@ -2,7 +2,7 @@
 //! delegated permission (portal: API permissions > Grant admin consent).
 //!
 //! One grant per (client, resource, AllPrincipals): an existing one is
-//! extended with PATCH, never duplicated (microsoft-graph.md §2.9).
+//! extended with PATCH, never duplicated (docs/graph.md §2.9).
 
 use crate::graph::Graph;
 use crate::graph::types::ServicePrincipal;
@@ -32,7 +32,7 @@ pub(crate) async fn run(
     {
         Ok(grants) => grants,
         // A dry run by an identity that cannot read grants (it needs
-        // Directory.Read.All, microsoft-graph.md §2.9): what exists is unknown.
+        // Directory.Read.All, docs/graph.md §2.9): what exists is unknown.
         Err(err)
             if ctx.dry_run && crate::graph::graph_error(&err).is_some_and(|e| e.is_denied()) =>
         {
@@ -82,7 +82,7 @@ pub(crate) async fn run(
         None => {
             // 409 "Permission entry already exists." (a grant an earlier
             // run made that is not listed yet) is re-read by the client,
-            // never posted again (microsoft-graph.md §2.9).
+            // never posted again (docs/graph.md §2.9).
             let made = ctx
                 .through_replication("the new service principal to replicate", || {
                     graph.create_grant(&sp.id, &perm.api_sp_id, &perm.value)

@@ -26,7 +26,7 @@ use crate::record::{Record, Store};
 use crate::settings::Plan;
 
 /// How long to wait, in all, for Entra to replicate a new object: Azure
-/// CLI's three minutes (microsoft-graph.md §5).
+/// CLI's three minutes (docs/graph.md §5).
 pub(crate) const REPLICATION_BUDGET: Duration = Duration::from_secs(180);
 /// Attempts at the most, whatever the clock says (the clock stops mattering
 /// when the tests remove the sleeps). At the polling intervals

@@ -60,7 +60,7 @@ pub(crate) struct Fetched {
 
 /// The step's requests, which need nothing from Microsoft's sign-in (so
 /// `setup` makes them while it signs in): the integrations listed 100 at a
-/// time. Each listed item is a whole `Integration` (platform-api.md §4: its
+/// time. Each listed item is a whole `Integration` (docs/platform.md §4: its
 /// `connectionParams` and its `connections`), so the integration is read
 /// again by id only when the listing left its fields out.
 pub(crate) async fn fetch(http: &Http, base: &Url, spec: &PlatformSpec) -> anyhow::Result<Fetched> {
@@ -125,7 +125,7 @@ pub(crate) fn decide(
             integration
                 .connections
                 .iter()
-                .filter(|c| super::connect_platform::is_ours(&c.name, &spec.connection_name))
+                .filter(|c| crate::platform::naming::is_ours(&c.name, &spec.connection_name))
                 .max_by(|a, b| a.created_at.cmp(&b.created_at))
         })
         .cloned();
@@ -145,7 +145,7 @@ fn norm(s: &str) -> String {
 }
 
 /// The integration by id, or by name (paging through all of them: v2.0.0
-/// has no name filter, platform-api.md §3.2).
+/// has no name filter, docs/platform.md §3.2).
 async fn find_integration(client: &Platform, wanted: &str) -> anyhow::Result<Integration> {
     let all = client.all_integrations().await?;
     let key = norm(wanted);
@@ -201,7 +201,7 @@ async fn find_integration(client: &Platform, wanted: &str) -> anyhow::Result<Int
     }
 }
 
-/// The names each value is known by (platform-api.md §7.3), normalised.
+/// The names each value is known by (docs/platform.md §7.3), normalised.
 fn aliases(value: ConnValue) -> &'static [&'static str] {
     match value {
         ConnValue::ClientId => &["clientid", "applicationid", "appid", "applicationclientid"],

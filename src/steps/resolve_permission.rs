@@ -1,5 +1,5 @@
 //! Step 3: the API's service principal in this tenant, and the delegated
-//! permission's id on it, resolved by name (microsoft-graph.md §2.8).
+//! permission's id on it, resolved by name (docs/graph.md §2.8).
 //!
 //! The guide says "Dynamics"; Dynamics CRM offers only `user_impersonation`
 //! today, and Directory.ReadWrite.All is Microsoft Graph's. Asking Dynamics
@@ -97,7 +97,7 @@ pub(crate) async fn look_up(ctx: &Ctx<'_>, graph: &Graph) -> anyhow::Result<Reso
 /// The v1 `resource` of an API other than Microsoft Graph: its App ID URI, the
 /// first of its `servicePrincipalNames` that is an https URL without a
 /// wildcard; else its appId, which the v1 endpoint also accepts
-/// (microsoft-graph.md §6).
+/// (docs/graph.md §6).
 pub(crate) fn app_id_uri(sp: &ServicePrincipal) -> String {
     sp.service_principal_names
         .iter()

@@ -1,7 +1,7 @@
 //! Step 8: the result works. The new secret obtains a token from Entra
 //! (retrying while the new app and secret replicate: AADSTS700016,
 //! AADSTS7000215, AADSTS7000229 are expected for a while,
-//! entra-sign-in.md §6), and the connection is visible on the platform.
+//! docs/sign-in.md §6), and the connection is visible on the platform.
 
 use secrecy::SecretString;
 

@@ -346,3 +346,28 @@ fn a_command_line_clap_refuses_is_an_error_document_under_output_json() {
     run.assert_code(0);
     assert!(run.stdout.contains("Usage"), "{}", run.stdout);
 }
+
+/// The code check `Run::json` applies to every document of the suite sees
+/// a code the schema lacks, where it is, and passes the listed ones.
+#[test]
+fn a_result_code_the_schema_lacks_is_caught() {
+    let doc = serde_json::json!({
+        "changes": [{ "op": "create", "code": "app.create", "message": "m" }],
+        "unchanged": [{ "code": "app.keep", "message": "m" }],
+        "warnings": [{ "code": "secret.kept", "message": "m" }, { "code": "secret.made-up", "message": "m" }],
+        "nextSteps": [{ "code": "consent.grant", "message": "m" }, { "code": "app.create", "message": "m" }],
+        "targets": [{ "result": { "checks": [{ "code": "rotation" }, { "code": "vibes" }] } }],
+    });
+    let mut found = unlisted_codes(&doc);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            "checks: vibes",
+            "nextSteps: app.create",
+            "warnings: secret.made-up"
+        ]
+    );
+    let removal = serde_json::json!({ "removed": {}, "changes": [{ "code": "app.delete" }, { "code": "app.create" }] });
+    assert_eq!(unlisted_codes(&removal), ["changes: app.create"]);
+}

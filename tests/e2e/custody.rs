@@ -4,9 +4,10 @@
 //! name; a connection deleted on the platform; a re-run while a consented
 //! grant replicates; two setups at once.
 
+use std::io::Read as _;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aad_setup_emulator::{EmulatorConfig, Fault, FaultKind, ReplicationConfig};
@@ -31,12 +32,30 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// What a run prints once it has heard a first SIGTERM or Ctrl-C.
+const HEARD_SIGTERM: &str = "stopping once the step in hand is done";
+
 fn finish(child: Child) -> Run {
     let out = child.wait_with_output().expect("the binary ends");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The run's end, its stderr read by `reader` into `stderr`.
+fn finish_reading(
+    child: Child,
+    reader: std::thread::JoinHandle<()>,
+    stderr: &Mutex<String>,
+) -> Run {
+    let out = child.wait_with_output().expect("the binary ends");
+    reader.join().expect("stderr read");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: stderr.lock().unwrap().clone(),
     }
 }
 
@@ -81,6 +100,25 @@ fn crash(
         tally.lock().unwrap().unreached += 1;
         return Ok(());
     }
+    // Stderr read as it comes, so that the run's word that it heard the
+    // SIGTERM can be waited for.
+    let stderr = Arc::new(Mutex::new(String::new()));
+    let reader = {
+        let mut pipe = child.stderr.take().expect("stderr is piped");
+        let stderr = Arc::clone(&stderr);
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                stderr
+                    .lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        })
+    };
     let pid = child.id().to_string();
     match kill {
         Kill::Hard => {
@@ -88,16 +126,16 @@ fn crash(
         }
         Kill::Term => {
             let _ = Command::new("kill").args(["-TERM", &pid]).status();
+            // The SIGTERM is heard before the held request goes on: the run
+            // says so on stderr (or has already ended).
+            wait_for("the run to say it heard the SIGTERM", || {
+                stderr.lock().unwrap().contains(HEARD_SIGTERM)
+                    || matches!(child.try_wait(), Ok(Some(_)))
+            });
         }
     }
-    // A SIGTERM is heard before the held request goes on.
-    std::thread::sleep(Duration::from_millis(if matches!(kill, Kill::Term) {
-        50
-    } else {
-        0
-    }));
     h.emu.release_held(done);
-    let first = finish(child);
+    let first = finish_reading(child, reader, &stderr);
     h.settle();
     if matches!(kill, Kill::Term) && ![0, 1, 5, 6, 130].contains(&first.code) {
         return Err(format!(

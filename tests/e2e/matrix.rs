@@ -23,7 +23,7 @@ use serde_json::Value;
 
 use crate::support::*;
 
-/// Exit codes a run under a fault may end with (DESIGN.md): done, failed,
+/// Exit codes a run under a fault may end with (docs/design.md): done, failed,
 /// partial. A usage error, a sign-in failure or a privileges failure would
 /// be a misclassified transient fault. 6: done, but needs attention.
 const DOCUMENTED: [i32; 4] = [0, 1, 5, 6];

@@ -27,13 +27,22 @@ pub struct Run {
 }
 
 impl Run {
+    /// Stdout as JSON; every result code in it must be one its schema
+    /// lists ([`unlisted_codes`]), so the whole suite checks the codes.
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+        let doc: Value = serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
                 self.stdout, self.stderr
             )
-        })
+        });
+        let unlisted = unlisted_codes(&doc);
+        assert!(
+            unlisted.is_empty(),
+            "result codes the schemas do not list (add each to src/schema/ with its meaning, and to src/report/code.rs): {unlisted:?}\n--- stdout\n{}",
+            self.stdout
+        );
+        doc
     }
 
     #[track_caller]
@@ -608,4 +617,63 @@ pub fn assert_matches(schema: &str, doc: &Value, stderr: &str) {
     );
     assert_eq!(doc["schemaVersion"], 1);
     assert_eq!(doc["version"], env!("CARGO_PKG_VERSION"));
+}
+
+/// The codes a schema lists in a `oneOf` of `const` + `description`.
+fn listed(one_of: &Value) -> Vec<String> {
+    one_of["oneOf"]
+        .as_array()
+        .expect("a oneOf of codes")
+        .iter()
+        .map(|c| c["const"].as_str().expect("a const code").to_owned())
+        .collect()
+}
+
+/// Every `code` of a result document (its `changes`, `unchanged`,
+/// `warnings`, `nextSteps`, a status's `checks`; a fleet's targets'
+/// documents too) that the command's schema under `src/schema/` does not
+/// list, as `where: code`.
+pub fn unlisted_codes(doc: &Value) -> Vec<String> {
+    let run: Value = serde_json::from_str(include_str!("../../src/schema/run.json")).unwrap();
+    let remove: Value = serde_json::from_str(include_str!("../../src/schema/remove.json")).unwrap();
+    let status: Value = serde_json::from_str(include_str!("../../src/schema/status.json")).unwrap();
+    let removals = listed(&remove["properties"]["changes"]["items"]["properties"]["code"]);
+    let checks = listed(&status["$defs"]["check"]["properties"]["code"]);
+    let lists = |key: &str, is_remove: bool| -> Option<Vec<String>> {
+        Some(match key {
+            "changes" if is_remove => removals.clone(),
+            "changes" => listed(&run["$defs"]["changeCode"]),
+            "unchanged" => listed(&run["$defs"]["unchangedCode"]),
+            "warnings" => listed(&run["$defs"]["warningCode"]),
+            "nextSteps" => listed(&run["$defs"]["nextStepCode"]),
+            "checks" => checks.clone(),
+            _ => return None,
+        })
+    };
+    fn walk(
+        value: &Value,
+        lists: &dyn Fn(&str, bool) -> Option<Vec<String>>,
+        out: &mut Vec<String>,
+    ) {
+        match value {
+            Value::Object(map) => {
+                let is_remove = map.contains_key("removed");
+                for (key, v) in map {
+                    if let (Some(known), Some(items)) = (lists(key, is_remove), v.as_array()) {
+                        for code in items.iter().filter_map(|i| i["code"].as_str()) {
+                            if !known.iter().any(|k| k == code) {
+                                out.push(format!("{key}: {code}"));
+                            }
+                        }
+                    }
+                    walk(v, lists, out);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, lists, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, &lists, &mut out);
+    out
 }

@@ -59,6 +59,18 @@ impl Pty {
         self
     }
 
+    /// The app's and the secret's questions, each answered with its
+    /// default: name, redirect URI, description, expiry.
+    fn accept_app_and_secret_defaults(&mut self) -> &mut Pty {
+        self.answer("Name [workflow-activedirectory-integration]: ", "")
+            .answer(
+                "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
+                "",
+            )
+            .answer("Description [pagerdutysecretkey]: ", "")
+            .answer("Expires [24 months]: ", "")
+    }
+
     fn ctrl_c(&mut self) {
         self.session.send_control('c').expect("Ctrl-C");
     }
@@ -137,13 +149,7 @@ fn wizard(h: &Harness, args: &[&str]) -> Pty {
 
 /// The prompts of a run that accepts every default, from the app's name on.
 fn accept_defaults(p: &mut Pty) {
-    p.answer("Name [workflow-activedirectory-integration]: ", "")
-        .answer(
-            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
-            "",
-        )
-        .answer("Description [pagerdutysecretkey]: ", "")
-        .answer("Expires [24 months]: ", "")
+    p.accept_app_and_secret_defaults()
         .answer("Grant tenant-wide admin consent now? [y/N]", "")
         .answer("Connection name [Azure Active Directory (aad-setup)]: ", "");
 }
@@ -1045,13 +1051,7 @@ fn the_wizard_signs_in_through_the_browser_when_chosen() {
     p.expect("Signed in to Microsoft: user")
         .expect("(browser), tenant Contoso (contoso.onmicrosoft.com, id ")
         .expect("[3/7] Register the app")
-        .answer("Name [workflow-activedirectory-integration]: ", "")
-        .answer(
-            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
-            "",
-        )
-        .answer("Description [pagerdutysecretkey]: ", "")
-        .answer("Expires [24 months]: ", "")
+        .accept_app_and_secret_defaults()
         // Answered before signing in: not asked again.
         .expect("as answered before signing in")
         .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
@@ -1087,13 +1087,7 @@ fn signing_in_as_yourself_decides_consent_first_and_asks_for_its_scope() {
     .expect(&h.creds.device_approval_url)
     // The directory is named, not only its id.
     .expect("(device-code), tenant Contoso (contoso.onmicrosoft.com, id ")
-    .answer("Name [workflow-activedirectory-integration]: ", "")
-    .answer(
-        "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
-        "",
-    )
-    .answer("Description [pagerdutysecretkey]: ", "")
-    .answer("Expires [24 months]: ", "")
+    .accept_app_and_secret_defaults()
     .expect("as answered before signing in")
     .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
     .answer(
@@ -1231,13 +1225,7 @@ fn a_declined_device_code_offers_another_try_which_can_succeed() {
     assert_ne!(first, second, "a new code");
     assert!((200..300).contains(&h.control_post("device/approve", json!({ "user_code": second }))));
     p.expect("Signed in to Microsoft")
-        .answer("Name [workflow-activedirectory-integration]: ", "")
-        .answer(
-            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
-            "",
-        )
-        .answer("Description [pagerdutysecretkey]: ", "")
-        .answer("Expires [24 months]: ", "")
+        .accept_app_and_secret_defaults()
         .answer("Connection name [Azure Active Directory (aad-setup)]: ", "")
         .answer(
             "Make these changes in Contoso (contoso.onmicrosoft.com)? [Y/n]",
@@ -1322,13 +1310,7 @@ fn without_a_platform_token_the_wizard_offers_the_azure_half_and_the_hand_off() 
         .expect("Without a platform token, what now?");
     // The default: the Azure half now.
     p.session.send_line("").expect("choosing");
-    p.answer("Name [workflow-activedirectory-integration]: ", "")
-        .answer(
-            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
-            "",
-        )
-        .answer("Description [pagerdutysecretkey]: ", "")
-        .answer("Expires [24 months]: ", "")
+    p.accept_app_and_secret_defaults()
         .answer("Grant tenant-wide admin consent now? [y/N]", "");
     let file = h.home.path().join("handed-on-secret");
     p.answer(
@@ -1604,13 +1586,7 @@ fn the_wizard_offers_to_renew_a_secret_near_expiry_and_asks_within_the_policys_l
         .args(["--auth", "token"]);
     let mut p = Pty::spawn(cmd);
     p.expect("[3/7] Register the app")
-        .answer("Name [workflow-activedirectory-integration]: ", "")
-        .answer(
-            "Redirect URI (type Web) [https://security.pushbot.com/oauth]: ",
-            "",
-        )
-        .answer("Description [pagerdutysecretkey]: ", "")
-        .answer("Expires [24 months]: ", "")
+        .accept_app_and_secret_defaults()
         .expect("The client secret \"pagerdutysecretkey\" expires ")
         .answer(
             "Make a new one now (and a new connection holding it)? [Y/n]",

@@ -1,5 +1,5 @@
 //! `/applications`: list, create, get (by id or `(appId='…')`), update, delete,
-//! `addPassword`, `removePassword` (microsoft-graph.md §2.1–§2.6).
+//! `addPassword`, `removePassword` (docs/graph.md §2.1–§2.6).
 
 use serde_json::{Map, Value, json};
 
@@ -54,7 +54,7 @@ pub(crate) const META: EntityMeta = EntityMeta {
     any: &["tags"],
 };
 
-/// The four audiences (microsoft-graph.md §2.2).
+/// The four audiences (docs/graph.md §2.2).
 const AUDIENCES: &[&str] = &[
     "AzureADMyOrg",
     "AzureADMultipleOrgs",
@@ -140,7 +140,7 @@ pub(crate) fn route(st: &mut State, ctx: &Ctx<'_>, segs: &[&str]) -> GResult {
 }
 
 /// Finds the app a path names, visible to this request (404 otherwise, also while it
-/// replicates; microsoft-graph.md §5).
+/// replicates; docs/graph.md §5).
 fn find(st: &mut State, target: &Target) -> Result<usize, GErr> {
     let (index, shown) = match target {
         Target::ById(id) => {
@@ -225,7 +225,7 @@ pub(crate) fn app_json(app: &App, creds: &[&PasswordCred]) -> Value {
 }
 
 /// A password credential; `secretText` only in `addPassword`'s answer
-/// (microsoft-graph.md §2.1, §2.4).
+/// (docs/graph.md §2.1, §2.4).
 fn password_json(c: &PasswordCred, with_secret: bool) -> Value {
     json!({
         "customKeyIdentifier": c.custom_key_identifier,
@@ -417,7 +417,7 @@ fn parse_input(st: &mut State, map: &Map<String, Value>) -> Result<AppInput, GEr
                 input.public_client_redirect_uris =
                     Some(parse_public_client(body::object_of(v, key)?)?);
             }
-            // Secrets are created only by addPassword (microsoft-graph.md §2.2).
+            // Secrets are created only by addPassword (docs/graph.md §2.2).
             "passwordCredentials" => {
                 return Err(GErr::bad_request(
                     "New password credentials must be generated using service actions.",
@@ -515,7 +515,7 @@ fn parse_web(map: &Map<String, Value>) -> Result<WebInput, GErr> {
     Ok(web)
 }
 
-/// Web redirect URI rules (microsoft-graph.md §2.2, from reply-url.md): absolute, https
+/// Web redirect URI rules (docs/graph.md §2.2, from reply-url.md): absolute, https
 /// (http only for localhost / 127.0.0.1), at most 256 characters, no wildcard [inf:
 /// wildcards are restricted by audience; strict: refused], no fragment.
 /// `publicClient`: only `redirectUris`, each an absolute URI without a fragment or
@@ -594,7 +594,7 @@ fn check_redirect_uri(uri: &str) -> Result<(), GErr> {
 
 /// `requiredResourceAccess`: each resource an API whose service principal is in the
 /// tenant; each id one of its scopes (`Scope`) or app roles (`Role`); at most 50 APIs
-/// and 400 permissions (microsoft-graph.md §2.2).
+/// and 400 permissions (docs/graph.md §2.2).
 fn parse_rra(st: &mut State, v: &Value) -> Result<Vec<RequiredResourceAccess>, GErr> {
     let invalid = |reason: String| {
         GErr::bad_request("Property requiredResourceAccess.resourceAccess is invalid.").detail(
@@ -714,7 +714,7 @@ fn apply(app: &mut App, input: AppInput) {
     }
     if let Some(w) = input.web {
         // A complex value in a PATCH replaces the stored one whole: properties of `web`
-        // not sent fall back to their defaults. microsoft-graph.md §2.3 says only that
+        // not sent fall back to their defaults. docs/graph.md §2.3 says only that
         // properties not sent keep their values; whether Graph merges inside a complex
         // value is [unk], so strict: replaced, and a client must send `web` whole as it
         // read it (OData's PATCH semantics for complex values).
@@ -751,7 +751,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let map = body::object(ctx.req)?;
     let input = parse_input(st, &map)?;
     if input.display_name.is_none() {
-        // displayName is the only required property (microsoft-graph.md §2.2).
+        // displayName is the only required property (docs/graph.md §2.2).
         return Err(GErr::invalid_value(
             "displayName",
             "Application",
@@ -818,7 +818,7 @@ fn delete(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
     check_write(st, ctx, i)?;
     let app = st.apps.remove(i);
     // Deleting the app removes its service principal in the home tenant, and with it
-    // the grants it takes part in (microsoft-graph.md §2.6).
+    // the grants it takes part in (docs/graph.md §2.6).
     while let Some(si) = st.sp_index_by_app_id(&app.app_id) {
         st.remove_sp(si);
     }
@@ -863,7 +863,7 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
                             }
                         }
                         "@odata.type" => body::check_odata_type(v2, "passwordCredential", &t)?,
-                        // The service generates these (microsoft-graph.md §2.4).
+                        // The service generates these (docs/graph.md §2.4).
                         "keyId" | "hint" | "secretText" => return Err(body::read_only(k2, &t)),
                         _ => return Err(body::unknown_property(k2, "passwordCredential", &t)),
                     }
@@ -873,7 +873,7 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
         }
     }
     // App management policies: the app's own, else the tenant default
-    // (microsoft-graph.md §4.2; super::policies).
+    // (docs/graph.md §4.2; super::policies).
     let effective = super::policies::effective(st, &st.apps[i]);
     let policy = effective.policy_id.clone();
     if effective.blocked {
@@ -896,7 +896,7 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
         }
     }
     let start = start.unwrap_or_else(now);
-    // Default end: start + 2 years (microsoft-graph.md §2.4).
+    // Default end: start + 2 years (docs/graph.md §2.4).
     let end = match end {
         Some(e) => e,
         None => start
@@ -947,7 +947,7 @@ fn add_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
     }
     st.apps[i].password_credentials.push(cred);
     st.issued_secrets.push(secret);
-    // 200, not 201 (microsoft-graph.md §2.4).
+    // 200, not 201 (docs/graph.md §2.4).
     ctx.ok(200, &value)
 }
 
@@ -987,7 +987,7 @@ fn remove_password(st: &mut State, ctx: &Ctx<'_>, target: &Target) -> GResult {
         }
     }
     let Some(key_id) = key_id else {
-        // keyId is required (microsoft-graph.md §2.5).
+        // keyId is required (docs/graph.md §2.5).
         return Err(GErr::invalid_value(
             "keyId",
             "PasswordCredential",

@@ -1,5 +1,5 @@
 //! `/oauth2PermissionGrants`: delegated permission grants, i.e. admin consent
-//! (microsoft-graph.md §2.9). Keyed by service-principal object ids; `scope` is a
+//! (docs/graph.md §2.9). Keyed by service-principal object ids; `scope` is a
 //! space-separated list of scope values the resource exposes.
 
 use serde_json::{Value, json};
@@ -104,7 +104,7 @@ fn get(st: &mut State, ctx: &Ctx<'_>, id: &str) -> GResult {
 }
 
 /// The reference-property error Graph answers for a missing or unreplicated
-/// `clientId`/`resourceId`/`principalId` (microsoft-graph.md §2.9, §5).
+/// `clientId`/`resourceId`/`principalId` (docs/graph.md §2.9, §5).
 fn missing_reference(id: &str) -> GErr {
     GErr::bad_request(format!(
         "Resource '{id}' does not exist or one of its queried reference-property objects are not present."
@@ -130,7 +130,7 @@ fn check_scope(st: &State, resource_sp: usize, scope: &str) -> Result<(), GErr> 
 }
 
 /// Grant ids are opaque: base64url of the client, resource (and principal) object ids,
-/// as real ids are (microsoft-graph.md §2.9: "not a GUID").
+/// as real ids are (docs/graph.md §2.9: "not a GUID").
 fn grant_id(client: &str, resource: &str, principal: Option<&str>) -> String {
     let mut bytes = Vec::new();
     for id in [Some(client), Some(resource), principal]
@@ -227,7 +227,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let principal_id = principal_id.map(|p| p.to_ascii_lowercase());
     let id = grant_id(&client_id, &resource_id, principal_id.as_deref());
     // One grant per (client, resource, consentType, principal); a second POST is a
-    // conflict (microsoft-graph.md §2.9; 409 observed in terraform-provider-azuread #690).
+    // conflict (docs/graph.md §2.9; 409 observed in terraform-provider-azuread #690).
     if st.grants.iter().any(|g| g.id == id) {
         return Err(GErr::new(
             409,

@@ -1,9 +1,9 @@
 //! Emulated Microsoft Graph v1.0 (`/graph/v1.0`): the slice `aad-setup` calls
-//! (microsoft-graph.md §2, checklist §7).
+//! (docs/graph.md §2, checklist §7).
 //!
 //! Every request needs a token the emulated Entra issued; every route checks the
 //! token's `roles`/`scp`; every response carries `request-id` and `client-request-id`;
-//! errors have Graph's body shape (microsoft-graph.md §4.1). Submodules: `odata`
+//! errors have Graph's body shape (docs/graph.md §4.1). Submodules: `odata`
 //! (`$filter`, `$select`, `$top`, paging), `body` (strict JSON body reading), `apps`,
 //! `sps`, `grants`, `org`.
 
@@ -56,7 +56,7 @@ impl GErr {
         Self::new(400, "Request_BadRequest", message)
     }
 
-    /// 404 `Request_ResourceNotFound`: absent, or not yet replicated (microsoft-graph.md §4.1, §5).
+    /// 404 `Request_ResourceNotFound`: absent, or not yet replicated (docs/graph.md §4.1, §5).
     pub fn not_found(id: &str) -> Self {
         Self::new(
             404,
@@ -67,7 +67,7 @@ impl GErr {
         )
     }
 
-    /// 403 `Authorization_RequestDenied` (microsoft-graph.md §4.2).
+    /// 403 `Authorization_RequestDenied` (docs/graph.md §4.2).
     pub fn denied() -> Self {
         Self::new(
             403,
@@ -109,7 +109,7 @@ impl GErr {
 
 pub(crate) type GResult = Result<Reply, GErr>;
 
-/// Graph's error body (microsoft-graph.md §4.1).
+/// Graph's error body (docs/graph.md §4.1).
 pub(crate) fn error_reply(
     ids: &GraphIds,
     status: u16,
@@ -353,7 +353,7 @@ fn check_schema(st: &State, req: &Req, rest: &[&str]) -> Result<(), GErr> {
 }
 
 /// Bearer required; only tokens the emulated Entra issued (or a test minted), unexpired
-/// (entra-sign-in.md §12: expired or foreign token → 401 `InvalidAuthenticationToken`).
+/// (docs/sign-in.md §12: expired or foreign token → 401 `InvalidAuthenticationToken`).
 fn authenticate(st: &State, req: &Req) -> Result<TokenInfo, GErr> {
     let unauthorized = |message: &str| {
         let mut e = GErr::new(401, "InvalidAuthenticationToken", message);

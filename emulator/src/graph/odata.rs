@@ -1,7 +1,7 @@
 //! OData query options as Graph's directory endpoints accept them: the `$filter` forms
 //! the tool needs (`prop eq '…'`, `tags/any(t:t eq '…')`, joined with ` and `), `$select`,
 //! `$top` (1–999), `$skiptoken` paging with absolute `@odata.nextLink`
-//! (microsoft-graph.md §1, §2.1). Anything else is refused, not ignored: a client that
+//! (docs/graph.md §1, §2.1). Anything else is refused, not ignored: a client that
 //! relies on an option the emulator does not check would not be proven by it.
 
 use serde_json::{Map, Value, json};

@@ -1,4 +1,4 @@
-//! `/organization` (the tenant id and verified domains; microsoft-graph.md §2.10) and
+//! `/organization` (the tenant id and verified domains; docs/graph.md §2.10) and
 //! `/me` (the signed-in user of a delegated token).
 
 use serde_json::{Value, json};

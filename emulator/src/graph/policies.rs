@@ -1,4 +1,4 @@
-//! App management policies (microsoft-graph.md §4.2; the shapes are the Graph schema's
+//! App management policies (docs/graph.md §4.2; the shapes are the Graph schema's
 //! `tenantAppManagementPolicy` and `appManagementPolicy`, with
 //! `passwordCredentialConfiguration` restrictions): the tenant default
 //! (`GET /policies/defaultAppManagementPolicy`), the tenant's other policies

@@ -1,5 +1,5 @@
 //! `/servicePrincipals`: list (by appId, display name or tag), get, create, delete
-//! (microsoft-graph.md §2.7, §2.8).
+//! (docs/graph.md §2.7, §2.8).
 
 use serde_json::{Value, json};
 
@@ -258,7 +258,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
             "appId is required",
         ));
     };
-    // One service principal per appId in a tenant (microsoft-graph.md §2.7), counted
+    // One service principal per appId in a tenant (docs/graph.md §2.7), counted
     // whether or not it has replicated: the write goes to the same directory.
     if st.sp_index_by_app_id(&app_id).is_some() {
         return Err(GErr::new(
@@ -277,13 +277,13 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
     let owned = visible.is_some_and(|a| owns(&ctx.token, &st.apps[a].owners));
     if access == Access::Owned && !owned && ctx.token.delegated {
         // An Application Developer may create the service principal only of an app
-        // they own (microsoft-graph.md §2.7).
+        // they own (docs/graph.md §2.7).
         return Err(GErr::denied());
     }
     if access == Access::Owned && !owned {
         // With OwnedBy the backing app must be one the caller owns; Graph's message is
         // the misleading "must in the local tenant", also seen while the app replicates
-        // (microsoft-graph.md §2.7).
+        // (docs/graph.md §2.7).
         return Err(GErr::new(
             403,
             "Authorization_RequestDenied",
@@ -291,7 +291,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
         ));
     }
     let Some(ai) = visible else {
-        // microsoft-graph.md §2.7: the replication error's exact shape.
+        // docs/graph.md §2.7: the replication error's exact shape.
         let message = format!(
             "The appId '{app_id}' of the service principal does not reference a valid application object."
         );
@@ -310,7 +310,7 @@ fn create(st: &mut State, ctx: &Ctx<'_>) -> GResult {
         app_id: app.app_id.clone(),
         display_name: app.display_name.clone(),
         app_display_name: Some(app.display_name.clone()),
-        // Tags are copied from the app (microsoft-graph.md §2.1) unless given.
+        // Tags are copied from the app (docs/graph.md §2.1) unless given.
         tags: tags.unwrap_or_else(|| app.tags.clone()),
         account_enabled,
         service_principal_names: vec![app.app_id.clone()],

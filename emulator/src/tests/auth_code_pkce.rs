@@ -1,4 +1,4 @@
-//! Authorization code with PKCE (entra-sign-in.md §5)
+//! Authorization code with PKCE (docs/sign-in.md §5)
 
 use super::*;
 

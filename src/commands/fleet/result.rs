@@ -9,7 +9,21 @@ use serde::Serialize;
 use crate::error::{Failure, Kind};
 use crate::report::Outcome;
 
-use super::runner::Done;
+/// One target's run, as it ended (the runner makes it).
+#[derive(Debug, Clone)]
+pub(crate) struct Done {
+    pub name: String,
+    pub code: i32,
+    /// Its `--output json` document, as the single command printed it.
+    pub document: Option<serde_json::Value>,
+    /// Why it failed, when its document does not say (it could not start,
+    /// or printed no document).
+    pub error: Option<String>,
+    pub elapsed: Duration,
+    /// The GitHub Actions workflow commands it wrote (`::add-mask::…`,
+    /// `::error::…`): passed on, or the runner would never see them.
+    pub workflow_commands: Vec<String>,
+}
 
 /// The whole run.
 #[derive(Debug, Serialize)]

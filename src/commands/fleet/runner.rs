@@ -5,27 +5,12 @@
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::output::{Printer, Spinner};
 
 use super::Job;
-
-/// One target's run, as it ended.
-#[derive(Debug, Clone)]
-pub(crate) struct Done {
-    pub name: String,
-    pub code: i32,
-    /// Its `--output json` document, as the single command printed it.
-    pub document: Option<serde_json::Value>,
-    /// Why it failed, when its document does not say (it could not start,
-    /// or printed no document).
-    pub error: Option<String>,
-    pub elapsed: Duration,
-    /// The GitHub Actions workflow commands it wrote (`::add-mask::…`,
-    /// `::error::…`): passed on, or the runner would never see them.
-    pub workflow_commands: Vec<String>,
-}
+use super::result::Done;
 
 /// What the spinner shows: how many are done, which are running.
 struct Progress {
