@@ -490,7 +490,7 @@ pub fn claim_all(
     }
     let foreign: Vec<&crate::platform::types::Connection> = connections
         .iter()
-        .filter(|c| is_our_name(&c.name, base))
+        .filter(|c| crate::platform::naming::is_ours(&c.name, base))
         .filter(|c| claim(&c.id, c.created_at.as_deref(), tags, recorded).is_none())
         .collect();
     let Some(first) = foreign.first() else {
@@ -512,15 +512,6 @@ pub fn claim_all(
         if foreign.len() == 1 { first.id.as_str() } else { "each" }
     ))
     .into())
-}
-
-/// Is `name` the connection name `base`, or one a rotation gave it
-/// (`<base> (rotated <time>)`)?
-pub fn is_our_name(name: &str, base: &str) -> bool {
-    name == base
-        || name
-            .strip_prefix(base)
-            .is_some_and(|rest| rest.starts_with(" (rotated ") && rest.ends_with(')'))
 }
 
 /// What [`plan_sweep`] decided: secrets to remove, and the app's tags after.

@@ -251,7 +251,7 @@ pub(crate) struct Change {
 }
 
 impl Change {
-    pub(crate) fn new(op: Op, code: impl Into<&'static str>, message: impl Into<String>) -> Change {
+    pub(crate) fn new(op: Op, code: Code, message: impl Into<String>) -> Change {
         Change {
             op,
             code: code.into(),
@@ -268,7 +268,7 @@ pub(crate) struct Item {
 }
 
 impl Item {
-    pub(crate) fn new(code: impl Into<&'static str>, message: impl Into<String>) -> Item {
+    pub(crate) fn new(code: Code, message: impl Into<String>) -> Item {
         Item {
             code: code.into(),
             message: message.into(),
@@ -529,27 +529,22 @@ impl Report {
     }
 
     /// A change the run would make.
-    pub(crate) fn change(
-        &mut self,
-        op: Op,
-        code: impl Into<&'static str>,
-        message: impl Into<String>,
-    ) {
+    pub(crate) fn change(&mut self, op: Op, code: Code, message: impl Into<String>) {
         self.changes.push(Change::new(op, code, message));
     }
 
     /// Something in place that would be kept.
-    pub(crate) fn keep(&mut self, code: impl Into<&'static str>, message: impl Into<String>) {
+    pub(crate) fn keep(&mut self, code: Code, message: impl Into<String>) {
         self.unchanged.push(Item::new(code, message));
     }
 
     /// Something left to do by hand once the result is in place.
-    pub(crate) fn warn(&mut self, code: impl Into<&'static str>, message: impl Into<String>) {
+    pub(crate) fn warn(&mut self, code: Code, message: impl Into<String>) {
         self.warnings.push(Item::new(code, message));
     }
 
     /// What the admin should do next.
-    pub(crate) fn next(&mut self, code: impl Into<&'static str>, message: impl Into<String>) {
+    pub(crate) fn next(&mut self, code: Code, message: impl Into<String>) {
         self.next_steps.push(Item::new(code, message));
     }
 

@@ -1289,7 +1289,7 @@ pub(crate) fn endpoints(args: &Inputs) -> anyhow::Result<Endpoints> {
 
 /// The cloud a run is in: `--cloud` when given; else the one whose sign-in
 /// host AZURE_AUTHORITY_HOST names (a pipeline in GCC High may set only that;
-/// its Graph host and scope must follow — entra-sign-in.md §2); else the
+/// its Graph host and scope must follow — docs/sign-in.md §2); else the
 /// public cloud. The US Government host is shared by GCC High and DoD: it
 /// means GCC High unless `--cloud usgov-dod` says DoD.
 /// A host that names no Microsoft cloud is refused (it would silently mean the
@@ -1722,7 +1722,7 @@ fn resource_arg(value: Option<&str>) -> anyhow::Result<Option<String>> {
 }
 
 /// The platform token, in the SDKs' order: the flag, CATALYTIC_TOKEN,
-/// `~/.catalytic/tokens/default` (platform-api.md §2.2).
+/// `~/.catalytic/tokens/default` (docs/platform.md §2.2).
 pub(crate) fn platform_token(
     flag: Option<&str>,
     environment: &Environment,

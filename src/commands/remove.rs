@@ -172,7 +172,7 @@ fn ours<'t>(
         .iter()
         .filter(|c| {
             t.existing.as_ref().is_some_and(|e| e.id == c.id)
-                || crate::custody::is_our_name(&c.name, base)
+                || crate::platform::naming::is_ours(&c.name, base)
         })
         .map(|c| (t, c))
         .collect())

@@ -26,10 +26,6 @@ macro_rules! codes {
     ($($variant:ident = $code:literal, $($place:ident)+;)*) => {
         /// A result code. The same code may appear in more than one place
         /// (`consent.grant` is a change and a next step).
-        // Some codes are still passed as string literals (`commands/setup/`,
-        // `steps/`): the variants they name are built only by the tests
-        // until those files name them here.
-        #[cfg_attr(not(test), allow(dead_code))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub(crate) enum Code {
             $($variant,)*

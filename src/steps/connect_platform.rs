@@ -39,7 +39,6 @@ pub(crate) struct ConnectionState {
 /// Is `name` the connection name `base`, or one a rotation gave it? (The
 /// rule is [`crate::platform::naming`]'s; re-exported for the callers that
 /// name it here.)
-pub use crate::platform::naming::is_ours;
 use crate::platform::naming::replacement_name;
 
 /// Creates the connection `name` holding `values` (for `setup` and
@@ -139,32 +138,4 @@ fn is_duplicate_name(err: &anyhow::Error) -> bool {
                 .as_deref()
                 .is_some_and(|d| d.contains("already exists"))
     })
-}
-
-#[cfg(test)]
-mod tests {
-    /// The custodian's copy of the naming rule (`custody::is_our_name`)
-    /// agrees with the one the steps use.
-    #[test]
-    fn the_custodian_and_the_steps_read_names_alike() {
-        let base = "Azure AD (aad-setup)";
-        let taken = [crate::platform::types::Connection {
-            name: base.into(),
-            ..Default::default()
-        }];
-        let rotated = crate::platform::naming::replacement_name(base, &taken);
-        for name in [
-            base,
-            rotated.as_str(),
-            "Azure AD (aad-setup) copy",
-            "Azure AD (aad-setup) (rotated soon",
-            "azure ad (aad-setup)",
-        ] {
-            assert_eq!(
-                super::is_ours(name, base),
-                crate::custody::is_our_name(name, base),
-                "{name}"
-            );
-        }
-    }
 }

@@ -4,7 +4,7 @@
 //! `addPassword` mints a new secret on every success, so it is never retried
 //! blindly: a 404 (the app not replicated yet) is safe to retry, because
 //! nothing was made; a lost answer is followed by removing whatever the lost
-//! call may have made, then one more call (microsoft-graph.md §2.4). A
+//! call may have made, then one more call (docs/graph.md §2.4). A
 //! working secret the platform connection already holds is reused.
 
 use std::collections::HashSet;
@@ -367,7 +367,7 @@ async fn remove_unknown(
     Ok(())
 }
 
-/// Tenant app-management policies, explained (microsoft-graph.md §4.2).
+/// Tenant app-management policies, explained (docs/graph.md §4.2).
 fn policy_error(err: anyhow::Error, app_object_id: &str) -> anyhow::Error {
     match super::credential_policy::refused(&err, app_object_id) {
         Some(failure) => err.context(failure),

@@ -155,7 +155,7 @@ pub(crate) async fn run(
         None if dry_run => {
             changes.push(Change::new(
                 Op::Create,
-                "app.create",
+                crate::report::Code::AppCreate,
                 format!(
                     "create the app registration \"{}\" (single tenant, Web redirect URI {}, {} / {} delegated)",
                     ctx.plan.app.name, ctx.plan.app.redirect_uri, perm.api_name, perm.value
@@ -171,7 +171,7 @@ pub(crate) async fn run(
                 Some((_, what)) if dry_run => {
                     changes.push(Change::new(
                         Op::Change,
-                        "app.update",
+                        crate::report::Code::AppUpdate,
                         format!(
                             "update the app \"{}\": {}",
                             app.display_name,
@@ -205,7 +205,7 @@ pub(crate) async fn run(
     let (sp, sp_action) = if created && dry_run {
         changes.push(Change::new(
             Op::Create,
-            "service-principal.create",
+            crate::report::Code::ServicePrincipalCreate,
             "create its service principal (the portal's enterprise application)",
         ));
         (None, Action::WouldCreate)
@@ -532,7 +532,7 @@ async fn create(
     // `addPassword` without a write of its own.
     body.tags.push(ctx.custody.new_intent().tag());
     // A lost answer is looked up by the client before anything is sent
-    // again (microsoft-graph.md §2.2; the table in `crate::http`).
+    // again (docs/graph.md §2.2; the table in `crate::http`).
     let made = graph.create_application(&body, APP_TAG).await?;
     if made.found {
         ctx.printer
@@ -638,13 +638,13 @@ async fn service_principal(
         }
     }
     // The portal's tag lists it under Enterprise applications
-    // (microsoft-graph.md §2.7); ours says who made it.
+    // (docs/graph.md §2.7); ours says who made it.
     let tags = vec![ENTERPRISE_APP_TAG.to_owned(), APP_TAG.to_owned()];
     // A 409 or a lost answer is looked up by the client, never re-posted
-    // blindly (microsoft-graph.md §2.7).
+    // blindly (docs/graph.md §2.7).
     // The 403 "…must in the local tenant" is also what a caller that does not
     // own the app gets (Application.ReadWrite.OwnedBy): it means replication
-    // only for an app this run just created (microsoft-graph.md §2.7).
+    // only for an app this run just created (docs/graph.md §2.7).
     let made = ctx
         .retry_while(
             "the new app to replicate in Entra (for its service principal)",

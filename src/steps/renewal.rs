@@ -215,7 +215,7 @@ pub(crate) async fn settle(
                 Ok(done) => done,
                 Err(e) => {
                     report.warn(
-                        "rotation.not-finished",
+                        crate::report::Code::RotationNotFinished,
                         format!(
                             "the rotation in progress could not be finished ({e:#}): run `aad-setup rotate --finish`"
                         ),

@@ -535,7 +535,7 @@ fn narrate(
     if secret.action == Action::WouldCreate {
         report.change(
             Op::Create,
-            "secret.create",
+            crate::report::Code::SecretCreate,
             format!(
                 "add a client secret \"{}\" expiring {}",
                 plan.secret.description,
@@ -550,7 +550,7 @@ fn narrate(
                 report.connection = Some(target.connection_info(c, Action::WouldReplace));
                 report.change(
                     Op::Change,
-                    "connection.replace",
+                    crate::report::Code::ConnectionReplace,
                     if plan.secret.keep_previous {
                         format!(
                             "make a new platform connection holding the new secret beside \"{}\" ({}), and keep that one and its secret working until the rotation is finished (`rotate --finish`)",
@@ -566,7 +566,7 @@ fn narrate(
             }
             None => report.change(
                 Op::Create,
-                "connection.create",
+                crate::report::Code::ConnectionCreate,
                 format!(
                     "create the platform connection \"{}\" on \"{}\" for team {} (Client ID, Client Secret, Resource {}, Tenant), and tag the app with the key id of the secret it holds",
                     plan.platform.as_ref().map_or("", |p| p.connection_name.as_str()),
@@ -579,7 +579,7 @@ fn narrate(
     } else if let Some(c) = existing {
         report.connection = Some(target.connection_info(c, Action::Reused));
         report.keep(
-            "secret.keep",
+            crate::report::Code::SecretKeep,
             format!(
                 "the client secret \"{}\" (expires {}), which the platform connection \"{}\" ({}) holds",
                 plan.secret.description,
@@ -591,7 +591,7 @@ fn narrate(
         if secret.known && create_secret::tagged(&app.app, &c.id) != Some(secret.key_id.as_str()) {
             report.change(
                 Op::Change,
-                "app.tag-held-secret",
+                crate::report::Code::AppTagHeldSecret,
                 format!(
                     "tag the app with the key id of the secret the connection holds ({})",
                     crate::custody::held_tag(&c.id, &secret.key_id)
@@ -603,7 +603,7 @@ fn narrate(
         report.unchanged.insert(
             0,
             Item::new(
-                "app.keep",
+                crate::report::Code::AppKeep,
                 format!(
                     "the app registration \"{}\" (client id {}){}",
                     plan.app.name,
@@ -623,7 +623,7 @@ fn narrate(
         .is_some_and(|c| c.action == Action::Reused)
     {
         report.keep(
-            "consent.keep",
+            crate::report::Code::ConsentKeep,
             format!("tenant-wide admin consent for {}", perm.value),
         );
     }
@@ -639,7 +639,7 @@ pub(super) fn narrate_consent(perm: &ResolvedPermission, report: &mut Report) {
     {
         let change = format!("grant tenant-wide admin consent for {}", perm.value);
         // Said before the secret, as the run does it.
-        report.change(Op::Create, "consent.grant", change);
+        report.change(Op::Create, crate::report::Code::ConsentGrant, change);
     }
 }
 
@@ -695,7 +695,7 @@ fn finish(
 ) {
     report.status = Status::Done;
     report.next(
-        "platform.finish-connection",
+        crate::report::Code::PlatformFinishConnection,
         platform_next_step(connection_name),
     );
     let consented = report
@@ -704,7 +704,7 @@ fn finish(
         .is_some_and(|c| c.action != Action::WouldCreate);
     if perm.admin_consent_required && !consented {
         report.next(
-            "consent.grant",
+            crate::report::Code::ConsentGrant,
             format!(
                 "Grant admin consent for {} (Azure portal: App registrations > {} > API permissions > Grant admin consent), or run again with --admin-consent.",
                 perm.value, plan.app.name
@@ -713,7 +713,7 @@ fn finish(
     }
     if let Some(end) = report.secret.as_ref().and_then(|s| s.expires.clone()) {
         report.next(
-            "secret.rotate",
+            crate::report::Code::SecretRotate,
             format!(
                 "The client secret expires {}: run `aad-setup rotate` before then.",
                 crate::report::when(&end)

@@ -394,7 +394,7 @@ async fn confirm_held(
             secret.key_id
         )),
         Err(e) => report.warn(
-            "app.tag-failed",
+            crate::report::Code::AppTagFailed,
             format!(
                 "the app's tags could not be read back to confirm that the connection {new_connection} holds the secret {} ({e:#}); run the same command again to check",
                 secret.key_id
@@ -431,7 +431,7 @@ async fn retire(
             true
         }
         Err(e) => {
-            report.warn("connection.previous-not-deleted", format!(
+            report.warn(crate::report::Code::ConnectionPreviousNotDeleted, format!(
                     "the previous connection {} could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
                     old.id
                 ));
@@ -455,7 +455,7 @@ async fn retire(
             removal_said(removal, &old_key, report)
         }
         Held::Unknown(candidates) => {
-            report.warn("secret.previous-unknown", format!(
+            report.warn(crate::report::Code::SecretPreviousUnknown, format!(
                     "which secret the previous connection held is not known (neither the local record nor the app's tag names it), so none was removed; {} \"{}\" could be it: {}. Remove the one no one uses in the Azure portal, Certificates & secrets",
                     if candidates.len() == 1 { "one secret" } else { "these secrets" },
                     plan.secret.description,
@@ -501,7 +501,7 @@ async fn keep_previous(
     report: &mut Report,
 ) {
     if let Err(e) = renewal::begin(&ctx.custody, graph, &app.app.id, &old.id).await {
-        report.warn("rotation.not-recorded", format!(
+        report.warn(crate::report::Code::RotationNotRecorded, format!(
             "the app could not be tagged with the rotation in progress ({e:#}): once the platform admin has connected the new connection, delete the previous one ({}) in the platform's Admin > Integrations and its secret in the Azure portal",
             old.id
         ));
@@ -539,7 +539,7 @@ async fn keep_previous(
         now,
     );
     if let Some(action) = &info.admin_action {
-        report.warn("rotation.in-progress", action.clone());
+        report.warn(crate::report::Code::RotationInProgress, action.clone());
     }
     report.rotation = Some(info);
     report.headline = Some(
@@ -557,7 +557,7 @@ fn removal_said(removal: anyhow::Result<()>, old_key: &str, report: &mut Report)
             true
         }
         Err(e) => {
-            report.warn("secret.previous-not-removed", format!(
+            report.warn(crate::report::Code::SecretPreviousNotRemoved, format!(
                 "the secret it held ({old_key}) could not be removed ({e:#}): remove it in the Azure portal, Certificates & secrets"
             ));
             false
@@ -652,7 +652,7 @@ async fn mark_held(
     match custody.held_by(graph, app_object_id, holding, read).await {
         Ok(now) => *tags = now,
         Err(e) => report.warn(
-            "app.tag-failed",
+            crate::report::Code::AppTagFailed,
             format!(
                 "the app could not be tagged with the key id of the secret its connection holds ({e:#}); a rotation on another machine will not know which secret to remove"
             ),
@@ -703,7 +703,7 @@ pub(crate) async fn sweep(
             .integration
             .connections
             .iter()
-            .filter(|c| connect_platform::is_ours(&c.name, &p.connection_name))
+            .filter(|c| crate::platform::naming::is_ours(&c.name, &p.connection_name))
             .map(|c| {
                 let made = c
                     .created_at
@@ -733,7 +733,7 @@ pub(crate) async fn sweep(
         .await?;
     report.notes.extend(swept.notes);
     for warning in swept.warnings {
-        report.warn("secret.kept", warning);
+        report.warn(crate::report::Code::SecretKept, warning);
     }
     if let Some(t) = target {
         // A rotation in two phases: finished once its previous secret has
@@ -752,7 +752,8 @@ pub(crate) async fn sweep(
 /// step found (the newest).
 fn choose_existing(target: &mut PlatformTarget, app: &Application, record: &Record, base: &str) {
     let has = |k: &str| app.password_credentials.iter().any(|p| p.key_id == k);
-    let ours = |c: &&crate::platform::types::Connection| connect_platform::is_ours(&c.name, base);
+    let ours =
+        |c: &&crate::platform::types::Connection| crate::platform::naming::is_ours(&c.name, base);
     let recorded = target
         .integration
         .connections
@@ -805,7 +806,7 @@ async fn remove_strays(
         .connections
         .iter()
         .filter(|c| c.id != keep && Some(c.id.as_str()) != replaced)
-        .filter(|c| connect_platform::is_ours(&c.name, &base))
+        .filter(|c| crate::platform::naming::is_ours(&c.name, &base))
         .collect();
     if strays.is_empty() {
         return;
@@ -829,7 +830,7 @@ async fn remove_strays(
         }
         if let Err(e) = target.client.delete_connection(&stray.id).await {
             report.warn(
-                "connection.stray-not-deleted",
+                crate::report::Code::ConnectionStrayNotDeleted,
                 format!(
                     "the connection {} (\"{}\"), left by an earlier or parallel run, could not be deleted ({e:#}): delete it in the platform's Admin > Integrations",
                     stray.id, stray.name
@@ -907,14 +908,14 @@ pub(super) async fn retire_held_apps(
                     "the second app registration \"{}\" (client id {}) that a parallel run made was removed once the connection holding its secret was deleted",
                     app.display_name, app.app_id
                 )),
-                Err(e) => report.warn("app.second-not-removed", format!(
+                Err(e) => report.warn(crate::report::Code::AppSecondNotRemoved, format!(
                     "the second app registration \"{}\" (client id {}) that a parallel run made could not be removed ({e:#}): delete it in the Azure portal",
                     app.display_name, app.app_id
                 )),
             }
             continue;
         }
-        report.warn("app.second-held", format!(
+        report.warn(crate::report::Code::AppSecondHeld, format!(
             "a parallel run made a second app registration \"{}\" (client id {}) and it has a secret someone may hold ({}), so it was kept: once nothing uses it, delete it with `aad-setup remove --app-id {}` or in the Azure portal, App registrations",
             app.display_name,
             app.app_id,
@@ -1001,9 +1002,12 @@ async fn partial(
 ) -> anyhow::Error {
     report.status = Status::Partial;
     release_secret(ctx, graph, report, app, key_id, value).await;
-    report.next("platform.fix", format!("Fix the platform problem: {err}"));
     report.next(
-        "run-again",
+        crate::report::Code::PlatformFix,
+        format!("Fix the platform problem: {err}"),
+    );
+    report.next(
+        crate::report::Code::RunAgain,
         "Run the same command again: it reuses the app and creates only what is missing.",
     );
     ctx.printer.result(report);
@@ -1033,7 +1037,7 @@ async fn interrupted(
         release_secret(ctx, graph, report, app, key_id, value).await;
     }
     report.next(
-        "run-again",
+        crate::report::Code::RunAgain,
         "Run the same command again: it reuses what exists and creates only what is missing.",
     );
     ctx.printer.result(report);
