@@ -937,7 +937,7 @@ impl Report {
             None => "not checked",
         };
         // A renewal not due, a rotation finished: nothing new to verify.
-        let checked = self.renewal.is_none()
+        let checked = self.renewal.as_ref().is_none_or(|r| r.due)
             && (self.headline.is_none()
                 || self
                     .secret

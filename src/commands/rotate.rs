@@ -131,13 +131,25 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
             &format!("the client secret {when}, within {window_text}: rotating"),
         );
         drop(ctx);
+        let expires = held
+            .as_ref()
+            .and_then(|h| h.credential.end_date_time.clone());
+        let renewal = RenewalInfo {
+            due: true,
+            window: window_text.clone(),
+            days_left: expires
+                .as_deref()
+                .and_then(|e| crate::report::days_left_at(e, now)),
+            expires,
+        };
         let setup = super::setup::Setup::new(&plan, printer, http, graph, session);
         if plan.dry_run {
-            let preview = setup.preview(printer).await?;
+            let mut preview = setup.preview(printer).await?;
+            preview.report.renewal = Some(renewal);
             printer.result(&preview.report);
             return Ok(());
         }
-        return setup.apply().await;
+        return setup.apply_renewing(Some(renewal)).await;
     }
     if let Some(c) = &target.existing {
         report.connection = Some(target.connection_info(c, Action::Reused));

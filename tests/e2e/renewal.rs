@@ -117,6 +117,11 @@ fn rotate_if_expiring_within_changes_nothing_until_the_secret_is_due() {
     run.assert_code(0);
     let out = run.json();
     assert_eq!(out["secret"]["action"], "created", "{out}");
+    // The result says why it rotated: the old secret was due.
+    assert_eq!(out["renewal"]["due"], true, "{out}");
+    assert_eq!(out["renewal"]["window"], "60d", "{out}");
+    let days = out["renewal"]["daysLeft"].as_i64().expect("days left");
+    assert!((38..=40).contains(&days), "the old secret's days: {out}");
     assert!(
         run.stderr.contains("within 60d: rotating"),
         "{}",

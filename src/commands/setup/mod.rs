@@ -168,6 +168,15 @@ impl<'a> Setup<'a> {
 
     /// Makes the changes, verifies them, and prints the summary.
     pub(crate) async fn apply(self) -> anyhow::Result<()> {
+        self.apply_renewing(None).await
+    }
+
+    /// [`Setup::apply`], its result saying why it rotated
+    /// (`rotate --if-expiring-within` found the secret due).
+    pub(crate) async fn apply_renewing(
+        self,
+        renewal: Option<crate::report::RenewalInfo>,
+    ) -> anyhow::Result<()> {
         let first = self.take_first();
         let mut ctx = Ctx {
             http: self.http,
@@ -182,6 +191,7 @@ impl<'a> Setup<'a> {
         let mut report = pass(&mut ctx, &self.graph, &self.session, first)
             .await
             .map_err(|err| classify_graph_refusal(err, &self.session))?;
+        report.renewal = renewal;
         if !report.warnings.is_empty() {
             report.status = Status::NeedsAttention;
         }
