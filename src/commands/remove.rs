@@ -119,10 +119,12 @@ pub(crate) async fn run(
     // An identity that may change only the apps it owns (OwnedBy, a user who
     // is not an administrator) would be refused at the app, after the
     // connection is gone. Ask Graph first, with a PATCH that changes nothing
-    // (the tags as read): a refusal is exit 4 with nothing removed.
+    // (the display name as read; not the tags, which a read from a replica
+    // behind could write back without another run's custody tags): a
+    // refusal is exit 4 with nothing removed.
     if let Some((app, _)) = &app {
         graph
-            .update_application(&app.id, &json!({ "tags": app.tags }))
+            .update_application(&app.id, &json!({ "displayName": app.display_name }))
             .await
             .map_err(|e| crate::commands::setup::classify_graph_refusal(e, &session))?;
     }

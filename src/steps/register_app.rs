@@ -181,15 +181,23 @@ pub(crate) async fn run(
                     (app, Action::WouldUpdate, false)
                 }
                 Some((patch, what)) => {
-                    graph.update_application(&app.id, &patch).await?;
+                    if patch.as_object().is_some_and(|p| !p.is_empty()) {
+                        graph.update_application(&app.id, &patch).await?;
+                    }
                     tracing::info!("updated the app: {}", what.join("; "));
-                    // Later writes of the tags start from what was written.
                     let mut app = app;
-                    if let Some(tags) = patch.get("tags").and_then(Value::as_array) {
-                        app.tags = tags
-                            .iter()
-                            .filter_map(|t| t.as_str().map(str::to_owned))
-                            .collect();
+                    if needs_tag {
+                        // Later writes of the tags start from what was written.
+                        app.tags = ctx
+                            .custody
+                            .edit_tags(graph, &app.id, |tags| {
+                                let mut tags = tags.to_vec();
+                                if !tags.iter().any(|t| t == APP_TAG) {
+                                    tags.push(APP_TAG.into());
+                                }
+                                tags
+                            })
+                            .await?;
                     }
                     (app, Action::Updated, false)
                 }
@@ -602,12 +610,11 @@ fn reconcile(
         ));
     }
     if needs_tag {
-        let mut tags = app.tags.clone();
-        tags.push(APP_TAG.into());
-        patch.insert("tags".into(), json!(tags));
+        // Written by the custodian on a fresh read, not here from this read
+        // (a replica behind could lack another run's custody tags).
         what.push("tag it as managed by aad-setup".into());
     }
-    (!patch.is_empty()).then_some((Value::Object(patch), what))
+    (!what.is_empty()).then_some((Value::Object(patch), what))
 }
 
 /// The tag the portal gives the service principals it creates: what lists one
@@ -738,7 +745,8 @@ mod tests {
                 .len(),
             2
         );
-        assert_eq!(patch["tags"], json!(["aad-setup"]));
+        // The owner tag is the custodian's write, on a fresh read.
+        assert!(patch.get("tags").is_none());
         assert_eq!(what.len(), 4);
     }
 }
