@@ -76,26 +76,13 @@ impl Fleet {
         let base_url = format!("http://{addr}");
         let worlds: Vec<Arc<Shared>> = configs
             .into_iter()
-            .map(|c| {
-                Arc::new(Shared {
-                    state: Mutex::new(seed::build(c, base_url.clone())),
-                    holds: Mutex::new(Vec::new()),
-                    in_flight: std::sync::atomic::AtomicUsize::new(0),
-                })
-            })
+            .map(|c| Arc::new(Shared::new(seed::build(c, base_url.clone()))))
             .collect();
         let worlds = Arc::new(worlds);
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&worlds));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (stop, task) = super::spawn_server(listener, app);
         Ok(Fleet {
             worlds,
             addr,
@@ -110,15 +97,15 @@ impl Fleet {
 
     /// The authority host every world's tenant signs in at.
     pub fn login_url(&self) -> String {
-        format!("{}/login", self.base_url())
+        super::login_url(&self.base_url())
     }
 
     pub fn graph_url(&self) -> String {
-        format!("{}/graph", self.base_url())
+        super::graph_url(&self.base_url())
     }
 
     pub fn platform_url(&self) -> String {
-        format!("{}/platform/v2.0.0", self.base_url())
+        super::platform_url(&self.base_url())
     }
 
     /// How many worlds.

@@ -174,6 +174,48 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    pub(crate) fn new(state: State) -> Shared {
+        Shared {
+            state: Mutex::new(state),
+            holds: Mutex::new(Vec::new()),
+            in_flight: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+/// Serves `app` on `listener` until the sender is used (or dropped).
+pub(crate) fn spawn_server(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+    (stop, task)
+}
+
+/// The services' roots under one address (what [`handle`] routes by).
+pub(crate) fn login_url(base: &str) -> String {
+    format!("{base}/login")
+}
+
+pub(crate) fn graph_url(base: &str) -> String {
+    format!("{base}/graph")
+}
+
+pub(crate) fn platform_url(base: &str) -> String {
+    format!("{base}/platform/v2.0.0")
+}
+
+impl Shared {
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
         // A panic while holding the lock leaves the data usable for an emulator.
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
@@ -265,22 +307,11 @@ impl Emulator {
     }
 
     fn serve(listener: tokio::net::TcpListener, addr: SocketAddr, state: State) -> Emulator {
-        let shared = Arc::new(Shared {
-            state: Mutex::new(state),
-            holds: Mutex::new(Vec::new()),
-            in_flight: std::sync::atomic::AtomicUsize::new(0),
-        });
+        let shared = Arc::new(Shared::new(state));
         let app = axum::Router::new()
             .fallback(handle)
             .with_state(Arc::clone(&shared));
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await;
-        });
+        let (stop, task) = spawn_server(listener, app);
         Emulator {
             shared,
             addr,
@@ -296,17 +327,17 @@ impl Emulator {
 
     /// The authority host; clients append `/{tenant}/oauth2/v2.0/token`.
     pub fn login_url(&self) -> String {
-        format!("{}/login", self.base_url())
+        login_url(&self.base_url())
     }
 
     /// Graph's root; clients append `/v1.0/...`.
     pub fn graph_url(&self) -> String {
-        format!("{}/graph", self.base_url())
+        graph_url(&self.base_url())
     }
 
     /// The platform API's base; clients append `/api/...`.
     pub fn platform_url(&self) -> String {
-        format!("{}/platform/v2.0.0", self.base_url())
+        platform_url(&self.base_url())
     }
 
     pub fn credentials(&self) -> Credentials {

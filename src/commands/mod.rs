@@ -181,52 +181,25 @@ async fn dispatch(
     printer: &Printer,
 ) -> anyhow::Result<()> {
     let typed = &cli.typed;
-    let over_file = |fleet: &crate::cli::FleetArgs| fleet::wanted(fleet, env);
+    // `status`, `rotate` and `remove` over a fleet file: each target runs
+    // as that command would.
+    let over_file = match &cli.command {
+        Some(Command::Rotate(a)) => Some(("rotate", &a.fleet)),
+        Some(Command::Status(a)) => Some(("status", &a.fleet)),
+        Some(Command::Remove(a)) => Some(("remove", &a.fleet)),
+        _ => None,
+    };
+    if let Some((command, args)) = over_file
+        && let Some(path) = fleet::wanted(args, env)
+    {
+        return fleet::run(command, typed, args, &path, env, interaction, printer).await;
+    }
     match cli.command {
         None => setup(&cli.setup, typed, env, interaction, printer).await,
         Some(Command::Setup(args)) => setup(&args, typed, env, interaction, printer).await,
         Some(Command::Register(args)) => {
             let settings = RegisterSettings::resolve(&args, env, interaction)?;
             register::run(settings, printer).await
-        }
-        Some(Command::Rotate(args)) if over_file(&args.fleet).is_some() => {
-            let path = over_file(&args.fleet).unwrap_or_default();
-            fleet::run(
-                "rotate",
-                typed,
-                &args.fleet,
-                &path,
-                env,
-                interaction,
-                printer,
-            )
-            .await
-        }
-        Some(Command::Status(args)) if over_file(&args.fleet).is_some() => {
-            let path = over_file(&args.fleet).unwrap_or_default();
-            fleet::run(
-                "status",
-                typed,
-                &args.fleet,
-                &path,
-                env,
-                interaction,
-                printer,
-            )
-            .await
-        }
-        Some(Command::Remove(args)) if over_file(&args.fleet).is_some() => {
-            let path = over_file(&args.fleet).unwrap_or_default();
-            fleet::run(
-                "remove",
-                typed,
-                &args.fleet,
-                &path,
-                env,
-                interaction,
-                printer,
-            )
-            .await
         }
         Some(Command::Rotate(args)) => {
             fleet::single(&args.fleet)?;

@@ -199,36 +199,7 @@ fn rotate_replace_takes_it_over_and_remove_replace_deletes_it() {
 /// `--reclaim` it is removed. The connection works throughout.
 #[test]
 fn a_run_killed_after_add_password_is_said_then_reclaimed() {
-    use aad_setup_emulator::{Fault, FaultKind};
-    use std::process::{Command, Stdio};
-    let h = Harness::new();
-    h.emu.update(|c| {
-        c.faults.push(Fault {
-            method: "POST".into(),
-            path_pattern: "/platform/v2.0.0/api/integrations/*/*/*/connections".into(),
-            kind: FaultKind::Hold,
-            ..Fault::default()
-        });
-    });
-    let child = h
-        .cmd()
-        .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-1"))
-        .args(["setup", "--output", "json"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while h.emu.held().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "never held");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let _ = Command::new("kill")
-        .args(["-KILL", &child.id().to_string()])
-        .status();
-    h.emu.release_held(false);
-    let _ = child.wait_with_output();
-    h.settle();
+    let h = killed_after_add_password();
     let dead_keys = keys(&h);
     assert_eq!(dead_keys.len(), 1, "the killed run's secret: {dead_keys:?}");
     let pending = dead_keys[0].clone();
@@ -301,6 +272,36 @@ fn a_run_killed_after_add_password_is_said_then_reclaimed() {
 /// The same, left to the lease: once it is over, the next run removes it.
 #[test]
 fn after_the_lease_the_dead_runs_secret_is_removed() {
+    let h = killed_after_add_password();
+    let pending = keys(&h);
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-2"))
+            .env("AAD_SETUP_PENDING_LEASE", "1")
+            .args(["setup", "--output", "json"]),
+    );
+    // Within a second of the kill the lease may or may not be over.
+    assert!([0, 6].contains(&run.code), "{}", run.stderr);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = h.run(
+        h.cmd()
+            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-2"))
+            .env("AAD_SETUP_PENDING_LEASE", "1")
+            .args(["setup", "--output", "json"]),
+    );
+    run.assert_code(0);
+    let connection = run.json()["connection"]["id"].as_str().unwrap().to_owned();
+    let now = keys(&h);
+    assert!(
+        !now.iter().any(|k| pending.contains(k)),
+        "removed after the lease: {now:?}"
+    );
+    assert_eq!(now, [held_by(&h, &connection).unwrap()]);
+}
+
+/// A `setup` on "runner-1" killed (SIGKILL) while its connection's create is
+/// held, that is after `addPassword`: its secret is on the app, in flight.
+fn killed_after_add_password() -> Harness {
     use aad_setup_emulator::{Fault, FaultKind};
     use std::process::{Command, Stdio};
     let h = Harness::new();
@@ -331,28 +332,5 @@ fn after_the_lease_the_dead_runs_secret_is_removed() {
     h.emu.release_held(false);
     let _ = child.wait_with_output();
     h.settle();
-    let pending = keys(&h);
-    let run = h.run(
-        h.cmd()
-            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-2"))
-            .env("AAD_SETUP_PENDING_LEASE", "1")
-            .args(["setup", "--output", "json"]),
-    );
-    // Within a second of the kill the lease may or may not be over.
-    assert!([0, 6].contains(&run.code), "{}", run.stderr);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
-    let run = h.run(
-        h.cmd()
-            .env("AAD_SETUP_STATE_DIR", h.home.path().join("runner-2"))
-            .env("AAD_SETUP_PENDING_LEASE", "1")
-            .args(["setup", "--output", "json"]),
-    );
-    run.assert_code(0);
-    let connection = run.json()["connection"]["id"].as_str().unwrap().to_owned();
-    let now = keys(&h);
-    assert!(
-        !now.iter().any(|k| pending.contains(k)),
-        "removed after the lease: {now:?}"
-    );
-    assert_eq!(now, [held_by(&h, &connection).unwrap()]);
+    h
 }
