@@ -49,11 +49,13 @@ pub(crate) struct Interaction {
     pub github_step_summary: Option<std::path::PathBuf>,
 }
 
-/// Set when a write to stdout failed (a closed pipe).
+/// Set when a write to stdout failed (a closed pipe). A static because
+/// stdout is the process's, and every printer and the exit path share it.
 static STDOUT_LOST: AtomicBool = AtomicBool::new(false);
 
 /// Set once a result is on stdout: an error after it (exit 5, 6, 130) is
-/// not a second JSON document.
+/// not a second JSON document. A static for the same reason: what stdout
+/// already holds is the process's, whichever printer wrote it.
 static RESULT_PRINTED: AtomicBool = AtomicBool::new(false);
 
 /// `println!` that cannot panic (see the module's documentation).

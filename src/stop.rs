@@ -17,6 +17,8 @@ pub(crate) struct Stop {
     requested: AtomicBool,
 }
 
+/// A static because the signal handler that sets it is the process's, and
+/// is handed nothing.
 static STOP: Stop = Stop::new();
 
 impl Stop {

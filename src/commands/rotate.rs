@@ -12,7 +12,6 @@
 //! later run finishes the rotation on its own.
 
 use crate::error::{Failure, Kind};
-use crate::graph::clock;
 use crate::http::Http;
 use crate::output::Printer;
 use crate::record::Store;
@@ -59,7 +58,7 @@ pub(crate) async fn run(settings: RotateSettings, printer: &Printer) -> anyhow::
         let setup = super::setup::Setup::new(&plan, printer, http, graph, session);
         return setup.apply().await;
     };
-    let now = clock::now();
+    let now = graph.clock().now();
     let mut report = Report::new(session.tenant_id.clone());
     report.resource = ctx.record.resource.clone().unwrap_or_default();
     report.links.platform = Some(format!("https://{}", target.client.team()));

@@ -20,7 +20,7 @@ use crate::steps::{
 
 pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::Result<()> {
     let StatusSettings { plan, warn_within } = settings;
-    let warn_limit = warn_limit(&warn_within)?;
+    let warn_limit = warn_limit(&warn_within, jiff::Timestamp::now())?;
     // The platform is read while signing in; then the directory's name, the
     // permission and the app (with its service principal, on a re-run) are
     // read together. Failures are reported in the documented order: a
@@ -111,12 +111,14 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     let held = create_secret::current(&app, &plan.secret.description, named).map(|c| c.credential);
     let end = held.as_ref().map(|s| (s.end(), s.end_date_time.clone()));
     // On the directory's clock, now that Graph has answered.
-    let warn_limit = self::warn_limit(&warn_within).unwrap_or(warn_limit);
+    let now = graph.clock().now();
+    let warn_limit = self::warn_limit(&warn_within, now).unwrap_or(warn_limit);
     checks.push(secret_check(
         &plan.secret.description,
         end,
         warn_limit,
         &warn_within,
+        now,
     ));
     if let Some(p) = &policy {
         let mut check = Check::new(
@@ -130,7 +132,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         }
         checks.push(check);
     }
-    let rotation = rotation_in_progress(&app, &target, held);
+    let rotation = rotation_in_progress(&app, &target, held, now);
     if let Some((check, _)) = &rotation {
         checks.push(check.clone());
     }
@@ -189,11 +191,11 @@ fn rotation_in_progress(
     app: &Application,
     target: &platform_preflight::PlatformTarget,
     held: Option<&crate::graph::types::PasswordCredential>,
+    now: jiff::Timestamp,
 ) -> Option<(Check, RotationInfo)> {
     let previous = renewal::in_progress(app, &target.integration.connections)
         .into_iter()
         .next()?;
-    let now = crate::graph::clock::now();
     let current = target
         .existing
         .as_ref()
@@ -336,6 +338,7 @@ fn secret_check(
     end: Option<(Option<jiff::Timestamp>, Option<String>)>,
     warn_limit: jiff::Timestamp,
     warn_within: &str,
+    now: jiff::Timestamp,
 ) -> Check {
     let Some((end, iso)) = end else {
         return Check::new(
@@ -352,8 +355,7 @@ fn secret_check(
         !soon,
         format!(
             "\"{description}\" expires {}{}",
-            iso.as_deref()
-                .map_or("never".into(), |e| when_at(e, crate::graph::clock::now())),
+            iso.as_deref().map_or("never".into(), |e| when_at(e, now)),
             if soon {
                 format!(" — within {warn_within}: run `aad-setup rotate`")
             } else {
@@ -362,7 +364,6 @@ fn secret_check(
         ),
     );
     check.expires_at = end.map(|t| t.to_string());
-    let now = crate::graph::clock::now();
     check.days_left = check
         .expires_at
         .as_deref()
@@ -371,14 +372,13 @@ fn secret_check(
 }
 
 /// Now plus `--warn-within`.
-fn warn_limit(value: &str) -> anyhow::Result<jiff::Timestamp> {
+fn warn_limit(value: &str, now: jiff::Timestamp) -> anyhow::Result<jiff::Timestamp> {
     let span: jiff::Span = value.parse().map_err(|_| {
         crate::error::usage(format!(
             "--warn-within '{value}' is not a duration (e.g. 30d, 2 weeks)"
         ))
     })?;
-    crate::graph::clock::now()
-        .to_zoned(jiff::tz::TimeZone::UTC)
+    now.to_zoned(jiff::tz::TimeZone::UTC)
         .checked_add(span)
         .map(|z| z.timestamp())
         .map_err(|e| crate::error::usage(format!("--warn-within: {e}")))
@@ -465,14 +465,26 @@ mod tests {
         let now = jiff::Timestamp::now();
         let end = now + jiff::SignedDuration::from_hours(24 * 10 + 1);
         let limit = now + jiff::SignedDuration::from_hours(24 * 30);
-        let soon = secret_check("d", Some((Some(end), Some(end.to_string()))), limit, "30d");
+        let soon = secret_check(
+            "d",
+            Some((Some(end), Some(end.to_string()))),
+            limit,
+            "30d",
+            now,
+        );
         assert_eq!(soon.result, CheckResult::Attention);
         assert_eq!(soon.expires_at, Some(end.to_string()));
         assert_eq!(soon.days_left, Some(10));
         assert!(soon.detail.contains("within 30d"), "{}", soon.detail);
-        let later = secret_check("d", Some((Some(end), Some(end.to_string()))), now, "0d");
+        let later = secret_check(
+            "d",
+            Some((Some(end), Some(end.to_string()))),
+            now,
+            "0d",
+            now,
+        );
         assert_eq!(later.result, CheckResult::Ok);
-        let none = secret_check("d", None, limit, "30d");
+        let none = secret_check("d", None, limit, "30d", now);
         assert_eq!(none.result, CheckResult::Attention);
         assert_eq!(none.days_left, None);
     }

@@ -778,7 +778,7 @@ impl Wizard<'_> {
             graph.find_applications_by_name(&self.inputs.app_name),
             graph.default_app_management_policy()
         );
-        let now = crate::graph::clock::now();
+        let now = graph.clock().now();
         let ours = apps
             .unwrap_or_default()
             .into_iter()

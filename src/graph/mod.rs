@@ -147,6 +147,8 @@ pub(crate) struct Graph {
     /// `https://graph.microsoft.com/v1.0` or an override.
     base: Url,
     token: SecretString,
+    /// The directory's clock, moved by every answer's `Date` header.
+    clock: clock::Clock,
 }
 
 impl Graph {
@@ -155,7 +157,18 @@ impl Graph {
         let mut base = graph_url.clone();
         let path = format!("{}/v1.0", base.path().trim_end_matches('/'));
         base.set_path(&path);
-        Graph { http, base, token }
+        Graph {
+            http,
+            base,
+            token,
+            clock: clock::Clock::default(),
+        }
+    }
+
+    /// The directory's clock as this client's answers tell it: what every
+    /// expiry is judged against.
+    pub(crate) fn clock(&self) -> &clock::Clock {
+        &self.clock
     }
 
     fn url(&self, path: &str) -> Url {
@@ -234,7 +247,7 @@ impl Graph {
                 req
             })
             .await?;
-        clock::observe(&reply.headers);
+        self.clock.observe(&reply.headers);
         Ok(reply)
     }
 

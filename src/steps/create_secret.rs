@@ -206,7 +206,13 @@ pub(crate) async fn run(
         }
     }
     // Within the tenant's credential policy, when it was read.
-    let end = super::credential_policy::end_for(&ctx.credential_policy, spec, &app.id)?.to_string();
+    let end = super::credential_policy::end_for(
+        &ctx.credential_policy,
+        spec,
+        &app.id,
+        graph.clock().now(),
+    )?
+    .to_string();
     if ctx.dry_run {
         return Ok(SecretState {
             key_id: String::new(),

@@ -123,7 +123,7 @@ pub(crate) async fn settle(
     let created = app
         .and_then(|a| a.created_date_time.as_deref())
         .and_then(|c| c.parse::<jiff::Timestamp>().ok())
-        .unwrap_or_else(crate::graph::clock::now);
+        .unwrap_or_else(|| graph.clock().now());
     let known = match default {
         Err(e) => Known::Unreadable(why_unreadable(&e)),
         Ok(default) => {
@@ -327,14 +327,9 @@ pub(crate) fn end_for(
     run: &ThisRun,
     spec: &SecretSpec,
     app_object_id: &str,
+    now: jiff::Timestamp,
 ) -> anyhow::Result<jiff::Timestamp> {
-    let policy = this_run(run);
-    decide(
-        policy.as_ref(),
-        spec,
-        app_object_id,
-        crate::graph::clock::now(),
-    )
+    decide(this_run(run).as_ref(), spec, app_object_id, now)
 }
 
 /// [`end_for`], on what was read.

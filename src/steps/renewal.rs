@@ -208,7 +208,7 @@ pub(crate) async fn settle(
     target: &mut super::platform_preflight::PlatformTarget,
     report: &mut crate::report::Report,
 ) -> anyhow::Result<()> {
-    let now = crate::graph::clock::now();
+    let now = graph.clock().now();
     for previous in in_progress(app, &target.integration.connections) {
         if previous.expired(now) {
             let done = match retire(&ctx.custody, graph, &target.client, &app.id, &previous).await {

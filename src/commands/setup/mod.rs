@@ -482,7 +482,7 @@ pub(super) async fn look(
         (rotating || found.app().is_none(), &known)
     {
         let app = found.app().map_or("", |a| a.id.as_str());
-        credential_policy::decide(Some(p), &plan.secret, app, crate::graph::clock::now())?;
+        credential_policy::decide(Some(p), &plan.secret, app, graph.clock().now())?;
     }
     Ok((perm, found))
 }
@@ -504,7 +504,7 @@ pub(super) async fn register_the_app(
     let existing = existing_app(ctx.plan);
     let app = register_app::run(ctx, graph, perm, existing, found).await?;
     report.app = Some(app.info(&ctx.plan.app));
-    policy_said(ctx, &app.app.id, report);
+    policy_said(ctx, graph, &app.app.id, report);
     report.changes.extend(app.changes.iter().cloned());
     secret::checkpoint(ctx, graph, report, None, "before adding the client secret").await?;
     Ok(app)
@@ -512,13 +512,13 @@ pub(super) async fn register_the_app(
 
 /// The credential policy this run read, in the result; and, when it made
 /// the new secret's default lifetime shorter, why.
-fn policy_said(ctx: &Ctx<'_>, app_object_id: &str, report: &mut Report) {
+fn policy_said(ctx: &Ctx<'_>, graph: &Graph, app_object_id: &str, report: &mut Report) {
     let Some(policy) = credential_policy::this_run(&ctx.credential_policy) else {
         return;
     };
     credential_policy::announce(ctx.printer, &policy);
     let spec = &ctx.plan.secret;
-    let now = crate::graph::clock::now();
+    let now = graph.clock().now();
     let capped = credential_policy::decide(Some(&policy), spec, app_object_id, now)
         .is_ok_and(|end| end < spec.expiry.timestamp());
     if capped {

@@ -530,7 +530,7 @@ async fn keep_previous(
         .as_ref()
         .map_or(String::new(), |c| c.name.clone());
     let end = report.secret.as_ref().and_then(|s| s.expires.clone());
-    let now = crate::graph::clock::now();
+    let now = graph.clock().now();
     let info = renewal::info(
         &previous,
         Some((new, &name, Some(key), end.as_deref())),
