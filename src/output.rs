@@ -10,7 +10,7 @@
 //! what cannot be written is dropped and the run goes on, so that a setup
 //! is never cut short because its reader went away. Whether the result
 //! reached stdout is remembered, for the one case where that matters: a
-//! secret that was to be handed on there ([`Printer::report`]).
+//! secret that was to be handed on there ([`Printer::result`]).
 
 use std::io::{IsTerminal as _, Write as _};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -106,7 +106,7 @@ pub const REDIRECT_MAX: usize = 256;
 
 /// A Web redirect URI, by Entra's documented rules (reply-url.md): an
 /// absolute URL with a host, https (http only for a loopback host:
-/// localhost, 127.0.0.1, [::1]), no wildcard, no fragment, none of the
+/// localhost, 127.0.0.1, `[::1]`), no wildcard, no fragment, none of the
 /// characters `! $ ' ( ) , ;`, no spaces, at most 256 characters.
 pub(crate) fn redirect_uri(value: &str) -> Result<String, String> {
     let value = value.trim();

@@ -29,7 +29,7 @@ pub(crate) struct SecretState {
     pub end: Option<String>,
     pub action: Action,
     /// An answer to `addPassword` was lost on the way: the intent stays on
-    /// the app for the next run (see [`crate::custody::settle`]).
+    /// the app for the next run (see [`crate::custody::Custody::settle`]).
     pub lost_answer: bool,
     /// Written to `--secret-file`: a person holds it (the caller notes it
     /// in the local record).

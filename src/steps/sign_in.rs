@@ -92,7 +92,7 @@ pub(crate) fn tenant_label(session: &Session) -> String {
 }
 
 /// The directory as a person knows it: "Contoso (contoso.onmicrosoft.com)",
-/// else "tenant <id>".
+/// else `"tenant <id>"`.
 pub(crate) fn directory_name(session: &Session) -> String {
     match &session.directory {
         Some(d) => match &d.default_domain {
