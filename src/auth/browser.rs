@@ -67,6 +67,8 @@ enum Return {
     Error { error: String, description: String },
 }
 
+/// Signs in in the browser: opens Entra's authorize page, waits for the
+/// browser to come back to the loopback listener, and redeems the code.
 pub(crate) async fn sign_in(
     http: &Http,
     endpoints: &Endpoints,
@@ -81,18 +83,13 @@ pub(crate) async fn sign_in(
     let redirect_uri = format!("http://localhost:{port}");
     let verifier = verifier();
     let state = random_state();
-
-    let mut url = entra::endpoint(&endpoints.login, tenant, "authorize");
-    url.query_pairs_mut()
-        .append_pair("client_id", client_id)
-        .append_pair("response_type", "code")
-        .append_pair("redirect_uri", &redirect_uri)
-        .append_pair("response_mode", "query")
-        .append_pair("scope", scope)
-        .append_pair("state", &state)
-        .append_pair("code_challenge", &challenge(&verifier))
-        .append_pair("code_challenge_method", "S256")
-        .append_pair("prompt", "select_account");
+    let ask = Ask {
+        login: &endpoints.login,
+        tenant,
+        client_id,
+        scope,
+    };
+    let url = ask.authorize_url(&redirect_uri, &state, &verifier);
     let opened = open_browser(&url, browser);
     printer.notice(&if opened {
         format!("Sign in to Microsoft in your browser. If no browser opened, open {url}")
@@ -100,42 +97,28 @@ pub(crate) async fn sign_in(
         format!("To sign in to Microsoft, open {url} in a browser on this machine")
     });
     printer.info("If the browser shows an error instead of returning here, press Ctrl-C.");
-
     let back = {
         let _spinner = printer.spinner("Waiting for you to sign in in the browser");
         tokio::time::timeout(
             WAIT,
             receive(printer, &listener, listener_v6.as_ref(), &state),
         )
-            .await
-            .map_err(|_| {
-                Failure::new(
-                    Kind::SignIn,
-                    format!(
-                        "no sign-in came back from the browser within {} minutes",
-                        WAIT.as_secs() / 60
-                    ),
-                )
-                .with_hint("run again and finish the sign-in in the browser, or use --auth device-code on a machine without a browser")
-            })??
+        .await
+        .map_err(|_| {
+            Failure::new(
+                Kind::SignIn,
+                format!(
+                    "no sign-in came back from the browser within {} minutes",
+                    WAIT.as_secs() / 60
+                ),
+            )
+            .with_hint("run again and finish the sign-in in the browser, or use --auth device-code on a machine without a browser")
+        })??
     };
     let code = match back {
         Return::Code(code) => code,
         Return::Error { error, description } => {
-            let e = entra::EntraError::from_redirect(&error, &description);
-            let mut failure = Failure::new(
-                Kind::SignIn,
-                format!("the browser sign-in failed: {}", e.summary()),
-            );
-            failure = match entra::consent_hint(&e, &endpoints.login, tenant, client_id, scope) {
-                Some(hint) => failure.with_hint(hint),
-                None => failure.with_hint(e.hint().unwrap_or(if error == "access_denied" {
-                    "run again and accept in the browser, or choose another --auth method"
-                } else {
-                    "run again, or choose another --auth method (device-code, az-cli)"
-                })),
-            };
-            return Err(failure.into());
+            return Err(ask.refused_in_browser(&error, &description));
         }
     };
     let answer = entra::request_token(
@@ -154,19 +137,72 @@ pub(crate) async fn sign_in(
     .await?;
     match answer {
         Ok(token) => Ok(device_code::delegated_session(token, tenant, "browser")),
-        Err(e) => {
-            let mut failure = Failure::new(
-                Kind::SignIn,
-                format!("Entra refused the browser sign-in's code: {e}"),
-            );
-            if let Some(hint) = entra::consent_hint(&e, &endpoints.login, tenant, client_id, scope)
-            {
-                failure = failure.with_hint(hint);
-            } else if let Some(hint) = e.hint() {
-                failure = failure.with_hint(hint);
-            }
-            Err(failure.into())
+        Err(e) => Err(ask.code_refused(&e)),
+    }
+}
+
+/// What the sign-in asks Entra for: where, in which tenant, for which
+/// client and scope.
+struct Ask<'a> {
+    login: &'a Url,
+    tenant: &'a str,
+    client_id: &'a str,
+    scope: &'a str,
+}
+
+impl Ask<'_> {
+    /// Entra's authorize page for this sign-in, returning to
+    /// `redirect_uri` with `state`, the code bound to `verifier` (PKCE).
+    fn authorize_url(&self, redirect_uri: &str, state: &str, verifier: &str) -> Url {
+        let mut url = entra::endpoint(self.login, self.tenant, "authorize");
+        url.query_pairs_mut()
+            .append_pair("client_id", self.client_id)
+            .append_pair("response_type", "code")
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("response_mode", "query")
+            .append_pair("scope", self.scope)
+            .append_pair("state", state)
+            .append_pair("code_challenge", &challenge(verifier))
+            .append_pair("code_challenge_method", "S256")
+            .append_pair("prompt", "select_account");
+        url
+    }
+
+    /// Entra's `consent_hint` for `e` on this sign-in, if it has one.
+    fn consent_hint(&self, e: &entra::EntraError) -> Option<String> {
+        entra::consent_hint(e, self.login, self.tenant, self.client_id, self.scope)
+    }
+
+    /// The browser came back with an error instead of a code.
+    fn refused_in_browser(&self, error: &str, description: &str) -> anyhow::Error {
+        let e = entra::EntraError::from_redirect(error, description);
+        let failure = Failure::new(
+            Kind::SignIn,
+            format!("the browser sign-in failed: {}", e.summary()),
+        );
+        let failure = match self.consent_hint(&e) {
+            Some(hint) => failure.with_hint(hint),
+            None => failure.with_hint(e.hint().unwrap_or(if error == "access_denied" {
+                "run again and accept in the browser, or choose another --auth method"
+            } else {
+                "run again, or choose another --auth method (device-code, az-cli)"
+            })),
+        };
+        failure.into()
+    }
+
+    /// Entra would not redeem the code the browser brought back.
+    fn code_refused(&self, e: &entra::EntraError) -> anyhow::Error {
+        let mut failure = Failure::new(
+            Kind::SignIn,
+            format!("Entra refused the browser sign-in's code: {e}"),
+        );
+        if let Some(hint) = self.consent_hint(e) {
+            failure = failure.with_hint(hint);
+        } else if let Some(hint) = e.hint() {
+            failure = failure.with_hint(hint);
         }
+        failure.into()
     }
 }
 

@@ -175,35 +175,8 @@ pub(crate) async fn run(
     reuse: Reuse<'_>,
 ) -> anyhow::Result<SecretState> {
     let spec = &ctx.plan.secret;
-    let found = match reuse {
-        _ if spec.rotate => None,
-        // Named for this connection, or (nothing names it) the likeliest
-        // one, flagged as a guess.
-        Reuse::HeldBy(connection) => current(
-            app,
-            &spec.description,
-            named_for(app, &ctx.record, connection),
-        ),
-        Reuse::Any => current(app, &spec.description, None),
-        Reuse::Nothing => None,
-    };
-    {
-        if let Some(Current {
-            credential: c,
-            known,
-        }) = found
-        {
-            return Ok(SecretState {
-                key_id: c.key_id.clone(),
-                known,
-                value: None,
-                hint: c.hint.clone(),
-                end: c.end_date_time.clone(),
-                action: Action::Reused,
-                lost_answer: false,
-                handed: false,
-            });
-        }
+    if let Some(reused) = reusable(ctx, app, reuse) {
+        return Ok(reused);
     }
     // Within the tenant's credential policy, when it was read.
     let end = super::credential_policy::end_for(
@@ -225,14 +198,70 @@ pub(crate) async fn run(
             handed: false,
         });
     }
+    let (added, lost) = add_in_custody(ctx, graph, app, &end).await?;
+    if let Some(path) = &spec.file {
+        hand_to_file(ctx, graph, &app.id, path, &added).await?;
+    }
+    Ok(SecretState {
+        known: true,
+        key_id: added.key_id,
+        hint: added.hint,
+        end: added.end_date_time.or(Some(end)),
+        value: Some(added.secret_text),
+        action: Action::Created,
+        lost_answer: lost,
+        handed: spec.file.is_some(),
+    })
+}
+
+/// The secret to reuse, unless a new one was asked for (`--rotate`) or
+/// [`Reuse`] allows none.
+fn reusable(ctx: &Ctx<'_>, app: &Application, reuse: Reuse<'_>) -> Option<SecretState> {
+    let spec = &ctx.plan.secret;
+    let Current {
+        credential: c,
+        known,
+    } = match reuse {
+        _ if spec.rotate => None,
+        // Named for this connection, or (nothing names it) the likeliest
+        // one, flagged as a guess.
+        Reuse::HeldBy(connection) => current(
+            app,
+            &spec.description,
+            named_for(app, &ctx.record, connection),
+        ),
+        Reuse::Any => current(app, &spec.description, None),
+        Reuse::Nothing => None,
+    }?;
+    Some(SecretState {
+        key_id: c.key_id.clone(),
+        known,
+        value: None,
+        hint: c.hint.clone(),
+        end: c.end_date_time.clone(),
+        action: Action::Reused,
+        lost_answer: false,
+        handed: false,
+    })
+}
+
+/// `addPassword` in the custodian's care: the run's intent on the app
+/// first, so that a run killed from here on, or whose answer is lost, is
+/// explained to the next run on any machine ([`crate::custody`]); a lost
+/// answer is followed by removing whatever that call made, then one more
+/// call. Returns the secret, and whether an answer was lost on the way.
+async fn add_in_custody(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app: &Application,
+    end: &str,
+) -> anyhow::Result<(AddedPassword, bool)> {
+    let description = &ctx.plan.secret.description;
     let before: HashSet<String> = app
         .password_credentials
         .iter()
         .map(|c| c.key_id.clone())
         .collect();
-    // Custody: the intent is on the app before the secret exists, so that
-    // a run killed from here on, or whose answer is lost, is explained to
-    // the next run on any machine (crate::custody).
     ctx.custody.remember_tags(&app.id, &app.tags);
     // The app was read (or written) by this pass a moment ago, with no
     // change of ours between: its tags are the read the write is built on.
@@ -247,9 +276,7 @@ pub(crate) async fn run(
                 if Stop::process().requested() {
                     return Err(NotAdded.into());
                 }
-                graph
-                    .add_password(&app.id, &spec.description, Some(&end))
-                    .await
+                graph.add_password(&app.id, description, Some(end)).await
             },
         )
     };
@@ -260,54 +287,56 @@ pub(crate) async fn run(
             lost = true;
             ctx.custody.answer_lost(&app.id);
             ctx.printer.warn("the answer to adding the secret was lost; removing whatever that call made, then adding once more");
-            match remove_unknown(&ctx.custody, graph, app, &spec.description, &before).await {
+            match remove_unknown(&ctx.custody, graph, app, description, &before).await {
                 Ok(()) => add().await.map_err(|e| policy_error(e, &app.id)),
                 Err(e) => Err(e),
             }
         }
         Err(err) => Err(policy_error(err, &app.id)),
     };
-    let added = match added {
-        Ok(added) => added,
+    match added {
+        Ok(added) => Ok((added, lost)),
         Err(err) => {
             // Nothing held: the intent goes, unless a lost call may yet
             // land a secret (the next run removes it).
             ctx.custody.settle(graph, &app.id, lost).await;
-            return Err(err);
+            Err(err)
         }
-    };
-    let handed = spec.file.is_some();
-    if let Some(path) = &spec.file {
-        crate::secret_file::write_new(path, &added.secret_text)?;
-        // A person holds it from here: this machine's record says so at
-        // once (no request between the file and it), then the app's tag.
-        if let Some(store) = &ctx.store {
-            let mut record = ctx.record.clone();
-            record.handed_key_ids.push(added.key_id.clone());
-            if let Err(e) = store.save(&record) {
-                ctx.printer.warn(&format!(
-                    "could not save the local record {}: {e:#}",
-                    store.path().display()
-                ));
-            }
-        }
-        if let Err(e) = ctx.custody.handed(graph, &app.id, &added.key_id).await {
+    }
+}
+
+/// `--secret-file`: the new secret written there. A person holds it from
+/// then on: this machine's record says so at once (no request between the
+/// file and it), then the app's tag.
+async fn hand_to_file(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    app_object_id: &str,
+    path: &std::path::Path,
+    added: &AddedPassword,
+) -> anyhow::Result<()> {
+    crate::secret_file::write_new(path, &added.secret_text)?;
+    if let Some(store) = &ctx.store {
+        let mut record = ctx.record.clone();
+        record.handed_key_ids.push(added.key_id.clone());
+        if let Err(e) = store.save(&record) {
             ctx.printer.warn(&format!(
-                "the app could not be tagged with the secret handed on in {} ({e:#})",
-                path.display()
+                "could not save the local record {}: {e:#}",
+                store.path().display()
             ));
         }
     }
-    Ok(SecretState {
-        known: true,
-        key_id: added.key_id,
-        hint: added.hint,
-        end: added.end_date_time.or(Some(end)),
-        value: Some(added.secret_text),
-        action: Action::Created,
-        lost_answer: lost,
-        handed,
-    })
+    if let Err(e) = ctx
+        .custody
+        .handed(graph, app_object_id, &added.key_id)
+        .await
+    {
+        ctx.printer.warn(&format!(
+            "the app could not be tagged with the secret handed on in {} ({e:#})",
+            path.display()
+        ));
+    }
+    Ok(())
 }
 
 impl SecretState {

@@ -165,43 +165,8 @@ pub(crate) async fn run(
         }
         None => (create(ctx, graph, perm).await?, Action::Created, true),
         Some((app, needs_tag)) => {
-            let patch = reconcile(&app, &ctx.plan.app.redirect_uri, perm, needs_tag);
-            match patch {
-                None => (app, Action::Reused, false),
-                Some((_, what)) if dry_run => {
-                    changes.push(Change::new(
-                        Op::Change,
-                        crate::report::Code::AppUpdate,
-                        format!(
-                            "update the app \"{}\": {}",
-                            app.display_name,
-                            what.join("; ")
-                        ),
-                    ));
-                    (app, Action::WouldUpdate, false)
-                }
-                Some((patch, what)) => {
-                    if patch.as_object().is_some_and(|p| !p.is_empty()) {
-                        graph.update_application(&app.id, &patch).await?;
-                    }
-                    tracing::info!("updated the app: {}", what.join("; "));
-                    let mut app = app;
-                    if needs_tag {
-                        // Later writes of the tags start from what was written.
-                        app.tags = ctx
-                            .custody
-                            .edit_tags(graph, &app.id, |tags| {
-                                let mut tags = tags.to_vec();
-                                if !tags.iter().any(|t| t == APP_TAG) {
-                                    tags.push(APP_TAG.into());
-                                }
-                                tags
-                            })
-                            .await?;
-                    }
-                    (app, Action::Updated, false)
-                }
-            }
+            let (app, action) = reconciled(ctx, graph, perm, app, needs_tag, &mut changes).await?;
+            (app, action, false)
         }
     };
     if !dry_run {
@@ -236,6 +201,52 @@ pub(crate) async fn run(
         state.announce(ctx);
     }
     Ok(state)
+}
+
+/// An existing app, reconciled with the guide (single tenant, the Web
+/// redirect URI, the permission) and tagged as this tool's when it was
+/// adopted; on a dry run, the change it would make, in `changes`.
+async fn reconciled(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    perm: &ResolvedPermission,
+    mut app: Application,
+    needs_tag: bool,
+    changes: &mut Vec<Change>,
+) -> anyhow::Result<(Application, Action)> {
+    let Some((patch, what)) = reconcile(&app, &ctx.plan.app.redirect_uri, perm, needs_tag) else {
+        return Ok((app, Action::Reused));
+    };
+    if ctx.dry_run {
+        changes.push(Change::new(
+            Op::Change,
+            crate::report::Code::AppUpdate,
+            format!(
+                "update the app \"{}\": {}",
+                app.display_name,
+                what.join("; ")
+            ),
+        ));
+        return Ok((app, Action::WouldUpdate));
+    }
+    if patch.as_object().is_some_and(|p| !p.is_empty()) {
+        graph.update_application(&app.id, &patch).await?;
+    }
+    tracing::info!("updated the app: {}", what.join("; "));
+    if needs_tag {
+        // Later writes of the tags start from what was written.
+        app.tags = ctx
+            .custody
+            .edit_tags(graph, &app.id, |tags| {
+                let mut tags = tags.to_vec();
+                if !tags.iter().any(|t| t == APP_TAG) {
+                    tags.push(APP_TAG.into());
+                }
+                tags
+            })
+            .await?;
+    }
+    Ok((app, Action::Updated))
 }
 
 /// The service principal of an app this run just created

@@ -17,82 +17,14 @@ use super::file::{self, CLIENT_SECRET_ENV, PLATFORM_TOKEN_ENV};
 /// The keys and values to save for this run: the flags that were typed,
 /// else their variables (not the defaults: those stay the tool's).
 pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_edit::Value)> {
-    let mut out: Vec<(String, toml_edit::Value)> = Vec::new();
-    let mut text = |key: &str, typed: Option<String>, vars: &[&str]| {
-        let found = typed.or_else(|| vars.iter().find_map(|v| env.var(v)));
-        if let Some(v) = found {
-            out.push((key.to_owned(), v.into()));
-        }
+    let mut typed = Typed {
+        env,
+        out: Vec::new(),
     };
-    let m = &args.microsoft;
-    let p = &args.platform;
-    let a = &args.app;
-    let s = &args.secret;
-    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
-    let auth = m
-        .auth
-        .and_then(|c| clap::ValueEnum::to_possible_value(&c))
-        .map(|v| v.get_name().to_owned());
-    let cloud = m
-        .cloud
-        .and_then(|c| clap::ValueEnum::to_possible_value(&c))
-        .map(|v| v.get_name().to_owned());
-    text(
-        "tenant",
-        m.tenant.clone(),
-        &[env::TENANT, env::AZURE_TENANT_ID],
-    );
-    text("auth", auth, &[env::AUTH]);
-    text("client-id", m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
-    text(
-        "client-secret-file",
-        path(&m.client_secret_file),
-        &[env::CLIENT_SECRET_FILE],
-    );
-    text(
-        "graph-token-file",
-        path(&m.graph_token_file),
-        &[env::GRAPH_TOKEN_FILE],
-    );
-    text("cloud", cloud, &[env::CLOUD]);
-    text("login-url", m.login_url.clone(), &[env::LOGIN_URL]);
-    text("graph-url", m.graph_url.clone(), &[env::GRAPH_URL]);
-    text(
-        "platform-url",
-        p.target.platform_url.clone(),
-        &[env::PLATFORM_URL],
-    );
-    text(
-        "platform-token-file",
-        p.target.platform_token_file.clone(),
-        &[env::PLATFORM_TOKEN_FILE],
-    );
-    text(
-        "integration",
-        p.target.integration.clone(),
-        &[env::INTEGRATION],
-    );
-    text(
-        "connection-name",
-        p.target.connection_name.clone(),
-        &[env::CONNECTION_NAME],
-    );
-    text("resource", p.resource.clone(), &[env::RESOURCE]);
-    text("app-name", a.app_name.clone(), &[env::APP_NAME]);
-    text("app-id", a.app_id.clone(), &[env::APP_ID]);
-    text("redirect-uri", a.redirect_uri.clone(), &[env::REDIRECT_URI]);
-    text("api", a.api.clone(), &[env::API]);
-    text("permission", a.permission.clone(), &[env::PERMISSION]);
-    text(
-        "secret-description",
-        s.secret_description.clone(),
-        &[env::SECRET_DESCRIPTION],
-    );
-    text(
-        "secret-expiry",
-        s.secret_expiry.clone(),
-        &[env::SECRET_EXPIRY],
-    );
+    typed.microsoft(args);
+    typed.platform_and_app(args);
+    let mut out = typed.out;
+    // Secrets are named, never written: the variables they were read from.
     let has = |out: &[(String, toml_edit::Value)], k: &str| out.iter().any(|(key, _)| key == k);
     if !has(&out, "platform-token-file") && env.var(env::CATALYTIC_TOKEN).is_some() {
         out.push((PLATFORM_TOKEN_ENV.to_owned(), env::CATALYTIC_TOKEN.into()));
@@ -103,16 +35,17 @@ pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_
             env::AZURE_CLIENT_SECRET.into(),
         ));
     }
+    let p = &args.platform;
     if !p.fields.is_empty() {
         let list: toml_edit::Array = p.fields.iter().map(String::as_str).collect();
         out.push(("field".to_owned(), list.into()));
     }
     for (key, on, var) in [
         ("admin-consent", args.admin_consent, env::ADMIN_CONSENT),
-        ("adopt", a.adopt, env::ADOPT),
+        ("adopt", args.app.adopt, env::ADOPT),
         (
             "keep-secret-on-failure",
-            s.keep_secret_on_failure,
+            args.secret.keep_secret_on_failure,
             env::KEEP_SECRET_ON_FAILURE,
         ),
     ] {
@@ -122,6 +55,101 @@ pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_
     }
     out
 }
+
+/// The text values [`entries`] saves, gathered: each flag as typed, else
+/// the first of its variables that is set.
+struct Typed<'a> {
+    env: &'a Environment,
+    out: Vec<(String, toml_edit::Value)>,
+}
+
+impl Typed<'_> {
+    fn text(&mut self, key: &str, typed: Option<String>, vars: &[&str]) {
+        let found = typed.or_else(|| vars.iter().find_map(|v| self.env.var(v)));
+        if let Some(v) = found {
+            self.out.push((key.to_owned(), v.into()));
+        }
+    }
+
+    /// The directory, the sign-in and the cloud.
+    fn microsoft(&mut self, args: &SetupArgs) {
+        let m = &args.microsoft;
+        let auth = m
+            .auth
+            .and_then(|c| clap::ValueEnum::to_possible_value(&c))
+            .map(|v| v.get_name().to_owned());
+        let cloud = m
+            .cloud
+            .and_then(|c| clap::ValueEnum::to_possible_value(&c))
+            .map(|v| v.get_name().to_owned());
+        let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+        self.text(
+            "tenant",
+            m.tenant.clone(),
+            &[env::TENANT, env::AZURE_TENANT_ID],
+        );
+        self.text("auth", auth, &[env::AUTH]);
+        self.text("client-id", m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
+        self.text(
+            "client-secret-file",
+            path(&m.client_secret_file),
+            &[env::CLIENT_SECRET_FILE],
+        );
+        self.text(
+            "graph-token-file",
+            path(&m.graph_token_file),
+            &[env::GRAPH_TOKEN_FILE],
+        );
+        self.text("cloud", cloud, &[env::CLOUD]);
+        self.text("login-url", m.login_url.clone(), &[env::LOGIN_URL]);
+        self.text("graph-url", m.graph_url.clone(), &[env::GRAPH_URL]);
+    }
+
+    /// The platform's target, the app and the secret.
+    fn platform_and_app(&mut self, args: &SetupArgs) {
+        let (p, a, s) = (&args.platform, &args.app, &args.secret);
+        self.text(
+            "platform-url",
+            p.target.platform_url.clone(),
+            &[env::PLATFORM_URL],
+        );
+        self.text(
+            "platform-token-file",
+            p.target.platform_token_file.clone(),
+            &[env::PLATFORM_TOKEN_FILE],
+        );
+        self.text(
+            "integration",
+            p.target.integration.clone(),
+            &[env::INTEGRATION],
+        );
+        self.text(
+            "connection-name",
+            p.target.connection_name.clone(),
+            &[env::CONNECTION_NAME],
+        );
+        self.text("resource", p.resource.clone(), &[env::RESOURCE]);
+        self.text("app-name", a.app_name.clone(), &[env::APP_NAME]);
+        self.text("app-id", a.app_id.clone(), &[env::APP_ID]);
+        self.text("redirect-uri", a.redirect_uri.clone(), &[env::REDIRECT_URI]);
+        self.text("api", a.api.clone(), &[env::API]);
+        self.text("permission", a.permission.clone(), &[env::PERMISSION]);
+        self.text(
+            "secret-description",
+            s.secret_description.clone(),
+            &[env::SECRET_DESCRIPTION],
+        );
+        self.text(
+            "secret-expiry",
+            s.secret_expiry.clone(),
+            &[env::SECRET_EXPIRY],
+        );
+    }
+}
+
+/// The keys that say which target a run is: a saved run updates the target
+/// they match (case aside), else adds one.
+const IDENTITY: [&str; 4] = ["tenant", "app-name", "platform-url", "connection-name"];
 
 /// Adds or updates the target in the file at `path`; returns its name.
 pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyhow::Result<String> {
@@ -133,30 +161,16 @@ pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyho
     let mut doc: DocumentMut = text
         .parse()
         .map_err(|e| anyhow::anyhow!("{} is not valid TOML: {e}", path.display()))?;
-    let defaults: Vec<(String, String)> = doc
-        .get("defaults")
-        .and_then(Item::as_table_like)
-        .map(|t| {
-            t.iter()
-                .filter_map(|(k, v)| v.as_str().map(|v| (k.to_owned(), v.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
-    let get = |key: &str| -> Option<String> {
+    let defaults = Defaults::of(&doc);
+    let identity = IDENTITY.map(|key| {
         entries
             .iter()
             .find(|(k, _)| k == key)
             .and_then(|(_, v)| v.as_str().map(str::to_owned))
-            .or_else(|| {
-                defaults
-                    .iter()
-                    .find(|(k, _)| k == key)
-                    .map(|(_, v)| v.clone())
-            })
-    };
-    let identity = ["tenant", "app-name", "platform-url", "connection-name"].map(get);
-    let first = doc.get("target").is_none();
-    let trailing = if first {
+            .or_else(|| defaults.get(key))
+    });
+    // The file's trailing comment goes with the first target, above it.
+    let trailing = if doc.get("target").is_none() {
         let t = doc.trailing().as_str().unwrap_or_default().to_owned();
         doc.set_trailing("");
         t
@@ -169,23 +183,14 @@ pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyho
         .as_array_of_tables_mut()
         .ok_or_else(|| anyhow::anyhow!("{}: `target` is not [[target]] tables", path.display()))?;
     let same = |t: &Table| {
-        ["tenant", "app-name", "platform-url", "connection-name"]
-            .iter()
-            .zip(&identity)
-            .all(|(k, want)| {
-                let have = t
-                    .get(k)
-                    .and_then(Item::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        defaults
-                            .iter()
-                            .find(|(d, _)| d == k)
-                            .map(|(_, v)| v.clone())
-                    });
-                have.map(|h| h.to_ascii_lowercase())
-                    == want.as_ref().map(|w| w.to_ascii_lowercase())
-            })
+        IDENTITY.iter().zip(&identity).all(|(k, want)| {
+            let have = t
+                .get(k)
+                .and_then(Item::as_str)
+                .map(str::to_owned)
+                .or_else(|| defaults.get(k));
+            have.map(|h| h.to_ascii_lowercase()) == want.as_ref().map(|w| w.to_ascii_lowercase())
+        })
     };
     let names: Vec<String> = targets
         .iter()
@@ -193,39 +198,10 @@ pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyho
         .collect();
     let found = targets.iter().position(same);
     let name = match found.and_then(|i| targets.get_mut(i)) {
-        Some(table) => {
-            for (key, v) in entries {
-                let keep_default = defaults
-                    .iter()
-                    .any(|(k, d)| k == key && Some(d.as_str()) == v.as_str());
-                if keep_default {
-                    table.remove(key);
-                } else {
-                    table[key.as_str()] = value(v.clone());
-                }
-            }
-            table
-                .get("name")
-                .and_then(Item::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        }
+        Some(table) => defaults.update(table, entries),
         None => {
             let name = new_name(identity[0].as_deref(), &names);
-            let mut table = Table::new();
-            if !trailing.trim().is_empty() {
-                table.decor_mut().set_prefix(trailing.clone());
-            }
-            table["name"] = value(name.clone());
-            for (key, v) in entries {
-                let is_default = defaults
-                    .iter()
-                    .any(|(k, d)| k == key && Some(d.as_str()) == v.as_str());
-                if !is_default {
-                    table[key.as_str()] = value(v.clone());
-                }
-            }
-            targets.push(table);
+            targets.push(defaults.new_target(&name, entries, &trailing));
             name
         }
     };
@@ -234,6 +210,76 @@ pub(crate) fn save(path: &Path, entries: &[(String, toml_edit::Value)]) -> anyho
     std::fs::write(path, text)
         .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
     Ok(name)
+}
+
+/// The file's `[defaults]`: a target leaves out what they say.
+struct Defaults(Vec<(String, String)>);
+
+impl Defaults {
+    fn of(doc: &DocumentMut) -> Defaults {
+        Defaults(
+            doc.get("defaults")
+                .and_then(Item::as_table_like)
+                .map(|t| {
+                    t.iter()
+                        .filter_map(|(k, v)| v.as_str().map(|v| (k.to_owned(), v.to_owned())))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// Is `key = v` what the defaults say already?
+    fn says(&self, key: &str, v: &toml_edit::Value) -> bool {
+        self.0
+            .iter()
+            .any(|(k, d)| k == key && Some(d.as_str()) == v.as_str())
+    }
+
+    /// The target found, with this run's entries (one the defaults now say
+    /// is taken off it); returns its name.
+    fn update(&self, table: &mut Table, entries: &[(String, toml_edit::Value)]) -> String {
+        for (key, v) in entries {
+            if self.says(key, v) {
+                table.remove(key);
+            } else {
+                table[key.as_str()] = value(v.clone());
+            }
+        }
+        table
+            .get("name")
+            .and_then(Item::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// A new target `name` with this run's entries, but for what the
+    /// defaults say; `trailing`: a comment to put above it.
+    fn new_target(
+        &self,
+        name: &str,
+        entries: &[(String, toml_edit::Value)],
+        trailing: &str,
+    ) -> Table {
+        let mut table = Table::new();
+        if !trailing.trim().is_empty() {
+            table.decor_mut().set_prefix(trailing.to_owned());
+        }
+        table["name"] = value(name.to_owned());
+        for (key, v) in entries {
+            if !self.says(key, v) {
+                table[key.as_str()] = value(v.clone());
+            }
+        }
+        table
+    }
 }
 
 /// A name for a new target: the tenant's first label (or its id's first
