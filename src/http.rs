@@ -310,19 +310,30 @@ impl Http {
         })
     }
 
-    /// Sends the request that `build` makes (called again for each attempt)
+    /// A request to `url`, to hand to [`Http::send`].
+    pub(crate) fn request(&self, method: Method, url: url::Url) -> reqwest::RequestBuilder {
+        self.client.request(method, url)
+    }
+
+    /// Sends `request` (again, as it is, for each attempt the policy allows)
     /// and reads the whole answer. `service` names the service in messages.
+    /// The request is a value, not a callback: what is sent is decided by
+    /// the caller once, and retrying is this module's alone.
     pub(crate) async fn send(
         &self,
         service: &str,
         retry: Retry,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        request: reqwest::RequestBuilder,
     ) -> anyhow::Result<Reply> {
+        let request = request
+            .build()
+            .with_context(|| format!("could not build a request to {service}"))?;
         let mut attempt = 0u32;
         loop {
-            let request = build(&self.client)
-                .build()
-                .with_context(|| format!("could not build a request to {service}"))?;
+            // Every body this tool sends is in memory, so a copy always exists.
+            let request = request
+                .try_clone()
+                .with_context(|| format!("could not repeat a request to {service}"))?;
             let method = request.method().clone();
             let path = request.url().path().to_owned();
             let query = request.url().query().map(str::to_owned);
@@ -505,8 +516,9 @@ mod tests {
         let url = format!("https://localhost:{port}/");
 
         let http = Http::new(&Options::default()).expect("the HTTPS client builds");
+        let request = http.request(Method::GET, url.parse().expect("a URL"));
         let err = http
-            .send("a local server", Retry::Create, |c| c.get(&url))
+            .send("a local server", Retry::Create, request)
             .await
             .expect_err("a self-signed certificate is not trusted");
         let chain = format!("{err:?}");

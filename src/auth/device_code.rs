@@ -73,10 +73,12 @@ pub(crate) async fn sign_in(
 ) -> anyhow::Result<Session> {
     let url = entra::endpoint(&endpoints.login, tenant, "devicecode");
     let reply = http
-        .send("Microsoft Entra sign-in", Retry::Idempotent, |c| {
-            c.post(url.clone())
-                .form(&[("client_id", client_id), ("scope", scope)])
-        })
+        .send(
+            "Microsoft Entra sign-in",
+            Retry::Idempotent,
+            http.request(reqwest::Method::POST, url)
+                .form(&[("client_id", client_id), ("scope", scope)]),
+        )
         .await?;
     if !reply.status.is_success() {
         let mut error: entra::EntraError = serde_json::from_str(&reply.body).unwrap_or_default();

@@ -215,9 +215,11 @@ pub(crate) async fn request_token(
 ) -> anyhow::Result<Result<TokenResponse, EntraError>> {
     let url = endpoint(login_url, tenant, "token");
     let reply = http
-        .send("Microsoft Entra sign-in", Retry::Idempotent, |client| {
-            client.post(url.clone()).form(form)
-        })
+        .send(
+            "Microsoft Entra sign-in",
+            Retry::Idempotent,
+            http.request(reqwest::Method::POST, url).form(form),
+        )
         .await?;
     if reply.status.is_success() {
         return Ok(Ok(reply.json().context("reading Entra's token answer")?));
@@ -241,9 +243,11 @@ pub(crate) async fn resolve_tenant_id(
     );
     url.set_path(&path);
     let reply = http
-        .send("Microsoft Entra discovery", Retry::Idempotent, |c| {
-            c.get(url.clone())
-        })
+        .send(
+            "Microsoft Entra discovery",
+            Retry::Idempotent,
+            http.request(reqwest::Method::GET, url),
+        )
         .await?;
     if !reply.status.is_success() {
         let error: EntraError = serde_json::from_str(&reply.body).unwrap_or_default();

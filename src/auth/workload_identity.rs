@@ -86,9 +86,12 @@ impl Assertion {
                 let audience = chosen.as_deref().unwrap_or(default_audience);
                 url.query_pairs_mut().append_pair("audience", audience);
                 let reply = http
-                    .send("GitHub Actions' OIDC endpoint", Retry::Idempotent, |c| {
-                        c.get(url.clone()).bearer_auth(token.expose_secret())
-                    })
+                    .send(
+                        "GitHub Actions' OIDC endpoint",
+                        Retry::Idempotent,
+                        http.request(reqwest::Method::GET, url)
+                            .bearer_auth(token.expose_secret()),
+                    )
                     .await?;
                 if !reply.status.is_success() {
                     return Err(Failure::new(

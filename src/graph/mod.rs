@@ -233,9 +233,12 @@ impl Graph {
     ) -> anyhow::Result<Reply> {
         let reply = self
             .http
-            .send("Microsoft Graph", retry, |client| {
-                let mut req = client
-                    .request(method.clone(), url.clone())
+            .send("Microsoft Graph", retry, {
+                // One client-request-id for the request and its retries, as
+                // Microsoft's SDKs send it, so a support case names them all.
+                let mut req = self
+                    .http
+                    .request(method.clone(), url)
                     .bearer_auth(self.token.expose_secret())
                     .header("client-request-id", uuid::Uuid::new_v4().to_string());
                 if !query.is_empty() {

@@ -151,9 +151,11 @@ pub(crate) async fn request(http: &Http, base: &Url, domain: &str) -> anyhow::Re
     let url = api_url(base, &["auth"]);
     let body = serde_json::json!({ "domain": domain, "name": APPLICATION });
     let reply = http
-        .send("the workflow platform", Retry::Create, |c| {
-            c.post(url.clone()).json(&body)
-        })
+        .send(
+            "the workflow platform",
+            Retry::Create,
+            http.request(reqwest::Method::POST, url).json(&body),
+        )
         .await?;
     if !reply.status.is_success() {
         let err = PlatformError::from_reply(&reply);
@@ -206,9 +208,13 @@ pub(crate) async fn wait_for_approval(
     // The server holds the answer until the approval: give it the whole wait.
     let timeout = wait + Duration::from_secs(30);
     let reply = http
-        .send("the workflow platform", Retry::Idempotent, |c| {
-            c.post(url.clone()).json(&body).timeout(timeout)
-        })
+        .send(
+            "the workflow platform",
+            Retry::Idempotent,
+            http.request(reqwest::Method::POST, url)
+                .json(&body)
+                .timeout(timeout),
+        )
         .await?;
     if reply.status.is_success() {
         return Ok(());

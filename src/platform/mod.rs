@@ -138,9 +138,10 @@ impl Platform {
     ) -> anyhow::Result<Reply> {
         let reply = self
             .http
-            .send("the workflow platform", retry, |client| {
-                let mut req = client
-                    .request(method.clone(), url.clone())
+            .send("the workflow platform", retry, {
+                let mut req = self
+                    .http
+                    .request(method.clone(), url)
                     .bearer_auth(self.token.bearer())
                     .header(reqwest::header::ACCEPT, "application/json");
                 if !query.is_empty() {
