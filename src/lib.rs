@@ -50,6 +50,7 @@ pub mod cli;
 pub(crate) mod cloud;
 pub mod commands;
 pub(crate) mod custody;
+pub(crate) mod engine;
 pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod graph;

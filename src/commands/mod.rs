@@ -10,8 +10,8 @@ pub(crate) mod platform_login;
 pub(crate) mod register;
 pub(crate) mod remove;
 pub(crate) mod rotate;
-pub(crate) mod setup;
 pub(crate) mod status;
+#[path = "wizard_old.rs"]
 pub(crate) mod wizard;
 
 use std::io::IsTerminal as _;
@@ -268,11 +268,8 @@ async fn setup(
     let result = if interaction.interactive {
         wizard::run(settings, interaction, printer).await
     } else {
-        setup::run(
-            &settings.plan(interaction, settings::Supplied::default())?,
-            printer,
-        )
-        .await
+        let plan = settings.plan(interaction, settings::Supplied::default())?;
+        crate::engine::run(crate::engine::Job::Setup(&plan), printer).await
     };
     let in_place = match &result {
         Ok(()) => true,

@@ -126,7 +126,7 @@ pub(crate) async fn run(
         graph
             .update_application(&app.id, &json!({ "displayName": app.display_name }))
             .await
-            .map_err(|e| crate::commands::setup::classify_graph_refusal(e, &session))?;
+            .map_err(|e| crate::engine::classify_graph_refusal(e, &session))?;
     }
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.

@@ -27,11 +27,11 @@ use anyhow::Context as _;
 use clap::ValueEnum as _;
 use secrecy::SecretString;
 
-use super::{connect, platform_login, setup::Setup};
 use crate::auth::SignIn;
 use crate::auth::{self, GRANT_CONSENT, Session};
 use crate::cli::AuthChoice;
 use crate::cloud::Endpoints;
+use crate::engine::{self, Setup, connect};
 use crate::error::{self, Kind};
 use crate::graph::Graph;
 use crate::http::Http;
@@ -555,7 +555,7 @@ impl Wizard<'_> {
         let base = self.endpoints.platform.clone();
         let wait = settings::approval_wait(&self.inputs)?;
         loop {
-            let approved = platform_login::approve_and_save(
+            let approved = engine::platform_token::approve_and_save(
                 &self.http,
                 &base,
                 &team,
@@ -621,12 +621,13 @@ impl Wizard<'_> {
             signed_in.graph,
             signed_in.session,
         );
-        let preview = {
+        let previewed = {
             let _spinner = self
                 .printer
                 .spinner("Reading your directory and the platform to make the plan");
             setup.preview(&self.printer.without_steps()).await?
         };
+        let preview = &previewed.preview;
         if plan.dry_run {
             self.printer.result(&preview.report);
             return Ok(());
@@ -637,7 +638,7 @@ impl Wizard<'_> {
         }
         // No prompt from here on: give the terminal back before the changes.
         drop(self.prompts);
-        setup.apply().await
+        previewed.apply().await
     }
 
     /// Step 3.
@@ -1030,7 +1031,7 @@ impl Wizard<'_> {
             self.go_ahead(false, None).await?;
             drop(self.prompts);
         }
-        super::register::run_signed_in(
+        engine::register::run_signed_in(
             &plan,
             self.http.clone(),
             &signed_in.graph,
