@@ -53,35 +53,13 @@ pub(crate) async fn run(
     let app = app?;
     let tags = app.as_ref().map_or(&[][..], |(a, _)| a.tags.as_slice());
     let existing = ours(target.as_ref(), &plan, tags, recorded)?;
-    let mut changes = Vec::new();
-    for &(target, c) in &existing {
-        changes.push(Change::new(
-            Op::Delete,
-            Code::ConnectionDelete,
-            format!(
-                "delete the platform connection \"{}\" ({}) on team {}",
-                c.name,
-                c.id,
-                target.client.team()
-            ),
-        ));
-    }
     if target.is_none() && app.is_some() {
         printer.warn(&match &ctx.record.connection_id {
             Some(id) => format!("--azure-only: the platform connection {id}, which holds this app's secret, is kept and will stop working"),
             None => "--azure-only: the platform is not checked; a connection there that holds this app's secret would stop working".into(),
         });
     }
-    if let Some((app, _)) = &app {
-        changes.push(Change::new(
-            Op::Delete,
-            Code::AppDelete,
-            format!(
-                "delete the app registration \"{}\" (client id {}) and its service principal; Entra keeps it restorable for 30 days",
-                app.display_name, app.app_id
-            ),
-        ));
-    }
+    let changes = listed(&existing, app.as_ref().map(|(app, _)| app));
     let mut result = Removed {
         status: if plan.dry_run {
             Status::DryRun
@@ -96,24 +74,7 @@ pub(crate) async fn run(
         return Ok(());
     }
     if !yes {
-        if !interaction.interactive {
-            let list: Vec<&str> = result.changes.iter().map(|c| c.message.as_str()).collect();
-            return Err(
-                Failure::new(Kind::Usage, format!("remove would {}", list.join("; and ")))
-                    .with_hint("run again with --yes to confirm (or --dry-run to only list)")
-                    .into(),
-            );
-        }
-        crate::prompt::say(
-            printer,
-            &format!("Removing, in {}, will:", sign_in::directory_name(&session)),
-        );
-        for line in plan_lines(&result.changes, &[]) {
-            crate::prompt::say(printer, &line);
-        }
-        if !crate::prompt::confirm(printer, "Remove these?").await? {
-            return Err(crate::error::declined("the removal"));
-        }
+        confirm(&result.changes, &session, interaction, printer).await?;
     }
 
     // An identity that may change only the apps it owns (OwnedBy, a user who
@@ -145,6 +106,66 @@ pub(crate) async fn run(
         store.remove()?;
     }
     printer.result(&result);
+    Ok(())
+}
+
+/// What the removal deletes, in order: the connections, then the app.
+fn listed(
+    existing: &[(&platform_preflight::PlatformTarget, &Connection)],
+    app: Option<&crate::graph::types::Application>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for &(target, c) in existing {
+        changes.push(Change::new(
+            Op::Delete,
+            Code::ConnectionDelete,
+            format!(
+                "delete the platform connection \"{}\" ({}) on team {}",
+                c.name,
+                c.id,
+                target.client.team()
+            ),
+        ));
+    }
+    if let Some(app) = app {
+        changes.push(Change::new(
+            Op::Delete,
+            Code::AppDelete,
+            format!(
+                "delete the app registration \"{}\" (client id {}) and its service principal; Entra keeps it restorable for 30 days",
+                app.display_name, app.app_id
+            ),
+        ));
+    }
+    changes
+}
+
+/// Without `--yes`: the removal listed and confirmed at a terminal, or
+/// refused (exit 2) where no one can answer.
+async fn confirm(
+    changes: &[Change],
+    session: &crate::auth::Session,
+    interaction: &Interaction,
+    printer: &Printer,
+) -> anyhow::Result<()> {
+    if !interaction.interactive {
+        let list: Vec<&str> = changes.iter().map(|c| c.message.as_str()).collect();
+        return Err(
+            Failure::new(Kind::Usage, format!("remove would {}", list.join("; and ")))
+                .with_hint("run again with --yes to confirm (or --dry-run to only list)")
+                .into(),
+        );
+    }
+    crate::prompt::say(
+        printer,
+        &format!("Removing, in {}, will:", sign_in::directory_name(session)),
+    );
+    for line in plan_lines(changes, &[]) {
+        crate::prompt::say(printer, &line);
+    }
+    if !crate::prompt::confirm(printer, "Remove these?").await? {
+        return Err(crate::error::declined("the removal"));
+    }
     Ok(())
 }
 

@@ -71,37 +71,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
     }
     links.azure_portal = Some(portal_link(&app.app_id));
     app_checks(&mut checks, &app, untagged, &plan, &perm);
-    let sp = match sp_read {
-        Some(sp) => sp?,
-        None => {
-            graph
-                .find_service_principal(&app.app_id, "id,appId,tags")
-                .await?
-        }
-    };
-    checks.push(service_principal_check(sp.as_ref()));
-    // Reading grants needs Directory.Read.All (or a grant permission), which
-    // Application.ReadWrite.All alone lacks (docs/graph.md §2.9): then
-    // consent is unknown, and the check says which permission would read it.
-    let grants = match &sp {
-        Some(sp) => match graph.list_grants(&sp.id).await {
-            Ok(grants) => Some(Ok(grants)),
-            Err(err) if graph_error(&err).is_some_and(|e| e.is_denied()) => Some(Err(err)),
-            Err(err) => return Err(err),
-        },
-        None => None,
-    };
-    checks.push(match grants {
-        Some(Ok(grants)) => consent_check(Some(grants.iter().any(|g| {
-            g.resource_id == perm.api_sp_id
-                && g.consent_type == "AllPrincipals"
-                && g.scope
-                    .split_whitespace()
-                    .any(|s| s.eq_ignore_ascii_case(&perm.value))
-        }))),
-        Some(Err(_)) => unreadable_consent_check(&session.identity),
-        None => consent_check(None),
-    });
+    checks.extend(principal_and_consent(&graph, &session, &app, sp_read, &perm).await?);
     // The secret the connection holds, when the record or the app's tag
     // names it for that connection; else the newest of the description.
     let named = target
@@ -118,18 +88,7 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         warn_limit,
         &warn_within,
     ));
-    if let Some(p) = &policy {
-        let mut check = Check::new(
-            "credential-policy",
-            "credential policy",
-            !p.blocks_secrets,
-            format!("{}: {}", credential_policy::describe(p), p.id),
-        );
-        if !p.blocks_secrets {
-            check.result = CheckResult::Info;
-        }
-        checks.push(check);
-    }
+    checks.extend(policy.as_ref().map(policy_check));
     let rotation = rotation_in_progress(&app, &target, held);
     if let Some((check, _)) = &rotation {
         checks.push(check.clone());
@@ -155,6 +114,63 @@ pub(crate) async fn run(settings: StatusSettings, printer: &Printer) -> anyhow::
         rotation.map(|(_, r)| r),
         policy,
     )
+}
+
+/// The credential policy that applies to the app's secrets: worth
+/// knowing, and a problem only when it blocks secrets.
+fn policy_check(policy: &crate::report::PolicyInfo) -> Check {
+    let mut check = Check::new(
+        "credential-policy",
+        "credential policy",
+        !policy.blocks_secrets,
+        format!("{}: {}", credential_policy::describe(policy), policy.id),
+    );
+    if !policy.blocks_secrets {
+        check.result = CheckResult::Info;
+    }
+    check
+}
+
+/// The app's service principal, and admin consent on it. Reading grants
+/// needs Directory.Read.All (or a grant permission), which
+/// Application.ReadWrite.All alone lacks (docs/graph.md §2.9): then
+/// consent is unknown, and the check says which permission would read it.
+async fn principal_and_consent(
+    graph: &crate::graph::Graph,
+    session: &crate::auth::Session,
+    app: &Application,
+    sp_read: Option<register_app::SpRead>,
+    perm: &ResolvedPermission,
+) -> anyhow::Result<[Check; 2]> {
+    let sp = match sp_read {
+        Some(sp) => sp?,
+        None => {
+            graph
+                .find_service_principal(&app.app_id, "id,appId,tags")
+                .await?
+        }
+    };
+    let principal = service_principal_check(sp.as_ref());
+    let grants = match &sp {
+        Some(sp) => match graph.list_grants(&sp.id).await {
+            Ok(grants) => Some(Ok(grants)),
+            Err(err) if graph_error(&err).is_some_and(|e| e.is_denied()) => Some(Err(err)),
+            Err(err) => return Err(err),
+        },
+        None => None,
+    };
+    let consent = match grants {
+        Some(Ok(grants)) => consent_check(Some(grants.iter().any(|g| {
+            g.resource_id == perm.api_sp_id
+                && g.consent_type == "AllPrincipals"
+                && g.scope
+                    .split_whitespace()
+                    .any(|s| s.eq_ignore_ascii_case(&perm.value))
+        }))),
+        Some(Err(_)) => unreadable_consent_check(&session.identity),
+        None => consent_check(None),
+    };
+    Ok([principal, consent])
 }
 
 /// The app's service principal: present, and listed under Enterprise
