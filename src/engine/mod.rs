@@ -1,5 +1,6 @@
-//! The engine below the commands: what `setup`, `register`, `rotate` and
-//! `connect` do, once a command has said what it wants.
+//! The engine below the commands: what `setup`, `register`, `rotate`,
+//! `connect`, `status` and `remove` do, once a command has said what it
+//! wants.
 //!
 //! A command turns its settings into a [`Job`] and enters here once
 //! ([`run`]); the engine decides what that takes and does it. The way
@@ -16,7 +17,9 @@
 //! - [`failures`]: refusals and unfinished results as exit codes;
 //! - beside `setup`'s way: [`register`] (the Azure half), [`rotate`] (the
 //!   credential's life: due, in progress, finished), [`connect`] (the
-//!   platform half) and [`platform_token`] (the platform's approval flow).
+//!   platform half), [`status`] (the health checks, read-only), [`remove`]
+//!   (the connection and the app deleted) and [`platform_token`] (the
+//!   platform's approval flow).
 //!
 //! The steps ([`crate::steps`]) do one thing each; the clients
 //! ([`crate::graph`], [`crate::platform`], [`crate::auth`]) talk to the
@@ -31,12 +34,14 @@ pub(crate) mod narrate;
 mod pass;
 pub(crate) mod platform_token;
 pub(crate) mod register;
+mod remove;
 mod rotate;
 pub(crate) mod secret;
 mod setup;
+mod status;
 
-use crate::output::Printer;
-use crate::settings::{ConnectPlan, Plan, Renewal};
+use crate::output::{Interaction, Printer};
+use crate::settings::{ConnectPlan, Plan, RemoveSettings, Renewal, StatusSettings};
 
 pub(crate) use self::failures::classify_graph_refusal;
 pub(crate) use self::setup::Setup;
@@ -54,6 +59,11 @@ pub(crate) enum Job<'a> {
     Register(&'a Plan),
     /// The platform half only (`connect`), for an app registered elsewhere.
     Connect(&'a ConnectPlan),
+    /// The health of an existing setup, read-only (`status`).
+    Status(&'a StatusSettings),
+    /// The connection and the app deleted (`remove`), confirmed first at a
+    /// terminal (`interaction`) unless `--yes`.
+    Remove(&'a RemoveSettings, &'a Interaction),
 }
 
 /// Does `job`, printing its result through `printer`.
@@ -63,5 +73,7 @@ pub(crate) async fn run(job: Job<'_>, printer: &Printer) -> anyhow::Result<()> {
         Job::Rotate(plan, renewal) => rotate::run(plan, renewal, printer).await,
         Job::Register(plan) => register::run(plan, printer).await,
         Job::Connect(plan) => connect::run(plan, printer).await,
+        Job::Status(settings) => status::run(settings, printer).await,
+        Job::Remove(settings, interaction) => remove::run(settings, interaction, printer).await,
     }
 }
