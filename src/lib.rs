@@ -5,8 +5,9 @@
 //! `XSettings::resolve(args, &Environment)`: flag > variable > default,
 //! checked, with where each value came from) → [`commands`] (dispatch
 //! resolves, then runs the command with its settings and a printer; the
-//! wizard is the interactive face of `setup`) → [`steps`] (one per step of
-//! the guide) → the service clients [`auth`], [`graph`], [`platform`] →
+//! wizard is the interactive face of `setup`) → [`engine`] (entered once
+//! per command with what it wants: it decides and does) → [`steps`] (one
+//! per step of the guide) → the service clients [`auth`], [`graph`], [`platform`] →
 //! [`http`]. The environment is read once, by the entry point
 //! ([`commands::run`], through [`env::Environment::capture`]); nothing else
 //! reads it (`architecture.rs` checks).
@@ -18,17 +19,20 @@
 //! because the steps take the plan's values as their input:
 //!
 //! 1. [`commands`]: dispatch reads [`cli`], has [`settings`] resolve the
-//!    command's settings and runs the command with them;
-//! 2. [`prompt`]: every question asked, the only user of dialoguer;
-//! 3. [`steps`];
-//! 4. [`custody`]: who holds each new client secret, written on the app
+//!    command's settings and runs the command with them; no command
+//!    imports another;
+//! 2. [`engine`]: what the commands want done (the look, the app, the
+//!    secret's life through the custodian, connect, verify, narrate);
+//! 3. [`prompt`]: every question asked, the only user of dialoguer;
+//! 4. [`steps`];
+//! 5. [`custody`]: who holds each new client secret, written on the app
 //!    and here, and the sweep of what killed runs left;
-//! 5. [`settings`] and [`cli`]: each command's settings, made of the
+//! 6. [`settings`] and [`cli`]: each command's settings, made of the
 //!    clients' own request types (an [`auth::SignIn`]), and what was typed
 //!    (with the flags' defaults, which settings fills in);
-//! 6. [`auth`], [`graph`], [`platform`];
-//! 7. [`http`];
-//! 8. leaf utilities, which import nothing from the layers above:
+//! 7. [`auth`], [`graph`], [`platform`];
+//! 8. [`http`];
+//! 9. leaf utilities, which import nothing from the layers above:
 //!    [`output`] (all printing), [`report`] (results as data), [`error`]
 //!    (exit codes), [`cloud`] (where the services are), [`stop`] (Ctrl-C),
 //!    [`guide`] (the guide's values), [`env`](mod@env) (every variable, read once),
@@ -50,6 +54,7 @@ pub mod cli;
 pub(crate) mod cloud;
 pub mod commands;
 pub(crate) mod custody;
+pub(crate) mod engine;
 pub(crate) mod env;
 pub(crate) mod error;
 pub(crate) mod graph;

@@ -69,7 +69,7 @@ pub(crate) async fn run(
     inputs.admin_consent = true;
     inputs.state_dir = Some(dir.join("state"));
     let plan = SetupSettings { inputs }.plan(interaction, Supplied::default())?;
-    let result = super::setup::run(&plan, printer).await;
+    let result = crate::engine::run(crate::engine::Job::Setup(&plan), printer).await;
     let snapshot = emulator.snapshot();
     let _ = std::fs::remove_dir_all(&dir);
     emulator.shutdown().await;

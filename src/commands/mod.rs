@@ -1,4 +1,8 @@
-//! One module per command: each takes resolved settings and a printer.
+//! One module per command: each takes resolved settings and a printer,
+//! and enters the engine ([`crate::engine`]) once with what it wants. No
+//! command imports another: what they share is the engine's. `setup` has
+//! no module of its own: [`dispatch`] sends it to the wizard at a terminal,
+//! else straight to the engine.
 
 pub(crate) mod connect;
 #[cfg(feature = "emulator")]
@@ -10,7 +14,6 @@ pub(crate) mod platform_login;
 pub(crate) mod register;
 pub(crate) mod remove;
 pub(crate) mod rotate;
-pub(crate) mod setup;
 pub(crate) mod status;
 pub(crate) mod wizard;
 
@@ -65,57 +68,8 @@ pub fn run(cli: Cli) -> i32 {
     };
     init_logging(interaction.verbose, interaction.color);
     let printer = Printer::new(&interaction);
-    match &cli.command {
-        Some(Command::Completions(args)) => {
-            let mut script = Vec::new();
-            clap_complete::generate(
-                args.shell,
-                &mut crate::cli::command(),
-                "aad-setup",
-                &mut script,
-            );
-            printer.document(&script);
-            return 0;
-        }
-        Some(Command::Schema(args)) => {
-            return match crate::report::SCHEMAS
-                .iter()
-                .find(|(name, _)| *name == args.name)
-            {
-                Some((_, schema)) => {
-                    printer.line(schema.trim_end());
-                    0
-                }
-                None => {
-                    let err = crate::error::usage(format!("no schema {}", args.name));
-                    printer.error(&err);
-                    crate::error::exit_code(&err)
-                }
-            };
-        }
-        Some(Command::Matrix(args)) => {
-            return match fleet::matrix(args, &environment, &printer) {
-                Ok(()) => 0,
-                Err(err) => {
-                    printer.error(&err);
-                    crate::error::exit_code(&err)
-                }
-            };
-        }
-        Some(Command::Man) => {
-            let mut page = Vec::new();
-            return match clap_mangen::Man::new(crate::cli::command()).render(&mut page) {
-                Ok(()) => {
-                    printer.document(&page);
-                    0
-                }
-                Err(e) => {
-                    printer.error(&anyhow::Error::new(e).context("could not render the manual"));
-                    1
-                }
-            };
-        }
-        _ => {}
+    if let Some(code) = document(&cli, &environment, &printer) {
+        return code;
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -170,6 +124,65 @@ pub fn run(cli: Cli) -> i32 {
             printer.error(&err);
             crate::error::exit_code(&err)
         }
+    }
+}
+
+/// The documents a command line may ask for (completions, a schema, the
+/// fleet matrix, the manual): printed before any runtime starts. `None`
+/// when the command is not one of them; else its exit code.
+fn document(cli: &Cli, environment: &Environment, printer: &Printer) -> Option<i32> {
+    match &cli.command {
+        Some(Command::Completions(args)) => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                args.shell,
+                &mut crate::cli::command(),
+                "aad-setup",
+                &mut script,
+            );
+            printer.document(&script);
+            Some(0)
+        }
+        Some(Command::Schema(args)) => Some(
+            match crate::report::SCHEMAS
+                .iter()
+                .find(|(name, _)| *name == args.name)
+            {
+                Some((_, schema)) => {
+                    printer.line(schema.trim_end());
+                    0
+                }
+                None => {
+                    let err = crate::error::usage(format!("no schema {}", args.name));
+                    printer.error(&err);
+                    crate::error::exit_code(&err)
+                }
+            },
+        ),
+        Some(Command::Matrix(args)) => Some(match fleet::matrix(args, environment, printer) {
+            Ok(()) => 0,
+            Err(err) => {
+                printer.error(&err);
+                crate::error::exit_code(&err)
+            }
+        }),
+        Some(Command::Man) => {
+            let mut page = Vec::new();
+            Some(
+                match clap_mangen::Man::new(crate::cli::command()).render(&mut page) {
+                    Ok(()) => {
+                        printer.document(&page);
+                        0
+                    }
+                    Err(e) => {
+                        printer
+                            .error(&anyhow::Error::new(e).context("could not render the manual"));
+                        1
+                    }
+                },
+            )
+        }
+        _ => None,
     }
 }
 
@@ -268,11 +281,8 @@ async fn setup(
     let result = if interaction.interactive {
         wizard::run(settings, interaction, printer).await
     } else {
-        setup::run(
-            &settings.plan(interaction, settings::Supplied::default())?,
-            printer,
-        )
-        .await
+        let plan = settings.plan(interaction, settings::Supplied::default())?;
+        crate::engine::run(crate::engine::Job::Setup(&plan), printer).await
     };
     let in_place = match &result {
         Ok(()) => true,
