@@ -41,7 +41,9 @@ use crate::platform::Platform;
 use crate::platform::auth as platform_auth;
 use crate::platform::token::PlatformToken;
 use crate::prompt::Prompts;
-use crate::settings::{self, ApiRef, AppCredentials, Inputs, SetupSettings, Source, Supplied};
+use crate::settings::{
+    self, ApiRef, AppCredentials, Flag, Inputs, SetupSettings, Source, Supplied,
+};
 use crate::steps::{create_secret, credential_policy, sign_in};
 use crate::validate;
 
@@ -151,7 +153,7 @@ impl Wizard<'_> {
     /// `current` (the guide's default) offered.
     async fn value(
         &mut self,
-        flag: &'static str,
+        flag: Flag,
         label: &str,
         current: &str,
         check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,
@@ -186,7 +188,7 @@ impl Wizard<'_> {
         );
         // A method given by flag or variable is used first; after a failed
         // sign-in the admin may choose another.
-        let mut given = self.inputs.given("auth").cloned();
+        let mut given = self.inputs.given(Flag::Auth).cloned();
         loop {
             let method = match given.take() {
                 Some(source) => {
@@ -222,7 +224,7 @@ impl Wizard<'_> {
             let (mut args, secret) = self.sign_in_values(method, &mut typed).await?;
             let mut method = settings::sign_in_method(&args, self.interaction, &endpoints, secret)?;
             if matches!(method, SignIn::DeviceCode(_) | SignIn::Browser(_))
-                && self.inputs.given("admin-consent").is_none()
+                && self.inputs.given(Flag::AdminConsent).is_none()
             {
                 // The scope is asked for at sign-in: decide consent first.
                 let grant = match self.consent_first {
@@ -370,7 +372,7 @@ impl Wizard<'_> {
             method,
             AuthChoice::ClientSecret | AuthChoice::WorkloadIdentity
         ) {
-            match (&args.tenant, args.given("tenant")) {
+            match (&args.tenant, args.given(Flag::Tenant)) {
                 (Some(tenant), Some(source)) if typed.tenant.is_none() => {
                     // Without --explain the sign-in's result line names it.
                     if self.explain {
@@ -393,7 +395,7 @@ impl Wizard<'_> {
                         .await?;
                     typed.tenant = Some(tenant.clone());
                     args.tenant = Some(tenant);
-                    args.answer("tenant");
+                    args.answer(Flag::Tenant);
                 }
             }
             match settings::pipeline_client_id(&args) {
@@ -419,7 +421,7 @@ impl Wizard<'_> {
                         .await?;
                     typed.client_id = Some(id.clone());
                     args.client_id = Some(id);
-                    args.answer("client-id");
+                    args.answer(Flag::ClientId);
                 }
             }
         }
@@ -475,7 +477,7 @@ impl Wizard<'_> {
                         .await?;
                     typed.token_file = Some(path.clone());
                     args.graph_token_file = Some(PathBuf::from(path));
-                    args.answer("graph-token-file");
+                    args.answer(Flag::GraphTokenFile);
                 }
             }
         }
@@ -656,7 +658,7 @@ impl Wizard<'_> {
                 self.printer,
                 "Existing app",
                 app_id,
-                &source_or(&self.inputs, "app-id"),
+                &source_or(&self.inputs, Flag::AppId),
             );
         }
         let (name, redirect_uri) = (
@@ -664,7 +666,7 @@ impl Wizard<'_> {
             self.inputs.redirect_uri.clone(),
         );
         self.inputs.app_name = self
-            .value("app-name", "Name", &name, |v| {
+            .value(Flag::AppName, "Name", &name, |v| {
                 validate::name("the app name", v)
             })
             .await?;
@@ -678,7 +680,7 @@ impl Wizard<'_> {
         }
         self.inputs.redirect_uri = self
             .value(
-                "redirect-uri",
+                Flag::RedirectUri,
                 "Redirect URI (type Web)",
                 &redirect_uri,
                 validate::redirect_uri,
@@ -704,7 +706,7 @@ impl Wizard<'_> {
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
         let app = &self.inputs;
-        let (api, permission) = (source_or(app, "api"), source_or(app, "permission"));
+        let (api, permission) = (source_or(app, Flag::Api), source_or(app, Flag::Permission));
         if self.explain {
             crate::prompt::shown(self.printer, "API", &app.api, &api);
             crate::prompt::shown(
@@ -751,11 +753,11 @@ impl Wizard<'_> {
             self.inputs.secret_expiry.clone(),
         );
         self.inputs.secret_description = self
-            .value("secret-description", "Description", &description, |v| {
+            .value(Flag::SecretDescription, "Description", &description, |v| {
                 validate::name("the description", v)
             })
             .await?;
-        if self.inputs.given("secret-expiry").is_none() {
+        if self.inputs.given(Flag::SecretExpiry).is_none() {
             self.detail(
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
                  meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
@@ -764,7 +766,7 @@ impl Wizard<'_> {
             );
         }
         self.inputs.secret_expiry = self
-            .value("secret-expiry", "Expires", &expiry, check_expiry)
+            .value(Flag::SecretExpiry, "Expires", &expiry, check_expiry)
             .await?;
         Ok(())
     }
@@ -831,12 +833,12 @@ impl Wizard<'_> {
         };
         let current = self.inputs.secret_expiry.clone();
         let beyond = within(&current).is_err();
-        if beyond && self.inputs.given("secret-expiry").is_none() {
+        if beyond && self.inputs.given(Flag::SecretExpiry).is_none() {
             self.inputs.secret_expiry = self
                 .prompts
                 .text("Expires", Some(&format!("{days}d")), within)
                 .await?;
-            self.inputs.answer("secret-expiry");
+            self.inputs.answer(Flag::SecretExpiry);
         }
         Ok(())
     }
@@ -856,7 +858,7 @@ impl Wizard<'_> {
         );
         if let Some(source) = self
             .inputs
-            .given("admin-consent")
+            .given(Flag::AdminConsent)
             .filter(|_| self.inputs.admin_consent)
         {
             crate::prompt::shown(
@@ -885,7 +887,7 @@ impl Wizard<'_> {
                 .prompts
                 .confirm("Grant tenant-wide admin consent now?", false)
                 .await?;
-            self.inputs.answer("admin-consent");
+            self.inputs.answer(Flag::AdminConsent);
         }
         Ok(())
     }
@@ -905,7 +907,7 @@ impl Wizard<'_> {
         );
         let name = self.inputs.connection_name.clone();
         self.inputs.connection_name = self
-            .value("connection-name", "Connection name", &name, |v| {
+            .value(Flag::ConnectionName, "Connection name", &name, |v| {
                 validate::name("the connection name", v)
             })
             .await?;
@@ -915,7 +917,7 @@ impl Wizard<'_> {
                 self.printer,
                 "Resource",
                 resource,
-                &source_or(&self.inputs, "resource"),
+                &source_or(&self.inputs, Flag::Resource),
             ),
             None if graph => {
                 let host = self.endpoints.cloud.graph;
@@ -950,7 +952,7 @@ impl Wizard<'_> {
                     .await?;
                 if derived.as_deref() != Some(resource.as_str()) {
                     self.inputs.resource = Some(resource);
-                    self.inputs.answer("resource");
+                    self.inputs.answer(Flag::Resource);
                 }
             }
         }
@@ -992,7 +994,7 @@ impl Wizard<'_> {
             )
             .await?;
         self.inputs.secret_file = Some(PathBuf::from(path));
-        self.inputs.answer("secret-file");
+        self.inputs.answer(Flag::SecretFile);
         let plan = SetupSettings {
             inputs: self.inputs.clone(),
         }
@@ -1283,7 +1285,7 @@ fn auth_name(method: AuthChoice) -> String {
 }
 
 /// "from --api", "from AAD_SETUP_API", or "the guide" for a default.
-fn source_or(inputs: &Inputs, flag: &str) -> String {
+fn source_or(inputs: &Inputs, flag: Flag) -> String {
     match inputs.source(flag) {
         Some(Source::Default) | None => "the guide".to_owned(),
         Some(source) => format!("from {source}"),

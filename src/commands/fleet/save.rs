@@ -9,7 +9,7 @@ use std::path::Path;
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use crate::cli::SetupArgs;
+use crate::cli::{Flag, SetupArgs};
 use crate::env::{self, Environment};
 
 use super::file::{self, CLIENT_SECRET_ENV, PLATFORM_TOKEN_ENV};
@@ -18,10 +18,12 @@ use super::file::{self, CLIENT_SECRET_ENV, PLATFORM_TOKEN_ENV};
 /// else their variables (not the defaults: those stay the tool's).
 pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_edit::Value)> {
     let mut out: Vec<(String, toml_edit::Value)> = Vec::new();
-    let mut text = |key: &str, typed: Option<String>, vars: &[&str]| {
-        let found = typed.or_else(|| vars.iter().find_map(|v| env.var(v)));
+    // A flag's value as typed, else its variable's (from the flag table),
+    // else the `also` variables the run falls back to.
+    let mut text = |flag: Flag, typed: Option<String>, also: &[&str]| {
+        let found = typed.or_else(|| flag.variable().iter().chain(also).find_map(|v| env.var(v)));
         if let Some(v) = found {
-            out.push((key.to_owned(), v.into()));
+            out.push((flag.name().to_owned(), v.into()));
         }
     };
     let m = &args.microsoft;
@@ -37,67 +39,37 @@ pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_
         .cloud
         .and_then(|c| clap::ValueEnum::to_possible_value(&c))
         .map(|v| v.get_name().to_owned());
+    text(Flag::Tenant, m.tenant.clone(), &[env::AZURE_TENANT_ID]);
+    text(Flag::Auth, auth, &[]);
+    text(Flag::ClientId, m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
+    text(Flag::ClientSecretFile, path(&m.client_secret_file), &[]);
+    text(Flag::GraphTokenFile, path(&m.graph_token_file), &[]);
+    text(Flag::Cloud, cloud, &[]);
+    text(Flag::LoginUrl, m.login_url.clone(), &[]);
+    text(Flag::GraphUrl, m.graph_url.clone(), &[]);
+    text(Flag::PlatformUrl, p.target.platform_url.clone(), &[]);
     text(
-        "tenant",
-        m.tenant.clone(),
-        &[env::TENANT, env::AZURE_TENANT_ID],
-    );
-    text("auth", auth, &[env::AUTH]);
-    text("client-id", m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
-    text(
-        "client-secret-file",
-        path(&m.client_secret_file),
-        &[env::CLIENT_SECRET_FILE],
-    );
-    text(
-        "graph-token-file",
-        path(&m.graph_token_file),
-        &[env::GRAPH_TOKEN_FILE],
-    );
-    text("cloud", cloud, &[env::CLOUD]);
-    text("login-url", m.login_url.clone(), &[env::LOGIN_URL]);
-    text("graph-url", m.graph_url.clone(), &[env::GRAPH_URL]);
-    text(
-        "platform-url",
-        p.target.platform_url.clone(),
-        &[env::PLATFORM_URL],
-    );
-    text(
-        "platform-token-file",
+        Flag::PlatformTokenFile,
         p.target.platform_token_file.clone(),
-        &[env::PLATFORM_TOKEN_FILE],
+        &[],
     );
-    text(
-        "integration",
-        p.target.integration.clone(),
-        &[env::INTEGRATION],
-    );
-    text(
-        "connection-name",
-        p.target.connection_name.clone(),
-        &[env::CONNECTION_NAME],
-    );
-    text("resource", p.resource.clone(), &[env::RESOURCE]);
-    text("app-name", a.app_name.clone(), &[env::APP_NAME]);
-    text("app-id", a.app_id.clone(), &[env::APP_ID]);
-    text("redirect-uri", a.redirect_uri.clone(), &[env::REDIRECT_URI]);
-    text("api", a.api.clone(), &[env::API]);
-    text("permission", a.permission.clone(), &[env::PERMISSION]);
-    text(
-        "secret-description",
-        s.secret_description.clone(),
-        &[env::SECRET_DESCRIPTION],
-    );
-    text(
-        "secret-expiry",
-        s.secret_expiry.clone(),
-        &[env::SECRET_EXPIRY],
-    );
-    let has = |out: &[(String, toml_edit::Value)], k: &str| out.iter().any(|(key, _)| key == k);
-    if !has(&out, "platform-token-file") && env.var(env::CATALYTIC_TOKEN).is_some() {
+    text(Flag::Integration, p.target.integration.clone(), &[]);
+    text(Flag::ConnectionName, p.target.connection_name.clone(), &[]);
+    text(Flag::Resource, p.resource.clone(), &[]);
+    text(Flag::AppName, a.app_name.clone(), &[]);
+    text(Flag::AppId, a.app_id.clone(), &[]);
+    text(Flag::RedirectUri, a.redirect_uri.clone(), &[]);
+    text(Flag::Api, a.api.clone(), &[]);
+    text(Flag::Permission, a.permission.clone(), &[]);
+    text(Flag::SecretDescription, s.secret_description.clone(), &[]);
+    text(Flag::SecretExpiry, s.secret_expiry.clone(), &[]);
+    let has = |out: &[(String, toml_edit::Value)], flag: Flag| {
+        out.iter().any(|(key, _)| key == flag.name())
+    };
+    if !has(&out, Flag::PlatformTokenFile) && env.var(env::CATALYTIC_TOKEN).is_some() {
         out.push((PLATFORM_TOKEN_ENV.to_owned(), env::CATALYTIC_TOKEN.into()));
     }
-    if !has(&out, "client-secret-file") && env.var(env::AZURE_CLIENT_SECRET).is_some() {
+    if !has(&out, Flag::ClientSecretFile) && env.var(env::AZURE_CLIENT_SECRET).is_some() {
         out.push((
             CLIENT_SECRET_ENV.to_owned(),
             env::AZURE_CLIENT_SECRET.into(),
@@ -105,19 +77,15 @@ pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_
     }
     if !p.fields.is_empty() {
         let list: toml_edit::Array = p.fields.iter().map(String::as_str).collect();
-        out.push(("field".to_owned(), list.into()));
+        out.push((Flag::Field.name().to_owned(), list.into()));
     }
-    for (key, on, var) in [
-        ("admin-consent", args.admin_consent, env::ADMIN_CONSENT),
-        ("adopt", a.adopt, env::ADOPT),
-        (
-            "keep-secret-on-failure",
-            s.keep_secret_on_failure,
-            env::KEEP_SECRET_ON_FAILURE,
-        ),
+    for (flag, on) in [
+        (Flag::AdminConsent, args.admin_consent),
+        (Flag::Adopt, a.adopt),
+        (Flag::KeepSecretOnFailure, s.keep_secret_on_failure),
     ] {
-        if on || env.flag(var) {
-            out.push((key.to_owned(), true.into()));
+        if on || flag.variable().is_some_and(|var| env.flag(var)) {
+            out.push((flag.name().to_owned(), true.into()));
         }
     }
     out
