@@ -47,7 +47,7 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// The longest a product function may be, in lines from `fn` to its `}`.
-const MAX_FN_LINES: usize = 150;
+const MAX_FN_LINES: usize = 100;
 
 fn src() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("src")

@@ -4,9 +4,10 @@
 //! [`Environment`] (settings resolves flags, variables and defaults from
 //! it), so a test builds one from pairs and never touches the process's own.
 //!
-//! The README's "Environment variables" table lists the same names; keep the
-//! two together. [`FLAGS`] says which flag each variable stands in for: the
-//! help shows it beside the flag (`[env: …]`).
+//! The README's "Flags and environment variables" table lists the same
+//! names (a test in `cli::flag` checks). Which flag each variable stands in
+//! for is said by the flag table (`cli::Flag`): the help shows it beside
+//! the flag (`[env: …]`) and settings reads it from there.
 
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
@@ -182,68 +183,6 @@ pub(crate) const ALL: &[&str] = &[
     ACTIONS_ID_TOKEN_REQUEST_TOKEN,
 ];
 
-/// Which variable stands in for which flag: `(command, --flag, variable)`,
-/// the command `*` for every command that has the flag. The help shows the
-/// variable beside its flag from this table; settings reads the same names.
-pub(crate) const FLAGS: &[(&str, &str, &str)] = &[
-    ("*", "auth", AUTH),
-    ("connect", "tenant", TENANT),
-    ("*", "tenant", TENANT),
-    ("*", "client-secret-file", CLIENT_SECRET_FILE),
-    ("*", "graph-token-file", GRAPH_TOKEN_FILE),
-    ("*", "cloud", CLOUD),
-    ("*", "login-url", LOGIN_URL),
-    ("*", "graph-url", GRAPH_URL),
-    ("*", "platform-url", PLATFORM_URL),
-    ("*", "platform-token-file", PLATFORM_TOKEN_FILE),
-    ("*", "integration", INTEGRATION),
-    ("*", "connection-name", CONNECTION_NAME),
-    ("*", "resource", RESOURCE),
-    ("*", "field", FIELD),
-    ("*", "app-name", APP_NAME),
-    ("*", "app-id", APP_ID),
-    ("*", "redirect-uri", REDIRECT_URI),
-    ("*", "api", API),
-    ("*", "permission", PERMISSION),
-    ("*", "secret-description", SECRET_DESCRIPTION),
-    ("*", "secret-expiry", SECRET_EXPIRY),
-    ("*", "secret-file", SECRET_FILE),
-    ("*", "output", OUTPUT),
-    ("*", "no-input", NO_INPUT),
-    ("*", "adopt", ADOPT),
-    ("*", "admin-consent", ADMIN_CONSENT),
-    ("*", "show-secret", SHOW_SECRET),
-    ("*", "rotate", ROTATE),
-    ("*", "new-secret", NEW_SECRET),
-    ("*", "keep-secret-on-failure", KEEP_SECRET_ON_FAILURE),
-    ("*", "dry-run", DRY_RUN),
-    ("*", "explain", EXPLAIN),
-    ("*", "replace", REPLACE),
-    ("*", "reclaim", RECLAIM),
-    ("*", "yes", YES),
-    ("*", "azure-only", AZURE_ONLY),
-    ("*", "warn-within", WARN_WITHIN),
-    ("*", "if-expiring-within", IF_EXPIRING_WITHIN),
-    ("*", "keep-previous", KEEP_PREVIOUS),
-    ("*", "finish", FINISH),
-    ("platform-login", "name", TOKEN_NAME),
-    ("*", "wait", WAIT),
-    ("*", "port", PORT),
-    ("*", "file", FILE),
-    ("*", "jobs", JOBS),
-    ("connect", "client-id", APP_CLIENT_ID),
-    ("*", "app-secret-file", APP_SECRET_FILE),
-    ("*", "team", TEAM),
-];
-
-/// The variable that stands in for `--flag` of `command`, if any.
-pub(crate) fn for_flag(command: &str, flag: &str) -> Option<&'static str> {
-    FLAGS
-        .iter()
-        .find(|(c, f, _)| (*c == command || *c == "*") && *f == flag)
-        .map(|(_, _, var)| *var)
-}
-
 /// The environment as the run sees it: the variables in [`ALL`], read once.
 /// An empty value counts as unset (as the Azure SDKs treat it).
 #[derive(Debug, Clone, Default)]
@@ -365,12 +304,5 @@ mod tests {
         assert!(!env.flag(DRY_RUN));
         assert!(env.flag(YES));
         assert!(!env.flag(ADOPT));
-    }
-
-    #[test]
-    fn every_flag_variable_is_read() {
-        for (_, _, var) in FLAGS {
-            assert!(ALL.contains(var), "{var} is in FLAGS but not in ALL");
-        }
     }
 }

@@ -7,6 +7,7 @@
 
 pub(crate) mod az_cli;
 pub(crate) mod browser;
+pub(crate) mod choice;
 pub(crate) mod claims;
 pub(crate) mod client_secret;
 pub(crate) mod device_code;

@@ -288,7 +288,7 @@ async fn setup(
         Ok(()) => true,
         Err(err) => crate::error::kind(err) == crate::error::Kind::NeedsAttention,
     };
-    if let (Some(path), true, false) = (&args.save, in_place, args.dry_run) {
+    if let (Some(path), true, false) = (&args.save, in_place, args.change.dry_run) {
         let entries = fleet::save::entries(args, env);
         match fleet::save::save(path, &entries) {
             Ok(name) => {

@@ -6,6 +6,7 @@
 pub(crate) mod auth;
 pub(crate) mod naming;
 pub(crate) mod token;
+pub(crate) mod token_source;
 pub(crate) mod types;
 
 use std::fmt;

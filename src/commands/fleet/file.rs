@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 
 use toml_edit::{ImDocument, Item, TableLike, Value};
 
+use crate::cli::{Cmd, Flag};
+
 /// The file's default name.
 pub(crate) const DEFAULT_NAME: &str = "aad-setup.toml";
 
@@ -23,25 +25,30 @@ pub(crate) const CLIENT_SECRET_ENV: &str = "client-secret-env";
 /// `setup`'s flags that are not a target's: how a run is shown or driven,
 /// or where a secret would be written. Given on the command line, they
 /// apply to every target of the run.
-const NOT_IN_THE_FILE: &[&str] = &[
-    "file",
-    "target",
-    "jobs",
-    "save",
-    "dry-run",
-    "explain",
-    "show-secret",
-    "secret-file",
-    "rotate",
-    "replace",
-    "reclaim",
-    "output",
-    "no-input",
-    "verbose",
-    "state-dir",
-    "help",
-    "version",
+const NOT_IN_THE_FILE: &[Flag] = &[
+    Flag::File,
+    Flag::Target,
+    Flag::Jobs,
+    Flag::Save,
+    Flag::DryRun,
+    Flag::Explain,
+    Flag::ShowSecret,
+    Flag::SecretFile,
+    Flag::Rotate,
+    Flag::Replace,
+    Flag::Reclaim,
+    Flag::Output,
+    Flag::NoInput,
+    Flag::Verbose,
+    Flag::StateDir,
 ];
+
+/// Whether `key` is one of [`NOT_IN_THE_FILE`], or clap's own `--help`
+/// and `--version`.
+fn not_in_the_file(key: &str) -> bool {
+    matches!(key, "help" | "version")
+        || Flag::find(Cmd::Setup, key).is_some_and(|flag| NOT_IN_THE_FILE.contains(&flag))
+}
 
 /// One key of a target, after `[defaults]` were merged in.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,7 +117,7 @@ fn keys() -> Vec<(String, Shape)> {
         .chain(command.get_arguments().filter(|a| a.is_global_set()))
         .filter_map(|arg| {
             let long = arg.get_long()?;
-            if NOT_IN_THE_FILE.contains(&long) {
+            if not_in_the_file(long) {
                 return None;
             }
             let shape = if !arg.get_action().takes_values() {
@@ -335,7 +342,7 @@ fn entries(
             keys.iter().find(|(k, _)| k == key).map(|(_, s)| *s)
         };
         let Some(shape) = shape else {
-            let hint = if NOT_IN_THE_FILE.contains(&key) {
+            let hint = if not_in_the_file(key) {
                 format!("`{key}` is given on the command line, not in the file")
             } else if key == "name" {
                 "`name` belongs to a [[target]]".to_owned()

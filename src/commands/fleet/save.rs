@@ -9,7 +9,7 @@ use std::path::Path;
 
 use toml_edit::{ArrayOfTables, DocumentMut, Item, Table, value};
 
-use crate::cli::SetupArgs;
+use crate::cli::{Flag, SetupArgs};
 use crate::env::{self, Environment};
 
 use super::file::{self, CLIENT_SECRET_ENV, PLATFORM_TOKEN_ENV};
@@ -17,134 +17,78 @@ use super::file::{self, CLIENT_SECRET_ENV, PLATFORM_TOKEN_ENV};
 /// The keys and values to save for this run: the flags that were typed,
 /// else their variables (not the defaults: those stay the tool's).
 pub(crate) fn entries(args: &SetupArgs, env: &Environment) -> Vec<(String, toml_edit::Value)> {
-    let mut typed = Typed {
-        env,
-        out: Vec::new(),
+    let mut out: Vec<(String, toml_edit::Value)> = Vec::new();
+    // A flag's value as typed, else its variable's (from the flag table),
+    // else the `also` variables the run falls back to.
+    let mut text = |flag: Flag, typed: Option<String>, also: &[&str]| {
+        let found = typed.or_else(|| flag.variable().iter().chain(also).find_map(|v| env.var(v)));
+        if let Some(v) = found {
+            out.push((flag.name().to_owned(), v.into()));
+        }
     };
-    typed.microsoft(args);
-    typed.platform_and_app(args);
-    let mut out = typed.out;
-    // Secrets are named, never written: the variables they were read from.
-    let has = |out: &[(String, toml_edit::Value)], k: &str| out.iter().any(|(key, _)| key == k);
-    if !has(&out, "platform-token-file") && env.var(env::CATALYTIC_TOKEN).is_some() {
+    let m = &args.microsoft;
+    let p = &args.platform;
+    let a = &args.app;
+    let s = &args.secret;
+    let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
+    let auth = m
+        .auth
+        .and_then(|c| clap::ValueEnum::to_possible_value(&c))
+        .map(|v| v.get_name().to_owned());
+    let cloud = m
+        .cloud
+        .and_then(|c| clap::ValueEnum::to_possible_value(&c))
+        .map(|v| v.get_name().to_owned());
+    text(Flag::Tenant, m.tenant.clone(), &[env::AZURE_TENANT_ID]);
+    text(Flag::Auth, auth, &[]);
+    text(Flag::ClientId, m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
+    text(Flag::ClientSecretFile, path(&m.client_secret_file), &[]);
+    text(Flag::GraphTokenFile, path(&m.graph_token_file), &[]);
+    text(Flag::Cloud, cloud, &[]);
+    text(Flag::LoginUrl, m.login_url.clone(), &[]);
+    text(Flag::GraphUrl, m.graph_url.clone(), &[]);
+    text(Flag::PlatformUrl, p.target.platform_url.clone(), &[]);
+    text(
+        Flag::PlatformTokenFile,
+        p.target.platform_token_file.clone(),
+        &[],
+    );
+    text(Flag::Integration, p.target.integration.clone(), &[]);
+    text(Flag::ConnectionName, p.target.connection_name.clone(), &[]);
+    text(Flag::Resource, p.resource.clone(), &[]);
+    text(Flag::AppName, a.app_name.clone(), &[]);
+    text(Flag::AppId, a.app_id.clone(), &[]);
+    text(Flag::RedirectUri, a.redirect_uri.clone(), &[]);
+    text(Flag::Api, a.api.clone(), &[]);
+    text(Flag::Permission, a.permission.clone(), &[]);
+    text(Flag::SecretDescription, s.secret_description.clone(), &[]);
+    text(Flag::SecretExpiry, s.secret_expiry.clone(), &[]);
+    let has = |out: &[(String, toml_edit::Value)], flag: Flag| {
+        out.iter().any(|(key, _)| key == flag.name())
+    };
+    if !has(&out, Flag::PlatformTokenFile) && env.var(env::CATALYTIC_TOKEN).is_some() {
         out.push((PLATFORM_TOKEN_ENV.to_owned(), env::CATALYTIC_TOKEN.into()));
     }
-    if !has(&out, "client-secret-file") && env.var(env::AZURE_CLIENT_SECRET).is_some() {
+    if !has(&out, Flag::ClientSecretFile) && env.var(env::AZURE_CLIENT_SECRET).is_some() {
         out.push((
             CLIENT_SECRET_ENV.to_owned(),
             env::AZURE_CLIENT_SECRET.into(),
         ));
     }
-    let p = &args.platform;
     if !p.fields.is_empty() {
         let list: toml_edit::Array = p.fields.iter().map(String::as_str).collect();
-        out.push(("field".to_owned(), list.into()));
+        out.push((Flag::Field.name().to_owned(), list.into()));
     }
-    for (key, on, var) in [
-        ("admin-consent", args.admin_consent, env::ADMIN_CONSENT),
-        ("adopt", args.app.adopt, env::ADOPT),
-        (
-            "keep-secret-on-failure",
-            args.secret.keep_secret_on_failure,
-            env::KEEP_SECRET_ON_FAILURE,
-        ),
+    for (flag, on) in [
+        (Flag::AdminConsent, args.admin_consent),
+        (Flag::Adopt, a.adopt),
+        (Flag::KeepSecretOnFailure, s.keep_secret_on_failure),
     ] {
-        if on || env.flag(var) {
-            out.push((key.to_owned(), true.into()));
+        if on || flag.variable().is_some_and(|var| env.flag(var)) {
+            out.push((flag.name().to_owned(), true.into()));
         }
     }
     out
-}
-
-/// The text values [`entries`] saves, gathered: each flag as typed, else
-/// the first of its variables that is set.
-struct Typed<'a> {
-    env: &'a Environment,
-    out: Vec<(String, toml_edit::Value)>,
-}
-
-impl Typed<'_> {
-    fn text(&mut self, key: &str, typed: Option<String>, vars: &[&str]) {
-        let found = typed.or_else(|| vars.iter().find_map(|v| self.env.var(v)));
-        if let Some(v) = found {
-            self.out.push((key.to_owned(), v.into()));
-        }
-    }
-
-    /// The directory, the sign-in and the cloud.
-    fn microsoft(&mut self, args: &SetupArgs) {
-        let m = &args.microsoft;
-        let auth = m
-            .auth
-            .and_then(|c| clap::ValueEnum::to_possible_value(&c))
-            .map(|v| v.get_name().to_owned());
-        let cloud = m
-            .cloud
-            .and_then(|c| clap::ValueEnum::to_possible_value(&c))
-            .map(|v| v.get_name().to_owned());
-        let path = |p: &Option<std::path::PathBuf>| p.as_ref().map(|p| p.display().to_string());
-        self.text(
-            "tenant",
-            m.tenant.clone(),
-            &[env::TENANT, env::AZURE_TENANT_ID],
-        );
-        self.text("auth", auth, &[env::AUTH]);
-        self.text("client-id", m.client_id.clone(), &[env::AZURE_CLIENT_ID]);
-        self.text(
-            "client-secret-file",
-            path(&m.client_secret_file),
-            &[env::CLIENT_SECRET_FILE],
-        );
-        self.text(
-            "graph-token-file",
-            path(&m.graph_token_file),
-            &[env::GRAPH_TOKEN_FILE],
-        );
-        self.text("cloud", cloud, &[env::CLOUD]);
-        self.text("login-url", m.login_url.clone(), &[env::LOGIN_URL]);
-        self.text("graph-url", m.graph_url.clone(), &[env::GRAPH_URL]);
-    }
-
-    /// The platform's target, the app and the secret.
-    fn platform_and_app(&mut self, args: &SetupArgs) {
-        let (p, a, s) = (&args.platform, &args.app, &args.secret);
-        self.text(
-            "platform-url",
-            p.target.platform_url.clone(),
-            &[env::PLATFORM_URL],
-        );
-        self.text(
-            "platform-token-file",
-            p.target.platform_token_file.clone(),
-            &[env::PLATFORM_TOKEN_FILE],
-        );
-        self.text(
-            "integration",
-            p.target.integration.clone(),
-            &[env::INTEGRATION],
-        );
-        self.text(
-            "connection-name",
-            p.target.connection_name.clone(),
-            &[env::CONNECTION_NAME],
-        );
-        self.text("resource", p.resource.clone(), &[env::RESOURCE]);
-        self.text("app-name", a.app_name.clone(), &[env::APP_NAME]);
-        self.text("app-id", a.app_id.clone(), &[env::APP_ID]);
-        self.text("redirect-uri", a.redirect_uri.clone(), &[env::REDIRECT_URI]);
-        self.text("api", a.api.clone(), &[env::API]);
-        self.text("permission", a.permission.clone(), &[env::PERMISSION]);
-        self.text(
-            "secret-description",
-            s.secret_description.clone(),
-            &[env::SECRET_DESCRIPTION],
-        );
-        self.text(
-            "secret-expiry",
-            s.secret_expiry.clone(),
-            &[env::SECRET_EXPIRY],
-        );
-    }
 }
 
 /// The keys that say which target a run is: a saved run updates the target

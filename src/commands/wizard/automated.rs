@@ -2,6 +2,7 @@
 //! look, the admin's yes, then the engine's run; or, without a platform
 //! token, the Azure half handed to a platform Admin (`register`'s work).
 
+use crate::settings::Flag;
 use std::path::PathBuf;
 
 use crate::engine::{self, Setup};
@@ -99,7 +100,7 @@ impl Wizard<'_> {
             )
             .await?;
         self.inputs.secret_file = Some(PathBuf::from(path));
-        self.inputs.answer("secret-file");
+        self.inputs.answer(Flag::SecretFile);
         let plan = SetupSettings {
             inputs: self.inputs.clone(),
         }

@@ -41,6 +41,7 @@ use crate::http::Http;
 use crate::output::Interaction;
 use crate::output::Printer;
 use crate::prompt::Prompts;
+use crate::settings::Flag;
 use crate::settings::{self, Inputs, SetupSettings};
 
 /// Steps in either path; the headings count them.
@@ -149,7 +150,7 @@ impl Wizard<'_> {
     /// `current` (the guide's default) offered.
     async fn value(
         &mut self,
-        flag: &'static str,
+        flag: Flag,
         label: &str,
         current: &str,
         check: impl Fn(&str) -> Result<String, String> + Send + Sync + 'static,

@@ -4,6 +4,7 @@
 
 use crate::auth::{self, GRANT_CONSENT, Session};
 use crate::graph::Graph;
+use crate::settings::Flag;
 use crate::settings::{ApiRef, Inputs, Source};
 use crate::steps::{create_secret, credential_policy};
 use crate::validate;
@@ -27,7 +28,7 @@ impl Wizard<'_> {
                 self.printer,
                 "Existing app",
                 app_id,
-                &source_or(&self.inputs, "app-id"),
+                &source_or(&self.inputs, Flag::AppId),
             );
         }
         let (name, redirect_uri) = (
@@ -35,7 +36,7 @@ impl Wizard<'_> {
             self.inputs.redirect_uri.clone(),
         );
         self.inputs.app_name = self
-            .value("app-name", "Name", &name, |v| {
+            .value(Flag::AppName, "Name", &name, |v| {
                 validate::name("the app name", v)
             })
             .await?;
@@ -49,7 +50,7 @@ impl Wizard<'_> {
         }
         self.inputs.redirect_uri = self
             .value(
-                "redirect-uri",
+                Flag::RedirectUri,
                 "Redirect URI (type Web)",
                 &redirect_uri,
                 validate::redirect_uri,
@@ -75,7 +76,7 @@ impl Wizard<'_> {
             "the app > API permissions > Add a permission > Microsoft Graph > Delegated permissions",
         );
         let app = &self.inputs;
-        let (api, permission) = (source_or(app, "api"), source_or(app, "permission"));
+        let (api, permission) = (source_or(app, Flag::Api), source_or(app, Flag::Permission));
         if self.explain {
             crate::prompt::shown(self.printer, "API", &app.api, &api);
             crate::prompt::shown(
@@ -122,11 +123,11 @@ impl Wizard<'_> {
             self.inputs.secret_expiry.clone(),
         );
         self.inputs.secret_description = self
-            .value("secret-description", "Description", &description, |v| {
+            .value(Flag::SecretDescription, "Description", &description, |v| {
                 validate::name("the description", v)
             })
             .await?;
-        if self.inputs.given("secret-expiry").is_none() {
+        if self.inputs.given(Flag::SecretExpiry).is_none() {
             self.detail(
                 "When it expires: the guide says Never, which the portal removed in 2021 (it \
                  meant 99 years), and tenant policies may refuse long lifetimes. 24 months is the \
@@ -135,7 +136,7 @@ impl Wizard<'_> {
             );
         }
         self.inputs.secret_expiry = self
-            .value("secret-expiry", "Expires", &expiry, check_expiry)
+            .value(Flag::SecretExpiry, "Expires", &expiry, check_expiry)
             .await?;
         Ok(())
     }
@@ -202,12 +203,12 @@ impl Wizard<'_> {
         };
         let current = self.inputs.secret_expiry.clone();
         let beyond = within(&current).is_err();
-        if beyond && self.inputs.given("secret-expiry").is_none() {
+        if beyond && self.inputs.given(Flag::SecretExpiry).is_none() {
             self.inputs.secret_expiry = self
                 .prompts
                 .text("Expires", Some(&format!("{days}d")), within)
                 .await?;
-            self.inputs.answer("secret-expiry");
+            self.inputs.answer(Flag::SecretExpiry);
         }
         Ok(())
     }
@@ -227,7 +228,7 @@ impl Wizard<'_> {
         );
         if let Some(source) = self
             .inputs
-            .given("admin-consent")
+            .given(Flag::AdminConsent)
             .filter(|_| self.inputs.admin_consent)
         {
             crate::prompt::shown(
@@ -256,7 +257,7 @@ impl Wizard<'_> {
                 .prompts
                 .confirm("Grant tenant-wide admin consent now?", false)
                 .await?;
-            self.inputs.answer("admin-consent");
+            self.inputs.answer(Flag::AdminConsent);
         }
         Ok(())
     }
@@ -276,7 +277,7 @@ impl Wizard<'_> {
         );
         let name = self.inputs.connection_name.clone();
         self.inputs.connection_name = self
-            .value("connection-name", "Connection name", &name, |v| {
+            .value(Flag::ConnectionName, "Connection name", &name, |v| {
                 validate::name("the connection name", v)
             })
             .await?;
@@ -286,7 +287,7 @@ impl Wizard<'_> {
                 self.printer,
                 "Resource",
                 resource,
-                &source_or(&self.inputs, "resource"),
+                &source_or(&self.inputs, Flag::Resource),
             ),
             None if graph => {
                 let host = self.endpoints.cloud.graph;
@@ -321,7 +322,7 @@ impl Wizard<'_> {
                     .await?;
                 if derived.as_deref() != Some(resource.as_str()) {
                     self.inputs.resource = Some(resource);
-                    self.inputs.answer("resource");
+                    self.inputs.answer(Flag::Resource);
                 }
             }
         }
@@ -330,7 +331,7 @@ impl Wizard<'_> {
 }
 
 /// "from --api", "from AAD_SETUP_API", or "the guide" for a default.
-fn source_or(inputs: &Inputs, flag: &str) -> String {
+fn source_or(inputs: &Inputs, flag: Flag) -> String {
     match inputs.source(flag) {
         Some(Source::Default) | None => "the guide".to_owned(),
         Some(source) => format!("from {source}"),

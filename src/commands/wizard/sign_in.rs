@@ -2,6 +2,7 @@
 //! for what it needs and again when what was typed does not sign in; or
 //! learn that the admin makes the Azure changes in the portal.
 
+use crate::settings::Flag;
 use std::path::PathBuf;
 
 use clap::ValueEnum as _;
@@ -32,7 +33,7 @@ impl Wizard<'_> {
         );
         // A method given by flag or variable is used first; after a failed
         // sign-in the admin may choose another.
-        let mut given = self.inputs.given("auth").cloned();
+        let mut given = self.inputs.given(Flag::Auth).cloned();
         loop {
             let method = match given.take() {
                 Some(source) => {
@@ -68,7 +69,7 @@ impl Wizard<'_> {
             let (mut args, secret) = self.sign_in_values(method, &mut typed).await?;
             let mut method = settings::sign_in_method(&args, self.interaction, &endpoints, secret)?;
             if matches!(method, SignIn::DeviceCode(_) | SignIn::Browser(_))
-                && self.inputs.given("admin-consent").is_none()
+                && self.inputs.given(Flag::AdminConsent).is_none()
             {
                 // The scope is asked for at sign-in: decide consent first.
                 let grant = match self.consent_first {
@@ -231,7 +232,7 @@ impl Wizard<'_> {
     /// The tenant and the client id of an app that signs in (a client
     /// secret, a workload identity): shown when given, else asked.
     async fn app_identity(&self, args: &mut Inputs, typed: &mut Typed) -> anyhow::Result<()> {
-        match (&args.tenant, args.given("tenant")) {
+        match (&args.tenant, args.given(Flag::Tenant)) {
             (Some(tenant), Some(source)) if typed.tenant.is_none() => {
                 // Without --explain the sign-in's result line names it.
                 if self.explain {
@@ -249,7 +250,7 @@ impl Wizard<'_> {
                     .await?;
                 typed.tenant = Some(tenant.clone());
                 args.tenant = Some(tenant);
-                args.answer("tenant");
+                args.answer(Flag::Tenant);
             }
         }
         match settings::pipeline_client_id(args) {
@@ -275,7 +276,7 @@ impl Wizard<'_> {
                     .await?;
                 typed.client_id = Some(id.clone());
                 args.client_id = Some(id);
-                args.answer("client-id");
+                args.answer(Flag::ClientId);
             }
         }
         Ok(())
@@ -342,7 +343,7 @@ impl Wizard<'_> {
                     .await?;
                 typed.token_file = Some(path.clone());
                 args.graph_token_file = Some(PathBuf::from(path));
-                args.answer("graph-token-file");
+                args.answer(Flag::GraphTokenFile);
             }
         }
         Ok(())

@@ -1,390 +1,15 @@
-//! The command line, as clap sees it: definitions only, no behaviour.
-//!
-//! Everything here is "what was typed": a flag not typed is `None` (or
-//! `false`), never its variable's value or its default. [`crate::settings`]
-//! fills those in (flag > variable > default) from the captured environment
-//! and the [`DEFAULTS`] table, checks them, and notes where each came from.
-//! Clap's own `env = …` is not used: it would read the process environment
-//! itself, at parse time, so the resolution could not be a pure function of
-//! (arguments, environment) with its own tests, nor tell the wizard where a
-//! value came from without going back to clap. The help still shows each
-//! flag's variable and default: [`command`] writes them in from the same
-//! tables settings reads ([`env::FLAGS`], [`DEFAULTS`]).
-//!
-//! No flag takes a secret as its value: argv is visible to every local
-//! user. Secrets come from the environment, a file (`-` for stdin), or a
-//! hidden prompt.
+//! The command line's definitions: one struct per command, made of the
+//! groups several commands share (the sign-in, the platform, the app, the
+//! secret, what a change may reclaim and whether it is a dry run, the
+//! local record, a fleet file), each declared once and flattened in, as
+//! uv does. A flag whose help differs between commands (`remove --dry-run`
+//! lists, `connect --dry-run` checks) keeps its own declaration there.
 
 use std::path::PathBuf;
 
-use clap::parser::ValueSource;
-use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 
-use crate::env;
-use crate::guide;
 use crate::output::OutputFormat;
-
-/// `aad-setup -h`: what it does, the commands, three examples, where to
-/// start. `--help` adds every setup flag and the exit codes.
-const AFTER_HELP: &str = "\
-Examples:
-  aad-setup                   # at a terminal: the wizard walks you through the guide
-  aad-setup --no-input        # in a pipeline: AZURE_TENANT_ID, AZURE_CLIENT_ID,
-                              #   AZURE_CLIENT_SECRET and CATALYTIC_TOKEN say the rest
-  aad-setup rotate --dry-run  # what replacing the client secret would change
-
-Start with `aad-setup demo` (the built-in emulator: no tenant, no platform account),
-then run `aad-setup` at a terminal. `aad-setup <command> -h` shows a command's flags;
-`--help` the long form.";
-
-const AFTER_LONG_HELP: &str = "\
-Without a command, `aad-setup` runs `setup`. On a terminal it walks you
-through the guide (the wizard): it asks only for what it cannot find, shows
-the plan, and changes nothing until you confirm. With --no-input, without a
-terminal, or with CI=true it never asks.
-
-Examples:
-  aad-setup
-  aad-setup --no-input --tenant contoso.onmicrosoft.com --auth client-secret
-  aad-setup rotate --dry-run
-  aad-setup status -o json
-
-Try it first against the built-in emulator (no tenant, no platform account):
-  aad-setup demo
-
-Shell completions and the manual: `aad-setup completions bash`, `aad-setup man`.
-
-Exit codes: 0 done, 1 failed, 2 usage or bad input (nothing changed),
-3 sign-in failed, 4 insufficient privileges, 5 partial (Azure done, platform not),
-130 interrupted.";
-
-/// Connects the workflow platform (PagerDuty Workflow Automation, formerly
-/// Catalytic) to Microsoft Entra ID: registers the app through Microsoft Graph
-/// and creates the platform's Azure Active Directory connection.
-#[derive(Debug, Parser)]
-#[command(
-    name = "aad-setup",
-    version,
-    long_version = LONG_VERSION,
-    about = "Connects the workflow platform (PagerDuty Workflow Automation) to Microsoft Entra ID.",
-    after_help = AFTER_HELP,
-    after_long_help = AFTER_LONG_HELP,
-    subcommand_help_heading = "Commands",
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-
-    /// `aad-setup` alone is `aad-setup setup`: its flags are accepted here
-    /// too (and shown by `--help`, not `-h`).
-    #[command(flatten)]
-    pub setup: SetupArgs,
-
-    #[command(flatten)]
-    pub global: GlobalArgs,
-
-    /// The command line as typed (for a fleet file's runs: what they pass on).
-    #[arg(skip)]
-    pub typed: Vec<std::ffi::OsString>,
-}
-
-/// `--version`: the version, the commit it was built from and when
-/// (build.rs; `unknown` from a tarball without git).
-const LONG_VERSION: &str = concat!(
-    env!("CARGO_PKG_VERSION"),
-    "\ncommit: ",
-    env!("AAD_SETUP_BUILD_COMMIT"),
-    "\nbuilt: ",
-    env!("AAD_SETUP_BUILD_DATE"),
-);
-
-/// The command line's definition, with each flag's variable and default
-/// shown in its help (from [`env::FLAGS`] and [`DEFAULTS`]: settings reads
-/// the same tables), and the root's setup flags kept out of `-h`.
-pub fn command() -> clap::Command {
-    let root = document(Cli::command(), "*");
-    let root = root.mut_args(|arg| {
-        if arg.is_global_set() {
-            arg
-        } else {
-            arg.hide_short_help(true)
-        }
-    });
-    let names: Vec<String> = root
-        .get_subcommands()
-        .map(|c| c.get_name().to_owned())
-        .collect();
-    names.into_iter().fold(root, |root, name| {
-        root.mut_subcommand(&name, |sub| document(sub, &name))
-    })
-}
-
-/// Appends `[env: VAR]` and `[default: X]` to each flag's help.
-fn document(cmd: clap::Command, name: &str) -> clap::Command {
-    cmd.mut_args(|arg| {
-        let Some(long) = arg.get_long().map(str::to_owned) else {
-            return arg;
-        };
-        let mut notes = Vec::new();
-        if let Some(var) = env::for_flag(name, &long) {
-            notes.push(format!("[env: {var}]"));
-        }
-        if let Some(default) = default_for(name, &long) {
-            notes.push(format!("[default: {default}]"));
-        }
-        if notes.is_empty() {
-            return arg;
-        }
-        let notes = notes.join(" ");
-        let help = arg.get_help().map(|h| format!("{h} {notes}"));
-        let long_help = arg.get_long_help().map(|h| format!("{h}\n\n{notes}"));
-        let arg = match help {
-            Some(help) => arg.help(help),
-            None => arg,
-        };
-        match long_help {
-            Some(long_help) => arg.long_help(long_help),
-            None => arg,
-        }
-    })
-}
-
-/// The long flags `command` takes (`*`: the options every command takes).
-pub(crate) fn flags_of(command: &str) -> std::collections::BTreeSet<String> {
-    let root = Cli::command();
-    let cmd = match command {
-        "*" => None,
-        name => root.find_subcommand(name),
-    };
-    let mut args: Vec<&clap::Arg> = root.get_arguments().filter(|a| a.is_global_set()).collect();
-    if let Some(cmd) = cmd {
-        args.extend(cmd.get_arguments());
-    }
-    args.into_iter()
-        .filter_map(|a| a.get_long().map(str::to_owned))
-        .collect()
-}
-
-/// Each flag's default where it has one: `(command, --flag, default)`, the
-/// command `*` for every command that has the flag. Settings fills a flag
-/// that neither the command line nor its variable gave from here.
-pub(crate) const DEFAULTS: &[(&str, &str, &str)] = &[
-    ("*", "output", "human"),
-    ("*", "auth", "auto"),
-    ("*", "cloud", "public"),
-    ("*", "platform-url", DEFAULT_PLATFORM_URL),
-    ("*", "integration", guide::INTEGRATION),
-    ("*", "connection-name", guide::CONNECTION_NAME),
-    ("*", "app-name", guide::APP_NAME),
-    ("*", "redirect-uri", guide::REDIRECT_URI),
-    ("*", "api", guide::API),
-    ("*", "permission", guide::PERMISSION),
-    ("*", "secret-description", guide::SECRET_DESCRIPTION),
-    ("*", "secret-expiry", guide::SECRET_EXPIRY),
-    ("*", "warn-within", "30d"),
-    ("platform-login", "name", "default"),
-    ("*", "wait", "300"),
-    ("*", "port", "0"),
-];
-
-/// The default of `--flag` of `command`, if it has one.
-pub(crate) fn default_for(command: &str, flag: &str) -> Option<&'static str> {
-    DEFAULTS
-        .iter()
-        .find(|(c, f, _)| (*c == command || *c == "*") && *f == flag)
-        .map(|(_, _, d)| *d)
-}
-
-/// Parses a command line. Options every command takes (`-v`, `-o`,
-/// Whether a command line clap could not parse asks for `--output json`
-/// (`-o json`, `-ojson`, `--output json`, `--output=json`, the last one
-/// given wins); `None` when it gives no output format.
-pub fn asks_for_json(args: &[std::ffi::OsString]) -> Option<bool> {
-    let args: Vec<String> = args
-        .iter()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .take_while(|a| a != "--")
-        .collect();
-    let mut format = None;
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        let value = if arg == "-o" || arg == "--output" {
-            i += 1;
-            args.get(i).cloned()
-        } else if let Some(v) = arg.strip_prefix("--output=") {
-            Some(v.to_owned())
-        } else {
-            arg.strip_prefix("-o")
-                .filter(|_| !arg.starts_with("--"))
-                .map(|v| v.trim_start_matches('=').to_owned())
-        };
-        if let Some(value) = value {
-            format = Some(value.trim().eq_ignore_ascii_case("json"));
-        }
-        i += 1;
-    }
-    format
-}
-
-/// `--no-input`) go before or after the command; so does `--dry-run` for a
-/// command that has it. Setup's other flags before another command are
-/// refused rather than ignored.
-pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
-where
-    I: IntoIterator<Item = T>,
-    T: Into<std::ffi::OsString> + Clone,
-{
-    let mut cmd = command();
-    let typed: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    let matches = cmd.try_get_matches_from_mut(typed.clone())?;
-    let mut cli = Cli::from_arg_matches(&matches)?;
-    cli.typed = typed;
-    if let Some((name, _)) = matches.subcommand() {
-        let before: Vec<String> = matches
-            .ids()
-            .filter(|id| matches.value_source(id.as_str()) == Some(ValueSource::CommandLine))
-            .filter_map(|id| cmd.get_arguments().find(|a| a.get_id() == id))
-            .filter(|arg| !arg.is_global_set() && arg.get_id() != "dry_run")
-            .filter_map(|arg| arg.get_long().map(|l| format!("--{l}")))
-            .collect();
-        if let Some(flag) = before.first() {
-            return Err(cmd.error(
-                clap::error::ErrorKind::ArgumentConflict,
-                format!(
-                    "{flag} is a setup flag; give it after the command: `aad-setup {name} {flag} …`"
-                ),
-            ));
-        }
-        if cli.setup.dry_run {
-            let taken = match &mut cli.command {
-                Some(Command::Setup(a)) => Some(&mut a.dry_run),
-                Some(Command::Register(a)) => Some(&mut a.dry_run),
-                Some(Command::Rotate(a)) => Some(&mut a.dry_run),
-                Some(Command::Remove(a)) => Some(&mut a.dry_run),
-                Some(Command::Connect(a)) => Some(&mut a.dry_run),
-                _ => None,
-            };
-            match taken {
-                Some(dry_run) => *dry_run = true,
-                None => {
-                    return Err(cmd.error(
-                        clap::error::ErrorKind::ArgumentConflict,
-                        format!("`aad-setup {name}` has no --dry-run"),
-                    ));
-                }
-            }
-        }
-    }
-    Ok(cli)
-}
-
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Run the whole guide (the default command).
-    ///
-    /// Register the app, add the permission and a secret, create the
-    /// platform connection, verify. On a terminal, asks for what it needs
-    /// and confirms the plan first.
-    #[command(after_help = "Examples:
-  aad-setup setup                  # at a terminal: the wizard
-  aad-setup setup --dry-run        # the plan, nothing changed
-  aad-setup setup --no-input --tenant contoso.onmicrosoft.com --auth client-secret")]
-    Setup(Box<SetupArgs>),
-    /// The Azure half only: the app, its permission and a new secret.
-    ///
-    /// Register the app with its permission and a new client secret, verify
-    /// the secret signs in, and hand the credentials on (--secret-file, or
-    /// --show-secret / --output json) for `connect` or for someone who sets
-    /// up the platform by hand.
-    #[command(after_help = "Examples:
-  aad-setup register --secret-file ./aad-secret
-  aad-setup register --show-secret -o json > credentials.json")]
-    Register(Box<RegisterArgs>),
-    /// The platform half only: the connection for an app made elsewhere.
-    ///
-    /// Create the connection for an app registered elsewhere (in the Azure
-    /// portal, say) from its Client ID, Tenant ID and client secret, after
-    /// checking that the secret signs in.
-    #[command(after_help = "Example:
-  AAD_SETUP_APP_CLIENT_SECRET=… aad-setup connect --client-id GUID --tenant GUID")]
-    Connect(Box<ConnectArgs>),
-    /// Replace the client secret, and the connection that holds it.
-    ///
-    /// A new secret, the platform connection replaced with one that holds
-    /// it, verified, then the old secret removed. Needs an existing app
-    /// registration; never creates one.
-    #[command(after_help = "Examples:
-  aad-setup rotate --dry-run
-  aad-setup rotate --secret-expiry 12mo
-  aad-setup rotate --if-expiring-within 30d --keep-previous   # daily, in a pipeline
-  aad-setup rotate --finish   # once the platform admin has connected the new one")]
-    Rotate(Box<RotateArgs>),
-    /// Check an existing setup (read-only).
-    ///
-    /// The app, its redirect URI and permission, the service principal,
-    /// consent, the secret's expiry, the platform connection. Read-only;
-    /// exit 6 when something needs attention.
-    #[command(after_help = "Examples:
-  aad-setup status
-  aad-setup status --warn-within 60d -o json")]
-    Status(Box<StatusArgs>),
-    /// Delete the connection and the app registration this tool made.
-    ///
-    /// Asks first at a terminal; --yes elsewhere. Only an app this tool
-    /// made, or the one named with --app-id, is deleted.
-    #[command(after_help = "Examples:
-  aad-setup remove --dry-run
-  aad-setup remove --yes --azure-only")]
-    Remove(Box<RemoveArgs>),
-    /// Get a platform access token, approved in your browser.
-    ///
-    /// Saves it where the platform's SDKs look (~/.catalytic/tokens/NAME,
-    /// mode 0600, never over an existing file). Prints the file's path.
-    #[command(after_help = "Example:
-  aad-setup platform-login --team acme")]
-    PlatformLogin(PlatformLoginArgs),
-    /// Print a fleet file's targets as a GitHub Actions matrix.
-    ///
-    /// `{"include":[{"target":"NAME"},…]}` on stdout, for a workflow that
-    /// runs one job per target with `--target ${{ matrix.target }}`.
-    #[command(after_help = "Example:
-  aad-setup matrix --file aad-setup.toml")]
-    Matrix(MatrixArgs),
-    /// Print the JSON Schema of a command's `--output json` document.
-    ///
-    /// Draft 2020-12. The documents: `run` (setup, register, rotate,
-    /// connect), `status`, `remove`, `platform-login`, `error`, `emulator`,
-    /// `fleet` (a command over a fleet file), `matrix`; and `file`, the
-    /// fleet file itself.
-    #[command(after_help = "Example:
-  aad-setup schema status > status.schema.json")]
-    Schema(SchemaArgs),
-    /// Print a shell's completion script on stdout.
-    ///
-    /// For bash, zsh, fish, PowerShell or elvish.
-    #[command(after_help = "Examples:
-  aad-setup completions bash > ~/.local/share/bash-completion/completions/aad-setup
-  aad-setup completions zsh > ~/.zfunc/_aad-setup")]
-    Completions(CompletionsArgs),
-    /// Print the manual page (roff) on stdout.
-    #[command(after_help = "Example:
-  aad-setup man > ~/.local/share/man/man1/aad-setup.1")]
-    Man,
-    /// The whole setup against the built-in emulator.
-    ///
-    /// No Azure tenant or platform account needed.
-    #[cfg(feature = "emulator")]
-    #[command(after_help = "Example:\n  aad-setup demo --no-faults")]
-    Demo(DemoArgs),
-    /// Run the built-in emulator (Entra, Graph, the platform) on a port.
-    ///
-    /// For pipelines and development.
-    #[cfg(feature = "emulator")]
-    #[command(after_help = "Example:\n  aad-setup emulator --port 8400")]
-    Emulator(EmulatorArgs),
-}
 
 /// `aad-setup schema`.
 #[derive(Debug, Args)]
@@ -530,9 +155,6 @@ pub enum CloudChoice {
     China,
 }
 
-/// The platform's public API (docs/platform.md §1).
-pub const DEFAULT_PLATFORM_URL: &str = "https://sdk.catalytic.com/v2.0.0";
-
 /// The workflow platform: where it is and which connection.
 #[derive(Debug, Args, Clone, Default)]
 #[command(next_help_heading = "Workflow platform")]
@@ -643,6 +265,32 @@ pub struct SecretArgs {
     pub keep_secret_on_failure: bool,
 }
 
+/// What a change may sweep, and whether it is only a look: `setup`,
+/// `register` and `rotate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChangeArgs {
+    /// A run that left a secret in flight and is known to be gone (a
+    /// cancelled job, a killed process): its id, as a run that found it
+    /// said. What it added and no one holds is removed now rather than when
+    /// its lease ends. Repeatable.
+    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
+    pub reclaim: Vec<String>,
+
+    /// Sign in and read, then print every change the run would make, and
+    /// change nothing.
+    #[arg(long, help_heading = "Output and input")]
+    pub dry_run: bool,
+}
+
+/// The local record: every command that keeps one.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StateArgs {
+    /// Where the local record of what was created lives (no secrets in it).
+    /// Default: the user's state directory.
+    #[arg(long, value_name = "DIR", hide = true)]
+    pub state_dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Args, Clone, Default)]
 pub struct SetupArgs {
     #[command(flatten)]
@@ -665,27 +313,16 @@ pub struct SetupArgs {
     #[arg(long, help_heading = "Workflow platform")]
     pub replace: bool,
 
-    /// A run that left a secret in flight and is known to be gone (a
-    /// cancelled job, a killed process): its id, as a run that found it
-    /// said. What it added and no one holds is removed now rather than when
-    /// its lease ends. Repeatable.
-    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
-    pub reclaim: Vec<String>,
-
-    /// Sign in and read, then print every change the run would make, and
-    /// change nothing.
-    #[arg(long, help_heading = "Output and input")]
-    pub dry_run: bool,
+    #[command(flatten)]
+    pub change: ChangeArgs,
 
     /// The wizard explains each step and says where it lives in the Azure
     /// portal and on the platform (by default it shows only the questions).
     #[arg(long, help_heading = "Output and input")]
     pub explain: bool,
 
-    /// Where the local record of what was created lives (no secrets in it).
-    /// Default: the user's state directory.
-    #[arg(long, value_name = "DIR", hide = true)]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -725,8 +362,8 @@ pub struct StatusArgs {
     #[arg(long, value_name = "DURATION", help_heading = "Checks")]
     pub if_expiring_within: Option<String>,
 
-    #[arg(long, value_name = "DIR", hide = true)]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -765,8 +402,8 @@ pub struct RemoveArgs {
     #[arg(long, help_heading = "Removal")]
     pub replace: bool,
 
-    #[arg(long, value_name = "DIR", hide = true)]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -819,20 +456,11 @@ pub struct RegisterArgs {
     #[arg(long, help_heading = "App registration")]
     pub admin_consent: bool,
 
-    /// A run that left a secret in flight and is known to be gone (a
-    /// cancelled job, a killed process): its id, as a run that found it
-    /// said. What it added and no one holds is removed now rather than when
-    /// its lease ends. Repeatable.
-    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
-    pub reclaim: Vec<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
 
-    /// Sign in and read, then print every change the run would make, and
-    /// change nothing.
-    #[arg(long, help_heading = "Output and input")]
-    pub dry_run: bool,
-
-    #[arg(long, value_name = "DIR", hide = true)]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 }
 
 /// `aad-setup rotate`: a new secret for an existing setup.
@@ -899,20 +527,11 @@ pub struct RotateArgs {
     #[arg(long, help_heading = "Workflow platform")]
     pub replace: bool,
 
-    /// A run that left a secret in flight and is known to be gone (a
-    /// cancelled job, a killed process): its id, as a run that found it
-    /// said. What it added and no one holds is removed now rather than when
-    /// its lease ends. Repeatable.
-    #[arg(long, value_name = "RUN", help_heading = "Client secret")]
-    pub reclaim: Vec<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
 
-    /// Sign in and read, then print every change the run would make, and
-    /// change nothing.
-    #[arg(long, help_heading = "Output and input")]
-    pub dry_run: bool,
-
-    #[arg(long, value_name = "DIR", hide = true)]
-    pub state_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArgs,
 
     #[command(flatten)]
     pub fleet: FleetArgs,
@@ -1025,33 +644,4 @@ pub struct EmulatorArgs {
     /// Replication delay and throttling as in `demo`.
     #[arg(long)]
     pub faults: bool,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        command().debug_assert();
-    }
-
-    #[test]
-    fn every_flag_with_a_variable_or_default_exists() {
-        let cmd = command();
-        let mut longs = std::collections::BTreeSet::new();
-        for c in std::iter::once(&cmd).chain(cmd.get_subcommands()) {
-            for a in c.get_arguments() {
-                if let Some(l) = a.get_long() {
-                    longs.insert(l.to_owned());
-                }
-            }
-        }
-        for (_, flag, _) in env::FLAGS.iter().chain(DEFAULTS) {
-            assert!(
-                longs.contains(*flag),
-                "--{flag} is in a table but not a flag"
-            );
-        }
-    }
 }
