@@ -856,3 +856,74 @@ fn every_cited_document_section_exists() {
         wrong.join("\n")
     );
 }
+
+/// The README's layout (the first code block under "## Development") is
+/// how a newcomer finds their way in, so it must match the tree: every
+/// `src/…` path it names exists, and every product file is named there,
+/// by its path or by its name on its directory's line.
+#[test]
+fn the_readme_layout_matches_the_tree() {
+    let readme = std::fs::read_to_string(src().join("../README.md")).expect("read README.md");
+    let section = &readme[readme
+        .find("## Development")
+        .expect("a Development section")..];
+    let block = section.split("```").nth(1).expect("a layout block");
+    let mut wrong = Vec::new();
+    // Every path it names exists.
+    for word in block.split(|c: char| c.is_whitespace() || matches!(c, ',' | '(' | ')' | ';')) {
+        let word = word.trim_end_matches([':', '.']);
+        if let Some(rel) = word.strip_prefix("src/")
+            && !src().join(rel).exists()
+        {
+            wrong.push(format!("README names {word}, which does not exist"));
+        }
+    }
+    // Every product file is named: `src/x.rs`, or under the line of its
+    // directory (`src/engine/` … `hand_on.rs`) by its file name or stem.
+    let lines: Vec<&str> = block.lines().collect();
+    for (_, path) in product_files() {
+        let rel = path.strip_prefix(src()).expect("under src/");
+        let rel_text = rel.to_string_lossy().replace('\\', "/");
+        if block.contains(&format!("src/{rel_text}")) {
+            continue;
+        }
+        let name = rel
+            .file_name()
+            .expect("a file")
+            .to_string_lossy()
+            .into_owned();
+        let stem = name.trim_end_matches(".rs").to_owned();
+        // The lines of the deepest directory entry that holds this file.
+        let mut dir = rel.parent();
+        let mut found = false;
+        while let Some(d) = dir.filter(|d| !d.as_os_str().is_empty()) {
+            let key = format!("src/{}/", d.to_string_lossy().replace('\\', "/"));
+            if let Some(start) = lines.iter().position(|l| l.contains(&key)) {
+                // The entry: its line and the indented lines that follow.
+                let entry = lines[start..]
+                    .iter()
+                    .enumerate()
+                    .take_while(|(i, l)| *i == 0 || l.starts_with(' '))
+                    .map(|(_, l)| *l)
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let named = |word: &str| {
+                    entry
+                        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+                        .any(|w| w == word || w.trim_end_matches('.') == word)
+                };
+                found = named(&name) || named(&stem) || (name == "mod.rs" && entry.contains(&key));
+                break;
+            }
+            dir = d.parent();
+        }
+        if !found {
+            wrong.push(format!("src/{rel_text} is not in README's layout"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "README.md's layout (## Development) and src/ disagree:\n{}",
+        wrong.join("\n")
+    );
+}
