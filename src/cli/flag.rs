@@ -132,18 +132,33 @@ macro_rules! flags {
             $( $(#[doc = $doc])* $flag, )*
         }
 
+        /// The rows, in the enum's order: a flag's row is at its
+        /// discriminant.
+        const ROWS: &[Row] = &[$(Row {
+            name: $name,
+            variable: $variable,
+            default: $default,
+            on: $on,
+        }),*];
+
         impl Flag {
             /// Every flag, in the table's order.
             pub(crate) const ALL: &[Flag] = &[$(Flag::$flag),*];
 
-            fn row(self) -> Row {
-                match self {
-                    $(Flag::$flag => Row {
-                        name: $name,
-                        variable: $variable,
-                        default: $default,
-                        on: $on,
-                    },)*
+            /// The flag's row, read directly (the help asks for a row of
+            /// every flag of every command it documents).
+            fn row(self) -> &'static Row {
+                &ROWS[self as usize]
+            }
+
+            /// `command`'s flag of this name (`--client-id` is two flags:
+            /// who signs in, and for `connect` the app put on the
+            /// platform): the first row of that name the command takes, by
+            /// one `match` on the name rather than a scan of the table.
+            pub(crate) fn find(command: Cmd, name: &str) -> Option<Flag> {
+                match name {
+                    $($name if Flag::$flag.on(command) => Some(Flag::$flag),)*
+                    _ => None,
                 }
             }
         }
@@ -271,15 +286,6 @@ impl Flag {
     pub(crate) fn on_every_command(self) -> bool {
         matches!(self.row().on, On::Every)
     }
-
-    /// `command`'s flag of this name (`--client-id` is two flags: who signs
-    /// in, and for `connect` the app put on the platform).
-    pub(crate) fn find(command: Cmd, name: &str) -> Option<Flag> {
-        Flag::ALL
-            .iter()
-            .copied()
-            .find(|f| f.name() == name && f.on(command))
-    }
 }
 
 /// `--name`, as messages and the wizard name the flag.
@@ -309,6 +315,30 @@ mod tests {
             .filter_map(|a| a.get_long().map(str::to_owned))
             .filter(|l| !matches!(l.as_str(), "help" | "version"))
             .collect()
+    }
+
+    #[test]
+    fn a_flag_is_found_and_read_directly_as_the_table_says() {
+        for (i, flag) in Flag::ALL.iter().enumerate() {
+            assert_eq!(*flag as usize, i, "{flag:?} is not at its row");
+        }
+        assert_eq!(ROWS.len(), Flag::ALL.len());
+        // `find` says what a scan of the table in order would.
+        for command in Cmd::ALL {
+            for row in ROWS {
+                let scanned = Flag::ALL
+                    .iter()
+                    .copied()
+                    .find(|f| f.name() == row.name && f.on(command));
+                assert_eq!(Flag::find(command, row.name), scanned, "{}", row.name);
+            }
+            assert_eq!(Flag::find(command, "no-such-flag"), None);
+        }
+        assert_eq!(
+            Flag::find(Cmd::Connect, "client-id"),
+            Some(Flag::AppClientId)
+        );
+        assert_eq!(Flag::find(Cmd::Setup, "client-id"), Some(Flag::ClientId));
     }
 
     #[test]

@@ -125,42 +125,60 @@ pub fn command() -> clap::Command {
         .get_subcommands()
         .map(|c| c.get_name().to_owned())
         .collect();
-    names
-        .into_iter()
-        .fold(root, |root, name| match Cmd::named(&name) {
-            Some(command) => root.mut_subcommand(&name, |sub| document(sub, command)),
-            None => root,
-        })
+    names.into_iter().fold(root, |root, name| {
+        root.mut_subcommand(&name, |sub| sub.defer(document_subcommand))
+    })
+}
+
+/// A command's flags documented when clap builds it (to parse into it, for
+/// its help, the completions or the manual), not on every run: a run parses
+/// one command, and documenting them all was some 200 look-ups in the table
+/// before anything else. The options every command takes come documented
+/// from the root: clap copies them in before this runs.
+fn document_subcommand(sub: clap::Command) -> clap::Command {
+    match Cmd::named(sub.get_name()) {
+        Some(command) => sub.mut_args(|arg| {
+            if arg.is_global_set() {
+                arg
+            } else {
+                document_arg(arg, command)
+            }
+        }),
+        None => sub,
+    }
 }
 
 /// Appends `[env: VAR]` and `[default: X]` to each flag's help.
 fn document(cmd: clap::Command, command: Cmd) -> clap::Command {
-    cmd.mut_args(|arg| {
-        let Some(flag) = arg.get_long().and_then(|long| Flag::find(command, long)) else {
-            return arg;
-        };
-        let mut notes = Vec::new();
-        if let Some(var) = flag.variable() {
-            notes.push(format!("[env: {var}]"));
-        }
-        if let Some(default) = flag.default() {
-            notes.push(format!("[default: {default}]"));
-        }
-        if notes.is_empty() {
-            return arg;
-        }
-        let notes = notes.join(" ");
-        let help = arg.get_help().map(|h| format!("{h} {notes}"));
-        let long_help = arg.get_long_help().map(|h| format!("{h}\n\n{notes}"));
-        let arg = match help {
-            Some(help) => arg.help(help),
-            None => arg,
-        };
-        match long_help {
-            Some(long_help) => arg.long_help(long_help),
-            None => arg,
-        }
-    })
+    cmd.mut_args(|arg| document_arg(arg, command))
+}
+
+/// Appends `[env: VAR]` and `[default: X]` to the help of `command`'s flag.
+fn document_arg(arg: clap::Arg, command: Cmd) -> clap::Arg {
+    let Some(flag) = arg.get_long().and_then(|long| Flag::find(command, long)) else {
+        return arg;
+    };
+    let mut notes = Vec::new();
+    if let Some(var) = flag.variable() {
+        notes.push(format!("[env: {var}]"));
+    }
+    if let Some(default) = flag.default() {
+        notes.push(format!("[default: {default}]"));
+    }
+    if notes.is_empty() {
+        return arg;
+    }
+    let notes = notes.join(" ");
+    let help = arg.get_help().map(|h| format!("{h} {notes}"));
+    let long_help = arg.get_long_help().map(|h| format!("{h}\n\n{notes}"));
+    let arg = match help {
+        Some(help) => arg.help(help),
+        None => arg,
+    };
+    match long_help {
+        Some(long_help) => arg.long_help(long_help),
+        None => arg,
+    }
 }
 
 /// The long flags `command` takes (`*`: the options every command takes),

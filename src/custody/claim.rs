@@ -1,7 +1,10 @@
 //! Whose a platform connection of the tool's name is: this tool's only when
 //! a tag on the app or the local record says so ([`claim`]); before anything
-//! is written, every such connection must be ([`claim_all`]).
+//! is written, every such connection must be ([`claim_all`]); and which
+//! other run, still in flight, made one ([`Custody::in_flight_maker`]).
 
+use super::custodian::Custody;
+use super::runs::alive;
 use super::tag::{Pending, holders};
 
 /// Why a platform connection of the tool's name is this tool's.
@@ -79,6 +82,28 @@ pub fn claim_all(
         if foreign.len() == 1 { first.id.as_str() } else { "each" }
     ))
     .into())
+}
+
+impl Custody {
+    /// The run, other than this one and still in flight (alive here, or within
+    /// its lease elsewhere, and not reclaimed), whose intent on the app explains
+    /// a connection made at `created_at`: that run's to hand its secret to.
+    pub fn in_flight_maker(
+        &self,
+        tags: &[String],
+        created_at: Option<&str>,
+        reclaim: &[String],
+    ) -> Option<String> {
+        let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
+        let own = self.run_id().to_owned();
+        let now = jiff::Timestamp::now().as_second();
+        let state_dir = self.state_dir.as_path();
+        tags.iter()
+            .filter_map(|t| Pending::parse(t))
+            .filter(|p| p.run != own && !reclaim.contains(&p.run) && p.explains(made))
+            .find(|p| alive(state_dir, p, now, self.lease))
+            .map(|p| p.run)
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use crate::graph::Graph;
 
-use super::Custody;
+use super::custodian::Custody;
 use super::tag::{Pending, Tag, check_bound, check_tags, handed_tag, held_tag, retag};
 
 /// Reads of a just-created app before its tags are written anyway.
@@ -44,7 +44,7 @@ impl Custody {
     }
 
     /// [`Custody::edit_tags`], on `read` when the caller read the tags a moment ago
-    /// ([`read_tags`](super::read_tags), made while something else was done) rather than now.
+    /// ([`read_tags`](super::custodian::read_tags), made while something else was done) rather than now.
     pub async fn edit_tags_on(
         &self,
         graph: &Graph,

@@ -5,14 +5,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::Custody;
 use super::tag::Pending;
 
 /// A run's lock under the state directory (`runs/<run>.lock`): held
 /// while the run lives, by the operating system's file lock on every
 /// shipped OS (`flock` on Unix, `LockFileEx` on Windows: the standard
 /// library's [`std::fs::File::try_lock`]), so that it is let go however
-/// the process ends. A run that ends (its [`Custody`] dropped) records
+/// the process ends. A run that ends (its [`Custody`](super::Custody) dropped) records
 /// `runs/<run>.ended` first, then unlocks and deletes its lock file: the
 /// next run here still tells a finished run from a live one at once.
 /// A killed run leaves its lock file, free: gone as well. Markers and free
@@ -114,28 +113,6 @@ pub fn alive(state_dir: &Path, pending: &Pending, now: i64, lease: Duration) -> 
     }
     let age = now.saturating_sub(pending.since);
     u64::try_from(age).is_ok_and(|age| age < lease.as_secs())
-}
-
-impl Custody {
-    /// The run, other than this one and still in flight (alive here, or within
-    /// its lease elsewhere, and not reclaimed), whose intent on the app explains
-    /// a connection made at `created_at`: that run's to hand its secret to.
-    pub fn in_flight_maker(
-        &self,
-        tags: &[String],
-        created_at: Option<&str>,
-        reclaim: &[String],
-    ) -> Option<String> {
-        let made = created_at?.parse::<jiff::Timestamp>().ok()?.as_second();
-        let own = self.run_id().to_owned();
-        let now = jiff::Timestamp::now().as_second();
-        let state_dir = self.state_dir.as_path();
-        tags.iter()
-            .filter_map(|t| Pending::parse(t))
-            .filter(|p| p.run != own && !reclaim.contains(&p.run) && p.explains(made))
-            .find(|p| alive(state_dir, p, now, self.lease))
-            .map(|p| p.run)
-    }
 }
 
 #[cfg(test)]

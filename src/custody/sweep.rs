@@ -7,7 +7,7 @@ use std::time::Duration;
 use crate::graph::Graph;
 use crate::graph::types::Application;
 
-use super::Custody;
+use super::custodian::Custody;
 use super::runs::alive;
 use super::tag::{Pending, Tag, held_tag, holders, is_held, is_named, retag};
 

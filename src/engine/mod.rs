@@ -43,7 +43,6 @@ mod status;
 use crate::output::{Interaction, Printer};
 use crate::settings::{ConnectPlan, Plan, RemoveSettings, Renewal, StatusSettings};
 
-pub(crate) use self::failures::classify_graph_refusal;
 pub(crate) use self::setup::Setup;
 
 /// What a command wants done.

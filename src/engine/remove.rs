@@ -87,7 +87,7 @@ pub(super) async fn run(
         graph
             .update_application(&app.id, &json!({ "displayName": app.display_name }))
             .await
-            .map_err(|e| super::classify_graph_refusal(e, &session))?;
+            .map_err(|e| super::failures::classify_graph_refusal(e, &session))?;
     }
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.

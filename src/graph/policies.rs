@@ -9,7 +9,7 @@
 
 use serde::Deserialize;
 
-use super::Graph;
+use super::client::Graph;
 
 /// One `passwordCredentialConfiguration`.
 #[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]

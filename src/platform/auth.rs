@@ -19,8 +19,9 @@ use base64::Engine as _;
 use serde::Deserialize;
 use url::Url;
 
+use super::client::api_url;
+use super::error::PlatformError;
 use super::token::{self, PlatformToken};
-use super::{PlatformError, api_url};
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
 

@@ -6,21 +6,23 @@
 //! By job: [`run`] the result of a run that sets up ([`Report`]) and
 //! [`render`] how it reads; [`status`] the result of `status`; [`policy`]
 //! and [`rotation`] the parts both carry; [`dates`] dates for people;
-//! [`code`] the stable codes of changes, warnings and next steps.
+//! [`code`] the stable codes of changes, warnings and next steps;
+//! [`outcome`] what every printed result is ([`Outcome`]) and the JSON
+//! envelope; [`lines`] the rows the summaries are made of.
 
 mod code;
 mod dates;
+mod lines;
+mod outcome;
 mod policy;
 mod render;
 mod rotation;
 mod run;
 mod status;
 
-use secrecy::SecretString;
-use serde::Serialize;
-
 pub(crate) use code::Code;
 pub(crate) use dates::{days_left_at, when, when_at};
+pub(crate) use outcome::{Outcome, envelope};
 pub(crate) use policy::{PolicyInfo, PolicySource};
 pub(crate) use render::plan_lines;
 pub(crate) use rotation::{RenewalInfo, RotationInfo, RotationSide, RotationState};
@@ -29,10 +31,6 @@ pub(crate) use run::{
     SecretInfo, Status, portal_link,
 };
 pub(crate) use status::{Check, CheckResult, ConsentState, Health, StatusReport};
-
-/// The version of the JSON documents' shape ([`envelope`]): raised when a
-/// field is removed or changes meaning (adding one does not).
-pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// The JSON Schemas (draft 2020-12) of the documents, shipped in the binary
 /// (README "Output"): `run` for setup, register, rotate and connect.
@@ -50,71 +48,6 @@ pub(crate) const SCHEMAS: &[(&str, &str)] = &[
     ("matrix", include_str!("../schema/matrix.json")),
     ("file", include_str!("../schema/file.json")),
 ];
-
-/// Every JSON document carries `schemaVersion` and the tool's `version`.
-pub(crate) fn envelope(mut doc: serde_json::Value) -> serde_json::Value {
-    if let Some(map) = doc.as_object_mut() {
-        map.insert("schemaVersion".into(), SCHEMA_VERSION.into());
-        map.insert("version".into(), env!("CARGO_PKG_VERSION").into());
-    }
-    doc
-}
-
-/// A command's result: what it prints on stdout, as one JSON document or
-/// as lines for people. Every command's result implements it, and
-/// [`crate::output::Printer::result`] is the one way to print one.
-pub(crate) trait Outcome: Serialize {
-    /// The lines of the human summary (`color`: a terminal without NO_COLOR).
-    fn human(&self, color: bool) -> Vec<String>;
-
-    /// The JSON document (without the [`envelope`], which the printer adds).
-    fn json(&self) -> serde_json::Value {
-        serde_json::to_value(self).unwrap_or_default()
-    }
-
-    /// A secret the result hands on (the user asked to see it): masked in
-    /// GitHub Actions logs before anything is printed.
-    fn shown_secret(&self) -> Option<&SecretString> {
-        None
-    }
-
-    /// GitHub Actions step outputs (`name=value`), written when the run is
-    /// a step of a workflow.
-    fn step_outputs(&self) -> Vec<String> {
-        Vec::new()
-    }
-
-    /// The job summary (Markdown, `$GITHUB_STEP_SUMMARY`): what a person
-    /// reading the workflow run must know. Never a secret.
-    fn step_summary(&self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-/// `| key | value |` with the table's pipes escaped.
-fn summary_row(key: &str, value: &str) -> String {
-    format!("| {key} | {} |", value.replace('|', "\\|"))
-}
-
-/// The summary's "what a person must do" list.
-fn summary_todo(lines: &mut Vec<String>, items: &[String]) {
-    if items.is_empty() {
-        return;
-    }
-    lines.push(String::new());
-    lines.push("**What a person must do**".into());
-    lines.push(String::new());
-    for item in items {
-        lines.push(format!("- {item}"));
-    }
-}
-
-/// A row of the human summary; an empty value is left out.
-fn row(lines: &mut Vec<String>, key: &str, value: &str) {
-    if !value.trim().is_empty() {
-        lines.push(format!("  {key:<20} {value}"));
-    }
-}
 
 #[cfg(test)]
 mod tests {

@@ -5,9 +5,10 @@
 use secrecy::{ExposeSecret as _, SecretString};
 
 use super::dates::{days_left, when};
+use super::lines::{row, summary_row, summary_todo};
+use super::outcome::Outcome;
 use super::rotation::RotationState;
 use super::run::{Action, Change, Item, Links, Op, Report, Status, portal_link};
-use super::{Outcome, row, summary_row, summary_todo};
 
 impl Outcome for Report {
     fn json(&self) -> serde_json::Value {

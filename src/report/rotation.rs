@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::dates::when;
-use super::row;
+use super::lines::row;
 
 /// Whether the secret a connection holds is due for renewal
 /// (`rotate --if-expiring-within`).

@@ -3,10 +3,11 @@
 
 use serde::Serialize;
 
+use super::lines::summary_todo;
+use super::outcome::Outcome;
 use super::policy::PolicyInfo;
 use super::rotation::RotationInfo;
 use super::run::Links;
-use super::{Outcome, summary_todo};
 
 /// How a check of `status` came out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

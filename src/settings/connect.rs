@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 
 use super::endpoints::{endpoints_of, tenant};
+use super::global::{default_state_dir, http_options};
 use super::inputs::{Inputs, Partial};
 use super::plan::{PlatformSpec, Supplied, platform_spec};
-use super::{default_state_dir, http_options};
 use crate::auth::choice::read_secret_file;
 use crate::auth::{SignIn, client_secret};
 use crate::cli::{Cmd, ConnectArgs, Flag, MicrosoftArgs};

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
+use super::check::{check_new_file, resource_arg};
 use super::resolver::{Resolver, Source, Sources, named};
-use super::{check_new_file, resource_arg};
 use crate::cli::{AppArgs, AuthChoice, CloudChoice, Cmd, ConnectionArgs, Flag};
 use crate::cli::{MicrosoftArgs, SecretArgs};
 use crate::env::{self, Environment};

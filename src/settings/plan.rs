@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use secrecy::SecretString;
 
+use super::check::{check_new_file, resource_arg};
 use super::endpoints::endpoints;
+use super::global::{default_state_dir, http_options, pending_lease};
 use super::inputs::Inputs;
 use super::resolver::Source;
 use super::sign_in::sign_in_method;
-use super::{check_new_file, default_state_dir, http_options, pending_lease, resource_arg};
 use crate::auth::SignIn;
 use crate::cli::Flag;
 use crate::cloud::Endpoints;

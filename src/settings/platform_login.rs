@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use url::Url;
 
-use super::http_options;
+use super::global::http_options;
 use super::resolver::Resolver;
 use crate::cli::{Cmd, Flag, PlatformLoginArgs};
 use crate::env::{self, Environment};

@@ -4,7 +4,9 @@ use super::*;
 use crate::auth::SignIn;
 use crate::cli::{AuthChoice, CloudChoice};
 use crate::cloud::Cloud;
+use crate::env::{self, Environment};
 use crate::guide::{self, DYNAMICS_APP_ID, GRAPH_APP_ID};
+use crate::output::Interaction;
 
 #[test]
 fn the_cloud_comes_from_the_flag_else_the_authority_host_else_public() {

@@ -18,7 +18,7 @@ use crate::platform::types::{Connection, ConnectionParam, NewConnection};
 use crate::report::Action;
 use crate::settings::ConnValue;
 
-use super::is_ambiguous;
+use super::ctx::is_ambiguous;
 use super::platform_preflight::PlatformTarget;
 
 /// The four values.

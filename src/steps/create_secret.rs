@@ -16,7 +16,7 @@ use crate::graph::types::{AddedPassword, Application, PasswordCredential};
 use crate::report::Action;
 use crate::stop::Stop;
 
-use super::{Ctx, is_ambiguous};
+use super::ctx::{Ctx, is_ambiguous};
 
 pub(crate) struct SecretState {
     pub key_id: String,

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use super::Ctx;
+use super::ctx::Ctx;
 use crate::graph::Graph;
 use crate::graph::types::ServicePrincipal;
 

@@ -8,7 +8,7 @@ use crate::graph::Graph;
 use crate::graph::types::{PermissionGrant, ServicePrincipal};
 use crate::report::{Action, ConsentInfo};
 
-use super::Ctx;
+use super::ctx::Ctx;
 use super::resolve_permission::ResolvedPermission;
 
 /// Grants the permission for all users, or extends or keeps the grant

@@ -17,7 +17,7 @@ use crate::graph::types::{
 use crate::guide::{self, APP_TAG};
 use crate::report::{Action, Change, Op};
 
-use super::Ctx;
+use super::ctx::{Ctx, is_replication};
 use super::resolve_permission::ResolvedPermission;
 
 const SP_SELECT: &str = "id,appId,displayName,tags";
@@ -445,7 +445,7 @@ async fn read_recorded(
         Ok(app) => Ok(Some(app)),
         // Not visible after the whole budget: it may still be
         // replicating. Making another would leave two.
-        Err(err) if crate::steps::is_replication(&err) => Err(err.context(Failure::new(
+        Err(err) if is_replication(&err) => Err(err.context(Failure::new(
             Kind::Failed,
             format!(
                 "the app registration the last run made ({object_id}) is not visible in Entra yet; no second one was made"
@@ -666,7 +666,7 @@ async fn service_principal(
     let made = ctx
         .retry_while(
             "the new app to replicate in Entra (for its service principal)",
-            |err| crate::steps::is_replication(err) && (created || !is_not_local(err)),
+            |err| is_replication(err) && (created || !is_not_local(err)),
             || graph.create_service_principal(&app.app_id, &tags, SP_SELECT),
         )
         .await?;

@@ -202,7 +202,7 @@ pub(crate) async fn begin(
 /// nothing changed): rotating again before the platform admin has
 /// connected the new connection would leave no working one they know of.
 pub(crate) async fn settle(
-    ctx: &super::Ctx<'_>,
+    ctx: &super::ctx::Ctx<'_>,
     graph: &Graph,
     app: &mut Application,
     target: &mut super::platform_preflight::PlatformTarget,

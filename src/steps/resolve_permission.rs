@@ -11,7 +11,7 @@ use crate::graph::types::ServicePrincipal;
 use crate::guide::GRAPH_APP_ID;
 use crate::settings::ApiRef;
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 const SELECT: &str = "id,appId,displayName,oauth2PermissionScopes,appRoles,servicePrincipalNames";
 

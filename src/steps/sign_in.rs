@@ -8,7 +8,7 @@ use crate::graph::Graph;
 use crate::http::Http;
 use crate::output::Printer;
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 /// Signs in with `method`, and checks the rights the run needs (to grant
 /// consent as well, with `admin_consent`). It comes before the rest of the

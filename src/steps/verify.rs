@@ -11,7 +11,7 @@ use crate::error::{Failure, Kind};
 use crate::output::Printer;
 use crate::platform::Platform;
 
-use super::Ctx;
+use super::ctx::Ctx;
 
 /// Codes that mean "not replicated yet" right after creating the app or secret.
 const REPLICATING: [u64; 3] = [700016, 7000215, 7000229];

@@ -28,7 +28,7 @@ pub(crate) async fn run(
         EmulatorConfig::demo()
     };
     let fleet = Fleet::start(fleet_configs(TENANTS, TEAMS, &base), 0).await?;
-    let dir = super::private_dir("aad-setup-fleet")?;
+    let dir = super::run::private_dir("aad-setup-fleet")?;
     let result = walk(&fleet, &dir, env, interaction, printer).await;
     let summary = summary(&fleet);
     let _ = std::fs::remove_dir_all(&dir);
@@ -81,7 +81,7 @@ async fn walk(
         let fleet_args = fleet_args.clone();
         let file = file.clone();
         async move {
-            super::run(
+            super::run::run(
                 command,
                 &typed,
                 &fleet_args,
@@ -120,7 +120,7 @@ async fn walk(
         targets: vec!["tenant1-team2".to_owned()],
         ..fleet_args.clone()
     };
-    super::run(
+    super::run::run(
         "setup",
         &typed("setup", &[]),
         &repair,

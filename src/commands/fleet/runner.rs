@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use crate::output::{Printer, Spinner};
 
-use super::Job;
+use super::jobs::Job;
 use super::result::Done;
 
 /// What the spinner shows: how many are done, which are running.

@@ -14,7 +14,6 @@ use crate::steps::platform_preflight::PlatformTarget;
 use crate::steps::register_app::AppState;
 use crate::steps::{Ctx, create_secret, renewal, verify};
 
-use super::record_connection;
 use super::release::partial;
 use super::retire::{Replaced, held_secret, keep_previous, retire};
 use super::sweep::remove_strays;
@@ -269,4 +268,23 @@ pub(crate) async fn keep_held(
     )
     .await;
     Ok(())
+}
+
+/// Writes down which connection holds which secret (`key`, only when it is
+/// known), and the Resource it was given when that changed.
+fn record_connection(
+    ctx: &mut Ctx<'_>,
+    target: &PlatformTarget,
+    connection: &str,
+    key: Option<String>,
+    resource: Option<String>,
+) {
+    ctx.record.connection_id = Some(connection.to_owned());
+    ctx.record.secret_key_id = key;
+    ctx.record.integration_id = Some(target.integration.id.clone());
+    ctx.record.team = Some(target.client.team().to_owned());
+    if resource.is_some() {
+        ctx.record.resource = resource;
+    }
+    ctx.save_record();
 }
