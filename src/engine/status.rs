@@ -8,8 +8,8 @@ use crate::graph::types::Application;
 use crate::guide;
 use crate::output::Printer;
 use crate::report::{
-    Check, CheckResult, ConsentState, Health, Links, RotationInfo, RotationState, StatusReport,
-    days_left_at, portal_link, when_at,
+    Check, CheckCode, CheckResult, ConsentState, Health, Links, RotationInfo, RotationState,
+    StatusReport, days_left_at, portal_link, when_at,
 };
 use crate::settings::{self, StatusSettings};
 use crate::steps::resolve_permission::ResolvedPermission;
@@ -52,8 +52,7 @@ pub(super) async fn run(settings: &StatusSettings, printer: &Printer) -> anyhow:
     let (app, sp_read) = found?.into_parts();
     let Some((app, untagged)) = app else {
         checks.push(Check::new(
-            "app-registration",
-            "app registration",
+            CheckCode::AppRegistration,
             false,
             format!(
                 "no app named \"{}\" made by aad-setup; run `aad-setup setup`",
@@ -96,8 +95,7 @@ pub(super) async fn run(settings: &StatusSettings, printer: &Printer) -> anyhow:
         checks.push(check.clone());
     }
     checks.push(Check::new(
-        "platform-connection",
-        "platform connection",
+        CheckCode::PlatformConnection,
         target.existing.is_some(),
         match &target.existing {
             Some(c) => format!("\"{}\" ({}) on team {}", c.name, c.id, target.client.team()),
@@ -122,8 +120,7 @@ pub(super) async fn run(settings: &StatusSettings, printer: &Printer) -> anyhow:
 /// knowing, and a problem only when it blocks secrets.
 fn policy_check(policy: &crate::report::PolicyInfo) -> Check {
     let mut check = Check::new(
-        "credential-policy",
-        "credential policy",
+        CheckCode::CredentialPolicy,
         !policy.blocks_secrets,
         format!("{}: {}", credential_policy::describe(policy), policy.id),
     );
@@ -180,9 +177,7 @@ async fn principal_and_consent(
 fn service_principal_check(sp: Option<&crate::graph::types::ServicePrincipal>) -> Check {
     let listed = sp.is_some_and(crate::steps::enterprise_tag::has);
     Check::new(
-        "service-principal",
-        "service principal",
-        listed,
+CheckCode::ServicePrincipal, listed,
         sp.map_or(
             "missing: the app cannot sign in (AADSTS7000229); run `aad-setup setup`".into(),
             |s| {
@@ -248,7 +243,7 @@ fn rotation_in_progress(
             "in progress: the previous connection \"{name}\" and its secret (expires {ends}) still work beside the new one; once the platform admin has connected the new one, run `aad-setup rotate --finish`"
         )
     };
-    let mut check = Check::new("rotation", "rotation", false, detail);
+    let mut check = Check::new(CheckCode::Rotation, false, detail);
     check.expires_at = previous.expires.clone();
     check.days_left = previous
         .expires
@@ -266,8 +261,7 @@ fn app_checks(
     perm: &ResolvedPermission,
 ) {
     checks.push(Check::new(
-        "app-registration",
-        "app registration",
+        CheckCode::AppRegistration,
         !untagged,
         format!(
             "{} (client id {}){}",
@@ -281,8 +275,7 @@ fn app_checks(
         ),
     ));
     checks.push(Check::new(
-        "single-tenant",
-        "single tenant",
+        CheckCode::SingleTenant,
         app.sign_in_audience.as_deref() == Some(guide::SIGN_IN_AUDIENCE),
         format!(
             "sign-in audience {}",
@@ -290,8 +283,7 @@ fn app_checks(
         ),
     ));
     checks.push(Check::new(
-        "redirect-uri",
-        "redirect URI",
+        CheckCode::RedirectUri,
         app.redirect_uris().contains(&plan.app.redirect_uri),
         format!("Web redirect URIs: {}", app.redirect_uris().join(", ")),
     ));
@@ -302,8 +294,7 @@ fn app_checks(
                 .any(|a| a.id.eq_ignore_ascii_case(&perm.permission_id))
     });
     checks.push(Check::new(
-        "permission",
-        "permission",
+        CheckCode::Permission,
         has_permission,
         format!("{} / {} (delegated)", perm.api_name, perm.value),
     ));
@@ -323,7 +314,7 @@ fn consent_check(consented: Option<bool>) -> Check {
             "unknown: the app has no service principal",
         ),
     };
-    let mut check = Check::new("admin-consent", "admin consent", true, detail);
+    let mut check = Check::new(CheckCode::AdminConsent, true, detail);
     if state != ConsentState::Granted {
         check.result = CheckResult::Info;
     }
@@ -335,8 +326,7 @@ fn consent_check(consented: Option<bool>) -> Check {
 /// would read it; never a failure.
 fn unreadable_consent_check(identity: &str) -> Check {
     let mut check = Check::new(
-        "admin-consent",
-        "admin consent",
+        CheckCode::AdminConsent,
         true,
         format!(
             "unknown: reading delegated permission grants needs Directory.Read.All (or DelegatedPermissionGrant.ReadWrite.All), which {identity} lacks"
@@ -358,16 +348,14 @@ fn secret_check(
 ) -> Check {
     let Some((end, iso)) = end else {
         return Check::new(
-            "client-secret",
-            "client secret",
+            CheckCode::ClientSecret,
             false,
             format!("no unexpired secret \"{description}\"; run `aad-setup rotate`"),
         );
     };
     let soon = end.is_some_and(|end| end <= warn_limit);
     let mut check = Check::new(
-        "client-secret",
-        "client secret",
+        CheckCode::ClientSecret,
         !soon,
         format!(
             "\"{description}\" expires {}{}",

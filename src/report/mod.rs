@@ -30,7 +30,7 @@ pub(crate) use run::{
     Action, AppInfo, Change, ConnectionInfo, ConsentInfo, Item, Links, Op, PermissionInfo, Report,
     SecretInfo, Status, portal_link,
 };
-pub(crate) use status::{Check, CheckResult, ConsentState, Health, StatusReport};
+pub(crate) use status::{Check, CheckCode, CheckResult, ConsentState, Health, StatusReport};
 
 /// The JSON Schemas (draft 2020-12) of the documents, shipped in the binary
 /// (README "Output"): `run` for setup, register, rotate and connect.

@@ -31,12 +31,63 @@ pub(crate) enum ConsentState {
     Unknown,
 }
 
+/// What a check of `status` looked at: its stable code (the JSON's
+/// `code`, listed with its meaning in `src/schema/status.json`) and its
+/// name for people. A check cannot be made with a code the schema lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum CheckCode {
+    AppRegistration,
+    SingleTenant,
+    RedirectUri,
+    Permission,
+    ServicePrincipal,
+    AdminConsent,
+    ClientSecret,
+    PlatformConnection,
+    CredentialPolicy,
+    Rotation,
+}
+
+impl CheckCode {
+    /// Every code, in the order `status` shows them.
+    #[cfg(test)]
+    pub(crate) const ALL: [CheckCode; 10] = [
+        CheckCode::AppRegistration,
+        CheckCode::SingleTenant,
+        CheckCode::RedirectUri,
+        CheckCode::Permission,
+        CheckCode::ServicePrincipal,
+        CheckCode::AdminConsent,
+        CheckCode::ClientSecret,
+        CheckCode::PlatformConnection,
+        CheckCode::CredentialPolicy,
+        CheckCode::Rotation,
+    ];
+
+    /// The check's name for people.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            CheckCode::AppRegistration => "app registration",
+            CheckCode::SingleTenant => "single tenant",
+            CheckCode::RedirectUri => "redirect URI",
+            CheckCode::Permission => "permission",
+            CheckCode::ServicePrincipal => "service principal",
+            CheckCode::AdminConsent => "admin consent",
+            CheckCode::ClientSecret => "client secret",
+            CheckCode::PlatformConnection => "platform connection",
+            CheckCode::CredentialPolicy => "credential policy",
+            CheckCode::Rotation => "rotation",
+        }
+    }
+}
+
 /// One check of `status`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Check {
     /// Stable, for scripts (`client-secret`, `admin-consent`, …).
-    pub code: &'static str,
+    pub code: CheckCode,
     /// For people.
     pub name: &'static str,
     pub result: CheckResult,
@@ -54,15 +105,10 @@ pub(crate) struct Check {
 }
 
 impl Check {
-    pub(crate) fn new(
-        code: &'static str,
-        name: &'static str,
-        ok: bool,
-        detail: impl Into<String>,
-    ) -> Check {
+    pub(crate) fn new(code: CheckCode, ok: bool, detail: impl Into<String>) -> Check {
         Check {
             code,
-            name,
+            name: code.name(),
             result: if ok {
                 CheckResult::Ok
             } else {
@@ -184,7 +230,7 @@ impl Outcome for StatusReport {
         let mut todo: Vec<String> = self
             .checks
             .iter()
-            .filter(|c| !c.ok && c.code != "rotation")
+            .filter(|c| !c.ok && c.code != CheckCode::Rotation)
             .map(|c| format!("{}: {}", c.name, c.detail))
             .collect();
         if let Some(action) = self.rotation.as_ref().and_then(|r| r.admin_action.clone()) {
@@ -199,11 +245,48 @@ impl Outcome for StatusReport {
         let days = self
             .checks
             .iter()
-            .find(|c| c.code == "client-secret")
+            .find(|c| c.code == CheckCode::ClientSecret)
             .and_then(|c| c.days_left);
         if let Some(days) = days {
             lines.push(format!("days-left={days}"));
         }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CheckCode;
+
+    /// `src/schema/status.json` lists exactly the codes a check can carry,
+    /// each with its meaning, in the order `status` shows them.
+    #[test]
+    fn the_schema_lists_exactly_the_check_codes() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../schema/status.json")).expect("JSON");
+        let listed: Vec<&str> = schema["$defs"]["check"]["properties"]["code"]["oneOf"]
+            .as_array()
+            .expect("a oneOf of codes")
+            .iter()
+            .map(|item| {
+                let code = item["const"].as_str().expect("a const code");
+                assert!(
+                    item["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    "{code} has no description"
+                );
+                code
+            })
+            .collect();
+        let ours: Vec<String> = CheckCode::ALL
+            .iter()
+            .map(|c| {
+                serde_json::to_value(c)
+                    .expect("a code serializes")
+                    .as_str()
+                    .expect("as a string")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(listed, ours);
     }
 }
