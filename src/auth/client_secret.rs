@@ -60,19 +60,29 @@ pub(crate) async fn request(
     entra::request_token(http, &endpoints.login, tenant, &form).await
 }
 
-/// Signs in app-only; `what` names the credential in messages ("the client
-/// secret from AZURE_CLIENT_SECRET"), `hint` is added when Entra gives none.
-#[allow(clippy::too_many_arguments)]
+/// How an app-only sign-in is named: in messages, in the session, and the
+/// hint given when Entra gives none.
+pub(crate) struct Named<'a> {
+    /// The credential in messages ("the client secret from AZURE_CLIENT_SECRET").
+    pub what: &'a str,
+    /// The `--auth` method, as the session records it.
+    pub method: &'static str,
+    pub fallback_hint: Option<&'a str>,
+}
+
+/// Signs in app-only as `client_id` with `credential`.
 pub(crate) async fn sign_in_app(
     http: &Http,
     endpoints: &Endpoints,
-    tenant: &str,
-    client_id: &str,
+    (tenant, client_id): (&str, &str),
     credential: Credential<'_>,
-    what: &str,
-    method: &'static str,
-    fallback_hint: Option<&str>,
+    named: Named<'_>,
 ) -> anyhow::Result<Session> {
+    let Named {
+        what,
+        method,
+        fallback_hint,
+    } = named;
     let token = request(http, endpoints, tenant, client_id, credential)
         .await?
         .map_err(|error| {
@@ -112,12 +122,13 @@ pub(crate) async fn sign_in(
     sign_in_app(
         http,
         endpoints,
-        tenant,
-        client_id,
+        (tenant, client_id),
         Credential::Secret(secret),
-        &format!("the client secret from {source}"),
-        "client-secret",
-        None,
+        Named {
+            what: &format!("the client secret from {source}"),
+            method: "client-secret",
+            fallback_hint: None,
+        },
     )
     .await
 }

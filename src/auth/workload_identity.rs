@@ -16,7 +16,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::Session;
-use super::client_secret::{Credential, sign_in_app};
+use super::client_secret::{Credential, Named, sign_in_app};
 use crate::cloud::Endpoints;
 use crate::error::{Failure, Kind};
 use crate::http::{Http, Retry};
@@ -130,12 +130,15 @@ pub(crate) async fn sign_in(
     sign_in_app(
         http,
         endpoints,
-        tenant,
-        client_id,
+        (tenant, client_id),
         Credential::Assertion(&jwt),
-        &assertion.describe(),
-        "workload-identity",
-        Some("check the app's federated credential: its issuer, subject and audience must match the token exactly"),
+        Named {
+            what: &assertion.describe(),
+            method: "workload-identity",
+            fallback_hint: Some(
+                "check the app's federated credential: its issuer, subject and audience must match the token exactly",
+            ),
+        },
     )
     .await
 }
