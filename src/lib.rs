@@ -10,11 +10,11 @@
 //! per step of the guide) → the service clients [`auth`], [`graph`], [`platform`] →
 //! [`http`]. The environment is read once, by the entry point
 //! ([`commands::run`], through [`env::Environment::capture`]); nothing else
-//! reads it (`architecture.rs` checks).
+//! reads it (`architecture/` checks).
 //!
 //! The imports follow the layers below, top first: a module imports from
 //! its own layer and the ones below it, never from one above, and no import
-//! cycle (`architecture.rs` checks both by reading the sources). `settings`
+//! cycle (`architecture/` checks both by reading the sources). `settings`
 //! and `cli` sit below the steps in this order, though a run starts there,
 //! because the steps take the plan's values as their input:
 //!

@@ -8,7 +8,7 @@ crate roots aside) and reports:
 
 - calls between rooms: calls whose caller and callee are in different files;
 - climbs back up: calls from a room to one in a higher layer (the layers of
-  `src/architecture.rs`, top first; within one module a file's own
+  `src/architecture/mod.rs`, top first; within one module a file's own
   `mod.rs` counts as above it), i.e. code that reaches back up the
   structure instead of down;
 - the engine functions the commands enter (`src/engine/`, or before it
@@ -33,7 +33,7 @@ SRC = os.path.join(ROOT, "src") + os.sep
 
 
 def layers():
-    text = open(os.path.join(SRC, "architecture.rs")).read()
+    text = open(os.path.join(SRC, "architecture", "mod.rs")).read()
     block = text[text.index("const LAYERS"):]
     block = block[: block.index("];\n")]
     order = {}
