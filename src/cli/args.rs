@@ -5,6 +5,10 @@
 //! uv does. A flag whose help differs between commands (`remove --dry-run`
 //! lists, `connect --dry-run` checks) keeps its own declaration there.
 
+// The doc comments below are clap's help text, written for a terminal
+// (bare URLs, TOML table names in brackets), not for rustdoc.
+#![allow(rustdoc::bare_urls, rustdoc::broken_intra_doc_links)]
+
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};

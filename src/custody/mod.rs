@@ -24,7 +24,7 @@
 //! a lock file per run under the state directory says whether that run is
 //! still alive on this machine: the lock is the operating system's, so it is
 //! let go however the process ends (SIGKILL included); a run that ends
-//! records so ([`RunLock`]).
+//! records so ([`RunLock`](runs::RunLock)).
 //!
 //! A run that ends in any way but success hands the secret on or removes
 //! it (the callers' error paths, Ctrl-C, SIGTERM and SIGHUP, which the

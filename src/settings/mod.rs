@@ -8,7 +8,7 @@
 //! By job: [`resolver`] (flag > variable > default, with where each value
 //! came from, from the [`Flag`] table); [`inputs`] (the values `setup` and
 //! its kin share, which the wizard fills in); [`plan`] (the checked plan
-//! they run from) with [`endpoints`] and [`sign_in`]; and one file per
+//! they run from) with [`endpoints`](mod@endpoints) and [`sign_in`]; and one file per
 //! command's settings. The sign-in method's choice is `auth::choice`'s, and
 //! finding the platform token `platform::token_source`'s: they are handed
 //! plain values. What every run shares (the interaction, the HTTP policy,

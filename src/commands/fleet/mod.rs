@@ -11,7 +11,7 @@
 //! a result per target and a summary, and the exit code is the worst
 //! target's. One target's failure never stops the others.
 //!
-//! By job: [`file`] the file; [`jobs`] each target as a checked run;
+//! By job: [`file`](mod@file) the file; [`jobs`] each target as a checked run;
 //! [`run`](mod@run) the command over the file, and `matrix`; [`runner`] the
 //! runs, several at once; [`signin`] the sign-in targets share; [`result`]
 //! the result; [`save`] `setup --save`; `demo` the fleet demo.

@@ -8,7 +8,7 @@
 //! environment is shown, not asked; everything else is offered with the
 //! guide's default. Each answer is checked as it is typed (with
 //! [`crate::validate`]), and a bad one is explained and asked again. Then
-//! the answers become flag values (or [`Supplied`] secrets) and go through
+//! the answers become flag values (or [`Supplied`](crate::settings::Supplied) secrets) and go through
 //! [`settings`] like any others, so the wizard cannot accept what the flags
 //! would refuse. Before anything changes it shows the plan and asks.
 //!
@@ -21,7 +21,7 @@
 //! It runs only when [`Interaction::interactive`] allows prompts; the
 //! prompts themselves, and the terminal they borrow, are in [`crate::prompt`].
 
-//! By job: step 1's questions and the sign-in ([`sign_in`](self::sign_in)),
+//! By job: step 1's questions and the sign-in ([`sign_in`]),
 //! step 2's platform token ([`platform`]), steps 3 to 7's questions
 //! ([`questions`]), then the two paths: the engine makes the changes
 //! ([`automated`]), or the admin makes them in the portal ([`portal`]).

@@ -7,9 +7,9 @@ use crate::report::Report;
 use crate::steps::create_secret;
 
 /// Tags the app with the secret a connection holds, and drops the tags of
-/// connections that are gone (see [`custody::held_by`]). `tags` is the
+/// connections that are gone (see [`custody::Custody::held_by`]). `tags` is the
 /// app's tags as last written, kept up to date; `read`, the tags as read
-/// a moment ago (see [`custody::edit_tags_on`]). A failure is a warning:
+/// a moment ago (see [`custody::Custody::edit_tags_on`]). A failure is a warning:
 /// the connection works; only a later rotation elsewhere would lack the
 /// tag.
 pub(super) async fn mark_held(
