@@ -40,7 +40,7 @@ pub(super) async fn run(
     let (ctx, graph, mut session) = signed_in?;
     let (directory, app) = tokio::join!(
         sign_in::directory(&graph, &session),
-        register_app::locate(&ctx, &graph, register_app::Existing::Reconciled)
+        register_app::locate_all(&ctx, &graph, register_app::Existing::Reconciled)
     );
     session.directory = directory?;
     let recorded = ctx.record.connection_id.as_deref();
@@ -50,7 +50,7 @@ pub(super) async fn run(
         )?),
         _ => None,
     };
-    let app = app?;
+    let register_app::Located { app, losers, .. } = app?;
     let tags = app.as_ref().map_or(&[][..], |(a, _)| a.tags.as_slice());
     let existing = ours(target.as_ref(), plan, tags, recorded)?;
     if target.is_none() && app.is_some() {
@@ -92,6 +92,11 @@ pub(super) async fn run(
 
     // From here a Ctrl-C waits for the deletion in hand, and says so.
     crate::stop::Stop::process().begin_changes();
+    // The empty apps a parallel run left beside it go too, as `setup`
+    // removes them with its first change.
+    if let Some((winner, _)) = &app {
+        register_app::remove_losers(&ctx, &graph, &winner.app_id, losers).await?;
+    }
     for &(target, c) in &existing {
         target.client.delete_connection(&c.id).await?;
         printer.step("Platform connection", &format!("\"{}\" deleted", c.name));

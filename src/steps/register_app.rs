@@ -50,6 +50,11 @@ pub(crate) struct Found {
     /// Apps a parallel run made that [`converge`] kept because a connection
     /// or a person holds one of their secrets (see [`Located`]).
     held: Vec<Application>,
+    /// Apps a parallel run made with no secret at all (read twice), to be
+    /// removed with the first change ([`run`]), not while only looking: a
+    /// run that stops before any write (a connection it cannot prove its
+    /// own, a policy) has changed nothing.
+    losers: Vec<Application>,
     /// The service principal of the client id the local record names, read
     /// together with the app: used when that is the app found.
     recorded_sp: Option<(String, anyhow::Result<Option<ServicePrincipal>>)>,
@@ -94,7 +99,7 @@ impl Found {
 }
 
 /// The reads of this step, which need nothing from the permission: the app
-/// ([`locate`]) and, on a re-run, the recorded app's service principal at
+/// ([`locate_all`]) and, on a re-run, the recorded app's service principal at
 /// the same time. A failure to read the service principal counts only if
 /// that app is the one found, as it would have read it after.
 pub(crate) async fn look(
@@ -108,10 +113,11 @@ pub(crate) async fn look(
         .clone()
         .filter(|_| ctx.plan.app.app_id.is_none());
     let Some(app_id) = recorded else {
-        let Located { app, held } = locate_all(ctx, graph, existing).await?;
+        let Located { app, held, losers } = locate_all(ctx, graph, existing).await?;
         return Ok(Found {
             app,
             held,
+            losers,
             recorded_sp: None,
         });
     };
@@ -119,10 +125,11 @@ pub(crate) async fn look(
         locate_all(ctx, graph, existing),
         graph.find_service_principal(&app_id, SP_SELECT)
     );
-    let Located { app, held } = located?;
+    let Located { app, held, losers } = located?;
     Ok(Found {
         app,
         held,
+        losers,
         recorded_sp: Some((app_id, sp)),
     })
 }
@@ -132,9 +139,13 @@ pub(crate) async fn run(
     graph: &Graph,
     perm: &ResolvedPermission,
     existing: Existing,
-    found: Found,
+    mut found: Found,
 ) -> anyhow::Result<AppState> {
     let dry_run = ctx.dry_run;
+    if let Some(winner) = found.app() {
+        let winner = winner.app_id.clone();
+        remove_losers(ctx, graph, &winner, std::mem::take(&mut found.losers)).await?;
+    }
     let (found, recorded_sp) = found.into_parts();
     let mut changes = Vec::new();
     let rotating = existing == Existing::Required;
@@ -304,25 +315,19 @@ impl AppState {
     }
 }
 
-/// The app to use, and whether it still needs our tag (an untagged namesake
-/// is an error unless `--adopt` / `--app-id`).
-pub(crate) async fn locate(
-    ctx: &Ctx<'_>,
-    graph: &Graph,
-    existing: Existing,
-) -> anyhow::Result<Option<(Application, bool)>> {
-    Ok(locate_all(ctx, graph, existing).await?.app)
-}
-
-/// What [`locate_all`] found: the app, and the apps of our name a parallel
-/// run made that [`converge`] did not remove because someone holds one of
-/// their secrets.
+/// What [`locate_all`] found: the app, the apps of our name a parallel run
+/// made that [`converge`] keeps because someone holds one of their
+/// secrets, and those it would remove (no secret at all).
 pub(crate) struct Located {
     pub app: Option<(Application, bool)>,
     pub held: Vec<Application>,
+    pub losers: Vec<Application>,
 }
 
-/// [`locate`], with the held apps of a parallel run.
+/// The app to use, and whether it still needs our tag (an untagged namesake
+/// is an error unless `--adopt` / `--app-id`), with the apps a parallel run
+/// made. Only reads: the empty ones are removed by [`remove_losers`] once
+/// the caller has decided to change something.
 pub(crate) async fn locate_all(
     ctx: &Ctx<'_>,
     graph: &Graph,
@@ -331,6 +336,7 @@ pub(crate) async fn locate_all(
     let found = |app| Located {
         app,
         held: Vec::new(),
+        losers: Vec::new(),
     };
     let spec = &ctx.plan.app;
     let tagged = |a: &Application| a.tags.iter().any(|t| t == APP_TAG);
@@ -374,12 +380,7 @@ pub(crate) async fn locate_all(
             if !others.is_empty() {
                 let mut all = others;
                 all.push(app);
-                let (winner, held) = converge(ctx, graph, all).await?;
-                let needs_tag = !tagged(&winner);
-                return Ok(Located {
-                    app: Some((winner, needs_tag)),
-                    held,
-                });
+                return converge(ctx, graph, all).await;
             }
             let needs_tag = !tagged(&app);
             return Ok(found(Some((app, needs_tag))));
@@ -412,13 +413,7 @@ pub(crate) async fn locate_all(
             "pick one with --app-id <client id>, or choose another --app-name"
         })
         .into()),
-        (several, _) => {
-            let (winner, held) = converge(ctx, graph, several.to_vec()).await?;
-            Ok(Located {
-                app: Some((winner, false)),
-                held,
-            })
-        }
+        (several, _) => converge(ctx, graph, several.to_vec()).await,
     }
 }
 
@@ -460,18 +455,18 @@ async fn read_recorded(
 /// admins) can each make a tagged app. One is kept, whichever run looks:
 /// the one whose secret a connection holds (its held-secret tag), else the
 /// one this machine's record names, else one with a secret, else the oldest
-/// (then the smallest object id). Another is removed only when it has no
-/// secret at all, read twice (a listing may come from a replica behind, and
-/// a secret there may be someone's whose tag is not visible yet); one with
-/// a secret is kept and returned: the caller removes it once every secret
-/// it has is held by a connection the run deleted (`setup`'s strays), or
-/// says why it stays.
+/// (then the smallest object id). Another is to be removed only when it
+/// has no secret at all, read twice (a listing may come from a replica
+/// behind, and a secret there may be someone's whose tag is not visible
+/// yet): those are returned as `losers`, for [`remove_losers`] with the
+/// first change. One with a secret is kept and returned as `held`: the caller
+/// removes it once every secret it has is held by a connection the run
+/// deleted (`setup`'s strays), or says why it stays. Only reads here.
 async fn converge(
     ctx: &Ctx<'_>,
     graph: &Graph,
     mut apps: Vec<Application>,
-) -> anyhow::Result<(Application, Vec<Application>)> {
-    let spec = &ctx.plan.app;
+) -> anyhow::Result<Located> {
     let holds = |a: &Application| a.tags.iter().any(|t| crate::custody::is_holding(t));
     let recorded = |a: &Application| ctx.record.app_object_id.as_deref() == Some(a.id.as_str());
     let has_secret = |a: &Application| !a.password_credentials.is_empty();
@@ -484,27 +479,44 @@ async fn converge(
             .then_with(|| a.id.cmp(&b.id))
     });
     let winner = apps.remove(0);
-    let (mut kept, apps): (Vec<Application>, Vec<Application>) =
+    let (kept, apps): (Vec<Application>, Vec<Application>) =
         apps.into_iter().partition(|a| has_secret(a) || recorded(a));
+    let needs_tag = !winner.tags.iter().any(|t| t == APP_TAG);
+    let mut located = Located {
+        app: Some((winner, needs_tag)),
+        held: kept,
+        losers: Vec::new(),
+    };
     if ctx.dry_run {
-        return Ok((winner, kept));
+        return Ok(located);
     }
     for loser in apps {
         // Read again by id: a secret the listing's replica did not show
         // yet keeps it.
-        if let Some(again) = graph.get_application(&loser.id).await? {
-            if has_secret(&again) {
-                kept.push(again);
-                continue;
-            }
+        match graph.get_application(&loser.id).await? {
+            Some(again) if has_secret(&again) => located.held.push(again),
+            _ => located.losers.push(loser),
         }
+    }
+    Ok(located)
+}
+
+/// Removes the apps [`converge`] found a parallel run made with no secret,
+/// saying so; `winner`, the client id kept.
+pub(crate) async fn remove_losers(
+    ctx: &Ctx<'_>,
+    graph: &Graph,
+    winner: &str,
+    losers: Vec<Application>,
+) -> anyhow::Result<()> {
+    for loser in losers {
         ctx.printer.warn(&format!(
-            "another run made a second app registration \"{}\" (client id {}) at the same time; it was removed, keeping client id {}",
-            spec.name, loser.app_id, winner.app_id
+            "another run made a second app registration \"{}\" (client id {}) at the same time; it was removed, keeping client id {winner}",
+            ctx.plan.app.name, loser.app_id
         ));
         graph.delete_application(&loser.id).await?;
     }
-    Ok((winner, kept))
+    Ok(())
 }
 
 fn not_found(object_id: &str) -> anyhow::Error {

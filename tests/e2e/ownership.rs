@@ -167,6 +167,45 @@ fn beside_the_tools_own_connection_a_persons_survives_setup_rotate_and_remove() 
     }
 }
 
+/// A run stopped by a person's connection has changed nothing at all: not
+/// even the empty app a parallel run left (killed after making it), which
+/// the tool removes only with its first change. Then a run that goes on
+/// (another connection name) removes it and says so.
+#[test]
+fn a_refused_run_leaves_even_a_parallel_runs_empty_app() {
+    let (h, _ours, theirs) = ours_and_theirs();
+    h.graph_post(
+        "applications",
+        serde_json::json!({
+            "displayName": "workflow-activedirectory-integration",
+            "signInAudience": "AzureADMyOrg",
+            "tags": ["aad-setup"],
+        }),
+    );
+    h.settle();
+    assert_eq!(h.our_apps().len(), 2);
+    for args in [&["setup"][..], &["remove", "--yes"]] {
+        let before = h.state();
+        let run = h.run(
+            h.cmd()
+                .env("AAD_SETUP_STATE_DIR", h.home.path().join("elsewhere"))
+                .args(args),
+        );
+        refused(&run, &theirs);
+        let after = h.state();
+        assert_eq!(before["applications"], after["applications"], "{args:?}");
+        assert_eq!(before["connections"], after["connections"], "{args:?}");
+    }
+    let on = h.setup(&["--connection-name", "Azure AD (ours)"]);
+    on.assert_code(0);
+    assert!(
+        flat(&on.stderr).contains("another run made a second app registration"),
+        "{}",
+        on.stderr
+    );
+    assert_eq!(h.our_apps().len(), 1, "the empty one is gone");
+}
+
 #[test]
 fn rotate_replace_takes_it_over_and_remove_replace_deletes_it() {
     let (h, ours, theirs) = ours_and_theirs();
