@@ -70,6 +70,23 @@ fn spawn(h: &Harness, machine: &str, args: &[&str]) -> Child {
         .expect("spawn")
 }
 
+/// B: `register --new-secret` on another machine, its secret to a file.
+fn spawn_b(h: &Harness) -> Child {
+    let file = h.home.path().join("b.secret");
+    spawn(
+        h,
+        "b",
+        &[
+            "register",
+            "--new-secret",
+            "--output",
+            "json",
+            "--secret-file",
+            file.to_str().unwrap(),
+        ],
+    )
+}
+
 fn finish(child: Child) -> Run {
     let out = child.wait_with_output().expect("the binary ends");
     Run {
@@ -176,19 +193,7 @@ fn interleave_read_back(stale_ms: u64) -> (Harness, Ended) {
             ..Fault::default()
         });
     });
-    let file = h.home.path().join("b.secret");
-    let b = spawn(
-        &h,
-        "b",
-        &[
-            "register",
-            "--new-secret",
-            "--output",
-            "json",
-            "--secret-file",
-            file.to_str().unwrap(),
-        ],
-    );
+    let b = spawn_b(&h);
     wait_held(&h, 3);
     // Each released request is let land (the emulator's log says) before
     // the next goes: the order is the test's, not the scheduler's.
@@ -236,19 +241,7 @@ fn interleave(stale_ms: u64) -> (Harness, Ended) {
     wait_held(&h, 1);
     // B reads the app, and is held as it sends its intent.
     hold(&h, "PATCH", 0);
-    let file = h.home.path().join("b.secret");
-    let b = spawn(
-        &h,
-        "b",
-        &[
-            "register",
-            "--new-secret",
-            "--output",
-            "json",
-            "--secret-file",
-            file.to_str().unwrap(),
-        ],
-    );
+    let b = spawn_b(&h);
     wait_held(&h, 2);
     assert!(h.emu.release_first_held(true), "A's held tag lands");
     let a = finish(a);
