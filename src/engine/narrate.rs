@@ -193,3 +193,15 @@ pub(crate) fn platform_next_step(connection: &str) -> String {
         "In the platform, open Admin > Integrations > Azure Active Directory and select the connection \"{connection}\": set who may use it (connection permissions are set only there), then select Connect and sign in to Microsoft as an Azure admin."
     )
 }
+
+/// A run's result in the directory `session` signed in to (its id, and its
+/// name and default domain when they were read).
+pub(super) fn report_for(session: &crate::auth::Session) -> Report {
+    Report::new(session.tenant_id.clone()).in_directory(
+        session.directory.as_ref().map(|d| d.display_name.clone()),
+        session
+            .directory
+            .as_ref()
+            .and_then(|d| d.default_domain.clone()),
+    )
+}

@@ -44,13 +44,7 @@ pub(super) async fn pass(
     } = first_reads(ctx, graph, session, first).await?;
     let session = &session;
     let resource = resource_for(ctx, &target, &perm);
-    let mut report = Report::new(session.tenant_id.clone()).in_directory(
-        session.directory.as_ref().map(|d| d.display_name.clone()),
-        session
-            .directory
-            .as_ref()
-            .and_then(|d| d.default_domain.clone()),
-    );
+    let mut report = super::narrate::report_for(session);
     if plan.mode == Mode::Rotate {
         report.heading =
             Some("The client secret is rotated: the platform connection holds the new one.");

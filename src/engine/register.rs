@@ -118,13 +118,7 @@ async fn pass(
     let session = &sign_in::with_directory(ctx.printer, session, directory)?;
     let (perm, found) = looked?;
     resolve_permission::announce(ctx.printer, &perm);
-    let mut report = Report::new(session.tenant_id.clone()).in_directory(
-        session.directory.as_ref().map(|d| d.display_name.clone()),
-        session
-            .directory
-            .as_ref()
-            .and_then(|d| d.default_domain.clone()),
-    );
+    let mut report = super::narrate::report_for(session);
     report.heading = Some("The Azure app is registered; the platform connection is not made.");
     report.resource = plan
         .resource
